@@ -1,0 +1,243 @@
+//! The Harmonia expression language: jq inside `${ }`, over a workflow's context.
+//!
+//! ```
+//! use harmonia_expr::{Context, Limits, Template, Val, Var, VarSet};
+//! use serde_json::json;
+//!
+//! let vars = VarSet::of(&[Var::Inputs]);
+//! let t = Template::compile("Hello ${ $inputs.who }!", vars).expect("compiles");
+//! let ctx = Context::new().with(Var::Inputs, Val::from(json!({"who": "world"})));
+//! let out = t.eval(&ctx, &Limits::default()).expect("evaluates");
+//! assert_eq!(out.to_json(1024).ok(), Some(json!("Hello world!")));
+//! ```
+//!
+//! The parts:
+//! - [`Program`]: one jq program, compiled once against a [`VarSet`] and run many times.
+//!   Compilation reports every problem with its byte span; evaluation is bounded by
+//!   [`Limits`] and never panics.
+//! - [`Template`]: a string with `${ }` expressions (whole-value or interpolated).
+//! - [`ValueTemplate`]: a JSON value whose strings are templates, such as `with:`.
+//! - [`Context`]: the values of the variables (`$inputs`, `$tasks`, ...) for one evaluation.
+//!
+//! This crate is pure: no I/O, no clock beyond deadlines, no global state but caches.
+
+mod analyze;
+mod limits;
+mod program;
+mod template;
+mod value;
+mod value_template;
+mod var;
+
+use std::ops::Range;
+use std::time::Duration;
+
+pub use analyze::TaskRef;
+pub use limits::Limits;
+pub use program::Program;
+pub use template::{Part, Template};
+pub use value::Val;
+pub use value_template::{PathError, PathSeg, ValueTemplate};
+pub use var::{Var, VarSet};
+
+/// What can go wrong compiling or evaluating an expression.
+///
+/// Spans are byte ranges in the source that was compiled.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    /// The text is not valid jq.
+    #[error("{message}")]
+    Syntax {
+        /// What was expected and found.
+        message: String,
+        /// Where.
+        span: Range<usize>,
+    },
+    /// A variable that does not exist anywhere.
+    #[error("unknown variable `{name}`{}", did_you_mean(suggestion))]
+    UnknownVariable {
+        /// The name, with its `$`.
+        name: String,
+        /// The closest variable that exists here.
+        suggestion: Option<String>,
+        /// Where.
+        span: Range<usize>,
+    },
+    /// A context variable that exists, but not where it is used.
+    #[error("`{var}` is not available here")]
+    VariableNotAllowed {
+        /// The variable.
+        var: Var,
+        /// Where.
+        span: Range<usize>,
+    },
+    /// A call of a filter that does not exist.
+    #[error("unknown function `{name}/{arity}`{}", did_you_mean(suggestion))]
+    UnknownFunction {
+        /// The name.
+        name: String,
+        /// The number of arguments it was called with.
+        arity: usize,
+        /// The closest function that exists.
+        suggestion: Option<String>,
+        /// Where.
+        span: Range<usize>,
+    },
+    /// A recursive function definition.
+    #[error(
+        "recursive function `{name}` is not allowed in workflow expressions (it could run forever); use `recurse`, `until`, `while` or `repeat`"
+    )]
+    Recursion {
+        /// The function's name.
+        name: String,
+        /// Where it is defined.
+        span: Range<usize>,
+    },
+    /// The program failed while running (`error(...)`, a type error, ...).
+    #[error("{0}")]
+    Runtime(String),
+    /// A whole-value expression produced more than one value.
+    #[error(
+        "the expression produced more than one value; collect them into an array with `[ ... ]`"
+    )]
+    MultipleOutputs,
+    /// A program produced more outputs than allowed.
+    #[error("the expression produced more than {limit} values")]
+    TooManyOutputs {
+        /// The limit.
+        limit: usize,
+    },
+    /// The evaluation did not finish in time.
+    #[error("the expression did not finish within {limit:?}")]
+    Timeout {
+        /// The limit.
+        limit: Duration,
+    },
+    /// The result is too large.
+    #[error("the expression's result is larger than {limit} bytes")]
+    OutputTooLarge {
+        /// The limit.
+        limit: usize,
+    },
+    /// jaq panicked; this is a bug, reported instead of crashing.
+    #[error("internal error while evaluating the expression: {0}")]
+    Internal(String),
+}
+
+fn did_you_mean(s: &Option<String>) -> String {
+    s.as_ref()
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default()
+}
+
+impl Error {
+    /// The error's span in the compiled source, for compile errors.
+    pub fn span(&self) -> Option<Range<usize>> {
+        match self {
+            Error::Syntax { span, .. }
+            | Error::UnknownVariable { span, .. }
+            | Error::VariableNotAllowed { span, .. }
+            | Error::UnknownFunction { span, .. }
+            | Error::Recursion { span, .. } => Some(span.clone()),
+            _ => None,
+        }
+    }
+
+    /// The same error with its span moved `by` bytes to the right.
+    #[must_use]
+    pub fn shifted(mut self, by: usize) -> Error {
+        match &mut self {
+            Error::Syntax { span, .. }
+            | Error::UnknownVariable { span, .. }
+            | Error::VariableNotAllowed { span, .. }
+            | Error::UnknownFunction { span, .. }
+            | Error::Recursion { span, .. } => *span = span.start + by..span.end + by,
+            _ => {}
+        }
+        self
+    }
+}
+
+/// The values of the variables for one evaluation. Unset variables are `null`.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    vals: [Val; Var::ALL.len()],
+}
+
+impl Context {
+    /// A context where every variable is `null`.
+    pub fn new() -> Context {
+        Context::default()
+    }
+
+    /// Sets `var`.
+    pub fn set(&mut self, var: Var, value: Val) {
+        self.vals[var as usize] = value;
+    }
+
+    /// This context with `var` set.
+    #[must_use]
+    pub fn with(mut self, var: Var, value: Val) -> Context {
+        self.set(var, value);
+        self
+    }
+
+    /// The value of `var`.
+    pub fn get(&self, var: Var) -> &Val {
+        &self.vals[var as usize]
+    }
+}
+
+/// The candidate closest to `name`, if it is close enough to be a likely typo.
+pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    // Close by edit distance (short names) or by Jaro-Winkler, which favours a shared
+    // prefix (`retires` for `retry`); ties go to the smaller edit distance.
+    let lower = name.to_lowercase();
+    candidates
+        .into_iter()
+        .filter(|c| *c != name)
+        .filter_map(|c| {
+            let other = c.to_lowercase();
+            let distance = strsim::damerau_levenshtein(&lower, &other);
+            let similarity = strsim::jaro_winkler(&lower, &other);
+            let longest = other.chars().count().max(lower.chars().count());
+            let close =
+                (distance <= 1.max(longest / 3) && distance < longest) || similarity >= 0.85;
+            close.then_some((distance, c))
+        })
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(
+            suggest("retires", ["retry", "timeout"]),
+            Some("retry".into())
+        );
+        assert_eq!(suggest("neds", ["needs", "name"]), Some("needs".into()));
+        assert_eq!(suggest("zzz", ["needs", "name"]), None);
+        assert_eq!(suggest("ab", ["xy"]), None);
+        assert_eq!(
+            suggest("tiemout", ["timeout", "type"]),
+            Some("timeout".into())
+        );
+        assert_eq!(
+            suggest("exponentail", ["fixed", "linear", "exponential"]),
+            Some("exponential".into())
+        );
+        assert_eq!(suggest("url", ["method", "headers"]), None);
+        assert_eq!(
+            suggest("htpp", ["http", "shell", "set"]),
+            Some("http".into())
+        );
+        assert_eq!(
+            suggest("$inptus", ["$inputs", "$tasks"]),
+            Some("$inputs".into())
+        );
+    }
+}

@@ -1,0 +1,377 @@
+//! A compiled jq program: compile once, run many times against a [`Context`].
+//!
+//! Programs run on jaq with its core, standard and JSON libraries, minus what an
+//! expression in a workflow must not do: `env` (the engine's environment holds secrets)
+//! fails, `halt` is an error instead of an exit, and modules cannot be imported. The
+//! generators that can loop forever are redefined to check the deadline (see `limits`).
+//!
+//! Invariants: compiling never panics and reports every problem jaq finds, each with its
+//! byte span in the source; running never panics (a panic inside jaq becomes
+//! [`Error::Internal`]) and never outlives its [`Limits`] between two outputs.
+
+use std::ops::Range;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, LazyLock};
+use std::time::Instant;
+
+use jaq_core::box_iter::box_once;
+use jaq_core::load::parse::Def;
+use jaq_core::load::{self, Arena, File, Loader};
+use jaq_core::native::{Fun, bome, v};
+use jaq_core::{Compiler, Ctx, Cv, DataT, ValXs, Vars, compile, data};
+
+use crate::analyze::{Analysis, TaskRef, analyze};
+use crate::limits::{self, DeadlineGuard, Limits};
+use crate::{Context, Error, Val, Var, VarSet, suggest};
+
+type D = data::JustLut<jaq_json::Val>;
+type Filter = jaq_core::Filter<D>;
+
+/// Our additions to the prelude, loaded after jaq's own definitions so that they win.
+/// `range/3` comes first instead, so that jaq's `range/1` and `range/2` use it.
+const PRELUDE_FIRST: &str = "def range($from; $upto; $by): __range($from; $upto; $by) | __tick;";
+const PRELUDE_LAST: &str = r#"
+def repeat(f): def rec: f, (__tick | rec); rec;
+def recurse(f): def rec: ., (__tick | f | rec); rec;
+def recurse(f; cond): recurse(f | select(cond));
+def while(cond; update): def rec: if cond then ., (__tick | update | rec) else empty end; rec;
+def until(cond; update): def rec: if cond then . else (__tick | update | rec) end; rec;
+"#;
+
+fn parse_defs(code: &'static str) -> Vec<Def<&'static str>> {
+    load::parse(code, |p| p.defs()).unwrap_or_default()
+}
+
+static PRELUDE: LazyLock<Vec<Def<&'static str>>> = LazyLock::new(|| {
+    parse_defs(PRELUDE_FIRST)
+        .into_iter()
+        .chain(jaq_core::defs())
+        .chain(jaq_std::defs())
+        .chain(jaq_json::defs())
+        .chain(parse_defs(PRELUDE_LAST))
+        .collect()
+});
+
+fn tick<T: DataT>(cv: Cv<'_, T>) -> ValXs<'_, T::V<'_>> {
+    if limits::tick_expired() {
+        bome(Err(jaq_core::Error::str(
+            "expression exceeded its time limit",
+        )))
+    } else {
+        box_once(Ok(cv.1))
+    }
+}
+
+fn no_env<T: DataT>(_: Cv<'_, T>) -> ValXs<'_, T::V<'_>> {
+    bome(Err(jaq_core::Error::str(
+        "`env` is not available in workflow expressions; pass values in through $inputs or $secrets",
+    )))
+}
+
+/// The native filters, built for each compilation (jaq's `Native` is not `Clone`).
+fn funs() -> impl Iterator<Item = Fun<D>> {
+    jaq_core::funs::<D>()
+        .chain(jaq_std::funs::<D>())
+        .chain(jaq_json::funs::<D>())
+        .map(|(name, args, f)| match (name, args.len()) {
+            ("range", 3) => ("__range", args, f),
+            ("env", 0) => jaq_core::native::run::<D>(("env", args, no_env::<D>)),
+            _ => (name, args, f),
+        })
+        .chain([jaq_core::native::run::<D>(("__tick", v(0), tick::<D>))])
+}
+
+/// Names of the filters a program can call, for "did you mean" suggestions.
+static FILTER_NAMES: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    let mut names: Vec<&'static str> = PRELUDE
+        .iter()
+        .map(|d| d.name)
+        .chain(funs().map(|f| f.0))
+        .filter(|n| !n.starts_with('_') && !n.starts_with('!'))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+});
+
+/// A compiled jq program.
+#[derive(Clone)]
+pub struct Program {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    source: String,
+    vars: VarSet,
+    filter: Filter,
+    task_refs: Vec<TaskRef>,
+    dynamic_tasks: bool,
+}
+
+impl std::fmt::Debug for Program {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Program")
+            .field("source", &self.inner.source)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Program {
+    /// Compiles `code`, which may read the variables in `vars`.
+    ///
+    /// Returns every problem found, each with its span in `code`.
+    pub fn compile(code: &str, vars: VarSet) -> Result<Program, Vec<Error>> {
+        match catch_unwind(|| compile_inner(code, vars)) {
+            Ok(r) => r,
+            Err(_) => Err(vec![Error::Syntax {
+                message: "the expression could not be compiled".into(),
+                span: 0..code.len(),
+            }]),
+        }
+    }
+
+    /// The program's source text.
+    pub fn source(&self) -> &str {
+        &self.inner.source
+    }
+
+    /// The variables the program was compiled to read.
+    pub fn vars(&self) -> VarSet {
+        self.inner.vars
+    }
+
+    /// Static references to `$tasks.<name>`, with their spans in the source.
+    pub fn task_refs(&self) -> &[TaskRef] {
+        &self.inner.task_refs
+    }
+
+    /// Whether the program also reads `$tasks` in a way that cannot be known statically.
+    pub fn reads_tasks_dynamically(&self) -> bool {
+        self.inner.dynamic_tasks
+    }
+
+    /// Runs the program on `input` and returns its only output: `null` when it produces
+    /// none, an error when it produces more than one.
+    pub fn eval_one(&self, ctx: &Context, input: &Val, limits: &Limits) -> Result<Val, Error> {
+        let mut outs = self.eval_n(ctx, input, limits, 2)?;
+        match outs.len() {
+            0 => Ok(Val::null()),
+            1 => Ok(outs.remove(0)),
+            _ => Err(Error::MultipleOutputs),
+        }
+    }
+
+    /// Runs the program on `input` and returns all its outputs, at most `max_outputs`
+    /// (one more is an error).
+    pub fn eval_all(
+        &self,
+        ctx: &Context,
+        input: &Val,
+        limits: &Limits,
+        max_outputs: usize,
+    ) -> Result<Vec<Val>, Error> {
+        let outs = self.eval_n(ctx, input, limits, max_outputs.saturating_add(1))?;
+        if outs.len() > max_outputs {
+            return Err(Error::TooManyOutputs { limit: max_outputs });
+        }
+        Ok(outs)
+    }
+
+    /// Collects up to `n` outputs.
+    fn eval_n(
+        &self,
+        ctx: &Context,
+        input: &Val,
+        limits: &Limits,
+        n: usize,
+    ) -> Result<Vec<Val>, Error> {
+        let deadline = Instant::now() + limits.timeout;
+        let run = || {
+            let _guard = DeadlineGuard::arm(deadline);
+            let vars = Vars::new(self.inner.vars.iter().map(|v| ctx.get(v).0.clone()));
+            let jctx = Ctx::<D>::new(&self.inner.filter.lut, vars);
+            let mut outs = Vec::new();
+            for out in self.inner.filter.id.run((jctx, input.0.clone())) {
+                let out = out.map_err(|e| exception(e, deadline, limits))?;
+                outs.push(Val(out));
+                if outs.len() >= n {
+                    break;
+                }
+                if limits::expired(deadline) {
+                    return Err(Error::Timeout {
+                        limit: limits.timeout,
+                    });
+                }
+            }
+            Ok(outs)
+        };
+        catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|panic| {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(Error::Internal(message))
+        })
+    }
+}
+
+/// Turns a jaq exception into our error.
+fn exception(e: jaq_core::Exn<'_, jaq_json::Val>, deadline: Instant, limits: &Limits) -> Error {
+    if limits::expired(deadline) {
+        return Error::Timeout {
+            limit: limits.timeout,
+        };
+    }
+    match e.get_err() {
+        Ok(err) => Error::Runtime(runtime_message(err)),
+        Err(e) => match e.get_halt() {
+            Ok(code) => Error::Runtime(format!(
+                "halt({code}) is not allowed in workflow expressions"
+            )),
+            Err(_) => Error::Internal("unexpected control flow escaped the expression".into()),
+        },
+    }
+}
+
+fn runtime_message(err: jaq_core::Error<jaq_json::Val>) -> String {
+    // `error("text")` carries a string value: show it without JSON quotes.
+    let v = err.into_val();
+    match &v {
+        jaq_json::Val::TStr(b) | jaq_json::Val::BStr(b) => String::from_utf8_lossy(b).into_owned(),
+        other => other.to_string(),
+    }
+}
+
+fn compile_inner(code: &str, vars: VarSet) -> Result<Program, Vec<Error>> {
+    let arena = Arena::default();
+    let loader = Loader::new(PRELUDE.iter().cloned());
+    let file = File { code, path: () };
+    let modules = loader
+        .load(&arena, file)
+        .map_err(|errs| load_errors(code, errs))?;
+
+    let globals: Vec<&str> = vars.iter().map(Var::name).collect();
+    let filter = Compiler::default()
+        .with_funs(funs())
+        .with_global_vars(globals)
+        .compile(modules)
+        .map_err(|errs| compile_errors(code, vars, errs))?;
+
+    // The loader accepted it, so the parser does too.
+    let analysis = load::parse(code, |p| p.term())
+        .map(|term| analyze(code, &term))
+        .unwrap_or_default();
+    let Analysis {
+        task_refs,
+        dynamic_tasks,
+        recursive_defs,
+    } = analysis;
+    if !recursive_defs.is_empty() {
+        return Err(recursive_defs
+            .into_iter()
+            .map(|(name, span)| Error::Recursion { name, span })
+            .collect());
+    }
+    Ok(Program {
+        inner: Arc::new(Inner {
+            source: code.to_string(),
+            vars,
+            filter,
+            task_refs,
+            dynamic_tasks,
+        }),
+    })
+}
+
+fn span_in(code: &str, part: &str) -> Range<usize> {
+    let start = (part.as_ptr() as usize).wrapping_sub(code.as_ptr() as usize);
+    if start <= code.len() && start + part.len() <= code.len() {
+        start..start + part.len()
+    } else {
+        code.len()..code.len()
+    }
+}
+
+fn load_errors(code: &str, errs: load::Errors<&str, ()>) -> Vec<Error> {
+    let mut out = Vec::new();
+    for (_file, err) in errs {
+        match err {
+            load::Error::Io(items) => {
+                for (path, msg) in items {
+                    out.push(Error::Syntax {
+                        message: format!("cannot import `{path}`: {msg}"),
+                        span: span_in(code, path),
+                    });
+                }
+            }
+            load::Error::Lex(items) => {
+                for (expect, found) in items {
+                    let expected = match expect {
+                        load::lex::Expect::Delim(d) if !matches!(d, "(" | "[" | "{" | "\"") => {
+                            "closing delimiter"
+                        }
+                        other => other.as_str(),
+                    };
+                    out.push(syntax_error(code, expected, found));
+                }
+            }
+            load::Error::Parse(items) => {
+                for (expect, found) in items {
+                    out.push(syntax_error(code, expect.as_str(), found));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn syntax_error(code: &str, expected: &str, found: &str) -> Error {
+    let span = span_in(code, found);
+    let found_text: String = found.chars().take(20).collect();
+    let message = if found.is_empty() {
+        format!("expected {expected}, found the end of the expression")
+    } else {
+        format!("expected {expected}, found `{found_text}`")
+    };
+    // Point at the start of what was found, one character wide.
+    let width = found.chars().next().map_or(0, char::len_utf8);
+    Error::Syntax {
+        message,
+        span: span.start..span.start + width,
+    }
+}
+
+fn compile_errors(code: &str, vars: VarSet, errs: compile::Errors<&str, ()>) -> Vec<Error> {
+    let mut out = Vec::new();
+    for (_file, items) in errs {
+        for (name, undefined) in items {
+            let span = span_in(code, name);
+            let err = match undefined {
+                compile::Undefined::Var => match Var::from_name(name) {
+                    Some(var) => Error::VariableNotAllowed { var, span },
+                    None => {
+                        let known: Vec<&str> = vars.iter().map(Var::name).collect();
+                        Error::UnknownVariable {
+                            name: name.to_string(),
+                            suggestion: suggest(name, known.iter().copied()),
+                            span,
+                        }
+                    }
+                },
+                compile::Undefined::Filter(arity) => Error::UnknownFunction {
+                    name: name.to_string(),
+                    arity,
+                    suggestion: suggest(name, FILTER_NAMES.iter().copied()),
+                    span,
+                },
+                other => Error::Syntax {
+                    message: format!("unknown {} `{name}`", other.as_str()),
+                    span,
+                },
+            };
+            out.push(err);
+        }
+    }
+    out
+}
