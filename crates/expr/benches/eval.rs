@@ -39,7 +39,10 @@ fn bench(c: &mut Criterion) {
         b.iter(|| t.eval(black_box(&ctx), &limits).map(|_| ()))
     });
     c.bench_function("evaluate mapping expression to JSON", |b| {
-        b.iter(|| t.eval(black_box(&ctx), &limits).and_then(|v| v.to_json(usize::MAX)))
+        b.iter(|| {
+            t.eval(black_box(&ctx), &limits)
+                .and_then(|v| v.to_json(usize::MAX))
+        })
     });
 
     let with = ValueTemplate::compile(

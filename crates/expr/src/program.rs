@@ -102,6 +102,8 @@ pub struct Program {
 
 struct Inner {
     source: String,
+    /// Byte offset of `source` in the template it was compiled from.
+    offset: usize,
     vars: VarSet,
     filter: Filter,
     task_refs: Vec<TaskRef>,
@@ -121,7 +123,17 @@ impl Program {
     ///
     /// Returns every problem found, each with its span in `code`.
     pub fn compile(code: &str, vars: VarSet) -> Result<Program, Vec<Error>> {
-        match catch_unwind(|| compile_inner(code, vars)) {
+        Program::compile_at(code, vars, 0)
+    }
+
+    /// Compiles `code`, found at byte `offset` of a template (see [`Program::offset`]).
+    /// Error spans stay relative to `code`.
+    pub(crate) fn compile_at(
+        code: &str,
+        vars: VarSet,
+        offset: usize,
+    ) -> Result<Program, Vec<Error>> {
+        match catch_unwind(|| compile_inner(code, vars, offset)) {
             Ok(r) => r,
             Err(_) => Err(vec![Error::Syntax {
                 message: "the expression could not be compiled".into(),
@@ -133,6 +145,13 @@ impl Program {
     /// The program's source text.
     pub fn source(&self) -> &str {
         &self.inner.source
+    }
+
+    /// The byte offset of the program's source in the template string it came from
+    /// (0 for a program compiled on its own). Spans of [`Program::task_refs`] are
+    /// relative to the source: add this offset to place them in the template.
+    pub fn offset(&self) -> usize {
+        self.inner.offset
     }
 
     /// The variables the program was compiled to read.
@@ -243,7 +262,7 @@ fn runtime_message(err: jaq_core::Error<jaq_json::Val>) -> String {
     }
 }
 
-fn compile_inner(code: &str, vars: VarSet) -> Result<Program, Vec<Error>> {
+fn compile_inner(code: &str, vars: VarSet, offset: usize) -> Result<Program, Vec<Error>> {
     let arena = Arena::default();
     let loader = Loader::new(PRELUDE.iter().cloned());
     let file = File { code, path: () };
@@ -276,6 +295,7 @@ fn compile_inner(code: &str, vars: VarSet) -> Result<Program, Vec<Error>> {
     Ok(Program {
         inner: Arc::new(Inner {
             source: code.to_string(),
+            offset,
             vars,
             filter,
             task_refs,

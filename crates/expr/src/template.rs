@@ -176,7 +176,8 @@ fn compile_at(s: &str, r: Range<usize>, vars: VarSet) -> Result<Program, Vec<Err
             span: r.start.saturating_sub(2)..r.end + 1,
         }]);
     }
-    Program::compile(code, vars).map_err(|es| es.into_iter().map(|e| e.shifted(r.start)).collect())
+    Program::compile_at(code, vars, r.start)
+        .map_err(|es| es.into_iter().map(|e| e.shifted(r.start)).collect())
 }
 
 /// Splits a template into text and expression spans.

@@ -63,7 +63,9 @@ fn jq_expr() -> impl Strategy<Value = String> {
             inner.clone().prop_map(|a| format!("{a} | keys")),
             inner.clone().prop_map(|a| format!("repeat({a})")),
             inner.clone().prop_map(|a| format!("last(range({a}))")),
-            inner.clone().prop_map(|a| format!("reduce ({a}) as $x (0; . + 1)")),
+            inner
+                .clone()
+                .prop_map(|a| format!("reduce ({a}) as $x (0; . + 1)")),
             inner.prop_map(|a| format!("\"x\\({a})y\"")),
         ]
     })

@@ -1,0 +1,387 @@
+//! The definition format's types: what a user writes, as data.
+//!
+//! These types are produced by the reader (`read`), which checks every field and reports
+//! every problem with its location; they serialize back to the same format (a round trip
+//! through JSON or YAML reads back equal), and they generate the format's JSON Schema
+//! (`schema`). Expressions are kept here as the text the user wrote; the validated and
+//! compiled form is [`crate::Plan`].
+//!
+//! Field names are listed once per struct in `FIELDS` constants; a test checks them
+//! against the generated schema, so the reader, the schema and the types cannot drift.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::duration::Dur;
+
+/// A workflow definition.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "Harmonia workflow")]
+pub struct Workflow {
+    /// The JSON Schema this document follows, for editors. Ignored otherwise.
+    #[serde(rename = "$schema", skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Unique name: lowercase letters, digits, `_` and `-`, starting with a letter or digit.
+    #[schemars(regex(pattern = r"^[a-z0-9][a-z0-9_-]*$"), length(max = 128))]
+    pub name: String,
+    /// What the workflow does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// JSON Schema of the execution's inputs; defaults in it fill missing inputs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "serde_json::Map<String, Value>")]
+    pub inputs: Option<Value>,
+    /// Results of the execution: names and `${ }` expressions (or values holding some).
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub outputs: IndexMap<String, Value>,
+    /// Defaults for every task.
+    #[serde(skip_serializing_if = "Defaults::is_empty")]
+    pub defaults: Defaults,
+    /// Time limit of the whole execution.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Dur>,
+    /// The tasks, by name. Names are identifiers (`fetch_data`), so that
+    /// `$tasks.fetch_data` works in expressions.
+    #[schemars(length(min = 1))]
+    pub tasks: IndexMap<String, Task>,
+}
+
+impl Workflow {
+    /// The fields of a workflow, as written.
+    pub const FIELDS: &'static [&'static str] = &[
+        "$schema",
+        "name",
+        "description",
+        "inputs",
+        "outputs",
+        "defaults",
+        "timeout",
+        "tasks",
+    ];
+}
+
+/// Defaults applied to every task that does not set its own.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    /// Retry policy; a task's own `retry` overrides it field by field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry: Option<RetryPolicy>,
+    /// Time limit of each attempt.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Dur>,
+}
+
+impl Defaults {
+    /// The fields of `defaults`.
+    pub const FIELDS: &'static [&'static str] = &["retry", "timeout"];
+
+    /// Whether nothing is set.
+    pub fn is_empty(&self) -> bool {
+        self.retry.is_none() && self.timeout.is_none()
+    }
+}
+
+/// One task of a workflow.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Task {
+    /// The task type: `set`, `transform`, `http`, `shell`, `sleep`, `workflow`, ...
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// What the task does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Tasks that must end before this one starts (a name or a list of names).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "needs_schema")]
+    pub needs: Vec<String>,
+    /// Run only when this is true: a `${ }` expression or a boolean.
+    #[serde(rename = "if", skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "condition_schema")]
+    pub condition: Option<Value>,
+    /// When the task may run, given how its dependencies ended.
+    #[serde(skip_serializing_if = "Join::is_default")]
+    pub join: Join,
+    /// What a failure of this task does to the execution.
+    #[serde(skip_serializing_if = "OnError::is_default")]
+    pub on_error: OnError,
+    /// The task type's parameters; strings may hold `${ }` expressions.
+    #[serde(skip_serializing_if = "Value::is_null")]
+    pub with: Value,
+    /// Fan out: run once per item of this list or `${ }` expression (`$item`, `$index`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "for_each_schema")]
+    pub for_each: Option<Value>,
+    /// How many items of a fan-out run at once (default: no limit but the global one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub concurrency: Option<u32>,
+    /// Reshape the raw result: a `${ }` expression over `$output` (also `.`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "expression_schema")]
+    pub output: Option<String>,
+    /// Retry policy; fields not set come from `defaults.retry`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry: Option<RetryPolicy>,
+    /// Time limit of each attempt.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Dur>,
+}
+
+impl Task {
+    /// The fields of a task, as written.
+    pub const FIELDS: &'static [&'static str] = &[
+        "type",
+        "description",
+        "needs",
+        "if",
+        "join",
+        "on_error",
+        "with",
+        "for_each",
+        "concurrency",
+        "output",
+        "retry",
+        "timeout",
+    ];
+
+    /// A task of type `kind` with everything else unset.
+    pub fn new(kind: impl Into<String>) -> Task {
+        Task {
+            kind: kind.into(),
+            description: None,
+            needs: Vec::new(),
+            condition: None,
+            join: Join::All,
+            on_error: OnError::Fail,
+            with: Value::Null,
+            for_each: None,
+            concurrency: None,
+            output: None,
+            retry: None,
+            timeout: None,
+        }
+    }
+}
+
+/// When a task with dependencies may run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Join {
+    /// Every dependency succeeded (a skipped one skips this task too).
+    #[default]
+    All,
+    /// At least one dependency succeeded.
+    Any,
+    /// Every dependency ended, whatever the outcome.
+    AllDone,
+}
+
+impl Join {
+    /// The spellings, in order.
+    pub const NAMES: &'static [&'static str] = &["all", "any", "all_done"];
+
+    fn is_default(&self) -> bool {
+        *self == Join::All
+    }
+}
+
+/// What a task's failure does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OnError {
+    /// The execution fails once running tasks finish; no new task starts.
+    #[default]
+    Fail,
+    /// The task is `failed`, the execution goes on (dependents with `join: all_done` run).
+    Continue,
+}
+
+impl OnError {
+    /// The spellings, in order.
+    pub const NAMES: &'static [&'static str] = &["fail", "continue"];
+
+    fn is_default(&self) -> bool {
+        *self == OnError::Fail
+    }
+}
+
+/// How retries are spaced and which errors they cover. Unset fields inherit from
+/// `defaults.retry`, then from the built-in defaults.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (1 = no retry).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 1000))]
+    pub max_attempts: Option<u32>,
+    /// How the delay grows between attempts (default `exponential`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backoff: Option<Backoff>,
+    /// Delay before the first retry (default `1s`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initial_delay: Option<Dur>,
+    /// Cap on any delay (default `5m`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_delay: Option<Dur>,
+    /// Growth factor of `exponential` backoff (default 2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1.0, max = 100.0))]
+    pub multiplier: Option<f64>,
+    /// Draw each delay uniformly from [0.5, 1.0] of the computed one (default false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jitter: Option<bool>,
+    /// Error classes that are retried (default: timeout, connection, http_429, http_5xx,
+    /// exit_code).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_on: Option<Vec<ErrorClass>>,
+}
+
+impl RetryPolicy {
+    /// The fields of a retry policy.
+    pub const FIELDS: &'static [&'static str] = &[
+        "max_attempts",
+        "backoff",
+        "initial_delay",
+        "max_delay",
+        "multiplier",
+        "jitter",
+        "retry_on",
+    ];
+}
+
+/// How the delay between attempts grows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Backoff {
+    /// Always `initial_delay`.
+    Fixed,
+    /// `initial_delay` times the retry number.
+    Linear,
+    /// `initial_delay` times `multiplier` to the power of the retry number minus one.
+    Exponential,
+}
+
+impl Backoff {
+    /// The spellings, in order.
+    pub const NAMES: &'static [&'static str] = &["fixed", "linear", "exponential"];
+}
+
+/// The class of a task error, for `retry_on` and for users reading a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorClass {
+    /// An attempt ran out of time.
+    Timeout,
+    /// A connection could not be made or broke.
+    Connection,
+    /// HTTP 429 Too Many Requests.
+    #[serde(rename = "http_429")]
+    Http429,
+    /// Another HTTP 4xx status.
+    #[serde(rename = "http_4xx")]
+    Http4xx,
+    /// An HTTP 5xx status.
+    #[serde(rename = "http_5xx")]
+    Http5xx,
+    /// A process exited with a non-zero code.
+    ExitCode,
+    /// An expression failed at run time.
+    Expression,
+    /// Parameters or inputs did not validate at run time.
+    Validation,
+    /// The task was cancelled.
+    Cancelled,
+}
+
+impl ErrorClass {
+    /// Every class, in order.
+    pub const ALL: [ErrorClass; 9] = [
+        ErrorClass::Timeout,
+        ErrorClass::Connection,
+        ErrorClass::Http429,
+        ErrorClass::Http4xx,
+        ErrorClass::Http5xx,
+        ErrorClass::ExitCode,
+        ErrorClass::Expression,
+        ErrorClass::Validation,
+        ErrorClass::Cancelled,
+    ];
+
+    /// The classes retried when `retry_on` is not set.
+    pub const RETRIED_BY_DEFAULT: [ErrorClass; 5] = [
+        ErrorClass::Timeout,
+        ErrorClass::Connection,
+        ErrorClass::Http429,
+        ErrorClass::Http5xx,
+        ErrorClass::ExitCode,
+    ];
+
+    /// The spelling in definitions.
+    pub const fn name(self) -> &'static str {
+        match self {
+            ErrorClass::Timeout => "timeout",
+            ErrorClass::Connection => "connection",
+            ErrorClass::Http429 => "http_429",
+            ErrorClass::Http4xx => "http_4xx",
+            ErrorClass::Http5xx => "http_5xx",
+            ErrorClass::ExitCode => "exit_code",
+            ErrorClass::Expression => "expression",
+            ErrorClass::Validation => "validation",
+            ErrorClass::Cancelled => "cancelled",
+        }
+    }
+
+    /// The class spelled `name`.
+    pub fn from_name(name: &str) -> Option<ErrorClass> {
+        ErrorClass::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
+
+impl std::fmt::Display for ErrorClass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+fn expression_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "string",
+        "pattern": r"^\s*\$\{[\s\S]*\}\s*$",
+        "description": "A `${ jq }` expression."
+    })
+}
+
+fn needs_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": "A task name or a list of task names.",
+        "oneOf": [
+            {"type": "string"},
+            {"type": "array", "items": {"type": "string"}, "uniqueItems": true}
+        ]
+    })
+}
+
+fn condition_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": "A `${ jq }` expression (false or null skips the task) or a boolean.",
+        "oneOf": [
+            {"type": "boolean"},
+            {"type": "string", "pattern": r"^\s*\$\{[\s\S]*\}\s*$"}
+        ]
+    })
+}
+
+fn for_each_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": "The items to fan out over: a list, or a `${ jq }` expression that yields one.",
+        "oneOf": [
+            {"type": "array"},
+            {"type": "string", "pattern": r"^\s*\$\{[\s\S]*\}\s*$"}
+        ]
+    })
+}

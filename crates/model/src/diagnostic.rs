@@ -1,0 +1,265 @@
+//! Problems found in a definition, each with where it is.
+//!
+//! A [`Diagnostic`] names the field (`tasks.fetch.with.url`), the task when there is one,
+//! and the position in the source. [`Diagnostic::render`] prints the compiler-style line
+//! `FILE:LINE:COL: error: FIELD: MESSAGE` that `harmonia validate` shows.
+//!
+//! [`FieldPath`] is the field path type; [`Locations`] maps paths to byte offsets while the
+//! document is read, so that checks running later on the typed definition can still say
+//! where a problem is.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::source::{Position, Source};
+
+/// How bad a problem is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The definition cannot be used.
+    Error,
+    /// The definition works, but probably not as intended.
+    Warning,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        })
+    }
+}
+
+/// One problem in a definition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// The field, such as `tasks.fetch.with.url` (empty for the whole document).
+    pub path: String,
+    /// The task the problem is in, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+    /// What is wrong, and what would fix it when that is known.
+    pub message: String,
+    /// Where, in the source.
+    #[serde(flatten)]
+    pub position: Position,
+}
+
+impl Diagnostic {
+    /// The one-line form: `FILE:LINE:COL: error: FIELD: MESSAGE`.
+    pub fn render(&self, file: &str) -> String {
+        format!("{file}:{}: {self}", self.position)
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}: {}", self.severity, self.message)
+        } else {
+            write!(f, "{}: {}: {}", self.severity, self.path, self.message)
+        }
+    }
+}
+
+/// A path to a field: `tasks.fetch.with.headers["X-Id"]`, `tasks.a.needs[0]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct FieldPath(Vec<Seg>);
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+impl FieldPath {
+    /// The root: the whole document.
+    pub fn root() -> FieldPath {
+        FieldPath(Vec::new())
+    }
+
+    /// This path with a key appended.
+    #[must_use]
+    pub fn key(&self, key: &str) -> FieldPath {
+        let mut p = self.clone();
+        p.0.push(Seg::Key(key.to_string()));
+        p
+    }
+
+    /// This path with an index appended.
+    #[must_use]
+    pub fn index(&self, i: usize) -> FieldPath {
+        let mut p = self.clone();
+        p.0.push(Seg::Index(i));
+        p
+    }
+
+    /// The path without its last step (the root stays the root).
+    #[must_use]
+    pub fn parent(&self) -> FieldPath {
+        let mut p = self.clone();
+        p.0.pop();
+        p
+    }
+
+    /// Whether this is the root.
+    pub fn is_root(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The task this path is inside (`tasks.<name>...`).
+    pub fn task(&self) -> Option<&str> {
+        match self.0.as_slice() {
+            [Seg::Key(t), Seg::Key(name), ..] if t == "tasks" => Some(name),
+            _ => None,
+        }
+    }
+}
+
+fn is_plain_key(k: &str) -> bool {
+    !k.is_empty()
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$')
+}
+
+impl fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, seg) in self.0.iter().enumerate() {
+            match seg {
+                Seg::Key(k) if is_plain_key(k) => {
+                    if i > 0 {
+                        f.write_str(".")?;
+                    }
+                    f.write_str(k)?;
+                }
+                Seg::Key(k) => write!(f, "[{}]", serde_json::Value::String(k.clone()))?,
+                Seg::Index(n) => write!(f, "[{n}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Byte offsets of the nodes of a document, by field path, plus the offsets of keys.
+#[derive(Debug, Clone, Default)]
+pub struct Locations {
+    values: HashMap<String, usize>,
+    keys: HashMap<String, usize>,
+}
+
+impl Locations {
+    pub(crate) fn set_value(&mut self, path: &FieldPath, offset: usize) {
+        self.values.insert(path.to_string(), offset);
+    }
+
+    pub(crate) fn set_key(&mut self, path: &FieldPath, offset: usize) {
+        self.keys.insert(path.to_string(), offset);
+    }
+
+    /// The offset of the value at `path`, or of its closest recorded ancestor.
+    pub fn value(&self, path: &FieldPath) -> usize {
+        let mut p = path.clone();
+        loop {
+            if let Some(o) = self.values.get(&p.to_string()) {
+                return *o;
+            }
+            if p.is_root() {
+                return 0;
+            }
+            p = p.parent();
+        }
+    }
+
+    /// The offset of the key that names the field at `path` (or of its value, when the
+    /// field is a list element or not recorded).
+    pub fn key(&self, path: &FieldPath) -> usize {
+        self.keys
+            .get(&path.to_string())
+            .copied()
+            .unwrap_or_else(|| self.value(path))
+    }
+}
+
+/// Collects diagnostics for one source.
+#[derive(Debug)]
+pub(crate) struct Diagnostics<'s> {
+    pub(crate) source: &'s Source,
+    pub(crate) list: Vec<Diagnostic>,
+}
+
+impl<'s> Diagnostics<'s> {
+    pub(crate) fn new(source: &'s Source) -> Diagnostics<'s> {
+        Diagnostics {
+            source,
+            list: Vec::new(),
+        }
+    }
+
+    /// Records an error at a byte offset.
+    pub(crate) fn error(&mut self, path: &FieldPath, offset: usize, message: impl Into<String>) {
+        self.push(Severity::Error, path, offset, message.into());
+    }
+
+    /// Records a warning at a byte offset.
+    pub(crate) fn warning(&mut self, path: &FieldPath, offset: usize, message: impl Into<String>) {
+        self.push(Severity::Warning, path, offset, message.into());
+    }
+
+    fn push(&mut self, severity: Severity, path: &FieldPath, offset: usize, message: String) {
+        self.list.push(Diagnostic {
+            severity,
+            path: path.to_string(),
+            task: path.task().map(str::to_string),
+            message,
+            position: self.source.position(offset),
+        });
+    }
+
+    pub(crate) fn has_errors(&self) -> bool {
+        self.list.iter().any(|d| d.severity == Severity::Error)
+    }
+
+    /// The diagnostics in source order (stable for equal positions).
+    pub(crate) fn finish(mut self) -> Vec<Diagnostic> {
+        self.list.sort_by_key(|d| d.position);
+        self.list
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_print_like_jq() {
+        let p = FieldPath::root()
+            .key("tasks")
+            .key("fetch")
+            .key("with")
+            .key("headers")
+            .key("X Id")
+            .index(0);
+        assert_eq!(p.to_string(), r#"tasks.fetch.with.headers["X Id"][0]"#);
+        assert_eq!(p.task(), Some("fetch"));
+        assert_eq!(FieldPath::root().key("name").task(), None);
+        assert_eq!(FieldPath::root().to_string(), "");
+    }
+
+    #[test]
+    fn locations_fall_back_to_ancestors() {
+        let mut l = Locations::default();
+        let tasks = FieldPath::root().key("tasks");
+        l.set_value(&tasks, 10);
+        l.set_key(&tasks, 3);
+        assert_eq!(l.value(&tasks.key("a").key("with")), 10);
+        assert_eq!(l.key(&tasks), 3);
+        assert_eq!(l.key(&tasks.key("zz")), 10);
+        assert_eq!(l.value(&FieldPath::root().key("nope")), 0);
+    }
+}

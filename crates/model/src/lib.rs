@@ -1,0 +1,132 @@
+//! Workflow definitions: the format, reading it with locations, validating it, and the
+//! format's own JSON Schema.
+//!
+//! ```
+//! use harmonia_model::{Format, Source, TaskTypes, load};
+//!
+//! let text = "name: hello\ntasks:\n  greet: {type: set, with: {msg: hi}}\n";
+//! let source = Source::new("hello.yaml", text, Format::Yaml);
+//! let loaded = load(&source, &TaskTypes::builtin()).expect("valid");
+//! assert_eq!(loaded.plan.tasks[0].name, "greet");
+//! ```
+//!
+//! The pipeline, one module each:
+//! 1. `node`: the text becomes a tree of nodes that know their byte offsets (YAML 1.2,
+//!    so JSON too).
+//! 2. `read`: the tree becomes a [`Workflow`]; problems of shape (unknown fields with
+//!    "did you mean", wrong types, bad durations) are collected, not fatal.
+//! 3. `validate`: problems of meaning (references, cycles, expressions, parameters,
+//!    input schema) are collected, and a valid workflow is compiled into a [`Plan`].
+//!
+//! [`load`] runs all three and returns every problem at once, in source order, each a
+//! [`Diagnostic`] with its field path and line:column. The [`TaskTypes`] registry says
+//! which task types exist and what parameters each takes.
+//!
+//! This crate is pure: it reads no files and knows nothing of execution.
+
+mod definition;
+mod diagnostic;
+mod duration;
+pub mod graph;
+mod node;
+mod plan;
+mod read;
+pub mod schema;
+mod source;
+mod task_types;
+mod validate;
+
+pub use definition::{Backoff, Defaults, ErrorClass, Join, OnError, RetryPolicy, Task, Workflow};
+pub use diagnostic::{Diagnostic, FieldPath, Locations, Severity};
+pub use duration::{DURATION_PATTERN, Dur};
+pub use plan::{Condition, ForEach, InputSchema, Plan, PlanTask, Retry};
+pub use source::{Format, Position, Source};
+pub use task_types::{ParamCheck, ParamProblem, SchemaError, TaskType, TaskTypes};
+
+use diagnostic::Diagnostics;
+
+/// What can go wrong loading a definition.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Error {
+    /// The definition has problems; every one of them is listed.
+    #[error("{name}: invalid workflow definition ({} problem{})", count_errors(diagnostics), if count_errors(diagnostics) == 1 { "" } else { "s" })]
+    Invalid {
+        /// The source's name.
+        name: String,
+        /// Every problem found (errors and warnings), in source order.
+        diagnostics: Vec<Diagnostic>,
+    },
+}
+
+fn count_errors(d: &[Diagnostic]) -> usize {
+    d.iter().filter(|d| d.severity == Severity::Error).count()
+}
+
+impl Error {
+    /// The diagnostics of an invalid definition.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        match self {
+            Error::Invalid { diagnostics, .. } => diagnostics,
+        }
+    }
+}
+
+/// A valid definition: its plan, and warnings about it.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The compiled workflow.
+    pub plan: Plan,
+    /// Things that work but are probably not meant.
+    pub warnings: Vec<Diagnostic>,
+    /// Where each field is in the source.
+    pub locations: Locations,
+}
+
+/// Reads and validates a definition; returns its plan, or every problem found.
+pub fn load(source: &Source, types: &TaskTypes) -> Result<Loaded, Error> {
+    let mut diags = Diagnostics::new(source);
+    let mut locations = Locations::default();
+    let plan = match node::parse(source) {
+        Err(e) => {
+            diags.error(&FieldPath::root(), e.offset, e.message);
+            None
+        }
+        Ok(root) => read::read(&root, &mut diags, &mut locations)
+            .and_then(|wf| validate::validate(&wf, &locations, types, &mut diags)),
+    };
+    let has_errors = diags.has_errors();
+    let diagnostics = diags.finish();
+    match plan {
+        Some(plan) if !has_errors => Ok(Loaded {
+            plan,
+            warnings: diagnostics,
+            locations,
+        }),
+        _ => Err(Error::Invalid {
+            name: source.name().to_string(),
+            diagnostics,
+        }),
+    }
+}
+
+/// Reads a definition without validating its meaning: only its shape. Useful to show or
+/// convert a definition that may not validate yet.
+pub fn read(source: &Source) -> Result<Workflow, Error> {
+    let mut diags = Diagnostics::new(source);
+    let mut locations = Locations::default();
+    let wf = match node::parse(source) {
+        Err(e) => {
+            diags.error(&FieldPath::root(), e.offset, e.message);
+            None
+        }
+        Ok(root) => read::read(&root, &mut diags, &mut locations),
+    };
+    let has_errors = diags.has_errors();
+    match wf {
+        Some(wf) if !has_errors => Ok(wf),
+        _ => Err(Error::Invalid {
+            name: source.name().to_string(),
+            diagnostics: diags.finish(),
+        }),
+    }
+}
