@@ -244,13 +244,18 @@ fn scan_expr(s: &str, start: usize) -> Option<usize> {
                 b'"' => stack.push(b'"'),
                 b'{' | b'(' | b'[' => stack.push(c),
                 b')' | b']' => {
-                    stack.pop();
+                    let open = if c == b')' { b'(' } else { b'[' };
+                    if stack.last() == Some(&open) {
+                        stack.pop();
+                    }
                 }
                 b'}' => {
-                    if stack.is_empty() {
-                        return Some(i);
+                    // A `}` with no `{` open closes the expression, even if a bracket
+                    // is left open: jq then reports the missing bracket precisely.
+                    match stack.iter().rposition(|&o| o == b'{') {
+                        None => return Some(i),
+                        Some(pos) => stack.truncate(pos),
                     }
-                    stack.pop();
                 }
                 b'#' => {
                     // A comment runs to the end of the line.
@@ -299,6 +304,12 @@ mod tests {
             vec![r#"E: "\(1 + {b: 2}.b)}" "#, "T:!"]
         );
         assert_eq!(texts(r#"${ "a\"}" }"#), vec![r#"E: "a\"}" "#]);
+    }
+
+    #[test]
+    fn an_unbalanced_bracket_still_ends_at_the_brace() {
+        assert_eq!(texts("a ${ [1, 2 } b"), vec!["T:a ", "E: [1, 2 ", "T: b"]);
+        assert_eq!(texts("${ (1 } x"), vec!["E: (1 ", "T: x"]);
     }
 
     #[test]

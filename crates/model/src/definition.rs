@@ -31,14 +31,14 @@ pub struct Workflow {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// JSON Schema of the execution's inputs; defaults in it fill missing inputs.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "serde_json::Map<String, Value>")]
     pub inputs: Option<Value>,
     /// Results of the execution: names and `${ }` expressions (or values holding some).
-    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub outputs: IndexMap<String, Value>,
     /// Defaults for every task.
-    #[serde(skip_serializing_if = "Defaults::is_empty")]
+    #[serde(default, skip_serializing_if = "Defaults::is_empty")]
     pub defaults: Defaults,
     /// Time limit of the whole execution.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -96,24 +96,24 @@ pub struct Task {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Tasks that must end before this one starts (a name or a list of names).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(schema_with = "needs_schema")]
     pub needs: Vec<String>,
     /// Run only when this is true: a `${ }` expression or a boolean.
-    #[serde(rename = "if", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "if", default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "condition_schema")]
     pub condition: Option<Value>,
     /// When the task may run, given how its dependencies ended.
-    #[serde(skip_serializing_if = "Join::is_default")]
+    #[serde(default, skip_serializing_if = "Join::is_default")]
     pub join: Join,
     /// What a failure of this task does to the execution.
-    #[serde(skip_serializing_if = "OnError::is_default")]
+    #[serde(default, skip_serializing_if = "OnError::is_default")]
     pub on_error: OnError,
     /// The task type's parameters; strings may hold `${ }` expressions.
-    #[serde(skip_serializing_if = "Value::is_null")]
+    #[serde(default, skip_serializing_if = "Value::is_null")]
     pub with: Value,
     /// Fan out: run once per item of this list or `${ }` expression (`$item`, `$index`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "for_each_schema")]
     pub for_each: Option<Value>,
     /// How many items of a fan-out run at once (default: no limit but the global one).
@@ -121,7 +121,7 @@ pub struct Task {
     #[schemars(range(min = 1))]
     pub concurrency: Option<u32>,
     /// Reshape the raw result: a `${ }` expression over `$output` (also `.`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "expression_schema")]
     pub output: Option<String>,
     /// Retry policy; fields not set come from `defaults.retry`.

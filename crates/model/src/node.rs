@@ -116,7 +116,14 @@ pub(crate) fn parse(source: &Source) -> Result<Node, SyntaxError> {
             offset: 0,
         }),
         Err(e) => {
-            let offset = e.location().map_or(0, |l| offset_of(&l));
+            // Error locations carry line and column but not always a byte offset.
+            let offset = e.location().map_or(0, |l| {
+                let line = usize::try_from(l.line()).unwrap_or(1);
+                let column = usize::try_from(l.column()).unwrap_or(1);
+                source
+                    .line_start(line)
+                    .map_or(0, |start| start + column_bytes(source, start, column))
+            });
             Err(SyntaxError {
                 message: format!("invalid YAML: {}", yaml_message(&e)),
                 offset,
@@ -129,9 +136,14 @@ pub(crate) fn parse(source: &Source) -> Result<Node, SyntaxError> {
 fn yaml_message(e: &serde_saphyr::Error) -> String {
     let text = e.to_string();
     let first = text.lines().next().unwrap_or("").trim().to_string();
-    match first.rsplit_once(" at line ") {
+    let message = match first.rsplit_once(" at line ") {
         Some((m, _)) => m.to_string(),
         None => first,
+    };
+    if message.contains("mapping values are not allowed") {
+        format!("{message}; a value that contains `: ` must be quoted")
+    } else {
+        message
     }
 }
 

@@ -233,10 +233,10 @@ fn builtin_types() -> Vec<TaskType> {
                 "additionalProperties": false,
                 "required": ["duration"],
                 "properties": {
-                    "duration": {"type": "string", "pattern": crate::duration::DURATION_PATTERN}
+                    "duration": {"type": "string", "description": "A duration such as `500ms`, `30s` or `1h30m`."}
                 }
             }),
-            None,
+            Some(check_sleep),
         ),
         (
             "workflow",
@@ -311,6 +311,22 @@ fn check_http(with: &Value) -> Vec<ParamProblem> {
         });
     }
     out
+}
+
+fn check_sleep(with: &Value) -> Vec<ParamProblem> {
+    match with.get("duration").and_then(Value::as_str) {
+        Some(d) if !harmonia_expr::Template::has_expressions(d) => {
+            match crate::duration::Dur::parse(d) {
+                Ok(_) => Vec::new(),
+                Err(message) => vec![ParamProblem {
+                    pointer: "/duration".into(),
+                    message,
+                    span: None,
+                }],
+            }
+        }
+        _ => Vec::new(),
+    }
 }
 
 fn check_shell(with: &Value) -> Vec<ParamProblem> {

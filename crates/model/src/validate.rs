@@ -480,7 +480,7 @@ impl Validator<'_, '_> {
                 continue;
             }
             let at = extend(&with_path, &segs);
-            self.param_error(&ty, &at, &e, &with);
+            self.param_error(&ty, &at, &e);
         }
         for problem in ty.check(&task.with) {
             let segs = pointer_segs(&problem.pointer, &task.with);
@@ -499,7 +499,6 @@ impl Validator<'_, '_> {
         ty: &crate::task_types::TaskType,
         at: &FieldPath,
         e: &jsonschema::ValidationError<'_>,
-        with: &Value,
     ) {
         use jsonschema::error::ValidationErrorKind as K;
         let name = ty.name();
@@ -528,18 +527,9 @@ impl Validator<'_, '_> {
                     );
                 }
             }
-            K::Type { kind } => {
-                let expected = match kind {
-                    jsonschema::error::TypeKind::Single(t) => t.to_string(),
-                    jsonschema::error::TypeKind::Multiple(ts) => ts
-                        .iter()
-                        .map(|t| t.to_string())
-                        .collect::<Vec<_>>()
-                        .join(" or "),
-                };
-                let found = describe(e.instance());
+            K::Type { .. } => {
                 let offset = self.locs.value(at);
-                self.error(at, offset, format!("expected {expected}, found {found}"));
+                self.error(at, offset, constraint_message(e));
             }
             K::Enum { options } => {
                 let names: Vec<String> = options
@@ -574,9 +564,8 @@ impl Validator<'_, '_> {
                 );
             }
             _ => {
-                let _ = with;
                 let offset = self.locs.value(at);
-                self.error(at, offset, e.masked().to_string());
+                self.error(at, offset, constraint_message(e));
             }
         }
     }
@@ -834,7 +823,49 @@ fn schema_message(e: &jsonschema::ValidationError<'_>) -> String {
             JSON_TYPES.join(", ")
         );
     }
-    format!("invalid JSON Schema: {}", e.masked())
+    format!("invalid JSON Schema: {}", constraint_message(e))
+}
+
+/// A JSON Schema violation in words, for the common keywords.
+fn constraint_message(e: &jsonschema::ValidationError<'_>) -> String {
+    use jsonschema::error::ValidationErrorKind as K;
+    let found = describe(e.instance());
+    match e.kind() {
+        K::Type { kind } => {
+            let expected = match kind {
+                jsonschema::error::TypeKind::Single(t) => t.to_string(),
+                jsonschema::error::TypeKind::Multiple(ts) => ts
+                    .iter()
+                    .map(|t| t.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+            };
+            format!("expected {expected}, found {found}")
+        }
+        K::MinItems { limit } => format!(
+            "expected at least {limit} item{}, found {}",
+            if *limit == 1 { "" } else { "s" },
+            e.instance().as_array().map_or(0, Vec::len)
+        ),
+        K::MaxItems { limit } => format!("expected at most {limit} items"),
+        K::MinLength { limit } => format!(
+            "expected at least {limit} character{}, found {found}",
+            if *limit == 1 { "" } else { "s" }
+        ),
+        K::MaxLength { limit } => format!("expected at most {limit} characters"),
+        K::Minimum { limit } => format!("expected at least {limit}, found {found}"),
+        K::Maximum { limit } => format!("expected at most {limit}, found {found}"),
+        K::Pattern { pattern } => format!("expected a value matching `{pattern}`, found {found}"),
+        K::MinProperties { limit } => format!(
+            "expected at least {limit} entr{}",
+            if *limit == 1 { "y" } else { "ies" }
+        ),
+        K::MaxProperties { limit } => format!(
+            "expected at most {limit} entr{}",
+            if *limit == 1 { "y" } else { "ies" }
+        ),
+        _ => e.masked().to_string(),
+    }
 }
 
 fn describe(v: &Value) -> String {

@@ -1,0 +1,220 @@
+//! The `harmonia` binary as a user runs it: real processes, real files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn harmonia(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_harmonia"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const BROKEN: &str = "name: weather
+tasks:
+  fetch:
+    type: htp
+    with: {url: \"http://127.0.0.1:9000/weather\"}
+  hot:
+    neds: [fetch]
+    type: transform
+    with:
+      input: ${ $tasks.fetch.output }
+      expr: 'map(select(.temp > 30)'
+";
+
+const FIXED: &str = "name: weather
+tasks:
+  fetch:
+    type: http
+    with: {url: \"http://127.0.0.1:9000/weather\"}
+  hot:
+    needs: [fetch]
+    type: transform
+    with:
+      input: ${ $tasks.fetch.output }
+      expr: 'map(select(.temp > 30))'
+";
+
+#[test]
+fn a_user_sees_every_problem_fixes_them_and_gets_exit_0() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("weather.yaml");
+    std::fs::write(&file, BROKEN).expect("write");
+    let f = file.to_str().expect("utf-8 path");
+
+    let out = harmonia(&["validate", f]);
+    assert_eq!(out.status.code(), Some(1));
+    let lines: Vec<String> = stdout(&out).lines().map(str::to_string).collect();
+    assert_eq!(
+        lines,
+        vec![
+            format!(
+                "{f}:4:11: error: tasks.fetch.type: unknown task type `htp` (did you mean `http`?); known types: set, transform, http, shell, sleep, workflow"
+            ),
+            format!(
+                "{f}:7:5: error: tasks.hot.neds: unknown field `neds` in task `hot` (did you mean `needs`?)"
+            ),
+            format!(
+                "{f}:10:17: error: tasks.hot.with.input: `$tasks.fetch` is read here, but `fetch` is not upstream of `hot`, so its result may not exist yet; add `fetch` to `needs` of `hot`"
+            ),
+            format!(
+                "{f}:11:36: error: tasks.hot.with.expr: invalid jq program: expected closing parenthesis, found the end of the expression"
+            ),
+        ]
+    );
+    assert!(
+        stderr(&out).contains("4 errors in 1 of 1 file"),
+        "{}",
+        stderr(&out)
+    );
+
+    std::fs::write(&file, FIXED).expect("write");
+    let out = harmonia(&["validate", f]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(stdout(&out), "");
+    assert!(stderr(&out).contains("1 file valid"));
+}
+
+#[test]
+fn every_example_validates() {
+    let examples = root().join("examples");
+    let out = harmonia(&["validate", examples.to_str().expect("path")]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("files valid"));
+}
+
+#[test]
+fn several_files_report_per_file_and_fail_if_any_is_invalid() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = dir.path().join("good.yaml");
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&good, FIXED).expect("write");
+    std::fs::write(
+        &bad,
+        "{\"name\": \"b\", \"tasks\": {\"a\": {\"type\": \"nope\"}}}",
+    )
+    .expect("write");
+    let out = harmonia(&[
+        "validate",
+        good.to_str().expect("p"),
+        bad.to_str().expect("p"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.starts_with(&format!("{}:1:", bad.display())), "{text}");
+    assert!(stderr(&out).contains("1 error in 1 of 2 files"));
+}
+
+#[test]
+fn a_missing_file_is_an_error_line() {
+    let out = harmonia(&["validate", "/nonexistent/flow.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).starts_with("/nonexistent/flow.yaml:1:1: error: cannot read the file"));
+}
+
+#[test]
+fn validate_speaks_json_for_tools() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("w.yaml");
+    std::fs::write(&file, BROKEN).expect("write");
+    let out = harmonia(&["validate", "--format", "json", file.to_str().expect("p")]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(v["valid"], false);
+    let d = &v["files"][0]["diagnostics"][0];
+    assert_eq!(d["line"], 4);
+    assert_eq!(d["column"], 11);
+    assert_eq!(d["severity"], "error");
+    assert_eq!(d["task"], "fetch");
+    assert_eq!(d["path"], "tasks.fetch.type");
+}
+
+#[test]
+fn graph_draws_conditions_and_fan_outs() {
+    let file = root().join("examples/fan-out-weather.yaml");
+    let f = file.to_str().expect("p");
+    let mermaid = stdout(&harmonia(&["graph", f, "--format", "mermaid"]));
+    assert!(mermaid.contains("flowchart LR"));
+    assert!(
+        mermaid.contains("fetch[[") && mermaid.contains("(concurrency 5)"),
+        "{mermaid}"
+    );
+    assert!(
+        mermaid.contains("notify{{")
+            && mermaid.contains("if ${ $tasks.hot.output | length #gt; 0 }"),
+        "{mermaid}"
+    );
+    assert!(mermaid.contains("fetch --> hot") && mermaid.contains("hot --> notify"));
+
+    let dot = stdout(&harmonia(&["graph", f, "--format", "dot"]));
+    assert!(dot.starts_with("digraph \"fan-out-weather\""));
+    assert!(dot.contains("\"fetch\" -> \"hot\";"));
+    assert!(dot.contains("shape=box3d") && dot.contains("shape=hexagon"));
+
+    let json: serde_json::Value =
+        serde_json::from_slice(&harmonia(&["graph", f, "--format", "json"]).stdout).expect("json");
+    assert_eq!(json["order"], serde_json::json!(["fetch", "hot", "notify"]));
+    assert_eq!(json["nodes"][0]["concurrency"], 5);
+    assert_eq!(json["edges"].as_array().map(Vec::len), Some(2));
+
+    let joined = stdout(&harmonia(&[
+        "graph",
+        root()
+            .join("examples/conditional-join.yaml")
+            .to_str()
+            .expect("p"),
+    ]));
+    assert!(
+        joined.contains("small_batch -. any .-> publish"),
+        "{joined}"
+    );
+}
+
+#[test]
+fn graph_of_an_invalid_definition_shows_its_problems() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("w.yaml");
+    std::fs::write(&file, BROKEN).expect("write");
+    let out = harmonia(&["graph", file.to_str().expect("p")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("unknown task type `htp`"));
+}
+
+#[test]
+fn schema_prints_the_checked_in_schema() {
+    let out = harmonia(&["schema"]);
+    assert_eq!(out.status.code(), Some(0));
+    let on_disk =
+        std::fs::read_to_string(root().join("docs/workflow.schema.json")).expect("schema file");
+    assert_eq!(stdout(&out), on_disk);
+    let schema: serde_json::Value = serde_json::from_str(&on_disk).expect("json");
+    assert!(jsonschema::meta::is_valid(&schema));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let out = harmonia(&["validate"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = harmonia(&["graph", "x.yaml", "--format", "png"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -1,0 +1,8 @@
+//! Integration tests of the definition format, as a user meets it.
+
+mod model {
+    mod corpus;
+    mod examples;
+    mod rules;
+    mod schema;
+}
