@@ -262,6 +262,109 @@ fn pattern_vars(p: &Pattern<&str>) -> Vec<String> {
     }
 }
 
+/// Adds to `out` the name of every filter `t` calls, formats (`@base64`) included.
+/// Arity is ignored: the result may name more filters than are called, never fewer.
+pub(crate) fn called_names<'s>(t: &Term<&'s str>, out: &mut std::collections::HashSet<&'s str>) {
+    let mut go = |t: &Term<&'s str>| called_names(t, out);
+    match t {
+        Term::Id | Term::Recurse | Term::Num(_) | Term::Break(_) | Term::Var(_) => {}
+        Term::Str(fmt, parts) => {
+            if let Some(f) = fmt {
+                out.insert(f);
+            }
+            for p in parts {
+                if let StrPart::Term(t) = p {
+                    called_names(t, out);
+                }
+            }
+        }
+        Term::Arr(a) => {
+            if let Some(a) = a {
+                go(a);
+            }
+        }
+        Term::Obj(entries) => {
+            for (k, v) in entries {
+                called_names(k, out);
+                if let Some(v) = v {
+                    called_names(v, out);
+                }
+            }
+        }
+        Term::Neg(x) | Term::Label(_, x) => go(x),
+        Term::BinOp(l, op, r) => {
+            if let BinaryOp::Pipe(Some(p)) = op {
+                pattern_calls(p, out);
+            }
+            called_names(l, out);
+            called_names(r, out);
+        }
+        Term::Fold(_, src, pat, args) => {
+            called_names(src, out);
+            pattern_calls(pat, out);
+            for a in args {
+                called_names(a, out);
+            }
+        }
+        Term::TryCatch(t, c) => {
+            called_names(t, out);
+            if let Some(c) = c {
+                called_names(c, out);
+            }
+        }
+        Term::IfThenElse(branches, els) => {
+            for (c, b) in branches {
+                called_names(c, out);
+                called_names(b, out);
+            }
+            if let Some(e) = els {
+                called_names(e, out);
+            }
+        }
+        Term::Def(defs, body) => {
+            for d in defs {
+                called_names(&d.body, out);
+            }
+            called_names(body, out);
+        }
+        Term::Call(name, args) => {
+            out.insert(name);
+            for a in args {
+                called_names(a, out);
+            }
+        }
+        Term::Path(head, path) => {
+            called_names(head, out);
+            for (p, _) in &path.0 {
+                match p {
+                    Part::Index(i) => called_names(i, out),
+                    Part::Range(a, b) => {
+                        if let Some(a) = a {
+                            called_names(a, out);
+                        }
+                        if let Some(b) = b {
+                            called_names(b, out);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn pattern_calls<'s>(p: &Pattern<&'s str>, out: &mut std::collections::HashSet<&'s str>) {
+    match p {
+        Pattern::Var(_) => {}
+        Pattern::Arr(ps) => ps.iter().for_each(|p| pattern_calls(p, out)),
+        Pattern::Obj(entries) => {
+            for (k, v) in entries {
+                called_names(k, out);
+                pattern_calls(v, out);
+            }
+        }
+    }
+}
+
 /// Whether `t` calls the filter `name` with `arity` arguments.
 fn calls(t: &Term<&str>, name: &str, arity: usize) -> bool {
     let c = |t: &Term<&str>| calls(t, name, arity);

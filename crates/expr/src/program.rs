@@ -9,6 +9,7 @@
 //! byte span in the source; running never panics (a panic inside jaq becomes
 //! [`Error::Internal`]) and never outlives its [`Limits`] between two outputs.
 
+use std::collections::HashSet;
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, LazyLock};
@@ -20,7 +21,7 @@ use jaq_core::load::{self, Arena, File, Loader};
 use jaq_core::native::{Fun, bome, v};
 use jaq_core::{Compiler, Ctx, Cv, DataT, ValXs, Vars, compile, data};
 
-use crate::analyze::{Analysis, TaskRef, analyze};
+use crate::analyze::{Analysis, TaskRef, analyze, called_names};
 use crate::limits::{self, DeadlineGuard, Limits};
 use crate::{Context, Error, Val, Var, VarSet, suggest};
 
@@ -51,6 +52,40 @@ static PRELUDE: LazyLock<Vec<Def<&'static str>>> = LazyLock::new(|| {
         .chain(parse_defs(PRELUDE_LAST))
         .collect()
 });
+
+/// For each prelude definition, the names its body calls.
+static PRELUDE_CALLS: LazyLock<Vec<HashSet<&'static str>>> = LazyLock::new(|| {
+    PRELUDE
+        .iter()
+        .map(|d| {
+            let mut names = HashSet::new();
+            called_names(&d.body, &mut names);
+            names
+        })
+        .collect()
+});
+
+/// The prelude definitions a program calling `names` needs, in prelude order.
+///
+/// Compiling jaq's whole prelude costs about 300 µs per program; most expressions use
+/// a handful of its definitions. A definition is kept when its name is called by the
+/// program or by a kept definition that comes after it (definitions only see earlier
+/// ones), so the result compiles exactly as the whole prelude would.
+fn prelude_for(mut names: HashSet<&str>) -> Vec<Def<&'static str>> {
+    let mut keep = vec![false; PRELUDE.len()];
+    for (i, def) in PRELUDE.iter().enumerate().rev() {
+        if names.contains(def.name) {
+            keep[i] = true;
+            names.extend(PRELUDE_CALLS[i].iter().copied());
+        }
+    }
+    PRELUDE
+        .iter()
+        .zip(keep)
+        .filter(|(_, k)| *k)
+        .map(|(d, _)| d.clone())
+        .collect()
+}
 
 fn tick<T: DataT>(cv: Cv<'_, T>) -> ValXs<'_, T::V<'_>> {
     if limits::tick_expired() {
@@ -263,8 +298,18 @@ fn runtime_message(err: jaq_core::Error<jaq_json::Val>) -> String {
 }
 
 fn compile_inner(code: &str, vars: VarSet, offset: usize) -> Result<Program, Vec<Error>> {
+    let term = load::parse(code, |p| p.term());
+    let prelude = match &term {
+        Some(term) => {
+            let mut names = HashSet::new();
+            called_names(term, &mut names);
+            prelude_for(names)
+        }
+        // Unparsable: the loader reports why; the prelude does not matter.
+        None => Vec::new(),
+    };
     let arena = Arena::default();
-    let loader = Loader::new(PRELUDE.iter().cloned());
+    let loader = Loader::new(prelude);
     let file = File { code, path: () };
     let modules = loader
         .load(&arena, file)
@@ -277,10 +322,8 @@ fn compile_inner(code: &str, vars: VarSet, offset: usize) -> Result<Program, Vec
         .compile(modules)
         .map_err(|errs| compile_errors(code, vars, errs))?;
 
-    // The loader accepted it, so the parser does too.
-    let analysis = load::parse(code, |p| p.term())
-        .map(|term| analyze(code, &term))
-        .unwrap_or_default();
+    // The loader accepted it, so the parser did too.
+    let analysis = term.map(|term| analyze(code, &term)).unwrap_or_default();
     let Analysis {
         task_refs,
         dynamic_tasks,

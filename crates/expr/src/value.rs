@@ -6,8 +6,9 @@
 //! so an expression that builds a huge value fails cleanly instead of exhausting memory in
 //! the caller.
 //!
-//! Invariant: `Val::from(&json).to_json(usize::MAX) == json` for every JSON value whose
-//! numbers are finite (JSON has no NaN or infinity; those become `null`, as in jq).
+//! Invariant: `Val::from(&json).to_json(usize::MAX) == json` for every JSON value, up
+//! to number representation: a whole float comes back as an integer (`2.0` as `2`, as
+//! jq prints it), and NaN or infinity (which JSON lacks) become `null`, as in jq.
 
 use jaq_json::{Num, Rc};
 use serde_json::{Map, Number, Value};
@@ -173,6 +174,10 @@ fn to_json(v: &jaq_json::Val, budget: &mut Budget) -> Result<Value, Error> {
 fn num_to_json(n: &Num) -> Value {
     match n {
         Num::Int(i) => Value::from(*i as i64),
+        // Whole floats print as integers, as jq prints `4 / 2` as `2`.
+        Num::Float(f) if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 => {
+            Value::from(*f as i64)
+        }
         Num::Float(f) => Number::from_f64(*f).map_or(Value::Null, Value::Number),
         other => {
             let text = other.to_string();
@@ -202,6 +207,16 @@ mod tests {
             "a": [null, true, false, {"k": []}], "o": {"z": 1, "a": 2}
         });
         assert_eq!(Val::from(&v).to_json(usize::MAX).ok(), Some(v));
+    }
+
+    #[test]
+    fn whole_floats_become_integers() {
+        assert_eq!(Val::from(json!(2.0)).to_json(100).ok(), Some(json!(2)));
+        assert_eq!(Val::from(json!(2.5)).to_json(100).ok(), Some(json!(2.5)));
+        assert_eq!(
+            Val::from(json!(1e300)).to_json(100).ok(),
+            Some(json!(1e300))
+        );
     }
 
     #[test]

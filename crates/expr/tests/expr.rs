@@ -387,3 +387,47 @@ fn compiled_programs_are_shareable_across_threads() {
         ]
     );
 }
+
+#[test]
+fn builtins_that_build_on_other_builtins_work() {
+    // Compilation keeps only the prelude definitions a program needs; these exercise
+    // definitions that depend on other definitions.
+    let cases = [
+        (
+            r#"${ {a: 1} | with_entries(.value += 1) }"#,
+            json!({"a": 2}),
+        ),
+        (r#"${ ["a b", "c"] | @sh }"#, json!("'a b' 'c'")),
+        (r#"${ [[1, [2]], 3] | flatten }"#, json!([1, 2, 3])),
+        (r#"${ [1, 2] | any(. > 1) }"#, json!(true)),
+        (r#"${ [1, 2] | all(. > 1) }"#, json!(false)),
+        (
+            r#"${ [[1, 2], [3]] | [combinations] }"#,
+            json!([[1, 3], [2, 3]]),
+        ),
+        (
+            r#"${ {a: 1, b: {c: 2}} | [paths(type == "number")] }"#,
+            json!([["a"], ["b", "c"]]),
+        ),
+        (r#"${ "a-b-c" | gsub("-"; "+") }"#, json!("a+b+c")),
+        (r#"${ "a1b22" | [scan("[0-9]+")] }"#, json!(["1", "22"])),
+        (r#"${ "hello" | test("ell") }"#, json!(true)),
+        (r#"${ [3, 1, 2] | min_by(.) }"#, json!(1)),
+        (
+            r#"${ [{k: 1}, {k: 1}, {k: 2}] | unique_by(.k) | length }"#,
+            json!(2),
+        ),
+        (r#"${ ["a", "b"] | join(",") }"#, json!("a,b")),
+        (r#"${ "aGk=" | @base64d }"#, json!("hi")),
+        (r#"${ {a: [1]} | tojson }"#, json!(r#"{"a":[1]}"#)),
+        (r#"${ "12" | tonumber + 1 }"#, json!(13)),
+        (r#"${ [1, 2, 3] | add / length }"#, json!(2)),
+        (r#"${ {b: 1, a: 2} | keys }"#, json!(["a", "b"])),
+        (r#"${ [1, null, 2] | map(values) }"#, json!([1, 2])),
+        (r#"${ 0 | todate }"#, json!("1970-01-01T00:00:00Z")),
+        (r#"${ def inc(f): f + 1; inc(41) }"#, json!(42)),
+    ];
+    for (src, expected) in cases {
+        assert_eq!(eval(src).ok(), Some(expected), "{src}");
+    }
+}

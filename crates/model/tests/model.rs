@@ -3,6 +3,7 @@
 mod model {
     mod corpus;
     mod examples;
+    mod props;
     mod rules;
     mod schema;
 }

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite, exactly as CI runs it: formatting, lints, every test.
+# Installs what the tests need when it is missing (cargo-nextest).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+if ! cargo nextest --version >/dev/null 2>&1; then
+    step "installing cargo-nextest"
+    cargo install --locked cargo-nextest || true
+fi
+
+if cargo nextest --version >/dev/null 2>&1; then
+    step "cargo nextest run"
+    cargo nextest run --workspace --locked --profile ci
+else
+    step "cargo test (cargo-nextest is not available)"
+    cargo test --workspace --locked --lib --bins --tests
+fi
+
+step "doc tests"
+cargo test --workspace --locked --doc
