@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, exactly as CI runs it: formatting, lints, every test.
-# Installs what the tests need when it is missing (cargo-nextest).
+# Installs what the tests need when it is missing (cargo-nextest). The test runner's
+# summary is the last thing it prints.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,9 @@ cargo fmt --all -- --check
 
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "doc tests"
+cargo test --workspace --locked --doc
 
 if ! cargo nextest --version >/dev/null 2>&1; then
     step "installing cargo-nextest"
@@ -24,6 +28,3 @@ else
     step "cargo test (cargo-nextest is not available)"
     cargo test --workspace --locked --lib --bins --tests
 fi
-
-step "doc tests"
-cargo test --workspace --locked --doc
