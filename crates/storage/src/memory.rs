@@ -1,0 +1,186 @@
+//! An in-memory [`Store`], for tests and for runs that need no durability.
+//!
+//! It follows the same contract as the durable stores (the shared suite runs against
+//! it), except that nothing survives the process.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+
+use crate::records::{
+    CommitBatch, EventRecord, ExecutionQuery, ExecutionRecord, NewWorkflowVersion, TaskRunRecord,
+    WorkflowRecord,
+};
+use crate::{DEFAULT_LIMIT, Error, ExecutionId, Result, Store, WorkflowId};
+
+/// A store in memory.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    events: HashMap<ExecutionId, Vec<EventRecord>>,
+    executions: BTreeMap<ExecutionId, ExecutionRecord>,
+    task_runs: HashMap<ExecutionId, BTreeMap<(String, i64), TaskRunRecord>>,
+    workflows: BTreeMap<String, Vec<WorkflowRecord>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Inner>> {
+        self.inner
+            .lock()
+            .map_err(|_| Error::Backend("the in-memory store's lock is poisoned".into()))
+    }
+}
+
+fn item_key(item: Option<u32>) -> i64 {
+    item.map_or(-1, i64::from)
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn commit(&self, batch: &CommitBatch) -> Result<()> {
+        let mut inner = self.lock()?;
+        // Check every event first, so that a conflict writes nothing.
+        let mut next: HashMap<ExecutionId, u64> = HashMap::new();
+        for e in &batch.events {
+            let expected = next.entry(e.execution).or_insert_with(|| {
+                inner.events.get(&e.execution).map_or(0, |v| v.len() as u64) + 1
+            });
+            if e.seq < *expected {
+                return Err(Error::Conflict(format!(
+                    "event {} of execution {} already exists",
+                    e.seq, e.execution
+                )));
+            }
+            *expected = e.seq + 1;
+        }
+        for e in &batch.events {
+            inner.events.entry(e.execution).or_default().push(e.clone());
+        }
+        for x in &batch.executions {
+            inner.executions.insert(x.id, x.clone());
+        }
+        for t in &batch.task_runs {
+            inner
+                .task_runs
+                .entry(t.execution)
+                .or_default()
+                .insert((t.task.clone(), item_key(t.item)), t.clone());
+        }
+        Ok(())
+    }
+
+    async fn events(&self, execution: ExecutionId) -> Result<Vec<EventRecord>> {
+        Ok(self
+            .lock()?
+            .events
+            .get(&execution)
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn execution(&self, id: ExecutionId) -> Result<Option<ExecutionRecord>> {
+        Ok(self.lock()?.executions.get(&id).cloned())
+    }
+
+    async fn executions(&self, q: &ExecutionQuery) -> Result<Vec<ExecutionRecord>> {
+        let inner = self.lock()?;
+        let limit = if q.limit == 0 { DEFAULT_LIMIT } else { q.limit };
+        Ok(inner
+            .executions
+            .values()
+            .rev()
+            .filter(|x| q.workflow.as_ref().is_none_or(|w| &x.workflow == w))
+            .filter(|x| q.status.is_none_or(|s| x.status == s))
+            .filter(|x| q.since.is_none_or(|t| x.created_at >= t))
+            .filter(|x| q.until.is_none_or(|t| x.created_at < t))
+            .filter(|x| q.after.is_none_or(|c| x.id < c))
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn unfinished(&self) -> Result<Vec<ExecutionRecord>> {
+        Ok(self
+            .lock()?
+            .executions
+            .values()
+            .filter(|x| !x.status.is_terminal())
+            .cloned()
+            .collect())
+    }
+
+    async fn task_runs(&self, execution: ExecutionId) -> Result<Vec<TaskRunRecord>> {
+        Ok(self
+            .lock()?
+            .task_runs
+            .get(&execution)
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    async fn put_workflow(&self, new: &NewWorkflowVersion) -> Result<WorkflowRecord> {
+        let mut inner = self.lock()?;
+        let versions = inner.workflows.entry(new.name.clone()).or_default();
+        if let Some(latest) = versions.last()
+            && latest.source == new.source
+            && latest.format == new.format
+        {
+            return Ok(latest.clone());
+        }
+        let record = WorkflowRecord {
+            id: versions.first().map_or_else(WorkflowId::new, |v| v.id),
+            name: new.name.clone(),
+            version: versions.last().map_or(1, |v| v.version + 1),
+            description: new.description.clone(),
+            source: new.source.clone(),
+            format: new.format.clone(),
+            created_at: new.created_at,
+        };
+        versions.push(record.clone());
+        Ok(record)
+    }
+
+    async fn workflow(&self, name: &str, version: Option<u32>) -> Result<Option<WorkflowRecord>> {
+        let inner = self.lock()?;
+        let Some(versions) = inner.workflows.get(name) else {
+            return Ok(None);
+        };
+        Ok(match version {
+            None => versions.last().cloned(),
+            Some(v) => versions.iter().find(|r| r.version == v).cloned(),
+        })
+    }
+
+    async fn workflows(&self) -> Result<Vec<WorkflowRecord>> {
+        Ok(self
+            .lock()?
+            .workflows
+            .values()
+            .filter_map(|v| v.last().cloned())
+            .collect())
+    }
+
+    async fn workflow_versions(&self, name: &str) -> Result<Vec<WorkflowRecord>> {
+        Ok(self
+            .lock()?
+            .workflows
+            .get(name)
+            .cloned()
+            .unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    crate::storage_suite!(async { super::MemoryStore::new() });
+}

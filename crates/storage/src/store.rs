@@ -1,0 +1,53 @@
+//! The `Store` trait: what the engine and the server need from storage.
+//!
+//! Contract, checked for every backend by the shared suite (`suite`):
+//! - `commit` is atomic: all of a batch is visible afterwards, or none of it.
+//! - A batch whose event `(execution, seq)` already exists fails with
+//!   [`Error::Conflict`] and writes nothing (two writers of one execution).
+//! - Events of an execution come back in `seq` order.
+//! - A committed batch survives the process being killed.
+//! - `put_workflow` with a name that exists adds version `latest + 1` under the same
+//!   id, unless the source is identical to the latest version's, which is returned.
+
+use async_trait::async_trait;
+
+use crate::records::{
+    CommitBatch, EventRecord, ExecutionQuery, ExecutionRecord, NewWorkflowVersion, TaskRunRecord,
+    WorkflowRecord,
+};
+use crate::{ExecutionId, Result};
+
+/// Durable storage of executions and workflows.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Writes a batch atomically.
+    async fn commit(&self, batch: &CommitBatch) -> Result<()>;
+
+    /// The event log of an execution, in order.
+    async fn events(&self, execution: ExecutionId) -> Result<Vec<EventRecord>>;
+
+    /// One execution.
+    async fn execution(&self, id: ExecutionId) -> Result<Option<ExecutionRecord>>;
+
+    /// Executions matching `query`, newest first.
+    async fn executions(&self, query: &ExecutionQuery) -> Result<Vec<ExecutionRecord>>;
+
+    /// Executions that have not ended (status pending, running or paused).
+    async fn unfinished(&self) -> Result<Vec<ExecutionRecord>>;
+
+    /// The task rows of an execution: each task (`item: None`) and each fan-out item,
+    /// ordered by task name then item.
+    async fn task_runs(&self, execution: ExecutionId) -> Result<Vec<TaskRunRecord>>;
+
+    /// Stores a definition as a new version of its workflow (see the module doc).
+    async fn put_workflow(&self, new: &NewWorkflowVersion) -> Result<WorkflowRecord>;
+
+    /// A version of a workflow, by name; the latest when `version` is `None`.
+    async fn workflow(&self, name: &str, version: Option<u32>) -> Result<Option<WorkflowRecord>>;
+
+    /// The latest version of every workflow, by name.
+    async fn workflows(&self) -> Result<Vec<WorkflowRecord>>;
+
+    /// Every version of a workflow, oldest first.
+    async fn workflow_versions(&self, name: &str) -> Result<Vec<WorkflowRecord>>;
+}
