@@ -24,7 +24,7 @@ impl Timestamp {
 
     /// This time plus `d` (saturating).
     #[must_use]
-    pub fn add(self, d: std::time::Duration) -> Timestamp {
+    pub fn plus(self, d: std::time::Duration) -> Timestamp {
         let ms = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
         Timestamp(self.0.saturating_add(ms))
     }
@@ -79,7 +79,7 @@ mod tests {
             Some(Timestamp(1_764_000_000_000))
         );
         assert_eq!(
-            t.add(std::time::Duration::from_secs(1)).0,
+            t.plus(std::time::Duration::from_secs(1)).0,
             1_764_000_001_123
         );
         assert_eq!(Timestamp(10).since(Timestamp(4)).as_millis(), 6);
