@@ -25,6 +25,7 @@ use serde_json::Value;
 
 use crate::definition::{Join, Task, Workflow};
 use crate::diagnostic::{Diagnostics, FieldPath, Locations};
+use crate::json_errors::constraint_message;
 use crate::plan::{Condition, ForEach, InputSchema, Plan, PlanTask, Retry};
 use crate::task_types::TaskTypes;
 
@@ -824,57 +825,4 @@ fn schema_message(e: &jsonschema::ValidationError<'_>) -> String {
         );
     }
     format!("invalid JSON Schema: {}", constraint_message(e))
-}
-
-/// A JSON Schema violation in words, for the common keywords.
-fn constraint_message(e: &jsonschema::ValidationError<'_>) -> String {
-    use jsonschema::error::ValidationErrorKind as K;
-    let found = describe(e.instance());
-    match e.kind() {
-        K::Type { kind } => {
-            let expected = match kind {
-                jsonschema::error::TypeKind::Single(t) => t.to_string(),
-                jsonschema::error::TypeKind::Multiple(ts) => ts
-                    .iter()
-                    .map(|t| t.to_string())
-                    .collect::<Vec<_>>()
-                    .join(" or "),
-            };
-            format!("expected {expected}, found {found}")
-        }
-        K::MinItems { limit } => format!(
-            "expected at least {limit} item{}, found {}",
-            if *limit == 1 { "" } else { "s" },
-            e.instance().as_array().map_or(0, Vec::len)
-        ),
-        K::MaxItems { limit } => format!("expected at most {limit} items"),
-        K::MinLength { limit } => format!(
-            "expected at least {limit} character{}, found {found}",
-            if *limit == 1 { "" } else { "s" }
-        ),
-        K::MaxLength { limit } => format!("expected at most {limit} characters"),
-        K::Minimum { limit } => format!("expected at least {limit}, found {found}"),
-        K::Maximum { limit } => format!("expected at most {limit}, found {found}"),
-        K::Pattern { pattern } => format!("expected a value matching `{pattern}`, found {found}"),
-        K::MinProperties { limit } => format!(
-            "expected at least {limit} entr{}",
-            if *limit == 1 { "y" } else { "ies" }
-        ),
-        K::MaxProperties { limit } => format!(
-            "expected at most {limit} entr{}",
-            if *limit == 1 { "y" } else { "ies" }
-        ),
-        _ => e.masked().to_string(),
-    }
-}
-
-fn describe(v: &Value) -> String {
-    match v {
-        Value::Null => "null".into(),
-        Value::Bool(b) => format!("the boolean {b}"),
-        Value::Number(n) => format!("the number {n}"),
-        Value::String(s) => format!("the string {}", Value::String(s.clone())),
-        Value::Array(_) => "a list".into(),
-        Value::Object(_) => "a mapping".into(),
-    }
 }

@@ -1,0 +1,206 @@
+//! Checking an execution's inputs against the workflow's `inputs` schema.
+//!
+//! Defaults written in the schema (`default:` of a property, at any depth of nested
+//! objects) are filled in for missing properties first; then the whole value is
+//! validated and every violation is reported with its JSON path and the schema keyword
+//! that failed. Nothing is created for inputs that do not validate.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::json_errors::constraint_message;
+use crate::plan::{InputSchema, Plan};
+
+/// One way the inputs break the schema.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InputViolation {
+    /// JSON pointer to the offending value (`/cities/0`; empty for the whole inputs).
+    pub path: String,
+    /// The schema keyword that failed (`type`, `required`, `minimum`, ...).
+    pub keyword: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for InputViolation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let path = if self.path.is_empty() {
+            "inputs"
+        } else {
+            &self.path
+        };
+        write!(f, "{path}: {} ({})", self.message, self.keyword)
+    }
+}
+
+impl Plan {
+    /// The inputs with defaults applied, or every violation. `null` counts as `{}`.
+    pub fn prepare_inputs(&self, inputs: Value) -> Result<Value, Vec<InputViolation>> {
+        let mut inputs = if inputs.is_null() {
+            Value::Object(Map::new())
+        } else {
+            inputs
+        };
+        match &self.inputs {
+            None => {
+                if inputs.is_object() {
+                    Ok(inputs)
+                } else {
+                    Err(vec![InputViolation {
+                        path: String::new(),
+                        keyword: "type".into(),
+                        message: "inputs must be an object of names to values".into(),
+                    }])
+                }
+            }
+            Some(schema) => {
+                apply_defaults(&schema.schema, &mut inputs);
+                check(schema, &inputs)?;
+                Ok(inputs)
+            }
+        }
+    }
+}
+
+fn check(schema: &InputSchema, inputs: &Value) -> Result<(), Vec<InputViolation>> {
+    let violations: Vec<InputViolation> = schema
+        .validator
+        .iter_errors(inputs)
+        .map(|e| {
+            let keyword = e
+                .schema_path()
+                .as_str()
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            let message = match e.kind() {
+                jsonschema::error::ValidationErrorKind::Required { property } => {
+                    format!(
+                        "missing required input `{}`",
+                        property.as_str().unwrap_or_default()
+                    )
+                }
+                jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
+                    format!(
+                        "unexpected input{} `{}`",
+                        if unexpected.len() == 1 { "" } else { "s" },
+                        unexpected.join("`, `")
+                    )
+                }
+                _ => constraint_message(&e),
+            };
+            InputViolation {
+                path: e.instance_path().as_str().to_string(),
+                keyword,
+                message,
+            }
+        })
+        .collect();
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(violations)
+    }
+}
+
+/// Fills in `default` values of missing properties, recursively into objects.
+fn apply_defaults(schema: &Value, value: &mut Value) {
+    let (Some(props), Some(obj)) = (
+        schema.get("properties").and_then(Value::as_object),
+        value.as_object_mut(),
+    ) else {
+        return;
+    };
+    for (name, prop) in props {
+        if !obj.contains_key(name)
+            && let Some(default) = prop.get("default")
+        {
+            obj.insert(name.clone(), default.clone());
+        }
+        if let Some(child) = obj.get_mut(name) {
+            apply_defaults(prop, child);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::{Format, Source, TaskTypes, load};
+
+    fn plan(inputs: &str) -> crate::Plan {
+        let text = format!("name: w\ninputs: {inputs}\ntasks:\n  a: {{type: set}}\n");
+        load(
+            &Source::new("w.yaml", text, Format::Yaml),
+            &TaskTypes::builtin(),
+        )
+        .expect("valid")
+        .plan
+    }
+
+    #[test]
+    fn defaults_fill_missing_inputs_at_any_depth() {
+        let p = plan(
+            "{type: object, properties: {n: {type: integer, default: 3}, o: {type: object, default: {}, properties: {k: {type: string, default: v}}}}}",
+        );
+        assert_eq!(
+            p.prepare_inputs(json!({})).ok(),
+            Some(json!({"n": 3, "o": {"k": "v"}}))
+        );
+        assert_eq!(
+            p.prepare_inputs(json!(null)).ok(),
+            Some(json!({"n": 3, "o": {"k": "v"}}))
+        );
+        assert_eq!(
+            p.prepare_inputs(json!({"n": 5})).ok(),
+            Some(json!({"n": 5, "o": {"k": "v"}}))
+        );
+    }
+
+    #[test]
+    fn every_violation_is_named_with_path_and_keyword() {
+        let p = plan(
+            "{type: object, required: [cities, limit], additionalProperties: false, properties: {cities: {type: array, items: {type: string}, minItems: 1}, limit: {type: integer, minimum: 1}}}",
+        );
+        let v = p
+            .prepare_inputs(json!({"cities": ["Oslo", 3], "limit": 0, "extra": true}))
+            .expect_err("invalid");
+        let got: Vec<(String, String)> = v
+            .iter()
+            .map(|v| (v.path.clone(), v.keyword.clone()))
+            .collect();
+        assert!(
+            got.contains(&("/cities/1".into(), "type".into())),
+            "{got:?}"
+        );
+        assert!(
+            got.contains(&("/limit".into(), "minimum".into())),
+            "{got:?}"
+        );
+        assert!(
+            got.contains(&("".into(), "additionalProperties".into())),
+            "{got:?}"
+        );
+        let missing = p.prepare_inputs(json!({})).expect_err("missing");
+        assert_eq!(missing.len(), 2);
+        assert_eq!(
+            missing[0].to_string(),
+            "inputs: missing required input `cities` (required)"
+        );
+    }
+
+    #[test]
+    fn without_a_schema_inputs_must_be_an_object() {
+        let text = "name: w\ntasks:\n  a: {type: set}\n";
+        let p = load(
+            &Source::new("w.yaml", text, Format::Yaml),
+            &TaskTypes::builtin(),
+        )
+        .expect("valid")
+        .plan;
+        assert!(p.prepare_inputs(json!({"x": 1})).is_ok());
+        assert!(p.prepare_inputs(json!([1])).is_err());
+    }
+}
