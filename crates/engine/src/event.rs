@@ -1,0 +1,399 @@
+//! The events of an execution's log: every fact the engine records.
+//!
+//! The log is the checkpoint and the audit trail. Two kinds of facts live in it:
+//! - facts from outside the state machine: the execution started, an attempt started,
+//!   succeeded or failed, a timer fired, a user cancelled, paused or resumed;
+//! - decisions the state machine made from those facts: a task started, was skipped or
+//!   cancelled, a retry was scheduled (with its due time, which includes random jitter),
+//!   the execution is stopping, it ended.
+//!
+//! Replaying the log applies both kinds in order and never re-decides, so a replay
+//! reproduces the state exactly, even though decisions involve expressions and
+//! randomness. Events name tasks by name (stable within a pinned workflow version).
+
+use harmonia_model::ErrorClass;
+use harmonia_storage::{ExecutionId, ParentLink, Timestamp, WorkflowId};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Why a task did not run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// Its own `if` was false.
+    Condition,
+    /// Its dependencies did not allow it to run (see `join`).
+    Upstream,
+}
+
+impl SkipReason {
+    /// The spelling in APIs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::Condition => "condition",
+            SkipReason::Upstream => "upstream",
+        }
+    }
+}
+
+/// Why an execution stops before all its tasks have run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum StopReason {
+    /// A task failed under `on_error: fail`; running tasks may finish.
+    TaskFailed {
+        /// The task.
+        task: String,
+    },
+    /// The workflow's `timeout` passed; running tasks are stopped.
+    Timeout,
+    /// A user cancelled it; running tasks are stopped.
+    Cancelled {
+        /// What the user said, if anything.
+        #[serde(default, rename = "message", skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+}
+
+/// An error of a task attempt (or of a task, or of an execution).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskError {
+    /// Its class, which decides whether it is retried.
+    pub class: ErrorClass,
+    /// What happened, for people.
+    pub message: String,
+    /// The HTTP status, for `http_*` classes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// A delay the other side asked for before trying again (HTTP `Retry-After`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
+    /// The task it happened in (set on execution errors).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+    /// The fan-out item it happened in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<u32>,
+    /// More detail (a response body excerpt, stderr, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<Value>,
+}
+
+impl TaskError {
+    /// An error of `class` saying `message`.
+    pub fn new(class: ErrorClass, message: impl Into<String>) -> TaskError {
+        TaskError {
+            class,
+            message: message.into(),
+            status: None,
+            retry_after_ms: None,
+            task: None,
+            item: None,
+            details: None,
+        }
+    }
+
+    /// This error with an HTTP status.
+    #[must_use]
+    pub fn with_status(mut self, status: u16) -> TaskError {
+        self.status = Some(status);
+        self
+    }
+
+    /// This error with details.
+    #[must_use]
+    pub fn with_details(mut self, details: Value) -> TaskError {
+        self.details = Some(details);
+        self
+    }
+
+    /// The error as JSON, as expressions see it in `$tasks.<name>.error`.
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
+impl std::fmt::Display for TaskError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.message, self.class)
+    }
+}
+
+/// What an attempt waits on, outside the engine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "on", rename_all = "snake_case")]
+pub enum Wait {
+    /// A durable timer (the `sleep` task type).
+    Timer {
+        /// When it fires.
+        due: Timestamp,
+    },
+    /// A child execution (the `workflow` task type).
+    Child {
+        /// The child.
+        execution: ExecutionId,
+    },
+    /// A named signal: an event or an approval delivered through the API.
+    Signal {
+        /// The signal's name.
+        name: String,
+    },
+    /// An external worker that polls a queue.
+    Worker {
+        /// The queue.
+        queue: String,
+    },
+}
+
+/// A durable timer of an execution.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "timer", rename_all = "snake_case")]
+pub enum TimerKey {
+    /// The next attempt of a task (or item) after a failure.
+    Retry {
+        /// The task.
+        task: String,
+        /// The item.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        item: Option<u32>,
+        /// The attempt it starts.
+        attempt: u32,
+    },
+    /// The end of a `sleep`.
+    Sleep {
+        /// The task.
+        task: String,
+        /// The item.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        item: Option<u32>,
+        /// The attempt that sleeps.
+        attempt: u32,
+    },
+    /// The workflow's `timeout`.
+    Timeout,
+}
+
+/// One fact of an execution's log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    /// The execution was created, with its inputs already validated.
+    ExecutionStarted {
+        /// The workflow's id.
+        workflow_id: WorkflowId,
+        /// The workflow's name.
+        workflow: String,
+        /// The pinned version.
+        version: u32,
+        /// The inputs, defaults applied.
+        inputs: Value,
+        /// Template parameters (`$params`).
+        #[serde(default, skip_serializing_if = "Value::is_null")]
+        params: Value,
+        /// The task that started it, for a sub-workflow.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        parent: Option<ParentLink>,
+        /// The execution it retries.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_of: Option<ExecutionId>,
+    },
+    /// Decision: a task's dependencies allow it and its condition holds; it starts.
+    TaskStarted {
+        /// The task.
+        task: String,
+        /// The fan-out items, for a task with `for_each`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        items: Option<Vec<Value>>,
+    },
+    /// Decision: a task will not run.
+    TaskSkipped {
+        /// The task.
+        task: String,
+        /// Why.
+        reason: SkipReason,
+    },
+    /// An attempt of a task (or item) started running.
+    AttemptStarted {
+        /// The task.
+        task: String,
+        /// The item.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        item: Option<u32>,
+        /// The attempt, from 1.
+        attempt: u32,
+        /// Whether it re-runs an attempt that was in flight when the engine stopped.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        recovered: bool,
+    },
+    /// An attempt waits on something outside (a timer, a child, a signal, a worker).
+    AttemptWaiting {
+        /// The task.
+        task: String,
+        /// The item.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        item: Option<u32>,
+        /// The attempt.
+        attempt: u32,
+        /// On what.
+        wait: Wait,
+    },
+    /// An attempt succeeded; `output` is already reshaped by the task's `output:`.
+    AttemptSucceeded {
+        /// The task.
+        task: String,
+        /// The item.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        item: Option<u32>,
+        /// The attempt.
+        attempt: u32,
+        /// The output.
+        output: Value,
+    },
+    /// An attempt failed.
+    AttemptFailed {
+        /// The task.
+        task: String,
+        /// The item.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        item: Option<u32>,
+        /// The attempt.
+        attempt: u32,
+        /// Why.
+        error: TaskError,
+    },
+    /// Decision: the failed attempt is retried at `due`.
+    RetryScheduled {
+        /// The task.
+        task: String,
+        /// The item.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        item: Option<u32>,
+        /// The attempt that will run.
+        attempt: u32,
+        /// When.
+        due: Timestamp,
+    },
+    /// A durable timer fired.
+    TimerFired {
+        /// Which.
+        #[serde(flatten)]
+        key: TimerKey,
+    },
+    /// Decision: every unit of the task succeeded.
+    TaskSucceeded {
+        /// The task.
+        task: String,
+    },
+    /// Decision: the task failed (for a fan-out: its first failed item, by index).
+    TaskFailed {
+        /// The task.
+        task: String,
+        /// Why.
+        error: TaskError,
+    },
+    /// Decision: the task did not finish because the execution stopped.
+    TaskCancelled {
+        /// The task.
+        task: String,
+    },
+    /// A user asked to cancel.
+    CancelRequested {
+        /// Why, if they said.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// A user paused the execution: no new attempt starts.
+    Paused,
+    /// A user resumed it.
+    Resumed,
+    /// Decision: the execution stops starting work (and, for a timeout or a cancel,
+    /// stops running work).
+    Stopping {
+        /// Why.
+        #[serde(flatten)]
+        reason: StopReason,
+    },
+    /// Decision: it succeeded with these outputs.
+    ExecutionSucceeded {
+        /// The evaluated `outputs`.
+        outputs: Value,
+    },
+    /// Decision: it failed.
+    ExecutionFailed {
+        /// Why.
+        error: TaskError,
+    },
+    /// Decision: it was cancelled.
+    ExecutionCancelled,
+}
+
+impl Event {
+    /// The event's kind, as stored (`attempt_succeeded`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::ExecutionStarted { .. } => "execution_started",
+            Event::TaskStarted { .. } => "task_started",
+            Event::TaskSkipped { .. } => "task_skipped",
+            Event::AttemptStarted { .. } => "attempt_started",
+            Event::AttemptWaiting { .. } => "attempt_waiting",
+            Event::AttemptSucceeded { .. } => "attempt_succeeded",
+            Event::AttemptFailed { .. } => "attempt_failed",
+            Event::RetryScheduled { .. } => "retry_scheduled",
+            Event::TimerFired { .. } => "timer_fired",
+            Event::TaskSucceeded { .. } => "task_succeeded",
+            Event::TaskFailed { .. } => "task_failed",
+            Event::TaskCancelled { .. } => "task_cancelled",
+            Event::CancelRequested { .. } => "cancel_requested",
+            Event::Paused => "paused",
+            Event::Resumed => "resumed",
+            Event::Stopping { .. } => "stopping",
+            Event::ExecutionSucceeded { .. } => "execution_succeeded",
+            Event::ExecutionFailed { .. } => "execution_failed",
+            Event::ExecutionCancelled => "execution_cancelled",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn events_serialize_with_their_kind() {
+        let e = Event::AttemptFailed {
+            task: "fetch".into(),
+            item: Some(2),
+            attempt: 1,
+            error: TaskError::new(ErrorClass::Http5xx, "boom").with_status(503),
+        };
+        let v = serde_json::to_value(&e).expect("json");
+        assert_eq!(v["kind"], json!("attempt_failed"));
+        assert_eq!(v["error"]["class"], json!("http_5xx"));
+        assert_eq!(v["error"]["status"], json!(503));
+        assert_eq!(serde_json::from_value::<Event>(v).ok(), Some(e.clone()));
+        assert_eq!(e.kind(), "attempt_failed");
+        let t = Event::TimerFired {
+            key: TimerKey::Retry {
+                task: "a".into(),
+                item: None,
+                attempt: 2,
+            },
+        };
+        let v = serde_json::to_value(&t).expect("json");
+        assert_eq!(
+            v,
+            json!({"kind": "timer_fired", "timer": "retry", "task": "a", "attempt": 2})
+        );
+        assert_eq!(serde_json::from_value::<Event>(v).ok(), Some(t));
+        let s = Event::Stopping {
+            reason: StopReason::TaskFailed { task: "a".into() },
+        };
+        let v = serde_json::to_value(&s).expect("json");
+        assert_eq!(
+            v,
+            json!({"kind": "stopping", "reason": "task_failed", "task": "a"})
+        );
+        assert_eq!(serde_json::from_value::<Event>(v).ok(), Some(s));
+    }
+}

@@ -1,0 +1,277 @@
+//! The pure state machine of an execution.
+//!
+//! `apply(state, event, env) -> effects`: no I/O, no clock, no randomness inside. The
+//! time and a random seed come in through [`Env`]; everything the machine wants done
+//! comes out as [`Effect`]s for the scheduler to perform after the events are durable.
+//! Among the effects are [`Effect::Record`]s: decisions the machine made (a task is
+//! skipped, a retry is scheduled, the execution ended), which the scheduler appends to
+//! the log right after the event that caused them, in the same commit.
+//!
+//! [`replay`] rebuilds a state from a log without effects, and [`resume`] lists what a
+//! replayed execution needs to continue (attempts in flight run again as `recovered`,
+//! timers are armed with their remaining time).
+//!
+//! Modules: `state` (what is kept), `evolve` (folding an event in), `decide` (what
+//! follows), `records` (the read models).
+
+mod decide;
+mod evolve;
+mod records;
+mod state;
+
+use std::sync::Arc;
+
+use harmonia_expr::Limits;
+use harmonia_model::Plan;
+use harmonia_storage::{ExecutionId, TaskStatus, Timestamp};
+
+pub use records::Records;
+pub use state::{Execution, TaskState, Unit};
+
+use crate::event::{Event, TimerKey, Wait};
+
+/// What the machine may use from outside: the time of the event, randomness, limits.
+#[derive(Debug, Clone)]
+pub struct Env {
+    /// The time the event happened.
+    pub now: Timestamp,
+    /// Bounds on expression evaluation.
+    pub limits: Limits,
+    rng: u64,
+}
+
+impl Env {
+    /// An environment at `now`, drawing jitter from `seed`.
+    pub fn new(now: Timestamp, seed: u64, limits: Limits) -> Env {
+        Env {
+            now,
+            limits,
+            rng: seed,
+        }
+    }
+
+    /// A uniform number in [0, 1) (splitmix64 over the seed).
+    pub fn sample(&mut self) -> f64 {
+        self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        (z >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// An attempt of a task (and item).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AttemptRef {
+    /// The task's index in the plan.
+    pub task: usize,
+    /// The item, for a fan-out.
+    pub item: Option<u32>,
+    /// The attempt number, from 1.
+    pub attempt: u32,
+}
+
+/// Something the machine wants done.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Append this decided event to the log (it is already applied to the state).
+    Record(Box<Event>),
+    /// Run this attempt; report `AttemptStarted` when it really starts.
+    Dispatch {
+        /// Which.
+        attempt: AttemptRef,
+        /// Whether it re-runs an attempt that was in flight at a crash.
+        recovered: bool,
+    },
+    /// Stop this attempt (running, or queued for a slot).
+    Abort(AttemptRef),
+    /// Fire `TimerFired { key }` at `due`.
+    SetTimer {
+        /// Which timer.
+        key: TimerKey,
+        /// When.
+        due: Timestamp,
+    },
+    /// Cancel this child execution.
+    CancelChild(ExecutionId),
+    /// Report the end of this child to the attempt waiting on it (after a restart).
+    AwaitChild {
+        /// The waiting attempt.
+        attempt: AttemptRef,
+        /// The child.
+        child: ExecutionId,
+    },
+    /// The execution ended.
+    Finished,
+}
+
+/// Creates the state of an execution from its first event.
+pub fn start(id: ExecutionId, plan: Arc<Plan>, first: &Event, at: Timestamp) -> Option<Execution> {
+    let Event::ExecutionStarted {
+        workflow_id,
+        version,
+        inputs,
+        params,
+        parent,
+        retry_of,
+        ..
+    } = first
+    else {
+        return None;
+    };
+    Some(Execution::new(
+        id,
+        plan,
+        *workflow_id,
+        *version,
+        inputs.clone(),
+        params.clone(),
+        parent.clone(),
+        *retry_of,
+        at,
+    ))
+}
+
+/// Applies `event` and settles: records the decisions that follow and lists what to do.
+pub fn apply(x: &mut Execution, event: &Event, env: &mut Env) -> Vec<Effect> {
+    let mut effects = evolve::evolve(x, event, env.now);
+    settle(x, env, &mut effects);
+    effects
+}
+
+/// Applies a logged event during replay: no decisions, no effects.
+pub fn replay(x: &mut Execution, event: &Event, at: Timestamp) {
+    let _ = evolve::evolve(x, event, at);
+}
+
+/// What a replayed execution needs to go on: attempts in flight run again (as
+/// `recovered`), timers are armed again, and pending work is dispatched.
+pub fn resume(x: &mut Execution, env: &mut Env) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    if x.status.is_terminal() {
+        return effects;
+    }
+    if let Some(timeout) = x.plan.timeout {
+        effects.push(Effect::SetTimer {
+            key: TimerKey::Timeout,
+            due: x.started_at.plus(timeout),
+        });
+    }
+    for t in 0..x.tasks.len() {
+        if x.tasks[t].status != TaskStatus::Running {
+            continue;
+        }
+        let name = x.plan.tasks[t].name.clone();
+        for u in 0..x.tasks[t].units.len() as u32 {
+            let item = x.tasks[t].item_of(u);
+            let unit = &x.tasks[t].units[u as usize];
+            let attempt = AttemptRef {
+                task: t,
+                item,
+                attempt: unit.attempt,
+            };
+            match (unit.status, &unit.wait) {
+                (TaskStatus::Running, Some(Wait::Timer { due })) => {
+                    effects.push(Effect::SetTimer {
+                        key: TimerKey::Sleep {
+                            task: name.clone(),
+                            item,
+                            attempt: unit.attempt,
+                        },
+                        due: *due,
+                    })
+                }
+                (TaskStatus::Running, Some(Wait::Child { execution })) => {
+                    effects.push(Effect::AwaitChild {
+                        attempt,
+                        child: *execution,
+                    })
+                }
+                (TaskStatus::Running, Some(Wait::Signal { .. } | Wait::Worker { .. })) => {}
+                (TaskStatus::Running, None) => {
+                    x.set_unit(t, u, TaskStatus::Queued);
+                    effects.push(Effect::Dispatch {
+                        attempt: AttemptRef {
+                            attempt: attempt.attempt + 1,
+                            ..attempt
+                        },
+                        recovered: true,
+                    });
+                }
+                (TaskStatus::Retrying, _) => match unit.retry_due {
+                    Some(due) => effects.push(Effect::SetTimer {
+                        key: TimerKey::Retry {
+                            task: name.clone(),
+                            item,
+                            attempt: unit.attempt + 1,
+                        },
+                        due,
+                    }),
+                    None => x.retries.push_back((t, u)),
+                },
+                (TaskStatus::Pending, _) if u < x.tasks[t].next => x.tasks[t].requeue.push_back(u),
+                _ => {}
+            }
+        }
+    }
+    let n = x.tasks.len();
+    x.candidates.extend(0..n);
+    x.completions.extend(0..n);
+    x.dispatch.extend(0..n);
+    settle(x, env, &mut effects);
+    effects
+}
+
+/// Decides until nothing more follows, then dispatches what may start.
+fn settle(x: &mut Execution, env: &mut Env, effects: &mut Vec<Effect>) {
+    while let Some(decided) = decide::decide(x, env) {
+        effects.extend(evolve::evolve(x, &decided, env.now));
+        effects.push(Effect::Record(Box::new(decided)));
+    }
+    dispatch(x, effects);
+}
+
+/// Dispatches pending units of the tasks in the dispatch worklist, within each task's
+/// concurrency, unless the execution is paused, stopping or over.
+fn dispatch(x: &mut Execution, effects: &mut Vec<Effect>) {
+    if x.paused || x.stopping.is_some() || x.status.is_terminal() {
+        x.dispatch.clear();
+        return;
+    }
+    while let Some(t) = x.dispatch.pop_front() {
+        if x.tasks[t].status != TaskStatus::Running {
+            continue;
+        }
+        let limit = x.plan.tasks[t].concurrency.unwrap_or(u32::MAX);
+        while x.tasks[t].in_flight < limit {
+            let ts = &mut x.tasks[t];
+            let next = match ts.requeue.pop_front() {
+                Some(u) => u,
+                None if (ts.next as usize) < ts.units.len() => {
+                    ts.next += 1;
+                    ts.next - 1
+                }
+                None => break,
+            };
+            if ts.units[next as usize].status != TaskStatus::Pending {
+                continue;
+            }
+            let attempt = AttemptRef {
+                task: t,
+                item: ts.item_of(next),
+                attempt: ts.units[next as usize].attempt + 1,
+            };
+            x.set_unit(t, next, TaskStatus::Queued);
+            effects.push(Effect::Dispatch {
+                attempt,
+                recovered: false,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod props;
+#[cfg(test)]
+mod tests;

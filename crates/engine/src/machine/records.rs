@@ -1,0 +1,106 @@
+//! The read models of an execution: the rows the store keeps for queries.
+//!
+//! Built from the state for what changed since the last call (the dirty set), so a
+//! commit writes only the rows its events touched. A plain task has one row (task and
+//! unit together); a fan-out has a task row plus one row per item.
+
+use harmonia_storage::{ExecutionRecord, TaskRunRecord, TaskStatus, Timestamp};
+
+use super::state::Execution;
+use crate::event::TaskError;
+
+/// Rows to write after a batch of events.
+#[derive(Debug, Clone, Default)]
+pub struct Records {
+    /// The execution row, if it changed.
+    pub execution: Option<ExecutionRecord>,
+    /// Task rows that changed.
+    pub task_runs: Vec<TaskRunRecord>,
+}
+
+impl Execution {
+    /// The execution's row as it is now.
+    pub fn record(&self, now: Timestamp) -> ExecutionRecord {
+        ExecutionRecord {
+            id: self.id,
+            workflow_id: self.workflow_id,
+            workflow: self.workflow.clone(),
+            version: self.version,
+            status: self.status,
+            inputs: self.inputs.clone(),
+            outputs: self.outputs.clone(),
+            error: self.error.as_ref().map(TaskError::to_json),
+            parent: self.parent.clone(),
+            retry_of: self.retry_of,
+            created_at: self.started_at,
+            started_at: Some(self.started_at),
+            ended_at: self.ended_at,
+            updated_at: now,
+        }
+    }
+
+    /// The row of task `t` (`item: None`) or of one of its fan-out items.
+    pub fn task_record(&self, t: usize, item: Option<u32>) -> TaskRunRecord {
+        let ts = &self.tasks[t];
+        let name = self.plan.tasks[t].name.clone();
+        match item {
+            Some(u) => {
+                let unit = &ts.units[u as usize];
+                TaskRunRecord {
+                    execution: self.id,
+                    task: name,
+                    item: Some(u),
+                    status: unit.status,
+                    attempts: unit.attempt,
+                    output: unit.output.clone(),
+                    error: unit.error.as_ref().map(TaskError::to_json),
+                    skip_reason: None,
+                    started_at: unit.started_at,
+                    ended_at: unit.ended_at,
+                }
+            }
+            None => {
+                let unit = (!ts.fan_out).then(|| ts.units.first()).flatten();
+                // A running plain task shows its unit's finer status (queued, retrying).
+                let status = match (ts.status, unit) {
+                    (TaskStatus::Running, Some(u)) => u.status,
+                    (s, _) => s,
+                };
+                let error = ts
+                    .error
+                    .as_ref()
+                    .or_else(|| unit.and_then(|u| u.error.as_ref()));
+                TaskRunRecord {
+                    execution: self.id,
+                    task: name,
+                    item: None,
+                    status,
+                    attempts: ts.attempts(),
+                    output: ts.output.clone(),
+                    error: error.map(TaskError::to_json),
+                    skip_reason: ts.skip_reason.map(|r| r.as_str().to_string()),
+                    started_at: ts.started_at,
+                    ended_at: ts.ended_at,
+                }
+            }
+        }
+    }
+
+    /// The rows changed since the last call, and clears the changes.
+    pub fn take_records(&mut self, now: Timestamp) -> Records {
+        let rows = std::mem::take(&mut self.dirty.rows);
+        let mut task_runs = Vec::with_capacity(rows.len());
+        for (t, item) in rows {
+            task_runs.push(self.task_record(t, item));
+            match item {
+                Some(u) => self.tasks[t].units[u as usize].dirty = false,
+                None => self.tasks[t].dirty = false,
+            }
+        }
+        let execution = std::mem::take(&mut self.dirty.execution).then(|| self.record(now));
+        Records {
+            execution,
+            task_runs,
+        }
+    }
+}
