@@ -74,9 +74,9 @@ pub struct TaskError {
     /// The fan-out item it happened in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item: Option<u32>,
-    /// More detail (a response body excerpt, stderr, ...).
+    /// More detail (a response body excerpt, stderr, ...). Boxed: most errors have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub details: Option<Value>,
+    pub details: Option<Box<Value>>,
 }
 
 impl TaskError {
@@ -103,7 +103,7 @@ impl TaskError {
     /// This error with details.
     #[must_use]
     pub fn with_details(mut self, details: Value) -> TaskError {
-        self.details = Some(details);
+        self.details = Some(Box::new(details));
         self
     }
 

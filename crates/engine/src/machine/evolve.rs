@@ -34,8 +34,8 @@ pub(crate) fn evolve(x: &mut Execution, event: &Event, at: Timestamp) -> Vec<Eff
     let mut effects = Vec::new();
     match event {
         Event::ExecutionStarted { .. } => {
-            // The state is created from this event (see `Execution::new`).
-            x.seq = 1;
+            // The state is created from this event (see `machine::start`); applying it
+            // arms the workflow's timeout.
             if let Some(timeout) = x.plan.timeout {
                 effects.push(Effect::SetTimer {
                     key: TimerKey::Timeout,

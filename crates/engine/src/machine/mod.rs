@@ -106,7 +106,8 @@ pub enum Effect {
     Finished,
 }
 
-/// Creates the state of an execution from its first event.
+/// Creates the state of an execution from its first event; the event itself is then
+/// applied (or replayed) like any other.
 pub fn start(id: ExecutionId, plan: Arc<Plan>, first: &Event, at: Timestamp) -> Option<Execution> {
     let Event::ExecutionStarted {
         workflow_id,

@@ -202,10 +202,11 @@ proptest! {
         // Replay gives the same state.
         let (first, at) = s.log[0].clone();
         let mut r = start(s.x.id, s.x.plan.clone(), &first, at).expect("start");
-        for (e, at) in &s.log[1..] {
+        for (e, at) in &s.log {
             replay(&mut r, e, *at);
         }
         prop_assert_eq!(r.status, s.x.status);
+        prop_assert_eq!(r.seq as usize, s.log.len());
         prop_assert_eq!(&r.outputs, &s.x.outputs);
         for (x, y) in r.tasks.iter().zip(&s.x.tasks) {
             prop_assert_eq!(x.status, y.status);

@@ -272,7 +272,7 @@ impl Execution {
             failed_task: None,
             paused: false,
             tasks: (0..n).map(|_| TaskState::new()).collect(),
-            seq: 1,
+            seq: 0,
             open_tasks: n,
             ctx,
             candidates,

@@ -608,11 +608,13 @@ fn replaying_the_log_rebuilds_the_same_state() {
     let log = s.log.clone();
     let (first, at) = log[0].clone();
     let mut r = start(s.x.id, s.x.plan.clone(), &first, at).expect("start");
-    for (e, at) in &log[1..] {
+    for (e, at) in &log {
         replay(&mut r, e, *at);
     }
     assert_eq!(r.status, s.x.status);
     assert_eq!(r.error, s.x.error);
+    assert_eq!(r.seq, s.x.seq);
+    assert_eq!(r.seq as usize, log.len());
     for (x, y) in r.tasks.iter().zip(&s.x.tasks) {
         assert_eq!(
             (x.status, &x.output, &x.error),
@@ -636,7 +638,7 @@ fn resume_reruns_in_flight_attempts_as_recovered_and_rearms_timers() {
     // "Crash" now: replay the log into a fresh state and resume it.
     let (first, at) = s.log[0].clone();
     let mut r = start(s.x.id, s.x.plan.clone(), &first, at).expect("start");
-    for (e, at) in &s.log[1..] {
+    for (e, at) in &s.log {
         replay(&mut r, e, *at);
     }
     let mut env = Env::new(Timestamp(s.now + 10), 1, Limits::default());

@@ -1,0 +1,41 @@
+//! The engine's settings.
+
+use std::collections::BTreeMap;
+
+use harmonia_expr::Limits;
+
+use crate::executors::ExecutorConfig;
+
+/// How an engine runs.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Attempts running at once, over all executions (inline `set`/`transform` attempts,
+    /// which take microseconds, do not count).
+    pub max_concurrency: usize,
+    /// The most commands folded into one commit.
+    pub max_batch: usize,
+    /// Bounds on each expression evaluation.
+    pub limits: Limits,
+    /// Settings of the built-in executors.
+    pub executors: ExecutorConfig,
+    /// Values of `$secrets`, by name. Never stored or logged; redacted from outputs and
+    /// errors.
+    pub secrets: BTreeMap<String, String>,
+    /// Run pure tasks (`set`, `transform`) inside the scheduler's loop, in the same
+    /// commit as their cause, instead of as separate attempts. On by default; turning it
+    /// off is only useful to measure what it saves.
+    pub inline_pure_tasks: bool,
+}
+
+impl Default for EngineConfig {
+    fn default() -> EngineConfig {
+        EngineConfig {
+            max_concurrency: 256,
+            max_batch: 8192,
+            limits: Limits::default(),
+            executors: ExecutorConfig::default(),
+            secrets: BTreeMap::new(),
+            inline_pure_tasks: true,
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! The engine's errors, as callers of [`crate::Handle`] see them.
+
+use harmonia_model::InputViolation;
+use harmonia_storage::ExecutionId;
+
+/// What can go wrong asking the engine for something.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The inputs do not match the workflow's `inputs` schema; every violation is listed.
+    #[error("invalid inputs: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    InvalidInputs(Vec<InputViolation>),
+    /// The workflow cannot run here (a task type without an executor, say).
+    #[error("{0}")]
+    Unrunnable(String),
+    /// No workflow by that name (and version).
+    #[error("no workflow `{name}`{}", .version.map(|v| format!(" version {v}")).unwrap_or_default())]
+    UnknownWorkflow {
+        /// The name asked for.
+        name: String,
+        /// The version asked for.
+        version: Option<u32>,
+    },
+    /// A stored definition no longer validates (it was stored by another version of
+    /// Harmonia, or edited in the database).
+    #[error("the stored definition of `{name}` version {version} is invalid: {message}")]
+    InvalidStoredDefinition {
+        /// The workflow.
+        name: String,
+        /// The version.
+        version: u32,
+        /// The problems.
+        message: String,
+    },
+    /// No execution with that id.
+    #[error("no execution {0}")]
+    UnknownExecution(ExecutionId),
+    /// The operation does not apply to the execution as it is.
+    #[error("cannot {operation} execution {id}: it is {status}")]
+    Conflict {
+        /// The execution.
+        id: ExecutionId,
+        /// What was asked.
+        operation: &'static str,
+        /// Its status.
+        status: String,
+    },
+    /// The storage failed.
+    #[error(transparent)]
+    Storage(#[from] harmonia_storage::Error),
+    /// The engine has stopped.
+    #[error("the engine is not running")]
+    Stopped,
+}
+
+/// The result of an engine operation.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

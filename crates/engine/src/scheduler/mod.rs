@@ -1,0 +1,271 @@
+//! The scheduler: a tokio service that drives many executions at once.
+//!
+//! One task owns every execution's state (the `Service` in `service`). It takes
+//! commands from a bounded channel: requests from [`Handle`]s (start, cancel, pause,
+//! resume, wait) and results from the attempts it spawned. Each turn of its loop:
+//!
+//! 1. takes every command waiting (up to `max_batch`), turns each into events and
+//!    applies them to the state machine, which answers with decisions and effects;
+//!    pure tasks (`set`, `transform`) and the start of a `sleep` run right there;
+//! 2. writes all new events of all executions, and the read-model rows they changed,
+//!    in one transaction (group commit);
+//! 3. only then makes the effects visible: replies to callers, attempts spawned (within
+//!    the global concurrency limit, in order), timers armed, attempts aborted,
+//!    subscribers notified.
+//!
+//! So every event is durable before anything it caused can be seen, and a crash at any
+//! point loses nothing that was acknowledged: on start the service reloads every
+//! unfinished execution, replays its log and resumes it (attempts in flight run again).
+
+mod children;
+mod dispatch;
+mod runner;
+mod service;
+mod timers;
+
+use std::sync::Arc;
+
+use harmonia_storage::{ExecutionId, ExecutionRecord, ExecutionStatus, Store, Timestamp};
+use serde_json::Value;
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::EngineConfig;
+use crate::error::{Error, Result};
+use crate::event::{Event, TaskError};
+use crate::executors::Executors;
+use crate::machine::AttemptRef;
+use crate::plans::{Plans, Workflow};
+
+/// An event as committed, for subscribers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoggedEvent {
+    /// The execution.
+    pub execution: ExecutionId,
+    /// Its position in the execution's log.
+    pub seq: u64,
+    /// When.
+    pub at: Timestamp,
+    /// What.
+    pub event: Event,
+}
+
+/// A request to start an execution.
+#[derive(Debug, Clone)]
+pub struct StartRequest {
+    /// The workflow version to run.
+    pub workflow: Workflow,
+    /// The inputs, before defaults.
+    pub inputs: Value,
+    /// Template parameters (`$params`).
+    pub params: Value,
+}
+
+/// A user's request about a running execution.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Control {
+    Cancel(Option<String>),
+    Pause,
+    Resume,
+}
+
+impl Control {
+    fn name(&self) -> &'static str {
+        match self {
+            Control::Cancel(_) => "cancel",
+            Control::Pause => "pause",
+            Control::Resume => "resume",
+        }
+    }
+}
+
+pub(crate) enum Command {
+    Start {
+        request: StartRequest,
+        inputs: Value,
+        reply: oneshot::Sender<Result<ExecutionId>>,
+    },
+    Control {
+        id: ExecutionId,
+        control: Control,
+        reply: oneshot::Sender<Result<ExecutionStatus>>,
+    },
+    Wait {
+        id: ExecutionId,
+        reply: oneshot::Sender<Option<oneshot::Receiver<ExecutionRecord>>>,
+    },
+    AttemptDone {
+        execution: ExecutionId,
+        attempt: AttemptRef,
+        result: std::result::Result<Value, TaskError>,
+    },
+    ChildReady {
+        parent: ExecutionId,
+        attempt: AttemptRef,
+        child: std::result::Result<(Workflow, Value), TaskError>,
+    },
+    ChildEnded {
+        parent: ExecutionId,
+        attempt: AttemptRef,
+        child: ExecutionRecord,
+    },
+}
+
+/// A cheap, cloneable handle to a running engine.
+#[derive(Clone)]
+pub struct Handle {
+    tx: mpsc::Sender<Command>,
+    store: Arc<dyn Store>,
+    plans: Arc<Plans>,
+    events: broadcast::Sender<Arc<LoggedEvent>>,
+    shutdown: CancellationToken,
+    executors: Executors,
+}
+
+impl std::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handle").finish_non_exhaustive()
+    }
+}
+
+/// Starts an engine on `store`: recovers unfinished executions, then serves. The
+/// returned future resolves when the engine stops (after [`Handle::shutdown`], or on a
+/// storage failure, which it returns).
+pub async fn spawn(
+    config: EngineConfig,
+    store: Arc<dyn Store>,
+    plans: Arc<Plans>,
+    executors: Executors,
+) -> Result<(Handle, tokio::task::JoinHandle<Result<()>>)> {
+    let (tx, rx) = mpsc::channel(config.max_batch.max(1024) * 4);
+    let (events, _) = broadcast::channel(16_384);
+    let shutdown = CancellationToken::new();
+    let handle = Handle {
+        tx: tx.clone(),
+        store: store.clone(),
+        plans: plans.clone(),
+        events: events.clone(),
+        shutdown: shutdown.clone(),
+        executors: executors.clone(),
+    };
+    let mut service =
+        service::Service::new(config, store, plans, executors, tx, rx, events, shutdown);
+    service.recover().await?;
+    let join = tokio::spawn(async move { service.run().await });
+    Ok((handle, join))
+}
+
+impl Handle {
+    /// The store the engine writes to (for reads: executions, task runs, events).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The workflow definitions the engine runs.
+    pub fn plans(&self) -> &Arc<Plans> {
+        &self.plans
+    }
+
+    /// Checks that every task of `workflow` can run here (an executor for its type).
+    pub fn check_runnable(&self, workflow: &Workflow) -> Result<()> {
+        for task in &workflow.plan.tasks {
+            let special = matches!(task.kind.as_str(), "sleep" | "workflow");
+            if !special && self.executors.get(&task.kind).is_none() {
+                let hint = if task.kind == "shell" {
+                    "; shell tasks are disabled: enable them with `--allow-shell` or `shell.enabled = true` in the config"
+                } else {
+                    ""
+                };
+                return Err(Error::Unrunnable(format!(
+                    "task `{}` uses the `{}` task type, which this engine cannot run{hint}",
+                    task.name, task.kind
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts an execution. The inputs are validated (defaults applied) first: invalid
+    /// inputs create nothing. Returns once the start is durable.
+    pub async fn start(&self, request: StartRequest) -> Result<ExecutionId> {
+        self.check_runnable(&request.workflow)?;
+        let inputs = request
+            .workflow
+            .plan
+            .prepare_inputs(request.inputs.clone())
+            .map_err(Error::InvalidInputs)?;
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::Start {
+            request,
+            inputs,
+            reply,
+        })
+        .await?;
+        rx.await.map_err(|_| Error::Stopped)?
+    }
+
+    /// Cancels an execution: running work is stopped. Cancelling a cancelled execution
+    /// is a no-op; cancelling one that succeeded or failed is an error.
+    pub async fn cancel(&self, id: ExecutionId, reason: Option<String>) -> Result<ExecutionStatus> {
+        self.control(id, Control::Cancel(reason)).await
+    }
+
+    /// Pauses a running execution: no new attempt starts; running ones finish.
+    pub async fn pause(&self, id: ExecutionId) -> Result<ExecutionStatus> {
+        self.control(id, Control::Pause).await
+    }
+
+    /// Resumes a paused execution.
+    pub async fn resume(&self, id: ExecutionId) -> Result<ExecutionStatus> {
+        self.control(id, Control::Resume).await
+    }
+
+    async fn control(&self, id: ExecutionId, control: Control) -> Result<ExecutionStatus> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::Control { id, control, reply }).await?;
+        rx.await.map_err(|_| Error::Stopped)?
+    }
+
+    /// Waits until an execution ends, and returns its record.
+    pub async fn wait(&self, id: ExecutionId) -> Result<ExecutionRecord> {
+        loop {
+            if let Some(r) = self.store.execution(id).await?
+                && r.status.is_terminal()
+            {
+                return Ok(r);
+            }
+            let (reply, rx) = oneshot::channel();
+            self.send(Command::Wait { id, reply }).await?;
+            match rx.await.map_err(|_| Error::Stopped)? {
+                Some(done) => return done.await.map_err(|_| Error::Stopped),
+                None => {
+                    // Not running here: it ended meanwhile, or it does not exist.
+                    match self.store.execution(id).await? {
+                        Some(r) if r.status.is_terminal() => return Ok(r),
+                        Some(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+                        None => return Err(Error::UnknownExecution(id)),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Every committed event, as it is committed. A receiver that falls behind by more
+    /// than the channel's capacity gets `Lagged` and should resynchronize from the store.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<LoggedEvent>> {
+        self.events.subscribe()
+    }
+
+    /// Stops the engine: no new commands; what is committed stays; running attempts are
+    /// abandoned to recovery.
+    pub fn shutdown(&self) {
+        self.shutdown.cancel();
+    }
+
+    async fn send(&self, command: Command) -> Result<()> {
+        if self.shutdown.is_cancelled() {
+            return Err(Error::Stopped);
+        }
+        self.tx.send(command).await.map_err(|_| Error::Stopped)
+    }
+}

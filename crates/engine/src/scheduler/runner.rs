@@ -1,0 +1,207 @@
+//! Running one attempt: from a dispatch to a result.
+//!
+//! 1. [`prepare`]: evaluate the task's `with:` in the attempt's context, with
+//!    `$secrets` bound (only here: secrets are never in the state, the log or a
+//!    read model).
+//! 2. [`run`]: call the executor under the attempt's time limit. At the limit the call's
+//!    token is cancelled and the executor gets a grace period to stop its work (kill its
+//!    process group) before the attempt is reported as a `timeout`.
+//! 3. [`finish`]: apply the task's `output:` to the raw result, and redact secret values
+//!    from outputs and errors before they are recorded.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use harmonia_expr::{Context, Limits, Template, Val, Var};
+use harmonia_model::ErrorClass;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use crate::event::TaskError;
+use crate::executors::{Call, CallMeta, Executor};
+use crate::machine::{AttemptRef, Execution};
+
+/// How long an executor may take to stop after its token is cancelled.
+const GRACE: Duration = Duration::from_secs(5);
+
+/// An attempt ready to run.
+pub(crate) struct Prepared {
+    pub(crate) call: Call,
+    pub(crate) output: Option<Template>,
+}
+
+/// Secret values and what to replace them with in recorded data.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Secrets {
+    pub(crate) val: Val,
+    values: Vec<String>,
+}
+
+impl Secrets {
+    pub(crate) fn new(secrets: &std::collections::BTreeMap<String, String>) -> Secrets {
+        let val = Val::object(
+            secrets
+                .iter()
+                .map(|(k, v)| (k.clone(), Val::from(Value::String(v.clone())))),
+        );
+        // Short values would redact ordinary text; they are still available, not redacted.
+        let mut values: Vec<String> = secrets.values().filter(|v| v.len() >= 4).cloned().collect();
+        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        Secrets { val, values }
+    }
+
+    /// `value` with every secret replaced by `***`.
+    pub(crate) fn redact(&self, value: &mut Value) {
+        if self.values.is_empty() {
+            return;
+        }
+        match value {
+            Value::String(s) => {
+                for secret in &self.values {
+                    if s.contains(secret.as_str()) {
+                        *s = s.replace(secret.as_str(), "***");
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| self.redact(v)),
+            Value::Object(map) => map.values_mut().for_each(|v| self.redact(v)),
+            _ => {}
+        }
+    }
+
+    pub(crate) fn redact_error(&self, error: &mut TaskError) {
+        if self.values.is_empty() {
+            return;
+        }
+        let mut message = Value::String(std::mem::take(&mut error.message));
+        self.redact(&mut message);
+        error.message = message.as_str().unwrap_or_default().to_string();
+        if let Some(details) = &mut error.details {
+            self.redact(details);
+        }
+    }
+}
+
+/// Evaluates the `with:` of attempt `a` and assembles its call.
+pub(crate) fn prepare(
+    x: &Execution,
+    a: AttemptRef,
+    secrets: &Secrets,
+    limits: &Limits,
+) -> Result<Prepared, TaskError> {
+    let task = &x.plan.tasks[a.task];
+    let unit = task_unit(x, a);
+    let ctx = x.context(a.task, unit);
+    let with_ctx = ctx.clone().with(Var::Secrets, secrets.val.clone());
+    let params = task
+        .with
+        .eval(&with_ctx, limits)
+        .and_then(|v| v.to_json(limits.max_output_bytes))
+        .map_err(|e| TaskError::new(ErrorClass::Expression, format!("`with` failed: {e}")))?;
+    Ok(Prepared {
+        call: Call {
+            params,
+            timeout: task.timeout,
+            cancel: CancellationToken::new(),
+            meta: CallMeta {
+                execution: x.id,
+                task: task.name.clone(),
+                item: a.item,
+                attempt: a.attempt,
+            },
+            ctx,
+            limits: *limits,
+        },
+        output: task.output.clone(),
+    })
+}
+
+fn task_unit(x: &Execution, a: AttemptRef) -> Option<u32> {
+    x.tasks[a.task].unit_of(a.item)
+}
+
+/// Runs the executor under the attempt's time limit and its token.
+pub(crate) async fn run(executor: Arc<dyn Executor>, call: Call) -> Result<Value, TaskError> {
+    let timeout = call.timeout;
+    let cancel = call.cancel.clone();
+    let work = executor.execute(call);
+    tokio::pin!(work);
+    let Some(limit) = timeout else {
+        return work.await;
+    };
+    tokio::select! {
+        r = &mut work => r,
+        () = tokio::time::sleep(limit) => {
+            cancel.cancel();
+            // Let the executor stop what it started before reporting.
+            let _ = tokio::time::timeout(GRACE, &mut work).await;
+            Err(TaskError::new(
+                ErrorClass::Timeout,
+                format!("the attempt did not finish within its timeout of {}", harmonia_model::Dur(limit)),
+            ))
+        }
+    }
+}
+
+/// Applies `output:` to a raw result and redacts secrets.
+pub(crate) fn finish(
+    raw: Result<Value, TaskError>,
+    output: Option<&Template>,
+    ctx: &Context,
+    limits: &Limits,
+    secrets: &Secrets,
+) -> Result<Value, TaskError> {
+    let reshaped = raw.and_then(|raw| match output {
+        None => Ok(raw),
+        Some(t) => {
+            let raw = Val::from(raw);
+            let ctx = ctx.clone().with(Var::Output, raw.clone());
+            t.eval_with_input(&ctx, &raw, limits)
+                .and_then(|v| v.to_json(limits.max_output_bytes))
+                .map_err(|e| {
+                    TaskError::new(ErrorClass::Expression, format!("`output` failed: {e}"))
+                })
+        }
+    });
+    match reshaped {
+        Ok(mut v) => {
+            secrets.redact(&mut v);
+            Ok(v)
+        }
+        Err(mut e) => {
+            secrets.redact_error(&mut e);
+            Err(e)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted_from_outputs_and_errors() {
+        let s = Secrets::new(&BTreeMap::from([
+            ("token".to_string(), "s3cr3t-value".to_string()),
+            ("pin".to_string(), "12".to_string()),
+        ]));
+        let mut v = json!({"url": "http://h/?t=s3cr3t-value", "n": [12, "12", "a s3cr3t-value b"]});
+        s.redact(&mut v);
+        assert_eq!(
+            v,
+            json!({"url": "http://h/?t=***", "n": [12, "12", "a *** b"]})
+        );
+        let mut e = TaskError::new(ErrorClass::Http4xx, "GET http://h/?t=s3cr3t-value: 401")
+            .with_details(json!({"body": "bad token s3cr3t-value"}));
+        s.redact_error(&mut e);
+        assert_eq!(e.message, "GET http://h/?t=***: 401");
+        assert_eq!(
+            e.details.as_deref(),
+            Some(&json!({"body": "bad token ***"}))
+        );
+    }
+}

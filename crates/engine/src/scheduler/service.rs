@@ -1,0 +1,553 @@
+//! The scheduler's loop: commands in, events applied, one commit per turn, then effects.
+//!
+//! Invariants:
+//! - Only this task touches execution state; everything else talks to it by command.
+//! - Within a turn, events are appended to the batch in the order they are applied, with
+//!   consecutive sequence numbers per execution; the batch is committed in one
+//!   transaction before any of its effects (`After`) runs.
+//! - Effects that themselves produce events (an attempt starting) record them into the
+//!   next turn's batch, which is committed without waiting for new commands.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use harmonia_storage::{
+    CommitBatch, EventRecord, ExecutionId, ExecutionRecord, ExecutionStatus, Store, Timestamp,
+};
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use super::runner::Secrets;
+use super::timers::Timers;
+use super::{Command, Control, LoggedEvent, StartRequest};
+use crate::config::EngineConfig;
+use crate::error::{Error, Result};
+use crate::event::{Event, TaskError, TimerKey};
+use crate::executors::Executors;
+use crate::machine::{self, AttemptRef, Effect, Env, Execution};
+use crate::plans::Plans;
+
+/// Something to do once the current batch is committed.
+pub(super) enum After {
+    ReplyStart(oneshot::Sender<Result<ExecutionId>>, ExecutionId),
+    ReplyControl(
+        oneshot::Sender<Result<ExecutionStatus>>,
+        Result<ExecutionStatus>,
+    ),
+    Spawn(ExecutionId, AttemptRef, bool),
+    Timer(ExecutionId, TimerKey, Timestamp),
+    Abort(ExecutionId, AttemptRef),
+    Finished(ExecutionId),
+    ResolveChild(ExecutionId, AttemptRef, serde_json::Value),
+    AwaitChild(ExecutionId, AttemptRef, ExecutionId),
+}
+
+/// The events and effects of the current turn.
+#[derive(Default)]
+pub(super) struct Batch {
+    events: Vec<EventRecord>,
+    logged: Vec<LoggedEvent>,
+    touched: HashSet<ExecutionId>,
+    pub(super) work: VecDeque<(ExecutionId, Event)>,
+    pub(super) after: Vec<After>,
+}
+
+impl Batch {
+    fn is_empty(&self) -> bool {
+        self.events.is_empty() && self.work.is_empty() && self.after.is_empty()
+    }
+}
+
+pub(crate) struct Service {
+    pub(super) config: EngineConfig,
+    pub(super) store: Arc<dyn Store>,
+    pub(super) plans: Arc<Plans>,
+    pub(super) executors: Executors,
+    pub(super) tx: mpsc::Sender<Command>,
+    rx: mpsc::Receiver<Command>,
+    events: broadcast::Sender<Arc<LoggedEvent>>,
+    shutdown: CancellationToken,
+    pub(super) secrets: Arc<Secrets>,
+    pub(super) executions: HashMap<ExecutionId, Execution>,
+    pub(super) timers: Timers,
+    pub(super) running: HashMap<(ExecutionId, AttemptRef), CancellationToken>,
+    pub(super) ready: VecDeque<(ExecutionId, AttemptRef, bool)>,
+    waiters: HashMap<ExecutionId, Vec<oneshot::Sender<ExecutionRecord>>>,
+    pub(super) batch: Batch,
+}
+
+impl Service {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn new(
+        config: EngineConfig,
+        store: Arc<dyn Store>,
+        plans: Arc<Plans>,
+        executors: Executors,
+        tx: mpsc::Sender<Command>,
+        rx: mpsc::Receiver<Command>,
+        events: broadcast::Sender<Arc<LoggedEvent>>,
+        shutdown: CancellationToken,
+    ) -> Service {
+        let secrets = Arc::new(Secrets::new(&config.secrets));
+        Service {
+            config,
+            store,
+            plans,
+            executors,
+            tx,
+            rx,
+            events,
+            shutdown,
+            secrets,
+            executions: HashMap::new(),
+            timers: Timers::default(),
+            running: HashMap::new(),
+            ready: VecDeque::new(),
+            waiters: HashMap::new(),
+            batch: Batch::default(),
+        }
+    }
+
+    /// Reloads every unfinished execution from the store and resumes it.
+    pub(super) async fn recover(&mut self) -> Result<()> {
+        let unfinished = self.store.unfinished().await?;
+        let mut recovered = Vec::new();
+        for record in unfinished {
+            match self.reload(&record).await {
+                Ok(x) => {
+                    recovered.push(x.id);
+                    self.executions.insert(x.id, x);
+                }
+                Err(e) => {
+                    tracing::error!(execution_id = %record.id, error = %e, "cannot recover execution; it stays as it is");
+                }
+            }
+        }
+        for id in recovered {
+            let mut env = self.env();
+            let Some(x) = self.executions.get_mut(&id) else {
+                continue;
+            };
+            let before = x.seq;
+            let effects = machine::resume(x, &mut env);
+            tracing::info!(execution_id = %id, events = before, "recovered execution");
+            self.handle_effects(id, before, Timestamp::now(), effects);
+        }
+        self.settle_batch();
+        self.commit().await
+    }
+
+    async fn reload(&self, record: &ExecutionRecord) -> Result<Execution> {
+        let events = self.store.events(record.id).await?;
+        let mut parsed = Vec::with_capacity(events.len());
+        for e in &events {
+            let event: Event = serde_json::from_value(e.data.clone()).map_err(|err| {
+                harmonia_storage::Error::Corrupt(format!(
+                    "event {} of execution {}: {err}",
+                    e.seq, e.execution
+                ))
+            })?;
+            parsed.push((event, e.at));
+        }
+        let Some((
+            first @ Event::ExecutionStarted {
+                workflow, version, ..
+            },
+            at,
+        )) = parsed.first()
+        else {
+            return Err(harmonia_storage::Error::Corrupt(format!(
+                "execution {} has no start event",
+                record.id
+            ))
+            .into());
+        };
+        let plan = self.plans.get(workflow, Some(*version)).await?.plan;
+        let mut x = machine::start(record.id, plan, first, *at).ok_or_else(|| {
+            harmonia_storage::Error::Corrupt(format!("execution {} cannot start", record.id))
+        })?;
+        for (event, at) in &parsed {
+            machine::replay(&mut x, event, *at);
+        }
+        Ok(x)
+    }
+
+    pub(super) fn env(&self) -> Env {
+        Env::new(Timestamp::now(), rand::random(), self.config.limits)
+    }
+
+    /// The loop: one turn per batch of commands.
+    pub(super) async fn run(mut self) -> Result<()> {
+        let result = self.turns().await;
+        // Whatever is left of the batch is still committed: it is acknowledged work.
+        if let Err(e) = self.commit().await {
+            tracing::error!(error = %e, "final commit failed");
+        }
+        for token in self.running.values() {
+            token.cancel();
+        }
+        result
+    }
+
+    async fn turns(&mut self) -> Result<()> {
+        loop {
+            if self.batch.is_empty() {
+                let due = self.timers.next_due();
+                let sleep = async {
+                    match due {
+                        Some(due) => {
+                            let wait = due.since(Timestamp::now());
+                            tokio::time::sleep(wait.max(Duration::from_millis(1))).await;
+                        }
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    biased;
+                    () = self.shutdown.cancelled() => return Ok(()),
+                    command = self.rx.recv() => match command {
+                        Some(c) => self.command(c),
+                        None => return Ok(()),
+                    },
+                    () = sleep => {}
+                }
+            }
+            let mut taken = 1;
+            while taken < self.config.max_batch {
+                match self.rx.try_recv() {
+                    Ok(c) => {
+                        self.command(c);
+                        taken += 1;
+                    }
+                    Err(_) => break,
+                }
+            }
+            for (id, key) in self.timers.take_due(Timestamp::now()) {
+                self.batch.work.push_back((id, Event::TimerFired { key }));
+            }
+            self.settle_batch();
+            self.commit().await?;
+        }
+    }
+
+    /// Applies the queued work until none is left.
+    pub(super) fn settle_batch(&mut self) {
+        while let Some((id, event)) = self.batch.work.pop_front() {
+            self.record(id, event);
+        }
+    }
+
+    /// Applies `event` to execution `id` and handles the effects.
+    pub(super) fn record(&mut self, id: ExecutionId, event: Event) {
+        let mut env = self.env();
+        let now = env.now;
+        let Some(x) = self.executions.get_mut(&id) else {
+            return;
+        };
+        let before = x.seq;
+        let effects = machine::apply(x, &event, &mut env);
+        self.push_event(id, before + 1, now, event);
+        self.handle_effects(id, before + 1, now, effects);
+    }
+
+    fn push_event(&mut self, id: ExecutionId, seq: u64, at: Timestamp, event: Event) {
+        let data = serde_json::to_value(&event).unwrap_or(serde_json::Value::Null);
+        self.batch.events.push(EventRecord {
+            execution: id,
+            seq,
+            at,
+            kind: event.kind().to_string(),
+            data,
+        });
+        if self.events.receiver_count() > 0 {
+            self.batch.logged.push(LoggedEvent {
+                execution: id,
+                seq,
+                at,
+                event,
+            });
+        }
+        self.batch.touched.insert(id);
+    }
+
+    pub(super) fn handle_effects(
+        &mut self,
+        id: ExecutionId,
+        mut seq: u64,
+        now: Timestamp,
+        effects: Vec<Effect>,
+    ) {
+        for effect in effects {
+            match effect {
+                Effect::Record(event) => {
+                    seq += 1;
+                    self.push_event(id, seq, now, *event);
+                }
+                Effect::Dispatch { attempt, recovered } => self.dispatch(id, attempt, recovered),
+                Effect::Abort(a) => self.batch.after.push(After::Abort(id, a)),
+                Effect::SetTimer { key, due } => self.batch.after.push(After::Timer(id, key, due)),
+                Effect::CancelChild(child) => self.batch.work.push_back((
+                    child,
+                    Event::CancelRequested {
+                        reason: Some("its parent execution stopped".into()),
+                    },
+                )),
+                Effect::AwaitChild { attempt, child } => self.await_child(id, attempt, child),
+                Effect::Finished => {
+                    self.deliver_to_parent(id);
+                    self.batch.after.push(After::Finished(id));
+                }
+            }
+        }
+    }
+
+    fn command(&mut self, command: Command) {
+        match command {
+            Command::Start {
+                request,
+                inputs,
+                reply,
+            } => {
+                let id = self.create(request, inputs, None);
+                self.batch.after.push(After::ReplyStart(reply, id));
+            }
+            Command::Control { id, control, reply } => self.control(id, control, reply),
+            Command::Wait { id, reply } => {
+                let rx = match self.executions.get(&id) {
+                    Some(x) if !x.is_finished() => {
+                        let (tx, rx) = oneshot::channel();
+                        self.waiters.entry(id).or_default().push(tx);
+                        Some(rx)
+                    }
+                    _ => None,
+                };
+                let _ = reply.send(rx);
+            }
+            Command::AttemptDone {
+                execution,
+                attempt,
+                result,
+            } => {
+                self.running.remove(&(execution, attempt));
+                let event = self.result_event(execution, attempt, result);
+                if let Some(event) = event {
+                    self.batch.work.push_back((execution, event));
+                }
+                self.pump();
+            }
+            Command::ChildReady {
+                parent,
+                attempt,
+                child,
+            } => self.child_ready(parent, attempt, child),
+            Command::ChildEnded {
+                parent,
+                attempt,
+                child,
+            } => self.child_ended(parent, attempt, &child),
+        }
+    }
+
+    /// Creates an execution: its first event, applied and queued for commit.
+    pub(super) fn create(
+        &mut self,
+        request: StartRequest,
+        inputs: serde_json::Value,
+        parent: Option<harmonia_storage::ParentLink>,
+    ) -> ExecutionId {
+        let id = ExecutionId::new();
+        let first = Event::ExecutionStarted {
+            workflow_id: request.workflow.record.id,
+            workflow: request.workflow.record.name.clone(),
+            version: request.workflow.record.version,
+            inputs,
+            params: request.params,
+            parent,
+            retry_of: None,
+        };
+        if let Some(x) = machine::start(id, request.workflow.plan, &first, Timestamp::now()) {
+            self.executions.insert(id, x);
+            self.record(id, first);
+        }
+        id
+    }
+
+    /// The event recording an attempt's result, if its execution is still here.
+    pub(super) fn result_event(
+        &self,
+        execution: ExecutionId,
+        attempt: AttemptRef,
+        result: std::result::Result<serde_json::Value, TaskError>,
+    ) -> Option<Event> {
+        let x = self.executions.get(&execution)?;
+        let task = x.plan.tasks[attempt.task].name.clone();
+        Some(match result {
+            Ok(output) => Event::AttemptSucceeded {
+                task,
+                item: attempt.item,
+                attempt: attempt.attempt,
+                output,
+            },
+            Err(error) => Event::AttemptFailed {
+                task,
+                item: attempt.item,
+                attempt: attempt.attempt,
+                error,
+            },
+        })
+    }
+
+    fn control(
+        &mut self,
+        id: ExecutionId,
+        control: Control,
+        reply: oneshot::Sender<Result<ExecutionStatus>>,
+    ) {
+        let Some(x) = self.executions.get(&id) else {
+            // Not running here: finished, or unknown. Answer from the store.
+            let store = self.store.clone();
+            tokio::spawn(async move {
+                let answer = match store.execution(id).await {
+                    Ok(Some(r))
+                        if r.status == ExecutionStatus::Cancelled
+                            && matches!(control, Control::Cancel(_)) =>
+                    {
+                        Ok(r.status)
+                    }
+                    Ok(Some(r)) => Err(Error::Conflict {
+                        id,
+                        operation: control.name(),
+                        status: r.status.to_string(),
+                    }),
+                    Ok(None) => Err(Error::UnknownExecution(id)),
+                    Err(e) => Err(e.into()),
+                };
+                let _ = reply.send(answer);
+            });
+            return;
+        };
+        let status = x.status;
+        let conflict = || Error::Conflict {
+            id,
+            operation: control.name(),
+            status: status.to_string(),
+        };
+        let event = match (&control, status) {
+            (Control::Cancel(_), ExecutionStatus::Cancelled) => {
+                self.batch
+                    .after
+                    .push(After::ReplyControl(reply, Ok(status)));
+                return;
+            }
+            (_, s) if s.is_terminal() => {
+                self.batch
+                    .after
+                    .push(After::ReplyControl(reply, Err(conflict())));
+                return;
+            }
+            (Control::Cancel(reason), _) => {
+                if x.stopping
+                    .as_ref()
+                    .is_some_and(|r| matches!(r, crate::event::StopReason::Cancelled { .. }))
+                {
+                    self.batch
+                        .after
+                        .push(After::ReplyControl(reply, Ok(status)));
+                    return;
+                }
+                Event::CancelRequested {
+                    reason: reason.clone(),
+                }
+            }
+            (Control::Pause, ExecutionStatus::Running) if x.stopping.is_none() => Event::Paused,
+            (Control::Resume, ExecutionStatus::Paused) => Event::Resumed,
+            _ => {
+                self.batch
+                    .after
+                    .push(After::ReplyControl(reply, Err(conflict())));
+                return;
+            }
+        };
+        self.record(id, event);
+        let status = self.executions.get(&id).map_or(status, |x| x.status);
+        self.batch
+            .after
+            .push(After::ReplyControl(reply, Ok(status)));
+    }
+
+    /// Writes the batch, then runs its effects.
+    pub(super) async fn commit(&mut self) -> Result<()> {
+        let batch = std::mem::take(&mut self.batch);
+        let now = Timestamp::now();
+        let mut write = CommitBatch {
+            events: batch.events,
+            ..CommitBatch::default()
+        };
+        for id in &batch.touched {
+            if let Some(x) = self.executions.get_mut(id) {
+                let records = x.take_records(now);
+                write.executions.extend(records.execution);
+                write.task_runs.extend(records.task_runs);
+            }
+        }
+        if !write.is_empty() {
+            let mut delay = Duration::from_millis(50);
+            let mut tries = 0;
+            loop {
+                match self.store.commit(&write).await {
+                    Ok(()) => break,
+                    Err(harmonia_storage::Error::Backend(e)) if tries < 5 => {
+                        tries += 1;
+                        tracing::warn!(error = %e, tries, "commit failed; retrying");
+                        tokio::time::sleep(delay).await;
+                        delay *= 2;
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "commit failed; the engine stops");
+                        return Err(e.into());
+                    }
+                }
+            }
+        }
+        for event in batch.logged {
+            let _ = self.events.send(Arc::new(event));
+        }
+        for after in batch.after {
+            self.after(after, now);
+        }
+        Ok(())
+    }
+
+    fn after(&mut self, after: After, now: Timestamp) {
+        match after {
+            After::ReplyStart(reply, id) => {
+                let _ = reply.send(Ok(id));
+            }
+            After::ReplyControl(reply, answer) => {
+                let _ = reply.send(answer);
+            }
+            After::Spawn(id, a, recovered) => {
+                self.ready.push_back((id, a, recovered));
+                self.pump();
+            }
+            After::Timer(id, key, due) => self.timers.set(id, key, due),
+            After::Abort(id, a) => {
+                if let Some(token) = self.running.get(&(id, a)) {
+                    token.cancel();
+                }
+            }
+            After::Finished(id) => {
+                if let Some(x) = self.executions.remove(&id) {
+                    let record = x.record(now);
+                    for waiter in self.waiters.remove(&id).unwrap_or_default() {
+                        let _ = waiter.send(record.clone());
+                    }
+                }
+                self.ready.retain(|(x, ..)| *x != id);
+            }
+            After::ResolveChild(parent, a, params) => self.resolve_child(parent, a, params),
+            After::AwaitChild(parent, a, child) => self.fetch_child(parent, a, child),
+        }
+    }
+}

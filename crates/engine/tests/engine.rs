@@ -1,0 +1,680 @@
+//! The engine as a whole: a real scheduler on a store, running definitions end to end.
+//!
+//! A `probe` task type (registered only here) lets tests see what the scheduler does:
+//! how many attempts run at once, how often each was tried, whether it was cancelled.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use harmonia_engine::event::TaskError;
+use harmonia_engine::executors::{Call, Executor, ExecutorConfig, Executors};
+use harmonia_engine::{EngineConfig, Error, Handle, Plans, StartRequest, Workflow, spawn};
+use harmonia_model::{ErrorClass, Format, Source, TaskType, TaskTypes};
+use harmonia_storage::{ExecutionRecord, ExecutionStatus, MemoryStore, Store, TaskStatus};
+use serde_json::{Value, json};
+
+/// Shared observations of the probe executor.
+#[derive(Default)]
+struct Probe {
+    running: AtomicUsize,
+    max_running: AtomicUsize,
+    attempts: Mutex<HashMap<String, u32>>,
+    cancelled: AtomicUsize,
+    /// Ignore `sleep_ms` (an engine restarted after a "crash" finishes quickly).
+    no_sleep: std::sync::atomic::AtomicBool,
+}
+
+struct ProbeExecutor(Arc<Probe>);
+
+#[async_trait]
+impl Executor for ProbeExecutor {
+    fn kind(&self) -> &'static str {
+        "probe"
+    }
+
+    async fn execute(&self, call: Call) -> Result<Value, TaskError> {
+        let p = &self.0;
+        let now = p.running.fetch_add(1, Ordering::SeqCst) + 1;
+        p.max_running.fetch_max(now, Ordering::SeqCst);
+        let key = call
+            .params
+            .get("key")
+            .and_then(Value::as_str)
+            .unwrap_or(&call.meta.task)
+            .to_string();
+        let attempt = {
+            let mut a = p.attempts.lock().expect("lock");
+            let n = a.entry(key.clone()).or_default();
+            *n += 1;
+            *n
+        };
+        let sleep = if p.no_sleep.load(Ordering::SeqCst) {
+            0
+        } else {
+            call.params
+                .get("sleep_ms")
+                .and_then(Value::as_u64)
+                .unwrap_or(0)
+        };
+        let outcome = tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(sleep)) => None,
+            () = call.cancel.cancelled() => Some(()),
+        };
+        p.running.fetch_sub(1, Ordering::SeqCst);
+        if outcome.is_some() {
+            p.cancelled.fetch_add(1, Ordering::SeqCst);
+            return Err(TaskError::new(ErrorClass::Cancelled, "cancelled"));
+        }
+        let fail_times = call
+            .params
+            .get("fail_times")
+            .and_then(Value::as_u64)
+            .unwrap_or(0) as u32;
+        if attempt <= fail_times {
+            let class = match call.params.get("class").and_then(Value::as_str) {
+                Some("http_4xx") => ErrorClass::Http4xx,
+                _ => ErrorClass::Timeout,
+            };
+            return Err(TaskError::new(
+                class,
+                format!("{key} failed attempt {attempt}"),
+            ));
+        }
+        Ok(
+            json!({"key": key, "attempt": attempt, "echo": call.params.get("echo").cloned().unwrap_or(Value::Null)}),
+        )
+    }
+}
+
+struct Env {
+    handle: Handle,
+    probe: Arc<Probe>,
+    store: Arc<dyn Store>,
+}
+
+fn types() -> TaskTypes {
+    let mut t = TaskTypes::builtin();
+    t.register(
+        TaskType::new("probe", "A test executor.", json!({"type": "object"}), None)
+            .expect("schema"),
+    );
+    t
+}
+
+async fn engine_on(store: Arc<dyn Store>, config: EngineConfig) -> Env {
+    engine_with(store, config, Arc::new(Probe::default())).await
+}
+
+async fn engine_with(store: Arc<dyn Store>, config: EngineConfig, probe: Arc<Probe>) -> Env {
+    let mut executors = Executors::builtin(&ExecutorConfig::default());
+    executors.register(Arc::new(ProbeExecutor(probe.clone())));
+    let plans = Arc::new(Plans::new(store.clone(), types(), None));
+    let (handle, _join) = spawn(config, store.clone(), plans, executors)
+        .await
+        .expect("engine starts");
+    Env {
+        handle,
+        probe,
+        store,
+    }
+}
+
+async fn engine() -> Env {
+    engine_on(Arc::new(MemoryStore::new()), EngineConfig::default()).await
+}
+
+impl Env {
+    async fn register(&self, yaml: &str) -> Workflow {
+        let source = Source::new("t.yaml", yaml, Format::Yaml);
+        match self.handle.plans().register(&source).await {
+            Ok(w) => w,
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+
+    async fn start(&self, yaml: &str, inputs: Value) -> harmonia_storage::ExecutionId {
+        let workflow = self.register(yaml).await;
+        self.handle
+            .start(StartRequest {
+                workflow,
+                inputs,
+                params: Value::Null,
+            })
+            .await
+            .expect("starts")
+    }
+
+    async fn run(&self, yaml: &str, inputs: Value) -> ExecutionRecord {
+        let id = self.start(yaml, inputs).await;
+        tokio::time::timeout(Duration::from_secs(30), self.handle.wait(id))
+            .await
+            .expect("finishes in time")
+            .expect("waits")
+    }
+
+    async fn task(
+        &self,
+        r: &ExecutionRecord,
+        name: &str,
+        item: Option<u32>,
+    ) -> harmonia_storage::TaskRunRecord {
+        self.store
+            .task_runs(r.id)
+            .await
+            .expect("task runs")
+            .into_iter()
+            .find(|t| t.task == name && t.item == item)
+            .expect("task row")
+    }
+
+    async fn kinds(&self, r: &ExecutionRecord) -> Vec<String> {
+        self.store
+            .events(r.id)
+            .await
+            .expect("events")
+            .into_iter()
+            .map(|e| e.kind)
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn a_diamond_passes_outputs_and_records_everything() {
+    let env = engine().await;
+    let r = env
+        .run(
+            "name: diamond
+inputs: {type: object, properties: {n: {type: integer, default: 2}}}
+tasks:
+  a: {type: set, with: {v: '${ $inputs.n }'}}
+  b: {type: probe, needs: [a], with: {echo: '${ $tasks.a.output.v * 10 }'}}
+  c: {type: transform, needs: [a], with: {input: '${ $tasks.a.output.v }', expr: '. + 1'}}
+  d: {type: set, needs: [b, c], with: {sum: '${ $tasks.b.output.echo + $tasks.c.output }'}}
+outputs:
+  sum: ${ $tasks.d.output.sum }
+",
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, ExecutionStatus::Succeeded, "{:?}", r.error);
+    assert_eq!(r.outputs, Some(json!({"sum": 23})));
+    assert_eq!(r.inputs, json!({"n": 2}));
+    let d = env.task(&r, "d", None).await;
+    assert_eq!((d.status, d.attempts), (TaskStatus::Succeeded, 1));
+    let kinds = env.kinds(&r).await;
+    assert_eq!(kinds.first().map(String::as_str), Some("execution_started"));
+    assert_eq!(
+        kinds.last().map(String::as_str),
+        Some("execution_succeeded")
+    );
+    assert_eq!(kinds.iter().filter(|k| *k == "task_succeeded").count(), 4);
+}
+
+#[tokio::test]
+async fn a_long_chain_of_pure_tasks_runs() {
+    let env = engine().await;
+    let mut yaml = String::from("name: chain\ntasks:\n  t0: {type: set, with: 0}\n");
+    for i in 1..100 {
+        yaml.push_str(&format!(
+            "  t{i}: {{type: set, needs: [t{}], with: '${{ $tasks.t{}.output + 1 }}'}}\n",
+            i - 1,
+            i - 1
+        ));
+    }
+    yaml.push_str("outputs:\n  last: ${ $tasks.t99.output }\n");
+    let r = env.run(&yaml, json!({})).await;
+    assert_eq!(r.outputs, Some(json!({"last": 99})));
+}
+
+#[tokio::test]
+async fn a_fan_out_never_exceeds_its_concurrency_and_keeps_item_order() {
+    let env = engine().await;
+    let r = env
+        .run(
+            "name: fan
+tasks:
+  each:
+    type: probe
+    for_each: ${ [range(100)] }
+    concurrency: 5
+    with: {key: 'item-${ $index }', sleep_ms: '${ (100 - $index) % 7 }', echo: '${ $item }'}
+    output: ${ $output.echo }
+outputs:
+  all: ${ $tasks.each.output }
+",
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, ExecutionStatus::Succeeded, "{:?}", r.error);
+    assert_eq!(
+        r.outputs,
+        Some(json!({"all": (0..100).collect::<Vec<_>>()}))
+    );
+    let max = env.probe.max_running.load(Ordering::SeqCst);
+    assert!(max <= 5, "{max} ran at once");
+    assert!(max >= 2, "the fan-out ran in parallel ({max})");
+    let item = env.task(&r, "each", Some(42)).await;
+    assert_eq!(item.output, Some(json!(42)));
+}
+
+#[tokio::test]
+async fn the_global_limit_bounds_attempts_across_executions() {
+    let env = engine_on(
+        Arc::new(MemoryStore::new()),
+        EngineConfig {
+            max_concurrency: 3,
+            ..EngineConfig::default()
+        },
+    )
+    .await;
+    let yaml = "name: g\ntasks:\n  t: {type: probe, for_each: [1, 2, 3, 4], with: {key: '${ $execution.id }-${ $index }', sleep_ms: 20}}\n";
+    let mut ids = Vec::new();
+    for _ in 0..4 {
+        ids.push(env.start(yaml, json!({})).await);
+    }
+    for id in ids {
+        let r = env.handle.wait(id).await.expect("waits");
+        assert_eq!(r.status, ExecutionStatus::Succeeded);
+    }
+    assert!(env.probe.max_running.load(Ordering::SeqCst) <= 3);
+}
+
+#[tokio::test]
+async fn exponential_backoff_then_success() {
+    let env = engine().await;
+    let started = Instant::now();
+    let r = env
+        .run(
+            "name: retry
+tasks:
+  call:
+    type: probe
+    with: {fail_times: 2}
+    retry: {max_attempts: 4, backoff: exponential, initial_delay: 100ms, multiplier: 2, retry_on: [timeout]}
+",
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, ExecutionStatus::Succeeded, "{:?}", r.error);
+    let call = env.task(&r, "call", None).await;
+    assert_eq!(call.attempts, 3);
+    // 100 ms then 200 ms of backoff.
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "{:?}",
+        started.elapsed()
+    );
+    let events = env.store.events(r.id).await.expect("events");
+    let dues: Vec<i64> = events
+        .iter()
+        .filter(|e| e.kind == "retry_scheduled")
+        .map(|e| {
+            let due = e.data["due"]
+                .as_str()
+                .and_then(harmonia_storage::Timestamp::parse)
+                .expect("due");
+            due.0 - e.at.0
+        })
+        .collect();
+    assert_eq!(dues, vec![100, 200]);
+}
+
+#[tokio::test]
+async fn a_failing_branch_fails_the_execution_unless_tolerated() {
+    let env = engine().await;
+    let failing = "name: f
+tasks:
+  bad: {type: probe, with: {fail_times: 9, class: http_4xx}}
+  slow: {type: probe, with: {sleep_ms: 50}}
+  after: {type: set, needs: [bad, slow]}
+";
+    let r = env.run(failing, json!({})).await;
+    assert_eq!(r.status, ExecutionStatus::Failed);
+    let error = r.error.clone().expect("error");
+    assert_eq!(error["task"], "bad");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("task `bad` failed")
+    );
+    assert_eq!(
+        env.task(&r, "slow", None).await.status,
+        TaskStatus::Succeeded,
+        "running work finishes"
+    );
+    assert_eq!(
+        env.task(&r, "after", None).await.status,
+        TaskStatus::Cancelled
+    );
+
+    let tolerant = failing
+        .replace("class: http_4xx}}", "class: http_4xx}, on_error: continue}")
+        .replace(
+            "after: {type: set, needs: [bad, slow]}",
+            "after: {type: set, needs: [bad, slow], join: all_done}",
+        );
+    let r = env
+        .run(&tolerant.replace("name: f", "name: f2"), json!({}))
+        .await;
+    assert_eq!(r.status, ExecutionStatus::Succeeded);
+    assert_eq!(env.task(&r, "bad", None).await.status, TaskStatus::Failed);
+    assert_eq!(
+        env.task(&r, "after", None).await.status,
+        TaskStatus::Succeeded
+    );
+}
+
+#[tokio::test]
+async fn a_condition_skips_a_whole_subtree_without_hanging() {
+    let env = engine().await;
+    let r = env
+        .run(
+            "name: skip
+tasks:
+  gate: {type: set, if: '${ false }'}
+  a: {type: probe, needs: [gate]}
+  b: {type: probe, needs: [a]}
+  c: {type: probe, needs: [b]}
+  report: {type: set, needs: [c], join: all_done, with: {c: '${ $tasks.c.status }'}}
+outputs:
+  c: ${ $tasks.report.output.c }
+",
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, ExecutionStatus::Succeeded);
+    assert_eq!(r.outputs, Some(json!({"c": "skipped"})));
+    let c = env.task(&r, "c", None).await;
+    assert_eq!(c.skip_reason.as_deref(), Some("upstream"));
+    assert_eq!(env.probe.attempts.lock().expect("lock").len(), 0);
+}
+
+#[tokio::test]
+async fn bad_inputs_are_rejected_with_every_violation_and_nothing_is_created() {
+    let env = engine().await;
+    let workflow = env
+        .register(
+            "name: typed
+inputs: {type: object, required: [cities, limit], properties: {cities: {type: array, items: {type: string}}, limit: {type: integer, minimum: 1}}}
+tasks:
+  t: {type: set}
+",
+        )
+        .await;
+    let err = env
+        .handle
+        .start(StartRequest {
+            workflow,
+            inputs: json!({"cities": ["Oslo", 7], "limit": 0}),
+            params: Value::Null,
+        })
+        .await
+        .expect_err("invalid");
+    let Error::InvalidInputs(v) = err else {
+        panic!("{err:?}")
+    };
+    let paths: Vec<(&str, &str)> = v
+        .iter()
+        .map(|v| (v.path.as_str(), v.keyword.as_str()))
+        .collect();
+    assert_eq!(paths, vec![("/cities/1", "type"), ("/limit", "minimum")]);
+    assert!(env.store.unfinished().await.expect("list").is_empty());
+    assert!(
+        env.store
+            .executions(&Default::default())
+            .await
+            .expect("list")
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn sleep_waits_on_a_durable_timer() {
+    let env = engine().await;
+    let started = Instant::now();
+    let r = env
+        .run(
+            "name: nap\ntasks:\n  nap: {type: sleep, with: {duration: 300ms}}\n",
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, ExecutionStatus::Succeeded);
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert!(env.kinds(&r).await.contains(&"attempt_waiting".to_string()));
+}
+
+#[tokio::test]
+async fn a_sub_workflow_runs_as_a_linked_child_and_its_error_propagates() {
+    let env = engine().await;
+    env.register(
+        "name: child
+inputs: {type: object, required: [x], properties: {x: {type: integer}, fail: {type: boolean, default: false}}}
+tasks:
+  double: {type: set, with: {v: '${ $inputs.x * 2 }'}}
+  maybe_fail: {type: probe, needs: [double], if: '${ $inputs.fail }', with: {fail_times: 9, class: http_4xx}}
+outputs:
+  doubled: ${ $tasks.double.output.v }
+",
+    )
+    .await;
+    let parent = "name: parent
+inputs: {type: object, properties: {fail: {type: boolean, default: false}}}
+tasks:
+  call: {type: workflow, with: {workflow: child, inputs: {x: 21, fail: '${ $inputs.fail }'}}}
+outputs:
+  answer: ${ $tasks.call.output.doubled }
+";
+    let r = env.run(parent, json!({})).await;
+    assert_eq!(r.status, ExecutionStatus::Succeeded, "{:?}", r.error);
+    assert_eq!(r.outputs, Some(json!({"answer": 42})));
+    let children: Vec<ExecutionRecord> = env
+        .store
+        .executions(&harmonia_storage::ExecutionQuery {
+            workflow: Some("child".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(children.len(), 1);
+    let link = children[0].parent.clone().expect("linked");
+    assert_eq!((link.execution, link.task.as_str()), (r.id, "call"));
+
+    let r = env.run(parent, json!({"fail": true})).await;
+    assert_eq!(r.status, ExecutionStatus::Failed);
+    let message = r.error.expect("error")["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(message.contains("sub-workflow `child`"), "{message}");
+    assert!(message.contains("maybe_fail"), "{message}");
+
+    // A child with bad inputs fails the parent's task with the violations.
+    let bad = parent
+        .replace("name: parent", "name: parent2")
+        .replace("x: 21", "x: oops");
+    let r = env.run(&bad, json!({})).await;
+    assert_eq!(r.status, ExecutionStatus::Failed);
+    let message = r.error.expect("error")["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        message.contains("invalid inputs for sub-workflow `child`"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn cancel_really_stops_running_work_and_the_child() {
+    let env = engine().await;
+    env.register(
+        "name: slow-child\ntasks:\n  wait: {type: probe, with: {key: child, sleep_ms: 60000}}\n",
+    )
+    .await;
+    let id = env
+        .start(
+            "name: stoppable
+tasks:
+  long: {type: probe, with: {key: long, sleep_ms: 60000}}
+  child: {type: workflow, with: {workflow: slow-child}}
+  never: {type: set, needs: [long]}
+",
+            json!({}),
+        )
+        .await;
+    // Wait until both attempts run.
+    for _ in 0..200 {
+        if env.probe.running.load(Ordering::SeqCst) == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(env.probe.running.load(Ordering::SeqCst), 2);
+    let status = env
+        .handle
+        .cancel(id, Some("enough".into()))
+        .await
+        .expect("cancels");
+    assert_eq!(status, ExecutionStatus::Cancelled);
+    let r = env.handle.wait(id).await.expect("waits");
+    assert_eq!(r.status, ExecutionStatus::Cancelled);
+    for _ in 0..200 {
+        if env.probe.cancelled.load(Ordering::SeqCst) == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        env.probe.cancelled.load(Ordering::SeqCst),
+        2,
+        "both the task and the child's task stopped"
+    );
+    // Idempotent; and a finished execution cannot be paused.
+    assert_eq!(
+        env.handle.cancel(id, None).await.expect("again"),
+        ExecutionStatus::Cancelled
+    );
+    assert!(matches!(
+        env.handle.pause(id).await,
+        Err(Error::Conflict { .. })
+    ));
+}
+
+#[tokio::test]
+async fn the_workflow_timeout_fails_the_execution() {
+    let env = engine().await;
+    let r = env
+        .run(
+            "name: slow\ntimeout: 200ms\ntasks:\n  t: {type: probe, with: {sleep_ms: 60000}}\n",
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, ExecutionStatus::Failed);
+    assert_eq!(r.error.expect("error")["class"], "timeout");
+}
+
+#[tokio::test]
+async fn pause_holds_new_tasks_and_resume_continues() {
+    let env = engine().await;
+    let id = env
+        .start(
+            "name: pausable\ntasks:\n  first: {type: probe, with: {sleep_ms: 200}}\n  second: {type: probe, needs: [first]}\n",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        env.handle.pause(id).await.expect("pauses"),
+        ExecutionStatus::Paused
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let first = env.store.task_runs(id).await.expect("runs");
+    let status = |name: &str| first.iter().find(|t| t.task == name).map(|t| t.status);
+    assert_eq!(
+        status("first"),
+        Some(TaskStatus::Succeeded),
+        "running work finished"
+    );
+    assert_eq!(
+        status("second"),
+        Some(TaskStatus::Pending),
+        "nothing new started"
+    );
+    assert!(matches!(
+        env.handle.pause(id).await,
+        Err(Error::Conflict { .. })
+    ));
+    assert_eq!(
+        env.handle.resume(id).await.expect("resumes"),
+        ExecutionStatus::Running
+    );
+    let r = env.handle.wait(id).await.expect("waits");
+    assert_eq!(r.status, ExecutionStatus::Succeeded);
+}
+
+#[tokio::test]
+async fn an_engine_restarted_on_the_same_store_finishes_the_work() {
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let first = engine_on(store.clone(), EngineConfig::default()).await;
+    let id = first
+        .start(
+            "name: resumable\ntasks:\n  a: {type: set, with: 1}\n  b: {type: probe, needs: [a], with: {sleep_ms: 60000}}\n  c: {type: set, needs: [b], with: '${ $tasks.a.output + 1 }'}\noutputs:\n  c: ${ $tasks.c.output }\n",
+            json!({}),
+        )
+        .await;
+    for _ in 0..200 {
+        if first.probe.running.load(Ordering::SeqCst) == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    first.handle.shutdown();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // A new engine on the same store: b runs again (quickly this time), a is not re-run.
+    let probe = Arc::new(Probe::default());
+    probe.no_sleep.store(true, Ordering::SeqCst);
+    let second = engine_with(store.clone(), EngineConfig::default(), probe).await;
+    let r = tokio::time::timeout(Duration::from_secs(120), second.handle.wait(id))
+        .await
+        .expect("in time")
+        .expect("waits");
+    assert_eq!(r.status, ExecutionStatus::Succeeded);
+    assert_eq!(r.outputs, Some(json!({"c": 2})));
+    let events = store.events(id).await.expect("events");
+    let recovered = events
+        .iter()
+        .filter(|e| e.kind == "attempt_started" && e.data["recovered"] == true)
+        .count();
+    assert_eq!(recovered, 1);
+    let a_starts = events
+        .iter()
+        .filter(|e| e.kind == "attempt_started" && e.data["task"] == "a")
+        .count();
+    assert_eq!(
+        a_starts, 1,
+        "a succeeded before the restart and is not re-run"
+    );
+}
+
+#[tokio::test]
+async fn subscribers_see_every_committed_event_in_order() {
+    let env = engine().await;
+    let mut rx = env.handle.subscribe();
+    let r = env
+        .run(
+            "name: sub\ntasks:\n  a: {type: set}\n  b: {type: set, needs: [a]}\n",
+            json!({}),
+        )
+        .await;
+    let mut seqs = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        if e.execution == r.id {
+            seqs.push(e.seq);
+        }
+    }
+    let stored = env.store.events(r.id).await.expect("events").len() as u64;
+    assert_eq!(seqs, (1..=stored).collect::<Vec<_>>());
+}
