@@ -1,0 +1,278 @@
+//! Rows to records: the column lists that `SELECT`s name, and the decoding of a row
+//! into a record of `harmonia-storage`.
+//!
+//! Nothing read from the database is trusted: every value goes through [`Columns`],
+//! whose getters turn a wrong type, an unexpected NULL, an unparsable uuid, status or
+//! JSON text, or an out-of-range number into [`Error::Corrupt`] naming
+//! `table.column`. No `unwrap` on stored data.
+//!
+//! Storage conventions decoded here (and encoded in `write`): ids are hyphenated
+//! lowercase uuid text, JSON is text, timestamps are integer milliseconds, a task run's
+//! `item` is -1 for the task itself, and a parent link is three columns that are all
+//! NULL or all set (the item may be NULL).
+
+use std::str::FromStr;
+
+use harmonia_storage::{
+    Error, EventRecord, ExecutionId, ExecutionRecord, ParentLink, Result, TaskRunRecord, Timestamp,
+    WorkflowId, WorkflowRecord,
+};
+use serde_json::Value;
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+use uuid::Uuid;
+
+use crate::error::corrupt;
+
+/// The columns of `events`, in the order `SELECT`s name them (a macro, so that queries
+/// can be `concat!`ed into `&'static str`s).
+macro_rules! event_columns {
+    () => {
+        "execution, seq, at, kind, data"
+    };
+}
+
+/// The columns of `executions`.
+macro_rules! execution_columns {
+    () => {
+        "id, workflow_id, workflow, version, status, inputs, outputs, error, \
+         parent_execution, parent_task, parent_item, retry_of, \
+         created_at, started_at, ended_at, updated_at"
+    };
+}
+
+/// The columns of `task_runs`.
+macro_rules! task_run_columns {
+    () => {
+        "execution, task, item, status, attempts, output, error, skip_reason, \
+         started_at, ended_at"
+    };
+}
+
+/// The columns of a workflow version (`v`) joined with its workflow (`w`).
+macro_rules! workflow_columns {
+    () => {
+        "w.id AS id, w.name AS name, v.version AS version, v.description AS description, \
+         v.source AS source, v.format AS format, v.created_at AS created_at"
+    };
+}
+
+pub(crate) use {event_columns, execution_columns, task_run_columns, workflow_columns};
+
+/// The value of `item` that stands for "the task itself" (`item: None`).
+pub(crate) const TASK_ITSELF: i64 = -1;
+
+/// Typed, checked access to the columns of one row of `table`.
+pub(crate) struct Columns<'r> {
+    row: &'r SqliteRow,
+    table: &'static str,
+}
+
+impl<'r> Columns<'r> {
+    pub(crate) fn new(row: &'r SqliteRow, table: &'static str) -> Columns<'r> {
+        Columns { row, table }
+    }
+
+    fn corrupt(&self, column: &str, problem: impl std::fmt::Display) -> Error {
+        corrupt(self.table, column, problem)
+    }
+
+    fn get<T>(&self, column: &str) -> Result<T>
+    where
+        T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+    {
+        self.row
+            .try_get::<T, _>(column)
+            .map_err(|e| self.corrupt(column, e))
+    }
+
+    pub(crate) fn opt_text(&self, column: &str) -> Result<Option<&'r str>> {
+        self.get(column)
+    }
+
+    pub(crate) fn text(&self, column: &str) -> Result<&'r str> {
+        self.opt_text(column)?
+            .ok_or_else(|| self.corrupt(column, "unexpected NULL"))
+    }
+
+    pub(crate) fn string(&self, column: &str) -> Result<String> {
+        self.text(column).map(str::to_owned)
+    }
+
+    pub(crate) fn opt_string(&self, column: &str) -> Result<Option<String>> {
+        Ok(self.opt_text(column)?.map(str::to_owned))
+    }
+
+    pub(crate) fn opt_int(&self, column: &str) -> Result<Option<i64>> {
+        self.get(column)
+    }
+
+    pub(crate) fn int(&self, column: &str) -> Result<i64> {
+        self.opt_int(column)?
+            .ok_or_else(|| self.corrupt(column, "unexpected NULL"))
+    }
+
+    fn to_u32(&self, column: &str, n: i64) -> Result<u32> {
+        u32::try_from(n).map_err(|_| self.corrupt(column, format!("{n} is out of range")))
+    }
+
+    pub(crate) fn u32(&self, column: &str) -> Result<u32> {
+        self.to_u32(column, self.int(column)?)
+    }
+
+    pub(crate) fn opt_u32(&self, column: &str) -> Result<Option<u32>> {
+        self.opt_int(column)?
+            .map(|n| self.to_u32(column, n))
+            .transpose()
+    }
+
+    pub(crate) fn u64(&self, column: &str) -> Result<u64> {
+        let n = self.int(column)?;
+        u64::try_from(n).map_err(|_| self.corrupt(column, format!("{n} is out of range")))
+    }
+
+    pub(crate) fn time(&self, column: &str) -> Result<Timestamp> {
+        self.int(column).map(Timestamp)
+    }
+
+    pub(crate) fn opt_time(&self, column: &str) -> Result<Option<Timestamp>> {
+        Ok(self.opt_int(column)?.map(Timestamp))
+    }
+
+    fn parse_uuid(&self, column: &str, s: &str) -> Result<Uuid> {
+        Uuid::parse_str(s).map_err(|e| self.corrupt(column, format!("invalid uuid `{s}`: {e}")))
+    }
+
+    pub(crate) fn uuid(&self, column: &str) -> Result<Uuid> {
+        self.parse_uuid(column, self.text(column)?)
+    }
+
+    pub(crate) fn opt_uuid(&self, column: &str) -> Result<Option<Uuid>> {
+        self.opt_text(column)?
+            .map(|s| self.parse_uuid(column, s))
+            .transpose()
+    }
+
+    fn parse_json(&self, column: &str, s: &str) -> Result<Value> {
+        serde_json::from_str(s).map_err(|e| self.corrupt(column, format!("invalid JSON: {e}")))
+    }
+
+    pub(crate) fn json(&self, column: &str) -> Result<Value> {
+        self.parse_json(column, self.text(column)?)
+    }
+
+    pub(crate) fn opt_json(&self, column: &str) -> Result<Option<Value>> {
+        self.opt_text(column)?
+            .map(|s| self.parse_json(column, s))
+            .transpose()
+    }
+
+    /// A status (or any enum spelled as text) parsed with its `FromStr`.
+    pub(crate) fn parsed<T: FromStr<Err = String>>(&self, column: &str) -> Result<T> {
+        self.text(column)?
+            .parse()
+            .map_err(|e: String| self.corrupt(column, e))
+    }
+}
+
+/// A row of `events` ([`event_columns`]).
+pub(crate) fn event(row: &SqliteRow) -> Result<EventRecord> {
+    let c = Columns::new(row, "events");
+    Ok(EventRecord {
+        execution: ExecutionId(c.uuid("execution")?),
+        seq: c.u64("seq")?,
+        at: c.time("at")?,
+        kind: c.string("kind")?,
+        data: c.json("data")?,
+    })
+}
+
+/// A row of `executions` ([`execution_columns`]).
+pub(crate) fn execution(row: &SqliteRow) -> Result<ExecutionRecord> {
+    let c = Columns::new(row, "executions");
+    let parent = match (
+        c.opt_uuid("parent_execution")?,
+        c.opt_string("parent_task")?,
+    ) {
+        (Some(execution), Some(task)) => Some(ParentLink {
+            execution: ExecutionId(execution),
+            task,
+            item: c.opt_u32("parent_item")?,
+        }),
+        (None, None) => None,
+        (Some(_), None) => return Err(c.corrupt("parent_task", "NULL beside a parent execution")),
+        (None, Some(_)) => {
+            return Err(c.corrupt("parent_execution", "NULL beside a parent task"));
+        }
+    };
+    Ok(ExecutionRecord {
+        id: ExecutionId(c.uuid("id")?),
+        workflow_id: WorkflowId(c.uuid("workflow_id")?),
+        workflow: c.string("workflow")?,
+        version: c.u32("version")?,
+        status: c.parsed("status")?,
+        inputs: c.json("inputs")?,
+        outputs: c.opt_json("outputs")?,
+        error: c.opt_json("error")?,
+        parent,
+        retry_of: c.opt_uuid("retry_of")?.map(ExecutionId),
+        created_at: c.time("created_at")?,
+        started_at: c.opt_time("started_at")?,
+        ended_at: c.opt_time("ended_at")?,
+        updated_at: c.time("updated_at")?,
+    })
+}
+
+/// A row of `task_runs` ([`task_run_columns`]).
+pub(crate) fn task_run(row: &SqliteRow) -> Result<TaskRunRecord> {
+    let c = Columns::new(row, "task_runs");
+    let item = match c.int("item")? {
+        TASK_ITSELF => None,
+        n => Some(u32::try_from(n).map_err(|_| c.corrupt("item", format!("{n} is out of range")))?),
+    };
+    Ok(TaskRunRecord {
+        execution: ExecutionId(c.uuid("execution")?),
+        task: c.string("task")?,
+        item,
+        status: c.parsed("status")?,
+        attempts: c.u32("attempts")?,
+        output: c.opt_json("output")?,
+        error: c.opt_json("error")?,
+        skip_reason: c.opt_string("skip_reason")?,
+        started_at: c.opt_time("started_at")?,
+        ended_at: c.opt_time("ended_at")?,
+    })
+}
+
+/// A row of a workflow version joined with its workflow ([`workflow_columns`]).
+pub(crate) fn workflow(row: &SqliteRow) -> Result<WorkflowRecord> {
+    let c = Columns::new(row, "workflow_versions");
+    Ok(WorkflowRecord {
+        id: WorkflowId(Columns::new(row, "workflows").uuid("id")?),
+        name: Columns::new(row, "workflows").string("name")?,
+        version: c.u32("version")?,
+        description: c.opt_string("description")?,
+        source: c.string("source")?,
+        format: c.string("format")?,
+        created_at: c.time("created_at")?,
+    })
+}
+
+/// Decodes every row with `decode`, stopping at the first that fails.
+pub(crate) fn all<T>(rows: &[SqliteRow], decode: fn(&SqliteRow) -> Result<T>) -> Result<Vec<T>> {
+    rows.iter().map(decode).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn corrupt_messages_name_the_table_and_column() {
+        let e = corrupt("executions", "status", "unknown status `done`");
+        assert_eq!(
+            e.to_string(),
+            "corrupt record: executions.status: unknown status `done`"
+        );
+    }
+}

@@ -1,0 +1,510 @@
+//! `SqliteStore` on real files: the shared storage suite, then what only a durable
+//! store has to show (reopening, a killed writer, WAL mode, corrupt rows).
+//!
+//! Each test has its own database in a temporary directory that lives as long as the
+//! store (see [`TestStore`]). The crash test runs this very binary again as a child
+//! process (the ignored test `child_commits_until_killed`) and kills it with SIGKILL.
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use harmonia_storage::{
+    CommitBatch, Error, EventRecord, ExecutionId, ExecutionQuery, ExecutionRecord, ExecutionStatus,
+    NewWorkflowVersion, ParentLink, Store, TaskRunRecord, TaskStatus, Timestamp, WorkflowId,
+    WorkflowRecord,
+};
+use harmonia_storage_sql::{SqliteOptions, SqliteStore, Synchronous};
+use serde_json::json;
+use sqlx::Connection;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use tempfile::TempDir;
+
+/// A store on a fresh file, and the directory holding it, removed after the store
+/// (fields drop in order). The suite takes a `&dyn Store`, and a deref to one is not
+/// enough for that coercion, so it implements `Store` by delegation.
+struct TestStore {
+    store: SqliteStore,
+    dir: TempDir,
+}
+
+impl TestStore {
+    async fn new() -> TestStore {
+        TestStore::with(SqliteOptions::default()).await
+    }
+
+    async fn with(options: SqliteOptions) -> TestStore {
+        let dir = TempDir::new().expect("a temporary directory");
+        let store = SqliteStore::open(&db_path(&dir), options)
+            .await
+            .expect("open");
+        TestStore { store, dir }
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for TestStore {
+    async fn commit(&self, batch: &CommitBatch) -> Result<(), Error> {
+        self.store.commit(batch).await
+    }
+    async fn events(&self, execution: ExecutionId) -> Result<Vec<EventRecord>, Error> {
+        self.store.events(execution).await
+    }
+    async fn execution(&self, id: ExecutionId) -> Result<Option<ExecutionRecord>, Error> {
+        self.store.execution(id).await
+    }
+    async fn executions(&self, query: &ExecutionQuery) -> Result<Vec<ExecutionRecord>, Error> {
+        self.store.executions(query).await
+    }
+    async fn unfinished(&self) -> Result<Vec<ExecutionRecord>, Error> {
+        self.store.unfinished().await
+    }
+    async fn task_runs(&self, execution: ExecutionId) -> Result<Vec<TaskRunRecord>, Error> {
+        self.store.task_runs(execution).await
+    }
+    async fn put_workflow(&self, new: &NewWorkflowVersion) -> Result<WorkflowRecord, Error> {
+        self.store.put_workflow(new).await
+    }
+    async fn workflow(
+        &self,
+        name: &str,
+        version: Option<u32>,
+    ) -> Result<Option<WorkflowRecord>, Error> {
+        self.store.workflow(name, version).await
+    }
+    async fn workflows(&self) -> Result<Vec<WorkflowRecord>, Error> {
+        self.store.workflows().await
+    }
+    async fn workflow_versions(&self, name: &str) -> Result<Vec<WorkflowRecord>, Error> {
+        self.store.workflow_versions(name).await
+    }
+}
+
+fn db_path(dir: &TempDir) -> PathBuf {
+    dir.path().join("harmonia.db")
+}
+
+harmonia_storage::storage_suite!(TestStore::new());
+
+fn event(execution: ExecutionId, seq: u64) -> EventRecord {
+    EventRecord {
+        execution,
+        seq,
+        at: Timestamp(1_000 + seq as i64),
+        kind: "attempt_succeeded".into(),
+        data: json!({"task": "fan", "item": seq, "output": {"n": seq}}),
+    }
+}
+
+fn execution(id: ExecutionId, status: ExecutionStatus) -> ExecutionRecord {
+    ExecutionRecord {
+        id,
+        workflow_id: WorkflowId(uuid::Uuid::from_u128(1)),
+        workflow: "w".into(),
+        version: 1,
+        status,
+        inputs: json!({"n": 1}),
+        outputs: None,
+        error: None,
+        parent: None,
+        retry_of: None,
+        created_at: Timestamp(1),
+        started_at: None,
+        ended_at: None,
+        updated_at: Timestamp(1),
+    }
+}
+
+fn task_run(execution: ExecutionId, item: Option<u32>) -> TaskRunRecord {
+    TaskRunRecord {
+        execution,
+        task: "fan".into(),
+        item,
+        status: TaskStatus::Succeeded,
+        attempts: 1,
+        output: Some(json!({"n": item})),
+        error: None,
+        skip_reason: None,
+        started_at: Some(Timestamp(2)),
+        ended_at: Some(Timestamp(3)),
+    }
+}
+
+/// One execution's batch: its row, `events` events and `tasks` fan-out item rows.
+fn batch(id: ExecutionId, events: u64, tasks: u32) -> CommitBatch {
+    CommitBatch {
+        events: (1..=events).map(|s| event(id, s)).collect(),
+        executions: vec![execution(id, ExecutionStatus::Running)],
+        task_runs: (0..tasks).map(|i| task_run(id, Some(i))).collect(),
+    }
+}
+
+/// A raw connection to the file, for what the `Store` API does not show.
+async fn raw(path: &Path) -> SqliteConnection {
+    SqliteConnection::connect_with(
+        &SqliteConnectOptions::new()
+            .filename(path)
+            .foreign_keys(false),
+    )
+    .await
+    .expect("raw connection")
+}
+
+#[tokio::test]
+async fn reopening_keeps_everything_and_migrations_run_once() {
+    let dir = TempDir::new().unwrap();
+    let path = db_path(&dir);
+    let id = ExecutionId::new();
+    let mut x = execution(id, ExecutionStatus::Paused);
+    x.parent = Some(ParentLink {
+        execution: ExecutionId::new(),
+        task: "sub".into(),
+        item: None,
+    });
+    x.retry_of = Some(ExecutionId::new());
+    x.outputs = Some(json!(null));
+    let mut b = batch(id, 3, 2);
+    b.executions = vec![x.clone()];
+    b.task_runs.push(task_run(id, None));
+    let workflow = NewWorkflowVersion {
+        name: "etl".into(),
+        description: None,
+        source: "name: etl".into(),
+        format: "yaml".into(),
+        created_at: Timestamp(5),
+    };
+
+    let store = SqliteStore::open(&path, SqliteOptions::default())
+        .await
+        .unwrap();
+    store.commit(&b).await.unwrap();
+    let v1 = store.put_workflow(&workflow).await.unwrap();
+    store.close().await;
+
+    for _ in 0..2 {
+        let store = SqliteStore::open(&path, SqliteOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(store.events(id).await.unwrap(), b.events);
+        assert_eq!(store.execution(id).await.unwrap(), Some(x.clone()));
+        assert_eq!(store.task_runs(id).await.unwrap().len(), 3);
+        assert_eq!(store.unfinished().await.unwrap(), vec![x.clone()]);
+        assert_eq!(store.workflow("etl", None).await.unwrap(), Some(v1.clone()));
+        // Identical source after a reopen: still version 1, same id.
+        assert_eq!(store.put_workflow(&workflow).await.unwrap(), v1);
+        store.close().await;
+        // The last connection out checkpointed everything and removed the WAL.
+        assert!(!dir.path().join("harmonia.db-wal").exists());
+    }
+
+    let mut conn = raw(&path).await;
+    let migrations: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(migrations, 1);
+}
+
+#[tokio::test]
+async fn the_file_is_in_wal_mode() {
+    let store = TestStore::new().await;
+    let mut conn = raw(&db_path(&store.dir)).await;
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+    assert!(store.dir.path().join("harmonia.db-wal").exists());
+}
+
+#[tokio::test]
+async fn commits_are_checkpointed_in_the_background() {
+    let store = TestStore::new().await;
+    let db = db_path(&store.dir);
+    let empty = std::fs::metadata(&db).unwrap().len();
+    store
+        .commit(&batch(ExecutionId::new(), 10_000, 1_000))
+        .await
+        .unwrap();
+    // The commit went to the WAL; the checkpointer copies it into the file soon after.
+    let mut waited = Duration::ZERO;
+    while std::fs::metadata(&db).unwrap().len() < empty + 1_000_000 {
+        assert!(
+            waited < Duration::from_secs(10),
+            "no checkpoint after {waited:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        waited += Duration::from_millis(20);
+    }
+}
+
+/// Big batches are encoded and decoded with `block_in_place` on this runtime.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn big_batches_on_a_multi_threaded_runtime() {
+    let store = TestStore::new().await;
+    let id = ExecutionId::new();
+    let b = batch(id, 30_000, 15_000);
+    store.commit(&b).await.unwrap();
+    assert_eq!(store.events(id).await.unwrap(), b.events);
+    assert_eq!(store.task_runs(id).await.unwrap().len(), 15_000);
+}
+
+#[tokio::test]
+async fn full_synchronous_mode_commits_too() {
+    let store = TestStore::with(SqliteOptions {
+        synchronous: Synchronous::Full,
+        readers: 1,
+        ..SqliteOptions::default()
+    })
+    .await;
+    let id = ExecutionId::new();
+    store.commit(&batch(id, 10, 10)).await.unwrap();
+    assert_eq!(store.events(id).await.unwrap().len(), 10);
+}
+
+#[tokio::test]
+async fn an_event_twice_in_one_batch_is_a_conflict_that_writes_nothing() {
+    let store = TestStore::new().await;
+    let id = ExecutionId::new();
+    let mut b = batch(id, 3, 1);
+    b.events.push(event(id, 2));
+    let r = store.commit(&b).await;
+    let Err(Error::Conflict(message)) = r else {
+        panic!("expected a conflict, got {r:?}");
+    };
+    assert_eq!(
+        message,
+        format!("event 2 of execution {id} is in the batch twice")
+    );
+    assert!(store.events(id).await.unwrap().is_empty());
+    assert_eq!(store.execution(id).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_conflict_names_the_event_that_exists() {
+    let store = TestStore::new().await;
+    let id = ExecutionId::new();
+    store.commit(&batch(id, 5, 0)).await.unwrap();
+    // A second writer that believes the log ends at 3. Spans several statements.
+    let other = ExecutionId::new();
+    let mut b = batch(other, 5_000, 0);
+    b.events.extend((4..=10).map(|s| event(id, s)));
+    let r = store.commit(&b).await;
+    let Err(Error::Conflict(message)) = r else {
+        panic!("expected a conflict, got {r:?}");
+    };
+    assert_eq!(message, format!("event 4 of execution {id} already exists"));
+    assert_eq!(store.events(id).await.unwrap().len(), 5);
+    assert!(store.events(other).await.unwrap().is_empty());
+    // The writer is usable again.
+    store.commit(&batch(other, 1, 1)).await.unwrap();
+}
+
+#[tokio::test]
+async fn rows_repeated_in_a_batch_keep_the_last() {
+    let store = TestStore::new().await;
+    let id = ExecutionId::new();
+    let mut last = task_run(id, Some(7));
+    last.attempts = 3;
+    let mut done = execution(id, ExecutionStatus::Succeeded);
+    done.ended_at = Some(Timestamp(9));
+    let b = CommitBatch {
+        events: vec![],
+        executions: vec![execution(id, ExecutionStatus::Running), done.clone()],
+        task_runs: vec![task_run(id, Some(7)), task_run(id, None), last.clone()],
+    };
+    store.commit(&b).await.unwrap();
+    assert_eq!(store.execution(id).await.unwrap(), Some(done));
+    assert_eq!(
+        store.task_runs(id).await.unwrap(),
+        vec![task_run(id, None), last]
+    );
+}
+
+#[tokio::test]
+async fn listing_uses_the_cursor_with_filters() {
+    let store = TestStore::new().await;
+    let ids: Vec<ExecutionId> = (0..5).map(|_| ExecutionId::new()).collect();
+    let b = CommitBatch {
+        executions: ids
+            .iter()
+            .map(|id| execution(*id, ExecutionStatus::Failed))
+            .collect(),
+        ..CommitBatch::default()
+    };
+    store.commit(&b).await.unwrap();
+    let page = store
+        .executions(&ExecutionQuery {
+            status: Some(ExecutionStatus::Failed),
+            workflow: Some("w".into()),
+            after: Some(ids[3]),
+            limit: 2,
+            ..ExecutionQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        page.iter().map(|x| x.id).collect::<Vec<_>>(),
+        vec![ids[2], ids[1]]
+    );
+}
+
+/// Writes `value` into `table.column` of every row, behind the store's back.
+async fn spoil(path: &Path, table: &str, column: &str, value: &str) {
+    let mut conn = raw(path).await;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE {table} SET {column} = $1"
+    )))
+    .bind(value)
+    .execute(&mut conn)
+    .await
+    .expect("spoil a column");
+}
+
+fn assert_corrupt<T: std::fmt::Debug>(r: Result<T, Error>, column: &str) {
+    match r {
+        Err(Error::Corrupt(message)) => {
+            assert!(message.starts_with(&format!("{column}: ")), "{message}");
+        }
+        other => panic!("expected corrupt {column}, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn undecodable_rows_are_corrupt_and_say_where() {
+    let store = TestStore::new().await;
+    let path = db_path(&store.dir);
+    let id = ExecutionId::new();
+    store.commit(&batch(id, 1, 1)).await.unwrap();
+    store
+        .put_workflow(&NewWorkflowVersion {
+            name: "w".into(),
+            description: None,
+            source: "s".into(),
+            format: "yaml".into(),
+            created_at: Timestamp(1),
+        })
+        .await
+        .unwrap();
+
+    spoil(&path, "events", "data", "{not json").await;
+    assert_corrupt(store.events(id).await, "events.data");
+    spoil(&path, "task_runs", "status", "done").await;
+    assert_corrupt(store.task_runs(id).await, "task_runs.status");
+    spoil(&path, "executions", "workflow_id", "not-a-uuid").await;
+    assert_corrupt(store.execution(id).await, "executions.workflow_id");
+    assert_corrupt(store.unfinished().await, "executions.workflow_id");
+    spoil(&path, "executions", "version", "-1").await;
+    spoil(
+        &path,
+        "executions",
+        "workflow_id",
+        &WorkflowId::new().to_string(),
+    )
+    .await;
+    assert_corrupt(
+        store.executions(&ExecutionQuery::default()).await,
+        "executions.version",
+    );
+    spoil(&path, "workflows", "id", "x").await;
+    spoil(&path, "workflow_versions", "workflow_id", "x").await;
+    assert_corrupt(store.workflows().await, "workflows.id");
+}
+
+const CHILD_DB: &str = "HARMONIA_STORAGE_SQL_CHILD_DB";
+const CHILD_EXECUTION: &str = "HARMONIA_STORAGE_SQL_CHILD_EXECUTION";
+const COMMITTED: &str = "child: first batch committed";
+
+/// The child half of `a_batch_survives_its_writer_being_killed`: commits one big batch,
+/// says so on stdout, then commits more batches until it is killed.
+#[tokio::test]
+#[ignore = "run as a child process by a_batch_survives_its_writer_being_killed"]
+async fn child_commits_until_killed() {
+    let (Ok(path), Ok(id)) = (std::env::var(CHILD_DB), std::env::var(CHILD_EXECUTION)) else {
+        return;
+    };
+    let store = SqliteStore::open(Path::new(&path), SqliteOptions::default())
+        .await
+        .unwrap();
+    let id: ExecutionId = id.parse().unwrap();
+    store.commit(&batch(id, 20_000, 10_000)).await.unwrap();
+    println!("{COMMITTED}");
+    loop {
+        store
+            .commit(&batch(ExecutionId::new(), 2_000, 1_000))
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_batch_survives_its_writer_being_killed() {
+    let dir = TempDir::new().unwrap();
+    let path = db_path(&dir);
+    let id = ExecutionId::new();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "child_commits_until_killed",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_DB, &path)
+        .env(CHILD_EXECUTION, id.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let said = tokio::task::spawn_blocking(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .any(|line| line.ends_with(COMMITTED))
+    });
+    let said = tokio::time::timeout(Duration::from_secs(120), said).await;
+    if !matches!(said, Ok(Ok(true))) {
+        let _ = child.kill();
+        panic!("the child did not commit: {said:?}");
+    }
+    // Let it get well into the batches that follow, then kill it mid-commit.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.signal(), Some(9), "{status:?}");
+
+    let store = SqliteStore::open(&path, SqliteOptions::default())
+        .await
+        .unwrap();
+    let first = batch(id, 20_000, 10_000);
+    assert_eq!(store.events(id).await.unwrap(), first.events);
+    assert_eq!(store.task_runs(id).await.unwrap().len(), 10_000);
+    assert_eq!(
+        store.execution(id).await.unwrap().as_ref(),
+        first.executions.first()
+    );
+    // Every later batch is there entirely or not at all.
+    let all = store
+        .executions(&ExecutionQuery {
+            limit: 100_000,
+            ..ExecutionQuery::default()
+        })
+        .await
+        .unwrap();
+    assert!(!all.is_empty());
+    for x in all.iter().filter(|x| x.id != id) {
+        assert_eq!(store.events(x.id).await.unwrap().len(), 2_000);
+        assert_eq!(store.task_runs(x.id).await.unwrap().len(), 1_000);
+    }
+    let mut conn = raw(&path).await;
+    let orphans: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM events WHERE execution NOT IN (SELECT id FROM executions)",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(orphans, 0);
+}
