@@ -50,21 +50,29 @@ impl Store for MemoryStore {
     async fn commit(&self, batch: &CommitBatch) -> Result<()> {
         let mut inner = self.lock()?;
         // Check every event first, so that a conflict writes nothing.
-        let mut next: HashMap<ExecutionId, u64> = HashMap::new();
+        let mut seen: HashMap<ExecutionId, std::collections::HashSet<u64>> = HashMap::new();
         for e in &batch.events {
-            let expected = next.entry(e.execution).or_insert_with(|| {
-                inner.events.get(&e.execution).map_or(0, |v| v.len() as u64) + 1
+            let seqs = seen.entry(e.execution).or_insert_with(|| {
+                inner
+                    .events
+                    .get(&e.execution)
+                    .map(|v| v.iter().map(|x| x.seq).collect())
+                    .unwrap_or_default()
             });
-            if e.seq < *expected {
+            if !seqs.insert(e.seq) {
                 return Err(Error::Conflict(format!(
                     "event {} of execution {} already exists",
                     e.seq, e.execution
                 )));
             }
-            *expected = e.seq + 1;
         }
         for e in &batch.events {
             inner.events.entry(e.execution).or_default().push(e.clone());
+        }
+        for id in seen.keys() {
+            if let Some(events) = inner.events.get_mut(id) {
+                events.sort_by_key(|e| e.seq);
+            }
         }
         for x in &batch.executions {
             inner.executions.insert(x.id, x.clone());
@@ -110,6 +118,7 @@ impl Store for MemoryStore {
     }
 
     async fn unfinished(&self) -> Result<Vec<ExecutionRecord>> {
+        // Executions sort by id, and ids by creation: oldest first.
         Ok(self
             .lock()?
             .executions

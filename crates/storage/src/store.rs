@@ -2,8 +2,10 @@
 //!
 //! Contract, checked for every backend by the shared suite (`suite`):
 //! - `commit` is atomic: all of a batch is visible afterwards, or none of it.
-//! - A batch whose event `(execution, seq)` already exists fails with
-//!   [`Error::Conflict`] and writes nothing (two writers of one execution).
+//! - A batch with an event whose `(execution, seq)` already exists (stored, or earlier
+//!   in the same batch) fails with [`Error::Conflict`] and writes nothing: two writers
+//!   of one execution. The engine numbers events consecutively from 1; the store only
+//!   checks uniqueness.
 //! - Events of an execution come back in `seq` order.
 //! - A committed batch survives the process being killed.
 //! - `put_workflow` with a name that exists adds version `latest + 1` under the same
@@ -32,7 +34,8 @@ pub trait Store: Send + Sync + 'static {
     /// Executions matching `query`, newest first.
     async fn executions(&self, query: &ExecutionQuery) -> Result<Vec<ExecutionRecord>>;
 
-    /// Executions that have not ended (status pending, running or paused).
+    /// Executions that have not ended (status pending, running or paused), oldest
+    /// first.
     async fn unfinished(&self) -> Result<Vec<ExecutionRecord>>;
 
     /// The task rows of an execution: each task (`item: None`) and each fan-out item,
