@@ -26,14 +26,31 @@ enum Command {
     Graph(commands::graph::Args),
     /// Print the JSON Schema of the workflow definition format.
     Schema(commands::schema::Args),
+    /// Run a workflow locally on SQLite and show its progress and outputs.
+    Run(commands::run::Args),
+    /// Measure the engine on durable SQLite (chain, fan-outs, many executions).
+    Bench(commands::bench::Args),
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (default: warnings and errors).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging();
     let result = match cli.command {
         Command::Validate(args) => commands::validate::run(&args),
         Command::Graph(args) => commands::graph::run(&args),
         Command::Schema(args) => commands::schema::run(&args),
+        Command::Run(args) => commands::run::run(&args),
+        Command::Bench(args) => commands::bench::run(&args),
     };
     match result {
         Ok(code) => code,

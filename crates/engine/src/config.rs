@@ -14,6 +14,10 @@ pub struct EngineConfig {
     pub max_concurrency: usize,
     /// The most commands folded into one commit.
     pub max_batch: usize,
+    /// The events after which a turn stops applying queued work and commits; the rest
+    /// goes into the next turn. Bounds the memory and latency of a turn when pure tasks
+    /// cascade (a fan-out of 100,000 `set` items).
+    pub max_batch_events: usize,
     /// Bounds on each expression evaluation.
     pub limits: Limits,
     /// Settings of the built-in executors.
@@ -32,6 +36,7 @@ impl Default for EngineConfig {
         EngineConfig {
             max_concurrency: 256,
             max_batch: 8192,
+            max_batch_events: 50_000,
             limits: Limits::default(),
             executors: ExecutorConfig::default(),
             secrets: BTreeMap::new(),

@@ -1,6 +1,11 @@
 //! The subcommands, one module each, and what they share: reading definition files.
 
+pub(crate) mod bench;
+mod beside;
 pub(crate) mod graph;
+mod progress;
+mod report;
+pub(crate) mod run;
 pub(crate) mod schema;
 pub(crate) mod validate;
 

@@ -1,26 +1,6 @@
-//! The `harmonia` binary as a user runs it: real processes, real files.
+//! `harmonia validate`, `graph` and `schema`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn harmonia(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_harmonia"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use crate::{harmonia, root, stderr, stdout};
 
 const BROKEN: &str = "name: weather
 tasks:

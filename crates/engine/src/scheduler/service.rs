@@ -231,9 +231,12 @@ impl Service {
         }
     }
 
-    /// Applies the queued work until none is left.
+    /// Applies the queued work until none is left, or the batch is full (the rest is
+    /// applied in the next turn).
     pub(super) fn settle_batch(&mut self) {
-        while let Some((id, event)) = self.batch.work.pop_front() {
+        while self.batch.events.len() < self.config.max_batch_events
+            && let Some((id, event)) = self.batch.work.pop_front()
+        {
             self.record(id, event);
         }
     }
@@ -476,9 +479,10 @@ impl Service {
             .push(After::ReplyControl(reply, Ok(status)));
     }
 
-    /// Writes the batch, then runs its effects.
+    /// Writes the batch, then runs its effects. Work not applied yet stays queued.
     pub(super) async fn commit(&mut self) -> Result<()> {
-        let batch = std::mem::take(&mut self.batch);
+        let mut batch = std::mem::take(&mut self.batch);
+        self.batch.work = std::mem::take(&mut batch.work);
         let now = Timestamp::now();
         let mut write = CommitBatch {
             events: batch.events,

@@ -1,0 +1,199 @@
+//! Live progress of a local run.
+//!
+//! On a terminal: one status line, redrawn, with done/running/failed counts, the names
+//! of running tasks (with `done/total` for fan-outs) and the elapsed time. Elsewhere
+//! (a pipe, CI): plain lines as tasks start, retry and end. Both go to stderr, so
+//! stdout carries only the result.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use harmonia_engine::event::{Event, SkipReason};
+use harmonia_model::Plan;
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Pending,
+    Running,
+    Succeeded,
+    Failed,
+    Skipped,
+    Cancelled,
+}
+
+struct TaskView {
+    name: String,
+    state: State,
+    items: Option<(usize, usize)>,
+}
+
+/// Progress of one execution.
+pub(crate) struct Progress {
+    bar: Option<ProgressBar>,
+    plain: bool,
+    started: Instant,
+    tasks: Vec<TaskView>,
+    index: HashMap<String, usize>,
+}
+
+impl Progress {
+    /// Progress for `plan`: a redrawn line when `tty`, plain lines when `plain`.
+    pub(crate) fn new(plan: &Plan, tty: bool, plain: bool) -> Progress {
+        let tasks: Vec<TaskView> = plan
+            .tasks
+            .iter()
+            .map(|t| TaskView {
+                name: t.name.clone(),
+                state: State::Pending,
+                items: None,
+            })
+            .collect();
+        let index = tasks
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.name.clone(), i))
+            .collect();
+        let bar = tty.then(|| {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(Duration::from_millis(100));
+            bar
+        });
+        Progress {
+            bar,
+            plain: plain && !tty,
+            started: Instant::now(),
+            tasks,
+            index,
+        }
+    }
+
+    fn line(&self, text: String) {
+        if self.plain {
+            eprintln!("[{:>8.2}s] {text}", self.started.elapsed().as_secs_f64());
+        }
+    }
+
+    /// Takes in one event of the execution.
+    pub(crate) fn event(&mut self, event: &Event) {
+        let mut set = |name: &str, state: State| -> Option<usize> {
+            let i = *self.index.get(name)?;
+            self.tasks[i].state = state;
+            Some(i)
+        };
+        match event {
+            Event::TaskStarted { task, items } => {
+                if let Some(i) = set(task, State::Running) {
+                    self.tasks[i].items = items.as_ref().map(|v| (0, v.len()));
+                    match items {
+                        Some(v) => self.line(format!("{task}: started ({} items)", v.len())),
+                        None => self.line(format!("{task}: started")),
+                    }
+                }
+            }
+            Event::AttemptSucceeded {
+                task,
+                item: Some(_),
+                ..
+            } => {
+                if let Some(&i) = self.index.get(task)
+                    && let Some((done, _)) = &mut self.tasks[i].items
+                {
+                    *done += 1;
+                }
+            }
+            Event::AttemptFailed {
+                task,
+                item,
+                attempt,
+                error,
+            } => {
+                let which = item.map(|i| format!(" item {i}")).unwrap_or_default();
+                self.line(format!(
+                    "{task}{which}: attempt {attempt} failed: {}",
+                    error
+                ));
+            }
+            Event::RetryScheduled {
+                task,
+                item,
+                attempt,
+                ..
+            } => {
+                let which = item.map(|i| format!(" item {i}")).unwrap_or_default();
+                self.line(format!("{task}{which}: will retry (attempt {attempt})"));
+            }
+            Event::TaskSucceeded { task } => {
+                set(task, State::Succeeded);
+                self.line(format!("{task}: succeeded"));
+            }
+            Event::TaskFailed { task, error } => {
+                set(task, State::Failed);
+                self.line(format!("{task}: failed: {}", error.message));
+            }
+            Event::TaskSkipped { task, reason } => {
+                set(task, State::Skipped);
+                let why = match reason {
+                    SkipReason::Condition => "its condition is false",
+                    SkipReason::Upstream => "of its dependencies",
+                };
+                self.line(format!("{task}: skipped because {why}"));
+            }
+            Event::TaskCancelled { task } => {
+                set(task, State::Cancelled);
+                self.line(format!("{task}: cancelled"));
+            }
+            Event::Paused => self.line("paused".into()),
+            Event::Resumed => self.line("resumed".into()),
+            Event::CancelRequested { .. } => self.line("cancelling".into()),
+            _ => {}
+        }
+        self.redraw();
+    }
+
+    fn redraw(&self) {
+        let Some(bar) = &self.bar else { return };
+        let count = |s: State| self.tasks.iter().filter(|t| t.state == s).count();
+        let running: Vec<String> = self
+            .tasks
+            .iter()
+            .filter(|t| t.state == State::Running)
+            .map(|t| match t.items {
+                Some((done, total)) => format!("{} {done}/{total}", t.name),
+                None => t.name.clone(),
+            })
+            .collect();
+        let done = count(State::Succeeded) + count(State::Skipped);
+        let mut msg = format!(
+            "{done}/{} done · {} running · {} failed · {:.1}s",
+            self.tasks.len(),
+            running.len(),
+            count(State::Failed),
+            self.started.elapsed().as_secs_f64()
+        );
+        if !running.is_empty() {
+            let mut names = running.join(", ");
+            if names.len() > 60 {
+                names = format!("{}…", names.chars().take(59).collect::<String>());
+            }
+            msg.push_str(&format!(" · {names}"));
+        }
+        bar.set_message(msg);
+    }
+
+    /// Clears the live line.
+    pub(crate) fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+
+    /// Time since the run started.
+    pub(crate) fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+}

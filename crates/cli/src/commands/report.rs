@@ -1,0 +1,64 @@
+//! The result of an execution as `harmonia run --output json` prints it.
+//!
+//! `{"execution_id", "status", "outputs", "error", "tasks": {"<name>": {"status",
+//! "attempts", "output", "error", "started_at", "ended_at", "skip_reason"?, "items"?}}}`;
+//! `items` for fan-outs, one entry per item with the same fields, in item order.
+//! Tasks appear in the order of the definition.
+
+use harmonia_model::Plan;
+use harmonia_storage::{ExecutionId, Store, TaskRunRecord};
+use serde_json::{Map, Value, json};
+
+fn task_json(r: &TaskRunRecord) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("status".into(), json!(r.status));
+    m.insert("attempts".into(), json!(r.attempts));
+    m.insert("output".into(), r.output.clone().unwrap_or(Value::Null));
+    m.insert("error".into(), r.error.clone().unwrap_or(Value::Null));
+    m.insert("started_at".into(), json!(r.started_at));
+    m.insert("ended_at".into(), json!(r.ended_at));
+    if let Some(reason) = &r.skip_reason {
+        m.insert("skip_reason".into(), json!(reason));
+    }
+    m
+}
+
+/// The report of execution `id` of `plan`.
+pub(crate) async fn execution_report(
+    store: &dyn Store,
+    id: ExecutionId,
+    plan: &Plan,
+) -> anyhow::Result<Value> {
+    let Some(x) = store.execution(id).await? else {
+        anyhow::bail!("execution {id} is not in the store");
+    };
+    let runs = store.task_runs(id).await?;
+    let mut tasks: Vec<(String, Map<String, Value>)> = Vec::new();
+    for r in runs.iter().filter(|r| r.item.is_none()) {
+        let mut m = task_json(r);
+        let items: Vec<Value> = runs
+            .iter()
+            .filter(|i| i.task == r.task && i.item.is_some())
+            .map(|i| Value::Object(task_json(i)))
+            .collect();
+        let fan_out = plan
+            .task_index(&r.task)
+            .is_some_and(|t| plan.tasks[t].for_each.is_some());
+        if fan_out {
+            m.insert("items".into(), Value::Array(items));
+        }
+        tasks.push((r.task.clone(), m));
+    }
+    tasks.sort_by_key(|(name, _)| plan.task_index(name).unwrap_or(usize::MAX));
+    let tasks: Map<String, Value> = tasks
+        .into_iter()
+        .map(|(n, m)| (n, Value::Object(m)))
+        .collect();
+    Ok(json!({
+        "execution_id": x.id.to_string(),
+        "status": x.status,
+        "outputs": x.outputs.unwrap_or(Value::Null),
+        "error": x.error.unwrap_or(Value::Null),
+        "tasks": tasks,
+    }))
+}

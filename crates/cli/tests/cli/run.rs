@@ -1,0 +1,378 @@
+//! `harmonia run`: the examples against a real local HTTP server, real processes for
+//! shell tasks, real SQLite files, and the exit codes and JSON shape scripts rely on.
+
+use serde_json::{Value, json};
+
+use crate::server;
+use crate::{harmonia, json, root, stderr, stdout};
+
+fn example(name: &str) -> String {
+    root().join("examples").join(name).display().to_string()
+}
+
+fn run_json(args: &[&str]) -> (i32, Value, String) {
+    let mut all = vec!["run"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--output", "json"]);
+    let out = harmonia(&all);
+    (out.status.code().unwrap_or(-1), json(&out), stderr(&out))
+}
+
+#[test]
+fn etl_over_http_extracts_transforms_and_loads() {
+    let s = server::start();
+    let (code, r, err) = run_json(&[
+        &example("etl-http.yaml"),
+        "-i",
+        &format!("source_url={}/orders", s.base),
+        "-i",
+        &format!("sink_url={}/reports", s.base),
+    ]);
+    assert_eq!(code, 0, "{r:#}\n{err}");
+    assert_eq!(r["status"], "succeeded");
+    assert_eq!(r["outputs"], json!({"customers": 2, "status": 201}));
+    let loaded = s.seen.bodies("/reports");
+    assert_eq!(
+        loaded,
+        vec![json!({"day": "2026-11-24", "customers": [
+            {"customer": "initech", "orders": 1, "total": 20},
+            {"customer": "acme", "orders": 2, "total": 15},
+        ]})]
+    );
+    assert_eq!(s.seen.bodies("/orders"), vec![json!({"day": "2026-11-24"})]);
+    // The JSON report has every task with its fields.
+    let extract = &r["tasks"]["extract"];
+    for field in [
+        "status",
+        "attempts",
+        "output",
+        "error",
+        "started_at",
+        "ended_at",
+    ] {
+        assert!(extract.get(field).is_some(), "missing {field}: {extract}");
+    }
+}
+
+#[test]
+fn a_fan_out_over_100_items_at_concurrency_5_keeps_item_order() {
+    let s = server::start();
+    let cities: Vec<String> = (0..100)
+        .map(|i| format!("city-{i:03}-{}", "x".repeat(i % 9)))
+        .collect();
+    let (code, r, err) = run_json(&[
+        &example("fan-out-weather.yaml"),
+        "-i",
+        &format!("cities={}", serde_json::to_string(&cities).expect("json")),
+        "-i",
+        &format!("base_url={}", s.base),
+        "-i",
+        "threshold=30",
+    ]);
+    assert_eq!(code, 0, "{r:#}\n{err}");
+    let max = s.seen.weather_max.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(max <= 5, "{max} requests at once");
+    assert!(max >= 2, "the fan-out ran in parallel ({max})");
+    let items = r["tasks"]["fetch"]["items"].as_array().expect("items");
+    assert_eq!(items.len(), 100);
+    let order: Vec<&str> = items
+        .iter()
+        .map(|i| i["output"]["city"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(order, cities.iter().map(String::as_str).collect::<Vec<_>>());
+    let hot: Vec<&str> = r["outputs"]["hot"]
+        .as_array()
+        .expect("hot")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let expected: Vec<&str> = items
+        .iter()
+        .filter(|i| i["output"]["temp"].as_u64().unwrap_or(0) > 30)
+        .map(|i| i["output"]["city"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(hot, expected);
+    assert_eq!(r["outputs"]["notified"], json!(!hot.is_empty()));
+}
+
+#[test]
+fn a_retry_heavy_call_succeeds_after_503s_and_skips_the_failure_notice() {
+    let s = server::start();
+    let (code, r, err) = run_json(&[
+        &example("retry-heavy-api.yaml"),
+        "-i",
+        &format!("api_url={}/flaky", s.base),
+        "-i",
+        &format!("webhook_url={}/notify", s.base),
+    ]);
+    assert_eq!(code, 0, "{r:#}\n{err}");
+    assert_eq!(r["outputs"]["attempts"], 3);
+    assert_eq!(r["outputs"]["status"], "succeeded");
+    assert_eq!(r["tasks"]["notify_failure"]["status"], "skipped");
+    assert_eq!(r["tasks"]["notify_failure"]["skip_reason"], "condition");
+    assert!(s.seen.bodies("/notify").is_empty());
+}
+
+#[test]
+fn a_failure_tolerant_branch_keeps_the_run_green() {
+    let s = server::start();
+    let (code, r, err) = run_json(&[
+        &example("failure-tolerant.yaml"),
+        "-i",
+        &format!("enrich_url={}/enrich", s.base),
+    ]);
+    assert_eq!(code, 0, "{r:#}\n{err}");
+    assert_eq!(r["tasks"]["enrich"]["status"], "failed");
+    assert_eq!(r["tasks"]["enrich"]["error"]["class"], "http_5xx");
+    assert_eq!(r["tasks"]["enrich"]["attempts"], 2);
+    assert_eq!(
+        r["outputs"],
+        json!({"enriched": false, "records": [{"id": 1}, {"id": 2}]})
+    );
+}
+
+#[test]
+fn a_sub_workflow_is_found_beside_the_parent_and_linked() {
+    let s = server::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("h.db");
+    let (code, r, err) = run_json(&[
+        &example("sub-workflow.yaml"),
+        "-i",
+        &format!("webhook_url={}/notify", s.base),
+        "--db",
+        db.to_str().expect("path"),
+    ]);
+    assert_eq!(code, 0, "{r:#}\n{err}");
+    assert_eq!(r["outputs"]["delivered"], true);
+    let sent = s.seen.bodies("/notify");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["channel"], "#backups");
+    assert!(
+        sent[0]["text"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("backup of orders written to orders-")
+    );
+}
+
+#[test]
+fn a_chain_of_component_calls_passes_results_along() {
+    let s = server::start();
+    let (code, r, err) = run_json(&[
+        &example("component-chain.yaml"),
+        "-i",
+        "issue=login fails",
+        "-i",
+        &format!("base_url={}", s.base),
+    ]);
+    assert_eq!(code, 0, "{r:#}\n{err}");
+    assert_eq!(r["outputs"]["diagnosis"], "root cause of login fails");
+    assert_eq!(r["outputs"]["verified"], true);
+    let verify = s.seen.bodies("/api/actions/verify");
+    assert_eq!(verify[0]["action"], "verify");
+    assert_eq!(
+        verify[0]["params"]["patch"],
+        "patch for: root cause of login fails"
+    );
+    assert_eq!(verify[0]["context"]["execution"], r["execution_id"]);
+}
+
+#[test]
+fn pure_examples_run_offline() {
+    for (file, inputs, expected) in [
+        (
+            "hello.json",
+            vec!["-i", "who=Ada"],
+            json!({"message": "HELLO, ADA!"}),
+        ),
+        (
+            "conditional-join.yaml",
+            vec![
+                "-i",
+                r#"records=[{"a":1},{"a":2},{"a":3}]"#,
+                "-i",
+                "chunk_size=2",
+            ],
+            json!({"path": "chunked", "count": 3}),
+        ),
+        ("jq-transform.yaml", vec![], json!(null)),
+    ] {
+        let mut args = vec![example(file)];
+        args.extend(inputs.iter().map(|s| s.to_string()));
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, r, err) = run_json(&refs);
+        assert_eq!(code, 0, "{file}: {r:#}\n{err}");
+        if !expected.is_null() {
+            assert_eq!(r["outputs"], expected, "{file}");
+        }
+    }
+}
+
+#[test]
+fn shell_tasks_need_allow_shell_and_then_run() {
+    let out = harmonia(&["run", &example("nightly-shell.yaml")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("shell tasks are disabled"),
+        "{}",
+        stderr(&out)
+    );
+    let (code, r, err) = run_json(&[&example("nightly-shell.yaml"), "--allow-shell"]);
+    assert_eq!(code, 0, "{r:#}\n{err}");
+    let lines = r["outputs"]["lines"].as_array().expect("lines");
+    assert_eq!(lines.len(), 2);
+    assert_eq!(r["outputs"]["summary"]["files"], 2);
+    assert_eq!(
+        r["outputs"]["summary"]["lines"],
+        json!(lines.iter().filter_map(Value::as_u64).sum::<u64>())
+    );
+}
+
+#[test]
+fn a_timeout_really_kills_the_process() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pidfile = dir.path().join("pid");
+    let wf = dir.path().join("slow.yaml");
+    std::fs::write(
+        &wf,
+        format!(
+            "name: slow\ntasks:\n  hang:\n    type: shell\n    timeout: 300ms\n    with: {{script: 'sleep 60 & echo $! > {}; wait'}}\n",
+            pidfile.display()
+        ),
+    )
+    .expect("write");
+    let started = std::time::Instant::now();
+    let (code, r, err) = run_json(&[wf.to_str().expect("path"), "--allow-shell"]);
+    assert_eq!(code, 1, "{r:#}\n{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert_eq!(r["status"], "failed");
+    assert_eq!(r["tasks"]["hang"]["error"]["class"], "timeout");
+    let pid = std::fs::read_to_string(&pidfile).expect("pid written");
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", pid.trim())).unwrap_or_default();
+    assert!(
+        status.is_empty() || status.contains("State:\tZ"),
+        "the background sleep survived:\n{status}"
+    );
+}
+
+#[test]
+fn bad_inputs_exit_2_with_every_violation() {
+    let (code, r, _) = run_json(&[&example("fan-out-weather.yaml"), "-i", "threshold=hot"]);
+    assert_eq!(code, 2);
+    assert_eq!(r["error"]["code"], "invalid_inputs");
+    let details = r["error"]["details"].as_array().expect("violations");
+    let got: Vec<(&str, &str)> = details
+        .iter()
+        .map(|d| {
+            (
+                d["path"].as_str().unwrap_or(""),
+                d["keyword"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert!(got.contains(&("", "required")), "{got:?}");
+    assert!(got.contains(&("/threshold", "type")), "{got:?}");
+    // In text mode, each violation is a line.
+    let out = harmonia(&[
+        "run",
+        &example("fan-out-weather.yaml"),
+        "-i",
+        "threshold=hot",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("/threshold: expected number"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn an_invalid_definition_exits_2_with_its_diagnostics() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wf = dir.path().join("bad.yaml");
+    std::fs::write(&wf, "name: bad\ntasks:\n  a: {type: htp}\n").expect("write");
+    let (code, r, _) = run_json(&[wf.to_str().expect("path")]);
+    assert_eq!(code, 2);
+    assert_eq!(r["error"]["code"], "invalid_definition");
+    let line = r["error"]["details"][0].as_str().unwrap_or("");
+    assert!(line.ends_with("bad.yaml:3:13: error: tasks.a.type: unknown task type `htp` (did you mean `http`?); known types: set, transform, http, shell, sleep, workflow"), "{line}");
+}
+
+#[test]
+fn a_failed_execution_exits_1_and_names_the_task() {
+    let s = server::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wf = dir.path().join("f.yaml");
+    std::fs::write(
+        &wf,
+        format!("name: f\ntasks:\n  call: {{type: http, with: {{method: POST, url: '{}/enrich', json: {{}}}}}}\n", s.base),
+    )
+    .expect("write");
+    let out = harmonia(&["run", wf.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("failed in"), "{err}");
+    assert!(err.contains("error: task `call` failed: POST"), "{err}");
+    assert!(err.contains("503"), "{err}");
+    // Not a terminal: plain progress lines.
+    assert!(err.contains("call: started"), "{err}");
+}
+
+#[test]
+fn inputs_from_a_file_are_overridden_by_flags_and_a_db_keeps_history() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let inputs = dir.path().join("in.json");
+    std::fs::write(&inputs, r#"{"who": "file"}"#).expect("write");
+    let db = dir.path().join("keep.db");
+    let db = db.to_str().expect("path");
+    let (code, r, _) = run_json(&[
+        &example("hello.json"),
+        "--input-file",
+        inputs.to_str().expect("p"),
+        "--db",
+        db,
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(r["outputs"]["message"], "HELLO, FILE!");
+    let (code, r, _) = run_json(&[
+        &example("hello.json"),
+        "--input-file",
+        inputs.to_str().expect("p"),
+        "-i",
+        "who=flag",
+        "--db",
+        db,
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(r["outputs"]["message"], "HELLO, FLAG!");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        use harmonia_storage::Store;
+        let store =
+            harmonia_storage_sql::SqliteStore::open(std::path::Path::new(db), Default::default())
+                .await
+                .expect("open");
+        let all = store.executions(&Default::default()).await.expect("list");
+        assert_eq!(all.len(), 2);
+        assert_eq!(
+            store
+                .workflow_versions("hello")
+                .await
+                .expect("versions")
+                .len(),
+            1
+        );
+    });
+}
+
+#[test]
+fn text_output_prints_the_outputs_on_stdout() {
+    let out = harmonia(&["run", &example("hello.json")]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_str(&stdout(&out)).expect("outputs as JSON");
+    assert_eq!(v, json!({"message": "HELLO, WORLD!"}));
+    assert!(stderr(&out).contains("succeeded in"));
+}
