@@ -1,4 +1,5 @@
-//! The engine as a whole: a real scheduler on a store, running definitions end to end.
+//! The engine as a whole: a real scheduler on a real SQLite file, running definitions
+//! end to end.
 //!
 //! A `probe` task type (registered only here) lets tests see what the scheduler does:
 //! how many attempts run at once, how often each was tried, whether it was cancelled.
@@ -14,6 +15,16 @@ use harmonia_engine::executors::{Call, Executor, ExecutorConfig, Executors};
 use harmonia_engine::{EngineConfig, Error, Handle, Plans, StartRequest, Workflow, spawn};
 use harmonia_model::{ErrorClass, Format, Source, TaskType, TaskTypes};
 use harmonia_storage::{ExecutionRecord, ExecutionStatus, MemoryStore, Store, TaskStatus};
+
+/// The in-memory store gives the same results (a quick cross-check of the two backends).
+#[tokio::test]
+async fn the_in_memory_store_runs_the_same_workflow() {
+    let env = engine_on(Arc::new(MemoryStore::new()), EngineConfig::default()).await;
+    let r = env
+        .run("name: m\ntasks:\n  a: {type: set, with: 1}\n  b: {type: probe, needs: [a]}\noutputs: {a: '${ $tasks.a.output }'}\n", json!({}))
+        .await;
+    assert_eq!(r.outputs, Some(json!({"a": 1})));
+}
 use serde_json::{Value, json};
 
 /// Shared observations of the probe executor.
@@ -93,6 +104,17 @@ struct Env {
     handle: Handle,
     probe: Arc<Probe>,
     store: Arc<dyn Store>,
+    _dir: Option<Arc<tempfile::TempDir>>,
+}
+
+/// A store on a fresh SQLite file, and the directory that holds it.
+async fn sqlite() -> (Arc<dyn Store>, Arc<tempfile::TempDir>) {
+    let dir = Arc::new(tempfile::tempdir().expect("tempdir"));
+    let store =
+        harmonia_storage_sql::SqliteStore::open(&dir.path().join("engine.db"), Default::default())
+            .await
+            .expect("opens");
+    (Arc::new(store), dir)
 }
 
 fn types() -> TaskTypes {
@@ -119,11 +141,15 @@ async fn engine_with(store: Arc<dyn Store>, config: EngineConfig, probe: Arc<Pro
         handle,
         probe,
         store,
+        _dir: None,
     }
 }
 
 async fn engine() -> Env {
-    engine_on(Arc::new(MemoryStore::new()), EngineConfig::default()).await
+    let (store, dir) = sqlite().await;
+    let mut env = engine_on(store, EngineConfig::default()).await;
+    env._dir = Some(dir);
+    env
 }
 
 impl Env {
@@ -262,14 +288,16 @@ outputs:
 
 #[tokio::test]
 async fn the_global_limit_bounds_attempts_across_executions() {
-    let env = engine_on(
-        Arc::new(MemoryStore::new()),
+    let (store, dir) = sqlite().await;
+    let mut env = engine_on(
+        store,
         EngineConfig {
             max_concurrency: 3,
             ..EngineConfig::default()
         },
     )
     .await;
+    env._dir = Some(dir);
     let yaml = "name: g\ntasks:\n  t: {type: probe, for_each: [1, 2, 3, 4], with: {key: '${ $execution.id }-${ $index }', sleep_ms: 20}}\n";
     let mut ids = Vec::new();
     for _ in 0..4 {
@@ -617,7 +645,7 @@ async fn pause_holds_new_tasks_and_resume_continues() {
 
 #[tokio::test]
 async fn an_engine_restarted_on_the_same_store_finishes_the_work() {
-    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let (store, _dir) = sqlite().await;
     let first = engine_on(store.clone(), EngineConfig::default()).await;
     let id = first
         .start(

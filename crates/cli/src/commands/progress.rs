@@ -57,7 +57,7 @@ impl Progress {
         let bar = tty.then(|| {
             let bar = ProgressBar::new_spinner();
             bar.set_style(
-                ProgressStyle::with_template("{spinner} {msg}")
+                ProgressStyle::with_template("{spinner} {elapsed} · {msg}")
                     .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
             bar.enable_steady_tick(Duration::from_millis(100));
@@ -169,11 +169,10 @@ impl Progress {
             .collect();
         let done = count(State::Succeeded) + count(State::Skipped);
         let mut msg = format!(
-            "{done}/{} done · {} running · {} failed · {:.1}s",
+            "{done}/{} done · {} running · {} failed",
             self.tasks.len(),
             running.len(),
             count(State::Failed),
-            self.started.elapsed().as_secs_f64()
         );
         if !running.is_empty() {
             let mut names = running.join(", ");

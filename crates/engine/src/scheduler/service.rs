@@ -224,7 +224,21 @@ impl Service {
                 }
             }
             for (id, key) in self.timers.take_due(Timestamp::now()) {
-                self.batch.work.push_back((id, Event::TimerFired { key }));
+                let event = match key {
+                    // A sleep that ends is its attempt succeeding.
+                    TimerKey::Sleep {
+                        task,
+                        item,
+                        attempt,
+                    } => Event::AttemptSucceeded {
+                        task,
+                        item,
+                        attempt,
+                        output: serde_json::Value::Null,
+                    },
+                    key => Event::TimerFired { key },
+                };
+                self.batch.work.push_back((id, event));
             }
             self.settle_batch();
             self.commit().await?;
