@@ -28,6 +28,12 @@ enum Command {
     Schema(commands::schema::Args),
     /// Run a workflow locally on SQLite and show its progress and outputs.
     Run(commands::run::Args),
+    /// Finish the unfinished executions of a local database (after a crash or a kill).
+    Resume(commands::resume::Args),
+    /// Run a failed execution again, reusing the outputs of what succeeded.
+    Retry(commands::retry::Args),
+    /// Show an execution's event log.
+    History(commands::history::Args),
     /// Measure the engine on durable SQLite (chain, fan-outs, many executions).
     Bench(commands::bench::Args),
 }
@@ -50,6 +56,9 @@ fn main() -> ExitCode {
         Command::Graph(args) => commands::graph::run(&args),
         Command::Schema(args) => commands::schema::run(&args),
         Command::Run(args) => commands::run::run(&args),
+        Command::Resume(args) => commands::resume::run(&args),
+        Command::Retry(args) => commands::retry::run(&args),
+        Command::History(args) => commands::history::run(&args),
         Command::Bench(args) => commands::bench::run(&args),
     };
     match result {

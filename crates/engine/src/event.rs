@@ -119,6 +119,15 @@ impl std::fmt::Display for TaskError {
     }
 }
 
+/// A task of a retried execution whose output is reused instead of running it again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reused {
+    /// The task.
+    pub task: String,
+    /// Its output in the retried execution.
+    pub output: Value,
+}
+
 /// What an attempt waits on, outside the engine.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "on", rename_all = "snake_case")]
@@ -196,6 +205,10 @@ pub enum Event {
         /// The execution it retries.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         retry_of: Option<ExecutionId>,
+        /// Tasks whose outputs come from the retried execution: they count as succeeded
+        /// from the start and do not run.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        reused: Vec<Reused>,
     },
     /// Decision: a task's dependencies allow it and its condition holds; it starts.
     TaskStarted {

@@ -6,6 +6,13 @@
 //!   [`Handle`] is how the rest of Harmonia talks to it.
 //! - [`executors`]: one file per task type.
 //! - [`plans`]: validated workflow versions from the store.
+//! - [`retry`]: retry from failure, reusing what succeeded.
+//!
+//! Durability: the event log of an execution is its checkpoint. "Checkpoint and
+//! resume" is replaying that log after a restart ([`machine::replay`], then
+//! [`machine::resume`]): tasks whose success was recorded keep their outputs and do not
+//! run again; attempts that were in flight run again as `recovered`; timers resume
+//! with their remaining time; a paused execution stays paused.
 //!
 //! The engine sees storage only through `harmonia_storage::Store`.
 
@@ -15,9 +22,11 @@ pub mod event;
 pub mod executors;
 pub mod machine;
 pub mod plans;
+pub mod retry;
 pub mod scheduler;
 
 pub use config::EngineConfig;
 pub use error::{Error, Result};
 pub use plans::{DefinitionSource, Plans, RegisterError, Workflow};
+pub use retry::{RetryOptions, RetryPlan};
 pub use scheduler::{Handle, LoggedEvent, StartRequest, spawn};

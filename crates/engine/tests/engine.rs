@@ -164,11 +164,7 @@ impl Env {
     async fn start(&self, yaml: &str, inputs: Value) -> harmonia_storage::ExecutionId {
         let workflow = self.register(yaml).await;
         self.handle
-            .start(StartRequest {
-                workflow,
-                inputs,
-                params: Value::Null,
-            })
+            .start(StartRequest::new(workflow, inputs))
             .await
             .expect("starts")
     }
@@ -435,11 +431,10 @@ tasks:
         .await;
     let err = env
         .handle
-        .start(StartRequest {
+        .start(StartRequest::new(
             workflow,
-            inputs: json!({"cities": ["Oslo", 7], "limit": 0}),
-            params: Value::Null,
-        })
+            json!({"cities": ["Oslo", 7], "limit": 0}),
+        ))
         .await
         .expect_err("invalid");
     let Error::InvalidInputs(v) = err else {
@@ -705,4 +700,334 @@ async fn subscribers_see_every_committed_event_in_order() {
     }
     let stored = env.store.events(r.id).await.expect("events").len() as u64;
     assert_eq!(seqs, (1..=stored).collect::<Vec<_>>());
+}
+
+/// An engine that may run `shell` tasks.
+async fn shell_engine() -> Env {
+    let (store, dir) = sqlite().await;
+    let probe = Arc::new(Probe::default());
+    let mut executors = Executors::builtin(&ExecutorConfig {
+        allow_shell: true,
+        ..ExecutorConfig::default()
+    });
+    executors.register(Arc::new(ProbeExecutor(probe.clone())));
+    let plans = Arc::new(Plans::new(store.clone(), types(), None));
+    let (handle, _join) = spawn(EngineConfig::default(), store.clone(), plans, executors)
+        .await
+        .expect("engine starts");
+    Env {
+        handle,
+        probe,
+        store,
+        _dir: Some(dir),
+    }
+}
+
+async fn wait_for_file(path: &std::path::Path) -> String {
+    for _ in 0..500 {
+        if let Ok(s) = std::fs::read_to_string(path)
+            && !s.trim().is_empty()
+        {
+            return s.trim().to_string();
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("{} never appeared", path.display());
+}
+
+fn alive(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/status")).is_ok_and(|s| !s.contains("State:\tZ"))
+}
+
+#[tokio::test]
+async fn cancel_kills_a_running_process_and_its_children() {
+    let env = shell_engine().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pid = dir.path().join("pid");
+    let id = env
+        .start(
+            &format!("name: proc\ntasks:\n  hang: {{type: shell, with: {{script: 'sleep 60 & echo $! > {}; wait'}}}}\n", pid.display()),
+            json!({}),
+        )
+        .await;
+    let child = wait_for_file(&pid).await;
+    assert!(alive(&child));
+    env.handle.cancel(id, None).await.expect("cancels");
+    let r = env.handle.wait(id).await.expect("waits");
+    assert_eq!(r.status, ExecutionStatus::Cancelled);
+    for _ in 0..500 {
+        if !alive(&child) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(!alive(&child), "the background sleep survived the cancel");
+}
+
+#[tokio::test]
+async fn pause_lets_a_running_process_finish_and_starts_nothing_new() {
+    let env = shell_engine().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let started = dir.path().join("started");
+    let id = env
+        .start(
+            &format!(
+                "name: paused\ntasks:\n  first: {{type: shell, with: {{script: 'echo 1 > {}; sleep 0.3; echo done'}}}}\n  second: {{type: shell, needs: [first], with: {{argv: [echo, two]}}}}\n",
+                started.display()
+            ),
+            json!({}),
+        )
+        .await;
+    wait_for_file(&started).await;
+    assert_eq!(
+        env.handle.pause(id).await.expect("pauses"),
+        ExecutionStatus::Paused
+    );
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let runs = env.store.task_runs(id).await.expect("runs");
+    let get = |name: &str| runs.iter().find(|t| t.task == name).cloned().expect("row");
+    assert_eq!(
+        get("first").status,
+        TaskStatus::Succeeded,
+        "the running process finished"
+    );
+    assert_eq!(get("first").output.expect("output")["stdout"], "done\n");
+    assert_eq!(
+        get("second").status,
+        TaskStatus::Pending,
+        "nothing new started while paused"
+    );
+    assert_eq!(
+        env.store
+            .execution(id)
+            .await
+            .expect("read")
+            .expect("exists")
+            .status,
+        ExecutionStatus::Paused
+    );
+    env.handle.resume(id).await.expect("resumes");
+    let r = env.handle.wait(id).await.expect("waits");
+    assert_eq!(r.status, ExecutionStatus::Succeeded);
+}
+
+const RETRYABLE: &str = "name: retryable
+inputs: {type: object, properties: {n: {type: integer, default: 5}}}
+tasks:
+  a: {type: probe, with: {key: a, echo: '${ $inputs.n }'}}
+  b: {type: probe, needs: [a], with: {key: b, fail_times: 1, class: http_4xx, echo: '${ $tasks.a.output.echo * 2 }'}}
+  c: {type: set, needs: [b], with: '${ $tasks.b.output.echo + 1 }'}
+  side: {type: probe, with: {key: side}}
+outputs:
+  c: ${ $tasks.c.output }
+";
+
+#[tokio::test]
+async fn retry_from_failure_reuses_what_succeeded_and_runs_the_rest() {
+    let env = engine().await;
+    let first = env.run(RETRYABLE, json!({"n": 4})).await;
+    assert_eq!(first.status, ExecutionStatus::Failed);
+    let attempts = |key: &str| {
+        env.probe
+            .attempts
+            .lock()
+            .expect("lock")
+            .get(key)
+            .copied()
+            .unwrap_or(0)
+    };
+    assert_eq!((attempts("a"), attempts("b"), attempts("side")), (1, 1, 1));
+
+    let options = harmonia_engine::RetryOptions::default();
+    let preview = env
+        .handle
+        .retry_preview(first.id, &options)
+        .await
+        .expect("preview");
+    assert_eq!(preview.rerun, vec!["b", "c"]);
+    assert_eq!(preview.reused, vec!["a", "side"]);
+    assert_eq!(preview.version, first.version);
+    // The preview started nothing.
+    assert_eq!(
+        env.store
+            .executions(&Default::default())
+            .await
+            .expect("list")
+            .len(),
+        1
+    );
+
+    let (id, plan) = env.handle.retry(first.id, &options).await.expect("retries");
+    assert_eq!(plan, preview);
+    let second = env.handle.wait(id).await.expect("waits");
+    assert_eq!(
+        second.status,
+        ExecutionStatus::Succeeded,
+        "{:?}",
+        second.error
+    );
+    assert_eq!(
+        second.outputs,
+        Some(json!({"c": 9})),
+        "reused a's output (4), b doubled it, c added one"
+    );
+    assert_eq!(second.retry_of, Some(first.id));
+    assert_eq!(second.inputs, first.inputs);
+    assert_eq!(
+        (attempts("a"), attempts("b"), attempts("side")),
+        (1, 2, 1),
+        "only b ran again"
+    );
+    let a = env.task(&second, "a", None).await;
+    assert_eq!(
+        (a.status, a.output.clone()),
+        (
+            TaskStatus::Succeeded,
+            Some(json!({"key": "a", "attempt": 1, "echo": 4}))
+        )
+    );
+
+    // From a chosen task: it and everything downstream run again, even though they
+    // succeeded.
+    let from = harmonia_engine::RetryOptions {
+        from: Some("a".into()),
+        ..Default::default()
+    };
+    let preview = env
+        .handle
+        .retry_preview(second.id, &from)
+        .await
+        .expect("preview");
+    assert_eq!(
+        (preview.rerun, preview.reused),
+        (
+            vec!["a".to_string(), "b".into(), "c".into()],
+            vec!["side".to_string()]
+        )
+    );
+}
+
+#[tokio::test]
+async fn retry_refuses_what_does_not_apply() {
+    let env = engine().await;
+    let ok = env
+        .run("name: fine\ntasks:\n  a: {type: set}\n", json!({}))
+        .await;
+    let err = env
+        .handle
+        .retry(ok.id, &Default::default())
+        .await
+        .expect_err("nothing failed");
+    assert!(matches!(&err, Error::Conflict { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("name a task to run again from"),
+        "{err}"
+    );
+    let from_nowhere = harmonia_engine::RetryOptions {
+        from: Some("zzz".into()),
+        ..Default::default()
+    };
+    let err = env
+        .handle
+        .retry_preview(ok.id, &from_nowhere)
+        .await
+        .expect_err("no such task");
+    assert!(err.to_string().contains("no task `zzz`"), "{err}");
+    let running = env
+        .start(
+            "name: slow\ntasks:\n  a: {type: probe, with: {sleep_ms: 60000}}\n",
+            json!({}),
+        )
+        .await;
+    assert!(matches!(
+        env.handle.retry(running, &Default::default()).await,
+        Err(Error::Conflict { .. })
+    ));
+    env.handle.cancel(running, None).await.expect("cancel");
+    let unknown = harmonia_storage::ExecutionId::new();
+    assert!(matches!(
+        env.handle.retry(unknown, &Default::default()).await,
+        Err(Error::UnknownExecution(_))
+    ));
+}
+
+#[tokio::test]
+async fn retry_on_the_latest_version_reruns_changed_tasks() {
+    let env = engine().await;
+    let first = env.run(RETRYABLE, json!({})).await;
+    assert_eq!(first.status, ExecutionStatus::Failed);
+    // A new version changes `side` only.
+    let v2 = RETRYABLE.replace(
+        "side: {type: probe, with: {key: side}}",
+        "side: {type: probe, with: {key: side2}}",
+    );
+    let w2 = env.register(&v2).await;
+    assert_eq!(w2.record.version, 2);
+    let pinned = env
+        .handle
+        .retry_preview(first.id, &Default::default())
+        .await
+        .expect("preview");
+    assert_eq!(
+        (pinned.version, pinned.reused.clone()),
+        (1, vec!["a".to_string(), "side".into()])
+    );
+    let latest = harmonia_engine::RetryOptions {
+        latest_version: true,
+        ..Default::default()
+    };
+    let preview = env
+        .handle
+        .retry_preview(first.id, &latest)
+        .await
+        .expect("preview");
+    assert_eq!(preview.version, 2);
+    assert_eq!(preview.rerun, vec!["b", "c", "side"]);
+    assert_eq!(preview.reused, vec!["a"]);
+}
+
+#[tokio::test]
+async fn history_is_the_ordered_event_log() {
+    let env = engine().await;
+    let r = env
+        .run(
+            "name: hist\ntasks:\n  a: {type: probe, with: {fail_times: 1}, retry: {max_attempts: 2, initial_delay: 10ms}}\n",
+            json!({}),
+        )
+        .await;
+    let history = env.handle.history(r.id).await.expect("history");
+    let kinds: Vec<&str> = history.iter().map(|e| e.event.kind()).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            "execution_started",
+            "task_started",
+            "attempt_started",
+            "attempt_failed",
+            "retry_scheduled",
+            "timer_fired",
+            "attempt_started",
+            "attempt_succeeded",
+            "task_succeeded",
+            "execution_succeeded"
+        ]
+    );
+    assert!(
+        history
+            .windows(2)
+            .all(|w| w[0].seq + 1 == w[1].seq && w[0].at <= w[1].at)
+    );
+    let failed = history.iter().find_map(|e| match &e.event {
+        harmonia_engine::event::Event::AttemptFailed { attempt, error, .. } => {
+            Some((*attempt, error.class))
+        }
+        _ => None,
+    });
+    assert_eq!(failed, Some((1, ErrorClass::Timeout)));
+    assert!(matches!(
+        env.handle
+            .history(harmonia_storage::ExecutionId::new())
+            .await,
+        Err(Error::UnknownExecution(_))
+    ));
 }

@@ -145,13 +145,8 @@ async fn child(scenario: &str, store_kind: &str, inline: bool) -> anyhow::Result
     let executors = Executors::builtin(&ExecutorConfig::default());
     let (handle, join) = harmonia_engine::spawn(config, store, plans, executors).await?;
     let started = Instant::now();
-    let starts = (0..executions).map(|_| {
-        handle.start(StartRequest {
-            workflow: workflow.clone(),
-            inputs: Value::Null,
-            params: Value::Null,
-        })
-    });
+    let starts =
+        (0..executions).map(|_| handle.start(StartRequest::new(workflow.clone(), Value::Null)));
     let ids = futures::future::try_join_all(starts).await?;
     let waits = ids.iter().map(|id| handle.wait(*id));
     let records = futures::future::try_join_all(waits).await?;

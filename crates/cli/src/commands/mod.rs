@@ -3,8 +3,12 @@
 pub(crate) mod bench;
 mod beside;
 pub(crate) mod graph;
+pub(crate) mod history;
+mod local;
 mod progress;
 mod report;
+pub(crate) mod resume;
+pub(crate) mod retry;
 pub(crate) mod run;
 pub(crate) mod schema;
 pub(crate) mod validate;

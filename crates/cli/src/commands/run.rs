@@ -12,22 +12,13 @@
 //! cancelled, 2 for an invalid definition or inputs. Ctrl-C cancels the execution
 //! (a second Ctrl-C exits at once).
 
-use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use anyhow::Context as _;
-use harmonia_engine::executors::{ExecutorConfig, Executors};
-use harmonia_engine::{EngineConfig, Error as EngineError, Plans, RegisterError, StartRequest};
-use harmonia_model::TaskTypes;
-use harmonia_storage::{ExecutionStatus, Store};
-use harmonia_storage_sql::{SqliteOptions, SqliteStore};
-use serde_json::{Map, Value, json};
+use harmonia_engine::{Error as EngineError, RegisterError, StartRequest};
+use serde_json::{Map, Value};
 
-use super::beside::Beside;
-use super::progress::Progress;
+use super::local::{Invalid, Local, Output, exit_code, print_report, runtime};
 use super::read_source;
 use super::report::execution_report;
 
@@ -51,42 +42,6 @@ pub(crate) struct Args {
     /// How to print the result.
     #[arg(long, value_enum, default_value_t = Output::Text)]
     output: Output,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum Output {
-    Text,
-    Json,
-}
-
-/// An error that ends the run with exit code 2, printed in the chosen format.
-struct Invalid {
-    code: &'static str,
-    message: String,
-    details: Value,
-}
-
-impl Invalid {
-    fn print(&self, output: Output) -> ExitCode {
-        match output {
-            Output::Json => println!(
-                "{}",
-                json!({"error": {"code": self.code, "message": self.message, "details": self.details}})
-            ),
-            Output::Text => {
-                eprintln!("error: {}", self.message);
-                if let Value::Array(lines) = &self.details {
-                    for l in lines {
-                        match l {
-                            Value::String(s) => eprintln!("  {s}"),
-                            other => eprintln!("  {other}"),
-                        }
-                    }
-                }
-            }
-        }
-        ExitCode::from(2)
-    }
 }
 
 /// The inputs from `--input-file` and `--input`.
@@ -131,22 +86,8 @@ fn inputs(args: &Args) -> Result<Value, Invalid> {
     Ok(Value::Object(map))
 }
 
-/// Values of `$secrets` from `HARMONIA_SECRET_<NAME>` variables (`<name>` lower-cased).
-fn secrets() -> BTreeMap<String, String> {
-    std::env::vars()
-        .filter_map(|(k, v)| {
-            k.strip_prefix("HARMONIA_SECRET_")
-                .map(|n| (n.to_lowercase(), v))
-        })
-        .collect()
-}
-
 pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(run_async(args))
+    runtime()?.block_on(run_async(args))
 }
 
 async fn run_async(args: &Args) -> anyhow::Result<ExitCode> {
@@ -154,41 +95,23 @@ async fn run_async(args: &Args) -> anyhow::Result<ExitCode> {
     let source = match read_source(&args.file) {
         Ok(s) => s,
         Err(e) => {
-            return Ok(Invalid {
-                code: "unreadable_definition",
-                message: format!("cannot read {name}: {e}"),
-                details: Value::Null,
-            }
-            .print(args.output));
+            return Ok(
+                Invalid::new("unreadable_definition", format!("cannot read {name}: {e}"))
+                    .print(args.output),
+            );
         }
     };
     let inputs = match inputs(args) {
         Ok(i) => i,
         Err(invalid) => return Ok(invalid.print(args.output)),
     };
-
-    // The database: the given file, or one in a temporary directory removed at the end.
-    let temp = tempfile::tempdir().context("cannot create a temporary directory")?;
-    let db = args
-        .db
-        .clone()
-        .unwrap_or_else(|| temp.path().join("harmonia.db"));
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(&db, SqliteOptions::default())
-            .await
-            .with_context(|| format!("cannot open the database {}", db.display()))?,
-    );
     let dir = args
         .file
         .parent()
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("."));
-    let plans = Arc::new(Plans::new(
-        store.clone(),
-        TaskTypes::builtin(),
-        Some(Arc::new(Beside { dir })),
-    ));
-    let workflow = match plans.register(&source).await {
+    let local = Local::open(args.db.as_deref(), args.allow_shell, Some(dir)).await?;
+    let workflow = match local.plans.register(&source).await {
         Ok(w) => w,
         Err(RegisterError::Invalid(e)) => {
             let lines: Vec<Value> = e
@@ -196,6 +119,7 @@ async fn run_async(args: &Args) -> anyhow::Result<ExitCode> {
                 .iter()
                 .map(|d| Value::String(d.render(&name)))
                 .collect();
+            local.close().await;
             return Ok(Invalid {
                 code: "invalid_definition",
                 message: e.to_string(),
@@ -205,134 +129,44 @@ async fn run_async(args: &Args) -> anyhow::Result<ExitCode> {
         }
         Err(RegisterError::Storage(e)) => return Err(e.into()),
     };
-
-    let config = EngineConfig {
-        executors: ExecutorConfig {
-            allow_shell: args.allow_shell,
-            ..ExecutorConfig::default()
-        },
-        secrets: secrets(),
-        ..EngineConfig::default()
-    };
-    let executors = Executors::builtin(&config.executors);
-    let (handle, join) = harmonia_engine::spawn(config, store.clone(), plans, executors).await?;
-    let mut events = handle.subscribe();
     let plan = workflow.plan.clone();
-    let id = match handle
-        .start(StartRequest {
-            workflow,
-            inputs,
-            params: Value::Null,
-        })
+    let id = match local
+        .handle
+        .start(StartRequest::new(workflow, inputs))
         .await
     {
         Ok(id) => id,
         Err(e) => {
-            handle.shutdown();
-            let _ = join.await;
-            let invalid = match e {
-                EngineError::InvalidInputs(v) => Invalid {
-                    code: "invalid_inputs",
-                    message: format!(
-                        "invalid inputs ({} problem{})",
-                        v.len(),
-                        if v.len() == 1 { "" } else { "s" }
-                    ),
-                    details: serde_json::to_value(&v).unwrap_or(Value::Null),
-                },
-                EngineError::Unrunnable(m) => Invalid {
-                    code: "unrunnable",
-                    message: m,
-                    details: Value::Null,
-                },
-                other => return Err(other.into()),
+            local.close().await;
+            return match start_error(e) {
+                Ok(invalid) => Ok(invalid.print(args.output)),
+                Err(e) => Err(e),
             };
-            if args.output == Output::Text
-                && let Value::Array(v) = &invalid.details
-            {
-                eprintln!("error: {}", invalid.message);
-                for violation in v {
-                    let path = violation["path"]
-                        .as_str()
-                        .filter(|p| !p.is_empty())
-                        .unwrap_or("inputs");
-                    eprintln!(
-                        "  {path}: {} ({})",
-                        violation["message"].as_str().unwrap_or(""),
-                        violation["keyword"].as_str().unwrap_or("")
-                    );
-                }
-                return Ok(ExitCode::from(2));
-            }
-            return Ok(invalid.print(args.output));
         }
     };
-
-    let text = args.output == Output::Text;
-    let mut progress = Progress::new(&plan, text && std::io::stderr().is_terminal(), text);
-    if text {
+    if args.output == Output::Text {
         eprintln!("running {} (execution {id})", plan.workflow.name);
     }
-    let waiting = handle.wait(id);
-    tokio::pin!(waiting);
-    let mut interrupts = 0;
-    let record = loop {
-        tokio::select! {
-            r = &mut waiting => break r?,
-            e = events.recv() => match e {
-                Ok(e) if e.execution == id => progress.event(&e.event),
-                Ok(_) => {}
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => {}
-            },
-            _ = tokio::signal::ctrl_c() => {
-                interrupts += 1;
-                if interrupts > 1 {
-                    progress.finish();
-                    eprintln!("interrupted again: exiting; `harmonia resume --db` can finish the run when --db was given");
-                    return Ok(ExitCode::from(130));
-                }
-                eprintln!("interrupted: cancelling (press Ctrl-C again to exit at once)");
-                let _ = handle.cancel(id, Some("interrupted by the user".into())).await;
-            }
-        }
-    };
-    // Events committed with the end may still be in the channel.
-    while let Ok(e) = events.try_recv() {
-        if e.execution == id {
-            progress.event(&e.event);
-        }
-    }
-    progress.finish();
-    let report = execution_report(store.as_ref(), id, &plan).await?;
-    handle.shutdown();
-    let _ = join.await;
-
-    match args.output {
-        Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        Output::Text => print_text(&report, progress.elapsed()),
-    }
-    Ok(if record.status == ExecutionStatus::Succeeded {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    let (record, elapsed) = local.watch(id, &plan, args.output).await?;
+    let report = execution_report(local.store.as_ref(), id, &plan).await?;
+    local.close().await;
+    print_report(&report, elapsed, args.output);
+    Ok(exit_code(&record))
 }
 
-fn print_text(report: &Value, elapsed: std::time::Duration) {
-    let status = report["status"].as_str().unwrap_or("unknown");
-    eprintln!(
-        "{status} in {:.2}s (execution {})",
-        elapsed.as_secs_f64(),
-        report["execution_id"].as_str().unwrap_or("")
-    );
-    if let Some(message) = report["error"]["message"].as_str() {
-        eprintln!("error: {message}");
-    }
-    if status == "succeeded" {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report["outputs"]).unwrap_or_default()
-        );
-    }
+/// The exit-2 error for a start that the engine refused, or the error itself.
+pub(crate) fn start_error(e: EngineError) -> anyhow::Result<Invalid> {
+    Ok(match e {
+        EngineError::InvalidInputs(v) => Invalid {
+            code: "invalid_inputs",
+            message: format!(
+                "invalid inputs ({} problem{})",
+                v.len(),
+                if v.len() == 1 { "" } else { "s" }
+            ),
+            details: serde_json::to_value(&v).unwrap_or(Value::Null),
+        },
+        EngineError::Unrunnable(m) => Invalid::new("unrunnable", m),
+        other => return Err(other.into()),
+    })
 }

@@ -376,3 +376,70 @@ fn text_output_prints_the_outputs_on_stdout() {
     assert_eq!(v, json!({"message": "HELLO, WORLD!"}));
     assert!(stderr(&out).contains("succeeded in"));
 }
+
+#[test]
+fn a_failed_run_is_retried_from_the_command_line_and_its_history_shows_why() {
+    let s = server::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("r.db");
+    let db = db.to_str().expect("path");
+    let wf = dir.path().join("sync.yaml");
+    std::fs::write(
+        &wf,
+        format!(
+            "name: sync\ntasks:\n  prepare: {{type: set, with: {{n: 1}}}}\n  call: {{type: http, needs: [prepare], with: {{method: POST, url: '{}/flaky', json: {{n: '${{ $tasks.prepare.output.n }}'}}}}}}\noutputs:\n  synced: ${{ $tasks.call.output.body.synced }}\n",
+            s.base
+        ),
+    )
+    .expect("write");
+    let (code, first, _) = run_json(&[wf.to_str().expect("p"), "--db", db]);
+    assert_eq!(code, 1);
+    let id = first["execution_id"].as_str().expect("id").to_string();
+
+    let preview = harmonia(&["retry", "--db", db, &id, "--preview", "--output", "json"]);
+    assert_eq!(preview.status.code(), Some(0), "{}", stderr(&preview));
+    let plan = json(&preview);
+    assert_eq!(plan["rerun"], json!(["call"]));
+    assert_eq!(plan["reused"], json!(["prepare"]));
+
+    // The service fails twice, then answers: the first retry fails too, the second works.
+    let again = harmonia(&["retry", "--db", db, &id, "--output", "json"]);
+    assert_eq!(again.status.code(), Some(1));
+    let second = json(&again)["execution_id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let last = harmonia(&["retry", "--db", db, &second, "--output", "json"]);
+    assert_eq!(last.status.code(), Some(0), "{}", stderr(&last));
+    let r = json(&last);
+    assert_eq!(r["outputs"], json!({"synced": true}));
+    assert_eq!(r["tasks"]["prepare"]["attempts"], 0, "reused, not run");
+    assert_eq!(
+        s.seen.flaky_calls.load(std::sync::atomic::Ordering::SeqCst),
+        3
+    );
+
+    let history = harmonia(&["history", "--db", db, &id]);
+    assert_eq!(history.status.code(), Some(0));
+    let text = stdout(&history);
+    assert!(
+        text.contains("attempt_failed") && text.contains("503"),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .next()
+            .unwrap_or("")
+            .contains("execution_started"),
+        "{text}"
+    );
+    let nothing = harmonia(&[
+        "retry",
+        "--db",
+        db,
+        &second.replace('0', "1"),
+        "--output",
+        "json",
+    ]);
+    assert_eq!(nothing.status.code(), Some(2));
+}

@@ -33,9 +33,21 @@ pub(crate) fn evolve(x: &mut Execution, event: &Event, at: Timestamp) -> Vec<Eff
     x.seq += 1;
     let mut effects = Vec::new();
     match event {
-        Event::ExecutionStarted { .. } => {
+        Event::ExecutionStarted { reused, .. } => {
             // The state is created from this event (see `machine::start`); applying it
-            // arms the workflow's timeout.
+            // takes in the reused outputs of a retried execution and arms the timeout.
+            for r in reused {
+                if let Some(t) = x.task_index(&r.task)
+                    && x.tasks[t].status == TaskStatus::Pending
+                {
+                    let ts = &mut x.tasks[t];
+                    ts.status = TaskStatus::Succeeded;
+                    ts.output = Some(r.output.clone());
+                    ts.started_at = Some(at);
+                    ts.ended_at = Some(at);
+                    x.task_ended(t);
+                }
+            }
             if let Some(timeout) = x.plan.timeout {
                 effects.push(Effect::SetTimer {
                     key: TimerKey::Timeout,

@@ -46,6 +46,7 @@ impl Sim {
             params: Value::Null,
             parent: None,
             retry_of: None,
+            reused: Vec::new(),
         };
         let at = Timestamp(1_000_000);
         let x = start(ExecutionId::new(), plan, &first, at).expect("started");

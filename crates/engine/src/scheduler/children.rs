@@ -98,11 +98,7 @@ impl Service {
                     task: task.clone(),
                     item: a.item,
                 };
-                let request = StartRequest {
-                    workflow,
-                    inputs: inputs.clone(),
-                    params: Value::Null,
-                };
+                let request = StartRequest::new(workflow, inputs.clone());
                 self.record(parent, started);
                 let child = self.create(request, inputs, Some(link));
                 self.record(

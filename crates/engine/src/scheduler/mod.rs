@@ -18,6 +18,7 @@
 //! unfinished execution, replays its log and resumes it (attempts in flight run again).
 
 mod children;
+mod crash;
 mod dispatch;
 mod runner;
 mod service;
@@ -32,10 +33,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::EngineConfig;
 use crate::error::{Error, Result};
-use crate::event::{Event, TaskError};
+use crate::event::{Event, Reused, TaskError};
 use crate::executors::Executors;
 use crate::machine::AttemptRef;
 use crate::plans::{Plans, Workflow};
+use crate::retry::{self, RetryOptions, RetryPlan};
 
 /// An event as committed, for subscribers.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +61,23 @@ pub struct StartRequest {
     pub inputs: Value,
     /// Template parameters (`$params`).
     pub params: Value,
+    /// The execution this one retries.
+    pub retry_of: Option<ExecutionId>,
+    /// Outputs reused from the retried execution.
+    pub reused: Vec<Reused>,
+}
+
+impl StartRequest {
+    /// A request to run `workflow` on `inputs`.
+    pub fn new(workflow: Workflow, inputs: Value) -> StartRequest {
+        StartRequest {
+            workflow,
+            inputs,
+            params: Value::Null,
+            retry_of: None,
+            reused: Vec::new(),
+        }
+    }
 }
 
 /// A user's request about a running execution.
@@ -248,6 +267,72 @@ impl Handle {
                 }
             }
         }
+    }
+
+    /// What retrying execution `id` would do: which tasks run again, which outputs
+    /// are reused. Nothing starts.
+    pub async fn retry_preview(
+        &self,
+        id: ExecutionId,
+        options: &RetryOptions,
+    ) -> Result<RetryPlan> {
+        Ok(
+            retry::prepare(self.store.as_ref(), &self.plans, id, options)
+                .await?
+                .plan,
+        )
+    }
+
+    /// Retries execution `id` as a new, linked execution (see [`crate::retry`]).
+    pub async fn retry(
+        &self,
+        id: ExecutionId,
+        options: &RetryOptions,
+    ) -> Result<(ExecutionId, RetryPlan)> {
+        let prepared = retry::prepare(self.store.as_ref(), &self.plans, id, options).await?;
+        let params = self
+            .history(id)
+            .await?
+            .into_iter()
+            .find_map(|e| match e.event {
+                Event::ExecutionStarted { params, .. } => Some(params),
+                _ => None,
+            })
+            .unwrap_or(Value::Null);
+        let request = StartRequest {
+            workflow: prepared.workflow,
+            inputs: prepared.inputs,
+            params,
+            retry_of: Some(id),
+            reused: prepared.reused,
+        };
+        let new = self.start(request).await?;
+        Ok((new, prepared.plan))
+    }
+
+    /// The event log of an execution, in order: its history and its checkpoint.
+    pub async fn history(&self, id: ExecutionId) -> Result<Vec<LoggedEvent>> {
+        let records = self.store.events(id).await?;
+        if records.is_empty() && self.store.execution(id).await?.is_none() {
+            return Err(Error::UnknownExecution(id));
+        }
+        records
+            .into_iter()
+            .map(|r| {
+                let event = serde_json::from_value(r.data).map_err(|e| {
+                    harmonia_storage::Error::Corrupt(format!(
+                        "event {} of execution {}: {e}",
+                        r.seq, r.execution
+                    ))
+                })?;
+                Ok(LoggedEvent {
+                    execution: r.execution,
+                    seq: r.seq,
+                    at: r.at,
+                    event,
+                })
+            })
+            .collect()
     }
 
     /// Every committed event, as it is committed. A receiver that falls behind by more

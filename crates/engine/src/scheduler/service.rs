@@ -18,6 +18,7 @@ use harmonia_storage::{
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use super::crash::{CrashPoint, Crasher};
 use super::runner::Secrets;
 use super::timers::Timers;
 use super::{Command, Control, LoggedEvent, StartRequest};
@@ -75,6 +76,7 @@ pub(crate) struct Service {
     pub(super) ready: VecDeque<(ExecutionId, AttemptRef, bool)>,
     waiters: HashMap<ExecutionId, Vec<oneshot::Sender<ExecutionRecord>>>,
     pub(super) batch: Batch,
+    crasher: Crasher,
 }
 
 impl Service {
@@ -106,6 +108,7 @@ impl Service {
             ready: VecDeque::new(),
             waiters: HashMap::new(),
             batch: Batch::default(),
+            crasher: Crasher::new(CrashPoint::from_env()),
         }
     }
 
@@ -381,7 +384,8 @@ impl Service {
             inputs,
             params: request.params,
             parent,
-            retry_of: None,
+            retry_of: request.retry_of,
+            reused: request.reused,
         };
         if let Some(x) = machine::start(id, request.workflow.plan, &first, Timestamp::now()) {
             self.executions.insert(id, x);
@@ -509,7 +513,9 @@ impl Service {
                 write.task_runs.extend(records.task_runs);
             }
         }
+        let recorded_success = write.events.iter().any(|e| e.kind == "task_succeeded");
         if !write.is_empty() {
+            self.crasher.before_commit();
             let mut delay = Duration::from_millis(50);
             let mut tries = 0;
             loop {
@@ -527,6 +533,9 @@ impl Service {
                     }
                 }
             }
+        }
+        if !write.is_empty() {
+            self.crasher.after_commit(recorded_success);
         }
         for event in batch.logged {
             let _ = self.events.send(Arc::new(event));

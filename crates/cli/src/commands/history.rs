@@ -1,0 +1,146 @@
+//! `harmonia history --db PATH EXECUTION`: an execution's event log, in order.
+//!
+//! The log is both the audit trail and the checkpoint that recovery replays. Text
+//! output is one line per event (sequence number, time, kind, the essentials);
+//! `--output json` prints the events as stored.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use harmonia_engine::event::Event;
+use harmonia_storage::{ExecutionId, Store};
+use serde_json::json;
+
+use super::local::{Invalid, Output, runtime};
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The execution.
+    #[arg(value_name = "EXECUTION")]
+    execution: String,
+    /// The SQLite database that holds it.
+    #[arg(long, value_name = "PATH", env = "HARMONIA_DB")]
+    db: PathBuf,
+    /// How to print it.
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    output: Output,
+}
+
+pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(history(args))
+}
+
+fn summary(e: &Event) -> String {
+    let unit = |task: &str, item: &Option<u32>| match item {
+        Some(i) => format!("{task}[{i}]"),
+        None => task.to_string(),
+    };
+    match e {
+        Event::ExecutionStarted {
+            workflow, version, ..
+        } => format!("{workflow} version {version}"),
+        Event::TaskStarted { task, items } => match items {
+            Some(i) => format!("{task} ({} items)", i.len()),
+            None => task.clone(),
+        },
+        Event::TaskSkipped { task, reason } => format!("{task} ({})", reason.as_str()),
+        Event::AttemptStarted {
+            task,
+            item,
+            attempt,
+            recovered,
+        } => {
+            format!(
+                "{} attempt {attempt}{}",
+                unit(task, item),
+                if *recovered { " (recovered)" } else { "" }
+            )
+        }
+        Event::AttemptWaiting {
+            task,
+            item,
+            attempt,
+            wait,
+        } => {
+            format!(
+                "{} attempt {attempt} waits on {}",
+                unit(task, item),
+                serde_json::to_string(wait).unwrap_or_default()
+            )
+        }
+        Event::AttemptSucceeded {
+            task,
+            item,
+            attempt,
+            ..
+        } => format!("{} attempt {attempt}", unit(task, item)),
+        Event::AttemptFailed {
+            task,
+            item,
+            attempt,
+            error,
+        } => format!("{} attempt {attempt}: {error}", unit(task, item)),
+        Event::RetryScheduled {
+            task,
+            item,
+            attempt,
+            due,
+        } => format!("{} attempt {attempt} at {due}", unit(task, item)),
+        Event::TimerFired { key } => serde_json::to_string(key).unwrap_or_default(),
+        Event::TaskSucceeded { task } | Event::TaskCancelled { task } => task.clone(),
+        Event::TaskFailed { task, error } => format!("{task}: {error}"),
+        Event::CancelRequested { reason } => reason.clone().unwrap_or_default(),
+        Event::Stopping { reason } => serde_json::to_string(reason).unwrap_or_default(),
+        Event::ExecutionFailed { error } => error.to_string(),
+        Event::ExecutionSucceeded { .. }
+        | Event::ExecutionCancelled
+        | Event::Paused
+        | Event::Resumed => String::new(),
+    }
+}
+
+async fn history(args: &Args) -> anyhow::Result<ExitCode> {
+    let Ok(id) = args.execution.parse::<ExecutionId>() else {
+        return Ok(Invalid::new(
+            "invalid_execution_id",
+            format!("`{}` is not an execution id", args.execution),
+        )
+        .print(args.output));
+    };
+    if !args.db.exists() {
+        anyhow::bail!("no database at {}", args.db.display());
+    }
+    // Reading only: the store is enough; an engine would also resume unfinished work.
+    let store = harmonia_storage_sql::SqliteStore::open(&args.db, Default::default()).await?;
+    let records = store.events(id).await?;
+    if records.is_empty() {
+        return Ok(Invalid::new(
+            "not_found",
+            format!("no execution {id} in {}", args.db.display()),
+        )
+        .print(args.output));
+    }
+    match args.output {
+        Output::Json => {
+            let events: Vec<_> = records
+                .iter()
+                .map(|r| json!({"seq": r.seq, "at": r.at, "kind": r.kind, "event": r.data}))
+                .collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(
+                    &json!({"execution_id": id.to_string(), "events": events})
+                )?
+            );
+        }
+        Output::Text => {
+            for r in &records {
+                let text = serde_json::from_value::<Event>(r.data.clone())
+                    .map(|e| summary(&e))
+                    .unwrap_or_default();
+                println!("{:>5} {} {:<20} {text}", r.seq, r.at, r.kind);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

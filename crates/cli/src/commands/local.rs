@@ -1,0 +1,239 @@
+//! What `run`, `resume`, `retry` and `history` share: an engine on a local SQLite
+//! database, watching an execution with progress, and printing results and errors.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use harmonia_engine::executors::{ExecutorConfig, Executors};
+use harmonia_engine::{EngineConfig, Handle, Plans};
+use harmonia_model::{Plan, TaskTypes};
+use harmonia_storage::{ExecutionId, ExecutionRecord, Store};
+use harmonia_storage_sql::{SqliteOptions, SqliteStore};
+use serde_json::{Value, json};
+
+use super::beside::Beside;
+use super::progress::Progress;
+
+/// How a command prints its result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Output {
+    /// For people.
+    Text,
+    /// One JSON document on stdout.
+    Json,
+}
+
+/// An error that ends a command with exit code 2, printed in the chosen format.
+pub(crate) struct Invalid {
+    pub(crate) code: &'static str,
+    pub(crate) message: String,
+    pub(crate) details: Value,
+}
+
+impl Invalid {
+    pub(crate) fn new(code: &'static str, message: impl Into<String>) -> Invalid {
+        Invalid {
+            code,
+            message: message.into(),
+            details: Value::Null,
+        }
+    }
+
+    pub(crate) fn print(&self, output: Output) -> ExitCode {
+        match output {
+            Output::Json => println!(
+                "{}",
+                json!({"error": {"code": self.code, "message": self.message, "details": self.details}})
+            ),
+            Output::Text => {
+                eprintln!("error: {}", self.message);
+                if let Value::Array(lines) = &self.details {
+                    for l in lines {
+                        match l {
+                            Value::String(s) => eprintln!("  {s}"),
+                            Value::Object(v) => {
+                                let path = v
+                                    .get("path")
+                                    .and_then(Value::as_str)
+                                    .filter(|p| !p.is_empty())
+                                    .unwrap_or("inputs");
+                                eprintln!(
+                                    "  {path}: {} ({})",
+                                    v.get("message").and_then(Value::as_str).unwrap_or(""),
+                                    v.get("keyword").and_then(Value::as_str).unwrap_or("")
+                                );
+                            }
+                            other => eprintln!("  {other}"),
+                        }
+                    }
+                }
+            }
+        }
+        ExitCode::from(2)
+    }
+}
+
+/// Values of `$secrets` from `HARMONIA_SECRET_<NAME>` variables (`<name>` lower-cased).
+fn secrets() -> BTreeMap<String, String> {
+    std::env::vars()
+        .filter_map(|(k, v)| {
+            k.strip_prefix("HARMONIA_SECRET_")
+                .map(|n| (n.to_lowercase(), v))
+        })
+        .collect()
+}
+
+/// An engine on a local SQLite database.
+pub(crate) struct Local {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) plans: Arc<Plans>,
+    pub(crate) handle: Handle,
+    join: tokio::task::JoinHandle<harmonia_engine::Result<()>>,
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl Local {
+    /// Opens `db` (a temporary database when `None`) and starts an engine on it, which
+    /// first resumes whatever the database holds unfinished. Sub-workflows missing from
+    /// the database are looked for in `beside`.
+    pub(crate) async fn open(
+        db: Option<&Path>,
+        allow_shell: bool,
+        beside: Option<PathBuf>,
+    ) -> anyhow::Result<Local> {
+        let (path, temp) = match db {
+            Some(p) => (p.to_path_buf(), None),
+            None => {
+                let temp = tempfile::tempdir().context("cannot create a temporary directory")?;
+                (temp.path().join("harmonia.db"), Some(temp))
+            }
+        };
+        let store: Arc<dyn Store> = Arc::new(
+            SqliteStore::open(&path, SqliteOptions::default())
+                .await
+                .with_context(|| format!("cannot open the database {}", path.display()))?,
+        );
+        let fallback = beside
+            .map(|dir| Arc::new(Beside { dir }) as Arc<dyn harmonia_engine::DefinitionSource>);
+        let plans = Arc::new(Plans::new(store.clone(), TaskTypes::builtin(), fallback));
+        let config = EngineConfig {
+            executors: ExecutorConfig {
+                allow_shell,
+                ..ExecutorConfig::default()
+            },
+            secrets: secrets(),
+            ..EngineConfig::default()
+        };
+        let executors = Executors::builtin(&config.executors);
+        let (handle, join) =
+            harmonia_engine::spawn(config, store.clone(), plans.clone(), executors).await?;
+        Ok(Local {
+            store,
+            plans,
+            handle,
+            join,
+            _temp: temp,
+        })
+    }
+
+    /// Stops the engine; committed work stays.
+    pub(crate) async fn close(self) {
+        self.handle.shutdown();
+        let _ = self.join.await;
+    }
+
+    /// Waits for execution `id` to end, drawing its progress on stderr (text output
+    /// only). Ctrl-C cancels it; a second Ctrl-C exits at once with code 130.
+    pub(crate) async fn watch(
+        &self,
+        id: ExecutionId,
+        plan: &Plan,
+        output: Output,
+    ) -> anyhow::Result<(ExecutionRecord, std::time::Duration)> {
+        let text = output == Output::Text;
+        let mut events = self.handle.subscribe();
+        let mut progress = Progress::new(plan, text && std::io::stderr().is_terminal(), text);
+        // Catch up with what was committed before we subscribed.
+        for e in self.handle.history(id).await? {
+            progress.event(&e.event);
+        }
+        let waiting = self.handle.wait(id);
+        tokio::pin!(waiting);
+        let mut interrupts = 0;
+        let record = loop {
+            tokio::select! {
+                r = &mut waiting => break r?,
+                e = events.recv() => match e {
+                    Ok(e) if e.execution == id => progress.event(&e.event),
+                    _ => {}
+                },
+                _ = tokio::signal::ctrl_c() => {
+                    interrupts += 1;
+                    if interrupts > 1 {
+                        progress.finish();
+                        eprintln!("interrupted again: exiting; with --db, `harmonia resume --db` finishes the run");
+                        std::process::exit(130);
+                    }
+                    eprintln!("interrupted: cancelling (press Ctrl-C again to exit at once)");
+                    let _ = self.handle.cancel(id, Some("interrupted by the user".into())).await;
+                }
+            }
+        };
+        while let Ok(e) = events.try_recv() {
+            if e.execution == id {
+                progress.event(&e.event);
+            }
+        }
+        progress.finish();
+        Ok((record, progress.elapsed()))
+    }
+}
+
+/// Prints a finished execution's report: the status line on stderr, the outputs (text)
+/// or the whole report (JSON) on stdout.
+pub(crate) fn print_report(report: &Value, elapsed: std::time::Duration, output: Output) {
+    match output {
+        Output::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(report).unwrap_or_default()
+        ),
+        Output::Text => {
+            let status = report["status"].as_str().unwrap_or("unknown");
+            eprintln!(
+                "{status} in {:.2}s (execution {})",
+                elapsed.as_secs_f64(),
+                report["execution_id"].as_str().unwrap_or("")
+            );
+            if let Some(message) = report["error"]["message"].as_str() {
+                eprintln!("error: {message}");
+            }
+            if status == "succeeded" {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report["outputs"]).unwrap_or_default()
+                );
+            }
+        }
+    }
+}
+
+/// Exit code of a finished execution: 0 when it succeeded, 1 otherwise.
+pub(crate) fn exit_code(record: &ExecutionRecord) -> ExitCode {
+    if record.status == harmonia_storage::ExecutionStatus::Succeeded {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// The multi-threaded runtime the local commands run on.
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}

@@ -1,0 +1,134 @@
+//! `harmonia retry --db PATH EXECUTION`: run a failed execution again, reusing what
+//! succeeded.
+//!
+//! The retry is a new execution linked to the original, on the same workflow version
+//! (or the latest, with `--latest`), with the same inputs. Tasks that succeeded keep
+//! their outputs and do not run; failed, cancelled and skipped ones run again, and so
+//! does everything downstream of them. `--from TASK` also runs TASK and everything
+//! downstream again. `--preview` only says which tasks would run again and which
+//! outputs would be reused.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use harmonia_engine::RetryOptions;
+use harmonia_storage::ExecutionId;
+
+use super::local::{Invalid, Local, Output, exit_code, print_report, runtime};
+use super::report::execution_report;
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The execution to retry.
+    #[arg(value_name = "EXECUTION")]
+    execution: String,
+    /// The SQLite database that holds it.
+    #[arg(long, value_name = "PATH", env = "HARMONIA_DB")]
+    db: PathBuf,
+    /// Also run this task and everything downstream of it again.
+    #[arg(long, value_name = "TASK")]
+    from: Option<String>,
+    /// Run on the workflow's latest version.
+    #[arg(long)]
+    latest: bool,
+    /// Only show what would run again and what would be reused.
+    #[arg(long)]
+    preview: bool,
+    /// Allow `shell` tasks to run processes on this machine.
+    #[arg(long)]
+    allow_shell: bool,
+    /// How to print the result.
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    output: Output,
+}
+
+pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(retry(args))
+}
+
+async fn retry(args: &Args) -> anyhow::Result<ExitCode> {
+    let Ok(id) = args.execution.parse::<ExecutionId>() else {
+        return Ok(Invalid::new(
+            "invalid_execution_id",
+            format!("`{}` is not an execution id", args.execution),
+        )
+        .print(args.output));
+    };
+    if !args.db.exists() {
+        anyhow::bail!("no database at {}", args.db.display());
+    }
+    let local = Local::open(Some(&args.db), args.allow_shell, None).await?;
+    let options = RetryOptions {
+        from: args.from.clone(),
+        latest_version: args.latest,
+    };
+    let result = if args.preview {
+        local
+            .handle
+            .retry_preview(id, &options)
+            .await
+            .map(|p| (None, p))
+    } else {
+        local
+            .handle
+            .retry(id, &options)
+            .await
+            .map(|(new, p)| (Some(new), p))
+    };
+    let (new, plan) = match result {
+        Ok(r) => r,
+        Err(e) => {
+            local.close().await;
+            let invalid = match e {
+                harmonia_engine::Error::Conflict { .. } => Invalid::new("conflict", e.to_string()),
+                harmonia_engine::Error::UnknownExecution(_) => {
+                    Invalid::new("not_found", e.to_string())
+                }
+                other => super::run::start_error(other)?,
+            };
+            return Ok(invalid.print(args.output));
+        }
+    };
+    let Some(new) = new else {
+        local.close().await;
+        match args.output {
+            Output::Json => println!("{}", serde_json::to_string_pretty(&plan)?),
+            Output::Text => {
+                println!(
+                    "retry of {} ({} version {}):",
+                    plan.original, plan.workflow, plan.version
+                );
+                println!(
+                    "  run again: {}",
+                    if plan.rerun.is_empty() {
+                        "-".into()
+                    } else {
+                        plan.rerun.join(", ")
+                    }
+                );
+                println!(
+                    "  reuse:     {}",
+                    if plan.reused.is_empty() {
+                        "-".into()
+                    } else {
+                        plan.reused.join(", ")
+                    }
+                );
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    };
+    if args.output == Output::Text {
+        eprintln!(
+            "retrying {} as execution {new}: running again {}",
+            plan.original,
+            plan.rerun.join(", ")
+        );
+    }
+    let workflow = local.plans.get(&plan.workflow, Some(plan.version)).await?;
+    let (record, elapsed) = local.watch(new, &workflow.plan, args.output).await?;
+    let report = execution_report(local.store.as_ref(), new, &workflow.plan).await?;
+    local.close().await;
+    print_report(&report, elapsed, args.output);
+    Ok(exit_code(&record))
+}
