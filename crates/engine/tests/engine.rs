@@ -1031,3 +1031,38 @@ async fn history_is_the_ordered_event_log() {
         Err(Error::UnknownExecution(_))
     ));
 }
+
+#[tokio::test]
+async fn a_paused_execution_stays_paused_across_a_restart() {
+    let (store, _dir) = sqlite().await;
+    let first = engine_on(store.clone(), EngineConfig::default()).await;
+    let id = first
+        .start(
+            "name: held\ntasks:\n  a: {type: set, with: 1}\n  b: {type: probe, needs: [a], with: {sleep_ms: 100}}\n  c: {type: set, needs: [b]}\n",
+            json!({}),
+        )
+        .await;
+    // Pause as soon as possible; b may or may not have started.
+    first.handle.pause(id).await.expect("pauses");
+    first.handle.shutdown();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let second = engine_on(store.clone(), EngineConfig::default()).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let record = store.execution(id).await.expect("read").expect("exists");
+    assert_eq!(record.status, ExecutionStatus::Paused);
+    let c = store
+        .task_runs(id)
+        .await
+        .expect("runs")
+        .into_iter()
+        .find(|t| t.task == "c")
+        .expect("row");
+    assert_eq!(
+        c.status,
+        TaskStatus::Pending,
+        "nothing new starts while paused"
+    );
+    second.handle.resume(id).await.expect("resumes");
+    let r = second.handle.wait(id).await.expect("waits");
+    assert_eq!(r.status, ExecutionStatus::Succeeded);
+}
