@@ -15,7 +15,7 @@ use std::str::FromStr;
 
 use harmonia_storage::{
     Error, EventRecord, ExecutionId, ExecutionRecord, ParentLink, Result, TaskRunRecord, Timestamp,
-    WorkflowId, WorkflowRecord,
+    TokenRecord, WorkflowId, WorkflowRecord,
 };
 use serde_json::Value;
 use sqlx::Row;
@@ -254,6 +254,18 @@ pub(crate) fn workflow(row: &SqliteRow) -> Result<WorkflowRecord> {
         description: c.opt_string("description")?,
         source: c.string("source")?,
         format: c.string("format")?,
+        created_at: c.time("created_at")?,
+    })
+}
+
+/// Decodes a `tokens` row.
+pub(crate) fn token(row: &SqliteRow) -> Result<TokenRecord> {
+    let c = Columns::new(row, "tokens");
+    Ok(TokenRecord {
+        id: c.string("id")?,
+        name: c.string("name")?,
+        role: c.string("role")?,
+        hash: c.string("hash")?,
         created_at: c.time("created_at")?,
     })
 }

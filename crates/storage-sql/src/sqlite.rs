@@ -33,7 +33,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use harmonia_storage::{
     CommitBatch, DEFAULT_LIMIT, Error, EventRecord, ExecutionId, ExecutionQuery, ExecutionRecord,
-    ExecutionStatus, NewWorkflowVersion, Result, Store, TaskRunRecord, WorkflowId, WorkflowRecord,
+    ExecutionStatus, NewWorkflowVersion, Result, Store, TaskRunRecord, TokenRecord, WorkflowId,
+    WorkflowRecord,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
@@ -354,6 +355,14 @@ impl Store for SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(backend)?;
+        // Storing a definition under a deleted workflow's name brings it back.
+        sqlx::query(
+            "UPDATE workflows SET deleted_at = NULL WHERE name = $1 AND deleted_at IS NOT NULL",
+        )
+        .bind(new.name.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
         let latest = latest_version(&mut *tx, &new.name).await?;
         if let Some(latest) = latest.as_ref()
             && latest.source == new.source
@@ -426,7 +435,7 @@ impl Store for SqliteStore {
             "SELECT ",
             workflow_columns!(),
             " FROM workflows w JOIN workflow_versions v ON v.workflow_id = w.id \
-             WHERE v.version = \
+             WHERE w.deleted_at IS NULL AND v.version = \
              (SELECT MAX(version) FROM workflow_versions WHERE workflow_id = w.id) \
              ORDER BY w.name"
         ))
@@ -441,13 +450,91 @@ impl Store for SqliteStore {
             "SELECT ",
             workflow_columns!(),
             " FROM workflows w JOIN workflow_versions v ON v.workflow_id = w.id \
-             WHERE w.name = $1 ORDER BY v.version"
+             WHERE w.name = $1 AND w.deleted_at IS NULL ORDER BY v.version"
         ))
         .bind(name)
         .fetch_all(&self.readers)
         .await
         .map_err(backend)?;
         rows::all(&rows, rows::workflow)
+    }
+
+    async fn workflow_by_id(
+        &self,
+        id: WorkflowId,
+        version: Option<u32>,
+    ) -> Result<Option<WorkflowRecord>> {
+        let name: Option<String> = sqlx::query_scalar("SELECT name FROM workflows WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.readers)
+            .await
+            .map_err(backend)?;
+        match name {
+            Some(name) => self.workflow(&name, version).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn delete_workflow(&self, name: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE workflows SET deleted_at = $2 WHERE name = $1 AND deleted_at IS NULL",
+        )
+        .bind(name)
+        .bind(harmonia_storage::Timestamp::now().0)
+        .execute(&self.writer)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn put_token(&self, token: &TokenRecord) -> Result<()> {
+        let done = sqlx::query(
+            "INSERT INTO tokens (id, name, role, hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(token.id.as_str())
+        .bind(token.name.as_str())
+        .bind(token.role.as_str())
+        .bind(token.hash.as_str())
+        .bind(token.created_at.0)
+        .execute(&self.writer)
+        .await;
+        match done {
+            Ok(_) => Ok(()),
+            Err(e) if is_unique_violation(&e) => Err(Error::Conflict(format!(
+                "token {} already exists",
+                token.id
+            ))),
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>> {
+        let row =
+            sqlx::query("SELECT id, name, role, hash, created_at FROM tokens WHERE hash = $1")
+                .bind(hash)
+                .fetch_optional(&self.readers)
+                .await
+                .map_err(backend)?;
+        row.as_ref().map(rows::token).transpose()
+    }
+
+    async fn tokens(&self) -> Result<Vec<TokenRecord>> {
+        let rows = sqlx::query(
+            "SELECT id, name, role, hash, created_at FROM tokens ORDER BY created_at, id",
+        )
+        .fetch_all(&self.readers)
+        .await
+        .map_err(backend)?;
+        rows::all(&rows, rows::token)
+    }
+
+    async fn delete_token(&self, id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM tokens WHERE id = $1")
+            .bind(id)
+            .execute(&self.writer)
+            .await
+            .map_err(backend)?;
+        Ok(done.rows_affected() > 0)
     }
 }
 
@@ -480,7 +567,7 @@ where
         "SELECT ",
         workflow_columns!(),
         " FROM workflows w JOIN workflow_versions v ON v.workflow_id = w.id \
-         WHERE w.name = $1 ORDER BY v.version DESC LIMIT 1"
+         WHERE w.name = $1 AND w.deleted_at IS NULL ORDER BY v.version DESC LIMIT 1"
     ))
     .bind(name)
     .fetch_optional(conn)

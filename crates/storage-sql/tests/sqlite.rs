@@ -14,7 +14,6 @@ use std::time::Duration;
 use harmonia_storage::{
     CommitBatch, Error, EventRecord, ExecutionId, ExecutionQuery, ExecutionRecord, ExecutionStatus,
     NewWorkflowVersion, ParentLink, Store, TaskRunRecord, TaskStatus, Timestamp, WorkflowId,
-    WorkflowRecord,
 };
 use harmonia_storage_sql::{SqliteOptions, SqliteStore, Synchronous};
 use serde_json::json;
@@ -23,8 +22,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use tempfile::TempDir;
 
 /// A store on a fresh file, and the directory holding it, removed after the store
-/// (fields drop in order). The suite takes a `&dyn Store`, and a deref to one is not
-/// enough for that coercion, so it implements `Store` by delegation.
+/// (fields drop in order).
 struct TestStore {
     store: SqliteStore,
     dir: TempDir,
@@ -44,41 +42,16 @@ impl TestStore {
     }
 }
 
-#[async_trait::async_trait]
-impl Store for TestStore {
-    async fn commit(&self, batch: &CommitBatch) -> Result<(), Error> {
-        self.store.commit(batch).await
+impl std::ops::Deref for TestStore {
+    type Target = SqliteStore;
+    fn deref(&self) -> &SqliteStore {
+        &self.store
     }
-    async fn events(&self, execution: ExecutionId) -> Result<Vec<EventRecord>, Error> {
-        self.store.events(execution).await
-    }
-    async fn execution(&self, id: ExecutionId) -> Result<Option<ExecutionRecord>, Error> {
-        self.store.execution(id).await
-    }
-    async fn executions(&self, query: &ExecutionQuery) -> Result<Vec<ExecutionRecord>, Error> {
-        self.store.executions(query).await
-    }
-    async fn unfinished(&self) -> Result<Vec<ExecutionRecord>, Error> {
-        self.store.unfinished().await
-    }
-    async fn task_runs(&self, execution: ExecutionId) -> Result<Vec<TaskRunRecord>, Error> {
-        self.store.task_runs(execution).await
-    }
-    async fn put_workflow(&self, new: &NewWorkflowVersion) -> Result<WorkflowRecord, Error> {
-        self.store.put_workflow(new).await
-    }
-    async fn workflow(
-        &self,
-        name: &str,
-        version: Option<u32>,
-    ) -> Result<Option<WorkflowRecord>, Error> {
-        self.store.workflow(name, version).await
-    }
-    async fn workflows(&self) -> Result<Vec<WorkflowRecord>, Error> {
-        self.store.workflows().await
-    }
-    async fn workflow_versions(&self, name: &str) -> Result<Vec<WorkflowRecord>, Error> {
-        self.store.workflow_versions(name).await
+}
+
+impl harmonia_storage::suite::SuiteStore for TestStore {
+    fn store(&self) -> &dyn Store {
+        &self.store
     }
 }
 
@@ -204,7 +177,10 @@ async fn reopening_keeps_everything_and_migrations_run_once() {
         .fetch_one(&mut conn)
         .await
         .unwrap();
-    assert_eq!(migrations, 1);
+    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+        .unwrap()
+        .count() as i64;
+    assert_eq!(migrations, files, "each migration ran once");
 }
 
 #[tokio::test]

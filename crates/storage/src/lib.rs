@@ -20,7 +20,7 @@ pub use ids::{ExecutionId, WorkflowId};
 pub use memory::MemoryStore;
 pub use records::{
     CommitBatch, EventRecord, ExecutionQuery, ExecutionRecord, NewWorkflowVersion, ParentLink,
-    TaskRunRecord, WorkflowRecord,
+    TaskRunRecord, TokenRecord, WorkflowRecord,
 };
 pub use status::{ExecutionStatus, TaskStatus};
 pub use store::Store;

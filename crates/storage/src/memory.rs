@@ -10,7 +10,7 @@ use async_trait::async_trait;
 
 use crate::records::{
     CommitBatch, EventRecord, ExecutionQuery, ExecutionRecord, NewWorkflowVersion, TaskRunRecord,
-    WorkflowRecord,
+    TokenRecord, WorkflowRecord,
 };
 use crate::{DEFAULT_LIMIT, Error, ExecutionId, Result, Store, WorkflowId};
 
@@ -26,6 +26,8 @@ struct Inner {
     executions: BTreeMap<ExecutionId, ExecutionRecord>,
     task_runs: HashMap<ExecutionId, BTreeMap<(String, i64), TaskRunRecord>>,
     workflows: BTreeMap<String, Vec<WorkflowRecord>>,
+    deleted: std::collections::HashSet<String>,
+    tokens: Vec<TokenRecord>,
 }
 
 impl MemoryStore {
@@ -139,6 +141,7 @@ impl Store for MemoryStore {
 
     async fn put_workflow(&self, new: &NewWorkflowVersion) -> Result<WorkflowRecord> {
         let mut inner = self.lock()?;
+        inner.deleted.remove(&new.name);
         let versions = inner.workflows.entry(new.name.clone()).or_default();
         if let Some(latest) = versions.last()
             && latest.source == new.source
@@ -165,27 +168,87 @@ impl Store for MemoryStore {
             return Ok(None);
         };
         Ok(match version {
+            None if inner.deleted.contains(name) => None,
             None => versions.last().cloned(),
             Some(v) => versions.iter().find(|r| r.version == v).cloned(),
         })
     }
 
     async fn workflows(&self) -> Result<Vec<WorkflowRecord>> {
-        Ok(self
-            .lock()?
+        let inner = self.lock()?;
+        Ok(inner
             .workflows
-            .values()
-            .filter_map(|v| v.last().cloned())
+            .iter()
+            .filter(|(name, _)| !inner.deleted.contains(*name))
+            .filter_map(|(_, v)| v.last().cloned())
             .collect())
     }
 
     async fn workflow_versions(&self, name: &str) -> Result<Vec<WorkflowRecord>> {
-        Ok(self
-            .lock()?
-            .workflows
-            .get(name)
-            .cloned()
-            .unwrap_or_default())
+        let inner = self.lock()?;
+        if inner.deleted.contains(name) {
+            return Ok(Vec::new());
+        }
+        Ok(inner.workflows.get(name).cloned().unwrap_or_default())
+    }
+
+    async fn workflow_by_id(
+        &self,
+        id: WorkflowId,
+        version: Option<u32>,
+    ) -> Result<Option<WorkflowRecord>> {
+        let name = {
+            let inner = self.lock()?;
+            inner
+                .workflows
+                .iter()
+                .find(|(_, v)| v.first().is_some_and(|r| r.id == id))
+                .map(|(name, _)| name.clone())
+        };
+        match name {
+            Some(name) => self.workflow(&name, version).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn delete_workflow(&self, name: &str) -> Result<bool> {
+        let mut inner = self.lock()?;
+        if !inner.workflows.contains_key(name) || inner.deleted.contains(name) {
+            return Ok(false);
+        }
+        inner.deleted.insert(name.to_string());
+        Ok(true)
+    }
+
+    async fn put_token(&self, token: &TokenRecord) -> Result<()> {
+        let mut inner = self.lock()?;
+        if inner
+            .tokens
+            .iter()
+            .any(|t| t.id == token.id || t.hash == token.hash)
+        {
+            return Err(Error::Conflict(format!(
+                "token {} already exists",
+                token.id
+            )));
+        }
+        inner.tokens.push(token.clone());
+        Ok(())
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>> {
+        Ok(self.lock()?.tokens.iter().find(|t| t.hash == hash).cloned())
+    }
+
+    async fn tokens(&self) -> Result<Vec<TokenRecord>> {
+        Ok(self.lock()?.tokens.clone())
+    }
+
+    async fn delete_token(&self, id: &str) -> Result<bool> {
+        let mut inner = self.lock()?;
+        let before = inner.tokens.len();
+        inner.tokens.retain(|t| t.id != id);
+        Ok(inner.tokens.len() != before)
     }
 }
 

@@ -164,3 +164,18 @@ pub struct ExecutionQuery {
     /// At most this many (0 means the default of 50).
     pub limit: usize,
 }
+
+/// An API token, as stored: its hash, never the token itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRecord {
+    /// Its id.
+    pub id: String,
+    /// A name to tell it apart (who or what uses it).
+    pub name: String,
+    /// `admin`, `operator` or `viewer`.
+    pub role: String,
+    /// The hex SHA-256 of the token.
+    pub hash: String,
+    /// When it was made.
+    pub created_at: Timestamp,
+}

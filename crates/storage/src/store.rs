@@ -10,14 +10,17 @@
 //! - A committed batch survives the process being killed.
 //! - `put_workflow` with a name that exists adds version `latest + 1` under the same
 //!   id, unless the source is identical to the latest version's, which is returned.
+//! - A deleted workflow is absent from `workflows()` and from lookups without a
+//!   version, but its versions stay readable by number (executions pin them);
+//!   `put_workflow` under its name brings it back.
 
 use async_trait::async_trait;
 
 use crate::records::{
     CommitBatch, EventRecord, ExecutionQuery, ExecutionRecord, NewWorkflowVersion, TaskRunRecord,
-    WorkflowRecord,
+    TokenRecord, WorkflowRecord,
 };
-use crate::{ExecutionId, Result};
+use crate::{ExecutionId, Result, WorkflowId};
 
 /// Durable storage of executions and workflows.
 #[async_trait]
@@ -51,6 +54,28 @@ pub trait Store: Send + Sync + 'static {
     /// The latest version of every workflow, by name.
     async fn workflows(&self) -> Result<Vec<WorkflowRecord>>;
 
-    /// Every version of a workflow, oldest first.
+    /// Every version of a workflow, oldest first (empty when it is deleted).
     async fn workflow_versions(&self, name: &str) -> Result<Vec<WorkflowRecord>>;
+
+    /// A version of the workflow with this id; the latest when `version` is `None`.
+    async fn workflow_by_id(
+        &self,
+        id: WorkflowId,
+        version: Option<u32>,
+    ) -> Result<Option<WorkflowRecord>>;
+
+    /// Deletes a workflow (see the module doc). Returns whether it existed.
+    async fn delete_workflow(&self, name: &str) -> Result<bool>;
+
+    /// Stores an API token.
+    async fn put_token(&self, token: &TokenRecord) -> Result<()>;
+
+    /// The token with this hash.
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>>;
+
+    /// Every token, oldest first.
+    async fn tokens(&self) -> Result<Vec<TokenRecord>>;
+
+    /// Deletes a token by id. Returns whether it existed.
+    async fn delete_token(&self, id: &str) -> Result<bool>;
 }

@@ -7,11 +7,25 @@ use serde_json::json;
 
 use crate::records::{
     CommitBatch, EventRecord, ExecutionQuery, ExecutionRecord, NewWorkflowVersion, TaskRunRecord,
+    TokenRecord,
 };
 use crate::{Error, ExecutionId, ExecutionStatus, Store, TaskStatus, Timestamp, WorkflowId};
 
+/// What the suite runs against: a [`Store`], or a value that owns one (such as a store
+/// together with the temporary directory of its files).
+pub trait SuiteStore {
+    /// The store under test.
+    fn store(&self) -> &dyn Store;
+}
+
+impl<T: Store> SuiteStore for T {
+    fn store(&self) -> &dyn Store {
+        self
+    }
+}
+
 /// Generates one `#[tokio::test]` per suite case, each on a store made by `$make` (an
-/// expression of a future that yields the store).
+/// expression of a future that yields a [`SuiteStore`]).
 #[macro_export]
 macro_rules! storage_suite {
     ($make:expr) => {
@@ -26,6 +40,9 @@ macro_rules! storage_suite {
             workflow_versions,
             large_batches,
             concurrent_commits,
+            deleted_workflows,
+            workflows_by_id,
+            tokens,
         );
     };
     (@cases $make:expr; $($case:ident),+ $(,)?) => {
@@ -33,7 +50,7 @@ macro_rules! storage_suite {
             #[tokio::test]
             async fn $case() {
                 let store = $make.await;
-                $crate::suite::$case(&store).await;
+                $crate::suite::$case($crate::suite::SuiteStore::store(&store)).await;
             }
         )+
     };
@@ -400,4 +417,92 @@ pub async fn concurrent_commits(store: &dyn Store) {
     for id in ids {
         assert_eq!(expect(store.events(id).await, "events").len(), 20);
     }
+}
+
+fn version(name: &str, source: &str) -> NewWorkflowVersion {
+    NewWorkflowVersion {
+        name: name.into(),
+        description: None,
+        source: source.into(),
+        format: "yaml".into(),
+        created_at: Timestamp(1),
+    }
+}
+
+/// A deleted workflow is gone from listings and latest lookups, its versions stay
+/// readable by number, and storing it again brings it back with a new version.
+pub async fn deleted_workflows(store: &dyn Store) {
+    let v1 = expect(store.put_workflow(&version("gone", "a: 1")).await, "v1");
+    expect(store.put_workflow(&version("kept", "b: 1")).await, "other");
+    assert!(expect(store.delete_workflow("gone").await, "delete"));
+    assert!(!expect(store.delete_workflow("gone").await, "again"));
+    assert!(!expect(store.delete_workflow("never").await, "unknown"));
+    assert_eq!(expect(store.workflow("gone", None).await, "latest"), None);
+    assert_eq!(
+        expect(store.workflow("gone", Some(1)).await, "pinned"),
+        Some(v1.clone())
+    );
+    assert_eq!(
+        expect(store.workflow_by_id(v1.id, None).await, "by id"),
+        None
+    );
+    assert!(expect(store.workflow_versions("gone").await, "versions").is_empty());
+    let names: Vec<String> = expect(store.workflows().await, "list")
+        .into_iter()
+        .map(|w| w.name)
+        .collect();
+    assert_eq!(names, vec!["kept".to_string()]);
+    let back = expect(store.put_workflow(&version("gone", "a: 2")).await, "back");
+    assert_eq!((back.id, back.version), (v1.id, 2));
+    assert_eq!(
+        expect(store.workflow("gone", None).await, "latest"),
+        Some(back)
+    );
+}
+
+/// Workflows can be found by id, at any version.
+pub async fn workflows_by_id(store: &dyn Store) {
+    let v1 = expect(store.put_workflow(&version("w", "a: 1")).await, "v1");
+    let v2 = expect(store.put_workflow(&version("w", "a: 2")).await, "v2");
+    assert_eq!(
+        expect(store.workflow_by_id(v1.id, None).await, "latest"),
+        Some(v2)
+    );
+    assert_eq!(
+        expect(store.workflow_by_id(v1.id, Some(1)).await, "v1"),
+        Some(v1)
+    );
+    assert_eq!(
+        expect(
+            store.workflow_by_id(WorkflowId::new(), None).await,
+            "unknown"
+        ),
+        None
+    );
+}
+
+/// Tokens are stored by hash, listed, found and deleted.
+pub async fn tokens(store: &dyn Store) {
+    let token = |id: &str, hash: &str| TokenRecord {
+        id: id.into(),
+        name: format!("name-{id}"),
+        role: "viewer".into(),
+        hash: hash.into(),
+        created_at: Timestamp(5),
+    };
+    expect(store.put_token(&token("t1", "h1")).await, "put");
+    expect(store.put_token(&token("t2", "h2")).await, "put");
+    assert!(matches!(
+        store.put_token(&token("t3", "h1")).await,
+        Err(Error::Conflict(_))
+    ));
+    assert_eq!(
+        expect(store.token_by_hash("h2").await, "find"),
+        Some(token("t2", "h2"))
+    );
+    assert_eq!(expect(store.token_by_hash("nope").await, "find"), None);
+    assert_eq!(expect(store.tokens().await, "list").len(), 2);
+    assert!(expect(store.delete_token("t1").await, "delete"));
+    assert!(!expect(store.delete_token("t1").await, "again"));
+    assert_eq!(expect(store.token_by_hash("h1").await, "gone"), None);
 }
