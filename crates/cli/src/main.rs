@@ -14,12 +14,19 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "harmonia", version, about, long_about = None, propagate_version = true)]
 struct Cli {
+    /// Log as JSON lines (for log collectors) instead of text.
+    #[arg(long, global = true, env = "HARMONIA_LOG_JSON")]
+    log_json: bool,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Serve the API, WebSockets, OpenAPI docs and metrics on one port.
+    Serve(commands::serve::Args),
+    /// Manage API tokens (create, list, delete).
+    Token(commands::token::Args),
     /// Check workflow definitions and print every problem as FILE:LINE:COL: error: ...
     Validate(commands::validate::Args),
     /// Draw a workflow's task graph (Mermaid, Graphviz DOT or JSON).
@@ -38,20 +45,33 @@ enum Command {
     Bench(commands::bench::Args),
 }
 
-/// Logs to stderr, filtered by `RUST_LOG` (default: warnings and errors).
-fn init_logging() {
+/// Logs to stderr, filtered by `RUST_LOG` (default: info for `serve`, warnings for
+/// the other commands), as text or as JSON lines.
+fn init_logging(json: bool, default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .try_init();
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    let default = if matches!(cli.command, Command::Serve(_)) {
+        "info"
+    } else {
+        "warn"
+    };
+    init_logging(cli.log_json, default);
     let result = match cli.command {
+        Command::Serve(args) => commands::serve::run(&args),
+        Command::Token(args) => commands::token::run(&args),
         Command::Validate(args) => commands::validate::run(&args),
         Command::Graph(args) => commands::graph::run(&args),
         Command::Schema(args) => commands::schema::run(&args),

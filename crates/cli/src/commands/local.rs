@@ -78,7 +78,7 @@ impl Invalid {
 }
 
 /// Values of `$secrets` from `HARMONIA_SECRET_<NAME>` variables (`<name>` lower-cased).
-fn secrets() -> BTreeMap<String, String> {
+pub(crate) fn secrets() -> BTreeMap<String, String> {
     std::env::vars()
         .filter_map(|(k, v)| {
             k.strip_prefix("HARMONIA_SECRET_")

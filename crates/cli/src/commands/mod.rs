@@ -11,6 +11,8 @@ pub(crate) mod resume;
 pub(crate) mod retry;
 pub(crate) mod run;
 pub(crate) mod schema;
+pub(crate) mod serve;
+pub(crate) mod token;
 pub(crate) mod validate;
 
 use std::path::{Path, PathBuf};

@@ -20,6 +20,7 @@
 mod children;
 mod crash;
 mod dispatch;
+mod observe;
 mod runner;
 mod service;
 mod timers;

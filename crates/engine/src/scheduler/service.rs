@@ -272,6 +272,9 @@ impl Service {
     }
 
     fn push_event(&mut self, id: ExecutionId, seq: u64, at: Timestamp, event: Event) {
+        if let Some(x) = self.executions.get(&id) {
+            super::observe::event(x, &event);
+        }
         let data = serde_json::to_value(&event).unwrap_or(serde_json::Value::Null);
         self.batch.events.push(EventRecord {
             execution: id,
@@ -519,8 +522,12 @@ impl Service {
             let mut delay = Duration::from_millis(50);
             let mut tries = 0;
             loop {
+                let started = std::time::Instant::now();
                 match self.store.commit(&write).await {
-                    Ok(()) => break,
+                    Ok(()) => {
+                        super::observe::commit(write.events.len(), started.elapsed());
+                        break;
+                    }
                     Err(harmonia_storage::Error::Backend(e)) if tries < 5 => {
                         tries += 1;
                         tracing::warn!(error = %e, tries, "commit failed; retrying");
@@ -543,6 +550,7 @@ impl Service {
         for after in batch.after {
             self.after(after, now);
         }
+        super::observe::load(self.ready.len(), self.running.len());
         Ok(())
     }
 

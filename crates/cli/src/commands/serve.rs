@@ -1,0 +1,218 @@
+//! `harmonia serve`: the API, WebSockets, OpenAPI, docs and metrics on one port.
+//!
+//! Settings come from, lowest to highest: built-in defaults, the config file
+//! (`--config`, default `harmonia.toml` when it exists), `HARMONIA_*` environment
+//! variables, then flags. The database defaults to `harmonia.db` in the working
+//! directory. Bound to a non-loopback address, the server refuses to start unless an
+//! API token exists (`harmonia token create`) or `--insecure` is given.
+//!
+//! On SIGTERM or Ctrl-C it stops accepting connections, lets requests in flight finish,
+//! commits what the engine holds, and exits; unfinished executions are resumed at the
+//! next start.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use harmonia_engine::executors::{ExecutorConfig, Executors};
+use harmonia_engine::{EngineConfig, Plans};
+use harmonia_model::TaskTypes;
+use harmonia_server::{ApiConfig, AppState};
+use harmonia_storage::Store;
+use harmonia_storage_sql::{SqliteOptions, SqliteStore};
+use serde::Deserialize;
+
+use super::local::runtime;
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The port to listen on [default: 8007].
+    #[arg(long, env = "HARMONIA_PORT")]
+    port: Option<u16>,
+    /// The address to bind [default: 127.0.0.1].
+    #[arg(long, env = "HARMONIA_BIND")]
+    bind: Option<IpAddr>,
+    /// The SQLite database [default: harmonia.db in the working directory].
+    #[arg(long, env = "HARMONIA_DB", value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// A TOML config file [default: harmonia.toml, when it exists].
+    #[arg(long, env = "HARMONIA_CONFIG", value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Serve without auth on a non-loopback address.
+    #[arg(long, env = "HARMONIA_INSECURE")]
+    insecure: bool,
+    /// Allow `shell` tasks to run processes on this machine.
+    #[arg(long, env = "HARMONIA_ALLOW_SHELL")]
+    allow_shell: bool,
+    /// The largest request body accepted, in bytes [default: 10 MiB].
+    #[arg(long, env = "HARMONIA_MAX_BODY_BYTES")]
+    max_body_bytes: Option<usize>,
+    /// An origin allowed to call the API from a browser (repeat, or comma-separate in
+    /// the environment variable) [default: same-origin only].
+    #[arg(
+        long = "cors-origin",
+        env = "HARMONIA_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
+    cors_origins: Vec<String>,
+    /// Attempts running at once over all executions [default: 256].
+    #[arg(long, env = "HARMONIA_MAX_CONCURRENCY")]
+    max_concurrency: Option<usize>,
+}
+
+/// The config file: the same settings as the flags.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    port: Option<u16>,
+    bind: Option<IpAddr>,
+    db: Option<PathBuf>,
+    insecure: Option<bool>,
+    allow_shell: Option<bool>,
+    max_body_bytes: Option<usize>,
+    cors_origins: Option<Vec<String>>,
+    max_concurrency: Option<usize>,
+}
+
+/// The settings in effect.
+#[derive(Debug)]
+struct Settings {
+    addr: SocketAddr,
+    db: PathBuf,
+    insecure: bool,
+    allow_shell: bool,
+    max_body_bytes: usize,
+    cors_origins: Vec<String>,
+    max_concurrency: usize,
+}
+
+fn settings(args: &Args) -> anyhow::Result<Settings> {
+    let file = match &args.config {
+        Some(path) => read_config(path)?,
+        None if std::path::Path::new("harmonia.toml").exists() => {
+            read_config(std::path::Path::new("harmonia.toml"))?
+        }
+        None => FileConfig::default(),
+    };
+    let bind = args
+        .bind
+        .or(file.bind)
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    let port = args.port.or(file.port).unwrap_or(8007);
+    Ok(Settings {
+        addr: SocketAddr::new(bind, port),
+        db: args
+            .db
+            .clone()
+            .or(file.db)
+            .unwrap_or_else(|| PathBuf::from("harmonia.db")),
+        insecure: args.insecure || file.insecure.unwrap_or(false),
+        allow_shell: args.allow_shell || file.allow_shell.unwrap_or(false),
+        max_body_bytes: args
+            .max_body_bytes
+            .or(file.max_body_bytes)
+            .unwrap_or(10 * 1024 * 1024),
+        cors_origins: if args.cors_origins.is_empty() {
+            file.cors_origins.unwrap_or_default()
+        } else {
+            args.cors_origins.clone()
+        },
+        max_concurrency: args.max_concurrency.or(file.max_concurrency).unwrap_or(256),
+    })
+}
+
+fn read_config(path: &std::path::Path) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the config file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+}
+
+pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let settings = settings(args)?;
+    runtime()?.block_on(serve(settings))
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
+    let store: Arc<dyn Store> = Arc::new(
+        SqliteStore::open(&settings.db, SqliteOptions::default())
+            .await
+            .with_context(|| format!("cannot open the database {}", settings.db.display()))?,
+    );
+    let loopback = settings.addr.ip().is_loopback();
+    if !loopback && !settings.insecure && store.tokens().await?.is_empty() {
+        eprintln!(
+            "error: refusing to serve on {} without authentication.\n  Create a token first: harmonia token create --role admin --name me --db {}\n  or pass --insecure to serve without auth.",
+            settings.addr,
+            settings.db.display()
+        );
+        return Ok(ExitCode::from(2));
+    }
+    // Seconds-scale buckets for durations; the batch size histogram shares them, which
+    // still separates small commits from large ones.
+    let buckets = [
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+        60.0, 300.0,
+    ];
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .set_buckets(&buckets)
+        .context("invalid metric buckets")?
+        .set_buckets_for_metric(
+            metrics_exporter_prometheus::Matcher::Full("harmonia_commit_events".into()),
+            &[1.0, 10.0, 100.0, 1000.0, 10_000.0, 100_000.0],
+        )
+        .context("invalid metric buckets")?
+        .install_recorder()
+        .context("cannot install the metrics recorder")?;
+    let plans = Arc::new(Plans::new(store.clone(), TaskTypes::builtin(), None));
+    let config = EngineConfig {
+        max_concurrency: settings.max_concurrency,
+        executors: ExecutorConfig {
+            allow_shell: settings.allow_shell,
+            ..ExecutorConfig::default()
+        },
+        secrets: super::local::secrets(),
+        ..EngineConfig::default()
+    };
+    let executors = Executors::builtin(&config.executors);
+    let (handle, engine) = harmonia_engine::spawn(config, store, plans, executors).await?;
+    let state = AppState::new(
+        handle.clone(),
+        ApiConfig {
+            max_body_bytes: settings.max_body_bytes,
+            cors_origins: settings.cors_origins.clone(),
+        },
+        Some(metrics),
+    );
+    let listener = tokio::net::TcpListener::bind(settings.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.addr))?;
+    let local = listener.local_addr()?;
+    eprintln!(
+        "harmonia listening on http://{local} (API docs: http://{local}/docs; database: {})",
+        settings.db.display()
+    );
+    harmonia_server::serve(listener, harmonia_server::app(state), shutdown_signal()).await?;
+    handle.shutdown();
+    let _ = engine.await;
+    eprintln!("harmonia stopped");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,79 @@
+//! `harmonia token create|list|delete`: API tokens of a server's database.
+//!
+//! A token is printed once, when created; the database keeps only its hash. Creating
+//! the first token turns auth on for a server using that database (within seconds, no
+//! restart needed).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use harmonia_server::Role;
+use harmonia_storage::Store;
+use harmonia_storage_sql::SqliteStore;
+
+use super::local::runtime;
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    #[command(subcommand)]
+    command: Command,
+    /// The server's SQLite database [default: harmonia.db].
+    #[arg(long, env = "HARMONIA_DB", value_name = "PATH", global = true)]
+    db: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Create a token and print it (once).
+    Create {
+        /// admin, operator or viewer.
+        #[arg(long, value_parser = ["admin", "operator", "viewer"])]
+        role: String,
+        /// Who or what uses it.
+        #[arg(long)]
+        name: String,
+    },
+    /// List tokens (never their values).
+    List,
+    /// Delete a token by id.
+    Delete {
+        /// The token's id.
+        id: String,
+    },
+}
+
+pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(token(args))
+}
+
+async fn token(args: &Args) -> anyhow::Result<ExitCode> {
+    let db = args
+        .db
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("harmonia.db"));
+    let store = SqliteStore::open(&db, Default::default()).await?;
+    match &args.command {
+        Command::Create { role, name } => {
+            let role = Role::parse(role).ok_or_else(|| anyhow::anyhow!("unknown role `{role}`"))?;
+            let (token, record) = harmonia_server::create_token(&store, name, role).await?;
+            eprintln!(
+                "created token {} ({} `{}`); it is shown only once:",
+                record.id, record.role, record.name
+            );
+            println!("{token}");
+        }
+        Command::List => {
+            for t in store.tokens().await? {
+                println!("{}  {:<8}  {}  {}", t.id, t.role, t.created_at, t.name);
+            }
+        }
+        Command::Delete { id } => {
+            if !store.delete_token(id).await? {
+                eprintln!("error: no token {id}");
+                return Ok(ExitCode::from(1));
+            }
+            eprintln!("deleted token {id}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

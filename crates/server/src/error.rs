@@ -1,0 +1,218 @@
+//! One error shape for every response: `{"error": {"code", "message", "details"}}`.
+//!
+//! Every failure of a handler, an extractor or the router itself (unknown route, wrong
+//! method, malformed or oversized body) becomes an [`ApiError`]. Its `code` is stable and
+//! comes with a fixed HTTP status from one table ([`Code`]). For server errors (5xx) the
+//! client gets a generic message; the detail goes to the log.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// The stable error codes, each with its HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    /// The request is malformed (bad JSON, a bad parameter).
+    InvalidRequest,
+    /// A definition does not validate; `details` lists every problem.
+    InvalidDefinition,
+    /// Inputs or parameters do not validate; `details` lists every violation.
+    InvalidInputs,
+    /// No credentials, or credentials that are not valid.
+    Unauthorized,
+    /// Valid credentials without the role this needs.
+    Forbidden,
+    /// No such resource.
+    NotFound,
+    /// No such method on this route.
+    MethodNotAllowed,
+    /// The operation does not apply to the resource as it is.
+    Conflict,
+    /// The body is larger than the server accepts.
+    PayloadTooLarge,
+    /// The body's content type is not one this route reads.
+    UnsupportedMediaType,
+    /// Something failed on the server.
+    Internal,
+    /// The server is not ready (storage unreachable, or starting).
+    Unavailable,
+}
+
+impl Code {
+    /// The code's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::InvalidRequest => "invalid_request",
+            Code::InvalidDefinition => "invalid_definition",
+            Code::InvalidInputs => "invalid_inputs",
+            Code::Unauthorized => "unauthorized",
+            Code::Forbidden => "forbidden",
+            Code::NotFound => "not_found",
+            Code::MethodNotAllowed => "method_not_allowed",
+            Code::Conflict => "conflict",
+            Code::PayloadTooLarge => "payload_too_large",
+            Code::UnsupportedMediaType => "unsupported_media_type",
+            Code::Internal => "internal",
+            Code::Unavailable => "unavailable",
+        }
+    }
+
+    /// The HTTP status of the code.
+    pub fn status(self) -> StatusCode {
+        match self {
+            Code::InvalidRequest => StatusCode::BAD_REQUEST,
+            Code::InvalidDefinition | Code::InvalidInputs => StatusCode::UNPROCESSABLE_ENTITY,
+            Code::Unauthorized => StatusCode::UNAUTHORIZED,
+            Code::Forbidden => StatusCode::FORBIDDEN,
+            Code::NotFound => StatusCode::NOT_FOUND,
+            Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Code::Conflict => StatusCode::CONFLICT,
+            Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+/// An API error.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// Its code (and status).
+    pub code: Code,
+    /// What happened, for people.
+    pub message: String,
+    /// Structured detail (diagnostics, violations), or null.
+    pub details: Value,
+}
+
+/// The body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorInfo,
+}
+
+/// An error.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"code": "not_found", "message": "no workflow `etl`", "details": null}))]
+pub struct ErrorInfo {
+    /// A stable code: invalid_request, invalid_definition, invalid_inputs, unauthorized,
+    /// forbidden, not_found, method_not_allowed, conflict, payload_too_large,
+    /// unsupported_media_type, internal, unavailable.
+    pub code: String,
+    /// What happened.
+    pub message: String,
+    /// Structured detail (such as every diagnostic of an invalid definition), or null.
+    pub details: Value,
+}
+
+impl ApiError {
+    /// An error with a code and a message.
+    pub fn new(code: Code, message: impl Into<String>) -> ApiError {
+        ApiError {
+            code,
+            message: message.into(),
+            details: Value::Null,
+        }
+    }
+
+    /// This error with details.
+    #[must_use]
+    pub fn with_details(mut self, details: Value) -> ApiError {
+        self.details = details;
+        self
+    }
+
+    /// A `not_found` error.
+    pub fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError::new(Code::NotFound, message)
+    }
+
+    /// An `invalid_request` error.
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(Code::InvalidRequest, message)
+    }
+
+    /// An `internal` error: `detail` is logged, not sent.
+    pub fn internal(detail: impl std::fmt::Display) -> ApiError {
+        tracing::error!(error = %detail, "internal error");
+        ApiError::new(Code::Internal, "internal server error")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.code.status();
+        let body = ErrorBody {
+            error: ErrorInfo {
+                code: self.code.as_str().to_string(),
+                message: self.message,
+                details: self.details,
+            },
+        };
+        (status, axum::Json(body)).into_response()
+    }
+}
+
+impl From<harmonia_storage::Error> for ApiError {
+    fn from(e: harmonia_storage::Error) -> ApiError {
+        match e {
+            harmonia_storage::Error::Conflict(m) => ApiError::new(Code::Conflict, m),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<harmonia_engine::Error> for ApiError {
+    fn from(e: harmonia_engine::Error) -> ApiError {
+        use harmonia_engine::Error as E;
+        match e {
+            E::InvalidInputs(v) => {
+                let n = v.len();
+                ApiError::new(
+                    Code::InvalidInputs,
+                    format!(
+                        "the inputs do not match the workflow's schema ({n} problem{})",
+                        if n == 1 { "" } else { "s" }
+                    ),
+                )
+                .with_details(serde_json::to_value(&v).unwrap_or(Value::Null))
+            }
+            E::Unrunnable(m) => ApiError::new(Code::Conflict, m),
+            e @ E::UnknownWorkflow { .. } => ApiError::not_found(e.to_string()),
+            e @ E::UnknownExecution(_) => ApiError::not_found(e.to_string()),
+            e @ E::Conflict { .. } => ApiError::new(Code::Conflict, e.to_string()),
+            E::Storage(s) => s.into(),
+            E::Stopped => ApiError::new(Code::Unavailable, "the engine is stopping"),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+/// The result of a handler.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_have_fixed_statuses() {
+        assert_eq!(
+            Code::InvalidInputs.status(),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        assert_eq!(Code::Conflict.status(), StatusCode::CONFLICT);
+        assert_eq!(Code::PayloadTooLarge.as_str(), "payload_too_large");
+    }
+
+    #[test]
+    fn internal_errors_hide_their_detail() {
+        let e = ApiError::internal("database file is corrupt at page 7");
+        assert_eq!(e.message, "internal server error");
+        assert_eq!(e.code.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+}

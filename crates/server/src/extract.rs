@@ -1,0 +1,153 @@
+//! Request bodies, read so that every failure has the API's error shape.
+//!
+//! - [`Body<T>`]: a JSON or YAML body (by `Content-Type`; JSON when absent), decoded
+//!   into `T`; an empty body or `null` decodes as `{}` when `T` allows it. Malformed bodies are
+//!   `400 invalid_request` with the position; bodies over the limit `413`; other
+//!   content types `415`.
+//! - [`DefinitionBody`]: the text of a workflow or template definition and its format,
+//!   for the model's reader, which reports every problem with its line and column.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::header::CONTENT_TYPE;
+use harmonia_model::Format;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, Code};
+
+/// The format a request's `Content-Type` names, if it names one we read.
+fn format_of(req: &Request) -> Result<Option<Format>, ApiError> {
+    let Some(value) = req.headers().get(CONTENT_TYPE) else {
+        return Ok(None);
+    };
+    let text = value.to_str().unwrap_or_default().to_ascii_lowercase();
+    let mime = text.split(';').next().unwrap_or_default().trim();
+    match mime {
+        "application/json" => Ok(Some(Format::Json)),
+        m if m.ends_with("+json") => Ok(Some(Format::Json)),
+        "application/yaml" | "application/x-yaml" | "text/yaml" | "text/x-yaml" | "text/plain" => {
+            Ok(Some(Format::Yaml))
+        }
+        "" => Ok(None),
+        other => Err(ApiError::new(
+            Code::UnsupportedMediaType,
+            format!(
+                "unsupported content type `{other}`: send application/json or application/yaml"
+            ),
+        )),
+    }
+}
+
+async fn bytes(req: Request) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, &()).await.map_err(|e| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                Code::PayloadTooLarge,
+                "the request body is larger than the server accepts",
+            )
+        } else {
+            ApiError::bad_request(format!("cannot read the request body: {e}"))
+        }
+    })
+}
+
+fn utf8(bytes: &Bytes) -> Result<&str, ApiError> {
+    std::str::from_utf8(bytes)
+        .map_err(|e| ApiError::bad_request(format!("the body is not UTF-8: {e}")))
+}
+
+/// A JSON or YAML request body decoded into `T`.
+#[derive(Debug)]
+pub(crate) struct Body<T>(pub(crate) T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _: &S) -> Result<Self, ApiError> {
+        let format = format_of(&req)?.unwrap_or(Format::Json);
+        let bytes = bytes(req).await?;
+        let text = utf8(&bytes)?;
+        let text = if text.trim().is_empty() { "{}" } else { text };
+        let mut value: serde_json::Value = match format {
+            Format::Json => serde_json::from_str(text)
+                .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?,
+            Format::Yaml => serde_saphyr::from_str(text)
+                .map_err(|e| ApiError::bad_request(format!("invalid YAML body: {e}")))?,
+        };
+        // `null` (an empty YAML document, or JSON `null`) means "no options", like an
+        // empty body.
+        if value.is_null() {
+            value = serde_json::Value::Object(serde_json::Map::new());
+        }
+        serde_json::from_value(value)
+            .map(Body)
+            .map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))
+    }
+}
+
+/// The text of a definition and its format.
+#[derive(Debug)]
+pub(crate) struct DefinitionBody {
+    /// The text.
+    pub(crate) text: String,
+    /// YAML or JSON.
+    pub(crate) format: Format,
+}
+
+impl<S: Send + Sync> FromRequest<S> for DefinitionBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _: &S) -> Result<Self, ApiError> {
+        let format = format_of(&req)?;
+        let bytes = bytes(req).await?;
+        let text = utf8(&bytes)?.to_string();
+        if text.trim().is_empty() {
+            return Err(ApiError::bad_request(
+                "the body is empty: send a workflow definition (YAML or JSON)",
+            ));
+        }
+        // Without a content type, a body that starts like JSON is read as JSON.
+        let format = format.unwrap_or_else(|| {
+            if text.trim_start().starts_with('{') {
+                Format::Json
+            } else {
+                Format::Yaml
+            }
+        });
+        Ok(DefinitionBody { text, format })
+    }
+}
+
+/// Query parameters decoded into `T`; a malformed query is `400 invalid_request`.
+#[derive(Debug)]
+pub(crate) struct Query<T>(pub(crate) T);
+
+impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Query(q.0))
+            .map_err(|e| ApiError::bad_request(format!("invalid query: {}", e.body_text())))
+    }
+}
+
+/// `None` for an absent or empty query parameter (`?cursor=`).
+pub(crate) fn present(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.is_empty())
+}
+
+/// A page size: `default` when absent, an error outside 1..=`max`.
+pub(crate) fn limit(value: Option<u32>, default: u32, max: u32) -> Result<usize, ApiError> {
+    match value {
+        None => Ok(default as usize),
+        Some(n) if (1..=max).contains(&n) => Ok(n as usize),
+        Some(n) => Err(ApiError::bad_request(format!(
+            "`limit` must be from 1 to {max}, found {n}"
+        ))),
+    }
+}

@@ -1,0 +1,121 @@
+//! Harmonia's HTTP server: the REST and WebSocket API on one port, its OpenAPI
+//! description, auth, and operations endpoints.
+//!
+//! [`app`] builds the router on an [`AppState`] (an engine [`harmonia_engine::Handle`]
+//! and settings); [`serve`] runs it on a listener until a shutdown signal, then lets
+//! in-flight requests finish. The binary wires in the store and the engine; this crate
+//! knows neither SQL nor how executions run, only the engine's handle and the store
+//! trait.
+//!
+//! Layout: `routes/` (one module per resource), `ws` (WebSockets), `extract` (bodies
+//! and queries with the API's error shape), `error` (that shape), `auth` and
+//! `middleware` (tokens and roles), `views` (what goes over the wire), `openapi`.
+
+pub mod auth;
+pub mod error;
+mod extract;
+mod middleware;
+mod openapi;
+mod routes;
+mod state;
+pub mod views;
+mod ws;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, Method};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use auth::{Role, create_token, hash_token};
+pub use error::{ApiError, Code};
+pub use state::{ApiConfig, AppState, HubEvent};
+pub use views::{TaskView, tasks_view};
+
+use crate::error::ApiError as Error;
+
+/// The API routes (relative to `/api`), with their OpenAPI description.
+fn api() -> OpenApiRouter<AppState> {
+    routes::workflows::router().merge(routes::executions::router())
+}
+
+/// The OpenAPI description of the whole server.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    description().1
+}
+
+fn description() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .nest("/api", api())
+        .merge(routes::ops::router())
+        .routes(routes!(ws::execution))
+        .routes(routes!(ws::workflows))
+        .split_for_parts()
+}
+
+async fn not_found(uri: axum::http::Uri) -> Error {
+    Error::not_found(format!("no route {}", uri.path()))
+}
+
+async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> Error {
+    Error::new(
+        Code::MethodNotAllowed,
+        format!("{method} is not allowed on {}", uri.path()),
+    )
+}
+
+/// The whole server: API, WebSockets, operations, OpenAPI and docs.
+pub fn app(state: AppState) -> Router {
+    let (router, openapi) = description();
+    let (v1, _) = api().split_for_parts();
+    let mut app = router
+        .nest("/api/v1", v1)
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(state.0.config.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::authorize,
+        ));
+    let origins: Vec<HeaderValue> = state
+        .0
+        .config
+        .cors_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    if !origins.is_empty() {
+        app = app.layer(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::list(origins))
+                .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+                .allow_headers([
+                    axum::http::header::AUTHORIZATION,
+                    axum::http::header::CONTENT_TYPE,
+                ]),
+        );
+    }
+    // Every request and its status and latency, at debug level
+    // (`RUST_LOG=tower_http=debug`).
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(DefaultMakeSpan::new().level(tracing::Level::DEBUG))
+        .on_response(DefaultOnResponse::new().level(tracing::Level::DEBUG));
+    app.layer(trace).with_state(state)
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves; then stops accepting and lets
+/// requests in flight finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

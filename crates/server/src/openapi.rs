@@ -1,0 +1,47 @@
+//! The OpenAPI 3.1 description, generated from the handlers and types.
+//!
+//! Every route of `/api` (also served under `/api/v1`, Tekton's convention, which the
+//! description mentions but does not repeat), the WebSockets, and the operations routes
+//! are described with their parameters, bodies, responses and examples.
+//! `/openapi.json` serves it and `/docs` shows it with Swagger UI, whose files are in
+//! the binary (no network needed).
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+/// The document's fixed parts.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Harmonia API",
+        description = "Workflows, executions and their events. Every route under `/api` is also served under `/api/v1`. Errors always have the shape `{\"error\": {\"code\", \"message\", \"details\"}}`. With auth on, send `Authorization: Bearer <token>`; roles: admin (everything), operator (execute, cancel, pause, resume, retry, read), viewer (read).",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    tags(
+        (name = "workflows", description = "Workflow definitions and their versions"),
+        (name = "executions", description = "Executions, their history and their control"),
+        (name = "websockets", description = "Live updates"),
+        (name = "operations", description = "Health, readiness and metrics"),
+    ),
+    components(schemas(crate::error::ErrorBody, crate::error::ErrorInfo)),
+    modifiers(&Bearer),
+    security(("bearer" = []), ()),
+)]
+pub(crate) struct ApiDoc;
+
+struct Bearer;
+
+impl Modify for Bearer {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API token (`harmonia token create`)"))
+                    .build(),
+            ),
+        );
+    }
+}

@@ -1,0 +1,5 @@
+//! The API's routes, one module per resource.
+
+pub(crate) mod executions;
+pub(crate) mod ops;
+pub(crate) mod workflows;

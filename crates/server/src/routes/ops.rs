@@ -1,0 +1,84 @@
+//! Operations: `/health` (liveness and version), `/ready` (the store answers and
+//! recovery is done), `/metrics` (Prometheus text).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::{ApiError, Code, ErrorBody};
+use crate::state::AppState;
+use crate::views::{Health, Ready};
+
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(ready))
+        .routes(routes!(metrics))
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/health", tag = "operations", responses((status = 200, description = "Alive", body = Health)))]
+async fn health() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
+}
+
+/// Readiness: the store answers and recovery has finished.
+#[utoipa::path(
+    get,
+    path = "/ready",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Ready", body = Ready),
+        (status = 503, description = "Not ready", body = Ready),
+    )
+)]
+async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Ready>) {
+    let store = state
+        .0
+        .store
+        .workflow("__readiness_probe__", None)
+        .await
+        .is_ok();
+    let ready = store && state.0.ready.load(std::sync::atomic::Ordering::SeqCst);
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(Ready { ready, store }))
+}
+
+/// Metrics in the Prometheus text format.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Prometheus metrics", content_type = "text/plain", body = String),
+        (status = 503, description = "Metrics are not collected by this server", body = ErrorBody),
+    )
+)]
+async fn metrics(State(state): State<AppState>) -> Response {
+    match &state.0.metrics {
+        Some(handle) => {
+            metrics::gauge!("harmonia_websocket_clients")
+                .set(state.0.ws_clients.load(std::sync::atomic::Ordering::SeqCst) as f64);
+            (
+                [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+                handle.render(),
+            )
+                .into_response()
+        }
+        None => ApiError::new(
+            Code::Unavailable,
+            "metrics are not collected by this server",
+        )
+        .into_response(),
+    }
+}

@@ -1,0 +1,407 @@
+//! What the API sends and receives: request and response bodies, with their schemas.
+//!
+//! Built from the store's records; timestamps are RFC 3339 strings, ids are UUIDs.
+//! [`tasks_view`] is also the task map that `harmonia run --output json` prints.
+
+use std::collections::BTreeMap;
+
+use harmonia_model::Plan;
+use harmonia_storage::{ExecutionRecord, TaskRunRecord, WorkflowRecord};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+/// Links to related resources.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Links {
+    /// This resource.
+    #[serde(rename = "self")]
+    pub this: String,
+    /// Related resources by name.
+    #[serde(flatten)]
+    pub more: BTreeMap<String, String>,
+}
+
+/// A workflow (one version of it).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"id": "01a20b95-3770-719e-8ae1-f9888c382918", "name": "city-report", "version": 2, "description": "Fetch readings", "created_at": "2026-11-24T10:00:00.000Z", "links": {"self": "/api/workflows/city-report", "execute": "/api/workflows/city-report/execute"}}))]
+pub struct WorkflowSummary {
+    /// The workflow's id (the same for all its versions).
+    #[schema(value_type = String, format = Uuid)]
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// This version.
+    pub version: u32,
+    /// Its description.
+    pub description: Option<String>,
+    /// When this version was created.
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: String,
+    /// Links.
+    pub links: Links,
+}
+
+impl WorkflowSummary {
+    /// The summary of a stored version.
+    pub fn from_record(r: &WorkflowRecord) -> WorkflowSummary {
+        let base = format!("/api/workflows/{}", r.name);
+        WorkflowSummary {
+            id: r.id.to_string(),
+            name: r.name.clone(),
+            version: r.version,
+            description: r.description.clone(),
+            created_at: r.created_at.to_string(),
+            links: Links {
+                this: base.clone(),
+                more: BTreeMap::from([
+                    ("execute".into(), format!("{base}/execute")),
+                    ("versions".into(), format!("{base}/versions")),
+                    ("graph".into(), format!("{base}/graph")),
+                ]),
+            },
+        }
+    }
+}
+
+/// A workflow version with its definition.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WorkflowDetail {
+    /// The summary.
+    #[serde(flatten)]
+    pub summary: WorkflowSummary,
+    /// `yaml` or `json`: the format it was written in.
+    pub format: String,
+    /// The definition as written.
+    pub source: String,
+    /// The definition as JSON.
+    pub definition: Value,
+}
+
+/// A page of workflows.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WorkflowList {
+    /// The workflows, by name.
+    pub workflows: Vec<WorkflowSummary>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A version of a workflow, in a list of versions.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VersionInfo {
+    /// The version.
+    pub version: u32,
+    /// When it was created.
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: String,
+    /// Its description.
+    pub description: Option<String>,
+}
+
+/// The versions of a workflow.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VersionList {
+    /// The workflow.
+    pub name: String,
+    /// Its versions, oldest first.
+    pub versions: Vec<VersionInfo>,
+}
+
+/// A request to execute a workflow.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"inputs": {"cities": ["Oslo", "Rome"]}}))]
+pub struct ExecuteRequest {
+    /// The inputs, checked against the workflow's `inputs` schema.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub inputs: Map<String, Value>,
+    /// The version to run (default: the latest).
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(minimum = 1, maximum = 4294967295_u64)]
+    pub version: Option<u32>,
+}
+
+/// An execution that was started.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Started {
+    /// The new execution.
+    #[schema(value_type = String, format = Uuid)]
+    pub execution_id: String,
+    /// Its status.
+    pub status: String,
+    /// The workflow.
+    pub workflow: String,
+    /// The version it runs.
+    pub version: u32,
+    /// Links: `self`, `events`, `websocket`.
+    pub links: Links,
+}
+
+/// The link map of an execution.
+pub fn execution_links(id: &str) -> Links {
+    Links {
+        this: format!("/api/executions/{id}"),
+        more: BTreeMap::from([
+            ("events".into(), format!("/api/executions/{id}/events")),
+            ("websocket".into(), format!("/ws/executions/{id}")),
+        ]),
+    }
+}
+
+/// An execution, without its tasks.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ExecutionSummary {
+    /// Its id.
+    #[schema(value_type = String, format = Uuid)]
+    pub id: String,
+    /// The workflow.
+    pub workflow: String,
+    /// The workflow's id.
+    #[schema(value_type = String, format = Uuid)]
+    pub workflow_id: String,
+    /// The version it runs.
+    pub version: u32,
+    /// pending, running, paused, succeeded, failed or cancelled.
+    pub status: String,
+    /// When it was created.
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: String,
+    /// When it started.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub started_at: Option<String>,
+    /// When it ended.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub ended_at: Option<String>,
+    /// The parent execution and task, for a sub-workflow.
+    pub parent: Option<Value>,
+    /// The execution it retries.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub retry_of: Option<String>,
+    /// Why it failed.
+    pub error: Option<Value>,
+    /// Links.
+    pub links: Links,
+}
+
+impl ExecutionSummary {
+    /// The summary of a record.
+    pub fn from_record(x: &ExecutionRecord) -> ExecutionSummary {
+        let id = x.id.to_string();
+        ExecutionSummary {
+            links: execution_links(&id),
+            id,
+            workflow: x.workflow.clone(),
+            workflow_id: x.workflow_id.to_string(),
+            version: x.version,
+            status: x.status.to_string(),
+            created_at: x.created_at.to_string(),
+            started_at: x.started_at.map(|t| t.to_string()),
+            ended_at: x.ended_at.map(|t| t.to_string()),
+            parent: x.parent.as_ref().and_then(|p| serde_json::to_value(p).ok()),
+            retry_of: x.retry_of.map(|r| r.to_string()),
+            error: x.error.clone(),
+        }
+    }
+}
+
+/// A page of executions, newest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ExecutionList {
+    /// The executions.
+    pub executions: Vec<ExecutionSummary>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub next_cursor: Option<String>,
+}
+
+/// A task of an execution (or one item of a fan-out).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TaskView {
+    /// pending, queued, running, retrying, succeeded, failed, skipped or cancelled.
+    pub status: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Its output.
+    pub output: Value,
+    /// Its last error.
+    pub error: Value,
+    /// When its first attempt started.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub started_at: Option<String>,
+    /// When it ended.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub ended_at: Option<String>,
+    /// `condition` or `upstream`, when skipped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip_reason: Option<String>,
+    /// The items of a fan-out, in item order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(no_recursion)]
+    pub items: Option<Vec<TaskView>>,
+}
+
+impl TaskView {
+    fn from_record(r: &TaskRunRecord) -> TaskView {
+        TaskView {
+            status: r.status.to_string(),
+            attempts: r.attempts,
+            output: r.output.clone().unwrap_or(Value::Null),
+            error: r.error.clone().unwrap_or(Value::Null),
+            started_at: r.started_at.map(|t| t.to_string()),
+            ended_at: r.ended_at.map(|t| t.to_string()),
+            skip_reason: r.skip_reason.clone(),
+            items: None,
+        }
+    }
+}
+
+/// The tasks of an execution by name, in definition order, fan-out items nested.
+pub fn tasks_view(plan: &Plan, runs: &[TaskRunRecord]) -> indexmap::IndexMap<String, TaskView> {
+    let mut out = indexmap::IndexMap::new();
+    for task in &plan.tasks {
+        let Some(row) = runs
+            .iter()
+            .find(|r| r.task == task.name && r.item.is_none())
+        else {
+            continue;
+        };
+        let mut view = TaskView::from_record(row);
+        if task.for_each.is_some() {
+            let mut items: Vec<&TaskRunRecord> = runs
+                .iter()
+                .filter(|r| r.task == task.name && r.item.is_some())
+                .collect();
+            items.sort_by_key(|r| r.item);
+            view.items = Some(items.into_iter().map(TaskView::from_record).collect());
+        }
+        out.insert(task.name.clone(), view);
+    }
+    out
+}
+
+/// An execution with its inputs, outputs and tasks.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ExecutionDetail {
+    /// The summary.
+    #[serde(flatten)]
+    pub summary: ExecutionSummary,
+    /// Its inputs, defaults applied.
+    pub inputs: Value,
+    /// Its outputs, once it succeeded.
+    pub outputs: Value,
+    /// Its tasks by name, in definition order.
+    #[schema(value_type = BTreeMap<String, TaskView>)]
+    pub tasks: indexmap::IndexMap<String, TaskView>,
+}
+
+/// A request with an optional reason (cancel).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ControlRequest {
+    /// Why, for the history.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// The state of an execution after a cancel, pause or resume.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ControlResponse {
+    /// The execution.
+    #[schema(value_type = String, format = Uuid)]
+    pub execution_id: String,
+    /// Its status now.
+    pub status: String,
+}
+
+/// A request to retry an execution from its failure.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"preview": true}))]
+pub struct RetryRequest {
+    /// Also run this task and everything downstream again.
+    #[serde(default)]
+    pub from: Option<String>,
+    /// Run on the workflow's latest version.
+    #[serde(default)]
+    pub latest_version: bool,
+    /// Only say what would run again.
+    #[serde(default)]
+    pub preview: bool,
+}
+
+/// What a retry does (and, unless previewed, the new execution).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RetryResponse {
+    /// The new execution (absent for a preview).
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub execution_id: Option<String>,
+    /// The execution retried.
+    #[schema(value_type = String, format = Uuid)]
+    pub original: String,
+    /// The workflow.
+    pub workflow: String,
+    /// The version the retry runs.
+    pub version: u32,
+    /// Tasks that run again.
+    pub rerun: Vec<String>,
+    /// Tasks whose outputs are reused.
+    pub reused: Vec<String>,
+}
+
+/// One event of an execution's history.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventView {
+    /// Its position in the log, from 1.
+    pub seq: u64,
+    /// When it happened.
+    #[schema(value_type = String, format = DateTime)]
+    pub at: String,
+    /// Its kind (`attempt_failed`, ...).
+    pub kind: String,
+    /// The event.
+    pub event: Value,
+}
+
+/// An execution's history.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventList {
+    /// The execution.
+    #[schema(value_type = String, format = Uuid)]
+    pub execution_id: String,
+    /// Its events in order.
+    pub events: Vec<EventView>,
+}
+
+/// Liveness.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: String,
+    /// The server's version.
+    pub version: String,
+}
+
+/// Readiness.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Ready {
+    /// Whether the server serves requests.
+    pub ready: bool,
+    /// Whether the store answers.
+    pub store: bool,
+}
+
+/// An optional version number, also written as a whole float (`3.0`).
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    let v: Option<f64> = Option::deserialize(d)?;
+    match v {
+        None => Ok(None),
+        Some(f) if f.fract() == 0.0 && (1.0..=f64::from(u32::MAX)).contains(&f) => {
+            Ok(Some(f as u32))
+        }
+        Some(f) => Err(serde::de::Error::custom(format!(
+            "`version` must be a version number (1 or more), found {f}"
+        ))),
+    }
+}

@@ -1,0 +1,904 @@
+//! The server as clients use it: router tests with `oneshot` on a real engine and a
+//! real SQLite file, the auth matrix, and a WebSocket over a real socket.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use harmonia_engine::executors::{ExecutorConfig, Executors};
+use harmonia_engine::{EngineConfig, Plans};
+use harmonia_model::TaskTypes;
+use harmonia_server::{ApiConfig, AppState, Role};
+use harmonia_storage::Store;
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+struct Server {
+    app: Router,
+    store: Arc<dyn Store>,
+    _dir: tempfile::TempDir,
+}
+
+async fn server_with(config: ApiConfig) -> Server {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store: Arc<dyn Store> = Arc::new(
+        harmonia_storage_sql::SqliteStore::open(&dir.path().join("s.db"), Default::default())
+            .await
+            .expect("store"),
+    );
+    let plans = Arc::new(Plans::new(store.clone(), TaskTypes::builtin(), None));
+    let executors = Executors::builtin(&ExecutorConfig::default());
+    let (handle, _join) =
+        harmonia_engine::spawn(EngineConfig::default(), store.clone(), plans, executors)
+            .await
+            .expect("engine");
+    let state = AppState::new(handle, config, None);
+    Server {
+        app: harmonia_server::app(state),
+        store,
+        _dir: dir,
+    }
+}
+
+async fn server() -> Server {
+    server_with(ApiConfig::default()).await
+}
+
+struct Reply {
+    status: StatusCode,
+    content_type: String,
+    text: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+}
+
+impl Server {
+    async fn call(
+        &self,
+        method: Method,
+        uri: &str,
+        content_type: Option<&str>,
+        body: &str,
+        token: Option<&str>,
+    ) -> Reply {
+        let mut req = Request::builder().method(method).uri(uri);
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let response = self
+            .app
+            .clone()
+            .oneshot(req.body(Body::from(body.to_string())).expect("request"))
+            .await
+            .expect("response");
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        Reply {
+            status,
+            content_type,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    async fn get(&self, uri: &str) -> Reply {
+        self.call(Method::GET, uri, None, "", None).await
+    }
+
+    async fn post_yaml(&self, uri: &str, body: &str) -> Reply {
+        self.call(Method::POST, uri, Some("application/yaml"), body, None)
+            .await
+    }
+
+    async fn post_json(&self, uri: &str, body: Value) -> Reply {
+        self.call(
+            Method::POST,
+            uri,
+            Some("application/json"),
+            &body.to_string(),
+            None,
+        )
+        .await
+    }
+
+    /// Waits until the execution ends and returns its detail.
+    async fn finished(&self, id: &str) -> Value {
+        for _ in 0..500 {
+            let r = self.get(&format!("/api/executions/{id}")).await.json();
+            if ["succeeded", "failed", "cancelled"].contains(&r["status"].as_str().unwrap_or("")) {
+                return r;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("execution {id} did not finish");
+    }
+}
+
+const HELLO: &str = "name: hello
+description: Greets
+inputs: {type: object, required: [who], properties: {who: {type: string, minLength: 1}, times: {type: integer, default: 2}}}
+tasks:
+  greet: {type: set, with: {msg: 'hello ${ $inputs.who }'}}
+  shout: {type: transform, needs: [greet], with: {input: '${ $tasks.greet.output.msg }', expr: ascii_upcase}}
+  each: {type: set, needs: [greet], for_each: '${ [range($inputs.times)] }', with: '${ $item }'}
+outputs:
+  shout: ${ $tasks.shout.output }
+";
+
+fn assert_error(r: &Reply, status: StatusCode, code: &str) -> Value {
+    assert_eq!(r.status, status, "{}", r.text);
+    assert!(
+        r.content_type.starts_with("application/json"),
+        "{}",
+        r.content_type
+    );
+    let v = r.json();
+    assert_eq!(v["error"]["code"], code, "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{v}"
+    );
+    assert!(v["error"].get("details").is_some(), "{v}");
+    v["error"].clone()
+}
+
+#[tokio::test]
+async fn create_read_execute_and_watch_a_workflow() {
+    let s = server().await;
+    let created = s.post_yaml("/api/workflows", HELLO).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let w = created.json();
+    assert_eq!(
+        (w["name"].as_str(), w["version"].as_u64()),
+        (Some("hello"), Some(1))
+    );
+    let id = w["id"].as_str().expect("id").to_string();
+
+    // By name and by id.
+    let by_name = s.get("/api/workflows/hello").await.json();
+    let by_id = s.get(&format!("/api/workflows/{id}")).await.json();
+    assert_eq!(by_name["source"], HELLO);
+    assert_eq!(by_name["definition"]["tasks"]["greet"]["type"], "set");
+    assert_eq!(by_id["name"], "hello");
+
+    // Execute: 201 with the id and links.
+    let started = s
+        .post_json(
+            "/api/workflows/hello/execute",
+            json!({"inputs": {"who": "ada"}}),
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::CREATED, "{}", started.text);
+    let started = started.json();
+    let exec = started["execution_id"].as_str().expect("id").to_string();
+    assert_eq!(started["links"]["self"], format!("/api/executions/{exec}"));
+    assert_eq!(
+        started["links"]["websocket"],
+        format!("/ws/executions/{exec}")
+    );
+
+    let x = s.finished(&exec).await;
+    assert_eq!(x["status"], "succeeded", "{x}");
+    assert_eq!(x["outputs"], json!({"shout": "HELLO ADA"}));
+    assert_eq!(x["inputs"], json!({"who": "ada", "times": 2}));
+    assert_eq!(x["tasks"]["greet"]["attempts"], 1);
+    assert_eq!(
+        x["tasks"]["each"]["items"].as_array().map(Vec::len),
+        Some(2)
+    );
+    assert!(x["tasks"]["shout"]["started_at"].is_string());
+
+    let events = s
+        .get(&format!("/api/executions/{exec}/events"))
+        .await
+        .json();
+    let kinds: Vec<&str> = events["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert_eq!(kinds.first(), Some(&"execution_started"));
+    assert_eq!(kinds.last(), Some(&"execution_succeeded"));
+
+    // The same under /api/v1.
+    assert_eq!(
+        s.get(&format!("/api/v1/executions/{exec}")).await.json()["status"],
+        "succeeded"
+    );
+}
+
+#[tokio::test]
+async fn definitions_in_json_and_every_diagnostic_of_a_bad_one() {
+    let s = server().await;
+    let r = s
+        .post_json(
+            "/api/workflows",
+            json!({"name": "j", "tasks": {"a": {"type": "set"}}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let bad = s
+        .post_yaml(
+            "/api/workflows",
+            "name: bad\ntasks:\n  a: {type: htp, neds: [b]}\n",
+        )
+        .await;
+    let e = assert_error(&bad, StatusCode::UNPROCESSABLE_ENTITY, "invalid_definition");
+    let details = e["details"].as_array().expect("diagnostics");
+    assert_eq!(details.len(), 2, "{e}");
+    assert_eq!(
+        (details[0]["line"].as_u64(), details[0]["column"].as_u64()),
+        (Some(3), Some(13))
+    );
+    assert_eq!(
+        (details[1]["line"].as_u64(), details[1]["column"].as_u64()),
+        (Some(3), Some(18))
+    );
+    assert!(details.iter().any(|d| {
+        d["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("did you mean `http`")
+    }));
+    // Nothing was created.
+    assert_error(
+        &s.get("/api/workflows/bad").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    // A second create of the same name is a conflict.
+    assert_error(
+        &s.post_json(
+            "/api/workflows",
+            json!({"name": "j", "tasks": {"b": {"type": "set"}}}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "conflict",
+    );
+}
+
+#[tokio::test]
+async fn updates_make_versions_and_old_versions_stay_readable() {
+    let s = server().await;
+    s.post_yaml("/api/workflows", HELLO).await;
+    let v2 = HELLO.replace("description: Greets", "description: Greets loudly");
+    let r = s
+        .call(
+            Method::PUT,
+            "/api/workflows/hello",
+            Some("application/yaml"),
+            &v2,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json()["version"], 2);
+    // Identical text: the same version.
+    let r = s
+        .call(
+            Method::PUT,
+            "/api/workflows/hello",
+            Some("application/yaml"),
+            &v2,
+            None,
+        )
+        .await;
+    assert_eq!(r.json()["version"], 2);
+    let versions = s.get("/api/workflows/hello/versions").await.json();
+    assert_eq!(versions["versions"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        s.get("/api/workflows/hello?version=1").await.json()["description"],
+        "Greets"
+    );
+    assert_eq!(
+        s.get("/api/workflows/hello").await.json()["description"],
+        "Greets loudly"
+    );
+    assert_error(
+        &s.get("/api/workflows/hello?version=9").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    // A definition under another name is refused.
+    let other = HELLO.replace("name: hello", "name: other");
+    let r = s
+        .call(
+            Method::PUT,
+            "/api/workflows/hello",
+            Some("application/yaml"),
+            &other,
+            None,
+        )
+        .await;
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_definition");
+    // Execute an old version.
+    let r = s
+        .post_json(
+            "/api/workflows/hello/execute",
+            json!({"inputs": {"who": "x"}, "version": 1}),
+        )
+        .await;
+    assert_eq!(r.json()["version"], 1);
+}
+
+#[tokio::test]
+async fn bad_inputs_name_every_violation_and_create_nothing() {
+    let s = server().await;
+    s.post_yaml("/api/workflows", HELLO).await;
+    let r = s
+        .post_json(
+            "/api/workflows/hello/execute",
+            json!({"inputs": {"who": "", "times": "two"}}),
+        )
+        .await;
+    let e = assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_inputs");
+    let mut got: Vec<(String, String)> = e["details"]
+        .as_array()
+        .expect("violations")
+        .iter()
+        .map(|v| {
+            (
+                v["path"].as_str().unwrap_or("").to_string(),
+                v["keyword"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("/times".to_string(), "type".to_string()),
+            ("/who".to_string(), "minLength".to_string())
+        ]
+    );
+    assert_eq!(
+        s.get("/api/executions").await.json()["executions"],
+        json!([])
+    );
+    // Unknown fields of the request itself are refused too.
+    let r = s
+        .post_json(
+            "/api/workflows/hello/execute",
+            json!({"input": {"who": "x"}}),
+        )
+        .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "invalid_request");
+}
+
+#[tokio::test]
+async fn listing_filters_and_pages_newest_first() {
+    let s = server().await;
+    s.post_yaml("/api/workflows", HELLO).await;
+    s.post_json(
+        "/api/workflows",
+        json!({"name": "other", "tasks": {"a": {"type": "set"}}}),
+    )
+    .await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let r = s
+            .post_json(
+                "/api/workflows/hello/execute",
+                json!({"inputs": {"who": format!("p{i}")}}),
+            )
+            .await
+            .json();
+        ids.push(r["execution_id"].as_str().expect("id").to_string());
+    }
+    let r = s
+        .post_json("/api/workflows/other/execute", json!({}))
+        .await
+        .json();
+    s.finished(r["execution_id"].as_str().expect("id")).await;
+    for id in &ids {
+        s.finished(id).await;
+    }
+    let page = s.get("/api/executions?workflow=hello&limit=3").await.json();
+    let first: Vec<&str> = page["executions"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|x| x["id"].as_str())
+        .collect();
+    assert_eq!(
+        first,
+        vec![ids[4].as_str(), ids[3].as_str(), ids[2].as_str()]
+    );
+    let cursor = page["next_cursor"].as_str().expect("more");
+    let rest = s
+        .get(&format!(
+            "/api/executions?workflow=hello&limit=3&cursor={cursor}"
+        ))
+        .await
+        .json();
+    assert_eq!(rest["executions"].as_array().map(Vec::len), Some(2));
+    assert!(rest["next_cursor"].is_null());
+    let succeeded = s.get("/api/executions?status=succeeded").await.json();
+    assert_eq!(succeeded["executions"].as_array().map(Vec::len), Some(6));
+    assert_eq!(
+        s.get("/api/executions?since=2999-01-01T00:00:00Z")
+            .await
+            .json()["executions"],
+        json!([])
+    );
+    assert_error(
+        &s.get("/api/executions?since=yesterday").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    );
+    assert_error(
+        &s.get("/api/executions?status=done").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    );
+    let workflows = s.get("/api/workflows?limit=1").await.json();
+    assert_eq!(workflows["workflows"][0]["name"], "hello");
+    assert_eq!(workflows["next_cursor"], "hello");
+}
+
+const SLOW: &str = "name: slow\ntasks:\n  nap: {type: sleep, with: {duration: 30s}}\n  after: {type: set, needs: [nap]}\n";
+
+#[tokio::test]
+async fn pause_resume_cancel_and_retry_through_the_api() {
+    let s = server().await;
+    s.post_yaml("/api/workflows", SLOW).await;
+    let x = s
+        .post_json("/api/workflows/slow/execute", json!({}))
+        .await
+        .json();
+    let id = x["execution_id"].as_str().expect("id").to_string();
+    let r = s
+        .post_json(&format!("/api/executions/{id}/pause"), json!({}))
+        .await;
+    assert_eq!(
+        (r.status, r.json()["status"].clone()),
+        (StatusCode::OK, json!("paused"))
+    );
+    assert_error(
+        &s.post_json(&format!("/api/executions/{id}/pause"), json!({}))
+            .await,
+        StatusCode::CONFLICT,
+        "conflict",
+    );
+    let r = s
+        .post_json(&format!("/api/executions/{id}/resume"), json!({}))
+        .await;
+    assert_eq!(r.json()["status"], "running");
+    let r = s
+        .post_json(
+            &format!("/api/executions/{id}/cancel"),
+            json!({"reason": "testing"}),
+        )
+        .await;
+    assert_eq!(r.json()["status"], "cancelled");
+    // Idempotent, and a cancelled execution cannot be resumed.
+    assert_eq!(
+        s.post_json(&format!("/api/executions/{id}/cancel"), json!({}))
+            .await
+            .json()["status"],
+        "cancelled"
+    );
+    assert_error(
+        &s.post_json(&format!("/api/executions/{id}/resume"), json!({}))
+            .await,
+        StatusCode::CONFLICT,
+        "conflict",
+    );
+
+    let preview = s
+        .post_json(
+            &format!("/api/executions/{id}/retry"),
+            json!({"preview": true}),
+        )
+        .await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.text);
+    let preview = preview.json();
+    assert_eq!(preview["rerun"], json!(["nap", "after"]));
+    assert!(preview["execution_id"].is_null());
+    let retried = s
+        .post_json(&format!("/api/executions/{id}/retry"), json!({}))
+        .await;
+    assert_eq!(retried.status, StatusCode::CREATED, "{}", retried.text);
+    let new = retried.json()["execution_id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let detail = s.get(&format!("/api/executions/{new}")).await.json();
+    assert_eq!(detail["retry_of"], json!(id));
+    s.post_json(&format!("/api/executions/{new}/cancel"), json!({}))
+        .await;
+
+    assert_error(
+        &s.post_json("/api/executions/not-an-id/cancel", json!({}))
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    let unknown = harmonia_storage::ExecutionId::new();
+    assert_error(
+        &s.get(&format!("/api/executions/{unknown}")).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+}
+
+#[tokio::test]
+async fn deleting_a_workflow_with_running_executions_needs_force() {
+    let s = server().await;
+    s.post_yaml("/api/workflows", SLOW).await;
+    let x = s
+        .post_json("/api/workflows/slow/execute", json!({}))
+        .await
+        .json();
+    let id = x["execution_id"].as_str().expect("id").to_string();
+    let r = s
+        .call(Method::DELETE, "/api/workflows/slow", None, "", None)
+        .await;
+    let e = assert_error(&r, StatusCode::CONFLICT, "conflict");
+    assert_eq!(e["details"]["executions"], json!([id]));
+    let r = s
+        .call(
+            Method::DELETE,
+            "/api/workflows/slow?force=true",
+            None,
+            "",
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_error(
+        &s.get("/api/workflows/slow").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    // The execution is still there, on its pinned version.
+    assert_eq!(
+        s.get(&format!("/api/executions/{id}")).await.json()["status"],
+        "running"
+    );
+    s.post_json(&format!("/api/executions/{id}/cancel"), json!({}))
+        .await;
+}
+
+#[tokio::test]
+async fn graphs_in_three_formats() {
+    let s = server().await;
+    s.post_yaml("/api/workflows", HELLO).await;
+    let m = s.get("/api/workflows/hello/graph").await;
+    assert!(
+        m.content_type.starts_with("text/plain") && m.text.contains("flowchart LR"),
+        "{}",
+        m.text
+    );
+    let d = s.get("/api/workflows/hello/graph?format=dot").await;
+    assert!(d.text.starts_with("digraph"));
+    let j = s.get("/api/workflows/hello/graph?format=json").await.json();
+    assert_eq!(j["order"][0], "greet");
+    assert_error(
+        &s.get("/api/workflows/hello/graph?format=png").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    );
+}
+
+#[tokio::test]
+async fn every_error_has_the_one_shape() {
+    let s = server_with(ApiConfig {
+        max_body_bytes: 1024,
+        ..ApiConfig::default()
+    })
+    .await;
+    assert_error(
+        &s.get("/api/nope").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    assert_error(&s.get("/nowhere").await, StatusCode::NOT_FOUND, "not_found");
+    let r = s
+        .call(Method::DELETE, "/api/executions", None, "", None)
+        .await;
+    assert_error(&r, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    s.post_yaml("/api/workflows", "name: w\ntasks:\n  a: {type: set}\n")
+        .await;
+    let r = s
+        .call(
+            Method::POST,
+            "/api/workflows/w/execute",
+            Some("application/json"),
+            "{\"inputs\": ",
+            None,
+        )
+        .await;
+    let e = assert_error(&r, StatusCode::BAD_REQUEST, "invalid_request");
+    assert!(
+        e["message"].as_str().unwrap_or("").contains("invalid JSON"),
+        "{e}"
+    );
+    let big = format!(
+        "name: w\ndescription: {}\ntasks:\n  a: {{type: set}}\n",
+        "x".repeat(4096)
+    );
+    assert_error(
+        &s.post_yaml("/api/workflows", &big).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+    );
+    let r = s
+        .call(Method::POST, "/api/workflows", Some("image/png"), "x", None)
+        .await;
+    assert_error(
+        &r,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    );
+    assert_error(
+        &s.post_yaml("/api/workflows", "").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    );
+}
+
+#[tokio::test]
+async fn operations_and_the_api_description() {
+    let s = server().await;
+    let h = s.get("/health").await.json();
+    assert_eq!(h["status"], "ok");
+    assert_eq!(s.get("/ready").await.json()["ready"], true);
+    let spec = s.get("/openapi.json").await.json();
+    assert_eq!(spec["openapi"], "3.1.0");
+    let paths = spec["paths"].as_object().expect("paths");
+    for p in [
+        "/api/workflows",
+        "/api/workflows/{id}",
+        "/api/workflows/{id}/versions",
+        "/api/workflows/{id}/execute",
+        "/api/workflows/{id}/graph",
+        "/api/executions",
+        "/api/executions/{id}",
+        "/api/executions/{id}/events",
+        "/api/executions/{id}/cancel",
+        "/api/executions/{id}/pause",
+        "/api/executions/{id}/resume",
+        "/api/executions/{id}/retry",
+        "/ws/executions/{id}",
+        "/ws/workflows",
+        "/health",
+        "/ready",
+        "/metrics",
+    ] {
+        assert!(paths.contains_key(p), "{p} is not described");
+    }
+    let docs = s.get("/docs/").await;
+    assert_eq!(docs.status, StatusCode::OK);
+    assert!(
+        docs.text.contains("swagger"),
+        "{}",
+        &docs.text[..docs.text.len().min(200)]
+    );
+}
+
+#[tokio::test]
+async fn the_auth_matrix() {
+    let s = server().await;
+    // Without tokens, everything is open (the server only binds to loopback then).
+    assert_eq!(s.get("/api/workflows").await.status, StatusCode::OK);
+    let (admin, _) = harmonia_server::create_token(s.store.as_ref(), "root", Role::Admin)
+        .await
+        .expect("token");
+    let (operator, _) = harmonia_server::create_token(s.store.as_ref(), "ops", Role::Operator)
+        .await
+        .expect("token");
+    let (viewer, _) = harmonia_server::create_token(s.store.as_ref(), "eyes", Role::Viewer)
+        .await
+        .expect("token");
+    tokio::time::sleep(Duration::from_millis(2100)).await; // The "auth on" cache.
+
+    let r = s
+        .call(
+            Method::POST,
+            "/api/workflows",
+            Some("application/yaml"),
+            HELLO,
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let x = s
+        .call(
+            Method::POST,
+            "/api/workflows/hello/execute",
+            Some("application/json"),
+            "{\"inputs\": {\"who\": \"a\"}}",
+            Some(&admin),
+        )
+        .await
+        .json();
+    let exec = x["execution_id"].as_str().expect("id").to_string();
+
+    // (method, uri, body, content type, need): need 0 public, 1 read, 2 operate, 3 admin.
+    let routes: Vec<(Method, String, &str, Option<&str>, u8)> = vec![
+        (Method::GET, "/health".into(), "", None, 0),
+        (Method::GET, "/openapi.json".into(), "", None, 0),
+        (Method::GET, "/api/workflows".into(), "", None, 1),
+        (Method::GET, "/api/workflows/hello".into(), "", None, 1),
+        (Method::GET, format!("/api/executions/{exec}"), "", None, 1),
+        (
+            Method::GET,
+            format!("/api/v1/executions/{exec}/events"),
+            "",
+            None,
+            1,
+        ),
+        (
+            Method::POST,
+            "/api/workflows/hello/execute".into(),
+            "{\"inputs\": {\"who\": \"b\"}}",
+            Some("application/json"),
+            2,
+        ),
+        (
+            Method::POST,
+            format!("/api/executions/{exec}/retry"),
+            "{\"preview\": true}",
+            Some("application/json"),
+            2,
+        ),
+        (
+            Method::POST,
+            "/api/workflows".into(),
+            "name: made\ntasks:\n  a: {type: set}\n",
+            Some("application/yaml"),
+            3,
+        ),
+        (
+            Method::PUT,
+            "/api/workflows/hello".into(),
+            HELLO,
+            Some("application/yaml"),
+            3,
+        ),
+    ];
+    for (method, uri, body, ct, need) in routes {
+        for (who, token, level) in [
+            ("nobody", None, 0u8),
+            ("bad", Some("hm_bad"), 0),
+            ("viewer", Some(viewer.as_str()), 1),
+            ("operator", Some(operator.as_str()), 2),
+            ("admin", Some(admin.as_str()), 3),
+        ] {
+            let r = s.call(method.clone(), &uri, ct, body, token).await;
+            let expected_ok = need == 0 || level >= need;
+            if expected_ok {
+                assert!(
+                    r.status.is_success() || r.status == StatusCode::CONFLICT,
+                    "{who} {method} {uri}: {} {}",
+                    r.status,
+                    r.text
+                );
+            } else if level == 0 {
+                assert_error(&r, StatusCode::UNAUTHORIZED, "unauthorized");
+            } else {
+                let e = assert_error(&r, StatusCode::FORBIDDEN, "forbidden");
+                assert!(e["message"].as_str().unwrap_or("").contains("role"), "{e}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_websocket_sends_a_snapshot_every_event_and_the_end() {
+    use futures::{SinkExt, StreamExt};
+    let s = server().await;
+    s.post_yaml("/api/workflows", "name: ws\ntasks:\n  nap: {type: sleep, with: {duration: 300ms}}\n  done: {type: set, needs: [nap], with: 1}\n").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = s.app.clone();
+    tokio::spawn(
+        async move { harmonia_server::serve(listener, app, std::future::pending()).await },
+    );
+    let x = s
+        .post_json("/api/workflows/ws/execute", json!({}))
+        .await
+        .json();
+    let id = x["execution_id"].as_str().expect("id").to_string();
+
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async(format!("ws://{addr}/ws/executions/{id}"))
+            .await
+            .expect("connects");
+    let mut messages = Vec::new();
+    while let Some(Ok(m)) = tokio::time::timeout(Duration::from_secs(10), socket.next())
+        .await
+        .expect("in time")
+    {
+        if let tokio_tungstenite::tungstenite::Message::Text(t) = m {
+            messages.push(serde_json::from_str::<Value>(&t).expect("json"));
+        }
+    }
+    assert_eq!(
+        messages.first().map(|m| m["type"].clone()),
+        Some(json!("snapshot"))
+    );
+    assert_eq!(
+        messages.last().map(|m| m["type"].clone()),
+        Some(json!("finished"))
+    );
+    assert_eq!(
+        messages.last().map(|m| m["execution"]["status"].clone()),
+        Some(json!("succeeded"))
+    );
+    let last_seq = messages[0]["last_seq"].as_u64().expect("seq");
+    let seqs: Vec<u64> = messages
+        .iter()
+        .filter(|m| m["type"] == "event")
+        .filter_map(|m| m["seq"].as_u64())
+        .collect();
+    assert!(!seqs.is_empty());
+    assert_eq!(
+        seqs,
+        ((last_seq + 1)..=(last_seq + seqs.len() as u64)).collect::<Vec<_>>(),
+        "every event, in order"
+    );
+    assert!(messages.iter().any(|m| m["kind"] == "execution_succeeded"));
+
+    // The workflows feed sees an execution start and finish.
+    let (mut feed, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws/workflows"))
+        .await
+        .expect("connects");
+    let x = s
+        .post_json("/api/workflows/ws/execute", json!({}))
+        .await
+        .json();
+    let id = x["execution_id"].as_str().expect("id").to_string();
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        let m = tokio::time::timeout(Duration::from_secs(10), feed.next())
+            .await
+            .expect("in time")
+            .expect("open")
+            .expect("ok");
+        if let tokio_tungstenite::tungstenite::Message::Text(t) = m {
+            let v: Value = serde_json::from_str(&t).expect("json");
+            if v["execution_id"] == json!(id) {
+                seen.push(v["type"].as_str().unwrap_or("").to_string());
+            }
+        }
+    }
+    assert_eq!(seen, vec!["execution_started", "execution_finished"]);
+    feed.send(tokio_tungstenite::tungstenite::Message::Close(None))
+        .await
+        .ok();
+
+    // A plain GET on a WebSocket route gets the error shape.
+    assert_error(
+        &s.get(&format!("/ws/executions/{id}")).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    );
+}
