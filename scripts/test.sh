@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, exactly as CI runs it: formatting, lints, every test.
-# Installs what the tests need when it is missing (cargo-nextest). The test runner's
-# summary is the last thing it prints.
+# Installs what the tests need when it is missing (cargo-nextest; Schemathesis in a
+# virtualenv under target/). The test runner's summary is the last thing it prints.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +15,17 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "doc tests"
 cargo test --workspace --locked --doc
+
+step "API fuzzing: Schemathesis against /openapi.json (scripts/api-fuzz.sh)"
+cargo build --workspace --locked --bins
+target="${CARGO_TARGET_DIR:-target}"
+if bash scripts/api-fuzz.sh "$target/debug/harmonia" >"$target/api-fuzz.log" 2>&1; then
+    grep -E "generated|passed|warning|in [0-9.]+s =" "$target/api-fuzz.log" || true
+else
+    cat "$target/api-fuzz.log"
+    echo "API fuzzing failed (full output above, also in $target/api-fuzz.log)"
+    exit 1
+fi
 
 if ! cargo nextest --version >/dev/null 2>&1; then
     step "installing cargo-nextest"

@@ -79,6 +79,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
         if value.is_null() {
             value = serde_json::Value::Object(serde_json::Map::new());
         }
+        // Serde would read a struct from an array of its fields in order: the API's
+        // bodies are objects, and only objects.
+        if !value.is_object() {
+            return Err(ApiError::bad_request(format!(
+                "the body must be an object, found {}",
+                harmonia_expr::kind_of(&value)
+            )));
+        }
         serde_json::from_value(value)
             .map(Body)
             .map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))

@@ -638,6 +638,47 @@ async fn every_error_has_the_one_shape() {
         e["message"].as_str().unwrap_or("").contains("invalid JSON"),
         "{e}"
     );
+    // Option bodies are objects; `null` or nothing means "no options".
+    let r = s
+        .call(
+            Method::POST,
+            "/api/workflows/w/execute",
+            Some("application/json"),
+            "[]",
+            None,
+        )
+        .await;
+    let e = assert_error(&r, StatusCode::BAD_REQUEST, "invalid_request");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("must be an object, found an array"),
+        "{e}"
+    );
+    for empty in ["null", ""] {
+        let r = s
+            .call(
+                Method::POST,
+                "/api/workflows/w/execute",
+                Some("application/yaml"),
+                empty,
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{empty:?}: {}", r.json());
+    }
+    let r = s
+        .post_json("/api/workflows/w/execute", json!({"version": 7}))
+        .await;
+    let e = assert_error(&r, StatusCode::NOT_FOUND, "not_found");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("no version 7 (its latest is 1)"),
+        "{e}"
+    );
     let big = format!(
         "name: w\ndescription: {}\ntasks:\n  a: {{type: set}}\n",
         "x".repeat(4096)

@@ -110,17 +110,7 @@ fn invalid(message: impl Into<String>) -> TaskError {
     TaskError::new(ErrorClass::Validation, message)
 }
 
-/// A short description of a JSON value's type, for messages (never its content).
-fn describe(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
+use harmonia_expr::kind_of as describe;
 
 /// The text of an argument or variable: strings as they are, numbers and booleans as JSON.
 fn scalar_text(v: &Value) -> Option<String> {

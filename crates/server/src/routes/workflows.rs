@@ -398,7 +398,7 @@ async fn execute(
             .workflow(&record.name, Some(v))
             .await?
             .ok_or_else(|| {
-                ApiError::bad_request(format!(
+                ApiError::not_found(format!(
                     "workflow `{}` has no version {v} (its latest is {})",
                     record.name, record.version
                 ))
