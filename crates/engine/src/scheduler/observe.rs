@@ -19,7 +19,9 @@ use crate::machine::Execution;
 /// Counts what an event says, for the execution it belongs to (after it was applied).
 pub(super) fn event(x: &Execution, event: &Event) {
     match event {
-        Event::ExecutionStarted { .. } => metrics::counter!("harmonia_executions_started_total").increment(1),
+        Event::ExecutionStarted { .. } => {
+            metrics::counter!("harmonia_executions_started_total").increment(1)
+        }
         Event::ExecutionSucceeded { .. } => finished("succeeded"),
         Event::ExecutionFailed { .. } => finished("failed"),
         Event::ExecutionCancelled => finished("cancelled"),
@@ -38,7 +40,8 @@ pub(super) fn event(x: &Execution, event: &Event) {
             };
             metrics::counter!("harmonia_task_runs_total", "type" => kind.clone(), "status" => status).increment(1);
             if let (Some(start), Some(end)) = (ts.started_at, ts.ended_at) {
-                metrics::histogram!("harmonia_task_duration_seconds", "type" => kind).record(end.since(start).as_secs_f64());
+                metrics::histogram!("harmonia_task_duration_seconds", "type" => kind)
+                    .record(end.since(start).as_secs_f64());
             }
         }
         _ => {}
