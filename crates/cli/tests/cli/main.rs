@@ -3,6 +3,7 @@
 
 mod crash;
 mod run;
+mod serve;
 mod server;
 mod validate;
 

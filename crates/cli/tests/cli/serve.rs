@@ -1,0 +1,307 @@
+//! `harmonia serve` as a user meets it: the real binary on a SQLite file, auth on, curl-
+//! like requests and a WebSocket over 127.0.0.1, SIGTERM, and a restart on the same
+//! database.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use futures::StreamExt;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+use super::{harmonia, stdout};
+
+/// A running `harmonia serve` and the address it printed.
+struct Served {
+    child: Child,
+    base: String,
+}
+
+impl Served {
+    fn start(db: &Path, extra: &[&str]) -> Served {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_harmonia"))
+            .args(["serve", "--port", "0", "--db"])
+            .arg(db)
+            .args(extra)
+            .env_remove("HARMONIA_DB")
+            .env_remove("HARMONIA_PORT")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the server starts");
+        let stderr = child.stderr.take().expect("stderr");
+        let mut lines = BufReader::new(stderr).lines();
+        let base = loop {
+            let line = lines
+                .next()
+                .expect("the server prints its address")
+                .expect("stderr is text");
+            if let Some(at) = line.find("http://127.0.0.1:") {
+                let rest = &line[at..];
+                let end = rest.find(' ').unwrap_or(rest.len());
+                break rest[..end].to_string();
+            }
+        };
+        // Keep draining stderr so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Served { child, base }
+    }
+
+    /// SIGTERM, then the exit status (within 10 s).
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
+        for _ in 0..100 {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        panic!("the server did not stop within 10 s of SIGTERM");
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("a client")
+}
+
+async fn send(req: reqwest::RequestBuilder) -> (u16, Value) {
+    let r = req.send().await.expect("the server answers");
+    let status = r.status().as_u16();
+    let text = r.text().await.expect("a body");
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, body)
+}
+
+fn token(db: &Path, role: &str) -> String {
+    let db = db.to_str().expect("utf-8 path");
+    let out = harmonia(&[
+        "token", "create", "--db", db, "--role", role, "--name", role,
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    stdout(&out).trim().to_string()
+}
+
+const NAPS: &str = "\
+name: naps
+description: Two naps and a note, slow enough to pause, resume and cancel.
+tasks:
+  first:
+    type: sleep
+    with: { duration: 400ms }
+  second:
+    type: sleep
+    needs: [first]
+    with: { duration: 30s }
+  note:
+    type: set
+    needs: [second]
+    with: { done: true }
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_drives_an_execution_through_the_api_with_auth_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("harmonia.db");
+    let admin = token(&db, "admin");
+    let viewer = token(&db, "viewer");
+    let served = Served::start(&db, &[]);
+    let base = served.base.clone();
+    let http = client();
+
+    // Without a token, or with too low a role, nothing happens.
+    let (status, body) = send(http.get(format!("{base}/api/workflows"))).await;
+    assert_eq!(status, 401, "{body}");
+    let (status, body) = send(
+        http.post(format!("{base}/api/workflows"))
+            .bearer_auth(&viewer)
+            .header("content-type", "application/yaml")
+            .body(NAPS),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"]["code"], "forbidden");
+
+    // POST the YAML, execute it.
+    let (status, body) = send(
+        http.post(format!("{base}/api/workflows"))
+            .bearer_auth(&admin)
+            .header("content-type", "application/yaml")
+            .body(NAPS),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, started) = send(
+        http.post(format!("{base}/api/workflows/naps/execute"))
+            .bearer_auth(&admin)
+            .json(&json!({})),
+    )
+    .await;
+    assert_eq!(status, 201, "{started}");
+    let id = started["execution_id"].as_str().expect("an id").to_string();
+    assert_eq!(
+        started["links"]["websocket"],
+        json!(format!("/ws/executions/{id}"))
+    );
+
+    // Watch it over a WebSocket (a browser passes the token in the query).
+    let ws_url = format!(
+        "{}/ws/executions/{id}?token={admin}",
+        base.replacen("http", "ws", 1)
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(ws_url)
+        .await
+        .expect("the socket opens");
+    let watcher = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        while let Ok(Some(Ok(m))) =
+            tokio::time::timeout(Duration::from_secs(20), socket.next()).await
+        {
+            if let Message::Text(t) = m {
+                seen.push(serde_json::from_str::<Value>(&t).expect("json messages"));
+            }
+        }
+        seen
+    });
+
+    // Wait for the long nap, then pause, resume and cancel.
+    let act = |what: &'static str| {
+        let http = http.clone();
+        let url = format!("{base}/api/executions/{id}/{what}");
+        let admin = admin.clone();
+        async move { send(http.post(url).bearer_auth(admin).json(&json!({}))).await }
+    };
+    let mut second_running = false;
+    for _ in 0..100 {
+        let (_, x) = send(
+            http.get(format!("{base}/api/executions/{id}"))
+                .bearer_auth(&viewer),
+        )
+        .await;
+        if x["tasks"]["second"]["status"] == "running" {
+            second_running = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(second_running, "the second nap started");
+    let (status, body) = act("pause").await;
+    assert_eq!(
+        (status, body["status"].clone()),
+        (200, json!("paused")),
+        "{body}"
+    );
+    let (status, body) = act("pause").await;
+    assert_eq!(status, 409, "pausing twice: {body}");
+    let (status, body) = act("resume").await;
+    assert_eq!(
+        (status, body["status"].clone()),
+        (200, json!("running")),
+        "{body}"
+    );
+    let (status, body) = act("cancel").await;
+    assert_eq!(
+        (status, body["status"].clone()),
+        (200, json!("cancelled")),
+        "{body}"
+    );
+    let (status, body) = act("resume").await;
+    assert_eq!(status, 409, "resuming a cancelled execution: {body}");
+
+    // The socket saw the snapshot, the events in order, and the end.
+    let seen = watcher.await.expect("the watcher ends");
+    assert_eq!(
+        seen.first().map(|m| m["type"].clone()),
+        Some(json!("snapshot"))
+    );
+    assert_eq!(
+        seen.last().map(|m| m["type"].clone()),
+        Some(json!("finished"))
+    );
+    assert_eq!(
+        seen.last().map(|m| m["execution"]["status"].clone()),
+        Some(json!("cancelled"))
+    );
+    let kinds: Vec<&str> = seen
+        .iter()
+        .filter(|m| m["type"] == "event")
+        .filter_map(|m| m["kind"].as_str())
+        .collect();
+    for kind in ["paused", "resumed", "execution_cancelled"] {
+        assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
+    }
+
+    // The history holds the same story.
+    let (status, history) = send(
+        http.get(format!("{base}/api/executions/{id}/events"))
+            .bearer_auth(&viewer),
+    )
+    .await;
+    assert_eq!(status, 200, "{history}");
+    let kinds: Vec<&str> = history["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    let order: Vec<usize> = [
+        "execution_started",
+        "paused",
+        "resumed",
+        "execution_cancelled",
+    ]
+    .iter()
+    .map(|k| kinds.iter().position(|x| x == k).unwrap_or(usize::MAX))
+    .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{kinds:?}");
+
+    // SIGTERM stops it cleanly; a restart on the same file has everything.
+    let status = served.terminate();
+    assert!(status.success(), "exit status after SIGTERM: {status:?}");
+    let served = Served::start(&db, &[]);
+    let base = served.base.clone();
+    let (status, x) = send(
+        http.get(format!("{base}/api/executions/{id}"))
+            .bearer_auth(&viewer),
+    )
+    .await;
+    assert_eq!(
+        (status, x["status"].clone()),
+        (200, json!("cancelled")),
+        "{x}"
+    );
+    let (status, w) = send(
+        http.get(format!("{base}/api/workflows/naps"))
+            .bearer_auth(&viewer),
+    )
+    .await;
+    assert_eq!((status, w["name"].clone()), (200, json!("naps")), "{w}");
+}
+
+#[test]
+fn without_a_token_it_refuses_to_listen_beyond_loopback() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("harmonia.db");
+    let db = db.to_str().expect("utf-8 path");
+    let out = harmonia(&["serve", "--db", db, "--bind", "0.0.0.0", "--port", "0"]);
+    assert!(!out.status.success());
+    let err = super::stderr(&out);
+    assert!(
+        err.contains("--insecure") && err.contains("token create"),
+        "{err}"
+    );
+}
