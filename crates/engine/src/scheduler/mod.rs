@@ -103,7 +103,7 @@ pub(crate) enum Command {
     Start {
         request: StartRequest,
         inputs: Value,
-        reply: oneshot::Sender<Result<ExecutionId>>,
+        reply: oneshot::Sender<Result<(ExecutionId, ExecutionStatus)>>,
     },
     Control {
         id: ExecutionId,
@@ -208,7 +208,23 @@ impl Handle {
     /// Starts an execution. The inputs are validated (defaults applied) first: invalid
     /// inputs create nothing. Returns once the start is durable.
     pub async fn start(&self, request: StartRequest) -> Result<ExecutionId> {
+        self.start_with_status(request).await.map(|(id, _)| id)
+    }
+
+    /// [`Handle::start`], also answering the execution's status once its start is
+    /// durable: `running`, or already `succeeded` or `failed` when every task was pure
+    /// and ran inline in the same commit. Without `params`, the workflow's own `params`
+    /// (those an instantiated template recorded) are `$params`.
+    pub async fn start_with_status(
+        &self,
+        mut request: StartRequest,
+    ) -> Result<(ExecutionId, ExecutionStatus)> {
         self.check_runnable(&request.workflow)?;
+        if request.params.is_null()
+            && let Some(params) = &request.workflow.plan.workflow.params
+        {
+            request.params = params.clone();
+        }
         let inputs = request
             .workflow
             .plan

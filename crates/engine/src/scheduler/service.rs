@@ -31,7 +31,10 @@ use crate::plans::Plans;
 
 /// Something to do once the current batch is committed.
 pub(super) enum After {
-    ReplyStart(oneshot::Sender<Result<ExecutionId>>, ExecutionId),
+    ReplyStart(
+        oneshot::Sender<Result<(ExecutionId, ExecutionStatus)>>,
+        ExecutionId,
+    ),
     ReplyControl(
         oneshot::Sender<Result<ExecutionStatus>>,
         Result<ExecutionStatus>,
@@ -557,7 +560,12 @@ impl Service {
     fn after(&mut self, after: After, now: Timestamp) {
         match after {
             After::ReplyStart(reply, id) => {
-                let _ = reply.send(Ok(id));
+                // Replies come before `Finished` in a batch: the execution is still here.
+                let status = self
+                    .executions
+                    .get(&id)
+                    .map_or(ExecutionStatus::Running, |x| x.status);
+                let _ = reply.send(Ok((id, status)));
             }
             After::ReplyControl(reply, answer) => {
                 let _ = reply.send(answer);

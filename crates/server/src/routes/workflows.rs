@@ -410,17 +410,12 @@ async fn execute(
         .plans
         .get(&record.name, Some(record.version))
         .await?;
-    let execution = state
+    let (execution, status) = state
         .0
         .handle
-        .start(StartRequest::new(workflow, Value::Object(request.inputs)))
+        .start_with_status(StartRequest::new(workflow, Value::Object(request.inputs)))
         .await?;
-    let status = state
-        .0
-        .store
-        .execution(execution)
-        .await?
-        .map_or_else(|| "running".to_string(), |x| x.status.to_string());
+    let status = status.to_string();
     let id = execution.to_string();
     Ok((
         StatusCode::CREATED,
