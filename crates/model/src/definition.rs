@@ -30,6 +30,16 @@ pub struct Workflow {
     /// What the workflow does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The template version this workflow was made from. Metadata only: it changes
+    /// nothing about how the workflow runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template: Option<TemplateRef>,
+    /// Parameter values: what expressions read as `$params` (a template instantiation
+    /// fills them in). Plain data: strings in it are not expressions. Without it,
+    /// `$params` is null.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "serde_json::Map<String, Value>")]
+    pub params: Option<Value>,
     /// JSON Schema of the execution's inputs; defaults in it fill missing inputs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "serde_json::Map<String, Value>")]
@@ -55,12 +65,31 @@ impl Workflow {
         "$schema",
         "name",
         "description",
+        "template",
+        "params",
         "inputs",
         "outputs",
         "defaults",
         "timeout",
         "tasks",
     ];
+}
+
+/// Where a workflow came from: a template and its version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateRef {
+    /// The template's name.
+    #[schemars(regex(pattern = r"^[a-z0-9][a-z0-9_-]*$"), length(max = 128))]
+    pub name: String,
+    /// The template's version, from 1.
+    #[schemars(range(min = 1))]
+    pub version: u32,
+}
+
+impl TemplateRef {
+    /// The fields of `template`.
+    pub const FIELDS: &'static [&'static str] = &["name", "version"];
 }
 
 /// Defaults applied to every task that does not set its own.

@@ -113,6 +113,14 @@ impl FieldPath {
         self.0.is_empty()
     }
 
+    /// This path followed by `rest`.
+    #[must_use]
+    pub fn join(&self, rest: &FieldPath) -> FieldPath {
+        let mut p = self.clone();
+        p.0.extend(rest.0.iter().cloned());
+        p
+    }
+
     /// The task this path is inside (`tasks.<name>...`).
     pub fn task(&self) -> Option<&str> {
         match self.0.as_slice() {
@@ -187,10 +195,15 @@ impl Locations {
 }
 
 /// Collects diagnostics for one source.
+///
+/// Paths given to it may be relative to a part of the document (a template's
+/// `workflow:`, read and validated as a workflow of its own): the `prefix` is put in
+/// front of them, while the task a diagnostic is about is taken from the relative path.
 #[derive(Debug)]
 pub(crate) struct Diagnostics<'s> {
     pub(crate) source: &'s Source,
     pub(crate) list: Vec<Diagnostic>,
+    prefix: FieldPath,
 }
 
 impl<'s> Diagnostics<'s> {
@@ -198,7 +211,13 @@ impl<'s> Diagnostics<'s> {
         Diagnostics {
             source,
             list: Vec::new(),
+            prefix: FieldPath::root(),
         }
+    }
+
+    /// Sets the prefix of the paths that follow (the root to stop).
+    pub(crate) fn set_prefix(&mut self, prefix: FieldPath) {
+        self.prefix = prefix;
     }
 
     /// Records an error at a byte offset.
@@ -214,7 +233,7 @@ impl<'s> Diagnostics<'s> {
     fn push(&mut self, severity: Severity, path: &FieldPath, offset: usize, message: String) {
         self.list.push(Diagnostic {
             severity,
-            path: path.to_string(),
+            path: self.prefix.join(path).to_string(),
             task: path.task().map(str::to_string),
             message,
             position: self.source.position(offset),

@@ -1,7 +1,7 @@
 //! Checking an execution's inputs against the workflow's `inputs` schema.
 //!
 //! Defaults written in the schema (`default:` of a property, at any depth of nested
-//! objects) are filled in for missing properties first; then the whole value is
+//! objects and array items) are filled in for missing properties first; then the whole value is
 //! validated and every violation is reported with its JSON path and the schema keyword
 //! that failed. Nothing is created for inputs that do not validate.
 
@@ -63,9 +63,30 @@ impl Plan {
 }
 
 fn check(schema: &InputSchema, inputs: &Value) -> Result<(), Vec<InputViolation>> {
-    let violations: Vec<InputViolation> = schema
-        .validator
-        .iter_errors(inputs)
+    let violations: Vec<InputViolation> = violations(&schema.validator, inputs, "input")
+        .into_iter()
+        .map(|(path, keyword, message)| InputViolation {
+            path,
+            keyword,
+            message,
+        })
+        .collect();
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(violations)
+    }
+}
+
+/// Every way `value` breaks the schema of `validator`, as (JSON pointer, keyword,
+/// message); `noun` names what the properties are ("input", "parameter").
+pub(crate) fn violations(
+    validator: &jsonschema::Validator,
+    value: &Value,
+    noun: &str,
+) -> Vec<(String, String, String)> {
+    validator
+        .iter_errors(value)
         .map(|e| {
             let keyword = e
                 .schema_path()
@@ -77,50 +98,52 @@ fn check(schema: &InputSchema, inputs: &Value) -> Result<(), Vec<InputViolation>
             let message = match e.kind() {
                 jsonschema::error::ValidationErrorKind::Required { property } => {
                     format!(
-                        "missing required input `{}`",
+                        "missing required {noun} `{}`",
                         property.as_str().unwrap_or_default()
                     )
                 }
                 jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
                     format!(
-                        "unexpected input{} `{}`",
+                        "unexpected {noun}{} `{}`",
                         if unexpected.len() == 1 { "" } else { "s" },
                         unexpected.join("`, `")
                     )
                 }
                 _ => constraint_message(&e),
             };
-            InputViolation {
-                path: e.instance_path().as_str().to_string(),
-                keyword,
-                message,
-            }
+            (e.instance_path().as_str().to_string(), keyword, message)
         })
-        .collect();
-    if violations.is_empty() {
-        Ok(())
-    } else {
-        Err(violations)
-    }
+        .collect()
 }
 
-/// Fills in `default` values of missing properties, recursively into objects.
-fn apply_defaults(schema: &Value, value: &mut Value) {
-    let (Some(props), Some(obj)) = (
-        schema.get("properties").and_then(Value::as_object),
-        value.as_object_mut(),
-    ) else {
-        return;
-    };
-    for (name, prop) in props {
-        if !obj.contains_key(name)
-            && let Some(default) = prop.get("default")
-        {
-            obj.insert(name.clone(), default.clone());
+/// Fills in `default` values of missing properties, at any depth: into objects (by
+/// `properties`) and into the items of arrays (by `items`). A property whose default
+/// was filled in gets its own nested defaults too.
+pub(crate) fn apply_defaults(schema: &Value, value: &mut Value) {
+    match value {
+        Value::Object(obj) => {
+            let Some(props) = schema.get("properties").and_then(Value::as_object) else {
+                return;
+            };
+            for (name, prop) in props {
+                if !obj.contains_key(name)
+                    && let Some(default) = prop.get("default")
+                {
+                    obj.insert(name.clone(), default.clone());
+                }
+                if let Some(child) = obj.get_mut(name) {
+                    apply_defaults(prop, child);
+                }
+            }
         }
-        if let Some(child) = obj.get_mut(name) {
-            apply_defaults(prop, child);
+        Value::Array(items) => {
+            if let Some(item_schema) = schema.get("items").filter(|s| s.is_object()) {
+                for item in items {
+                    apply_defaults(item_schema, item);
+                }
+            }
         }
+        _ => {}
     }
 }
 
@@ -156,6 +179,17 @@ mod tests {
         assert_eq!(
             p.prepare_inputs(json!({"n": 5})).ok(),
             Some(json!({"n": 5, "o": {"k": "v"}}))
+        );
+    }
+
+    #[test]
+    fn defaults_fill_array_items_too() {
+        let p = plan(
+            "{type: object, properties: {xs: {type: array, items: {type: object, properties: {k: {type: integer, default: 1}}}}}}",
+        );
+        assert_eq!(
+            p.prepare_inputs(json!({"xs": [{}, {"k": 2}]})).ok(),
+            Some(json!({"xs": [{"k": 1}, {"k": 2}]}))
         );
     }
 

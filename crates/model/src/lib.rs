@@ -22,6 +22,10 @@
 //! [`Diagnostic`] with its field path and line:column. The [`TaskTypes`] registry says
 //! which task types exist and what parameters each takes.
 //!
+//! [`template`] holds templates: parameterized workflows read and checked the same way,
+//! instantiated into workflows, diffed, exported and imported as one document format,
+//! converted from the original Tekton Harmonia's files, and a built-in library.
+//!
 //! This crate is pure: it reads no files and knows nothing of execution.
 
 mod definition;
@@ -36,9 +40,12 @@ mod read;
 pub mod schema;
 mod source;
 mod task_types;
+pub mod template;
 mod validate;
 
-pub use definition::{Backoff, Defaults, ErrorClass, Join, OnError, RetryPolicy, Task, Workflow};
+pub use definition::{
+    Backoff, Defaults, ErrorClass, Join, OnError, RetryPolicy, Task, TemplateRef, Workflow,
+};
 pub use diagnostic::{Diagnostic, FieldPath, Locations, Severity};
 pub use duration::{DURATION_PATTERN, Dur};
 pub use inputs::InputViolation;

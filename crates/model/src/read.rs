@@ -15,7 +15,7 @@ use indexmap::IndexMap;
 use serde_json::Value;
 
 use crate::definition::{
-    Backoff, Defaults, ErrorClass, Join, OnError, RetryPolicy, Task, Workflow,
+    Backoff, Defaults, ErrorClass, Join, OnError, RetryPolicy, Task, TemplateRef, Workflow,
 };
 use crate::diagnostic::{Diagnostics, FieldPath, Locations};
 use crate::duration::Dur;
@@ -26,7 +26,6 @@ const WORKFLOW_ALIASES: &[(&str, &str)] = &[
     ("steps", "tasks"),
     ("jobs", "tasks"),
     ("nodes", "tasks"),
-    ("params", "inputs"),
     ("parameters", "inputs"),
     ("arguments", "inputs"),
     ("input", "inputs"),
@@ -90,6 +89,36 @@ const RETRY_ALIASES: &[(&str, &str)] = &[
     ("on", "retry_on"),
 ];
 
+/// What a workflow mapping is: a whole definition, or the body of a template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// A definition: `name` is required; `params` and `template` may be set.
+    Definition,
+    /// A template's `workflow:`: no `name` (given at instantiation), no `params` (given
+    /// at instantiation), no `template` (filled in by instantiation).
+    TemplateBody,
+}
+
+/// Fields a template's body may not have, and why.
+const BODY_FORBIDDEN: &[(&str, &str)] = &[
+    (
+        "$schema",
+        "`$schema` belongs at the top of the template, not in its `workflow`",
+    ),
+    (
+        "name",
+        "a template's `workflow` has no `name`: the workflow's name is given (or derived from the template's) at instantiation",
+    ),
+    (
+        "params",
+        "parameter values are given at instantiation; declare the parameters in the template's `parameters` (a JSON Schema)",
+    ),
+    (
+        "template",
+        "`template` is filled in by instantiation (the template's name and version)",
+    ),
+];
+
 /// Reads the root node. Returns the workflow when its shape allows building one (even if
 /// some fields had problems: those fields are left at their defaults).
 pub(crate) fn read(
@@ -97,27 +126,45 @@ pub(crate) fn read(
     diags: &mut Diagnostics<'_>,
     locs: &mut Locations,
 ) -> Option<Workflow> {
-    let mut r = Reader { diags, locs };
-    r.workflow(root)
+    Reader::new(diags, locs).workflow(root, Role::Definition)
 }
 
-struct Reader<'a, 's> {
-    diags: &'a mut Diagnostics<'s>,
-    locs: &'a mut Locations,
+/// Reads a template's `workflow:` node, whose paths and locations are relative to it.
+/// The result's `name` is empty.
+pub(crate) fn read_body(
+    body: &Node,
+    diags: &mut Diagnostics<'_>,
+    locs: &mut Locations,
+) -> Option<Workflow> {
+    Reader::new(diags, locs).workflow(body, Role::TemplateBody)
+}
+
+/// Reads mappings field by field, collecting problems (also used by the template reader).
+pub(crate) struct Reader<'a, 's> {
+    pub(crate) diags: &'a mut Diagnostics<'s>,
+    pub(crate) locs: &'a mut Locations,
 }
 
 /// The known fields of a mapping, first occurrence of each.
-struct Fields<'n> {
+pub(crate) struct Fields<'n> {
     entries: Vec<(&'n Key, &'n Node)>,
-    offset: usize,
+    pub(crate) offset: usize,
 }
 
 impl<'n> Fields<'n> {
-    fn get(&self, name: &str) -> Option<&'n Node> {
+    pub(crate) fn get(&self, name: &str) -> Option<&'n Node> {
         self.entries
             .iter()
             .find(|(k, _)| k.name == name)
             .map(|(_, v)| *v)
+    }
+
+    /// The offset of the key of field `name`.
+    pub(crate) fn key_offset(&self, name: &str) -> Option<usize> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.name == name)
+            .map(|(k, _)| k.offset)
     }
 }
 
@@ -127,20 +174,38 @@ fn is_whole_expression(s: &str) -> bool {
     t.starts_with("${") && t.ends_with('}')
 }
 
-impl Reader<'_, '_> {
-    fn error(&mut self, path: &FieldPath, offset: usize, message: impl Into<String>) {
+impl<'a, 's> Reader<'a, 's> {
+    pub(crate) fn new(diags: &'a mut Diagnostics<'s>, locs: &'a mut Locations) -> Reader<'a, 's> {
+        Reader { diags, locs }
+    }
+
+    pub(crate) fn error(&mut self, path: &FieldPath, offset: usize, message: impl Into<String>) {
         self.diags.error(path, offset, message);
     }
 
     /// Checks that `node` is a mapping, records locations, reports unknown and duplicate
     /// fields, and returns the known ones.
-    fn fields<'n>(
+    pub(crate) fn fields<'n>(
         &mut self,
         node: &'n Node,
         path: &FieldPath,
         what: &str,
         known: &[&str],
         aliases: &[(&str, &str)],
+    ) -> Option<Fields<'n>> {
+        self.fields_with(node, path, what, known, aliases, &[])
+    }
+
+    /// [`Reader::fields`], where the unknown fields listed in `moved` get a hint saying
+    /// where they belong instead (`("tasks", "`workflow`")`).
+    pub(crate) fn fields_with<'n>(
+        &mut self,
+        node: &'n Node,
+        path: &FieldPath,
+        what: &str,
+        known: &[&str],
+        aliases: &[(&str, &str)],
+        moved: &[(&str, &str)],
     ) -> Option<Fields<'n>> {
         let Kind::Map(entries) = &node.kind else {
             self.error(
@@ -166,7 +231,9 @@ impl Reader<'_, '_> {
                 continue;
             }
             if !known.contains(&key.name.as_str()) {
-                let hint = if let Some((_, ours)) = aliases.iter().find(|(a, _)| *a == key.name) {
+                let hint = if let Some((_, place)) = moved.iter().find(|(a, _)| *a == key.name) {
+                    format!("; it belongs in {place}")
+                } else if let Some((_, ours)) = aliases.iter().find(|(a, _)| *a == key.name) {
                     format!("; Harmonia calls this `{ours}`")
                 } else if let Some(s) = harmonia_expr::suggest(&key.name, known.iter().copied()) {
                     format!(" (did you mean `{s}`?)")
@@ -187,7 +254,7 @@ impl Reader<'_, '_> {
         Some(out)
     }
 
-    fn required<'n>(
+    pub(crate) fn required<'n>(
         &mut self,
         f: &Fields<'n>,
         path: &FieldPath,
@@ -206,7 +273,7 @@ impl Reader<'_, '_> {
         node
     }
 
-    fn string(&mut self, node: &Node, path: &FieldPath) -> Option<String> {
+    pub(crate) fn string(&mut self, node: &Node, path: &FieldPath) -> Option<String> {
         match &node.kind {
             Kind::String(s) => Some(s.clone()),
             _ => {
@@ -262,7 +329,13 @@ impl Reader<'_, '_> {
         }
     }
 
-    fn integer(&mut self, node: &Node, path: &FieldPath, min: u64, max: u64) -> Option<u32> {
+    pub(crate) fn integer(
+        &mut self,
+        node: &Node,
+        path: &FieldPath,
+        min: u64,
+        max: u64,
+    ) -> Option<u32> {
         let n = match &node.kind {
             Kind::Number(n) => n.as_u64().or_else(|| {
                 n.as_f64()
@@ -339,7 +412,7 @@ impl Reader<'_, '_> {
     }
 
     /// Records the location of every node under `node` (for later checks on values).
-    fn record(&mut self, node: &Node, path: &FieldPath) {
+    pub(crate) fn record(&mut self, node: &Node, path: &FieldPath) {
         self.locs.set_value(path, node.offset);
         match &node.kind {
             Kind::Seq(items) => {
@@ -359,7 +432,7 @@ impl Reader<'_, '_> {
     }
 
     /// Any JSON value (`with`, `outputs` entries, ...), with duplicate keys reported.
-    fn json(&mut self, node: &Node, path: &FieldPath) -> Value {
+    pub(crate) fn json(&mut self, node: &Node, path: &FieldPath) -> Value {
         self.record(node, path);
         self.duplicates(node, path);
         node.to_json()
@@ -390,39 +463,72 @@ impl Reader<'_, '_> {
         }
     }
 
-    fn workflow(&mut self, root: &Node) -> Option<Workflow> {
+    fn workflow(&mut self, root: &Node, role: Role) -> Option<Workflow> {
         let path = FieldPath::root();
+        let what = match role {
+            Role::Definition => "the workflow",
+            Role::TemplateBody => "the template's workflow",
+        };
         if root.kind == Kind::Null {
-            self.error(
-                &path,
-                0,
-                "the document is empty; a workflow needs at least `name` and `tasks`",
-            );
+            let message = match role {
+                Role::Definition => {
+                    "the document is empty; a workflow needs at least `name` and `tasks`"
+                }
+                Role::TemplateBody => "the template's `workflow` is empty; it needs `tasks`",
+            };
+            self.error(&path, root.offset, message);
             return None;
         }
-        let f = self.fields(
-            root,
-            &path,
-            "the workflow",
-            Workflow::FIELDS,
-            WORKFLOW_ALIASES,
-        )?;
+        let f = self.fields(root, &path, what, Workflow::FIELDS, WORKFLOW_ALIASES)?;
+        if role == Role::TemplateBody {
+            for (field, message) in BODY_FORBIDDEN {
+                if let Some(offset) = f.key_offset(field) {
+                    self.error(&path.key(field), offset, *message);
+                }
+            }
+        }
+        let body = role == Role::TemplateBody;
         let schema = f
             .get("$schema")
+            .filter(|_| !body)
             .and_then(|n| self.string(n, &path.key("$schema")));
-        let name = self
-            .required(
-                &f,
-                &path,
-                "name",
-                "the workflow",
-                " (for example `name: nightly-etl`)",
-            )
-            .and_then(|n| self.string(n, &path.key("name")))
-            .unwrap_or_default();
+        let name = match role {
+            Role::TemplateBody => String::new(),
+            Role::Definition => self
+                .required(
+                    &f,
+                    &path,
+                    "name",
+                    what,
+                    " (for example `name: nightly-etl`)",
+                )
+                .and_then(|n| self.string(n, &path.key("name")))
+                .unwrap_or_default(),
+        };
         let description = f
             .get("description")
             .and_then(|n| self.string(n, &path.key("description")));
+        let template = f
+            .get("template")
+            .filter(|_| !body)
+            .and_then(|n| self.template_ref(n, &path.key("template")));
+        let params = f.get("params").filter(|_| !body).and_then(|n| {
+            let p = path.key("params");
+            let v = self.json(n, &p);
+            if v.is_object() {
+                Some(v)
+            } else {
+                self.error(
+                    &p,
+                    n.offset,
+                    format!(
+                        "expected the parameter values (a mapping of names to values), found {}",
+                        n.describe()
+                    ),
+                );
+                None
+            }
+        });
         let inputs = f.get("inputs").and_then(|n| {
             let p = path.key("inputs");
             let v = self.json(n, &p);
@@ -447,18 +553,46 @@ impl Reader<'_, '_> {
             .get("timeout")
             .and_then(|n| self.duration(n, &path.key("timeout")));
         let tasks = self
-            .required(&f, &path, "tasks", "the workflow", "")
+            .required(&f, &path, "tasks", what, "")
             .map(|n| self.tasks(n, &path.key("tasks")))
             .unwrap_or_default();
         Some(Workflow {
             schema,
             name,
             description,
+            template,
+            params,
             inputs,
             outputs,
             defaults,
             timeout,
             tasks,
+        })
+    }
+
+    fn template_ref(&mut self, node: &Node, path: &FieldPath) -> Option<TemplateRef> {
+        let f = self.fields(
+            node,
+            path,
+            "`template`",
+            TemplateRef::FIELDS,
+            &[("id", "name"), ("template", "name")],
+        )?;
+        let name = self
+            .required(&f, path, "name", "`template`", " (the template's name)")
+            .and_then(|n| self.string(n, &path.key("name")));
+        let version = self
+            .required(
+                &f,
+                path,
+                "version",
+                "`template`",
+                " (the template's version, from 1)",
+            )
+            .and_then(|n| self.integer(n, &path.key("version"), 1, u64::from(u32::MAX)));
+        Some(TemplateRef {
+            name: name?,
+            version: version?,
         })
     }
 

@@ -7,6 +7,9 @@
 //! accept a `${ }` expression wherever a value is expected, as validation does.
 //!
 //! `harmonia schema` prints it; `docs/workflow.schema.json` is a copy checked by a test.
+//! [`template_schema`] is the same for the template format: its metadata, its
+//! `parameters` (a JSON Schema) and a `workflow` that is the workflow schema without
+//! the fields instantiation fills in.
 
 use serde_json::{Map, Value, json};
 
@@ -80,6 +83,62 @@ pub fn workflow_schema(types: &TaskTypes) -> Value {
     root
 }
 
+/// The `$id` of the template schema.
+pub const TEMPLATE_SCHEMA_ID: &str = "https://harmonia.dev/schemas/template.schema.json";
+
+/// The JSON Schema of a template (see `crate::template`) whose body may use the task
+/// types in `types`.
+pub fn template_schema(types: &TaskTypes) -> Value {
+    let workflow = workflow_schema(types);
+    let defs = workflow.get("$defs").cloned().unwrap_or_else(|| json!({}));
+    let mut body = Map::new();
+    body.insert("type".into(), json!("object"));
+    body.insert("additionalProperties".into(), json!(false));
+    body.insert(
+        "description".into(),
+        json!("The workflow: like a workflow definition without `name`, `params` and `template`, which instantiation fills in. Expressions read the parameters as `$params`."),
+    );
+    if let Some(props) = workflow.get("properties").and_then(Value::as_object) {
+        let mut kept = props.clone();
+        for k in ["$schema", "name", "params", "template"] {
+            kept.shift_remove(k);
+        }
+        body.insert("properties".into(), Value::Object(kept));
+    }
+    body.insert("required".into(), json!(["tasks"]));
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": TEMPLATE_SCHEMA_ID,
+        "title": "Harmonia template",
+        "description": "A workflow body, the JSON Schema of its parameters, and metadata.",
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["name", "workflow"],
+        "properties": {
+            "name": {
+                "type": "string",
+                "pattern": "^[a-z0-9][a-z0-9_-]*$",
+                "maxLength": 128,
+                "description": "Unique name: lowercase letters, digits, `_` and `-`, starting with a letter or digit."
+            },
+            "description": {"type": "string", "description": "What the template does."},
+            "tags": {
+                "type": "array",
+                "items": {"type": "string", "minLength": 1, "maxLength": 64},
+                "uniqueItems": true,
+                "description": "Labels to find the template by."
+            },
+            "category": {"type": "string", "minLength": 1, "description": "The group the template is listed under."},
+            "parameters": {
+                "type": "object",
+                "description": "The JSON Schema of the parameters (an object); `default`s fill in missing values."
+            },
+            "workflow": Value::Object(body)
+        },
+        "$defs": defs
+    })
+}
+
 /// Makes every value position of a parameter schema also accept a `${ }` expression.
 fn relax(schema: Value) -> Value {
     let Value::Object(mut o) = schema else {
@@ -118,7 +177,7 @@ fn relax(schema: Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::definition::{Defaults, RetryPolicy, Task};
+    use crate::definition::{Defaults, RetryPolicy, Task, TemplateRef};
 
     fn props(schema: &Value, pointer: &str) -> Vec<String> {
         let mut keys: Vec<String> = schema
@@ -149,6 +208,10 @@ mod tests {
             props(&s, "/$defs/Defaults/properties"),
             sorted(Defaults::FIELDS)
         );
+        assert_eq!(
+            props(&s, "/$defs/TemplateRef/properties"),
+            sorted(TemplateRef::FIELDS)
+        );
     }
 
     #[test]
@@ -156,6 +219,28 @@ mod tests {
         let s = workflow_schema(&TaskTypes::builtin());
         assert!(jsonschema::meta::is_valid(&s));
         assert!(jsonschema::validator_for(&s).is_ok());
+    }
+
+    #[test]
+    fn the_template_schema_accepts_the_builtin_templates() {
+        let s = template_schema(&TaskTypes::builtin());
+        assert!(jsonschema::meta::is_valid(&s));
+        let v = jsonschema::validator_for(&s).expect("valid schema");
+        for t in crate::template::builtin() {
+            let value = t.to_value();
+            assert!(
+                v.is_valid(&value),
+                "{}: {:?}",
+                t.name,
+                v.iter_errors(&value)
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+            );
+        }
+        let bad = json!({"name": "t", "workflow": {"name": "x", "tasks": {"a": {"type": "set"}}}});
+        assert!(!v.is_valid(&bad));
+        let bad = json!({"name": "t", "tasks": {}, "workflow": {"tasks": {"a": {"type": "set"}}}});
+        assert!(!v.is_valid(&bad));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Validation of a read workflow, and its compilation into a [`Plan`].
 //!
 //! The rules, each reported with the field and position it concerns, all in one pass:
-//! - the workflow's name is `[a-z0-9][a-z0-9_-]*`;
+//! - the workflow's name is `[a-z0-9][a-z0-9_-]*`, and so is `template.name`;
 //! - every task's `type` is a registered task type;
 //! - every name in `needs` is a task, not the task itself; the graph has no cycle (each
 //!   cycle is printed, `a -> b -> a`);
@@ -13,6 +13,11 @@
 //! - `inputs` is a valid JSON Schema describing an object;
 //! - each task's `with` matches its type's parameter schema and check. Values that are
 //!   `${ }` expressions are only known at run time and are not type-checked here.
+//!
+//! `$params` may be read wherever `$inputs` may; its value is the workflow's `params`
+//! (null without them). `params` is data, not checked against anything here: a
+//! template checks parameter values against its `parameters` schema when it is
+//! instantiated.
 //!
 //! Warnings (the definition works, but probably not as meant): `join` without `needs`.
 
@@ -154,36 +159,20 @@ impl Validator<'_, '_> {
 
     fn check_name(&mut self) {
         let name = &self.wf.name;
-        if name.is_empty() {
-            return; // Reported as missing by the reader.
-        }
-        let valid = name.len() <= 128
-            && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-            && name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
-        if !valid {
-            let fixed: String = name
-                .to_lowercase()
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || c == '_' {
-                        c
-                    } else {
-                        '-'
-                    }
-                })
-                .collect();
-            let fixed = fixed.trim_matches('-');
+        // An empty name is reported as missing by the reader (or is a template's body).
+        if !name.is_empty()
+            && let Some(message) = name_problem("workflow", name)
+        {
             let path = FieldPath::root().key("name");
             let offset = self.locs.value(&path);
-            self.error(
-                &path,
-                offset,
-                format!(
-                    "invalid workflow name `{name}`: use lowercase letters, digits, `_` and `-`, starting with a letter or digit (at most 128); try `{fixed}`"
-                ),
-            );
+            self.error(&path, offset, message);
+        }
+        if let Some(t) = &self.wf.template
+            && let Some(message) = name_problem("template", &t.name)
+        {
+            let path = FieldPath::root().key("template").key("name");
+            let offset = self.locs.value(&path);
+            self.error(&path, offset, message);
         }
     }
 
@@ -317,53 +306,11 @@ impl Validator<'_, '_> {
     fn inputs(&mut self) -> Option<InputSchema> {
         let schema = self.wf.inputs.as_ref()?;
         let base = FieldPath::root().key("inputs");
-        let mut ok = true;
-        match jsonschema::meta::validator_for(schema) {
-            Ok(meta) => {
-                for e in meta.iter_errors(schema) {
-                    ok = false;
-                    let path = json_path(&base, e.instance_path());
-                    let offset = self.locs.value(&path);
-                    self.diags.error(&path, offset, schema_message(&e));
-                }
-            }
-            Err(e) => {
-                ok = false;
-                let offset = self.locs.value(&base);
-                self.error(&base, offset, format!("invalid JSON Schema: {e}"));
-            }
-        }
-        if let Some(t) = schema.get("type")
-            && t != "object"
-        {
-            ok = false;
-            let path = base.key("type");
-            let offset = self.locs.value(&path);
-            self.error(
-                &path,
-                offset,
-                format!(
-                    "inputs are a mapping of names to values: `type` must be `object`, found {t}"
-                ),
-            );
-        }
-        if !ok {
-            return None;
-        }
-        match jsonschema::options()
-            .should_validate_formats(true)
-            .build(schema)
-        {
-            Ok(v) => Some(InputSchema {
-                schema: schema.clone(),
-                validator: Arc::new(v),
-            }),
-            Err(e) => {
-                let offset = self.locs.value(&base);
-                self.error(&base, offset, format!("invalid JSON Schema: {e}"));
-                None
-            }
-        }
+        let validator = object_schema(schema, &base, "inputs", self.locs, self.diags)?;
+        Some(InputSchema {
+            schema: schema.clone(),
+            validator,
+        })
     }
 
     fn task(&mut self, i: usize, task: &Task) -> Option<PlanTask> {
@@ -736,6 +683,104 @@ impl Validator<'_, '_> {
     }
 }
 
+/// Checks a JSON Schema that describes an object of named values (a workflow's
+/// `inputs`, a template's `parameters`) at `base`, and compiles it. `what` names the
+/// values in messages ("inputs", "parameters").
+pub(crate) fn object_schema(
+    schema: &Value,
+    base: &FieldPath,
+    what: &str,
+    locs: &Locations,
+    diags: &mut Diagnostics<'_>,
+) -> Option<Arc<jsonschema::Validator>> {
+    let mut ok = true;
+    match jsonschema::meta::validator_for(schema) {
+        Ok(meta) => {
+            for e in meta.iter_errors(schema) {
+                ok = false;
+                let path = json_path(base, e.instance_path());
+                let offset = locs.value(&path);
+                diags.error(&path, offset, schema_message(&e));
+            }
+        }
+        Err(e) => {
+            ok = false;
+            let offset = locs.value(base);
+            diags.error(base, offset, format!("invalid JSON Schema: {e}"));
+        }
+    }
+    if let Some(t) = schema.get("type")
+        && t != "object"
+    {
+        ok = false;
+        let path = base.key("type");
+        let offset = locs.value(&path);
+        diags.error(
+            &path,
+            offset,
+            format!("{what} are a mapping of names to values: `type` must be `object`, found {t}"),
+        );
+    }
+    if !ok {
+        return None;
+    }
+    match jsonschema::options()
+        .should_validate_formats(true)
+        .build(schema)
+    {
+        Ok(v) => Some(Arc::new(v)),
+        Err(e) => {
+            let offset = locs.value(base);
+            diags.error(base, offset, format!("invalid JSON Schema: {e}"));
+            None
+        }
+    }
+}
+
+/// Whether `name` is a valid workflow (or template) name: `[a-z0-9][a-z0-9_-]*`, at
+/// most 128 characters.
+pub(crate) fn is_valid_name(name: &str) -> bool {
+    name.len() <= 128
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
+/// The name `name` made valid, as a suggestion: lowercase, other characters as `-`.
+pub(crate) fn fix_name(name: &str) -> String {
+    let fixed: String = name
+        .to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let mut out = String::with_capacity(fixed.len());
+    for c in fixed.chars() {
+        if !(c == '-' && out.ends_with('-')) {
+            out.push(c);
+        }
+    }
+    let trimmed = out.trim_matches(|c| c == '-' || c == '_');
+    trimmed.chars().take(128).collect()
+}
+
+/// What is wrong with a workflow or template name (`what`), if anything.
+pub(crate) fn name_problem(what: &str, name: &str) -> Option<String> {
+    if is_valid_name(name) {
+        return None;
+    }
+    Some(format!(
+        "invalid {what} name `{name}`: use lowercase letters, digits, `_` and `-`, starting with a letter or digit (at most 128); try `{}`",
+        fix_name(name)
+    ))
+}
+
 /// Whether the value at `segs`, or a value above it, is a string with expressions
 /// (only known at run time).
 fn is_dynamic(root: &Value, segs: &[PathSeg]) -> bool {
@@ -787,7 +832,7 @@ fn pointer_segs(pointer: &str, root: &Value) -> Vec<PathSeg> {
     out
 }
 
-fn json_path(base: &FieldPath, loc: &jsonschema::paths::Location) -> FieldPath {
+pub(crate) fn json_path(base: &FieldPath, loc: &jsonschema::paths::Location) -> FieldPath {
     loc.iter().fold(base.clone(), |p, s| match s {
         jsonschema::paths::LocationSegment::Property(k) => p.key(&k),
         jsonschema::paths::LocationSegment::Index(i) => p.index(i),

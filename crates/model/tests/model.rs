@@ -6,4 +6,6 @@ mod model {
     mod props;
     mod rules;
     mod schema;
+    mod tekton;
+    mod templates;
 }

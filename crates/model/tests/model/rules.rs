@@ -413,3 +413,46 @@ fn json_definitions_report_json_positions() {
     let e = load(&source, &TaskTypes::builtin()).expect_err("unknown type");
     assert_eq!(e.diagnostics()[0].position.to_string(), "2:26");
 }
+
+#[test]
+fn rule_params_and_template_are_read_and_checked() {
+    let p = plan(
+        "name: from-template
+template: {name: greeter, version: 3}
+params: {who: Ada, n: 2}
+tasks:
+  a: {type: set, with: 'hi ${ $params.who } x${ $params.n }'}
+",
+    );
+    let wf = &p.workflow;
+    assert_eq!(
+        wf.template,
+        Some(harmonia_model::TemplateRef {
+            name: "greeter".into(),
+            version: 3
+        })
+    );
+    assert_eq!(wf.params, Some(serde_json::json!({"who": "Ada", "n": 2})));
+    // `$params` is known without `params` too (it is null then).
+    assert!(problems("name: x\ntasks:\n  a: {type: set, with: '${ $params.x }'}\n").is_empty());
+    assert_one(
+        "name: x\nparams: [1]\ntasks:\n  a: {type: set}\n",
+        "2:9 params: expected the parameter values (a mapping of names to values), found a list",
+    );
+    assert_one(
+        "name: x\ntemplate: {name: Bad Name, version: 1}\ntasks:\n  a: {type: set}\n",
+        "2:18 template.name: invalid template name `Bad Name`",
+    );
+    assert_one(
+        "name: x\ntemplate: {name: t, version: 0}\ntasks:\n  a: {type: set}\n",
+        "2:30 template.version: expected a whole number from 1 to 4294967295, found 0",
+    );
+    let p = problems("name: x\ntemplate: {name: t, versoin: 1}\ntasks:\n  a: {type: set}\n");
+    assert_eq!(
+        p,
+        [
+            "2:11 template: missing required field `version` in `template` (the template's version, from 1)",
+            "2:21 template.versoin: unknown field `versoin` in `template` (did you mean `version`?)",
+        ]
+    );
+}
