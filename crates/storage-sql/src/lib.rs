@@ -8,6 +8,7 @@
 //!   so that commits do not pay for it.
 //! - `write.rs`: a [`CommitBatch`](harmonia_storage::CommitBatch) as a few multi-row
 //!   `INSERT`s and upserts, chunked to the bound-parameter limit.
+//! - `templates.rs`: the template queries (versions, listing, deletion, imports).
 //! - `rows.rs`: column lists, and rows decoded back into records, where anything that
 //!   does not decode is [`Error::Corrupt`](harmonia_storage::Error::Corrupt).
 //! - `error.rs`: sqlx errors as `harmonia_storage::Error`.
@@ -22,6 +23,7 @@ mod checkpoint;
 mod error;
 mod rows;
 mod sqlite;
+mod templates;
 mod write;
 
 pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};

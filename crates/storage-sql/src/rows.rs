@@ -14,8 +14,8 @@
 use std::str::FromStr;
 
 use harmonia_storage::{
-    Error, EventRecord, ExecutionId, ExecutionRecord, ParentLink, Result, TaskRunRecord, Timestamp,
-    TokenRecord, WorkflowId, WorkflowRecord,
+    Error, EventRecord, ExecutionId, ExecutionRecord, ParentLink, Result, TaskRunRecord,
+    TemplateId, TemplateRecord, Timestamp, TokenRecord, WorkflowId, WorkflowRecord,
 };
 use serde_json::Value;
 use sqlx::Row;
@@ -57,7 +57,18 @@ macro_rules! workflow_columns {
     };
 }
 
-pub(crate) use {event_columns, execution_columns, task_run_columns, workflow_columns};
+/// The columns of a template version (`v`) joined with its template (`t`).
+macro_rules! template_columns {
+    () => {
+        "t.id AS id, t.name AS name, v.version AS version, v.description AS description, \
+         v.tags AS tags, v.category AS category, v.note AS note, v.content AS content, \
+         v.source AS source, v.format AS format, v.created_at AS created_at"
+    };
+}
+
+pub(crate) use {
+    event_columns, execution_columns, task_run_columns, template_columns, workflow_columns,
+};
 
 /// The value of `item` that stands for "the task itself" (`item: None`).
 pub(crate) const TASK_ITSELF: i64 = -1;
@@ -252,6 +263,26 @@ pub(crate) fn workflow(row: &SqliteRow) -> Result<WorkflowRecord> {
         name: Columns::new(row, "workflows").string("name")?,
         version: c.u32("version")?,
         description: c.opt_string("description")?,
+        source: c.string("source")?,
+        format: c.string("format")?,
+        created_at: c.time("created_at")?,
+    })
+}
+
+/// A row of a template version joined with its template ([`template_columns`]).
+pub(crate) fn template(row: &SqliteRow) -> Result<TemplateRecord> {
+    let c = Columns::new(row, "template_versions");
+    let tags: Vec<String> = serde_json::from_value(c.json("tags")?)
+        .map_err(|e| c.corrupt("tags", format!("not a list of strings: {e}")))?;
+    Ok(TemplateRecord {
+        id: TemplateId(Columns::new(row, "templates").uuid("id")?),
+        name: Columns::new(row, "templates").string("name")?,
+        version: c.u32("version")?,
+        description: c.opt_string("description")?,
+        tags,
+        category: c.opt_string("category")?,
+        note: c.opt_string("note")?,
+        content: c.string("content")?,
         source: c.string("source")?,
         format: c.string("format")?,
         created_at: c.time("created_at")?,

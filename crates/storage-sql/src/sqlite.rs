@@ -20,6 +20,8 @@
 //!   [`Error::Conflict`]), then the upserts of the read models.
 //! - The batch is encoded (JSON to text, ids to text, statements built) before the
 //!   writer is taken, so the writer is held only while SQLite works.
+//! - Template writes (`put_template`, `import_templates`) go through the writer too, in
+//!   `BEGIN IMMEDIATE` transactions; their queries live in `templates.rs`.
 //! - Migrations run once per `open`, on the writer, before anything else; they are
 //!   embedded in the binary (`migrations/sqlite/`) and are idempotent.
 //! - The queries use plain SQL that PostgreSQL accepts too (`$n` parameters, `ON
@@ -33,7 +35,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use harmonia_storage::{
     CommitBatch, DEFAULT_LIMIT, Error, EventRecord, ExecutionId, ExecutionQuery, ExecutionRecord,
-    ExecutionStatus, NewWorkflowVersion, Result, Store, TaskRunRecord, TokenRecord, WorkflowId,
+    ExecutionStatus, NewTemplateVersion, NewWorkflowVersion, OnConflict, Result, Store,
+    TaskRunRecord, TemplateId, TemplatePut, TemplateQuery, TemplateRecord, TokenRecord, WorkflowId,
     WorkflowRecord,
 };
 use sqlx::sqlite::{
@@ -45,6 +48,7 @@ use sqlx::{QueryBuilder, Sqlite};
 use crate::checkpoint::Checkpointer;
 use crate::error::{backend, backend_msg, corrupt, is_unique_violation};
 use crate::rows::{self, event_columns, execution_columns, task_run_columns, workflow_columns};
+use crate::templates;
 use crate::write::{Statements, Table};
 
 /// The migrations, embedded at build time.
@@ -485,6 +489,45 @@ impl Store for SqliteStore {
         .await
         .map_err(backend)?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn put_template(&self, new: &NewTemplateVersion) -> Result<TemplatePut> {
+        templates::put(&self.writer, new).await
+    }
+
+    async fn import_templates(
+        &self,
+        versions: &[NewTemplateVersion],
+        on_conflict: OnConflict,
+    ) -> Result<Vec<TemplatePut>> {
+        templates::import(&self.writer, versions, on_conflict).await
+    }
+
+    async fn template(&self, name: &str, version: Option<u32>) -> Result<Option<TemplateRecord>> {
+        templates::get(&self.readers, name, version).await
+    }
+
+    async fn template_by_id(
+        &self,
+        id: TemplateId,
+        version: Option<u32>,
+    ) -> Result<Option<TemplateRecord>> {
+        match templates::name_of(&self.readers, id).await? {
+            Some(name) => templates::get(&self.readers, &name, version).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn templates(&self, query: &TemplateQuery) -> Result<Vec<TemplateRecord>> {
+        templates::list(&self.readers, query).await
+    }
+
+    async fn template_versions(&self, name: &str) -> Result<Vec<TemplateRecord>> {
+        templates::versions(&self.readers, name).await
+    }
+
+    async fn delete_template(&self, name: &str) -> Result<bool> {
+        templates::delete(&self.writer, name).await
     }
 
     async fn put_token(&self, token: &TokenRecord) -> Result<()> {

@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use harmonia_storage::{
     CommitBatch, Error, EventRecord, ExecutionId, ExecutionQuery, ExecutionRecord, ExecutionStatus,
-    NewWorkflowVersion, ParentLink, Store, TaskRunRecord, TaskStatus, Timestamp, WorkflowId,
+    NewTemplateVersion, NewWorkflowVersion, OnConflict, ParentLink, PutOutcome, Store,
+    TaskRunRecord, TaskStatus, TemplateQuery, Timestamp, WorkflowId,
 };
 use harmonia_storage_sql::{SqliteOptions, SqliteStore, Synchronous};
 use serde_json::json;
@@ -387,6 +388,63 @@ async fn undecodable_rows_are_corrupt_and_say_where() {
     spoil(&path, "workflows", "id", "x").await;
     spoil(&path, "workflow_versions", "workflow_id", "x").await;
     assert_corrupt(store.workflows().await, "workflows.id");
+}
+
+/// Templates survive a reopen (an import of the same versions is then a no-op), and a
+/// template row that does not decode says which column is wrong.
+#[tokio::test]
+async fn templates_survive_a_reopen_and_bad_rows_say_where() {
+    let dir = TempDir::new().unwrap();
+    let path = db_path(&dir);
+    let version = |content: &str, note: &str| NewTemplateVersion {
+        name: "greeter".into(),
+        description: Some("Greets".into()),
+        tags: vec!["demo".into(), "demo".into(), "x".into()],
+        category: Some("examples".into()),
+        note: Some(note.into()),
+        content: content.into(),
+        source: content.into(),
+        format: "json".into(),
+        created_at: Timestamp(42),
+    };
+    let doc = [version("{}", "first"), version("{\"a\":1}", "second")];
+    let store = SqliteStore::open(&path, SqliteOptions::default())
+        .await
+        .unwrap();
+    let first = store
+        .import_templates(&doc, OnConflict::Fail)
+        .await
+        .unwrap();
+    store.close().await;
+
+    let store = SqliteStore::open(&path, SqliteOptions::default())
+        .await
+        .unwrap();
+    let again = store
+        .import_templates(&doc, OnConflict::Fail)
+        .await
+        .unwrap();
+    assert!(again.iter().all(|p| p.outcome == PutOutcome::Unchanged));
+    assert_eq!(again[1].record, first[1].record);
+    // Repeated tags are stored once as rows, and kept as given in the record.
+    let listed = store
+        .templates(&TemplateQuery {
+            tag: Some("demo".into()),
+            ..TemplateQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(listed, vec![first[1].record.clone()]);
+
+    spoil(&path, "template_versions", "tags", "{\"not\": \"a list\"}").await;
+    assert_corrupt(
+        store.template("greeter", None).await,
+        "template_versions.tags",
+    );
+    spoil(&path, "templates", "id", "nope").await;
+    spoil(&path, "template_versions", "template_id", "nope").await;
+    spoil(&path, "template_versions", "tags", "[]").await;
+    assert_corrupt(store.template_versions("greeter").await, "templates.id");
 }
 
 const CHILD_DB: &str = "HARMONIA_STORAGE_SQL_CHILD_DB";

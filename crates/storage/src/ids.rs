@@ -49,6 +49,10 @@ id_type!(
     /// The id of a workflow (stable across its versions).
     WorkflowId
 );
+id_type!(
+    /// The id of a template (stable across its versions).
+    TemplateId
+);
 
 #[cfg(test)]
 mod tests {

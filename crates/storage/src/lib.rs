@@ -4,9 +4,11 @@
 //! The engine sees storage only through [`Store`]; `harmonia-storage-sql` implements it
 //! on SQLite (and PostgreSQL). Records are plain data: the event log is opaque JSON made
 //! by the engine, and the read models (executions, task runs) are rows for queries,
-//! written in the same atomic [`CommitBatch`] as the events they derive from.
+//! written in the same atomic [`CommitBatch`] as the events they derive from. Workflow
+//! definitions and templates are stored as immutable versions.
 
 mod ids;
+pub mod import;
 mod memory;
 mod records;
 mod status;
@@ -16,11 +18,12 @@ mod time;
 #[cfg(any(test, feature = "test-suite"))]
 pub mod suite;
 
-pub use ids::{ExecutionId, WorkflowId};
+pub use ids::{ExecutionId, TemplateId, WorkflowId};
 pub use memory::MemoryStore;
 pub use records::{
-    CommitBatch, EventRecord, ExecutionQuery, ExecutionRecord, NewWorkflowVersion, ParentLink,
-    TaskRunRecord, TokenRecord, WorkflowRecord,
+    CommitBatch, EventRecord, ExecutionQuery, ExecutionRecord, NewTemplateVersion,
+    NewWorkflowVersion, OnConflict, ParentLink, PutOutcome, TaskRunRecord, TemplatePut,
+    TemplateQuery, TemplateRecord, TokenRecord, WorkflowRecord,
 };
 pub use status::{ExecutionStatus, TaskStatus};
 pub use store::Store;

@@ -8,11 +8,13 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
+use crate::import::{self, Step};
 use crate::records::{
-    CommitBatch, EventRecord, ExecutionQuery, ExecutionRecord, NewWorkflowVersion, TaskRunRecord,
-    TokenRecord, WorkflowRecord,
+    CommitBatch, EventRecord, ExecutionQuery, ExecutionRecord, NewTemplateVersion,
+    NewWorkflowVersion, OnConflict, PutOutcome, TaskRunRecord, TemplatePut, TemplateQuery,
+    TemplateRecord, TokenRecord, WorkflowRecord,
 };
-use crate::{DEFAULT_LIMIT, Error, ExecutionId, Result, Store, WorkflowId};
+use crate::{DEFAULT_LIMIT, Error, ExecutionId, Result, Store, TemplateId, WorkflowId};
 
 /// A store in memory.
 #[derive(Debug, Default)]
@@ -27,7 +29,39 @@ struct Inner {
     task_runs: HashMap<ExecutionId, BTreeMap<(String, i64), TaskRunRecord>>,
     workflows: BTreeMap<String, Vec<WorkflowRecord>>,
     deleted: std::collections::HashSet<String>,
+    templates: BTreeMap<String, Vec<TemplateRecord>>,
+    deleted_templates: std::collections::HashSet<String>,
     tokens: Vec<TokenRecord>,
+}
+
+impl Inner {
+    /// Appends `new` as version `version` of its template (which it brings back if it
+    /// was deleted).
+    fn add_template(&mut self, new: &NewTemplateVersion, version: u32) -> TemplateRecord {
+        self.deleted_templates.remove(&new.name);
+        let versions = self.templates.entry(new.name.clone()).or_default();
+        let record = TemplateRecord {
+            id: versions.first().map_or_else(TemplateId::new, |v| v.id),
+            name: new.name.clone(),
+            version,
+            description: new.description.clone(),
+            tags: new.tags.clone(),
+            category: new.category.clone(),
+            note: new.note.clone(),
+            content: new.content.clone(),
+            source: new.source.clone(),
+            format: new.format.clone(),
+            created_at: new.created_at,
+        };
+        versions.push(record.clone());
+        record
+    }
+}
+
+/// Whether `name` contains `search`, ignoring ASCII case.
+fn contains_ignoring_case(name: &str, search: &str) -> bool {
+    name.to_ascii_lowercase()
+        .contains(&search.to_ascii_lowercase())
 }
 
 impl MemoryStore {
@@ -217,6 +251,150 @@ impl Store for MemoryStore {
             return Ok(false);
         }
         inner.deleted.insert(name.to_string());
+        Ok(true)
+    }
+
+    async fn put_template(&self, new: &NewTemplateVersion) -> Result<TemplatePut> {
+        let mut inner = self.lock()?;
+        inner.deleted_templates.remove(&new.name);
+        let latest = inner.templates.get(&new.name).and_then(|v| v.last());
+        if let Some(latest) = latest
+            && latest.content == new.content
+        {
+            return Ok(TemplatePut {
+                outcome: PutOutcome::Unchanged,
+                record: latest.clone(),
+            });
+        }
+        let version = latest.map_or(Some(1), |l| l.version.checked_add(1));
+        let Some(version) = version else {
+            return Err(Error::Conflict(format!(
+                "template `{}` has no version numbers left",
+                new.name
+            )));
+        };
+        Ok(TemplatePut {
+            outcome: PutOutcome::Created,
+            record: inner.add_template(new, version),
+        })
+    }
+
+    async fn import_templates(
+        &self,
+        versions: &[NewTemplateVersion],
+        on_conflict: OnConflict,
+    ) -> Result<Vec<TemplatePut>> {
+        let mut inner = self.lock()?;
+        let stored: HashMap<String, Vec<(u32, String)>> = versions
+            .iter()
+            .filter_map(|v| {
+                inner.templates.get(&v.name).map(|list| {
+                    (
+                        v.name.clone(),
+                        list.iter()
+                            .map(|r| (r.version, r.content.clone()))
+                            .collect(),
+                    )
+                })
+            })
+            .collect();
+        let steps = import::plan(versions, &stored, on_conflict)?;
+        let mut out = Vec::with_capacity(steps.len());
+        for (new, step) in versions.iter().zip(steps) {
+            inner.deleted_templates.remove(&new.name);
+            out.push(match step {
+                Step::Create { version } => TemplatePut {
+                    outcome: PutOutcome::Created,
+                    record: inner.add_template(new, version),
+                },
+                Step::Unchanged { version } => {
+                    let record = inner
+                        .templates
+                        .get(&new.name)
+                        .and_then(|l| l.iter().find(|r| r.version == version))
+                        .cloned()
+                        .ok_or_else(|| {
+                            Error::Backend(
+                                format!("template `{}` version {version} vanished", new.name)
+                                    .into(),
+                            )
+                        })?;
+                    TemplatePut {
+                        outcome: PutOutcome::Unchanged,
+                        record,
+                    }
+                }
+            });
+        }
+        Ok(out)
+    }
+
+    async fn template(&self, name: &str, version: Option<u32>) -> Result<Option<TemplateRecord>> {
+        let inner = self.lock()?;
+        let Some(versions) = inner.templates.get(name) else {
+            return Ok(None);
+        };
+        Ok(match version {
+            None if inner.deleted_templates.contains(name) => None,
+            None => versions.last().cloned(),
+            Some(v) => versions.iter().find(|r| r.version == v).cloned(),
+        })
+    }
+
+    async fn template_by_id(
+        &self,
+        id: TemplateId,
+        version: Option<u32>,
+    ) -> Result<Option<TemplateRecord>> {
+        let name = {
+            let inner = self.lock()?;
+            inner
+                .templates
+                .iter()
+                .find(|(_, v)| v.first().is_some_and(|r| r.id == id))
+                .map(|(name, _)| name.clone())
+        };
+        match name {
+            Some(name) => self.template(&name, version).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn templates(&self, q: &TemplateQuery) -> Result<Vec<TemplateRecord>> {
+        let inner = self.lock()?;
+        let limit = if q.limit == 0 { DEFAULT_LIMIT } else { q.limit };
+        Ok(inner
+            .templates
+            .iter()
+            .filter(|(name, _)| !inner.deleted_templates.contains(*name))
+            .filter(|(name, _)| q.after.as_ref().is_none_or(|a| name.as_str() > a.as_str()))
+            .filter_map(|(_, v)| v.last())
+            .filter(|r| q.tag.as_ref().is_none_or(|t| r.tags.contains(t)))
+            .filter(|r| q.category.is_none() || r.category == q.category)
+            .filter(|r| {
+                q.search
+                    .as_ref()
+                    .is_none_or(|s| contains_ignoring_case(&r.name, s))
+            })
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn template_versions(&self, name: &str) -> Result<Vec<TemplateRecord>> {
+        let inner = self.lock()?;
+        if inner.deleted_templates.contains(name) {
+            return Ok(Vec::new());
+        }
+        Ok(inner.templates.get(name).cloned().unwrap_or_default())
+    }
+
+    async fn delete_template(&self, name: &str) -> Result<bool> {
+        let mut inner = self.lock()?;
+        if !inner.templates.contains_key(name) || inner.deleted_templates.contains(name) {
+            return Ok(false);
+        }
+        inner.deleted_templates.insert(name.to_string());
         Ok(true)
     }
 

@@ -1,5 +1,5 @@
-//! What the store holds: the event log, the read models derived from it, and workflow
-//! definitions with their versions.
+//! What the store holds: the event log, the read models derived from it, workflow
+//! definitions with their versions, and templates with theirs.
 //!
 //! Events are opaque to the store (a kind and a JSON payload, made and read by the
 //! engine); read models are plain rows for queries. Both are written together by one
@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{ExecutionId, ExecutionStatus, TaskStatus, Timestamp, WorkflowId};
+use crate::{ExecutionId, ExecutionStatus, TaskStatus, TemplateId, Timestamp, WorkflowId};
 
 /// One entry of an execution's append-only event log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -178,4 +178,108 @@ pub struct TokenRecord {
     pub hash: String,
     /// When it was made.
     pub created_at: Timestamp,
+}
+
+/// One version of a template.
+///
+/// `content` is the template's canonical form (`harmonia_model::template::Template::
+/// content`: compact JSON), the one thing the store compares to tell whether a new
+/// version has the same content as a stored one. `source` is the text as it was sent
+/// (comments and all), for showing and editing. Description, tags and category are
+/// copies of the template's, kept as columns so that listings can filter on them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TemplateRecord {
+    /// The template's id, the same for all its versions.
+    pub id: TemplateId,
+    /// Its name.
+    pub name: String,
+    /// The version, from 1.
+    pub version: u32,
+    /// Its description.
+    pub description: Option<String>,
+    /// Its tags, in order.
+    pub tags: Vec<String>,
+    /// Its category.
+    pub category: Option<String>,
+    /// The change note of this version.
+    pub note: Option<String>,
+    /// The canonical form (compact JSON), compared to tell versions apart.
+    pub content: String,
+    /// The text as it was sent.
+    pub source: String,
+    /// `yaml` or `json`: the format of `source`.
+    pub format: String,
+    /// When this version was created.
+    pub created_at: Timestamp,
+}
+
+/// A template version to store (by `put_template` or `import_templates`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTemplateVersion {
+    /// The template's name.
+    pub name: String,
+    /// Its description.
+    pub description: Option<String>,
+    /// Its tags.
+    pub tags: Vec<String>,
+    /// Its category.
+    pub category: Option<String>,
+    /// What changed in this version.
+    pub note: Option<String>,
+    /// The canonical form (see [`TemplateRecord::content`]).
+    pub content: String,
+    /// The text as it was sent.
+    pub source: String,
+    /// `yaml` or `json`.
+    pub format: String,
+    /// When (an import keeps the exported time).
+    pub created_at: Timestamp,
+}
+
+/// What storing a template version did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PutOutcome {
+    /// A new version was stored.
+    Created,
+    /// The content was already stored: nothing was written (the record is the stored
+    /// version with that content).
+    Unchanged,
+}
+
+/// The version a put or an import left, and whether it made it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TemplatePut {
+    /// Created or unchanged.
+    pub outcome: PutOutcome,
+    /// The stored version.
+    pub record: TemplateRecord,
+}
+
+/// What an import does with a version whose content the store does not have, for a
+/// template that exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnConflict {
+    /// Store it as a new version (the default).
+    #[default]
+    NewVersion,
+    /// Refuse the whole import ([`crate::Error::Conflict`]); nothing is written.
+    Fail,
+}
+
+/// Which templates to list (their latest versions), by name.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TemplateQuery {
+    /// Only templates with this tag (exact).
+    pub tag: Option<String>,
+    /// Only templates in this category (exact).
+    pub category: Option<String>,
+    /// Only templates whose name contains this (case-insensitive).
+    pub search: Option<String>,
+    /// Only templates whose name sorts after this one (the cursor of the previous page:
+    /// its last name).
+    pub after: Option<String>,
+    /// At most this many (0 means the default of 50).
+    pub limit: usize,
 }

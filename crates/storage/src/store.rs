@@ -13,14 +13,40 @@
 //! - A deleted workflow is absent from `workflows()` and from lookups without a
 //!   version, but its versions stay readable by number (executions pin them);
 //!   `put_workflow` under its name brings it back.
+//!
+//! Templates are versioned like workflows, with change notes, and compared by their
+//! canonical `content` (not their source text):
+//! - `put_template` adds version `latest + 1` under the template's id, unless the
+//!   content is the latest version's, which is returned as [`PutOutcome::Unchanged`]
+//!   (reverting to an older content is a new version).
+//! - `import_templates` stores a document's versions in one transaction, in the order
+//!   given (a document's: by template, oldest version first). For each template it
+//!   walks the given versions with a cursor on the stored ones (from before the first):
+//!   a version whose content a stored version after the cursor has is `Unchanged` (the
+//!   first such; the cursor moves to it); any other is `Created` as `latest + 1` (the
+//!   cursor moves to it), keeping its note and creation time. So importing into an
+//!   empty store recreates the same numbers, notes and times, and importing the same
+//!   document again changes nothing. With [`OnConflict::Fail`], a version that would
+//!   be created for a template that was already stored fails the whole import with
+//!   [`Error::Conflict`] (naming every such version) and writes nothing.
+//! - Deleting a template works like deleting a workflow: gone from `templates()` and
+//!   from lookups without a version, its versions readable by number (workflows made
+//!   from it record `{name, version}`); putting or importing it brings it back.
+//! - `templates()` lists latest versions by name, filtered by tag, category and a
+//!   name search, after a name cursor.
 
 use async_trait::async_trait;
 
+#[cfg(doc)]
+use crate::Error;
+#[cfg(doc)]
+use crate::records::PutOutcome;
 use crate::records::{
-    CommitBatch, EventRecord, ExecutionQuery, ExecutionRecord, NewWorkflowVersion, TaskRunRecord,
+    CommitBatch, EventRecord, ExecutionQuery, ExecutionRecord, NewTemplateVersion,
+    NewWorkflowVersion, OnConflict, TaskRunRecord, TemplatePut, TemplateQuery, TemplateRecord,
     TokenRecord, WorkflowRecord,
 };
-use crate::{ExecutionId, Result, WorkflowId};
+use crate::{ExecutionId, Result, TemplateId, WorkflowId};
 
 /// Durable storage of executions and workflows.
 #[async_trait]
@@ -66,6 +92,37 @@ pub trait Store: Send + Sync + 'static {
 
     /// Deletes a workflow (see the module doc). Returns whether it existed.
     async fn delete_workflow(&self, name: &str) -> Result<bool>;
+
+    /// Stores a template version: a new version, or the latest one when its content is
+    /// the same (see the module doc).
+    async fn put_template(&self, new: &NewTemplateVersion) -> Result<TemplatePut>;
+
+    /// Stores the versions of an export document, atomically (see the module doc). One
+    /// result per version given, in order.
+    async fn import_templates(
+        &self,
+        versions: &[NewTemplateVersion],
+        on_conflict: OnConflict,
+    ) -> Result<Vec<TemplatePut>>;
+
+    /// A version of a template, by name; the latest when `version` is `None`.
+    async fn template(&self, name: &str, version: Option<u32>) -> Result<Option<TemplateRecord>>;
+
+    /// A version of the template with this id; the latest when `version` is `None`.
+    async fn template_by_id(
+        &self,
+        id: TemplateId,
+        version: Option<u32>,
+    ) -> Result<Option<TemplateRecord>>;
+
+    /// The latest version of every template matching `query`, by name.
+    async fn templates(&self, query: &TemplateQuery) -> Result<Vec<TemplateRecord>>;
+
+    /// Every version of a template, oldest first (empty when it is deleted).
+    async fn template_versions(&self, name: &str) -> Result<Vec<TemplateRecord>>;
+
+    /// Deletes a template (see the module doc). Returns whether it existed.
+    async fn delete_template(&self, name: &str) -> Result<bool>;
 
     /// Stores an API token.
     async fn put_token(&self, token: &TokenRecord) -> Result<()>;
