@@ -5,6 +5,7 @@ mod crash;
 mod run;
 mod serve;
 mod server;
+mod templates;
 mod validate;
 
 use std::path::{Path, PathBuf};
