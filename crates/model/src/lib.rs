@@ -42,6 +42,7 @@ mod source;
 mod task_types;
 pub mod template;
 mod validate;
+pub mod yaml;
 
 pub use definition::{
     Backoff, Defaults, ErrorClass, Join, OnError, RetryPolicy, Task, TemplateRef, Workflow,

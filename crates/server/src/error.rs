@@ -18,8 +18,10 @@ pub enum Code {
     InvalidRequest,
     /// A definition does not validate; `details` lists every problem.
     InvalidDefinition,
-    /// Inputs or parameters do not validate; `details` lists every violation.
+    /// Inputs do not validate; `details` lists every violation.
     InvalidInputs,
+    /// Template parameters do not validate; `details` lists every violation.
+    InvalidParams,
     /// No credentials, or credentials that are not valid.
     Unauthorized,
     /// Valid credentials without the role this needs.
@@ -47,6 +49,7 @@ impl Code {
             Code::InvalidRequest => "invalid_request",
             Code::InvalidDefinition => "invalid_definition",
             Code::InvalidInputs => "invalid_inputs",
+            Code::InvalidParams => "invalid_params",
             Code::Unauthorized => "unauthorized",
             Code::Forbidden => "forbidden",
             Code::NotFound => "not_found",
@@ -63,7 +66,9 @@ impl Code {
     pub fn status(self) -> StatusCode {
         match self {
             Code::InvalidRequest => StatusCode::BAD_REQUEST,
-            Code::InvalidDefinition | Code::InvalidInputs => StatusCode::UNPROCESSABLE_ENTITY,
+            Code::InvalidDefinition | Code::InvalidInputs | Code::InvalidParams => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Code::Unauthorized => StatusCode::UNAUTHORIZED,
             Code::Forbidden => StatusCode::FORBIDDEN,
             Code::NotFound => StatusCode::NOT_FOUND,

@@ -71,7 +71,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
         let mut value: serde_json::Value = match format {
             Format::Json => serde_json::from_str(text)
                 .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?,
-            Format::Yaml => serde_saphyr::from_str(text)
+            Format::Yaml => harmonia_model::yaml::value(text)
                 .map_err(|e| ApiError::bad_request(format!("invalid YAML body: {e}")))?,
         };
         // `null` (an empty YAML document, or JSON `null`) means "no options", like an

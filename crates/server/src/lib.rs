@@ -18,6 +18,7 @@ mod middleware;
 mod openapi;
 mod routes;
 mod state;
+pub mod templates;
 pub mod views;
 mod ws;
 
@@ -40,7 +41,9 @@ use crate::error::ApiError as Error;
 
 /// The API routes (relative to `/api`), with their OpenAPI description.
 fn api() -> OpenApiRouter<AppState> {
-    routes::workflows::router().merge(routes::executions::router())
+    routes::workflows::router()
+        .merge(routes::executions::router())
+        .merge(routes::templates::router())
 }
 
 /// The OpenAPI description of the whole server.

@@ -14,12 +14,13 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(
         title = "Harmonia API",
-        description = "Workflows, executions and their events. Every route under `/api` is also served under `/api/v1`. Errors always have the shape `{\"error\": {\"code\", \"message\", \"details\"}}`. With auth on, send `Authorization: Bearer <token>`; roles: admin (everything), operator (execute, cancel, pause, resume, retry, read), viewer (read).",
+        description = "Workflows, executions and their events, and templates. Every route under `/api` is also served under `/api/v1`. Errors always have the shape `{\"error\": {\"code\", \"message\", \"details\"}}`. With auth on, send `Authorization: Bearer <token>`; roles: admin (everything), operator (execute, cancel, pause, resume, retry, read), viewer (read).",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     tags(
         (name = "workflows", description = "Workflow definitions and their versions"),
         (name = "executions", description = "Executions, their history and their control"),
+        (name = "templates", description = "Parameterized, versioned workflows: instantiate, diff, export and import"),
         (name = "websockets", description = "Live updates"),
         (name = "operations", description = "Health, readiness and metrics"),
     ),

@@ -182,6 +182,13 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         .context("invalid metric buckets")?
         .install_recorder()
         .context("cannot install the metrics recorder")?;
+    // The built-in template library, once: a built-in someone deleted stays deleted.
+    let seeded = harmonia_server::templates::seed_builtins(store.as_ref())
+        .await
+        .context("cannot store the built-in templates")?;
+    if !seeded.is_empty() {
+        tracing::info!(templates = %seeded.join(", "), "stored the built-in templates");
+    }
     let plans = Arc::new(Plans::new(store.clone(), TaskTypes::builtin(), None));
     let config = EngineConfig {
         max_concurrency: settings.max_concurrency,

@@ -33,6 +33,12 @@ impl Builtin {
     }
 }
 
+/// When the built-in templates' versions were made (2026-11-24T00:00:00Z), in
+/// milliseconds since the Unix epoch. A server stores them with this time rather than
+/// the time it seeded them, so that every server's built-ins are the same versions and
+/// an export from one imports into a fresh one as exactly the same bytes.
+pub const BUILTIN_CREATED_AT_MS: i64 = 1_795_478_400_000;
+
 /// The built-in template files, by name.
 pub const BUILTIN: &[Builtin] = &[
     Builtin {

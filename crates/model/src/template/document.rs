@@ -216,7 +216,7 @@ fn read_root(
         diags.error(
             &path,
             root.offset,
-            "this is a Tekton Harmonia template (it has `workflow_definition`); import it through the Tekton converter",
+            "this is a Tekton Harmonia template (it has `workflow_definition`); create it with POST /api/templates (`harmonia template create FILE`), which converts it and reports what could not be carried over",
         );
         return None;
     }

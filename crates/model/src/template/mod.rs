@@ -24,6 +24,8 @@
 //! - `render.rs`: deterministic YAML/JSON text (serde-saphyr's serializer for YAML).
 //! - [`tekton`]: [`tekton::convert`] for the original Tekton Harmonia's JSON templates,
 //!   with a report of what could not be converted.
+//! - `kind.rs`: [`file_kind`], which of the readers a file is for (workflow,
+//!   template, export document, Tekton file), by its top-level keys.
 //! - `builtin.rs`: the built-in library ([`builtin`], [`BUILTIN`]), YAML files under
 //!   `crates/model/templates/` compiled into the binary.
 //!
@@ -59,11 +61,13 @@ mod diff;
 mod document;
 mod format;
 mod instantiate;
+mod kind;
 mod render;
 pub mod tekton;
 
-pub use builtin::{BUILTIN, Builtin, builtin};
+pub use builtin::{BUILTIN, BUILTIN_CREATED_AT_MS, Builtin, builtin};
 pub use diff::{Change, ChangeKind, diff, diff_values};
 pub use document::{DOCUMENT_FORMAT, Document, TemplateHistory, TemplateVersion};
 pub use format::{LoadedTemplate, Template, read, read_shape};
 pub use instantiate::{Instance, InstantiateError, ParamViolation, instantiate, prepare_params};
+pub use kind::{FileKind, file_kind};

@@ -71,6 +71,16 @@ pub enum IssueKind {
     Adjusted,
 }
 
+impl IssueKind {
+    /// `dropped` or `adjusted`, as serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IssueKind::Dropped => "dropped",
+            IssueKind::Adjusted => "adjusted",
+        }
+    }
+}
+
 /// One entry of a conversion's report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Issue {
@@ -87,14 +97,13 @@ pub struct Issue {
 
 impl std::fmt::Display for Issue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let kind = match self.kind {
-            IssueKind::Dropped => "dropped",
-            IssueKind::Adjusted => "adjusted",
-        };
         write!(
             f,
-            "{}: {kind}: {}: {}",
-            self.position, self.path, self.message
+            "{}: {}: {}: {}",
+            self.position,
+            self.kind.as_str(),
+            self.path,
+            self.message
         )
     }
 }

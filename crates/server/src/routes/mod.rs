@@ -2,4 +2,5 @@
 
 pub(crate) mod executions;
 pub(crate) mod ops;
+pub(crate) mod templates;
 pub(crate) mod workflows;

@@ -59,7 +59,7 @@ pub(crate) async fn resolve(
     })
 }
 
-fn invalid(name: &str, e: &harmonia_model::Error) -> ApiError {
+pub(crate) fn invalid(name: &str, e: &harmonia_model::Error) -> ApiError {
     let n = e
         .diagnostics()
         .iter()
@@ -87,7 +87,7 @@ fn validate(
     Ok((source, loaded))
 }
 
-async fn register(state: &AppState, source: &Source) -> ApiResult<WorkflowRecord> {
+pub(crate) async fn register(state: &AppState, source: &Source) -> ApiResult<WorkflowRecord> {
     match state.0.plans.register(source).await {
         Ok(w) => Ok(w.record),
         Err(RegisterError::Invalid(e)) => Err(invalid("request", &e)),
@@ -410,23 +410,31 @@ async fn execute(
         .plans
         .get(&record.name, Some(record.version))
         .await?;
+    let started = start(&state, workflow, request.inputs).await?;
+    Ok((StatusCode::CREATED, Json(started)))
+}
+
+/// Starts an execution of `workflow` on `inputs` (durably) and describes it.
+pub(crate) async fn start(
+    state: &AppState,
+    workflow: harmonia_engine::Workflow,
+    inputs: serde_json::Map<String, Value>,
+) -> ApiResult<Started> {
+    let name = workflow.record.name.clone();
+    let version = workflow.record.version;
     let (execution, status) = state
         .0
         .handle
-        .start_with_status(StartRequest::new(workflow, Value::Object(request.inputs)))
+        .start_with_status(StartRequest::new(workflow, Value::Object(inputs)))
         .await?;
-    let status = status.to_string();
     let id = execution.to_string();
-    Ok((
-        StatusCode::CREATED,
-        Json(Started {
-            links: execution_links(&id),
-            execution_id: id,
-            status,
-            workflow: record.name,
-            version: record.version,
-        }),
-    ))
+    Ok(Started {
+        links: execution_links(&id),
+        execution_id: id,
+        status: status.to_string(),
+        workflow: name,
+        version,
+    })
 }
 
 /// How to draw a graph.

@@ -16,6 +16,8 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
+mod templates;
+
 struct Server {
     app: Router,
     store: Arc<dyn Store>,

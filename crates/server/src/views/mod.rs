@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+pub mod templates;
+
 use harmonia_model::Plan;
 use harmonia_storage::{ExecutionRecord, TaskRunRecord, WorkflowRecord};
 use serde::{Deserialize, Serialize};

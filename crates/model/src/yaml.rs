@@ -1,0 +1,29 @@
+//! YAML values (parameter files, request bodies) read the way definitions are: YAML
+//! 1.2 booleans only, so `yes`, `no`, `on` and `y` stay strings everywhere Harmonia
+//! reads YAML, and a value means the same in a workflow file as in a body or a file of
+//! parameters.
+
+use serde_json::Value;
+
+/// Reads one YAML document into a JSON value (an empty document is `null`).
+pub fn value(text: &str) -> Result<Value, String> {
+    let mut options = serde_saphyr::Options::default();
+    options.strict_booleans = true;
+    options.with_snippet = false;
+    serde_saphyr::from_str_with_options::<Option<Value>>(text, options)
+        .map(Option::unwrap_or_default)
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn only_true_and_false_are_booleans() {
+        let v = super::value("a: yes\nb: true\nc: on\nd: [1, null]\n").expect("YAML");
+        assert_eq!(v, json!({"a": "yes", "b": true, "c": "on", "d": [1, null]}));
+        assert_eq!(super::value("").expect("empty"), json!(null));
+        assert!(super::value("a: [").is_err());
+    }
+}
