@@ -43,6 +43,9 @@ enum Command {
     History(commands::history::Args),
     /// Measure the engine on durable SQLite (chain, fan-outs, many executions).
     Bench(commands::bench::Args),
+    /// Work with templates on a running server: list, show, create, export, import,
+    /// instantiate.
+    Template(commands::template::Args),
 }
 
 /// Logs to stderr, filtered by `RUST_LOG` (default: info for `serve`, warnings for
@@ -80,6 +83,7 @@ fn main() -> ExitCode {
         Command::Retry(args) => commands::retry::run(&args),
         Command::History(args) => commands::history::run(&args),
         Command::Bench(args) => commands::bench::run(&args),
+        Command::Template(args) => commands::template::run(&args),
     };
     match result {
         Ok(code) => code,
@@ -87,5 +91,15 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
     }
 }

@@ -12,6 +12,7 @@ pub(crate) mod retry;
 pub(crate) mod run;
 pub(crate) mod schema;
 pub(crate) mod serve;
+pub(crate) mod template;
 pub(crate) mod token;
 pub(crate) mod validate;
 

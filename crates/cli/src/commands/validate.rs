@@ -1,5 +1,11 @@
 //! `harmonia validate FILE...`: every problem of every file, one line each.
 //!
+//! A file may hold a workflow, a template, an export document of templates, or an
+//! original Tekton template (told apart by their top-level keys; see
+//! `harmonia_model::template::file_kind`). A Tekton file is converted: what the
+//! conversion could not carry over is a warning pointing into the file, and a problem
+//! of the converted form an error at the file's start naming its place in that form.
+//!
 //! Text output is one `FILE:LINE:COL: error: FIELD: MESSAGE` line per problem (warnings
 //! as `warning:`), in file order then source order, on stdout, and a summary on stderr.
 //! `--format json` prints one JSON document instead. Exit 0 when every file is valid
@@ -8,14 +14,17 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use harmonia_model::{Diagnostic, Position, Severity, TaskTypes};
+use harmonia_model::template::tekton;
+use harmonia_model::template::{self, FileKind};
+use harmonia_model::{Diagnostic, Position, Severity, Source, TaskTypes};
 use serde_json::json;
 
 use super::{expand, read_source};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Definition files (YAML or JSON), or directories of them.
+    /// Definition files (YAML or JSON: workflows, templates, export documents, Tekton
+    /// templates), or directories of them.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
     /// Output format.
@@ -43,10 +52,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 message: format!("cannot read the file: {e}"),
                 position: Position { line: 1, column: 1 },
             }],
-            Ok(source) => match harmonia_model::load(&source, &types) {
-                Ok(loaded) => loaded.warnings,
-                Err(e) => e.diagnostics().to_vec(),
-            },
+            Ok(source) => check(&source, &types),
         };
         reports.push((name, diagnostics));
     }
@@ -99,6 +105,53 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Every problem of one file (errors and warnings), whatever it holds.
+fn check(source: &Source, types: &TaskTypes) -> Vec<Diagnostic> {
+    match template::file_kind(source) {
+        FileKind::Workflow => match harmonia_model::load(source, types) {
+            Ok(loaded) => loaded.warnings,
+            Err(e) => e.diagnostics().to_vec(),
+        },
+        FileKind::Template => match template::read(source, types) {
+            Ok(loaded) => loaded.warnings,
+            Err(e) => e.diagnostics().to_vec(),
+        },
+        FileKind::Document => match template::Document::read(source, types) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.diagnostics().to_vec(),
+        },
+        FileKind::Tekton => match tekton::convert(source) {
+            Err(e) => e.diagnostics().to_vec(),
+            Ok(conversion) => {
+                let mut found: Vec<Diagnostic> = conversion
+                    .report
+                    .iter()
+                    .map(|i| Diagnostic {
+                        severity: Severity::Warning,
+                        path: i.path.clone(),
+                        task: None,
+                        message: format!("{}: {}", i.kind.as_str(), i.message),
+                        position: i.position,
+                    })
+                    .collect();
+                let problems = match template::read(&conversion.source(), types) {
+                    Ok(loaded) => loaded.warnings,
+                    Err(e) => e.diagnostics().to_vec(),
+                };
+                found.extend(problems.into_iter().map(|d| Diagnostic {
+                    message: format!(
+                        "in the converted template, at {}: {}",
+                        d.position, d.message
+                    ),
+                    position: Position { line: 1, column: 1 },
+                    ..d
+                }));
+                found
+            }
+        },
+    }
 }
 
 fn plural(n: usize, what: &str) -> String {

@@ -4,7 +4,9 @@
 mod crash;
 mod run;
 mod serve;
+mod served;
 mod server;
+mod template_cli;
 mod templates;
 mod validate;
 

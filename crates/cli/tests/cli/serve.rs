@@ -2,74 +2,14 @@
 //! like requests and a WebSocket over 127.0.0.1, SIGTERM, and a restart on the same
 //! database.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use futures::StreamExt;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-use super::{harmonia, stdout};
-
-/// A running `harmonia serve` and the address it printed.
-struct Served {
-    child: Child,
-    base: String,
-}
-
-impl Served {
-    fn start(db: &Path, extra: &[&str]) -> Served {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_harmonia"))
-            .args(["serve", "--port", "0", "--db"])
-            .arg(db)
-            .args(extra)
-            .env_remove("HARMONIA_DB")
-            .env_remove("HARMONIA_PORT")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the server starts");
-        let stderr = child.stderr.take().expect("stderr");
-        let mut lines = BufReader::new(stderr).lines();
-        let base = loop {
-            let line = lines
-                .next()
-                .expect("the server prints its address")
-                .expect("stderr is text");
-            if let Some(at) = line.find("http://127.0.0.1:") {
-                let rest = &line[at..];
-                let end = rest.find(' ').unwrap_or(rest.len());
-                break rest[..end].to_string();
-            }
-        };
-        // Keep draining stderr so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Served { child, base }
-    }
-
-    /// SIGTERM, then the exit status (within 10 s).
-    fn terminate(mut self) -> std::process::ExitStatus {
-        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
-        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
-        for _ in 0..100 {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                return status;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.child.kill();
-        panic!("the server did not stop within 10 s of SIGTERM");
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use super::harmonia;
+use super::served::{Served, token};
 
 fn client() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -85,15 +25,6 @@ async fn send(req: reqwest::RequestBuilder) -> (u16, Value) {
     let text = r.text().await.expect("a body");
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
     (status, body)
-}
-
-fn token(db: &Path, role: &str) -> String {
-    let db = db.to_str().expect("utf-8 path");
-    let out = harmonia(&[
-        "token", "create", "--db", db, "--role", role, "--name", role,
-    ]);
-    assert!(out.status.success(), "{out:?}");
-    stdout(&out).trim().to_string()
 }
 
 const NAPS: &str = "\

@@ -198,3 +198,53 @@ fn usage_errors_exit_2() {
     let out = harmonia(&["graph", "x.yaml", "--format", "png"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn templates_export_documents_and_tekton_files_validate_too() {
+    // The built-in library and the Tekton fixtures: valid; a Tekton file's conversion
+    // report comes as warnings pointing into it.
+    let templates = root().join("crates/model/templates");
+    let out = harmonia(&["validate", templates.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(stderr(&out).trim(), "5 files valid");
+    let tekton = root().join("crates/model/tests/tekton/bug_fix.json");
+    let tekton = tekton.to_str().expect("utf-8");
+    let out = harmonia(&["validate", tekton]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.lines()
+            .all(|l| l.starts_with(&format!("{tekton}:")) && l.contains(": warning: ")),
+        "{text}"
+    );
+    assert!(
+        text.contains("dropped: `{{ fix.output.title | upper }}`"),
+        "{text}"
+    );
+
+    // A broken template and a broken export document: every problem, located.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let template = dir.path().join("t.yaml");
+    std::fs::write(
+        &template,
+        "name: t\nparameters:\n  type: object\n  properties: {n: {type: nope}}\nworkflow:\n  tasks:\n    a: {type: set, with: {v: '${ $params.n'}}\n",
+    )
+    .expect("write");
+    let document = dir.path().join("export.yaml");
+    std::fs::write(
+        &document,
+        "format: harmonia-templates/1\ntemplates:\n  - name: d\n    versions:\n      - version: 1\n        workflow: {tasks: {a: {type: sett}}}\n",
+    )
+    .expect("write");
+    let (t, d) = (
+        template.to_str().expect("utf-8"),
+        document.to_str().expect("utf-8"),
+    );
+    let out = harmonia(&["validate", t, d]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains(&format!("{t}:4:")), "{text}");
+    assert!(text.contains(&format!("{t}:7:")), "{text}");
+    assert!(text.contains(&format!("{d}:6:")), "{text}");
+    assert!(stderr(&out).contains("in 2 of 2 files"), "{}", stderr(&out));
+}
