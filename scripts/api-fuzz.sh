@@ -67,7 +67,7 @@ YAML
 execution="$(curl -sf "${auth[@]}" -H 'Content-Type: application/json' -d '{}' \
     "$base/api/workflows/fuzz-target/execute" | python3 -c 'import json,sys; print(json.load(sys.stdin)["execution_id"])')"
 
-export HARMONIA_FUZZ_WORKFLOW=fuzz-target HARMONIA_FUZZ_EXECUTION="$execution"
+export HARMONIA_FUZZ_WORKFLOW=fuzz-target HARMONIA_FUZZ_EXECUTION="$execution" HARMONIA_FUZZ_TEMPLATE=etl
 # Every check runs: that is Schemathesis' default, and the config file's per-operation
 # exceptions (each with its reason) only hold without `--checks` on the command line,
 # which would override them.
@@ -77,9 +77,9 @@ fuzz() {
         --seed "$seed" --max-examples "$examples" --no-color \
         --request-timeout 10 --max-failures 20 "$@"
 }
-# Deleting a workflow goes last and alone: the stateful phase follows links from
-# responses that name `fuzz-target` and would delete it under the other operations.
+# Deletes go last and alone: the stateful phase follows links from responses that name
+# `fuzz-target` or `etl` and would delete them under the other operations.
 status=0
-fuzz --exclude-name "DELETE /api/workflows/{id}" "${@:2}" || status=$?
-fuzz --include-name "DELETE /api/workflows/{id}" "${@:2}" || status=$?
+fuzz --exclude-name "DELETE /api/workflows/{id}" --exclude-name "DELETE /api/templates/{id}" "${@:2}" || status=$?
+fuzz --include-name "DELETE /api/workflows/{id}" --include-name "DELETE /api/templates/{id}" "${@:2}" || status=$?
 exit "$status"

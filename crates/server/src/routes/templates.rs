@@ -417,8 +417,8 @@ async fn diff(
         Some(v) => v,
         None if to > 1 => to - 1,
         None => {
-            return Err(ApiError::bad_request(format!(
-                "template `{}` has one version: pass `from` and `to` to compare two",
+            return Err(ApiError::not_found(format!(
+                "template `{}` has no version before {to} to compare it with; pass `from`",
                 latest.name
             )));
         }
@@ -558,7 +558,7 @@ struct ExportQuery {
     params(ExportQuery),
     responses(
         (status = 200, description = "The export document", content(
-            (String = "application/yaml"),
+            (Object = "application/yaml"),
             (Object = "application/json"),
         )),
         (status = 400, description = "Bad query", body = ErrorBody),
@@ -572,11 +572,12 @@ async fn export(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiRe
     let mut format = Format::Yaml;
     for (k, v) in pairs {
         match k.as_str() {
-            "name" if !v.is_empty() => names.push(v),
-            "name" => {}
+            // An empty value is no filter, as everywhere in the API's queries.
+            "name" if v.is_empty() => {}
+            "name" => names.push(v),
             "format" => {
                 format = match v.as_str() {
-                    "yaml" | "" => Format::Yaml,
+                    "yaml" => Format::Yaml,
                     "json" => Format::Json,
                     other => {
                         return Err(ApiError::bad_request(format!(

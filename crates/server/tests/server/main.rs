@@ -824,6 +824,37 @@ async fn the_auth_matrix() {
             Some("application/yaml"),
             3,
         ),
+        (Method::GET, "/api/templates".into(), "", None, 1),
+        (
+            Method::POST,
+            "/api/templates".into(),
+            "name: made-t\nworkflow:\n  tasks:\n    a: {type: set, with: 1}\n",
+            Some("application/yaml"),
+            3,
+        ),
+        (Method::GET, "/api/templates/made-t".into(), "", None, 1),
+        (
+            Method::GET,
+            "/api/templates/made-t/versions".into(),
+            "",
+            None,
+            1,
+        ),
+        (Method::GET, "/api/templates/export".into(), "", None, 1),
+        (
+            Method::POST,
+            "/api/templates/made-t/instantiate".into(),
+            "{\"name\": \"from-made-t\"}",
+            Some("application/json"),
+            3,
+        ),
+        (
+            Method::POST,
+            "/api/templates/import".into(),
+            "name: made-t\nworkflow:\n  tasks:\n    a: {type: set, with: 1}\n",
+            Some("application/yaml"),
+            3,
+        ),
     ];
     for (method, uri, body, ct, need) in routes {
         for (who, token, level) in [

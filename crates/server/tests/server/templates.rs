@@ -41,6 +41,19 @@ async fn versions_are_immutable_and_diffable() {
     assert_eq!(saved["outcome"], "created");
     assert_eq!(saved["template"]["version"], 1);
     assert_eq!(saved["template"]["tags"], json!(["demo", "text"]));
+    // One version has nothing before it to compare with.
+    let e = assert_error(
+        &s.get("/api/templates/greet/diff").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("no version before 1"),
+        "{e}"
+    );
     assert_error(
         &s.post_yaml("/api/templates", GREET).await,
         StatusCode::CONFLICT,
