@@ -31,7 +31,8 @@ enum Command {
     Validate(commands::validate::Args),
     /// Draw a workflow's task graph (Mermaid, Graphviz DOT or JSON).
     Graph(commands::graph::Args),
-    /// Print the JSON Schema of the workflow definition format.
+    /// Print the JSON Schema of the workflow definition format (or, with --template, of
+    /// templates).
     Schema(commands::schema::Args),
     /// Run a workflow locally on SQLite and show its progress and outputs.
     Run(commands::run::Args),

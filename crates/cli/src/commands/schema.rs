@@ -1,17 +1,28 @@
-//! `harmonia schema`: print the JSON Schema of the workflow definition format.
+//! `harmonia schema`: print the JSON Schema of the workflow definition format, or with
+//! `--template` that of the template format.
 //!
-//! `docs/workflow.schema.json` is this output; a test keeps the two equal.
+//! `docs/workflow.schema.json` and `docs/template.schema.json` are these outputs; tests
+//! keep them equal.
 
 use std::process::ExitCode;
 
 use harmonia_model::TaskTypes;
-use harmonia_model::schema::workflow_schema;
+use harmonia_model::schema::{template_schema, workflow_schema};
 
 #[derive(Debug, clap::Args)]
-pub(crate) struct Args {}
+pub(crate) struct Args {
+    /// The schema of templates (parameters, metadata and a workflow body) instead.
+    #[arg(long)]
+    template: bool,
+}
 
-pub(crate) fn run(_: &Args) -> anyhow::Result<ExitCode> {
-    let schema = workflow_schema(&TaskTypes::builtin());
+pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let types = TaskTypes::builtin();
+    let schema = if args.template {
+        template_schema(&types)
+    } else {
+        workflow_schema(&types)
+    };
     println!("{}", serde_json::to_string_pretty(&schema)?);
     Ok(ExitCode::SUCCESS)
 }

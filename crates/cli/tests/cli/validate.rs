@@ -189,6 +189,14 @@ fn schema_prints_the_checked_in_schema() {
     assert_eq!(stdout(&out), on_disk);
     let schema: serde_json::Value = serde_json::from_str(&on_disk).expect("json");
     assert!(jsonschema::meta::is_valid(&schema));
+
+    let out = harmonia(&["schema", "--template"]);
+    assert_eq!(out.status.code(), Some(0));
+    let on_disk =
+        std::fs::read_to_string(root().join("docs/template.schema.json")).expect("schema file");
+    assert_eq!(stdout(&out), on_disk);
+    let schema: serde_json::Value = serde_json::from_str(&on_disk).expect("json");
+    assert!(jsonschema::meta::is_valid(&schema));
 }
 
 #[test]

@@ -1,8 +1,8 @@
-//! The checked-in `docs/workflow.schema.json` is the generated schema, and the schema
-//! rejects what validation rejects in shape.
+//! The checked-in `docs/workflow.schema.json` and `docs/template.schema.json` are the
+//! generated schemas, and the schemas reject what validation rejects in shape.
 
 use harmonia_model::TaskTypes;
-use harmonia_model::schema::workflow_schema;
+use harmonia_model::schema::{template_schema, workflow_schema};
 use serde_json::json;
 
 #[test]
@@ -32,6 +32,41 @@ fn the_schema_catches_shape_errors() {
         json!({"name": "a", "timeout": "5 minutes", "tasks": {"t": {"type": "set"}}}),
         json!({"name": "Bad Name", "tasks": {"t": {"type": "set"}}}),
         json!({"tasks": {"t": {"type": "set"}}}),
+    ] {
+        assert!(!v.is_valid(&bad), "{bad}");
+    }
+}
+
+#[test]
+fn docs_template_schema_is_up_to_date() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/template.schema.json");
+    let on_disk = std::fs::read_to_string(&path).expect("docs/template.schema.json exists");
+    let generated =
+        serde_json::to_string_pretty(&template_schema(&TaskTypes::builtin())).expect("json") + "\n";
+    assert!(
+        on_disk == generated,
+        "docs/template.schema.json is stale: run `cargo run -q -p harmonia-cli -- schema --template > docs/template.schema.json`"
+    );
+}
+
+#[test]
+fn the_template_schema_accepts_the_built_ins_and_catches_shape_errors() {
+    let schema = template_schema(&TaskTypes::builtin());
+    let v = jsonschema::validator_for(&schema).expect("valid schema");
+    for t in harmonia_model::template::builtin() {
+        let value = t.to_value();
+        let errors: Vec<String> = v.iter_errors(&value).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{}: {errors:?}", t.name);
+    }
+    let ok = json!({"name": "t", "workflow": {"tasks": {"a": {"type": "set", "with": 1}}}});
+    assert!(v.is_valid(&ok));
+    for bad in [
+        json!({"name": "t"}),
+        json!({"name": "T!", "workflow": {"tasks": {}}}),
+        json!({"name": "t", "workflow": {"name": "w", "tasks": {}}}),
+        json!({"name": "t", "paramters": {}, "workflow": {"tasks": {}}}),
+        json!({"name": "t", "workflow": {"tasks": {"a": {"type": "set", "retires": 1}}}}),
     ] {
         assert!(!v.is_valid(&bad), "{bad}");
     }
