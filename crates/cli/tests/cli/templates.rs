@@ -17,13 +17,11 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use harmonia_engine::executors::{ExecutorConfig, Executors};
 use harmonia_engine::{EngineConfig, Handle, Plans, StartRequest, spawn};
-use harmonia_model::template::{
-    self, Document, Template, TemplateVersion, builtin, instantiate, tekton,
-};
+use harmonia_model::template::{self, Document, Template, builtin, instantiate, tekton};
 use harmonia_model::{Format, Source, TaskTypes};
+use harmonia_server::templates::{self, new_version};
 use harmonia_storage::{
-    ExecutionRecord, ExecutionStatus, NewTemplateVersion, OnConflict, PutOutcome, Store,
-    TemplatePut, TemplateQuery, Timestamp,
+    ExecutionRecord, ExecutionStatus, OnConflict, PutOutcome, Store, TemplatePut, Timestamp,
 };
 use harmonia_storage_sql::SqliteStore;
 use serde_json::{Value, json};
@@ -206,30 +204,6 @@ async fn engine() -> Env {
     }
 }
 
-/// A template as a version to store: `source` is the text as sent.
-fn new_version(
-    t: &Template,
-    source: &str,
-    format: Format,
-    note: Option<&str>,
-    created_at: Timestamp,
-) -> NewTemplateVersion {
-    NewTemplateVersion {
-        name: t.name.clone(),
-        description: t.description.clone(),
-        tags: t.tags.clone(),
-        category: t.category.clone(),
-        note: note.map(str::to_string),
-        content: t.content(),
-        source: source.to_string(),
-        format: match format {
-            Format::Yaml => "yaml".into(),
-            Format::Json => "json".into(),
-        },
-        created_at,
-    }
-}
-
 /// Reads, validates and stores a template's text (what `POST /api/templates` does).
 async fn store_template(store: &dyn Store, source: &Source, note: Option<&str>) -> TemplatePut {
     let t = template::read(source, &TaskTypes::builtin())
@@ -249,35 +223,7 @@ async fn store_template(store: &dyn Store, source: &Source, note: Option<&str>) 
 
 /// Every version of every template, as a document (what export does).
 async fn export(store: &dyn Store) -> Document {
-    let mut versions = Vec::new();
-    let mut after = None;
-    loop {
-        let page = store
-            .templates(&TemplateQuery {
-                after: after.clone(),
-                limit: 2,
-                ..TemplateQuery::default()
-            })
-            .await
-            .expect("list");
-        let Some(last) = page.last() else { break };
-        after = Some(last.name.clone());
-        for latest in &page {
-            for r in store
-                .template_versions(&latest.name)
-                .await
-                .expect("versions")
-            {
-                versions.push(TemplateVersion {
-                    version: r.version,
-                    created_at: Some(r.created_at.to_string()),
-                    note: r.note.clone(),
-                    template: Template::from_content(&r.content).expect("stored content reads"),
-                });
-            }
-        }
-    }
-    Document::new(versions)
+    templates::export(store, &[]).await.expect("export")
 }
 
 /// Reads a document and imports it (what import does).
@@ -289,24 +235,7 @@ async fn import(
 ) -> harmonia_storage::Result<Vec<TemplatePut>> {
     let doc = Document::read(&Source::new("import", text, format), &TaskTypes::builtin())
         .expect("a valid document");
-    let versions: Vec<NewTemplateVersion> = doc
-        .versions()
-        .map(|v| {
-            let created = v
-                .created_at
-                .as_deref()
-                .and_then(Timestamp::parse)
-                .unwrap_or_else(Timestamp::now);
-            new_version(
-                &v.template,
-                &v.template.render(format),
-                format,
-                v.note.as_deref(),
-                created,
-            )
-        })
-        .collect();
-    store.import_templates(&versions, on_conflict).await
+    templates::import(store, &doc, format, on_conflict).await
 }
 
 /// Stores built-in template `name`, instantiates it with `params`, registers the

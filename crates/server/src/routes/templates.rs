@@ -30,7 +30,7 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::workflows::{invalid, start};
+use super::workflows::{VersionQuery, invalid, start};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::extract::{Body, DefinitionBody, Query};
 use crate::state::{AppState, HubEvent};
@@ -248,15 +248,6 @@ async fn list(
         next_cursor: more.then(|| found.last().map(|t| t.name.clone())).flatten(),
         templates: found.iter().map(TemplateSummary::from_record).collect(),
     }))
-}
-
-/// Which version to read.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-struct VersionQuery {
-    /// The version (default: the latest).
-    #[param(minimum = 1)]
-    version: Option<u32>,
 }
 
 /// Read a template: its summary, parameters, the template itself and its text.

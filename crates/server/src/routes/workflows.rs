@@ -196,13 +196,13 @@ async fn list(
     }))
 }
 
-/// Which version to read.
+/// Which version to read (of a workflow or a template).
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-struct VersionQuery {
+pub(crate) struct VersionQuery {
     /// A version number (default: the latest).
     #[param(minimum = 1)]
-    version: Option<u32>,
+    pub(crate) version: Option<u32>,
 }
 
 /// Read a workflow (a version of it) with its definition.
