@@ -14,6 +14,7 @@
 //! killed, a request dropped) and returns promptly.
 
 mod http;
+mod params;
 mod set;
 mod shell;
 mod transform;

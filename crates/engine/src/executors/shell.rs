@@ -47,6 +47,7 @@ use nix::unistd::Pid;
 use serde_json::{Value, json};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
+use super::params::{describe, invalid, scalar_text};
 use super::{Call, Executor};
 use crate::event::TaskError;
 
@@ -104,22 +105,6 @@ struct Spec {
     env: Vec<(String, String)>,
     cwd: Option<PathBuf>,
     stdin: Option<String>,
-}
-
-fn invalid(message: impl Into<String>) -> TaskError {
-    TaskError::new(ErrorClass::Validation, message)
-}
-
-use harmonia_expr::kind_of as describe;
-
-/// The text of an argument or variable: strings as they are, numbers and booleans as JSON.
-fn scalar_text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
 }
 
 impl Spec {

@@ -10,7 +10,6 @@
 //! `MIN_SCRUBBED_LEN` characters is kept in `secrets`, to be scrubbed from the attempt's
 //! error ([`Request::scrub`]). Neither type has `Debug`: both hold credentials.
 
-use harmonia_model::ErrorClass;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 use serde_json::Value;
@@ -19,6 +18,7 @@ use super::redact::{
     MIN_SCRUBBED_LEN, is_sensitive_header, percent_decode, scrub_text, scrub_value, shown_url,
 };
 use crate::event::TaskError;
+use crate::executors::params::{describe, invalid, scalar_text};
 
 /// The parameters `http` knows.
 const PARAMETERS: [&str; 8] = [
@@ -52,21 +52,6 @@ pub(super) struct Request {
     pub(super) expect_status: Option<Vec<u16>>,
     /// Values that must not appear in messages.
     secrets: Vec<String>,
-}
-
-/// A `validation` error.
-fn invalid(message: impl Into<String>) -> TaskError {
-    TaskError::new(ErrorClass::Validation, message)
-}
-
-/// The text of a header or query value: strings as they are, numbers and booleans as JSON.
-fn scalar_text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
 }
 
 impl Request {
@@ -346,16 +331,4 @@ fn parse_auth(a: &Value) -> Result<Auth, TaskError> {
     Err(invalid(
         "`auth` must be `{basic: {username, password}}` or `{bearer: token}`",
     ))
-}
-
-/// A short description of a JSON value's type, for messages (never its content).
-fn describe(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
