@@ -621,7 +621,36 @@ where
 
 /// The id of the workflow `name`, created if it has none (inside `put_workflow`).
 async fn workflow_id(conn: &mut SqliteConnection, name: &str) -> Result<WorkflowId> {
-    let existing: Option<String> = sqlx::query_scalar("SELECT id FROM workflows WHERE name = $1")
+    named_id(conn, Named::Workflows, name).await.map(WorkflowId)
+}
+
+/// A table of named things whose versions live in another table.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Named {
+    Workflows,
+    Templates,
+}
+
+/// The id of the row named `name` in `table`, inserted with a new (time-ordered) id
+/// when there is none. Run inside the transaction that adds the version.
+pub(crate) async fn named_id(
+    conn: &mut SqliteConnection,
+    table: Named,
+    name: &str,
+) -> Result<uuid::Uuid> {
+    let (table, select, insert) = match table {
+        Named::Workflows => (
+            "workflows",
+            "SELECT id FROM workflows WHERE name = $1",
+            "INSERT INTO workflows (id, name) VALUES ($1, $2)",
+        ),
+        Named::Templates => (
+            "templates",
+            "SELECT id FROM templates WHERE name = $1",
+            "INSERT INTO templates (id, name) VALUES ($1, $2)",
+        ),
+    };
+    let existing: Option<String> = sqlx::query_scalar(select)
         .bind(name)
         .fetch_optional(&mut *conn)
         .await
@@ -629,11 +658,10 @@ async fn workflow_id(conn: &mut SqliteConnection, name: &str) -> Result<Workflow
     if let Some(id) = existing {
         return id
             .parse::<uuid::Uuid>()
-            .map(WorkflowId)
-            .map_err(|e| corrupt("workflows", "id", format!("invalid uuid `{id}`: {e}")));
+            .map_err(|e| corrupt(table, "id", format!("invalid uuid `{id}`: {e}")));
     }
-    let id = WorkflowId::new();
-    sqlx::query("INSERT INTO workflows (id, name) VALUES ($1, $2)")
+    let id = uuid::Uuid::now_v7();
+    sqlx::query(insert)
         .bind(id.to_string())
         .bind(name)
         .execute(&mut *conn)

@@ -23,6 +23,7 @@ use sqlx::{QueryBuilder, Sqlite};
 
 use crate::error::{backend, backend_msg, corrupt};
 use crate::rows::{self, template_columns};
+use crate::sqlite::{Named, named_id};
 
 /// Stores a version unless its content is the latest's.
 pub(crate) async fn put(writer: &SqlitePool, new: &NewTemplateVersion) -> Result<TemplatePut> {
@@ -285,25 +286,7 @@ where
 
 /// The id of template `name`, created if it has none.
 async fn template_id(conn: &mut SqliteConnection, name: &str) -> Result<TemplateId> {
-    let existing: Option<String> = sqlx::query_scalar("SELECT id FROM templates WHERE name = $1")
-        .bind(name)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(backend)?;
-    if let Some(id) = existing {
-        return id
-            .parse::<uuid::Uuid>()
-            .map(TemplateId)
-            .map_err(|e| corrupt("templates", "id", format!("invalid uuid `{id}`: {e}")));
-    }
-    let id = TemplateId::new();
-    sqlx::query("INSERT INTO templates (id, name) VALUES ($1, $2)")
-        .bind(id.to_string())
-        .bind(name)
-        .execute(&mut *conn)
-        .await
-        .map_err(backend)?;
-    Ok(id)
+    named_id(conn, Named::Templates, name).await.map(TemplateId)
 }
 
 /// Inserts a version and its tags.
