@@ -550,12 +550,7 @@ tasks:
         )
         .await;
     // Wait until both attempts run.
-    for _ in 0..200 {
-        if env.probe.running.load(Ordering::SeqCst) == 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    eventually(200, || env.probe.running.load(Ordering::SeqCst) == 2).await;
     assert_eq!(env.probe.running.load(Ordering::SeqCst), 2);
     let status = env
         .handle
@@ -565,12 +560,7 @@ tasks:
     assert_eq!(status, ExecutionStatus::Cancelled);
     let r = env.handle.wait(id).await.expect("waits");
     assert_eq!(r.status, ExecutionStatus::Cancelled);
-    for _ in 0..200 {
-        if env.probe.cancelled.load(Ordering::SeqCst) == 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    eventually(200, || env.probe.cancelled.load(Ordering::SeqCst) == 2).await;
     assert_eq!(
         env.probe.cancelled.load(Ordering::SeqCst),
         2,
@@ -648,12 +638,7 @@ async fn an_engine_restarted_on_the_same_store_finishes_the_work() {
             json!({}),
         )
         .await;
-    for _ in 0..200 {
-        if first.probe.running.load(Ordering::SeqCst) == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    eventually(200, || first.probe.running.load(Ordering::SeqCst) == 1).await;
     first.handle.shutdown();
     tokio::time::sleep(Duration::from_millis(100)).await;
     // A new engine on the same store: b runs again (quickly this time), a is not re-run.
@@ -723,6 +708,16 @@ async fn shell_engine() -> Env {
     }
 }
 
+/// Polls `cond` every 10 ms, at most `tries` times, until it holds; the caller asserts.
+async fn eventually(tries: u32, mut cond: impl FnMut() -> bool) {
+    for _ in 0..tries {
+        if cond() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 async fn wait_for_file(path: &std::path::Path) -> String {
     for _ in 0..500 {
         if let Ok(s) = std::fs::read_to_string(path)
@@ -755,12 +750,7 @@ async fn cancel_kills_a_running_process_and_its_children() {
     env.handle.cancel(id, None).await.expect("cancels");
     let r = env.handle.wait(id).await.expect("waits");
     assert_eq!(r.status, ExecutionStatus::Cancelled);
-    for _ in 0..500 {
-        if !alive(&child) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    eventually(500, || !alive(&child)).await;
     assert!(!alive(&child), "the background sleep survived the cancel");
 }
 
