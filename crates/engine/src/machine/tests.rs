@@ -139,13 +139,17 @@ impl Sim {
         }
     }
 
-    pub(crate) fn fire(&mut self, key: TimerKey) -> Vec<Effect> {
-        let due = self
-            .timers
+    /// When the timer `key` is due; panics when it is not set.
+    pub(crate) fn due(&self, key: &TimerKey) -> Timestamp {
+        self.timers
             .iter()
-            .find(|(k, _)| *k == key)
+            .find(|(k, _)| k == key)
             .map(|(_, d)| *d)
-            .expect("timer was set");
+            .expect("timer was set")
+    }
+
+    pub(crate) fn fire(&mut self, key: TimerKey) -> Vec<Effect> {
+        let due = self.due(&key);
         self.now = self.now.max(due.0);
         self.timers.retain(|(k, _)| *k != key);
         self.feed(Event::TimerFired { key })
@@ -342,12 +346,7 @@ tasks:
         item: None,
         attempt: 2,
     };
-    let due = s
-        .timers
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map(|(_, d)| *d)
-        .expect("retry timer");
+    let due = s.due(&key);
     assert_eq!(due.0 - s.now, 1000);
     assert!(s.dispatched.is_empty());
     s.fire(key);
@@ -359,12 +358,7 @@ tasks:
         item: None,
         attempt: 3,
     };
-    let due = s
-        .timers
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map(|(_, d)| *d)
-        .expect("retry timer");
+    let due = s.due(&key);
     assert_eq!(due.0 - s.now, 2000, "exponential: 1s then 2s");
     s.fire(key);
     let a3 = s.start_next();
