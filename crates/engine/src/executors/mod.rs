@@ -66,6 +66,32 @@ pub struct Call {
     pub limits: Limits,
 }
 
+#[cfg(test)]
+impl Call {
+    /// The first attempt of task `task` in a new execution, with no variables: what
+    /// the executors' unit tests call them with.
+    pub(crate) fn for_test(
+        task: &str,
+        params: Value,
+        timeout: Option<Duration>,
+        cancel: CancellationToken,
+    ) -> Call {
+        Call {
+            params,
+            timeout,
+            cancel,
+            meta: CallMeta {
+                execution: ExecutionId::new(),
+                task: task.into(),
+                item: None,
+                attempt: 1,
+            },
+            ctx: Context::new(),
+            limits: Limits::default(),
+        }
+    }
+}
+
 /// Runs attempts of one task type.
 #[async_trait]
 pub trait Executor: Send + Sync + 'static {

@@ -537,27 +537,12 @@ mod tests {
     use std::sync::Arc;
     use std::time::Instant;
 
-    use harmonia_expr::{Context, Limits};
-    use harmonia_storage::ExecutionId;
     use tokio_util::sync::CancellationToken;
 
     use super::*;
-    use crate::executors::CallMeta;
 
     fn call_with(params: Value, timeout: Option<Duration>, cancel: CancellationToken) -> Call {
-        Call {
-            params,
-            timeout,
-            cancel,
-            meta: CallMeta {
-                execution: ExecutionId::new(),
-                task: "build".into(),
-                item: None,
-                attempt: 1,
-            },
-            ctx: Context::new(),
-            limits: Limits::default(),
-        }
+        Call::for_test("build", params, timeout, cancel)
     }
 
     fn call(params: Value) -> Call {

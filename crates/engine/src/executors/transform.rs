@@ -93,27 +93,21 @@ impl Executor for TransformExecutor {
 mod tests {
     use std::time::Duration;
 
-    use harmonia_expr::{Context, Limits};
-    use harmonia_storage::ExecutionId;
+    use harmonia_expr::Context;
     use serde_json::json;
     use tokio_util::sync::CancellationToken;
 
     use super::*;
-    use crate::executors::CallMeta;
 
     fn call(params: Value) -> Call {
         Call {
-            params,
-            timeout: Some(Duration::from_secs(1)),
-            cancel: CancellationToken::new(),
-            meta: CallMeta {
-                execution: ExecutionId::new(),
-                task: "t".into(),
-                item: None,
-                attempt: 1,
-            },
             ctx: Context::new().with(Var::Inputs, Val::from(json!({"min": 2}))),
-            limits: Limits::default(),
+            ..Call::for_test(
+                "t",
+                params,
+                Some(Duration::from_secs(1)),
+                CancellationToken::new(),
+            )
         }
     }
 

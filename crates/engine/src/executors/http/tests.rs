@@ -16,8 +16,6 @@ use axum::http::{
 };
 use axum::response::{AppendHeaders, IntoResponse, Redirect};
 use axum::routing::{any, get};
-use harmonia_expr::{Context, Limits};
-use harmonia_storage::ExecutionId;
 use reqwest::Url;
 use serde_json::Map;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -28,7 +26,6 @@ use super::errors::{EXCERPT_BYTES, retry_after_ms};
 use super::redact::{percent_decode, shown_url};
 use super::response::is_json_type;
 use super::*;
-use crate::executors::CallMeta;
 
 /// A real HTTP server on 127.0.0.1, stopped when dropped.
 struct Server {
@@ -192,19 +189,7 @@ async fn raw_server(response: Vec<u8>) -> (String, tokio::task::JoinHandle<()>) 
 }
 
 fn call_with(params: Value, timeout: Option<Duration>, cancel: CancellationToken) -> Call {
-    Call {
-        params,
-        timeout,
-        cancel,
-        meta: CallMeta {
-            execution: ExecutionId::new(),
-            task: "fetch".into(),
-            item: None,
-            attempt: 1,
-        },
-        ctx: Context::new(),
-        limits: Limits::default(),
-    }
+    Call::for_test("fetch", params, timeout, cancel)
 }
 
 fn call(params: Value) -> Call {
