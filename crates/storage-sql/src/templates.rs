@@ -329,19 +329,7 @@ async fn insert(
             .await
             .map_err(backend)?;
     }
-    Ok(TemplateRecord {
-        id,
-        name: new.name.clone(),
-        version,
-        description: new.description.clone(),
-        tags: new.tags.clone(),
-        category: new.category.clone(),
-        note: new.note.clone(),
-        content: new.content.clone(),
-        source: new.source.clone(),
-        format: new.format.clone(),
-        created_at: new.created_at,
-    })
+    Ok(new.record(id, version))
 }
 
 #[cfg(test)]

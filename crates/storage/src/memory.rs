@@ -40,19 +40,10 @@ impl Inner {
     fn add_template(&mut self, new: &NewTemplateVersion, version: u32) -> TemplateRecord {
         self.deleted_templates.remove(&new.name);
         let versions = self.templates.entry(new.name.clone()).or_default();
-        let record = TemplateRecord {
-            id: versions.first().map_or_else(TemplateId::new, |v| v.id),
-            name: new.name.clone(),
+        let record = new.record(
+            versions.first().map_or_else(TemplateId::new, |v| v.id),
             version,
-            description: new.description.clone(),
-            tags: new.tags.clone(),
-            category: new.category.clone(),
-            note: new.note.clone(),
-            content: new.content.clone(),
-            source: new.source.clone(),
-            format: new.format.clone(),
-            created_at: new.created_at,
-        };
+        );
         versions.push(record.clone());
         record
     }

@@ -236,6 +236,25 @@ pub struct NewTemplateVersion {
     pub created_at: Timestamp,
 }
 
+impl NewTemplateVersion {
+    /// The record of this version once stored as `version` of template `id`.
+    pub fn record(&self, id: TemplateId, version: u32) -> TemplateRecord {
+        TemplateRecord {
+            id,
+            name: self.name.clone(),
+            version,
+            description: self.description.clone(),
+            tags: self.tags.clone(),
+            category: self.category.clone(),
+            note: self.note.clone(),
+            content: self.content.clone(),
+            source: self.source.clone(),
+            format: self.format.clone(),
+            created_at: self.created_at,
+        }
+    }
+}
+
 /// What storing a template version did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
