@@ -8,6 +8,11 @@ mod commands;
 
 use std::process::ExitCode;
 
+/// jemalloc: its per-thread counters bound the memory of each expression evaluation
+/// (see `harmonia_expr::Limits`), and it returns freed memory to the system steadily.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use clap::{Parser, Subcommand};
 
 /// Harmonia: durable workflow orchestration.

@@ -3,10 +3,14 @@
 //! Run with `cargo bench -p harmonia-expr --bench eval`; criterion prints the time per
 //! iteration (the median of its samples) for compiling the expression once, evaluating
 //! the compiled expression once, and evaluating a `with:` block with two expressions.
+//!
+//! It runs as the `harmonia` binary does: under jemalloc (whose counters bound an
+//! evaluation's memory) and on a thread with a large stack (the binary's threads have
+//! one, so evaluation never needs to allocate a stack segment).
 
 use std::hint::black_box;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use harmonia_expr::{Context, Limits, Template, Val, ValueTemplate, Var, VarSet};
 use serde_json::json;
 
@@ -55,5 +59,19 @@ fn bench(c: &mut Criterion) {
     });
 }
 
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+fn main() {
+    std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(|| {
+            benches();
+            Criterion::default().configure_from_args().final_summary();
+        })
+        .expect("spawns the benchmark thread")
+        .join()
+        .expect("the benchmarks ran");
+}

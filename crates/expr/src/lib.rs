@@ -19,11 +19,17 @@
 //! - [`ValueTemplate`]: a JSON value whose strings are templates, such as `with:`.
 //! - [`Context`]: the values of the variables (`$inputs`, `$tasks`, ...) for one evaluation.
 //!
+//! Every evaluation is bounded by its [`Limits`] (time and memory) and by
+//! [`MAX_DEPTH`] (how deeply a value may nest), whatever builtins it uses: see the
+//! `limits` and `instrument` modules.
+//!
 //! This crate is pure: no I/O, no clock beyond deadlines, no global state but caches.
 
 mod analyze;
+mod instrument;
 mod limits;
 mod program;
+mod shape;
 mod template;
 mod value;
 mod value_template;
@@ -33,10 +39,16 @@ use std::ops::Range;
 use std::time::Duration;
 
 pub use analyze::TaskRef;
-pub use limits::Limits;
+pub use limits::{Limits, memory_is_measured};
 pub use program::Program;
+pub use shape::{MAX_PROGRAM_DEPTH, MAX_SOURCE_BYTES};
 pub use template::{Part, Template};
-pub use value::Val;
+pub use value::{Val, json_deeper_than};
+
+/// How many containers deep a value may be nested, wherever it goes: what expressions
+/// build, what tasks output, what inputs carry, what is stored. Stores read JSON back
+/// with a recursion limit above this, so anything that passed the check can be read.
+pub const MAX_DEPTH: usize = 128;
 pub use value_template::{PathError, PathSeg, ValueTemplate};
 pub use var::{Var, VarSet};
 
@@ -119,6 +131,21 @@ pub enum Error {
         /// The limit.
         limit: usize,
     },
+    /// The evaluation held more memory than its budget.
+    #[error("the expression used more than its memory limit of {} MiB", limit / (1024 * 1024))]
+    MemoryLimit {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// The expression built a value nested deeper than allowed.
+    #[error("the expression built a value nested more than {limit} levels deep")]
+    TooDeep {
+        /// The limit ([`MAX_DEPTH`]).
+        limit: usize,
+    },
+    /// The evaluation recursed until its stack was nearly exhausted.
+    #[error("the expression recursed too deeply")]
+    StackLimit,
     /// jaq panicked; this is a bug, reported instead of crashing.
     #[error("internal error while evaluating the expression: {0}")]
     Internal(String),

@@ -1,18 +1,34 @@
-//! Bounds on one evaluation: a deadline, a number of outputs and a size of output.
+//! Bounds on one evaluation: a deadline, a memory budget, a number and size of outputs.
 //!
-//! jaq has no fuel or interruption, so the bounds are enforced at the points where control
-//! passes through code of ours:
-//! - between two outputs of a program (the caller pulls them one by one);
-//! - inside every generator of the standard library that can run forever (`range`,
-//!   `repeat`, `recurse`, `while`, `until`), which this crate redefines to call a native
-//!   `__tick` filter. `__tick` fails once the deadline of the evaluation running on this
-//!   thread has passed, and keeps failing, so a `try` cannot swallow it for long;
-//! - user-defined recursion is rejected at compile time (see `analyze`), so every loop
-//!   an expression can express goes through one of the generators above.
+//! jaq has no fuel or interruption, so the bounds are enforced at points where control
+//! passes through code of ours. `instrument` rewrites every program (and the standard
+//! library it uses) so that each way to loop passes through the native `__tick`:
+//! - the body of every definition (every call of a jq-defined builtin, and every step
+//!   of a recursion such as `repeat`, `recurse`, `until` or `combinations`);
+//! - every element of an iteration `.[]`, and every step of `reduce` and `foreach`;
+//! - every number of `range` (a native generator).
 //!
-//! What is not bounded: a single built-in step on huge data (say `"x" * 1000000000000`)
-//! allocates before any check can run. Values coming in are bounded by the engine's own
-//! limits on inputs and task outputs.
+//! `__tick` fails once the deadline of the evaluation running on this thread has
+//! passed, or once the evaluation has allocated more than its memory budget (net of what
+//! it freed), and keeps failing, so a `try` cannot swallow it for long. The deadline is
+//! also checked between outputs.
+//!
+//! Memory is measured with the allocator's per-thread counters. They exist when the
+//! program's global allocator is jemalloc (the `harmonia` binary and this workspace's
+//! test binaries install it); under another allocator the budget is not enforced and
+//! only the deadline holds. A single built-in step allocates before any tick can run;
+//! the one step that multiplies the size of a small input, string repetition
+//! (`"x" * 1e12`), is checked against the budget before it allocates (`__mul`).
+//!
+//! Deep recursion: jaq recurses over the structure of programs and of values. Values
+//! are kept at most [`crate::MAX_DEPTH`] deep (every array and object an expression
+//! builds is checked, see `instrument`), programs are bounded in size and depth (see
+//! `shape`), and every evaluation and compilation runs with a large stack
+//! ([`with_stack`]); recursion that passes through ticks (definitions, iterations,
+//! path updates along a long path) fails cleanly when little of that stack is left.
+//!
+//! Invariants: the state here is per thread and armed only for the duration of one
+//! evaluation (`Armed` restores what was there before, so evaluations may nest).
 
 use std::cell::Cell;
 use std::time::{Duration, Instant};
@@ -24,6 +40,8 @@ pub struct Limits {
     pub timeout: Duration,
     /// Size of the result, measured roughly as its compact JSON text.
     pub max_output_bytes: usize,
+    /// Memory an evaluation may hold at once (allocated and not yet freed), in bytes.
+    pub max_memory_bytes: usize,
 }
 
 impl Default for Limits {
@@ -31,61 +49,193 @@ impl Default for Limits {
         Limits {
             timeout: Duration::from_secs(1),
             max_output_bytes: 16 * 1024 * 1024,
+            max_memory_bytes: 128 * 1024 * 1024,
         }
     }
 }
 
+impl Limits {
+    /// These limits, with a deadline and a memory budget no larger than `timeout` and
+    /// `memory`.
+    #[must_use]
+    pub fn at_most(self, timeout: Duration, memory: usize) -> Limits {
+        Limits {
+            timeout: self.timeout.min(timeout),
+            max_memory_bytes: self.max_memory_bytes.min(memory),
+            ..self
+        }
+    }
+}
+
+/// Which bound an evaluation ran into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Exceeded {
+    /// The deadline.
+    Time,
+    /// The memory budget.
+    Memory,
+    /// A value was built nested deeper than [`crate::MAX_DEPTH`].
+    Nesting,
+    /// The evaluation recursed until little stack was left.
+    Stack,
+}
+
+/// The stack an evaluation must leave unused when it ticks: room for the recursion
+/// that passes no tick (over a value, bounded by [`crate::MAX_DEPTH`], and over the
+/// program, bounded by `shape`).
+const STACK_RED_ZONE: usize = 8 << 20;
+
+/// The bounds armed on this thread.
+#[derive(Debug, Clone, Copy)]
+struct Bounds {
+    deadline: Instant,
+    /// The allocator's net count when the evaluation started, and the most it may add.
+    base: i64,
+    budget: i64,
+    /// Set once a bound was hit: every later tick fails too.
+    tripped: Option<Exceeded>,
+}
+
 thread_local! {
-    static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+    static BOUNDS: Cell<Option<Bounds>> = const { Cell::new(None) };
     static TICKS: Cell<u32> = const { Cell::new(0) };
+    static COUNTERS: Option<Counters> = Counters::new();
+}
+
+/// The allocator's per-thread counters of bytes allocated and freed.
+struct Counters {
+    allocated: tikv_jemalloc_ctl::thread::ThreadLocal<u64>,
+    deallocated: tikv_jemalloc_ctl::thread::ThreadLocal<u64>,
+}
+
+impl Counters {
+    fn new() -> Option<Counters> {
+        let allocated = tikv_jemalloc_ctl::thread::allocatedp::read().ok()?;
+        let deallocated = tikv_jemalloc_ctl::thread::deallocatedp::read().ok()?;
+        Some(Counters {
+            allocated,
+            deallocated,
+        })
+    }
+
+    /// Bytes allocated and not freed by this thread since it started (may be negative:
+    /// a thread can free what another allocated).
+    fn net(&self) -> i64 {
+        self.allocated.get().wrapping_sub(self.deallocated.get()) as i64
+    }
+}
+
+fn net_allocated() -> i64 {
+    COUNTERS.with(|c| c.as_ref().map_or(0, Counters::net))
+}
+
+/// Whether memory is measured on this thread (the global allocator keeps counts).
+pub fn memory_is_measured() -> bool {
+    COUNTERS.with(|c| {
+        c.as_ref().is_some_and(|c| {
+            let before = c.allocated.get();
+            let probe = std::hint::black_box(vec![0u8; 64]);
+            drop(probe);
+            c.allocated.get() != before
+        })
+    })
 }
 
 /// How many ticks pass between two reads of the clock.
 const TICKS_PER_CHECK: u32 = 256;
 
-/// Arms the deadline of the evaluation on this thread until dropped.
-pub(crate) struct DeadlineGuard {
-    previous: Option<Instant>,
+/// Arms the bounds of the evaluation on this thread until dropped.
+pub(crate) struct Armed {
+    previous: Option<Bounds>,
 }
 
-impl DeadlineGuard {
-    pub(crate) fn arm(deadline: Instant) -> DeadlineGuard {
-        let previous = DEADLINE.with(|d| d.replace(Some(deadline)));
+impl Armed {
+    pub(crate) fn arm(deadline: Instant, memory: usize) -> Armed {
+        let bounds = Bounds {
+            deadline,
+            base: net_allocated(),
+            budget: i64::try_from(memory).unwrap_or(i64::MAX),
+            tripped: None,
+        };
+        let previous = BOUNDS.with(|b| b.replace(Some(bounds)));
         TICKS.with(|t| t.set(0));
-        DeadlineGuard { previous }
+        Armed { previous }
     }
 }
 
-impl Drop for DeadlineGuard {
+impl Drop for Armed {
     fn drop(&mut self) {
-        DEADLINE.with(|d| d.set(self.previous));
+        BOUNDS.with(|b| b.set(self.previous));
     }
 }
 
-/// Whether the deadline armed on this thread has passed. Cheap: reads the clock only
-/// every [`TICKS_PER_CHECK`] calls, and always once the deadline was found passed.
-pub(crate) fn tick_expired() -> bool {
-    let Some(deadline) = DEADLINE.with(Cell::get) else {
-        return false;
-    };
+/// Records that a bound was hit; every later tick of this evaluation fails too.
+pub(crate) fn trip_now(why: Exceeded) {
+    if let Some(bounds) = BOUNDS.with(Cell::get) {
+        trip(bounds, why);
+    }
+}
+
+fn trip(mut bounds: Bounds, why: Exceeded) -> Option<Exceeded> {
+    bounds.tripped = Some(why);
+    BOUNDS.with(|b| b.set(Some(bounds)));
+    Some(why)
+}
+
+/// Which bound of the evaluation armed on this thread has been hit, if any. Cheap: the
+/// memory count is two loads; the clock is read every [`TICKS_PER_CHECK`] calls.
+pub(crate) fn tick() -> Option<Exceeded> {
+    let bounds = BOUNDS.with(Cell::get)?;
+    if bounds.tripped.is_some() {
+        return bounds.tripped;
+    }
+    if net_allocated().saturating_sub(bounds.base) > bounds.budget {
+        return trip(bounds, Exceeded::Memory);
+    }
+    if stacker::remaining_stack().is_some_and(|left| left < STACK_RED_ZONE) {
+        return trip(bounds, Exceeded::Stack);
+    }
     let n = TICKS.with(|t| {
         let n = t.get().wrapping_add(1);
         t.set(n);
         n
     });
-    if !n.is_multiple_of(TICKS_PER_CHECK) {
-        return false;
+    if n.is_multiple_of(TICKS_PER_CHECK) && Instant::now() >= bounds.deadline {
+        return trip(bounds, Exceeded::Time);
     }
-    if Instant::now() >= deadline {
-        // Stay expired: make every following tick read the clock and fail.
-        TICKS.with(|t| t.set(TICKS_PER_CHECK - 1));
-        true
-    } else {
-        false
-    }
+    None
 }
 
-/// Whether `deadline` has passed (a direct check, between outputs).
-pub(crate) fn expired(deadline: Instant) -> bool {
-    Instant::now() >= deadline
+/// What the evaluation on this thread ran into, once it is over (a direct check).
+pub(crate) fn exceeded() -> Option<Exceeded> {
+    let bounds = BOUNDS.with(Cell::get)?;
+    if bounds.tripped.is_some() {
+        return bounds.tripped;
+    }
+    if Instant::now() >= bounds.deadline {
+        return Some(Exceeded::Time);
+    }
+    None
+}
+
+/// Whether allocating `bytes` more would exceed the memory budget armed on this thread.
+pub(crate) fn would_exceed(bytes: usize) -> bool {
+    let Some(bounds) = BOUNDS.with(Cell::get) else {
+        return false;
+    };
+    let used = net_allocated().saturating_sub(bounds.base);
+    let bytes = i64::try_from(bytes).unwrap_or(i64::MAX);
+    used.saturating_add(bytes) > bounds.budget
+}
+
+/// The stack an evaluation or a compilation starts with at least: more than the red
+/// zone, so that recursion guarded by ticks has room to go deep.
+pub(crate) const STACK_NEEDED: usize = 32 << 20;
+/// The size of the stack segment allocated when the current one has less left.
+pub(crate) const STACK_SEGMENT: usize = 256 << 20;
+
+/// Runs `f` with at least [`STACK_NEEDED`] of stack: on this stack when it has that
+/// much left (the `harmonia` binary's threads do), on a new segment otherwise.
+pub(crate) fn with_stack<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(STACK_NEEDED, STACK_SEGMENT, f)
 }

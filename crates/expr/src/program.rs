@@ -2,12 +2,18 @@
 //!
 //! Programs run on jaq with its core, standard and JSON libraries, minus what an
 //! expression in a workflow must not do: `env` (the engine's environment holds secrets)
-//! fails, `halt` is an error instead of an exit, and modules cannot be imported. The
-//! generators that can loop forever are redefined to check the deadline (see `limits`).
+//! fails, `halt` is an error instead of an exit, `debug` and `stderr` print nothing (a
+//! log line is a place values must not leak to), and modules cannot be imported.
 //!
-//! Invariants: compiling never panics and reports every problem jaq finds, each with its
-//! byte span in the source; running never panics (a panic inside jaq becomes
-//! [`Error::Internal`]) and never outlives its [`Limits`] between two outputs.
+//! A program is compiled as the body of one more definition of the prelude, `__main`,
+//! so that it and the standard library can be rewritten by `instrument` before jaq
+//! compiles them: every loop then passes through `__tick`, which enforces the deadline
+//! and the memory budget of [`Limits`] (see `limits`).
+//!
+//! Invariants: compiling never panics, never recurses deeper than the nesting limit
+//! allows (see `nesting`), and reports every problem jaq finds, each with its byte span
+//! in the source; running never panics (a panic inside jaq becomes [`Error::Internal`])
+//! and ends within its [`Limits`].
 
 use std::collections::HashSet;
 use std::ops::Range;
@@ -19,37 +25,40 @@ use jaq_core::box_iter::box_once;
 use jaq_core::load::parse::Def;
 use jaq_core::load::{self, Arena, File, Loader};
 use jaq_core::native::{Fun, bome, v};
-use jaq_core::{Compiler, Ctx, Cv, DataT, ValXs, Vars, compile, data};
+use jaq_core::{Compiler, Ctx, Cv, DataT, Native, ValXs, Vars, compile, data};
 
 use crate::analyze::{Analysis, TaskRef, analyze, called_names};
-use crate::limits::{self, DeadlineGuard, Limits};
-use crate::{Context, Error, Val, Var, VarSet, suggest};
+use crate::limits::{self, Armed, Exceeded, Limits};
+use crate::{Context, Error, MAX_DEPTH, Val, Var, VarSet, suggest};
+use crate::{instrument, shape};
 
 type D = data::JustLut<jaq_json::Val>;
 type Filter = jaq_core::Filter<D>;
 
-/// Our additions to the prelude, loaded after jaq's own definitions so that they win.
-/// `range/3` comes first instead, so that jaq's `range/1` and `range/2` use it.
-const PRELUDE_FIRST: &str = "def range($from; $upto; $by): __range($from; $upto; $by) | __tick;";
-const PRELUDE_LAST: &str = r#"
-def repeat(f): def rec: f, (__tick | rec); rec;
-def recurse(f): def rec: ., (__tick | f | rec); rec;
-def recurse(f; cond): recurse(f | select(cond));
-def while(cond; update): def rec: if cond then ., (__tick | update | rec) else empty end; rec;
-def until(cond; update): def rec: if cond then . else (__tick | update | rec) end; rec;
+/// Our additions to the prelude, first so that jaq's own definitions use them:
+/// `range/3` ticks for every number it yields (the native generator is renamed
+/// `__range`), and `fromjson` checks the nesting of the text before parsing it (jaq's
+/// parser recurses once per level).
+const PRELUDE_FIRST: &str = r#"
+def range($from; $upto; $by): __range($from; $upto; $by) | __tick;
+def fromjson: __jsonok | __fromjson;
 "#;
+
+/// The name of the definition a program is compiled as.
+const MAIN: &str = "__main";
 
 fn parse_defs(code: &'static str) -> Vec<Def<&'static str>> {
     load::parse(code, |p| p.defs()).unwrap_or_default()
 }
 
+/// The prelude, instrumented (see `instrument`).
 static PRELUDE: LazyLock<Vec<Def<&'static str>>> = LazyLock::new(|| {
     parse_defs(PRELUDE_FIRST)
         .into_iter()
         .chain(jaq_core::defs())
         .chain(jaq_std::defs())
         .chain(jaq_json::defs())
-        .chain(parse_defs(PRELUDE_LAST))
+        .map(instrument::def)
         .collect()
 });
 
@@ -87,14 +96,73 @@ fn prelude_for(mut names: HashSet<&str>) -> Vec<Def<&'static str>> {
         .collect()
 }
 
-fn tick<T: DataT>(cv: Cv<'_, T>) -> ValXs<'_, T::V<'_>> {
-    if limits::tick_expired() {
-        bome(Err(jaq_core::Error::str(
-            "expression exceeded its time limit",
-        )))
-    } else {
-        box_once(Ok(cv.1))
+/// The error `__tick` fails with once a bound is hit (the caller reports which).
+fn exceeded<'a, V: jaq_core::ValT>() -> jaq_core::Exn<'a, V> {
+    jaq_core::Exn::from(jaq_core::Error::str("expression exceeded its limits"))
+}
+
+/// `__tick`: the identity for values, paths and updates, failing once a bound is hit.
+fn tick() -> Native<D> {
+    Native::new(|cv| match limits::tick() {
+        None => box_once(Ok(cv.1)),
+        Some(_) => box_once(Err(exceeded())),
+    })
+    .with_paths(|cv| match limits::tick() {
+        None => box_once(Ok(cv.1)),
+        Some(_) => box_once(Err(exceeded())),
+    })
+    .with_update(|cv, f| match limits::tick() {
+        None => f(cv.1),
+        Some(_) => box_once(Err(exceeded())),
+    })
+}
+
+/// `__mul(r; l)`: `l * r`, refusing a string repetition that would exceed the memory
+/// budget before it allocates.
+fn mul(mut cv: Cv<'_, D>) -> ValXs<'_, jaq_json::Val> {
+    let l = cv.0.pop_var();
+    let r = cv.0.pop_var();
+    let repeated = match (&l, &r) {
+        (jaq_json::Val::TStr(s) | jaq_json::Val::BStr(s), n)
+        | (n, jaq_json::Val::TStr(s) | jaq_json::Val::BStr(s)) => {
+            jaq_std::ValT::as_f64(n).map(|n| (s.len() as f64) * n.max(0.0))
+        }
+        _ => None,
+    };
+    if let Some(bytes) = repeated
+        && (bytes >= usize::MAX as f64 || limits::would_exceed(bytes as usize))
+    {
+        limits::trip_now(Exceeded::Memory);
+        return box_once(Err(exceeded()));
     }
+    bome(l * r)
+}
+
+/// `__nest`: the identity, failing when the value is nested deeper than [`MAX_DEPTH`]
+/// (every array and object an expression builds passes through it).
+fn nest(cv: Cv<'_, D>) -> ValXs<'_, jaq_json::Val> {
+    if crate::value::deeper_than(&cv.1, MAX_DEPTH) {
+        limits::trip_now(Exceeded::Nesting);
+        return box_once(Err(exceeded()));
+    }
+    box_once(Ok(cv.1))
+}
+
+/// `__jsonok`: the identity, failing when the input is text whose brackets nest deeper
+/// than [`MAX_DEPTH`] (what `fromjson` would build, refused before parsing).
+fn json_ok(cv: Cv<'_, D>) -> ValXs<'_, jaq_json::Val> {
+    if let jaq_json::Val::TStr(b) | jaq_json::Val::BStr(b) = &cv.1
+        && crate::value::text_nests_deeper_than(b, MAX_DEPTH)
+    {
+        limits::trip_now(Exceeded::Nesting);
+        return box_once(Err(exceeded()));
+    }
+    box_once(Ok(cv.1))
+}
+
+/// A native that outputs nothing and has no effect (`debug`, `stderr`).
+fn silent<T: DataT>(_: Cv<'_, T>) -> ValXs<'_, T::V<'_>> {
+    Box::new(std::iter::empty())
 }
 
 fn no_env<T: DataT>(_: Cv<'_, T>) -> ValXs<'_, T::V<'_>> {
@@ -110,10 +178,19 @@ fn funs() -> impl Iterator<Item = Fun<D>> {
         .chain(jaq_json::funs::<D>())
         .map(|(name, args, f)| match (name, args.len()) {
             ("range", 3) => ("__range", args, f),
+            ("fromjson", 0) => ("__fromjson", args, f),
             ("env", 0) => jaq_core::native::run::<D>(("env", args, no_env::<D>)),
+            ("debug_empty" | "stderr_empty", 0) => {
+                jaq_core::native::run::<D>((name, args, silent::<D>))
+            }
             _ => (name, args, f),
         })
-        .chain([jaq_core::native::run::<D>(("__tick", v(0), tick::<D>))])
+        .chain([
+            (instrument::TICK, v(0), tick()),
+            jaq_core::native::run::<D>((instrument::MUL, v(2), mul)),
+            jaq_core::native::run::<D>((instrument::NEST, v(0), nest)),
+            jaq_core::native::run::<D>(("__jsonok", v(0), json_ok)),
+        ])
 }
 
 /// Names of the filters a program can call, for "did you mean" suggestions.
@@ -168,7 +245,7 @@ impl Program {
         vars: VarSet,
         offset: usize,
     ) -> Result<Program, Vec<Error>> {
-        match catch_unwind(|| compile_inner(code, vars, offset)) {
+        match catch_unwind(|| limits::with_stack(|| compile_inner(code, vars, offset))) {
             Ok(r) => r,
             Err(_) => Err(vec![Error::Syntax {
                 message: "the expression could not be compiled".into(),
@@ -241,25 +318,23 @@ impl Program {
     ) -> Result<Vec<Val>, Error> {
         let deadline = Instant::now() + limits.timeout;
         let run = || {
-            let _guard = DeadlineGuard::arm(deadline);
+            let _armed = Armed::arm(deadline, limits.max_memory_bytes);
             let vars = Vars::new(self.inner.vars.iter().map(|v| ctx.get(v).0.clone()));
             let jctx = Ctx::<D>::new(&self.inner.filter.lut, vars);
             let mut outs = Vec::new();
             for out in self.inner.filter.id.run((jctx, input.0.clone())) {
-                let out = out.map_err(|e| exception(e, deadline, limits))?;
+                let out = out.map_err(|e| exception(e, limits))?;
                 outs.push(Val(out));
                 if outs.len() >= n {
                     break;
                 }
-                if limits::expired(deadline) {
-                    return Err(Error::Timeout {
-                        limit: limits.timeout,
-                    });
+                if let Some(why) = limits::exceeded() {
+                    return Err(bound_error(why, limits));
                 }
             }
             Ok(outs)
         };
-        catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|panic| {
+        catch_unwind(AssertUnwindSafe(|| limits::with_stack(run))).unwrap_or_else(|panic| {
             let message = panic
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
@@ -270,12 +345,24 @@ impl Program {
     }
 }
 
-/// Turns a jaq exception into our error.
-fn exception(e: jaq_core::Exn<'_, jaq_json::Val>, deadline: Instant, limits: &Limits) -> Error {
-    if limits::expired(deadline) {
-        return Error::Timeout {
+/// The error for a bound that was hit.
+fn bound_error(why: Exceeded, limits: &Limits) -> Error {
+    match why {
+        Exceeded::Time => Error::Timeout {
             limit: limits.timeout,
-        };
+        },
+        Exceeded::Memory => Error::MemoryLimit {
+            limit: limits.max_memory_bytes,
+        },
+        Exceeded::Nesting => Error::TooDeep { limit: MAX_DEPTH },
+        Exceeded::Stack => Error::StackLimit,
+    }
+}
+
+/// Turns a jaq exception into our error.
+fn exception(e: jaq_core::Exn<'_, jaq_json::Val>, limits: &Limits) -> Error {
+    if let Some(why) = limits::exceeded() {
+        return bound_error(why, limits);
     }
     match e.get_err() {
         Ok(err) => Error::Runtime(runtime_message(err)),
@@ -298,21 +385,43 @@ fn runtime_message(err: jaq_core::Error<jaq_json::Val>) -> String {
 }
 
 fn compile_inner(code: &str, vars: VarSet, offset: usize) -> Result<Program, Vec<Error>> {
-    let term = load::parse(code, |p| p.term());
-    let prelude = match &term {
-        Some(term) => {
-            let mut names = HashSet::new();
-            called_names(term, &mut names);
-            prelude_for(names)
-        }
-        // Unparsable: the loader reports why; the prelude does not matter.
-        None => Vec::new(),
+    shape::check_source(code).map_err(|e| vec![e])?;
+    let Some(term) = load::parse(code, |p| p.term()) else {
+        // Unparsable: the loader says why.
+        let arena = Arena::default();
+        return Err(
+            match Loader::new([]).load(&arena, File { code, path: () }) {
+                Err(errs) => load_errors(code, errs),
+                Ok(_) => vec![Error::Syntax {
+                    message: "the expression could not be parsed".into(),
+                    span: 0..code.len(),
+                }],
+            },
+        );
     };
+    shape::check_depth(code, &term).map_err(|e| vec![e])?;
+    let Analysis {
+        task_refs,
+        dynamic_tasks,
+        recursive_defs,
+    } = analyze(code, &term);
+    let mut names = HashSet::new();
+    called_names(&term, &mut names);
+    let mut prelude = prelude_for(names);
+    prelude.push(Def {
+        name: MAIN,
+        args: Vec::new(),
+        body: instrument::term(term),
+    });
     let arena = Arena::default();
-    let loader = Loader::new(prelude);
-    let file = File { code, path: () };
-    let modules = loader
-        .load(&arena, file)
+    let modules = Loader::new(prelude)
+        .load(
+            &arena,
+            File {
+                code: MAIN,
+                path: (),
+            },
+        )
         .map_err(|errs| load_errors(code, errs))?;
 
     let globals: Vec<&str> = vars.iter().map(Var::name).collect();
@@ -322,13 +431,6 @@ fn compile_inner(code: &str, vars: VarSet, offset: usize) -> Result<Program, Vec
         .compile(modules)
         .map_err(|errs| compile_errors(code, vars, errs))?;
 
-    // The loader accepted it, so the parser did too.
-    let analysis = term.map(|term| analyze(code, &term)).unwrap_or_default();
-    let Analysis {
-        task_refs,
-        dynamic_tasks,
-        recursive_defs,
-    } = analysis;
     if !recursive_defs.is_empty() {
         return Err(recursive_defs
             .into_iter()

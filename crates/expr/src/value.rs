@@ -6,8 +6,13 @@
 //! so an expression that builds a huge value fails cleanly instead of exhausting memory in
 //! the caller.
 //!
-//! Invariant: `Val::from(&json).to_json(usize::MAX) == json` for every JSON value, up
-//! to number representation: a whole float comes back as an integer (`2.0` as `2`, as
+//! Nesting: a value is at most [`crate::MAX_DEPTH`] containers deep wherever it goes
+//! (stores read JSON back with a recursion limit, and dropping or comparing a value
+//! recurses over it). [`Val::to_json`] refuses deeper values; [`deeper_than`] and
+//! [`json_deeper_than`] check without recursing, so they are safe on any value.
+//!
+//! Invariant: `Val::from(&json).to_json(usize::MAX) == json` for every JSON value at
+//! most [`crate::MAX_DEPTH`] deep, up to number representation: a whole float comes back as an integer (`2.0` as `2`, as
 //! jq prints it), and NaN or infinity (which JSON lacks) become `null`, as in jq.
 
 use jaq_json::{Num, Rc};
@@ -59,13 +64,24 @@ impl Val {
     }
 
     /// Converts to JSON, failing with [`Error::OutputTooLarge`] when the result would take
-    /// more than `max_bytes` (measured roughly as the size of its compact JSON text).
+    /// more than `max_bytes` (measured roughly as the size of its compact JSON text), and
+    /// with [`Error::TooDeep`] when it is nested deeper than [`crate::MAX_DEPTH`].
     pub fn to_json(&self, max_bytes: usize) -> Result<Value, Error> {
+        if deeper_than(&self.0, crate::MAX_DEPTH) {
+            return Err(Error::TooDeep {
+                limit: crate::MAX_DEPTH,
+            });
+        }
         let mut budget = Budget {
             left: max_bytes,
             max: max_bytes,
         };
         to_json(&self.0, &mut budget)
+    }
+
+    /// Whether this value is nested deeper than `limit` containers.
+    pub fn deeper_than(&self, limit: usize) -> bool {
+        deeper_than(&self.0, limit)
     }
 }
 
@@ -106,6 +122,79 @@ fn from_json(v: &Value) -> jaq_json::Val {
                 .collect(),
         ),
     }
+}
+
+/// Whether `v` is nested deeper than `limit` containers (a scalar is 0 deep, `[1]` is
+/// 1). Iterative, and stops at the first path deeper than the limit.
+pub(crate) fn deeper_than(v: &jaq_json::Val, limit: usize) -> bool {
+    use jaq_json::Val as J;
+    let mut stack: Vec<(&J, usize)> = vec![(v, 0)];
+    while let Some((v, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &J>> = match v {
+            J::Arr(a) => Box::new(a.iter()),
+            J::Obj(o) => Box::new(o.values()),
+            _ => continue,
+        };
+        if depth + 1 > limit {
+            return true;
+        }
+        stack.extend(
+            children
+                .filter(|c| matches!(c, J::Arr(_) | J::Obj(_)))
+                .map(|c| (c, depth + 1)),
+        );
+    }
+    false
+}
+
+/// Whether the JSON value `v` is nested deeper than `limit` containers. Iterative.
+pub fn json_deeper_than(v: &Value, limit: usize) -> bool {
+    let mut stack: Vec<(&Value, usize)> = vec![(v, 0)];
+    while let Some((v, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match v {
+            Value::Array(a) => Box::new(a.iter()),
+            Value::Object(o) => Box::new(o.values()),
+            _ => continue,
+        };
+        if depth + 1 > limit {
+            return true;
+        }
+        stack.extend(
+            children
+                .filter(|c| c.is_array() || c.is_object())
+                .map(|c| (c, depth + 1)),
+        );
+    }
+    false
+}
+
+/// Whether JSON text nests its brackets deeper than `limit` (strings skipped; the text
+/// need not be valid). What a parser of it would recurse, counted without parsing.
+pub(crate) fn text_nests_deeper_than(text: &[u8], limit: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in text {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 struct Budget {

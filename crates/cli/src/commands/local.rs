@@ -234,6 +234,9 @@ pub(crate) fn exit_code(record: &ExecutionRecord) -> ExitCode {
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Expressions evaluate on these threads (in the scheduler's turn) and need a
+        // large stack (see `harmonia_expr`'s limits); it is reserved, not committed.
+        .thread_stack_size(64 << 20)
         .build()
         .context("cannot start the async runtime")
 }

@@ -76,7 +76,7 @@ proptest! {
 
     #[test]
     fn programs_never_panic(code in jq_expr(), input in json_value(), item in json_value()) {
-        let limits = Limits { timeout: Duration::from_millis(50), max_output_bytes: 1 << 20 };
+        let limits = Limits { timeout: Duration::from_millis(50), max_output_bytes: 1 << 20, ..Limits::default() };
         let ctx = Context::new()
             .with(Var::Inputs, Val::from(&input))
             .with(Var::Item, Val::from(&item))
@@ -97,7 +97,7 @@ proptest! {
     #[test]
     fn templates_never_panic(text in "\\PC{0,40}", input in json_value()) {
         let ctx = Context::new().with(Var::Inputs, Val::from(&input));
-        let limits = Limits { timeout: Duration::from_millis(50), max_output_bytes: 1 << 20 };
+        let limits = Limits { timeout: Duration::from_millis(50), max_output_bytes: 1 << 20, ..Limits::default() };
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             if let Ok(t) = Template::compile(&text, VarSet::ALL) {
                 let _ = t.eval(&ctx, &limits);
