@@ -4,6 +4,22 @@
 //! method, malformed or oversized body) becomes an [`ApiError`]. Its `code` is stable and
 //! comes with a fixed HTTP status from one table ([`Code`]). For server errors (5xx) the
 //! client gets a generic message; the detail goes to the log.
+//!
+//! | code | status | when |
+//! |---|---|---|
+//! | `invalid_request` | 400 | a malformed body, query or parameter |
+//! | `unauthorized` | 401 | no token, or one that does not exist (any more) |
+//! | `forbidden` | 403 | a token whose role is too low |
+//! | `forbidden_origin` | 403 | a web page of another origin (`Origin`, `Sec-Fetch-Site`) |
+//! | `forbidden_host` | 403 | auth off, and a `Host` that is not a loopback name |
+//! | `not_found` | 404 | no such route or resource |
+//! | `method_not_allowed` | 405 | no such method on the route |
+//! | `conflict` | 409 | the operation does not apply to the resource as it is |
+//! | `payload_too_large` | 413 | a body over `--max-body-bytes` |
+//! | `unsupported_media_type` | 415 | a body that is not JSON or YAML by its content type |
+//! | `invalid_definition`, `invalid_inputs`, `invalid_params` | 422 | every problem in `details` |
+//! | `internal` | 500 | anything that failed on the server (logged, not sent) |
+//! | `unavailable` | 503 | storage unreachable, starting, or stopping |
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -26,6 +42,12 @@ pub enum Code {
     Unauthorized,
     /// Valid credentials without the role this needs.
     Forbidden,
+    /// A request from a web page of another origin (`Origin`, or `Sec-Fetch-Site:
+    /// cross-site`) that `--cors-origin` does not allow.
+    ForbiddenOrigin,
+    /// While the API is open on loopback, a request for a `Host` that is not a loopback
+    /// name (a page that rebound its own name to this machine).
+    ForbiddenHost,
     /// No such resource.
     NotFound,
     /// No such method on this route.
@@ -34,7 +56,7 @@ pub enum Code {
     Conflict,
     /// The body is larger than the server accepts.
     PayloadTooLarge,
-    /// The body's content type is not one this route reads.
+    /// The body's content type is not one this route reads (or it has none).
     UnsupportedMediaType,
     /// Something failed on the server.
     Internal,
@@ -52,6 +74,8 @@ impl Code {
             Code::InvalidParams => "invalid_params",
             Code::Unauthorized => "unauthorized",
             Code::Forbidden => "forbidden",
+            Code::ForbiddenOrigin => "forbidden_origin",
+            Code::ForbiddenHost => "forbidden_host",
             Code::NotFound => "not_found",
             Code::MethodNotAllowed => "method_not_allowed",
             Code::Conflict => "conflict",
@@ -70,7 +94,7 @@ impl Code {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             Code::Unauthorized => StatusCode::UNAUTHORIZED,
-            Code::Forbidden => StatusCode::FORBIDDEN,
+            Code::Forbidden | Code::ForbiddenOrigin | Code::ForbiddenHost => StatusCode::FORBIDDEN,
             Code::NotFound => StatusCode::NOT_FOUND,
             Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Code::Conflict => StatusCode::CONFLICT,
@@ -104,8 +128,9 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"code": "not_found", "message": "no workflow `etl`", "details": null}))]
 pub struct ErrorInfo {
-    /// A stable code: invalid_request, invalid_definition, invalid_inputs, unauthorized,
-    /// forbidden, not_found, method_not_allowed, conflict, payload_too_large,
+    /// A stable code: invalid_request, invalid_definition, invalid_inputs,
+    /// invalid_params, unauthorized, forbidden, forbidden_origin, forbidden_host,
+    /// not_found, method_not_allowed, conflict, payload_too_large,
     /// unsupported_media_type, internal, unavailable.
     pub code: String,
     /// What happened.

@@ -32,7 +32,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
-pub use auth::{Role, create_token, hash_token};
+pub use auth::{Access, Role, create_token, hash_token};
 pub use error::{ApiError, Code};
 pub use state::{ApiConfig, AppState, HubEvent};
 pub use views::{TaskView, tasks_view};
@@ -84,6 +84,11 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::authorize,
+        ))
+        // Before auth: a page of another origin learns nothing, not even "401".
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::browsers,
         ));
     let origins: Vec<HeaderValue> = state
         .0

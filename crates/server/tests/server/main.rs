@@ -16,16 +16,21 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
+mod security;
 mod templates;
 
 struct Server {
     app: Router,
     store: Arc<dyn Store>,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 async fn server_with(config: ApiConfig) -> Server {
-    let dir = tempfile::tempdir().expect("tempdir");
+    server_in(tempfile::tempdir().expect("tempdir"), config).await
+}
+
+/// A server on the database `s.db` in `dir` (which may hold one already: a restart).
+async fn server_in(dir: tempfile::TempDir, config: ApiConfig) -> Server {
     let store: Arc<dyn Store> = Arc::new(
         harmonia_storage_sql::SqliteStore::open(&dir.path().join("s.db"), Default::default())
             .await
@@ -41,7 +46,7 @@ async fn server_with(config: ApiConfig) -> Server {
     Server {
         app: harmonia_server::app(state),
         store,
-        _dir: dir,
+        dir,
     }
 }
 
@@ -62,6 +67,14 @@ impl Reply {
 }
 
 impl Server {
+    /// Stops serving and starts a new server, with `config`, on the same database (as
+    /// a restart of the process would).
+    async fn restart(self, config: ApiConfig) -> Server {
+        let Server { app, store, dir } = self;
+        drop((app, store));
+        server_in(dir, config).await
+    }
+
     async fn call(
         &self,
         method: Method,
@@ -77,12 +90,13 @@ impl Server {
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
         }
-        let response = self
-            .app
-            .clone()
-            .oneshot(req.body(Body::from(body.to_string())).expect("request"))
+        self.send(req.body(Body::from(body.to_string())).expect("request"))
             .await
-            .expect("response");
+    }
+
+    /// Sends a request as it is.
+    async fn send(&self, req: Request<Body>) -> Reply {
+        let response = self.app.clone().oneshot(req).await.expect("response");
         let status = response.status();
         let content_type = response
             .headers()
@@ -136,7 +150,7 @@ impl Server {
     }
 }
 
-const HELLO: &str = "name: hello
+pub(crate) const HELLO: &str = "name: hello
 description: Greets
 inputs: {type: object, required: [who], properties: {who: {type: string, minLength: 1}, times: {type: integer, default: 2}}}
 tasks:
@@ -758,7 +772,6 @@ async fn the_auth_matrix() {
     let (viewer, _) = harmonia_server::create_token(s.store.as_ref(), "eyes", Role::Viewer)
         .await
         .expect("token");
-    tokio::time::sleep(Duration::from_millis(2100)).await; // The "auth on" cache.
 
     let r = s
         .call(
