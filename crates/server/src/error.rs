@@ -7,7 +7,7 @@
 //!
 //! | code | status | when |
 //! |---|---|---|
-//! | `invalid_request` | 400 | a malformed body, query or parameter |
+//! | `invalid_request` | 400 | a malformed body, query or parameter; a retry `from` naming no task |
 //! | `unauthorized` | 401 | no token, or one that does not exist (any more) |
 //! | `forbidden` | 403 | a token whose role is too low |
 //! | `forbidden_origin` | 403 | a web page of another origin (`Origin`, `Sec-Fetch-Site`) |
@@ -214,6 +214,14 @@ impl From<harmonia_engine::Error> for ApiError {
             E::Unrunnable(m) => ApiError::new(Code::Conflict, m),
             e @ E::UnknownWorkflow { .. } => ApiError::not_found(e.to_string()),
             e @ E::UnknownExecution(_) => ApiError::not_found(e.to_string()),
+            E::UnknownTask {
+                ref task,
+                ref tasks,
+                ..
+            } => {
+                let details = serde_json::json!({"task": task, "tasks": tasks});
+                ApiError::bad_request(e.to_string()).with_details(details)
+            }
             e @ E::Conflict { .. } => ApiError::new(Code::Conflict, e.to_string()),
             E::Storage(s) => s.into(),
             E::Stopped => ApiError::new(Code::Unavailable, "the engine is stopping"),

@@ -535,6 +535,26 @@ async fn pause_resume_cancel_and_retry_through_the_api() {
     let preview = preview.json();
     assert_eq!(preview["rerun"], json!(["nap", "after"]));
     assert!(preview["execution_id"].is_null());
+    // Regression: a `from` naming no task was a 409 that did not say what exists.
+    for preview in [true, false] {
+        let r = s
+            .post_json(
+                &format!("/api/executions/{id}/retry"),
+                json!({"from": "napp", "preview": preview}),
+            )
+            .await;
+        let e = assert_error(&r, StatusCode::BAD_REQUEST, "invalid_request");
+        assert!(
+            e["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("no task `napp`") && m.contains("nap, after")),
+            "{e}"
+        );
+        assert_eq!(
+            e["details"],
+            json!({"task": "napp", "tasks": ["nap", "after"]})
+        );
+    }
     let retried = s
         .post_json(&format!("/api/executions/{id}/retry"), json!({}))
         .await;
