@@ -132,11 +132,17 @@ pub(crate) async fn browsers(State(state): State<AppState>, req: Request, next: 
             Err(e) => return ApiError::from(e).into_response(),
             Ok(true) => {}
             Ok(false) => {
+                // As sent: an unreadable Host is shown as it is.
+                let sent = req
+                    .headers()
+                    .get(HOST)
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                    .unwrap_or_else(|| host.to_string());
                 return ApiError::new(
                     Code::ForbiddenHost,
                     format!(
                         "this server answers requests for localhost only while it has no API \
-                         token, not for `{host}`: use http://localhost or http://127.0.0.1, \
+                         token, not for `{sent}`: use http://localhost or http://127.0.0.1, \
                          or create a token (`harmonia token create`)"
                     ),
                 )
@@ -154,8 +160,8 @@ fn host_of(req: &Request) -> Option<Authority> {
             .to_str()
             .ok()
             .and_then(|h| h.parse::<Authority>().ok())
-            // An unreadable Host is nobody's name: refused below, like a foreign one.
-            .or_else(|| Some(Authority::from_static("invalid.host"))),
+            // An unreadable Host names nothing local: refused like a foreign one.
+            .or_else(|| Some(Authority::from_static("unreadable.invalid"))),
         None => req.uri().authority().cloned(),
     }
 }
