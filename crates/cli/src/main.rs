@@ -108,4 +108,21 @@ mod tests {
     fn the_command_line_is_well_formed() {
         super::Cli::command().debug_assert();
     }
+
+    /// Regression: `--help` said that `run` and `serve` were still to come.
+    #[test]
+    fn the_help_describes_the_binary_as_it_is() {
+        let help = super::Cli::command().render_help().to_string();
+        let about = help.lines().next().unwrap_or_default();
+        for says in ["serve", "run"] {
+            assert!(about.contains(says), "{about}");
+        }
+        assert!(!help.contains("as they land"), "{help}");
+        for command in ["serve", "token", "run", "resume", "retry", "template"] {
+            assert!(
+                help.lines().any(|l| l.trim_start().starts_with(command)),
+                "{command} in {help}"
+            );
+        }
+    }
 }

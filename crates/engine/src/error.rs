@@ -34,6 +34,18 @@ pub enum Error {
     /// No execution with that id.
     #[error("no execution {0}")]
     UnknownExecution(ExecutionId),
+    /// An operation named a task the workflow does not have (a retry's `from`).
+    #[error("no task `{task}` in workflow `{workflow}` version {version}; its tasks: {}", .tasks.join(", "))]
+    UnknownTask {
+        /// The name given.
+        task: String,
+        /// The workflow.
+        workflow: String,
+        /// Its version.
+        version: u32,
+        /// The tasks it has, in definition order.
+        tasks: Vec<String>,
+    },
     /// The operation does not apply to the execution as it is.
     #[error("cannot {operation} execution {id}: it is {status}")]
     Conflict {

@@ -89,10 +89,12 @@ pub(crate) async fn prepare(
     if let Some(from) = &options.from
         && plan.task_index(from).is_none()
     {
-        return Err(Error::Unrunnable(format!(
-            "no task `{from}` in workflow `{}` version {}",
-            workflow.record.name, workflow.record.version
-        )));
+        return Err(Error::UnknownTask {
+            task: from.clone(),
+            workflow: workflow.record.name.clone(),
+            version: workflow.record.version,
+            tasks: plan.tasks.iter().map(|t| t.name.clone()).collect(),
+        });
     }
 
     let runs = store.task_runs(id).await?;

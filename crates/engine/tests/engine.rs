@@ -922,6 +922,10 @@ async fn retry_refuses_what_does_not_apply() {
         .retry_preview(ok.id, &from_nowhere)
         .await
         .expect_err("no such task");
+    assert!(
+        matches!(&err, Error::UnknownTask { tasks, .. } if tasks == &["a"]),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("no task `zzz`"), "{err}");
     let running = env
         .start(

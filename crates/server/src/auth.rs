@@ -1,24 +1,31 @@
-//! API tokens and roles.
+//! API tokens, roles, and when a request needs a token.
 //!
 //! A token is `hm_` followed by 64 hex characters of randomness; the store keeps only its
 //! SHA-256 ([`hash_token`]). Roles: `admin` (everything), `operator` (read, execute,
 //! cancel, pause, resume, retry), `viewer` (read). A request presents its token as
-//! `Authorization: Bearer <token>`; WebSocket routes also accept `?token=` because
-//! browsers cannot set headers on them.
+//! `Authorization: Bearer <token>` (the scheme in any case); WebSocket routes also
+//! accept `?token=` because browsers cannot set headers on them.
 //!
-//! Auth is on as soon as one token exists (checked at most every two seconds, so a
-//! token created with `harmonia token create` on the server's database takes effect
-//! without a restart). Without any token, the server only starts bound to a loopback
-//! address, unless `--insecure` says otherwise (see `serve`).
+//! When a token is needed ([`Auth::required`]) depends on [`Access`], which the binary
+//! sets from the address it listens on:
+//! - on loopback ([`Access::Loopback`]) and with `--insecure` beyond it
+//!   ([`Access::Insecure`]), the API is open until the store has had a token, and
+//!   needs one ever after, even once every token is deleted (the store remembers:
+//!   `Store::had_tokens`);
+//! - beyond loopback ([`Access::Network`]), it always needs one.
+//!
+//! Invariants: nothing about tokens is cached that a delete could outlive. Every
+//! request that needs a token looks it up in the store (an indexed lookup), so a token
+//! deleted by another process (`harmonia token delete --db`) is refused on the very
+//! next request. The one thing remembered in memory is that the store has had a token,
+//! which never becomes false again.
 
-use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use harmonia_storage::{Store, Timestamp, TokenRecord};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use tokio::sync::Mutex;
 
 /// What a token may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -124,61 +131,64 @@ pub async fn create_token(
     Ok((token, record))
 }
 
-/// Checks tokens against the store, with a short cache.
+/// Who may use the API without a token, from where the server listens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Access {
+    /// Listening on a loopback address: open until the store has had a token, and
+    /// then only to requests whose `Host` is a loopback name (no DNS rebinding).
+    #[default]
+    Loopback,
+    /// Listening beyond loopback: every API request needs a token.
+    Network,
+    /// Listening beyond loopback with `--insecure`: open, whatever the `Host`, until
+    /// the store has had a token; then every API request needs one.
+    Insecure,
+}
+
+/// Decides whether requests need a token, and checks tokens, against the store.
 pub struct Auth {
     store: Arc<dyn Store>,
-    cache: Mutex<Cache>,
+    access: Access,
+    /// The store has had a token (once true, true for good).
+    had_tokens: AtomicBool,
 }
-
-#[derive(Default)]
-struct Cache {
-    enabled: Option<(bool, Instant)>,
-    tokens: HashMap<String, (Option<(Role, String)>, Instant)>,
-}
-
-const TTL: Duration = Duration::from_secs(2);
 
 impl Auth {
-    /// Auth backed by `store`.
-    pub fn new(store: Arc<dyn Store>) -> Auth {
+    /// Auth backed by `store`, for a server listening as `access` says.
+    pub fn new(store: Arc<dyn Store>, access: Access) -> Auth {
         Auth {
             store,
-            cache: Mutex::new(Cache::default()),
+            access,
+            had_tokens: AtomicBool::new(false),
         }
     }
 
-    /// Whether any token exists (auth is on).
-    pub async fn enabled(&self) -> harmonia_storage::Result<bool> {
-        let mut cache = self.cache.lock().await;
-        if let Some((on, at)) = cache.enabled
-            && at.elapsed() < TTL
-        {
-            return Ok(on);
-        }
-        let on = !self.store.tokens().await?.is_empty();
-        cache.enabled = Some((on, Instant::now()));
-        Ok(on)
+    /// How the server listens.
+    pub fn access(&self) -> Access {
+        self.access
     }
 
-    /// The role and name of a token, if it is valid.
+    /// Whether API requests need a token now (see the module doc).
+    pub async fn required(&self) -> harmonia_storage::Result<bool> {
+        if self.access == Access::Network || self.had_tokens.load(Ordering::Acquire) {
+            return Ok(true);
+        }
+        let had = self.store.had_tokens().await?;
+        if had {
+            self.had_tokens.store(true, Ordering::Release);
+        }
+        Ok(had)
+    }
+
+    /// The role and name of a token, if it exists now.
     pub async fn check(&self, token: &str) -> harmonia_storage::Result<Option<(Role, String)>> {
-        let hash = hash_token(token);
-        let mut cache = self.cache.lock().await;
-        if let Some((found, at)) = cache.tokens.get(&hash)
-            && at.elapsed() < TTL
-        {
-            return Ok(found.clone());
-        }
-        let found = self
-            .store
-            .token_by_hash(&hash)
-            .await?
-            .and_then(|t| Role::parse(&t.role).map(|r| (r, t.name)));
-        if cache.tokens.len() > 10_000 {
-            cache.tokens.clear();
-        }
-        cache.tokens.insert(hash, (found.clone(), Instant::now()));
-        Ok(found)
+        let found = self.store.token_by_hash(&hash_token(token)).await?;
+        Ok(found.and_then(|t| Role::parse(&t.role).map(|r| (r, t.name))))
+    }
+
+    /// Whether any token exists (to tell a caller how to make one when none does).
+    pub async fn any_token(&self) -> harmonia_storage::Result<bool> {
+        Ok(!self.store.tokens().await?.is_empty())
     }
 }
 

@@ -1,9 +1,30 @@
 //! One error shape for every response: `{"error": {"code", "message", "details"}}`.
 //!
 //! Every failure of a handler, an extractor or the router itself (unknown route, wrong
-//! method, malformed or oversized body) becomes an [`ApiError`]. Its `code` is stable and
+//! method, malformed or oversized body) becomes an [`ApiError`]. Error responses made
+//! elsewhere get the shape too: `shape` rewrites any 4xx or 5xx response that is not
+//! JSON (the docs' own 404, say), and `wire` rewrites the bare answers hyper writes
+//! without calling the application (a request head it cannot read: 400, 414, 431). Its `code` is stable and
 //! comes with a fixed HTTP status from one table ([`Code`]). For server errors (5xx) the
 //! client gets a generic message; the detail goes to the log.
+//!
+//! | code | status | when |
+//! |---|---|---|
+//! | `invalid_request` | 400 | a malformed body, query or parameter; a retry `from` naming no task |
+//! | `unauthorized` | 401 | no token, or one that does not exist (any more) |
+//! | `forbidden` | 403 | a token whose role is too low |
+//! | `forbidden_origin` | 403 | a web page of another origin (`Origin`, `Sec-Fetch-Site`) |
+//! | `forbidden_host` | 403 | auth off, and a `Host` that is not a loopback name |
+//! | `not_found` | 404 | no such route or resource |
+//! | `method_not_allowed` | 405 | no such method on the route |
+//! | `conflict` | 409 | the operation does not apply to the resource as it is |
+//! | `payload_too_large` | 413 | a body over `--max-body-bytes` |
+//! | `uri_too_long` | 414 | a request target over 65,534 bytes (hyper's limit) |
+//! | `unsupported_media_type` | 415 | a body that is not JSON or YAML by its content type |
+//! | `headers_too_large` | 431 | a request head over hyper's buffer, or over 100 headers |
+//! | `invalid_definition`, `invalid_inputs`, `invalid_params` | 422 | every problem in `details` |
+//! | `internal` | 500 | anything that failed on the server (logged, not sent) |
+//! | `unavailable` | 503 | storage unreachable, starting, or stopping |
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -26,6 +47,12 @@ pub enum Code {
     Unauthorized,
     /// Valid credentials without the role this needs.
     Forbidden,
+    /// A request from a web page of another origin (`Origin`, or `Sec-Fetch-Site:
+    /// cross-site`) that `--cors-origin` does not allow.
+    ForbiddenOrigin,
+    /// While the API is open on loopback, a request for a `Host` that is not a loopback
+    /// name (a page that rebound its own name to this machine).
+    ForbiddenHost,
     /// No such resource.
     NotFound,
     /// No such method on this route.
@@ -34,8 +61,12 @@ pub enum Code {
     Conflict,
     /// The body is larger than the server accepts.
     PayloadTooLarge,
-    /// The body's content type is not one this route reads.
+    /// The body's content type is not one this route reads (or it has none).
     UnsupportedMediaType,
+    /// The request's URI is longer than the server reads.
+    UriTooLong,
+    /// The request's headers are larger than the server reads.
+    HeadersTooLarge,
     /// Something failed on the server.
     Internal,
     /// The server is not ready (storage unreachable, or starting).
@@ -52,11 +83,15 @@ impl Code {
             Code::InvalidParams => "invalid_params",
             Code::Unauthorized => "unauthorized",
             Code::Forbidden => "forbidden",
+            Code::ForbiddenOrigin => "forbidden_origin",
+            Code::ForbiddenHost => "forbidden_host",
             Code::NotFound => "not_found",
             Code::MethodNotAllowed => "method_not_allowed",
             Code::Conflict => "conflict",
             Code::PayloadTooLarge => "payload_too_large",
             Code::UnsupportedMediaType => "unsupported_media_type",
+            Code::UriTooLong => "uri_too_long",
+            Code::HeadersTooLarge => "headers_too_large",
             Code::Internal => "internal",
             Code::Unavailable => "unavailable",
         }
@@ -70,12 +105,14 @@ impl Code {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             Code::Unauthorized => StatusCode::UNAUTHORIZED,
-            Code::Forbidden => StatusCode::FORBIDDEN,
+            Code::Forbidden | Code::ForbiddenOrigin | Code::ForbiddenHost => StatusCode::FORBIDDEN,
             Code::NotFound => StatusCode::NOT_FOUND,
             Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Code::Conflict => StatusCode::CONFLICT,
             Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Code::UriTooLong => StatusCode::URI_TOO_LONG,
+            Code::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -104,9 +141,10 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"code": "not_found", "message": "no workflow `etl`", "details": null}))]
 pub struct ErrorInfo {
-    /// A stable code: invalid_request, invalid_definition, invalid_inputs, unauthorized,
-    /// forbidden, not_found, method_not_allowed, conflict, payload_too_large,
-    /// unsupported_media_type, internal, unavailable.
+    /// A stable code: invalid_request, invalid_definition, invalid_inputs,
+    /// invalid_params, unauthorized, forbidden, forbidden_origin, forbidden_host,
+    /// not_found, method_not_allowed, conflict, payload_too_large,
+    /// unsupported_media_type, uri_too_long, headers_too_large, internal, unavailable.
     pub code: String,
     /// What happened.
     pub message: String,
@@ -146,20 +184,103 @@ impl ApiError {
         tracing::error!(error = %detail, "internal error");
         ApiError::new(Code::Internal, "internal server error")
     }
-}
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = self.code.status();
-        let body = ErrorBody {
+    /// The error for a `status` that something other than a handler answered without
+    /// the API's shape (hyper itself, a library's route): the code of that status and
+    /// what it means. `path` is the request's, when known.
+    pub(crate) fn for_status(status: StatusCode, path: Option<&str>) -> ApiError {
+        let (code, message) = match status.as_u16() {
+            400 => (
+                Code::InvalidRequest,
+                "the request is not valid HTTP".to_string(),
+            ),
+            401 => (Code::Unauthorized, "unauthorized".to_string()),
+            403 => (Code::Forbidden, "forbidden".to_string()),
+            404 => (
+                Code::NotFound,
+                match path {
+                    Some(path) => format!("nothing at {path}"),
+                    None => "not found".to_string(),
+                },
+            ),
+            405 => (Code::MethodNotAllowed, "method not allowed".to_string()),
+            409 => (Code::Conflict, "conflict".to_string()),
+            413 => (
+                Code::PayloadTooLarge,
+                "the request body is larger than the server accepts".to_string(),
+            ),
+            414 => (
+                Code::UriTooLong,
+                "the request's URI is longer than the server reads (65,534 bytes)".to_string(),
+            ),
+            415 => (
+                Code::UnsupportedMediaType,
+                "unsupported content type".to_string(),
+            ),
+            431 => (
+                Code::HeadersTooLarge,
+                "the request's headers are larger than the server reads (100 headers, about \
+                 400 KiB)"
+                    .to_string(),
+            ),
+            503 => (Code::Unavailable, "the server is unavailable".to_string()),
+            _ if status.is_server_error() => (Code::Internal, "internal server error".to_string()),
+            _ => (
+                Code::InvalidRequest,
+                status
+                    .canonical_reason()
+                    .unwrap_or("invalid request")
+                    .to_ascii_lowercase(),
+            ),
+        };
+        ApiError::new(code, message)
+    }
+
+    /// The JSON body of this error.
+    pub(crate) fn body(self) -> ErrorBody {
+        ErrorBody {
             error: ErrorInfo {
                 code: self.code.as_str().to_string(),
                 message: self.message,
                 details: self.details,
             },
-        };
-        (status, axum::Json(body)).into_response()
+        }
     }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.code.status(), axum::Json(self.body())).into_response()
+    }
+}
+
+/// Gives the error shape to every error response (4xx, 5xx) that is not JSON: those
+/// that something other than a handler made, such as the docs' own `404` (an empty
+/// body) or `500` (a text body). Keeps the status and the other headers.
+pub(crate) async fn shape(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+    let path = req.uri().path().to_owned();
+    let response = next.run(req).await;
+    let status = response.status();
+    let json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    if status.is_server_error() {
+        tracing::error!(status = %status, path = %path, "an error response without the API's shape");
+    }
+    let body = ApiError::for_status(status, Some(&path)).body();
+    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 impl From<harmonia_storage::Error> for ApiError {
@@ -189,6 +310,14 @@ impl From<harmonia_engine::Error> for ApiError {
             E::Unrunnable(m) => ApiError::new(Code::Conflict, m),
             e @ E::UnknownWorkflow { .. } => ApiError::not_found(e.to_string()),
             e @ E::UnknownExecution(_) => ApiError::not_found(e.to_string()),
+            E::UnknownTask {
+                ref task,
+                ref tasks,
+                ..
+            } => {
+                let details = serde_json::json!({"task": task, "tasks": tasks});
+                ApiError::bad_request(e.to_string()).with_details(details)
+            }
             e @ E::Conflict { .. } => ApiError::new(Code::Conflict, e.to_string()),
             E::Storage(s) => s.into(),
             E::Stopped => ApiError::new(Code::Unavailable, "the engine is stopping"),

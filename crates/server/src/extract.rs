@@ -1,11 +1,17 @@
 //! Request bodies, read so that every failure has the API's error shape.
 //!
-//! - [`Body<T>`]: a JSON or YAML body (by `Content-Type`; JSON when absent), decoded
-//!   into `T`; an empty body or `null` decodes as `{}` when `T` allows it. Malformed bodies are
-//!   `400 invalid_request` with the position; bodies over the limit `413`; other
-//!   content types `415`.
+//! - [`Body<T>`]: a JSON or YAML body (by `Content-Type`), decoded into `T`; an empty
+//!   body or `null` decodes as `{}` when `T` allows it. Malformed bodies are `400
+//!   invalid_request` with the position; bodies over the limit `413`.
 //! - [`DefinitionBody`]: the text of a workflow or template definition and its format,
 //!   for the model's reader, which reports every problem with its line and column.
+//!
+//! Content types read: `application/json` and any `...+json` as JSON;
+//! `application/yaml`, `application/x-yaml`, `text/yaml` and `text/x-yaml` as YAML. Any
+//! other, and a non-empty body without one, is `415 unsupported_media_type`: in
+//! particular `text/plain`, `application/x-www-form-urlencoded` and
+//! `multipart/form-data`, which a web page of any site can send without the browser
+//! asking the server first (no CORS preflight). An empty body needs no content type.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -15,7 +21,8 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, Code};
 
-/// The format a request's `Content-Type` names, if it names one we read.
+/// The format a request's `Content-Type` names: `None` when it has none, `415` when it
+/// names one this server does not read.
 fn format_of(req: &Request) -> Result<Option<Format>, ApiError> {
     let Some(value) = req.headers().get(CONTENT_TYPE) else {
         return Ok(None);
@@ -25,17 +32,26 @@ fn format_of(req: &Request) -> Result<Option<Format>, ApiError> {
     match mime {
         "application/json" => Ok(Some(Format::Json)),
         m if m.ends_with("+json") => Ok(Some(Format::Json)),
-        "application/yaml" | "application/x-yaml" | "text/yaml" | "text/x-yaml" | "text/plain" => {
+        "application/yaml" | "application/x-yaml" | "text/yaml" | "text/x-yaml" => {
             Ok(Some(Format::Yaml))
         }
-        "" => Ok(None),
         other => Err(ApiError::new(
             Code::UnsupportedMediaType,
             format!(
-                "unsupported content type `{other}`: send application/json or application/yaml"
+                "unsupported content type `{}`: send application/json or application/yaml",
+                if other.is_empty() { text.trim() } else { other }
             ),
         )),
     }
+}
+
+/// The `415` for a non-empty body sent without a content type.
+fn no_content_type() -> ApiError {
+    ApiError::new(
+        Code::UnsupportedMediaType,
+        "the body has no content type: send `Content-Type: application/json` or \
+         `Content-Type: application/yaml`",
+    )
 }
 
 async fn bytes(req: Request) -> Result<Bytes, ApiError> {
@@ -64,10 +80,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, _: &S) -> Result<Self, ApiError> {
-        let format = format_of(&req)?.unwrap_or(Format::Json);
+        let format = format_of(&req)?;
         let bytes = bytes(req).await?;
         let text = utf8(&bytes)?;
-        let text = if text.trim().is_empty() { "{}" } else { text };
+        let (text, format) = match format {
+            _ if text.trim().is_empty() => ("{}", Format::Json),
+            Some(format) => (text, format),
+            None => return Err(no_content_type()),
+        };
         let mut value: serde_json::Value = match format {
             Format::Json => serde_json::from_str(text)
                 .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?,
@@ -114,14 +134,7 @@ impl<S: Send + Sync> FromRequest<S> for DefinitionBody {
                 "the body is empty: send a workflow definition (YAML or JSON)",
             ));
         }
-        // Without a content type, a body that starts like JSON is read as JSON.
-        let format = format.unwrap_or_else(|| {
-            if text.trim_start().starts_with('{') {
-                Format::Json
-            } else {
-                Format::Yaml
-            }
-        });
+        let format = format.ok_or_else(no_content_type)?;
         Ok(DefinitionBody { text, format })
     }
 }

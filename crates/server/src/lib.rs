@@ -9,7 +9,9 @@
 //!
 //! Layout: `routes/` (one module per resource), `ws` (WebSockets), `extract` (bodies
 //! and queries with the API's error shape), `error` (that shape), `auth` and
-//! `middleware` (tokens and roles), `views` (what goes over the wire), `openapi`.
+//! `middleware` (tokens and roles, and keeping other web pages out), `views` (what
+//! goes over the wire), `openapi`, `wire` (the connections under hyper, so that its
+//! own error answers have the shape too).
 
 pub mod auth;
 pub mod error;
@@ -20,6 +22,7 @@ mod routes;
 mod state;
 pub mod templates;
 pub mod views;
+mod wire;
 mod ws;
 
 use axum::Router;
@@ -32,7 +35,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
-pub use auth::{Role, create_token, hash_token};
+pub use auth::{Access, Role, create_token, hash_token};
 pub use error::{ApiError, Code};
 pub use state::{ApiConfig, AppState, HubEvent};
 pub use views::{TaskView, tasks_view};
@@ -84,6 +87,11 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::authorize,
+        ))
+        // Before auth: a page of another origin learns nothing, not even "401".
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::browsers,
         ));
     let origins: Vec<HeaderValue> = state
         .0
@@ -105,6 +113,8 @@ pub fn app(state: AppState) -> Router {
     }
     // Every request and its status and latency, at debug level
     // (`RUST_LOG=tower_http=debug`).
+    // Outside everything but tracing: every error response gets the API's shape.
+    app = app.layer(axum::middleware::from_fn(error::shape));
     let trace = TraceLayer::new_for_http()
         .make_span_with(DefaultMakeSpan::new().level(tracing::Level::DEBUG))
         .on_response(DefaultOnResponse::new().level(tracing::Level::DEBUG));
@@ -118,7 +128,9 @@ pub async fn serve(
     app: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app)
+    // The connections give hyper's own error answers (a head it cannot read) the
+    // API's error shape.
+    axum::serve(wire::Listener(listener), app)
         .with_graceful_shutdown(shutdown)
         .await
 }

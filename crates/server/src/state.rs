@@ -10,7 +10,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use serde::Serialize;
 use tokio::sync::broadcast;
 
-use crate::auth::Auth;
+use crate::auth::{Access, Auth};
 
 /// A notification for `/ws/workflows` subscribers.
 #[derive(Debug, Clone, Serialize)]
@@ -42,8 +42,11 @@ pub enum HubEvent {
 pub struct ApiConfig {
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
-    /// Origins allowed to call the API from a browser (empty: same-origin only).
+    /// Origins allowed to call the API from a browser, as browsers send them in
+    /// `Origin` (`scheme://host[:port]`); empty: the server's own origin only.
     pub cors_origins: Vec<String>,
+    /// Who may use the API without a token (from where the server listens).
+    pub access: Access,
 }
 
 impl Default for ApiConfig {
@@ -51,6 +54,7 @@ impl Default for ApiConfig {
         ApiConfig {
             max_body_bytes: 10 * 1024 * 1024,
             cors_origins: Vec::new(),
+            access: Access::default(),
         }
     }
 }
@@ -78,7 +82,7 @@ impl AppState {
         let plans = handle.plans().clone();
         let (hub, _) = broadcast::channel(1024);
         AppState(Arc::new(Inner {
-            auth: Auth::new(store.clone()),
+            auth: Auth::new(store.clone(), config.access),
             handle,
             store,
             plans,

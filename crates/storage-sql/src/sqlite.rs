@@ -22,6 +22,8 @@
 //!   writer is taken, so the writer is held only while SQLite works.
 //! - Template writes (`put_template`, `import_templates`) go through the writer too, in
 //!   `BEGIN IMMEDIATE` transactions; their queries live in `templates.rs`.
+//! - `put_token` writes the token and the `had_tokens` row of `settings` in one
+//!   transaction; nothing deletes that row.
 //! - Migrations run once per `open`, on the writer, before anything else; they are
 //!   embedded in the binary (`migrations/sqlite/`) and are idempotent.
 //! - The queries use plain SQL that PostgreSQL accepts too (`$n` parameters, `ON
@@ -113,7 +115,12 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens the database at `path`, creating the file if it is missing (its directory
     /// must exist), and brings its schema up to date.
+    ///
+    /// A file it creates is readable and writable by its owner only (mode 0600): it
+    /// holds token hashes, inputs and outputs. SQLite gives the `-wal` and `-shm` files
+    /// the database file's mode. An existing file keeps the mode it has.
     pub async fn open(path: &Path, options: SqliteOptions) -> Result<SqliteStore> {
+        create_private(path).await?;
         let base = SqliteConnectOptions::new()
             .filename(path)
             .busy_timeout(options.busy_timeout)
@@ -531,6 +538,9 @@ impl Store for SqliteStore {
     }
 
     async fn put_token(&self, token: &TokenRecord) -> Result<()> {
+        // The token and the mark that the store has had one, together: a token never
+        // exists without the mark, so deleting it cannot reopen the server.
+        let mut tx = self.writer.begin().await.map_err(backend)?;
         let done = sqlx::query(
             "INSERT INTO tokens (id, name, role, hash, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -539,16 +549,27 @@ impl Store for SqliteStore {
         .bind(token.role.as_str())
         .bind(token.hash.as_str())
         .bind(token.created_at.0)
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await;
         match done {
-            Ok(_) => Ok(()),
-            Err(e) if is_unique_violation(&e) => Err(Error::Conflict(format!(
-                "token {} already exists",
-                token.id
-            ))),
-            Err(e) => Err(backend(e)),
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => {
+                let _ = tx.rollback().await;
+                return Err(Error::Conflict(format!(
+                    "token {} already exists",
+                    token.id
+                )));
+            }
+            Err(e) => return Err(backend(e)),
         }
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, 'true') ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(HAD_TOKENS)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)
     }
 
     async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>> {
@@ -578,6 +599,33 @@ impl Store for SqliteStore {
             .await
             .map_err(backend)?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn had_tokens(&self) -> Result<bool> {
+        let found: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+            .bind(HAD_TOKENS)
+            .fetch_optional(&self.readers)
+            .await
+            .map_err(backend)?;
+        Ok(found.is_some())
+    }
+}
+
+/// The `settings` key that marks a database that has had an API token (migration
+/// `0004_settings.sql`).
+const HAD_TOKENS: &str = "had_tokens";
+
+/// Creates `path` as an empty file with mode 0600 unless it exists (SQLite takes an
+/// empty file for a new database).
+async fn create_private(path: &Path) -> Result<()> {
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    match options.open(path).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(Error::Backend(Box::new(e))),
     }
 }
 

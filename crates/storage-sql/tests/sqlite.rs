@@ -542,3 +542,64 @@ async fn a_batch_survives_its_writer_being_killed() {
     .unwrap();
     assert_eq!(orphans, 0);
 }
+
+/// The database and its WAL and shared-memory files are the owner's alone: they hold
+/// token hashes, inputs and outputs.
+#[tokio::test]
+async fn the_files_are_created_for_the_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let store = TestStore::new().await;
+    store
+        .commit(&batch(ExecutionId::new(), 2, 1))
+        .await
+        .unwrap();
+    for file in ["harmonia.db", "harmonia.db-wal", "harmonia.db-shm"] {
+        let mode = std::fs::metadata(store.dir.path().join(file))
+            .unwrap_or_else(|e| panic!("{file}: {e}"))
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{file}: {:o}", mode & 0o777);
+    }
+}
+
+/// Having had a token survives a reopen, and a database that held tokens before the
+/// `settings` table existed is marked by its migration.
+#[tokio::test]
+async fn having_had_tokens_survives_reopening_and_upgrades() {
+    let dir = TempDir::new().unwrap();
+    let path = db_path(&dir);
+    let store = SqliteStore::open(&path, SqliteOptions::default())
+        .await
+        .unwrap();
+    let token = harmonia_storage::TokenRecord {
+        id: "t1".into(),
+        name: "admin".into(),
+        role: "admin".into(),
+        hash: "h1".into(),
+        created_at: Timestamp(5),
+    };
+    store.put_token(&token).await.unwrap();
+    store.delete_token("t1").await.unwrap();
+    store.close().await;
+    let store = SqliteStore::open(&path, SqliteOptions::default())
+        .await
+        .unwrap();
+    assert!(store.had_tokens().await.unwrap(), "after a reopen");
+    store.put_token(&token).await.unwrap();
+    store.close().await;
+
+    // The database as it was before migration 4, with a token in it.
+    let mut conn = raw(&path).await;
+    for sql in [
+        "DROP TABLE settings",
+        "DELETE FROM _sqlx_migrations WHERE version = 4",
+    ] {
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
+    }
+    conn.close().await.unwrap();
+    let store = SqliteStore::open(&path, SqliteOptions::default())
+        .await
+        .unwrap();
+    assert!(store.had_tokens().await.unwrap(), "marked by the migration");
+    store.close().await;
+}

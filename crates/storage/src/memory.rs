@@ -32,6 +32,7 @@ struct Inner {
     templates: BTreeMap<String, Vec<TemplateRecord>>,
     deleted_templates: std::collections::HashSet<String>,
     tokens: Vec<TokenRecord>,
+    had_tokens: bool,
 }
 
 impl Inner {
@@ -402,6 +403,7 @@ impl Store for MemoryStore {
             )));
         }
         inner.tokens.push(token.clone());
+        inner.had_tokens = true;
         Ok(())
     }
 
@@ -418,6 +420,10 @@ impl Store for MemoryStore {
         let before = inner.tokens.len();
         inner.tokens.retain(|t| t.id != id);
         Ok(inner.tokens.len() != before)
+    }
+
+    async fn had_tokens(&self) -> Result<bool> {
+        Ok(self.lock()?.had_tokens)
     }
 }
 

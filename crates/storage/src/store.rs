@@ -34,6 +34,10 @@
 //!   from it record `{name, version}`); putting or importing it brings it back.
 //! - `templates()` lists latest versions by name, filtered by tag, category and a
 //!   name search, after a name cursor.
+//!
+//! Tokens: `put_token` also records, in the same transaction, that the store has had a
+//! token; `had_tokens` answers true from then on, whatever is deleted since (a server
+//! that has had tokens never falls back to serving without them).
 
 use async_trait::async_trait;
 
@@ -135,4 +139,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Deletes a token by id. Returns whether it existed.
     async fn delete_token(&self, id: &str) -> Result<bool>;
+
+    /// Whether a token was ever stored: true from the first `put_token` on, even once
+    /// every token is deleted (see the module doc).
+    async fn had_tokens(&self) -> Result<bool>;
 }

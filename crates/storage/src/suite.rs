@@ -46,6 +46,7 @@ macro_rules! storage_suite {
             deleted_workflows,
             workflows_by_id,
             tokens,
+            having_had_tokens_is_forever,
             template_versions,
             template_listing,
             deleted_templates,
@@ -514,6 +515,24 @@ pub async fn tokens(store: &dyn Store) {
     assert!(expect(store.delete_token("t1").await, "delete"));
     assert!(!expect(store.delete_token("t1").await, "again"));
     assert_eq!(expect(store.token_by_hash("h1").await, "gone"), None);
+}
+
+/// A store remembers that it has had a token, once every token is deleted too (the
+/// server's auth must never fall back to open).
+pub async fn having_had_tokens_is_forever(store: &dyn Store) {
+    assert!(!expect(store.had_tokens().await, "fresh"));
+    let token = TokenRecord {
+        id: "t1".into(),
+        name: "admin".into(),
+        role: "admin".into(),
+        hash: "h1".into(),
+        created_at: Timestamp(5),
+    };
+    expect(store.put_token(&token).await, "put");
+    assert!(expect(store.had_tokens().await, "after put"));
+    assert!(expect(store.delete_token("t1").await, "delete"));
+    assert!(expect(store.tokens().await, "list").is_empty());
+    assert!(expect(store.had_tokens().await, "after delete"));
 }
 
 fn template(name: &str, content: &str, note: Option<&str>) -> NewTemplateVersion {

@@ -84,6 +84,9 @@ async fn retry(args: &Args) -> anyhow::Result<ExitCode> {
                 harmonia_engine::Error::UnknownExecution(_) => {
                     Invalid::new("not_found", e.to_string())
                 }
+                harmonia_engine::Error::UnknownTask { .. } => {
+                    Invalid::new("unknown_task", e.to_string())
+                }
                 other => super::run::start_error(other)?,
             };
             return Ok(invalid.print(args.output));

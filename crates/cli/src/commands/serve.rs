@@ -3,8 +3,14 @@
 //! Settings come from, lowest to highest: built-in defaults, the config file
 //! (`--config`, default `harmonia.toml` when it exists), `HARMONIA_*` environment
 //! variables, then flags. The database defaults to `harmonia.db` in the working
-//! directory. Bound to a non-loopback address, the server refuses to start unless an
-//! API token exists (`harmonia token create`) or `--insecure` is given.
+//! directory.
+//!
+//! Who may use the API without a token (`harmonia_server::Access`): bound to a loopback
+//! address, everyone on this machine until the database has had a token (and then
+//! nobody, even once every token is deleted); bound to any other address, nobody: the
+//! server refuses to start until a token exists (`harmonia token create`), unless
+//! `--insecure` says to serve without tokens, which holds only as long as the database
+//! has never had one.
 //!
 //! On SIGTERM or Ctrl-C it stops accepting connections, lets requests in flight finish,
 //! commits what the engine holds, and exits; unfinished executions are resumed at the
@@ -19,7 +25,7 @@ use anyhow::Context as _;
 use harmonia_engine::executors::{ExecutorConfig, Executors};
 use harmonia_engine::{EngineConfig, Plans};
 use harmonia_model::TaskTypes;
-use harmonia_server::{ApiConfig, AppState};
+use harmonia_server::{Access, ApiConfig, AppState};
 use harmonia_storage::Store;
 use harmonia_storage_sql::{SqliteOptions, SqliteStore};
 use serde::Deserialize;
@@ -40,7 +46,8 @@ pub(crate) struct Args {
     /// A TOML config file [default: harmonia.toml, when it exists].
     #[arg(long, env = "HARMONIA_CONFIG", value_name = "PATH")]
     config: Option<PathBuf>,
-    /// Serve without auth on a non-loopback address.
+    /// Serve without auth on a non-loopback address (only while the database has never
+    /// had an API token).
     #[arg(long, env = "HARMONIA_INSECURE")]
     insecure: bool,
     /// Allow `shell` tasks to run processes on this machine.
@@ -157,14 +164,26 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("cannot open the database {}", settings.db.display()))?,
     );
-    let loopback = settings.addr.ip().is_loopback();
-    if !loopback && !settings.insecure && store.tokens().await?.is_empty() {
+    let access = if settings.addr.ip().is_loopback() {
+        Access::Loopback
+    } else if settings.insecure {
+        Access::Insecure
+    } else {
+        Access::Network
+    };
+    if access == Access::Network && store.tokens().await?.is_empty() {
         eprintln!(
             "error: refusing to serve on {} without authentication.\n  Create a token first: harmonia token create --role admin --name me --db {}\n  or pass --insecure to serve without auth.",
             settings.addr,
             settings.db.display()
         );
         return Ok(ExitCode::from(2));
+    }
+    if access == Access::Insecure && store.had_tokens().await? {
+        eprintln!(
+            "warning: --insecure does not apply: the database {} has had API tokens, so every API request needs one",
+            settings.db.display()
+        );
     }
     // Seconds-scale buckets for durations; the batch size histogram shares them, which
     // still separates small commits from large ones.
@@ -206,6 +225,7 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         ApiConfig {
             max_body_bytes: settings.max_body_bytes,
             cors_origins: settings.cors_origins.clone(),
+            access,
         },
         Some(metrics),
     );

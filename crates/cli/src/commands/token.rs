@@ -1,8 +1,10 @@
 //! `harmonia token create|list|delete`: API tokens of a server's database.
 //!
 //! A token is printed once, when created; the database keeps only its hash. Creating
-//! the first token turns auth on for a server using that database (within seconds, no
-//! restart needed).
+//! the first token turns auth on for a server using that database, for good: deleting
+//! every token afterwards leaves a server that refuses every API request until a new
+//! token is created. A deleted token is refused by a running server from its next
+//! request on; no restart is needed for either.
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
 use super::harmonia;
-use super::served::{Served, token};
+use super::served::{Served, delete_token, token, token_and_id};
 
 fn client() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -235,4 +235,80 @@ fn without_a_token_it_refuses_to_listen_beyond_loopback() {
         err.contains("--insecure") && err.contains("token create"),
         "{err}"
     );
+}
+
+const TINY: &str = "name: tiny\ntasks:\n  a: {type: set, with: 1}\n";
+
+/// An unauthenticated attempt to create a workflow: its status and body.
+async fn create_without_a_token(http: &reqwest::Client, base: &str) -> (u16, Value) {
+    send(
+        http.post(format!("{base}/api/workflows"))
+            .header("content-type", "application/yaml")
+            .body(TINY),
+    )
+    .await
+}
+
+/// Regression: `serve --bind 0.0.0.0` with one token, `harmonia token delete` it, and
+/// an unauthenticated POST /api/workflows answered 201; the deleted token itself kept
+/// working for 2 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_the_last_token_closes_a_network_server() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("harmonia.db");
+    let (admin, id) = token_and_id(&db, "admin");
+    let served = Served::start(&db, &["--bind", "0.0.0.0"]);
+    let base = served.base.clone();
+    let http = client();
+    let list = |t: &str| http.get(format!("{base}/api/workflows")).bearer_auth(t);
+    let (status, body) = send(list(&admin)).await;
+    assert_eq!(status, 200, "{body}");
+
+    delete_token(&db, &id);
+    // The very next request with the deleted token is refused.
+    let (status, body) = send(list(&admin)).await;
+    assert_eq!(status, 401, "{body}");
+    let (status, body) = create_without_a_token(&http, &base).await;
+    assert_eq!(status, 401, "{body}");
+    let message = body["error"]["message"].as_str().unwrap_or("");
+    assert!(message.contains("harmonia token create"), "{body}");
+    // Still closed later (no cache runs out), and nothing was created.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let (status, body) = create_without_a_token(&http, &base).await;
+    assert_eq!(status, 401, "{body}");
+    let viewer = token(&db, "viewer");
+    let (status, body) = send(list(&viewer)).await;
+    assert_eq!(
+        (status, body["workflows"].clone()),
+        (200, json!([])),
+        "{body}"
+    );
+}
+
+/// A loopback server that has had a token never opens again: not after the delete,
+/// not after a restart, not with `--insecure` on every address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_had_a_token_stays_closed_after_a_delete_and_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("harmonia.db");
+    let http = client();
+    let served = Served::start(&db, &[]);
+    let (status, body) = send(http.get(format!("{}/api/workflows", served.base))).await;
+    assert_eq!(status, 200, "open before any token: {body}");
+    let (_, id) = token_and_id(&db, "admin");
+    let (status, body) = create_without_a_token(&http, &served.base).await;
+    assert_eq!(status, 401, "{body}");
+    delete_token(&db, &id);
+    let (status, body) = create_without_a_token(&http, &served.base).await;
+    assert_eq!(status, 401, "{body}");
+
+    assert!(served.terminate().success());
+    let served = Served::start(&db, &[]);
+    let (status, body) = create_without_a_token(&http, &served.base).await;
+    assert_eq!(status, 401, "after a restart: {body}");
+    assert!(served.terminate().success());
+
+    let served = Served::start(&db, &["--bind", "0.0.0.0", "--insecure"]);
+    let (status, body) = create_without_a_token(&http, &served.base).await;
+    assert_eq!(status, 401, "with --insecure: {body}");
 }

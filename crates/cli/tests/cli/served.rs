@@ -1,13 +1,14 @@
 //! A real `harmonia serve` for tests: started on a SQLite file and port 0, its address
-//! read from the line it prints, its stderr drained so that it never blocks; and API
-//! tokens made with `harmonia token create`.
+//! read from the line it prints (a server bound to every address is reached on
+//! 127.0.0.1), its stderr drained so that it never blocks; and API tokens made with
+//! `harmonia token create`.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use super::{harmonia, stdout};
+use super::{harmonia, stderr, stdout};
 
 /// A running `harmonia serve` and the address it printed.
 pub(crate) struct Served {
@@ -34,10 +35,10 @@ impl Served {
                 .next()
                 .expect("the server prints its address")
                 .expect("stderr is text");
-            if let Some(at) = line.find("http://127.0.0.1:") {
-                let rest = &line[at..];
+            if let Some(at) = line.find("listening on http://") {
+                let rest = &line[at + "listening on ".len()..];
                 let end = rest.find(' ').unwrap_or(rest.len());
-                break rest[..end].to_string();
+                break rest[..end].replacen("http://0.0.0.0:", "http://127.0.0.1:", 1);
             }
         };
         // Keep draining stderr so the server never blocks on a full pipe.
@@ -69,10 +70,30 @@ impl Drop for Served {
 
 /// A new token with this role, made by `harmonia token create` on the database.
 pub(crate) fn token(db: &Path, role: &str) -> String {
+    token_and_id(db, role).0
+}
+
+/// A new token with this role and its id (which `harmonia token delete` takes).
+pub(crate) fn token_and_id(db: &Path, role: &str) -> (String, String) {
     let db = db.to_str().expect("utf-8 path");
     let out = harmonia(&[
         "token", "create", "--db", db, "--role", role, "--name", role,
     ]);
     assert!(out.status.success(), "{out:?}");
-    stdout(&out).trim().to_string()
+    // stderr: "created token ID (ROLE `NAME`); ..."
+    let err = stderr(&out);
+    let id = err
+        .split_whitespace()
+        .skip_while(|w| *w != "token")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no token id in {err:?}"))
+        .to_string();
+    (stdout(&out).trim().to_string(), id)
+}
+
+/// `harmonia token delete ID` on the database.
+pub(crate) fn delete_token(db: &Path, id: &str) {
+    let db = db.to_str().expect("utf-8 path");
+    let out = harmonia(&["token", "delete", "--db", db, id]);
+    assert!(out.status.success(), "{out:?}");
 }

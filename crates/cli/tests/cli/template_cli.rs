@@ -407,6 +407,25 @@ fn instantiate_names_every_violation_then_makes_and_runs_a_workflow() {
         serde_json::json!({"message": "hello Ada.", "times": 3})
     );
 
+    // Regression: the same again said "created" for a workflow that was already there.
+    let text = ok(&template(
+        &served,
+        &[
+            "instantiate",
+            "greet",
+            "--name",
+            "hello-ada",
+            "--params-file",
+            &params,
+            "-p",
+            "who=Ada",
+        ],
+    ));
+    assert_eq!(
+        text.trim_end(),
+        "workflow hello-ada v1 is unchanged: it is template greet v1 with these parameters already"
+    );
+
     // Again with the defaults and a derived name; --json is the server's answer.
     let text = ok(&template(
         &served,

@@ -303,9 +303,9 @@ async fn resume(
     responses(
         (status = 200, description = "Preview: what would run again and what would be reused", body = RetryResponse),
         (status = 201, description = "Started: the new execution and what it reruns", body = RetryResponse),
-        (status = 400, description = "Unreadable body", body = ErrorBody),
+        (status = 400, description = "Unreadable body, or `from` names no task of the workflow (`details`: `task`, and `tasks`, the ones it has)", body = ErrorBody),
         (status = 404, description = "No such execution", body = ErrorBody),
-        (status = 409, description = "Nothing to retry, or it has not ended, or no such task to retry from", body = ErrorBody),
+        (status = 409, description = "Nothing to retry, or it has not ended", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 415, description = "Unsupported content type", body = ErrorBody),
         (status = 422, description = "Its inputs no longer match the latest version", body = ErrorBody),

@@ -10,7 +10,9 @@
 //! the latest version's stores nothing (`outcome: unchanged`). Instantiating checks
 //! the parameters (every violation, `422 invalid_params`), applies defaults, and
 //! registers a workflow that records its template and version; it refuses (`409`) to
-//! overwrite a workflow of the same name that was not made from this template.
+//! overwrite a workflow of the same name that was not made from this template. Its
+//! `outcome` says what happened to the workflow: `created`, `updated` (a new version)
+//! or `unchanged` (it had this definition already: `200`, unless an execution started).
 //!
 //! `export` and `import` are reserved: no template may be named either, since
 //! `/api/templates/export` and `/api/templates/import` are routes.
@@ -436,7 +438,8 @@ async fn diff(
         (InstantiateRequest = "application/yaml"),
     )),
     responses(
-        (status = 201, description = "The workflow (and the execution, with `execute`)", body = Instantiated),
+        (status = 200, description = "The workflow, which had this definition already (`outcome: unchanged`)", body = Instantiated),
+        (status = 201, description = "The workflow (`outcome`: `created`, or `updated` with a new version), or the execution started with `execute`", body = Instantiated),
         (status = 400, description = "Unreadable body", body = ErrorBody),
         (status = 404, description = "No such template or version", body = ErrorBody),
         (status = 409, description = "A workflow by that name exists and was not made from this template", body = ErrorBody),
@@ -490,23 +493,30 @@ async fn instantiate(
             ),
         ));
     }
-    let existed = state.0.store.workflow(&name, None).await?.is_some();
+    let before = state.0.store.workflow(&name, None).await?;
     let workflow = match state.0.plans.register(&instance.source(Format::Yaml)).await {
         Ok(w) => w,
         Err(harmonia_engine::RegisterError::Invalid(e)) => return Err(invalid(&name, &e)),
         Err(harmonia_engine::RegisterError::Storage(e)) => return Err(e.into()),
     };
-    state.notify(if existed {
-        HubEvent::WorkflowUpdated {
+    let version = workflow.record.version;
+    // The store returns the latest version when the definition is the same.
+    let outcome = match before {
+        None => "created",
+        Some(b) if b.version == version => "unchanged",
+        Some(_) => "updated",
+    };
+    match outcome {
+        "created" => state.notify(HubEvent::WorkflowCreated {
             name: name.clone(),
-            version: workflow.record.version,
-        }
-    } else {
-        HubEvent::WorkflowCreated {
+            version,
+        }),
+        "updated" => state.notify(HubEvent::WorkflowUpdated {
             name: name.clone(),
-            version: workflow.record.version,
-        }
-    });
+            version,
+        }),
+        _ => {}
+    }
     let summary = WorkflowSummary::from_record(&workflow.record);
     let params = instance.params().clone();
     let execution = if request.execute {
@@ -514,9 +524,16 @@ async fn instantiate(
     } else {
         None
     };
+    // Created: a workflow, a version of one, or an execution.
+    let status = if outcome == "unchanged" && execution.is_none() {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
     Ok((
-        StatusCode::CREATED,
+        status,
         Json(Instantiated {
+            outcome: outcome.to_string(),
             workflow: summary,
             template: TemplateRef {
                 name: record.name,

@@ -187,6 +187,10 @@ pub struct TemplateRef {
 /// A workflow made from a template.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Instantiated {
+    /// What happened to the workflow: `created` (a new workflow), `updated` (a new
+    /// version of one made from this template) or `unchanged` (its latest version had
+    /// this definition already).
+    pub outcome: String,
     /// The workflow (a new one, or a new version of one made from the same template).
     pub workflow: WorkflowSummary,
     /// The template and version it came from.

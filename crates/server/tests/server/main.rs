@@ -16,16 +16,21 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
+mod security;
 mod templates;
 
 struct Server {
     app: Router,
     store: Arc<dyn Store>,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 async fn server_with(config: ApiConfig) -> Server {
-    let dir = tempfile::tempdir().expect("tempdir");
+    server_in(tempfile::tempdir().expect("tempdir"), config).await
+}
+
+/// A server on the database `s.db` in `dir` (which may hold one already: a restart).
+async fn server_in(dir: tempfile::TempDir, config: ApiConfig) -> Server {
     let store: Arc<dyn Store> = Arc::new(
         harmonia_storage_sql::SqliteStore::open(&dir.path().join("s.db"), Default::default())
             .await
@@ -41,7 +46,7 @@ async fn server_with(config: ApiConfig) -> Server {
     Server {
         app: harmonia_server::app(state),
         store,
-        _dir: dir,
+        dir,
     }
 }
 
@@ -62,6 +67,14 @@ impl Reply {
 }
 
 impl Server {
+    /// Stops serving and starts a new server, with `config`, on the same database (as
+    /// a restart of the process would).
+    async fn restart(self, config: ApiConfig) -> Server {
+        let Server { app, store, dir } = self;
+        drop((app, store));
+        server_in(dir, config).await
+    }
+
     async fn call(
         &self,
         method: Method,
@@ -77,12 +90,13 @@ impl Server {
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
         }
-        let response = self
-            .app
-            .clone()
-            .oneshot(req.body(Body::from(body.to_string())).expect("request"))
+        self.send(req.body(Body::from(body.to_string())).expect("request"))
             .await
-            .expect("response");
+    }
+
+    /// Sends a request as it is.
+    async fn send(&self, req: Request<Body>) -> Reply {
+        let response = self.app.clone().oneshot(req).await.expect("response");
         let status = response.status();
         let content_type = response
             .headers()
@@ -136,7 +150,7 @@ impl Server {
     }
 }
 
-const HELLO: &str = "name: hello
+pub(crate) const HELLO: &str = "name: hello
 description: Greets
 inputs: {type: object, required: [who], properties: {who: {type: string, minLength: 1}, times: {type: integer, default: 2}}}
 tasks:
@@ -521,6 +535,26 @@ async fn pause_resume_cancel_and_retry_through_the_api() {
     let preview = preview.json();
     assert_eq!(preview["rerun"], json!(["nap", "after"]));
     assert!(preview["execution_id"].is_null());
+    // Regression: a `from` naming no task was a 409 that did not say what exists.
+    for preview in [true, false] {
+        let r = s
+            .post_json(
+                &format!("/api/executions/{id}/retry"),
+                json!({"from": "napp", "preview": preview}),
+            )
+            .await;
+        let e = assert_error(&r, StatusCode::BAD_REQUEST, "invalid_request");
+        assert!(
+            e["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("no task `napp`") && m.contains("nap, after")),
+            "{e}"
+        );
+        assert_eq!(
+            e["details"],
+            json!({"task": "napp", "tasks": ["nap", "after"]})
+        );
+    }
     let retried = s
         .post_json(&format!("/api/executions/{id}/retry"), json!({}))
         .await;
@@ -703,6 +737,105 @@ async fn every_error_has_the_one_shape() {
         StatusCode::BAD_REQUEST,
         "invalid_request",
     );
+    // Regression: the docs' own 404 had an empty body.
+    let e = assert_error(
+        &s.get("/docs/nope.js").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("/docs/nope.js"),
+        "{e}"
+    );
+}
+
+/// Writes `request` on a new connection to `addr` and reads the whole answer (hyper
+/// closes the connection after these): the status and the body.
+async fn raw_exchange(addr: std::net::SocketAddr, request: &[u8]) -> (u16, String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut socket = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connects");
+    // The server may answer and close before it has read everything: ignore that.
+    let _ = socket.write_all(request).await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), socket.read_to_end(&mut answer))
+        .await
+        .expect("an answer in time");
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = answer
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("no head in {answer:?}"));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {head:?}"));
+    (status, head.to_string(), body.to_string())
+}
+
+/// Regression: hyper answers a request head it cannot read by itself (414, 431, 400),
+/// and those answers had empty bodies.
+#[tokio::test]
+async fn hypers_own_answers_have_the_one_shape_too() {
+    let s = server().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = s.app.clone();
+    tokio::spawn(
+        async move { harmonia_server::serve(listener, app, std::future::pending()).await },
+    );
+    let long_uri = format!(
+        "GET /api/workflows?x={} HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n",
+        "a".repeat(70_000)
+    );
+    let many_headers = format!(
+        "GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\n{}\r\n",
+        (0..120)
+            .map(|i| format!("x-h{i}: v\r\n"))
+            .collect::<String>()
+    );
+    let huge_header = format!(
+        "GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\nx-big: {}\r\n\r\n",
+        "b".repeat(500_000)
+    );
+    for (request, status, code) in [
+        (long_uri.as_str(), 414, "uri_too_long"),
+        (many_headers.as_str(), 431, "headers_too_large"),
+        (huge_header.as_str(), 431, "headers_too_large"),
+        (
+            "GET /health HTTP/1.1\r\nbad header\r\n\r\n",
+            400,
+            "invalid_request",
+        ),
+    ] {
+        let (got, head, body) = raw_exchange(addr, request.as_bytes()).await;
+        assert_eq!(got, status, "{head}");
+        assert!(head.contains("content-type: application/json"), "{head}");
+        let v: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body:?}"));
+        assert_eq!(v["error"]["code"], code, "{v}");
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+    }
+    // Ordinary requests on the same server are untouched, keep-alive included.
+    let (got, _, body) = raw_exchange(
+        addr,
+        b"GET /nowhere HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\nGET /health HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n",
+    )
+    .await;
+    assert_eq!(got, 404);
+    assert!(
+        body.contains("\"not_found\"") && body.contains("\"status\":\"ok\""),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -758,7 +891,6 @@ async fn the_auth_matrix() {
     let (viewer, _) = harmonia_server::create_token(s.store.as_ref(), "eyes", Role::Viewer)
         .await
         .expect("token");
-    tokio::time::sleep(Duration::from_millis(2100)).await; // The "auth on" cache.
 
     let r = s
         .call(

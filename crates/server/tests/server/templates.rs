@@ -303,6 +303,55 @@ async fn instantiating_checks_every_parameter_then_makes_and_runs_a_workflow() {
         .json();
     assert_eq!(a["workflow"]["name"], b["workflow"]["name"]);
     assert_eq!(a["workflow"]["version"], b["workflow"]["version"]);
+    assert_eq!(a["outcome"], "created", "{a}");
+    // Regression: the second answer looked like the first, so clients said "created".
+    assert_eq!(b["outcome"], "unchanged", "{b}");
+    let r = s
+        .post_json(
+            "/api/templates/greet/instantiate",
+            json!({"params": {"who": "Cy"}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = s
+        .post_json(
+            "/api/templates/greet/instantiate",
+            json!({"params": {"who": "Cy"}, "execute": true}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.json()["outcome"], "unchanged");
+    let id = r.json()["execution"]["execution_id"]
+        .as_str()
+        .expect("an execution")
+        .to_string();
+    s.finished(&id).await;
+
+    // A new template version makes a new version of the same workflow.
+    let v2 = GREET.replace("description: Greets someone", "description: Greets anyone");
+    let r = s
+        .call(
+            Method::PUT,
+            "/api/templates/greet",
+            Some("application/yaml"),
+            &v2,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let c = s
+        .post_json(
+            "/api/templates/greet/instantiate",
+            json!({"params": {"who": "Ada"}, "name": "greet-ada"}),
+        )
+        .await;
+    assert_eq!(c.status, StatusCode::CREATED, "{}", c.text);
+    let c = c.json();
+    assert_eq!(
+        (c["outcome"].as_str(), c["workflow"]["version"].as_u64()),
+        (Some("updated"), Some(2)),
+        "{c}"
+    );
 }
 
 async fn export(s: &Server, format: &str) -> String {

@@ -5,8 +5,10 @@
 //! `--param KEY=VALUE` sets one value over it (see `pairs` for KEY and VALUE). The
 //! server fills in defaults and checks the values against the template's schema; when
 //! they do not validate it reports every violation, printed one per line with its path.
-//! Prints `created workflow W vN from template T vM`, and with `--execute` the
-//! execution's id, status and WebSocket address; `--json` prints the server's answer.
+//! Prints what happened to the workflow (`created workflow W vN from template T vM`,
+//! `updated workflow W to vN ...`, or `workflow W vN is unchanged ...` when it had
+//! this definition already), and with `--execute` the execution's id, status and
+//! WebSocket address; `--json` prints the server's answer.
 
 use std::path::PathBuf;
 
@@ -48,6 +50,9 @@ pub(crate) struct Args {
 /// The parts of the server's answer that the text output shows.
 #[derive(Debug, Deserialize)]
 struct Instantiated {
+    /// `created`, `updated` or `unchanged` (absent from older servers' answers).
+    #[serde(default)]
+    outcome: Option<String>,
     workflow: NameVersion,
     template: NameVersion,
     #[serde(default)]
@@ -119,10 +124,22 @@ pub(crate) async fn run(client: &Client, args: &Args) -> Result<(), Failure> {
 
 /// What the text output says.
 fn lines(done: &Instantiated, server: &str) -> Vec<String> {
-    let mut lines = vec![format!(
-        "created workflow {} v{} from template {} v{}",
-        done.workflow.name, done.workflow.version, done.template.name, done.template.version
-    )];
+    let (w, t) = (&done.workflow, &done.template);
+    let first = match done.outcome.as_deref() {
+        Some("unchanged") => format!(
+            "workflow {} v{} is unchanged: it is template {} v{} with these parameters already",
+            w.name, w.version, t.name, t.version
+        ),
+        Some("updated") => format!(
+            "updated workflow {} to v{} from template {} v{}",
+            w.name, w.version, t.name, t.version
+        ),
+        _ => format!(
+            "created workflow {} v{} from template {} v{}",
+            w.name, w.version, t.name, t.version
+        ),
+    };
+    let mut lines = vec![first];
     if let Some(x) = &done.execution {
         lines.push(format!(
             "started execution {} ({})",
@@ -207,6 +224,7 @@ mod tests {
     #[test]
     fn the_text_names_the_workflow_and_the_execution() {
         let done: Instantiated = serde_json::from_value(json!({
+            "outcome": "created",
             "workflow": {"id": "w", "name": "etl-1a2b", "version": 1},
             "template": {"name": "etl", "version": 3},
             "params": {},
@@ -221,6 +239,29 @@ mod tests {
                 "started execution e1 (running)",
                 "watch it at wss://h.test/base/ws/executions/e1",
             ]
+        );
+    }
+
+    /// Regression: a workflow that existed already was reported as created.
+    #[test]
+    fn the_text_says_whether_the_workflow_is_new() {
+        let answer = |outcome: &str, version: u64| -> Instantiated {
+            serde_json::from_value(json!({
+                "outcome": outcome,
+                "workflow": {"name": "hello", "version": version},
+                "template": {"name": "greet", "version": 2},
+            }))
+            .expect("an answer")
+        };
+        assert_eq!(
+            lines(&answer("unchanged", 1), "http://h.test"),
+            [
+                "workflow hello v1 is unchanged: it is template greet v2 with these parameters already"
+            ]
+        );
+        assert_eq!(
+            lines(&answer("updated", 3), "http://h.test"),
+            ["updated workflow hello to v3 from template greet v2"]
         );
     }
 }
