@@ -22,8 +22,12 @@ use serde_json::Value;
 pub enum SkipReason {
     /// Its own `if` was false.
     Condition,
-    /// Its dependencies did not allow it to run (see `join`).
-    Upstream,
+    /// A dependency failed, so its `join` cannot be met. (Logs written before the two
+    /// upstream reasons were told apart say `upstream`.)
+    #[serde(alias = "upstream")]
+    UpstreamFailed,
+    /// Dependencies were skipped, so its `join` cannot be met.
+    UpstreamSkipped,
 }
 
 impl SkipReason {
@@ -31,7 +35,8 @@ impl SkipReason {
     pub fn as_str(self) -> &'static str {
         match self {
             SkipReason::Condition => "condition",
-            SkipReason::Upstream => "upstream",
+            SkipReason::UpstreamFailed => "upstream_failed",
+            SkipReason::UpstreamSkipped => "upstream_skipped",
         }
     }
 }

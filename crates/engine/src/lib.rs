@@ -18,6 +18,7 @@
 
 mod config;
 mod error;
+pub mod eval;
 pub mod event;
 pub mod executors;
 pub mod machine;

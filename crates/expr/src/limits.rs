@@ -98,6 +98,9 @@ struct Bounds {
 
 thread_local! {
     static BOUNDS: Cell<Option<Bounds>> = const { Cell::new(None) };
+    /// Whether an evaluation on this thread hit its deadline, memory or stack since
+    /// [`watch`] last started looking.
+    static HIT: Cell<bool> = const { Cell::new(false) };
     static TICKS: Cell<u32> = const { Cell::new(0) };
     static COUNTERS: Option<Counters> = Counters::new();
 }
@@ -127,6 +130,18 @@ impl Counters {
 
 fn net_allocated() -> i64 {
     COUNTERS.with(|c| c.as_ref().map_or(0, Counters::net))
+}
+
+/// Runs `f` and says whether an evaluation inside it ran into its deadline, its memory
+/// budget or the stack: the bounds that depend on how much was granted, as opposed to
+/// errors that any limits would give (a type error, a value nested too deeply). A
+/// caller that tried an evaluation under tight limits knows from this that it may
+/// succeed under the full ones, whatever the evaluation did with the error.
+pub fn watch<T>(f: impl FnOnce() -> T) -> (T, bool) {
+    let before = HIT.with(|h| h.replace(false));
+    let out = f();
+    let hit = HIT.with(|h| h.replace(before || h.get()));
+    (out, hit)
 }
 
 /// Whether memory is measured on this thread (the global allocator keeps counts).
@@ -177,6 +192,9 @@ pub(crate) fn trip_now(why: Exceeded) {
 }
 
 fn trip(mut bounds: Bounds, why: Exceeded) -> Option<Exceeded> {
+    if why != Exceeded::Nesting {
+        HIT.with(|h| h.set(true));
+    }
     bounds.tripped = Some(why);
     BOUNDS.with(|b| b.set(Some(bounds)));
     Some(why)
@@ -213,6 +231,7 @@ pub(crate) fn exceeded() -> Option<Exceeded> {
         return bounds.tripped;
     }
     if Instant::now() >= bounds.deadline {
+        HIT.with(|h| h.set(true));
         return Some(Exceeded::Time);
     }
     None

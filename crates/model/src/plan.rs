@@ -5,6 +5,7 @@
 //! and each task's retry policy is resolved against the workflow's defaults. The engine
 //! never parses or compiles anything at run time, and never meets a dangling name.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,12 +29,24 @@ pub struct Plan {
     pub tasks: Vec<PlanTask>,
     /// Task indices in a topological order (every task after the tasks it needs).
     pub order: Vec<usize>,
+    /// Task indices by name (events name tasks: a plan of 20,000 tasks looks one up for
+    /// every event).
+    pub(crate) by_name: HashMap<String, usize>,
 }
 
 impl Plan {
     /// The index of the task named `name`.
     pub fn task_index(&self, name: &str) -> Option<usize> {
-        self.tasks.iter().position(|t| t.name == name)
+        self.by_name.get(name).copied()
+    }
+
+    /// Indexes the tasks by name (for [`Plan::task_index`]).
+    pub(crate) fn index_names(tasks: &[PlanTask]) -> HashMap<String, usize> {
+        tasks
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.name.clone(), i))
+            .collect()
     }
 }
 

@@ -152,6 +152,7 @@ impl Validator<'_, '_> {
             inputs,
             outputs,
             timeout: self.wf.timeout.map(|d| d.get()),
+            by_name: Plan::index_names(&tasks),
             tasks,
             order: order.unwrap_or_default(),
         })

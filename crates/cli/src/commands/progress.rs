@@ -139,7 +139,8 @@ impl Progress {
                 set(task, State::Skipped);
                 let why = match reason {
                     SkipReason::Condition => "its condition is false",
-                    SkipReason::Upstream => "of its dependencies",
+                    SkipReason::UpstreamFailed => "a dependency failed",
+                    SkipReason::UpstreamSkipped => "its dependencies were skipped",
                 };
                 self.line(format!("{task}: skipped because {why}"));
             }

@@ -101,8 +101,16 @@ pub trait Executor: Send + Sync + 'static {
     /// Runs the attempt.
     async fn execute(&self, call: Call) -> Result<Value, TaskError>;
 
-    /// For pure executors that take microseconds: runs the attempt synchronously. The
-    /// scheduler then runs it inside its loop, in the same commit as its cause.
+    /// Whether the executor is pure: no effect outside, only expressions over its
+    /// parameters. A pure executor implements [`Executor::run_inline`], and the
+    /// scheduler runs it in its loop (or on the blocking pool when it is slow), never on
+    /// a runtime thread.
+    fn pure(&self) -> bool {
+        false
+    }
+
+    /// For pure executors: runs the attempt synchronously. The scheduler then runs it
+    /// inside its loop, in the same commit as its cause.
     fn run_inline(&self, _call: &Call) -> Option<Result<Value, TaskError>> {
         None
     }

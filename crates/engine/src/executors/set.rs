@@ -22,6 +22,10 @@ impl Executor for SetExecutor {
         Ok(call.params)
     }
 
+    fn pure(&self) -> bool {
+        true
+    }
+
     fn run_inline(&self, call: &Call) -> Option<Result<Value, TaskError>> {
         Some(Ok(call.params.clone()))
     }

@@ -84,6 +84,10 @@ impl Executor for TransformExecutor {
         self.run(&call)
     }
 
+    fn pure(&self) -> bool {
+        true
+    }
+
     fn run_inline(&self, call: &Call) -> Option<Result<Value, TaskError>> {
         Some(self.run(call))
     }

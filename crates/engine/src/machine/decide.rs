@@ -3,15 +3,22 @@
 //! `decide` returns the next fact to record, or `None` when nothing more follows. The
 //! caller applies each decision before asking again, so decisions cascade (a skipped task
 //! makes its dependents candidates, which may be skipped in turn) until the state is
-//! settled. Decisions may evaluate expressions (`if`, `for_each`, `outputs`) and draw
-//! jitter from the environment's random source; because they are recorded as events,
-//! replay never needs to decide again.
+//! settled. Decisions may evaluate expressions (`if`, `for_each`, `outputs`: see
+//! `evaluate`, which may defer them off the turn) and draw jitter from the
+//! environment's random source; because they are recorded as events, replay never needs
+//! to decide again.
+//!
+//! Skipped or cancelled: a task whose dependencies make it impossible is `skipped`,
+//! `upstream_failed` when one of them failed and `upstream_skipped` otherwise; one that
+//! never starts because the execution is stopping (a cancel, the workflow's timeout, a
+//! failure elsewhere) is `cancelled`.
 
-use harmonia_model::{Condition, ErrorClass, ForEach, Join};
+use harmonia_model::{ErrorClass, Join};
 use harmonia_storage::TaskStatus;
 use serde_json::Value;
 
 use super::Env;
+use super::evaluate::{self, Evaluated, Pending, StartOutcome};
 use super::state::Execution;
 use crate::event::{Event, SkipReason, StopReason, TaskError};
 
@@ -66,7 +73,7 @@ pub(crate) fn decide(x: &mut Execution, env: &mut Env) -> Option<Event> {
         }
     }
     if x.open_tasks == 0 {
-        return Some(end(x, env));
+        return end(x, env);
     }
     None
 }
@@ -117,7 +124,7 @@ fn completion(x: &Execution, t: usize) -> Option<Event> {
     Some(Event::TaskSucceeded { task })
 }
 
-fn candidate(x: &Execution, t: usize, env: &Env) -> Option<Event> {
+fn candidate(x: &mut Execution, t: usize, env: &mut Env) -> Option<Event> {
     if x.tasks[t].status != TaskStatus::Pending {
         return None;
     }
@@ -127,9 +134,6 @@ fn candidate(x: &Execution, t: usize, env: &Env) -> Option<Event> {
         return None;
     }
     let task = pt.name.clone();
-    if x.stopping.is_some() {
-        return Some(Event::TaskCancelled { task });
-    }
     let ok = |s: &TaskStatus| *s == TaskStatus::Succeeded;
     let runs = match pt.join {
         Join::All => deps.iter().all(ok),
@@ -137,74 +141,58 @@ fn candidate(x: &Execution, t: usize, env: &Env) -> Option<Event> {
         Join::AllDone => true,
     };
     if !runs {
-        return Some(Event::TaskSkipped {
-            task,
-            reason: SkipReason::Upstream,
+        // Its dependencies make it impossible: skipped, saying which way; unless they
+        // were themselves cancelled, which is the execution stopping.
+        x.tasks[t].start = None;
+        return Some(if deps.contains(&TaskStatus::Failed) {
+            Event::TaskSkipped {
+                task,
+                reason: SkipReason::UpstreamFailed,
+            }
+        } else if deps.contains(&TaskStatus::Cancelled) {
+            Event::TaskCancelled { task }
+        } else {
+            Event::TaskSkipped {
+                task,
+                reason: SkipReason::UpstreamSkipped,
+            }
         });
     }
-    let ctx = x.context(t, None);
-    match &pt.condition {
-        Condition::Always => {}
-        Condition::Never => {
-            return Some(Event::TaskSkipped {
-                task,
-                reason: SkipReason::Condition,
-            });
-        }
-        Condition::When(cond) => match cond.eval(&ctx, &env.limits) {
-            Ok(v) if v.is_truthy() => {}
-            Ok(_) => {
-                return Some(Event::TaskSkipped {
-                    task,
-                    reason: SkipReason::Condition,
-                });
-            }
-            Err(e) => {
-                return Some(Event::TaskFailed {
-                    task,
-                    error: TaskError::new(ErrorClass::Expression, format!("`if` failed: {e}")),
-                });
-            }
-        },
+    if x.stopping.is_some() {
+        x.tasks[t].start = None;
+        return Some(Event::TaskCancelled { task });
     }
-    let items = match &pt.for_each {
-        None => None,
-        Some(source) => {
-            let value = match source {
-                ForEach::Items(vt) => vt.eval(&ctx, &env.limits),
-                ForEach::Expr(t) => t.eval(&ctx, &env.limits),
-            }
-            .and_then(|v| v.to_json(env.limits.max_output_bytes));
-            match value {
-                Ok(Value::Array(items)) => Some(items),
-                Ok(other) => {
-                    return Some(Event::TaskFailed {
-                        task,
-                        error: TaskError::new(
-                            ErrorClass::Expression,
-                            format!(
-                                "`for_each` must yield a list, but it yielded {}",
-                                describe(&other)
-                            ),
-                        ),
-                    });
-                }
-                Err(e) => {
-                    return Some(Event::TaskFailed {
-                        task,
-                        error: TaskError::new(
-                            ErrorClass::Expression,
-                            format!("`for_each` failed: {e}"),
-                        ),
-                    });
+    let outcome = match x.tasks[t].start.take() {
+        Some(Pending::Done(outcome)) => outcome,
+        Some(Pending::Evaluating) => {
+            x.tasks[t].start = Some(Pending::Evaluating);
+            return None;
+        }
+        None if !evaluate::has_start_expressions(&x.plan, t) => StartOutcome::Run(None),
+        None => {
+            let job = evaluate::start_job(x, t);
+            let limits = env.limits;
+            match env.budget.inline(&limits, |l| job.run(l)) {
+                Some(Evaluated::Start { outcome, .. }) => outcome,
+                _ => {
+                    x.tasks[t].start = Some(Pending::Evaluating);
+                    x.evaluations.push(job);
+                    return None;
                 }
             }
         }
     };
-    Some(Event::TaskStarted { task, items })
+    Some(match outcome {
+        StartOutcome::Run(items) => Event::TaskStarted { task, items },
+        StartOutcome::Skip => Event::TaskSkipped {
+            task,
+            reason: SkipReason::Condition,
+        },
+        StartOutcome::Fail(error) => Event::TaskFailed { task, error },
+    })
 }
 
-fn end(x: &Execution, env: &Env) -> Event {
+fn end(x: &mut Execution, env: &mut Env) -> Option<Event> {
     match &x.stopping {
         Some(StopReason::TaskFailed { task }) => {
             let t = x.task_index(task);
@@ -213,7 +201,7 @@ fn end(x: &Execution, env: &Env) -> Event {
                 cause.unwrap_or_else(|| TaskError::new(ErrorClass::Validation, "failed"));
             error.message = format!("task `{task}` failed: {}", error.message);
             error.task = Some(task.clone());
-            Event::ExecutionFailed { error }
+            Some(Event::ExecutionFailed { error })
         }
         Some(StopReason::Timeout) => {
             let limit = x
@@ -221,55 +209,41 @@ fn end(x: &Execution, env: &Env) -> Event {
                 .timeout
                 .map(|d| harmonia_model::Dur(d).to_string())
                 .unwrap_or_default();
-            Event::ExecutionFailed {
+            Some(Event::ExecutionFailed {
                 error: TaskError::new(
                     ErrorClass::Timeout,
                     format!("the workflow did not finish within its timeout of {limit}"),
                 ),
-            }
+            })
         }
-        Some(StopReason::Cancelled { .. }) => Event::ExecutionCancelled,
+        Some(StopReason::Cancelled { .. }) => Some(Event::ExecutionCancelled),
         None => outputs(x, env),
     }
 }
 
-fn outputs(x: &Execution, env: &Env) -> Event {
-    let ctx = harmonia_expr::Context::new()
-        .with(harmonia_expr::Var::Inputs, x.ctx.inputs.clone())
-        .with(harmonia_expr::Var::Params, x.ctx.params.clone())
-        .with(harmonia_expr::Var::Execution, x.ctx.execution.clone())
-        .with(harmonia_expr::Var::Tasks, x.ctx.tasks.clone());
-    let mut out = serde_json::Map::new();
-    for (name, template) in &x.plan.outputs {
-        match template
-            .eval(&ctx, &env.limits)
-            .and_then(|v| v.to_json(env.limits.max_output_bytes))
-        {
-            Ok(v) => {
-                out.insert(name.clone(), v);
-            }
-            Err(e) => {
-                return Event::ExecutionFailed {
-                    error: TaskError::new(
-                        ErrorClass::Expression,
-                        format!("output `{name}` failed: {e}"),
-                    ),
-                };
+fn outputs(x: &mut Execution, env: &mut Env) -> Option<Event> {
+    let result = match x.outputs_eval.take() {
+        Some(Pending::Done(result)) => result,
+        Some(Pending::Evaluating) => {
+            x.outputs_eval = Some(Pending::Evaluating);
+            return None;
+        }
+        None if x.plan.outputs.is_empty() => Ok(Value::Object(serde_json::Map::new())),
+        None => {
+            let job = evaluate::outputs_job(x);
+            let limits = env.limits;
+            match env.budget.inline(&limits, |l| job.run(l)) {
+                Some(Evaluated::Outputs(result)) => result,
+                _ => {
+                    x.outputs_eval = Some(Pending::Evaluating);
+                    x.evaluations.push(job);
+                    return None;
+                }
             }
         }
-    }
-    Event::ExecutionSucceeded {
-        outputs: Value::Object(out),
-    }
-}
-
-fn describe(v: &Value) -> String {
-    match v {
-        Value::Null => "null".into(),
-        Value::Bool(b) => format!("the boolean {b}"),
-        Value::Number(n) => format!("the number {n}"),
-        Value::String(s) => format!("the string {}", Value::String(s.chars().take(40).collect())),
-        Value::Array(_) => "a list".into(),
-        Value::Object(_) => "an object".into(),
-    }
+    };
+    Some(match result {
+        Ok(outputs) => Event::ExecutionSucceeded { outputs },
+        Err(error) => Event::ExecutionFailed { error },
+    })
 }

@@ -15,6 +15,7 @@
 //! follows), `records` (the read models).
 
 mod decide;
+pub mod evaluate;
 mod evolve;
 mod records;
 mod state;
@@ -25,27 +26,35 @@ use harmonia_expr::Limits;
 use harmonia_model::Plan;
 use harmonia_storage::{ExecutionId, TaskStatus, Timestamp};
 
+pub use evaluate::{Evaluated, Job, StartOutcome};
 pub use records::Records;
 pub use state::{Execution, TaskState, Unit};
 
+use crate::eval::Budget;
 use crate::event::{Event, TimerKey, Wait};
+use evaluate::Pending;
 
-/// What the machine may use from outside: the time of the event, randomness, limits.
+/// What the machine may use from outside: the time of the event, randomness, limits,
+/// and the time left in the scheduler's turn for evaluating expressions.
 #[derive(Debug, Clone)]
 pub struct Env {
     /// The time the event happened.
     pub now: Timestamp,
     /// Bounds on expression evaluation.
     pub limits: Limits,
+    /// What is left of the turn for evaluations inside it; the rest go off the turn
+    /// as [`Effect::Evaluate`].
+    pub budget: Budget,
     rng: u64,
 }
 
 impl Env {
-    /// An environment at `now`, drawing jitter from `seed`.
+    /// An environment at `now`, drawing jitter from `seed`, with a fresh turn's budget.
     pub fn new(now: Timestamp, seed: u64, limits: Limits) -> Env {
         Env {
             now,
             limits,
+            budget: Budget::turn(),
             rng: seed,
         }
     }
@@ -102,6 +111,10 @@ pub enum Effect {
         /// The child.
         child: ExecutionId,
     },
+    /// Run this evaluation off the turn and bring its result back with [`evaluated`].
+    Evaluate(Job),
+    /// More decisions or dispatches may follow: call [`proceed`] in a later turn.
+    Continue,
     /// The execution ended.
     Finished,
 }
@@ -224,28 +237,77 @@ pub fn resume(x: &mut Execution, env: &mut Env) -> Vec<Effect> {
     effects
 }
 
-/// Decides until nothing more follows, then dispatches what may start.
-fn settle(x: &mut Execution, env: &mut Env, effects: &mut Vec<Effect>) {
-    while let Some(decided) = decide::decide(x, env) {
-        effects.extend(evolve::evolve(x, &decided, env.now));
-        effects.push(Effect::Record(Box::new(decided)));
+/// Takes in the result of an evaluation that ran off the turn, and settles.
+pub fn evaluated(x: &mut Execution, done: Evaluated, env: &mut Env) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    match done {
+        Evaluated::Start { task, outcome } => {
+            if let Some(ts) = x.tasks.get_mut(task)
+                && ts.start == Some(Pending::Evaluating)
+            {
+                ts.start = Some(Pending::Done(outcome));
+                x.candidates.push_back(task);
+            }
+        }
+        Evaluated::Outputs(result) => {
+            if x.outputs_eval == Some(Pending::Evaluating) {
+                x.outputs_eval = Some(Pending::Done(result));
+            }
+        }
     }
-    dispatch(x, effects);
+    settle(x, env, &mut effects);
+    effects
+}
+
+/// Goes on deciding and dispatching after an [`Effect::Continue`].
+pub fn proceed(x: &mut Execution, env: &mut Env) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    settle(x, env, &mut effects);
+    effects
+}
+
+/// The most decisions, and the most dispatches, one application makes; what is left
+/// follows an [`Effect::Continue`]. A plan of 20,000 tasks then takes many short turns
+/// of the scheduler instead of one long one, and other executions get in between.
+const MAX_STEPS: usize = 1024;
+
+/// Decides until nothing more follows, then dispatches what may start (at most
+/// [`MAX_STEPS`] of each).
+fn settle(x: &mut Execution, env: &mut Env, effects: &mut Vec<Effect>) {
+    let mut decided = 0;
+    while decided < MAX_STEPS
+        && let Some(decision) = decide::decide(x, env)
+    {
+        effects.extend(evolve::evolve(x, &decision, env.now));
+        effects.push(Effect::Record(Box::new(decision)));
+        decided += 1;
+    }
+    effects.extend(x.evaluations.drain(..).map(Effect::Evaluate));
+    let dispatched = dispatch(x, effects);
+    if decided == MAX_STEPS || dispatched == MAX_STEPS {
+        effects.push(Effect::Continue);
+    }
 }
 
 /// Dispatches pending units of the tasks in the dispatch worklist, within each task's
-/// concurrency, unless the execution is paused, stopping or over.
-fn dispatch(x: &mut Execution, effects: &mut Vec<Effect>) {
+/// concurrency, unless the execution is paused, stopping or over; at most
+/// [`MAX_STEPS`] (the task stays in the worklist). Returns how many it dispatched.
+fn dispatch(x: &mut Execution, effects: &mut Vec<Effect>) -> usize {
     if x.paused || x.stopping.is_some() || x.status.is_terminal() {
         x.dispatch.clear();
-        return;
+        return 0;
     }
+    let mut dispatched = 0;
     while let Some(t) = x.dispatch.pop_front() {
         if x.tasks[t].status != TaskStatus::Running {
             continue;
         }
         let limit = x.plan.tasks[t].concurrency.unwrap_or(u32::MAX);
         while x.tasks[t].in_flight < limit {
+            if dispatched == MAX_STEPS {
+                x.dispatch.push_front(t);
+                return dispatched;
+            }
             let ts = &mut x.tasks[t];
             let next = match ts.requeue.pop_front() {
                 Some(u) => u,
@@ -268,8 +330,10 @@ fn dispatch(x: &mut Execution, effects: &mut Vec<Effect>) {
                 attempt,
                 recovered: false,
             });
+            dispatched += 1;
         }
     }
+    dispatched
 }
 
 #[cfg(test)]

@@ -193,7 +193,10 @@ proptest! {
                 }
             }
             if ts.status == TaskStatus::Skipped
-                && ts.skip_reason == Some(crate::event::SkipReason::Upstream)
+                && matches!(
+                    ts.skip_reason,
+                    Some(crate::event::SkipReason::UpstreamFailed | crate::event::SkipReason::UpstreamSkipped)
+                )
                 && s.x.plan.tasks[t].join == Join::All
             {
                 prop_assert!(deps.iter().any(|d| *d != TaskStatus::Succeeded));

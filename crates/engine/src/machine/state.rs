@@ -19,6 +19,7 @@ use harmonia_storage::{
 };
 use serde_json::{Value, json};
 
+use super::evaluate::{Job, Pending, StartOutcome};
 use crate::event::{SkipReason, StopReason, TaskError, Wait};
 
 /// One execution: what it runs, where it is, and what each task did.
@@ -73,6 +74,10 @@ pub struct Execution {
     pub(crate) completions: VecDeque<usize>,
     pub(crate) retries: VecDeque<(usize, u32)>,
     pub(crate) dispatch: VecDeque<usize>,
+    /// The outputs, while they are evaluated off the turn.
+    pub(crate) outputs_eval: Option<Pending<Result<Value, TaskError>>>,
+    /// Evaluations to run off the turn, for `settle` to hand out as effects.
+    pub(crate) evaluations: Vec<Job>,
     pub(crate) dirty: Dirty,
 }
 
@@ -124,6 +129,8 @@ pub struct TaskState {
     pub(crate) next: u32,
     /// Units to dispatch again (retries), before `next`.
     pub(crate) requeue: VecDeque<u32>,
+    /// Its `if` and `for_each`, while they are evaluated off the turn.
+    pub(crate) start: Option<Pending<StartOutcome>>,
     pub(crate) dirty: bool,
 }
 
@@ -185,6 +192,7 @@ impl TaskState {
             terminal: 0,
             next: 0,
             requeue: VecDeque::new(),
+            start: None,
             dirty: false,
         }
     }
@@ -279,6 +287,8 @@ impl Execution {
             completions: VecDeque::new(),
             retries: VecDeque::new(),
             dispatch: VecDeque::new(),
+            outputs_eval: None,
+            evaluations: Vec::new(),
             dirty: Dirty {
                 execution: true,
                 rows: Vec::new(),

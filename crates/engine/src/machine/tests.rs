@@ -86,6 +86,18 @@ impl Sim {
                 Effect::Abort(a) => self.aborted.push(*a),
                 Effect::Finished => self.finished = true,
                 Effect::CancelChild(_) | Effect::AwaitChild { .. } => {}
+                Effect::Continue => {
+                    let mut env = self.env();
+                    let effects = super::proceed(&mut self.x, &mut env);
+                    self.absorb(&effects);
+                }
+                // As the scheduler does, off the turn: run it, bring the result back.
+                Effect::Evaluate(job) => {
+                    let done = job.run(&Limits::default());
+                    let mut env = self.env();
+                    let effects = super::evaluated(&mut self.x, done, &mut env);
+                    self.absorb(&effects);
+                }
             }
         }
     }
@@ -229,7 +241,7 @@ outputs:
     let t = s.x.task_index("gate").expect("gate");
     assert_eq!(s.x.tasks[t].skip_reason, Some(SkipReason::Condition));
     let t = s.x.task_index("after").expect("after");
-    assert_eq!(s.x.tasks[t].skip_reason, Some(SkipReason::Upstream));
+    assert_eq!(s.x.tasks[t].skip_reason, Some(SkipReason::UpstreamSkipped));
     // all_done runs anyway, and a skipped task's output reads as null.
     let a = s.start_next();
     assert_eq!(s.name(&a), "always");
@@ -241,7 +253,7 @@ outputs:
     assert_eq!(with.to_json(1000).ok(), Some(json!({"v": null})));
     s.succeed(a, json!(1));
     assert_eq!(s.x.status, ExecutionStatus::Succeeded);
-    assert_eq!(s.x.outputs, Some(json!({"skipped": "upstream"})));
+    assert_eq!(s.x.outputs, Some(json!({"skipped": "upstream_skipped"})));
 }
 
 #[test]

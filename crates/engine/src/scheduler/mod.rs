@@ -20,6 +20,7 @@
 mod children;
 mod crash;
 mod dispatch;
+mod fair;
 mod observe;
 mod runner;
 mod service;
@@ -118,6 +119,18 @@ pub(crate) enum Command {
         execution: ExecutionId,
         attempt: AttemptRef,
         result: std::result::Result<Value, TaskError>,
+    },
+    /// The `with:` of a `sleep` or `workflow` attempt, evaluated off the turn.
+    Prepared {
+        execution: ExecutionId,
+        attempt: AttemptRef,
+        recovered: bool,
+        params: std::result::Result<Value, TaskError>,
+    },
+    /// A decision's evaluation, run off the turn.
+    Evaluated {
+        execution: ExecutionId,
+        done: crate::machine::Evaluated,
     },
     ChildReady {
         parent: ExecutionId,

@@ -1,19 +1,24 @@
 //! Running one attempt: from a dispatch to a result.
 //!
-//! 1. [`prepare`]: evaluate the task's `with:` in the attempt's context, with
-//!    `$secrets` bound (only here: secrets are never in the state, the log or a
-//!    read model).
+//! 1. [`PrepareJob`]: what evaluating the task's `with:` needs, taken from the state
+//!    when the attempt is dispatched, so that the evaluation can run in the turn or off
+//!    it (see `crate::eval`). [`PrepareJob::run`] evaluates it with `$secrets` bound
+//!    (only here: secrets are never in the state, the log or a read model).
 //! 2. [`run`]: call the executor under the attempt's time limit. At the limit the call's
 //!    token is cancelled and the executor gets a grace period to stop its work (kill its
 //!    process group) before the attempt is reported as a `timeout`.
-//! 3. [`finish`]: apply the task's `output:` to the raw result, and redact secret values
-//!    from outputs and errors before they are recorded.
+//! 3. [`finish`]: apply the task's `output:` to the raw result, redact secret values
+//!    from outputs and errors, and refuse an output nested deeper than
+//!    [`harmonia_expr::MAX_DEPTH`] (it could not be stored and read back).
+//!
+//! A pure task (`set`, `transform`) does all three in one [`run_pure`], in the turn
+//! when it is quick.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use harmonia_expr::{Context, Limits, Template, Val, Var};
-use harmonia_model::ErrorClass;
+use harmonia_model::{ErrorClass, Plan};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
@@ -82,42 +87,100 @@ impl Secrets {
     }
 }
 
-/// Evaluates the `with:` of attempt `a` and assembles its call.
-pub(crate) fn prepare(
-    x: &Execution,
-    a: AttemptRef,
-    secrets: &Secrets,
-    limits: &Limits,
-) -> Result<Prepared, TaskError> {
-    let task = &x.plan.tasks[a.task];
-    let unit = task_unit(x, a);
-    let ctx = x.context(a.task, unit);
-    let with_ctx = ctx.clone().with(Var::Secrets, secrets.val.clone());
-    let params = task
-        .with
-        .eval(&with_ctx, limits)
-        .and_then(|v| v.to_json(limits.max_output_bytes))
-        .map_err(|e| TaskError::new(ErrorClass::Expression, format!("`with` failed: {e}")))?;
-    Ok(Prepared {
-        call: Call {
-            params,
-            timeout: task.timeout,
-            cancel: CancellationToken::new(),
+/// What evaluating an attempt's `with:` needs, taken from the state at dispatch.
+#[derive(Clone)]
+pub(crate) struct PrepareJob {
+    plan: Arc<Plan>,
+    task: usize,
+    ctx: Context,
+    secrets: Arc<Secrets>,
+    meta: CallMeta,
+    /// The full limits: for the executor's own evaluations, and for `finish`.
+    pub(crate) limits: Limits,
+    /// The attempt's token, registered with the scheduler before the attempt starts.
+    pub(crate) cancel: CancellationToken,
+}
+
+impl PrepareJob {
+    /// The job of attempt `a` of `x`.
+    pub(crate) fn new(
+        x: &Execution,
+        a: AttemptRef,
+        secrets: &Arc<Secrets>,
+        limits: Limits,
+    ) -> PrepareJob {
+        let unit = x.tasks[a.task].unit_of(a.item);
+        PrepareJob {
+            plan: x.plan.clone(),
+            task: a.task,
+            ctx: x.context(a.task, unit),
+            secrets: secrets.clone(),
             meta: CallMeta {
                 execution: x.id,
-                task: task.name.clone(),
+                task: x.plan.tasks[a.task].name.clone(),
                 item: a.item,
                 attempt: a.attempt,
             },
-            ctx,
-            limits: *limits,
-        },
-        output: task.output.clone(),
-    })
+            limits,
+            cancel: CancellationToken::new(),
+        }
+    }
+
+    /// Evaluates `with:` under `limits` and assembles the call (whose own evaluations
+    /// are bounded by `limits` too).
+    pub(crate) fn run(&self, limits: &Limits) -> Result<Prepared, TaskError> {
+        let task = &self.plan.tasks[self.task];
+        let with_ctx = self
+            .ctx
+            .clone()
+            .with(Var::Secrets, self.secrets.val.clone());
+        let params = task
+            .with
+            .eval(&with_ctx, limits)
+            .and_then(|v| v.to_json(limits.max_output_bytes))
+            .map_err(|e| TaskError::new(ErrorClass::Expression, format!("`with` failed: {e}")))?;
+        Ok(Prepared {
+            call: Call {
+                params,
+                timeout: task.timeout,
+                cancel: self.cancel.clone(),
+                meta: self.meta.clone(),
+                ctx: self.ctx.clone(),
+                limits: *limits,
+            },
+            output: task.output.clone(),
+        })
+    }
+
+    /// Applies `output:`, redacts and checks a raw result (see [`finish`]).
+    pub(crate) fn finish(
+        &self,
+        raw: Result<Value, TaskError>,
+        output: Option<&Template>,
+        limits: &Limits,
+    ) -> Result<Value, TaskError> {
+        finish(raw, output, &self.ctx, limits, &self.secrets)
+    }
 }
 
-fn task_unit(x: &Execution, a: AttemptRef) -> Option<u32> {
-    x.tasks[a.task].unit_of(a.item)
+/// Prepares and runs a pure executor's attempt, and finishes its result, all under
+/// `limits`.
+pub(crate) fn run_pure(
+    job: &PrepareJob,
+    executor: &dyn Executor,
+    limits: &Limits,
+) -> Result<Value, TaskError> {
+    let prepared = job.run(limits)?;
+    let raw = executor.run_inline(&prepared.call).unwrap_or_else(|| {
+        Err(TaskError::new(
+            ErrorClass::Validation,
+            format!(
+                "the `{}` executor cannot run in the scheduler's loop",
+                executor.kind()
+            ),
+        ))
+    });
+    job.finish(raw, prepared.output.as_ref(), limits)
 }
 
 /// Runs the executor under the attempt's time limit and its token.
@@ -143,7 +206,8 @@ pub(crate) async fn run(executor: Arc<dyn Executor>, call: Call) -> Result<Value
     }
 }
 
-/// Applies `output:` to a raw result and redacts secrets.
+/// Applies `output:` to a raw result, redacts secrets, and refuses an output that is
+/// nested too deeply to be stored.
 pub(crate) fn finish(
     raw: Result<Value, TaskError>,
     output: Option<&Template>,
@@ -163,7 +227,20 @@ pub(crate) fn finish(
                 })
         }
     });
-    match reshaped {
+    let checked = reshaped.and_then(|v| {
+        if harmonia_expr::json_deeper_than(&v, harmonia_expr::MAX_DEPTH) {
+            Err(TaskError::new(
+                ErrorClass::Validation,
+                format!(
+                    "the task's output is nested more than {} levels deep, which cannot be stored; flatten it (with `output:`, say)",
+                    harmonia_expr::MAX_DEPTH
+                ),
+            ))
+        } else {
+            Ok(v)
+        }
+    });
+    match checked {
         Ok(mut v) => {
             secrets.redact(&mut v);
             Ok(v)
@@ -203,5 +280,22 @@ mod tests {
             e.details.as_deref(),
             Some(&json!({"body": "bad token ***"}))
         );
+    }
+
+    #[test]
+    fn an_output_too_deep_to_store_is_an_error() {
+        let mut deep = json!(1);
+        for _ in 0..=harmonia_expr::MAX_DEPTH {
+            deep = json!([deep]);
+        }
+        let r = finish(
+            Ok(deep),
+            None,
+            &Context::new(),
+            &Limits::default(),
+            &Secrets::default(),
+        );
+        let e = r.expect_err("refused");
+        assert!(e.message.contains("nested more than 128"), "{e}");
     }
 }

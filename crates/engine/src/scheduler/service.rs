@@ -19,11 +19,13 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use super::crash::{CrashPoint, Crasher};
+use super::fair::Fair;
 use super::runner::Secrets;
 use super::timers::Timers;
 use super::{Command, Control, LoggedEvent, StartRequest};
 use crate::config::EngineConfig;
 use crate::error::{Error, Result};
+use crate::eval::{Budget, Offload};
 use crate::event::{Event, TaskError, TimerKey};
 use crate::executors::Executors;
 use crate::machine::{self, AttemptRef, Effect, Env, Execution};
@@ -40,6 +42,7 @@ pub(super) enum After {
         Result<ExecutionStatus>,
     ),
     Spawn(ExecutionId, AttemptRef, bool),
+    Launch(Box<super::dispatch::Launch>),
     Timer(ExecutionId, TimerKey, Timestamp),
     Abort(ExecutionId, AttemptRef),
     Finished(ExecutionId),
@@ -54,12 +57,21 @@ pub(super) struct Batch {
     logged: Vec<LoggedEvent>,
     touched: HashSet<ExecutionId>,
     pub(super) work: VecDeque<(ExecutionId, Event)>,
+    /// Pure attempts to run in a turn (see `dispatch`), after the events queued; the
+    /// executions take turns.
+    pub(super) pure: Fair<ExecutionId, (AttemptRef, bool)>,
+    /// Executions with decisions or dispatches left (`Effect::Continue`), last.
+    proceed: VecDeque<ExecutionId>,
     pub(super) after: Vec<After>,
 }
 
 impl Batch {
     fn is_empty(&self) -> bool {
-        self.events.is_empty() && self.work.is_empty() && self.after.is_empty()
+        self.events.is_empty()
+            && self.work.is_empty()
+            && self.pure.is_empty()
+            && self.proceed.is_empty()
+            && self.after.is_empty()
     }
 }
 
@@ -79,6 +91,9 @@ pub(crate) struct Service {
     pub(super) ready: VecDeque<(ExecutionId, AttemptRef, bool)>,
     waiters: HashMap<ExecutionId, Vec<oneshot::Sender<ExecutionRecord>>>,
     pub(super) batch: Batch,
+    /// What is left of this turn's time for evaluating expressions in it.
+    pub(super) budget: Budget,
+    pub(super) offload: Offload,
     crasher: Crasher,
 }
 
@@ -111,6 +126,8 @@ impl Service {
             ready: VecDeque::new(),
             waiters: HashMap::new(),
             batch: Batch::default(),
+            budget: Budget::turn(),
+            offload: Offload::default(),
             crasher: Crasher::new(CrashPoint::from_env()),
         }
     }
@@ -137,6 +154,7 @@ impl Service {
             };
             let before = x.seq;
             let effects = machine::resume(x, &mut env);
+            self.budget = env.budget;
             tracing::info!(execution_id = %id, events = before, "recovered execution");
             self.handle_effects(id, before, Timestamp::now(), effects);
         }
@@ -179,8 +197,17 @@ impl Service {
         Ok(x)
     }
 
+    /// The machine's environment now, carrying what is left of the turn's budget
+    /// (handed back with [`Service::spent`]).
     pub(super) fn env(&self) -> Env {
-        Env::new(Timestamp::now(), rand::random(), self.config.limits)
+        let mut env = Env::new(Timestamp::now(), rand::random(), self.config.limits);
+        env.budget = self.budget;
+        env
+    }
+
+    /// Keeps what an application of the machine left of the turn's budget.
+    pub(super) fn spent(&mut self, env: &Env) {
+        self.budget = env.budget;
     }
 
     /// The loop: one turn per batch of commands.
@@ -198,6 +225,8 @@ impl Service {
 
     async fn turns(&mut self) -> Result<()> {
         loop {
+            // Each turn has its own time for evaluating expressions inside it.
+            self.budget = Budget::turn();
             if self.batch.is_empty() {
                 let due = self.timers.next_due();
                 let sleep = async {
@@ -251,13 +280,21 @@ impl Service {
         }
     }
 
-    /// Applies the queued work until none is left, or the batch is full (the rest is
-    /// applied in the next turn).
+    /// Applies the queued work until none is left, or the turn is full: the batch holds
+    /// `max_batch_events`, or the turn has taken its time (see `crate::eval::Budget`).
+    /// The rest is applied in the next turn, after the commands that came meanwhile, so
+    /// that a plan of many thousand tasks does not hold other executions.
     pub(super) fn settle_batch(&mut self) {
-        while self.batch.events.len() < self.config.max_batch_events
-            && let Some((id, event)) = self.batch.work.pop_front()
-        {
-            self.record(id, event);
+        while self.batch.events.len() < self.config.max_batch_events && !self.budget.is_spent() {
+            if let Some((id, event)) = self.batch.work.pop_front() {
+                self.record(id, event);
+            } else if let Some((id, (a, recovered))) = self.batch.pure.pop() {
+                self.run_pure(id, a, recovered);
+            } else if let Some(id) = self.batch.proceed.pop_front() {
+                self.proceed(id);
+            } else {
+                break;
+            }
         }
     }
 
@@ -270,8 +307,55 @@ impl Service {
         };
         let before = x.seq;
         let effects = machine::apply(x, &event, &mut env);
+        self.spent(&env);
         self.push_event(id, before + 1, now, event);
         self.handle_effects(id, before + 1, now, effects);
+    }
+
+    /// Takes in a decision's evaluation that ran off the turn.
+    fn deliver(&mut self, id: ExecutionId, done: machine::Evaluated) {
+        let mut env = self.env();
+        let now = env.now;
+        let Some(x) = self.executions.get_mut(&id) else {
+            return;
+        };
+        let before = x.seq;
+        let effects = machine::evaluated(x, done, &mut env);
+        self.spent(&env);
+        self.handle_effects(id, before, now, effects);
+    }
+
+    /// Goes on deciding for an execution that had more to decide than one turn takes.
+    fn proceed(&mut self, id: ExecutionId) {
+        let mut env = self.env();
+        let now = env.now;
+        let Some(x) = self.executions.get_mut(&id) else {
+            return;
+        };
+        let before = x.seq;
+        let effects = machine::proceed(x, &mut env);
+        self.spent(&env);
+        self.handle_effects(id, before, now, effects);
+    }
+
+    /// Runs a decision's evaluation off the turn; its result comes back as a command.
+    fn evaluate(&self, id: ExecutionId, job: machine::Job) {
+        let tx = self.tx.clone();
+        let offload = self.offload.clone();
+        let limits = self.config.limits;
+        tokio::spawn(async move {
+            let fallback = job.failed("it could not run; the server log has the details");
+            let done = offload
+                .run(move || job.run(&limits))
+                .await
+                .unwrap_or(fallback);
+            let _ = tx
+                .send(Command::Evaluated {
+                    execution: id,
+                    done,
+                })
+                .await;
+        });
     }
 
     fn push_event(&mut self, id: ExecutionId, seq: u64, at: Timestamp, event: Event) {
@@ -320,6 +404,8 @@ impl Service {
                     },
                 )),
                 Effect::AwaitChild { attempt, child } => self.await_child(id, attempt, child),
+                Effect::Evaluate(job) => self.evaluate(id, job),
+                Effect::Continue => self.batch.proceed.push_back(id),
                 Effect::Finished => {
                     self.deliver_to_parent(id);
                     self.batch.after.push(After::Finished(id));
@@ -362,6 +448,13 @@ impl Service {
                 }
                 self.pump();
             }
+            Command::Prepared {
+                execution,
+                attempt,
+                recovered,
+                params,
+            } => self.prepared(execution, attempt, recovered, params),
+            Command::Evaluated { execution, done } => self.deliver(execution, done),
             Command::ChildReady {
                 parent,
                 attempt,
@@ -507,6 +600,8 @@ impl Service {
     pub(super) async fn commit(&mut self) -> Result<()> {
         let mut batch = std::mem::take(&mut self.batch);
         self.batch.work = std::mem::take(&mut batch.work);
+        self.batch.pure = std::mem::take(&mut batch.pure);
+        self.batch.proceed = std::mem::take(&mut batch.proceed);
         let now = Timestamp::now();
         let mut write = CommitBatch {
             events: batch.events,
@@ -574,6 +669,7 @@ impl Service {
                 self.ready.push_back((id, a, recovered));
                 self.pump();
             }
+            After::Launch(launch) => self.launch(*launch),
             After::Timer(id, key, due) => self.timers.set(id, key, due),
             After::Abort(id, a) => {
                 if let Some(token) = self.running.get(&(id, a)) {

@@ -27,6 +27,8 @@ async fn the_in_memory_store_runs_the_same_workflow() {
 }
 use serde_json::{Value, json};
 
+mod fairness;
+
 /// Shared observations of the probe executor.
 #[derive(Default)]
 struct Probe {
@@ -413,7 +415,7 @@ outputs:
     assert_eq!(r.status, ExecutionStatus::Succeeded);
     assert_eq!(r.outputs, Some(json!({"c": "skipped"})));
     let c = env.task(&r, "c", None).await;
-    assert_eq!(c.skip_reason.as_deref(), Some("upstream"));
+    assert_eq!(c.skip_reason.as_deref(), Some("upstream_skipped"));
     assert_eq!(env.probe.attempts.lock().expect("lock").len(), 0);
 }
 
