@@ -41,6 +41,17 @@ impl Plan {
         } else {
             inputs
         };
+        // What an execution holds must be storable and readable back: bounded nesting.
+        if harmonia_expr::json_deeper_than(&inputs, harmonia_expr::MAX_DEPTH) {
+            return Err(vec![InputViolation {
+                path: String::new(),
+                keyword: "nesting".into(),
+                message: format!(
+                    "inputs are nested more than {} levels deep",
+                    harmonia_expr::MAX_DEPTH
+                ),
+            }]);
+        }
         match &self.inputs {
             None => {
                 if inputs.is_object() {
@@ -161,6 +172,19 @@ mod tests {
         )
         .expect("valid")
         .plan
+    }
+
+    #[test]
+    fn inputs_nested_too_deeply_are_refused() {
+        let p = plan("{type: object}");
+        let mut deep = json!(1);
+        for _ in 0..harmonia_expr::MAX_DEPTH {
+            deep = json!([deep]);
+        }
+        assert!(p.prepare_inputs(json!({"ok": deep.clone()})).is_err());
+        assert!(p.prepare_inputs(deep).is_err());
+        let fine = json!({"a": [[[1]]]});
+        assert_eq!(p.prepare_inputs(fine.clone()).ok(), Some(fine));
     }
 
     #[test]

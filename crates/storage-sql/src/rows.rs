@@ -165,7 +165,8 @@ impl<'r> Columns<'r> {
     }
 
     fn parse_json(&self, column: &str, s: &str) -> Result<Value> {
-        serde_json::from_str(s).map_err(|e| self.corrupt(column, format!("invalid JSON: {e}")))
+        harmonia_storage::json::parse(s)
+            .map_err(|e| self.corrupt(column, format!("invalid JSON: {e}")))
     }
 
     pub(crate) fn json(&self, column: &str) -> Result<Value> {

@@ -246,7 +246,10 @@ impl Store for SqliteStore {
             return Ok(());
         }
         let rows = batch.events.len() + batch.executions.len() + batch.task_runs.len();
-        let mut statements = cpu_bound(rows, || Statements::encode(batch))?;
+        let mut statements = cpu_bound(rows, || {
+            batch.check_json()?;
+            Statements::encode(batch)
+        })?;
         let mut tx = self.writer.begin().await.map_err(backend)?;
         match statements.execute(&mut tx).await {
             Ok(()) => {

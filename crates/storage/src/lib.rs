@@ -9,6 +9,7 @@
 
 mod ids;
 pub mod import;
+pub mod json;
 mod memory;
 mod records;
 mod status;
@@ -41,6 +42,10 @@ pub enum Error {
     /// A stored record could not be decoded.
     #[error("corrupt record: {0}")]
     Corrupt(String),
+    /// The store refuses to write a record (it could not be read back); nothing of the
+    /// batch was written.
+    #[error("record refused: {0}")]
+    Invalid(String),
 }
 
 /// The result of a storage operation.

@@ -76,6 +76,7 @@ fn item_key(item: Option<u32>) -> i64 {
 #[async_trait]
 impl Store for MemoryStore {
     async fn commit(&self, batch: &CommitBatch) -> Result<()> {
+        batch.check_json()?;
         let mut inner = self.lock()?;
         // Check every event first, so that a conflict writes nothing.
         let mut seen: HashMap<ExecutionId, std::collections::HashSet<u64>> = HashMap::new();

@@ -111,6 +111,32 @@ impl CommitBatch {
     pub fn is_empty(&self) -> bool {
         self.events.is_empty() && self.executions.is_empty() && self.task_runs.is_empty()
     }
+
+    /// Checks that every JSON value of the batch can be read back once written (see
+    /// [`crate::json`]); names the first record that cannot.
+    pub fn check_json(&self) -> crate::Result<()> {
+        let refuse = |what: String, e: String| crate::Error::Invalid(format!("{what}: {e}"));
+        for e in &self.events {
+            crate::json::check(&e.data)
+                .map_err(|m| refuse(format!("event {} of execution {}", e.seq, e.execution), m))?;
+        }
+        for x in &self.executions {
+            for v in [Some(&x.inputs), x.outputs.as_ref(), x.error.as_ref()]
+                .into_iter()
+                .flatten()
+            {
+                crate::json::check(v).map_err(|m| refuse(format!("execution {}", x.id), m))?;
+            }
+        }
+        for t in &self.task_runs {
+            for v in [t.output.as_ref(), t.error.as_ref()].into_iter().flatten() {
+                crate::json::check(v).map_err(|m| {
+                    refuse(format!("task `{}` of execution {}", t.task, t.execution), m)
+                })?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One version of a workflow definition.

@@ -6,6 +6,9 @@
 //!   in the same batch) fails with [`Error::Conflict`] and writes nothing: two writers
 //!   of one execution. The engine numbers events consecutively from 1; the store only
 //!   checks uniqueness.
+//! - A batch with a JSON value nested deeper than [`crate::json::MAX_STORED_DEPTH`]
+//!   fails with [`Error::Invalid`] and writes nothing: what is written can always be
+//!   read back.
 //! - Events of an execution come back in `seq` order.
 //! - A committed batch survives the process being killed.
 //! - `put_workflow` with a name that exists adds version `latest + 1` under the same

@@ -35,6 +35,7 @@ macro_rules! storage_suite {
         $crate::storage_suite!(@cases $make;
             commit_and_read_back,
             a_conflicting_batch_writes_nothing,
+            deep_values_round_trip_and_deeper_ones_write_nothing,
             events_come_back_in_order,
             rows_are_replaced_by_key,
             task_runs_are_ordered,
@@ -176,6 +177,59 @@ pub async fn a_conflicting_batch_writes_nothing(store: &dyn Store) {
     assert!(expect(store.events(other).await, "events").is_empty());
     assert_eq!(expect(store.execution(other).await, "execution"), None);
     assert!(expect(store.task_runs(other).await, "runs").is_empty());
+}
+
+fn nested(depth: usize) -> serde_json::Value {
+    let mut v = serde_json::json!(1);
+    for _ in 0..depth {
+        v = serde_json::json!([v]);
+    }
+    v
+}
+
+/// Values nested up to the store's limit read back (a 200-deep task output did not:
+/// its execution could not be shown or recovered); a batch with a deeper one is
+/// refused whole.
+pub async fn deep_values_round_trip_and_deeper_ones_write_nothing(store: &dyn Store) {
+    let id = ExecutionId::new();
+    let deep = nested(crate::json::MAX_STORED_DEPTH - 1);
+    let mut e = event(id, 1, "started");
+    e.data = serde_json::json!({"output": deep.clone()});
+    let mut x = execution(id, "w", ExecutionStatus::Running, 1);
+    x.outputs = Some(deep.clone());
+    let mut t = run(id, "a", None, TaskStatus::Succeeded);
+    t.output = Some(deep.clone());
+    expect(
+        store
+            .commit(&CommitBatch {
+                events: vec![e],
+                executions: vec![x],
+                task_runs: vec![t],
+            })
+            .await,
+        "a deep batch",
+    );
+    let events = expect(store.events(id).await, "events");
+    assert_eq!(events[0].data["output"], deep);
+    let x = expect(store.execution(id).await, "execution").expect("stored");
+    assert_eq!(x.outputs.as_ref(), Some(&deep));
+    let runs = expect(store.task_runs(id).await, "runs");
+    assert_eq!(runs[0].output.as_ref(), Some(&deep));
+
+    let other = ExecutionId::new();
+    let mut e = event(other, 1, "started");
+    e.data = serde_json::json!({"output": nested(crate::json::MAX_STORED_DEPTH)});
+    let r = store
+        .commit(&CommitBatch {
+            events: vec![event(id, 2, "fine"), e],
+            executions: vec![execution(other, "w", ExecutionStatus::Running, 1)],
+            ..CommitBatch::default()
+        })
+        .await;
+    assert!(matches!(r, Err(Error::Invalid(_))), "{r:?}");
+    assert_eq!(expect(store.events(id).await, "events").len(), 1);
+    assert!(expect(store.events(other).await, "events").is_empty());
+    assert_eq!(expect(store.execution(other).await, "execution"), None);
 }
 
 /// Events of several commits come back in `seq` order.

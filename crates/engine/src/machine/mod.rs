@@ -237,6 +237,36 @@ pub fn resume(x: &mut Execution, env: &mut Env) -> Vec<Effect> {
     effects
 }
 
+/// Gives up on an execution whose state cannot be trusted (the scheduler caught a
+/// panic while working on it): it is failed with `error`, and every task and unit that
+/// had not ended is cancelled, so that the read models say so. Nothing is decided and
+/// no counter is relied on: this must work on a broken state.
+pub fn abandon(x: &mut Execution, error: crate::event::TaskError, now: Timestamp) {
+    for (t, task) in x.tasks.iter_mut().enumerate() {
+        if !task.status.is_terminal() {
+            task.status = TaskStatus::Cancelled;
+            task.ended_at = Some(now);
+        }
+        for unit in &mut task.units {
+            if !unit.status.is_terminal() {
+                unit.status = TaskStatus::Cancelled;
+                unit.ended_at = Some(now);
+            }
+        }
+        if task.fan_out {
+            x.dirty
+                .rows
+                .extend((0..task.units.len() as u32).map(|u| (t, Some(u))));
+        }
+        x.dirty.rows.push((t, None));
+    }
+    x.dirty.execution = true;
+    x.status = harmonia_storage::ExecutionStatus::Failed;
+    x.error = Some(error);
+    x.ended_at = Some(now);
+    x.paused = false;
+}
+
 /// Takes in the result of an evaluation that ran off the turn, and settles.
 pub fn evaluated(x: &mut Execution, done: Evaluated, env: &mut Env) -> Vec<Effect> {
     let mut effects = Vec::new();

@@ -181,20 +181,36 @@ impl Service {
                 ))
             }
         };
-        let task = &x.plan.tasks[a.task];
-        let ctx = x.context(
-            a.task,
-            x.tasks[a.task].unit_of(a.item).filter(|_| a.item.is_some()),
-        );
-        let result = runner::finish(
-            raw,
-            task.output.as_ref(),
-            &ctx,
-            &self.config.limits,
-            &self.secrets,
-        );
-        if let Some(event) = self.result_event(parent, a, result) {
-            self.batch.work.push_back((parent, event));
+        // The task's `output:` applies to the child's outputs: in the turn when quick.
+        let job = runner::PrepareJob::new(x, a, &self.secrets, self.config.limits);
+        let output = x.plan.tasks[a.task].output.clone();
+        let limits = self.config.limits;
+        let inline = self
+            .budget
+            .inline(&limits, |l| job.finish(raw.clone(), output.as_ref(), l));
+        match inline {
+            Some(result) => {
+                if let Some(event) = self.result_event(parent, a, result) {
+                    self.batch.work.push_back((parent, event));
+                }
+            }
+            None => {
+                let tx = self.tx.clone();
+                let offload = self.offload.clone();
+                tokio::spawn(async move {
+                    let result = offload
+                        .run(move || job.finish(raw, output.as_ref(), &job.limits))
+                        .await
+                        .unwrap_or_else(|| Err(super::dispatch::internal("finishing the task")));
+                    let _ = tx
+                        .send(Command::AttemptDone {
+                            execution: parent,
+                            attempt: a,
+                            result,
+                        })
+                        .await;
+                });
+            }
         }
     }
 

@@ -17,7 +17,10 @@
 //! The `with:` of every attempt is evaluated in the turn when it is quick and off it
 //! otherwise, like the rest of the expressions.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+
+use futures::FutureExt as _;
 
 use harmonia_model::{Dur, ErrorClass};
 use harmonia_storage::{ExecutionId, TaskStatus, Timestamp};
@@ -269,7 +272,19 @@ impl Service {
                 job,
                 prepared,
             } = launch;
-            let result = run_launched(&offload, executor, job, prepared).await;
+            // An executor that panics (a bug) fails its attempt instead of leaving it
+            // running forever.
+            let result = AssertUnwindSafe(run_launched(&offload, executor, job, prepared))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|panic| {
+                    tracing::error!(
+                        execution_id = %id,
+                        panic = %super::panic_message(panic.as_ref()),
+                        "an executor panicked"
+                    );
+                    Err(internal("running the task"))
+                });
             let _ = tx
                 .send(Command::AttemptDone {
                     execution: id,
@@ -334,7 +349,7 @@ fn started_event(task: String, a: AttemptRef, recovered: bool) -> Event {
 }
 
 /// The error of work that could not run (it panicked, or the runtime is stopping).
-fn internal(what: &str) -> TaskError {
+pub(super) fn internal(what: &str) -> TaskError {
     TaskError::new(
         ErrorClass::Validation,
         format!("internal error while {what}; the server log has the details"),

@@ -21,6 +21,7 @@ mod children;
 mod crash;
 mod dispatch;
 mod fair;
+mod guard;
 mod observe;
 mod runner;
 mod service;
@@ -40,6 +41,8 @@ use crate::executors::Executors;
 use crate::machine::AttemptRef;
 use crate::plans::{Plans, Workflow};
 use crate::retry::{self, RetryOptions, RetryPlan};
+
+pub(crate) use guard::panic_message;
 
 /// An event as committed, for subscribers.
 #[derive(Debug, Clone, PartialEq)]

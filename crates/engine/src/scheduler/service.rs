@@ -9,6 +9,7 @@
 //!   next turn's batch, which is committed without waiting for new commands.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -53,7 +54,7 @@ pub(super) enum After {
 /// The events and effects of the current turn.
 #[derive(Default)]
 pub(super) struct Batch {
-    events: Vec<EventRecord>,
+    pub(super) events: Vec<EventRecord>,
     logged: Vec<LoggedEvent>,
     touched: HashSet<ExecutionId>,
     pub(super) work: VecDeque<(ExecutionId, Event)>,
@@ -142,21 +143,21 @@ impl Service {
                     recovered.push(x.id);
                     self.executions.insert(x.id, x);
                 }
-                Err(e) => {
-                    tracing::error!(execution_id = %record.id, error = %e, "cannot recover execution; it stays as it is");
-                }
+                Err(e) => self.unrecoverable(&record, &e.to_string()).await,
             }
         }
         for id in recovered {
-            let mut env = self.env();
-            let Some(x) = self.executions.get_mut(&id) else {
-                continue;
-            };
-            let before = x.seq;
-            let effects = machine::resume(x, &mut env);
-            self.budget = env.budget;
-            tracing::info!(execution_id = %id, events = before, "recovered execution");
-            self.handle_effects(id, before, Timestamp::now(), effects);
+            self.guarded(id, |s| {
+                let mut env = s.env();
+                let Some(x) = s.executions.get_mut(&id) else {
+                    return;
+                };
+                let before = x.seq;
+                let effects = machine::resume(x, &mut env);
+                s.spent(&env);
+                tracing::info!(execution_id = %id, events = before, "recovered execution");
+                s.handle_effects(id, before, Timestamp::now(), effects);
+            });
         }
         self.settle_batch();
         self.commit().await
@@ -191,8 +192,18 @@ impl Service {
         let mut x = machine::start(record.id, plan, first, *at).ok_or_else(|| {
             harmonia_storage::Error::Corrupt(format!("execution {} cannot start", record.id))
         })?;
-        for (event, at) in &parsed {
-            machine::replay(&mut x, event, *at);
+        let replayed = catch_unwind(AssertUnwindSafe(|| {
+            for (event, at) in &parsed {
+                machine::replay(&mut x, event, *at);
+            }
+        }));
+        if let Err(panic) = replayed {
+            return Err(harmonia_storage::Error::Corrupt(format!(
+                "replaying the log of execution {} failed: {}",
+                record.id,
+                super::panic_message(panic.as_ref())
+            ))
+            .into());
         }
         Ok(x)
     }
@@ -289,7 +300,7 @@ impl Service {
             if let Some((id, event)) = self.batch.work.pop_front() {
                 self.record(id, event);
             } else if let Some((id, (a, recovered))) = self.batch.pure.pop() {
-                self.run_pure(id, a, recovered);
+                self.guarded(id, |s| s.run_pure(id, a, recovered));
             } else if let Some(id) = self.batch.proceed.pop_front() {
                 self.proceed(id);
             } else {
@@ -298,8 +309,14 @@ impl Service {
         }
     }
 
-    /// Applies `event` to execution `id` and handles the effects.
+    /// Applies `event` to execution `id` and handles the effects (guarded: a panic
+    /// fails the execution, see `guard`).
     pub(super) fn record(&mut self, id: ExecutionId, event: Event) {
+        self.guarded(id, |s| s.record_unguarded(id, event));
+    }
+
+    fn record_unguarded(&mut self, id: ExecutionId, event: Event) {
+        self.crasher.on_event(&event);
         let mut env = self.env();
         let now = env.now;
         let Some(x) = self.executions.get_mut(&id) else {
@@ -314,6 +331,10 @@ impl Service {
 
     /// Takes in a decision's evaluation that ran off the turn.
     fn deliver(&mut self, id: ExecutionId, done: machine::Evaluated) {
+        self.guarded(id, |s| s.deliver_unguarded(id, done));
+    }
+
+    fn deliver_unguarded(&mut self, id: ExecutionId, done: machine::Evaluated) {
         let mut env = self.env();
         let now = env.now;
         let Some(x) = self.executions.get_mut(&id) else {
@@ -327,6 +348,10 @@ impl Service {
 
     /// Goes on deciding for an execution that had more to decide than one turn takes.
     fn proceed(&mut self, id: ExecutionId) {
+        self.guarded(id, |s| s.proceed_unguarded(id));
+    }
+
+    fn proceed_unguarded(&mut self, id: ExecutionId) {
         let mut env = self.env();
         let now = env.now;
         let Some(x) = self.executions.get_mut(&id) else {
@@ -358,7 +383,7 @@ impl Service {
         });
     }
 
-    fn push_event(&mut self, id: ExecutionId, seq: u64, at: Timestamp, event: Event) {
+    pub(super) fn push_event(&mut self, id: ExecutionId, seq: u64, at: Timestamp, event: Event) {
         if let Some(x) = self.executions.get(&id) {
             super::observe::event(x, &event);
         }

@@ -28,6 +28,7 @@ async fn the_in_memory_store_runs_the_same_workflow() {
 use serde_json::{Value, json};
 
 mod fairness;
+mod isolation;
 
 /// Shared observations of the probe executor.
 #[derive(Default)]
@@ -49,6 +50,9 @@ impl Executor for ProbeExecutor {
     }
 
     async fn execute(&self, call: Call) -> Result<Value, TaskError> {
+        if call.params.get("panic") == Some(&Value::Bool(true)) {
+            panic!("the probe was asked to panic");
+        }
         let p = &self.0;
         let now = p.running.fetch_add(1, Ordering::SeqCst) + 1;
         p.max_running.fetch_max(now, Ordering::SeqCst);

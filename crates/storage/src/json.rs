@@ -1,0 +1,118 @@
+//! JSON as stores keep it: nested at most [`MAX_STORED_DEPTH`] deep, and read back with
+//! the same limit.
+//!
+//! A store writes JSON text and parses it back on every read. A parser that recurses
+//! has a limit (serde_json's is 128), and a value deeper than the reader's limit can be
+//! written but never read again: its execution's history answers errors and cannot be
+//! recovered. So the limit is the store's own, checked on both sides: [`check`] before a
+//! write (a batch with a deeper value is refused whole, see `Store::commit`), [`parse`]
+//! on every read. It is well above the engine's limit on values
+//! (`harmonia_expr::MAX_DEPTH`, 128) plus the envelopes that hold them (an event, a
+//! list of outputs), so nothing the engine produces comes near it.
+
+use serde::Deserialize as _;
+use serde_json::Value;
+
+/// How deep a stored JSON value may nest (containers within containers).
+pub const MAX_STORED_DEPTH: usize = 512;
+
+/// Checks that `v` nests no deeper than [`MAX_STORED_DEPTH`]; the error says how deep
+/// it goes, at least. Iterative: safe on any value.
+pub fn check(v: &Value) -> Result<(), String> {
+    let mut stack: Vec<(&Value, usize)> = vec![(v, 0)];
+    while let Some((v, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match v {
+            Value::Array(a) => Box::new(a.iter()),
+            Value::Object(o) => Box::new(o.values()),
+            _ => continue,
+        };
+        if depth + 1 > MAX_STORED_DEPTH {
+            return Err(format!(
+                "a JSON value nested more than {MAX_STORED_DEPTH} levels deep cannot be stored"
+            ));
+        }
+        stack.extend(
+            children
+                .filter(|c| c.is_array() || c.is_object())
+                .map(|c| (c, depth + 1)),
+        );
+    }
+    Ok(())
+}
+
+/// Parses stored JSON text, nested up to [`MAX_STORED_DEPTH`] deep.
+pub fn parse(text: &str) -> Result<Value, String> {
+    if nests_deeper_than(text.as_bytes(), MAX_STORED_DEPTH) {
+        return Err(format!(
+            "the JSON text nests more than {MAX_STORED_DEPTH} levels deep"
+        ));
+    }
+    // Bounded above, so the parser's own (lower) recursion limit can go.
+    let mut de = serde_json::Deserializer::from_str(text);
+    de.disable_recursion_limit();
+    let value = Value::deserialize(&mut de).map_err(|e| e.to_string())?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok(value)
+}
+
+/// Whether JSON text nests its brackets deeper than `limit` (strings skipped).
+fn nests_deeper_than(text: &[u8], limit: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in text {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nested(depth: usize) -> String {
+        format!("{}1{}", "[".repeat(depth), "]".repeat(depth))
+    }
+
+    #[test]
+    fn what_can_be_stored_can_be_read_back() {
+        let text = nested(MAX_STORED_DEPTH);
+        let v = parse(&text).expect("parses at the limit");
+        assert!(check(&v).is_ok());
+        assert_eq!(serde_json::to_string(&v).ok(), Some(text));
+        // Beyond serde_json's default limit of 128, which this replaces.
+        assert!(serde_json::from_str::<Value>(&nested(200)).is_err());
+        assert!(parse(&nested(200)).is_ok());
+    }
+
+    #[test]
+    fn deeper_is_refused_on_both_sides() {
+        assert!(parse(&nested(MAX_STORED_DEPTH + 1)).is_err());
+        assert!(parse(&nested(1_000_000)).is_err());
+        let mut v = Value::from(1);
+        for _ in 0..=MAX_STORED_DEPTH {
+            v = Value::Array(vec![v]);
+        }
+        assert!(check(&v).is_err());
+        // Brackets inside strings do not count.
+        assert!(parse(&format!("\"{}\"", "[".repeat(10_000))).is_ok());
+        assert!(parse("[1] x").is_err());
+    }
+}
