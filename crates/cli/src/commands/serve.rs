@@ -12,9 +12,11 @@
 //! `--insecure` says to serve without tokens, which holds only as long as the database
 //! has never had one.
 //!
-//! On SIGTERM or Ctrl-C it stops accepting connections, lets requests in flight finish,
-//! commits what the engine holds, and exits; unfinished executions are resumed at the
-//! next start.
+//! On SIGTERM or Ctrl-C it stops accepting connections and lets requests in flight
+//! finish, while the engine drains: no new attempt starts, and attempts that are running
+//! get up to `--shutdown-grace` (30 s) to finish, their results committed. Then it exits;
+//! unfinished executions are resumed at the next start (attempts that outlasted the
+//! grace period run again, as `recovered`).
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -67,6 +69,11 @@ pub(crate) struct Args {
     /// Attempts running at once over all executions [default: 256].
     #[arg(long, env = "HARMONIA_MAX_CONCURRENCY")]
     max_concurrency: Option<usize>,
+    /// On SIGTERM or Ctrl-C, how long running attempts may take to finish (their
+    /// results are kept) before the server stops; what still runs then runs again at
+    /// the next start [default: 30s].
+    #[arg(long, env = "HARMONIA_SHUTDOWN_GRACE", value_name = "DURATION")]
+    shutdown_grace: Option<String>,
 }
 
 /// The config file: the same settings as the flags.
@@ -81,6 +88,7 @@ struct FileConfig {
     max_body_bytes: Option<usize>,
     cors_origins: Option<Vec<String>>,
     max_concurrency: Option<usize>,
+    shutdown_grace: Option<String>,
 }
 
 /// The settings in effect.
@@ -93,6 +101,7 @@ struct Settings {
     max_body_bytes: usize,
     cors_origins: Vec<String>,
     max_concurrency: usize,
+    shutdown_grace: std::time::Duration,
 }
 
 fn settings(args: &Args) -> anyhow::Result<Settings> {
@@ -127,6 +136,12 @@ fn settings(args: &Args) -> anyhow::Result<Settings> {
             args.cors_origins.clone()
         },
         max_concurrency: args.max_concurrency.or(file.max_concurrency).unwrap_or(256),
+        shutdown_grace: match args.shutdown_grace.clone().or(file.shutdown_grace) {
+            None => std::time::Duration::from_secs(30),
+            Some(text) => harmonia_model::Dur::parse(&text)
+                .map(|d| d.get())
+                .map_err(|m| anyhow::anyhow!("invalid shutdown grace `{text}`: {m}"))?,
+        },
     })
 }
 
@@ -237,8 +252,39 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         "harmonia listening on http://{local} (API docs: http://{local}/docs; database: {})",
         settings.db.display()
     );
-    harmonia_server::serve(listener, harmonia_server::app(state), shutdown_signal()).await?;
-    handle.shutdown();
+    // On the signal: the listener stops accepting and requests in flight finish, while
+    // the engine drains (running attempts finish, nothing new starts), both within the
+    // grace period.
+    let stop = tokio_util::sync::CancellationToken::new();
+    let signal = stop.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        signal.cancel();
+    });
+    let grace = settings.shutdown_grace;
+    let http = async {
+        let server = harmonia_server::serve(
+            listener,
+            harmonia_server::app(state),
+            stop.clone().cancelled_owned(),
+        );
+        tokio::select! {
+            r = server => r,
+            () = async {
+                stop.cancelled().await;
+                tokio::time::sleep(grace + std::time::Duration::from_secs(1)).await;
+            } => {
+                tracing::warn!("connections still open after the grace period are closed");
+                Ok(())
+            }
+        }
+    };
+    let drain = async {
+        stop.cancelled().await;
+        handle.drain(grace).await;
+    };
+    let (served, ()) = tokio::join!(http, drain);
+    served?;
     let _ = engine.await;
     eprintln!("harmonia stopped");
     Ok(ExitCode::SUCCESS)

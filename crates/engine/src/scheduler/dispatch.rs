@@ -204,6 +204,10 @@ impl Service {
     /// Starts ready attempts while slots are free: records each start, and launches it
     /// once that record is committed.
     pub(super) fn pump(&mut self) {
+        // Draining: nothing new starts; what waits for a slot starts at the next start.
+        if self.drain.is_some() {
+            return;
+        }
         while self.running.len() < self.config.max_concurrency {
             let Some((id, a, recovered)) = self.ready.pop_front() else {
                 break;

@@ -130,6 +130,11 @@ pub(crate) enum Command {
         recovered: bool,
         params: std::result::Result<Value, TaskError>,
     },
+    /// Stop starting attempts; stop once those running ended or at `until`.
+    Drain {
+        until: std::time::Instant,
+        reply: oneshot::Sender<()>,
+    },
     /// A decision's evaluation, run off the turn.
     Evaluated {
         execution: ExecutionId,
@@ -377,6 +382,19 @@ impl Handle {
     /// Stops the engine: no new commands; what is committed stays; running attempts are
     /// abandoned to recovery.
     pub fn shutdown(&self) {
+        self.shutdown.cancel();
+    }
+
+    /// Stops the engine gracefully: no new execution or attempt starts; attempts that
+    /// are running get up to `grace` to finish, and their results are committed; then
+    /// the engine stops (what still runs is abandoned to recovery, as by
+    /// [`Handle::shutdown`]). Returns once the engine has stopped.
+    pub async fn drain(&self, grace: std::time::Duration) {
+        let (reply, rx) = oneshot::channel();
+        let until = std::time::Instant::now() + grace;
+        if self.send(Command::Drain { until, reply }).await.is_ok() {
+            let _ = rx.await;
+        }
         self.shutdown.cancel();
     }
 

@@ -95,6 +95,8 @@ pub(crate) struct Service {
     /// What is left of this turn's time for evaluating expressions in it.
     pub(super) budget: Budget,
     pub(super) offload: Offload,
+    /// Set while draining: until when running attempts may finish, and who waits.
+    pub(super) drain: Option<(std::time::Instant, Vec<oneshot::Sender<()>>)>,
     crasher: Crasher,
 }
 
@@ -129,6 +131,7 @@ impl Service {
             batch: Batch::default(),
             budget: Budget::turn(),
             offload: Offload::default(),
+            drain: None,
             crasher: Crasher::new(CrashPoint::from_env()),
         }
     }
@@ -228,17 +231,45 @@ impl Service {
         if let Err(e) = self.commit().await {
             tracing::error!(error = %e, "final commit failed");
         }
+        if !self.running.is_empty() {
+            tracing::warn!(
+                attempts = self.running.len(),
+                "stopping with attempts still running: they run again at the next start"
+            );
+        }
         for token in self.running.values() {
             token.cancel();
         }
+        for waiter in self.drain.take().map(|(_, w)| w).unwrap_or_default() {
+            let _ = waiter.send(());
+        }
         result
+    }
+
+    /// Whether a drain is over: nothing is left to apply, and no attempt runs (or the
+    /// grace period has passed).
+    fn drained(&self) -> bool {
+        self.drain.as_ref().is_some_and(|(until, _)| {
+            self.batch.is_empty()
+                && (self.running.is_empty() || std::time::Instant::now() >= *until)
+        })
     }
 
     async fn turns(&mut self) -> Result<()> {
         loop {
             // Each turn has its own time for evaluating expressions inside it.
             self.budget = Budget::turn();
+            if self.drained() {
+                return Ok(());
+            }
             if self.batch.is_empty() {
+                let drain_until = self.drain.as_ref().map(|(until, _)| *until);
+                let drain_deadline = async {
+                    match drain_until {
+                        Some(until) => tokio::time::sleep_until(until.into()).await,
+                        None => std::future::pending().await,
+                    }
+                };
                 let due = self.timers.next_due();
                 let sleep = async {
                     match due {
@@ -257,6 +288,7 @@ impl Service {
                         None => return Ok(()),
                     },
                     () = sleep => {}
+                    () = drain_deadline => continue,
                 }
             }
             let mut taken = 1;
@@ -441,6 +473,9 @@ impl Service {
 
     fn command(&mut self, command: Command) {
         match command {
+            Command::Start { reply, .. } if self.drain.is_some() => {
+                let _ = reply.send(Err(Error::Stopped));
+            }
             Command::Start {
                 request,
                 inputs,
@@ -448,6 +483,21 @@ impl Service {
             } => {
                 let id = self.create(request, inputs, None);
                 self.batch.after.push(After::ReplyStart(reply, id));
+            }
+            Command::Drain { until, reply } => {
+                tracing::info!(
+                    running = self.running.len(),
+                    "draining: no new attempt starts; waiting for those running"
+                );
+                let waiters = match self.drain.take() {
+                    Some((earlier, mut waiters)) => {
+                        waiters.push(reply);
+                        self.drain = Some((earlier.min(until), waiters));
+                        return;
+                    }
+                    None => vec![reply],
+                };
+                self.drain = Some((until, waiters));
             }
             Command::Control { id, control, reply } => self.control(id, control, reply),
             Command::Wait { id, reply } => {

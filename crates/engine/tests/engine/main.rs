@@ -27,6 +27,7 @@ async fn the_in_memory_store_runs_the_same_workflow() {
 }
 use serde_json::{Value, json};
 
+mod drain;
 mod fairness;
 mod isolation;
 
