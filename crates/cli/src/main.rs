@@ -71,6 +71,11 @@ fn init_logging(json: bool, default: &str) {
 }
 
 fn main() -> ExitCode {
+    // Freed memory goes back to the system in the background, not only when the
+    // allocator is busy: an idle server that handled large inputs shrinks again.
+    if let Err(e) = tikv_jemalloc_ctl::background_thread::write(true) {
+        eprintln!("warning: cannot start the allocator's background thread: {e}");
+    }
     let cli = Cli::parse();
     let default = if matches!(cli.command, Command::Serve(_)) {
         "info"

@@ -199,8 +199,9 @@ pub enum Event {
         workflow: String,
         /// The pinned version.
         version: u32,
-        /// The inputs, defaults applied.
-        inputs: Value,
+        /// The inputs, defaults applied (shared with the execution's state: they may be
+        /// large, and are kept once).
+        inputs: std::sync::Arc<Value>,
         /// Template parameters (`$params`).
         #[serde(default, skip_serializing_if = "Value::is_null")]
         params: Value,

@@ -144,7 +144,7 @@ pub(crate) async fn prepare(
         }
     }
     let inputs = plan
-        .prepare_inputs(original.inputs.clone())
+        .prepare_inputs(Value::clone(&original.inputs))
         .map_err(Error::InvalidInputs)?;
     Ok(Prepared {
         plan: RetryPlan {

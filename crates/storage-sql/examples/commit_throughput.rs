@@ -40,13 +40,13 @@ fn batch(events: u64, tasks: u32) -> CommitBatch {
                 seq,
                 at: now,
                 kind: "attempt_succeeded".into(),
-                data: json!({
+                data: harmonia_storage::json::RawJson::from(&json!({
                     "type": "attempt_succeeded",
                     "task": "fan",
                     "item": seq / 2,
                     "attempt": 1,
                     "output": {"status": 200, "body": {"n": seq}},
-                }),
+                })),
             })
             .collect(),
         executions: vec![ExecutionRecord {
@@ -55,7 +55,7 @@ fn batch(events: u64, tasks: u32) -> CommitBatch {
             workflow: "fan-out".into(),
             version: 1,
             status: ExecutionStatus::Running,
-            inputs: json!({"n": tasks}),
+            inputs: json!({"n": tasks}).into(),
             outputs: None,
             error: None,
             parent: None,

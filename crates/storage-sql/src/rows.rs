@@ -35,9 +35,24 @@ macro_rules! event_columns {
 /// The columns of `executions`.
 macro_rules! execution_columns {
     () => {
-        "id, workflow_id, workflow, version, status, inputs, outputs, error, \
+        "id, workflow_id, workflow, version, status, outputs, error, \
          parent_execution, parent_task, parent_item, retry_of, \
          created_at, started_at, ended_at, updated_at"
+    };
+}
+
+/// What `SELECT`s of executions read: the row and its inputs (kept in their own table,
+/// written once), `FROM` [`executions_with_inputs`].
+macro_rules! execution_read_columns {
+    () => {
+        concat!($crate::rows::execution_columns!(), ", inputs")
+    };
+}
+
+/// The executions with their inputs.
+macro_rules! executions_with_inputs {
+    () => {
+        "executions LEFT JOIN execution_inputs ON execution_inputs.execution = executions.id"
     };
 }
 
@@ -67,7 +82,8 @@ macro_rules! template_columns {
 }
 
 pub(crate) use {
-    event_columns, execution_columns, task_run_columns, template_columns, workflow_columns,
+    event_columns, execution_columns, execution_read_columns, executions_with_inputs,
+    task_run_columns, template_columns, workflow_columns,
 };
 
 /// The value of `item` that stands for "the task itself" (`item: None`).
@@ -169,6 +185,12 @@ impl<'r> Columns<'r> {
             .map_err(|e| self.corrupt(column, format!("invalid JSON: {e}")))
     }
 
+    /// A JSON column kept as text (checked, not decoded).
+    pub(crate) fn raw_json(&self, column: &str) -> Result<harmonia_storage::json::RawJson> {
+        harmonia_storage::json::RawJson::parse(self.text(column)?.to_owned())
+            .map_err(|e| self.corrupt(column, format!("invalid JSON: {e}")))
+    }
+
     pub(crate) fn json(&self, column: &str) -> Result<Value> {
         self.parse_json(column, self.text(column)?)
     }
@@ -195,7 +217,7 @@ pub(crate) fn event(row: &SqliteRow) -> Result<EventRecord> {
         seq: c.u64("seq")?,
         at: c.time("at")?,
         kind: c.string("kind")?,
-        data: c.json("data")?,
+        data: c.raw_json("data")?,
     })
 }
 
@@ -223,7 +245,8 @@ pub(crate) fn execution(row: &SqliteRow) -> Result<ExecutionRecord> {
         workflow: c.string("workflow")?,
         version: c.u32("version")?,
         status: c.parsed("status")?,
-        inputs: c.json("inputs")?,
+        // NULL when no inputs row exists: one is written with every new execution.
+        inputs: std::sync::Arc::new(c.opt_json("inputs")?.unwrap_or(serde_json::Value::Null)),
         outputs: c.opt_json("outputs")?,
         error: c.opt_json("error")?,
         parent,

@@ -49,7 +49,10 @@ use sqlx::{QueryBuilder, Sqlite};
 
 use crate::checkpoint::Checkpointer;
 use crate::error::{backend, backend_msg, corrupt, is_unique_violation};
-use crate::rows::{self, event_columns, execution_columns, task_run_columns, workflow_columns};
+use crate::rows::{
+    self, event_columns, execution_read_columns, executions_with_inputs, task_run_columns,
+    workflow_columns,
+};
 use crate::templates;
 use crate::write::{Statements, Table};
 
@@ -287,8 +290,10 @@ impl Store for SqliteStore {
     async fn execution(&self, id: ExecutionId) -> Result<Option<ExecutionRecord>> {
         let row = sqlx::query(concat!(
             "SELECT ",
-            execution_columns!(),
-            " FROM executions WHERE id = $1"
+            execution_read_columns!(),
+            " FROM ",
+            executions_with_inputs!(),
+            " WHERE id = $1"
         ))
         .bind(id.to_string())
         .fetch_optional(&self.readers)
@@ -300,8 +305,10 @@ impl Store for SqliteStore {
     async fn executions(&self, q: &ExecutionQuery) -> Result<Vec<ExecutionRecord>> {
         let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(concat!(
             "SELECT ",
-            execution_columns!(),
-            " FROM executions WHERE 1 = 1"
+            execution_read_columns!(),
+            " FROM ",
+            executions_with_inputs!(),
+            " WHERE 1 = 1"
         ));
         if let Some(workflow) = &q.workflow {
             sql.push(" AND workflow = ").push_bind(workflow.as_str());
@@ -332,8 +339,10 @@ impl Store for SqliteStore {
     async fn unfinished(&self) -> Result<Vec<ExecutionRecord>> {
         let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(concat!(
             "SELECT ",
-            execution_columns!(),
-            " FROM executions WHERE status IN ("
+            execution_read_columns!(),
+            " FROM ",
+            executions_with_inputs!(),
+            " WHERE status IN ("
         ));
         let mut open = sql.separated(", ");
         for status in ExecutionStatus::ALL.iter().filter(|s| !s.is_terminal()) {

@@ -46,7 +46,8 @@ pub(crate) const MAX_BIND_PARAMS: usize = 32_766;
 
 /// Columns per row of each table (the number of values one row binds).
 const EVENT_WIDTH: usize = 5;
-const EXECUTION_WIDTH: usize = 16;
+const EXECUTION_WIDTH: usize = 15;
+const INPUTS_WIDTH: usize = 2;
 const TASK_RUN_WIDTH: usize = 10;
 
 /// The most rows in one statement, whatever the width: statements of 256 to 4,096
@@ -85,6 +86,7 @@ fn statement_sizes(n: usize, max: usize) -> impl Iterator<Item = usize> {
 pub(crate) enum Table {
     Events,
     Executions,
+    ExecutionInputs,
     TaskRuns,
 }
 
@@ -133,7 +135,7 @@ impl Statements {
             " ON CONFLICT (id) DO UPDATE SET \
              workflow_id = excluded.workflow_id, workflow = excluded.workflow, \
              version = excluded.version, status = excluded.status, \
-             inputs = excluded.inputs, outputs = excluded.outputs, error = excluded.error, \
+             outputs = excluded.outputs, error = excluded.error, \
              parent_execution = excluded.parent_execution, \
              parent_task = excluded.parent_task, parent_item = excluded.parent_item, \
              retry_of = excluded.retry_of, created_at = excluded.created_at, \
@@ -145,7 +147,6 @@ impl Statements {
                     .push_bind(r.workflow)
                     .push_bind(r.version)
                     .push_bind(r.status)
-                    .push_bind(r.inputs)
                     .push_bind(r.outputs)
                     .push_bind(r.error)
                     .push_bind(r.parent_execution)
@@ -156,6 +157,24 @@ impl Statements {
                     .push_bind(r.started_at)
                     .push_bind(r.ended_at)
                     .push_bind(r.updated_at);
+            },
+        );
+
+        // Inputs are written with an execution's first row, never again (see the
+        // `Store` contract); `null` means "as stored".
+        let inputs: Vec<(String, String)> = last_of_each_key(&batch.executions, |x| x.id)
+            .filter(|x| !x.inputs.is_null())
+            .map(|x| (id_text(x.id.0), json_text(&x.inputs)))
+            .collect();
+        push_statements(
+            &mut statements,
+            Table::ExecutionInputs,
+            inputs,
+            max_rows(INPUTS_WIDTH),
+            "INSERT INTO execution_inputs (execution, inputs) ",
+            " ON CONFLICT (execution) DO NOTHING",
+            |b, (execution, inputs)| {
+                b.push_bind(execution).push_bind(inputs);
             },
         );
 
@@ -313,7 +332,7 @@ impl EventRow {
             seq,
             at: e.at.0,
             kind: shared.text(&e.kind),
-            data: json_text(&e.data),
+            data: e.data.get().to_owned(),
         })
     }
 }
@@ -324,7 +343,6 @@ struct ExecutionRow {
     workflow: String,
     version: i64,
     status: &'static str,
-    inputs: String,
     outputs: Option<String>,
     error: Option<String>,
     parent_execution: Option<String>,
@@ -345,7 +363,6 @@ impl ExecutionRow {
             workflow: x.workflow.clone(),
             version: i64::from(x.version),
             status: x.status.as_str(),
-            inputs: json_text(&x.inputs),
             outputs: x.outputs.as_ref().map(json_text),
             error: x.error.as_ref().map(json_text),
             parent_execution: x.parent.as_ref().map(|p| id_text(p.execution.0)),

@@ -68,7 +68,9 @@ fn event(execution: ExecutionId, seq: u64) -> EventRecord {
         seq,
         at: Timestamp(1_000 + seq as i64),
         kind: "attempt_succeeded".into(),
-        data: json!({"task": "fan", "item": seq, "output": {"n": seq}}),
+        data: harmonia_storage::json::RawJson::from(
+            &json!({"task": "fan", "item": seq, "output": {"n": seq}}),
+        ),
     }
 }
 
@@ -79,7 +81,7 @@ fn execution(id: ExecutionId, status: ExecutionStatus) -> ExecutionRecord {
         workflow: "w".into(),
         version: 1,
         status,
-        inputs: json!({"n": 1}),
+        inputs: json!({"n": 1}).into(),
         outputs: None,
         error: None,
         parent: None,

@@ -11,7 +11,102 @@
 //! list of outputs), so nothing the engine produces comes near it.
 
 use serde::Deserialize as _;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
+use serde_json::value::RawValue;
+
+/// A JSON value kept as its text: what an event is, from the engine that serializes it
+/// once to the store that writes that text (no intermediate [`Value`], which for an
+/// event carrying megabytes of inputs is many times their size).
+///
+/// Its text is valid JSON, nested at most [`MAX_STORED_DEPTH`] deep when it came from
+/// [`RawJson::parse`] (what a store reads).
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct RawJson(Box<RawValue>);
+
+impl RawJson {
+    /// `value`, serialized.
+    pub fn to_raw<T: serde::Serialize + ?Sized>(value: &T) -> Result<RawJson, String> {
+        serde_json::value::to_raw_value(value)
+            .map(RawJson)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Checks stored text and keeps it (see [`parse`] for the limits).
+    pub fn parse(text: String) -> Result<RawJson, String> {
+        if nests_deeper_than(text.as_bytes(), MAX_STORED_DEPTH) {
+            return Err(format!(
+                "the JSON text nests more than {MAX_STORED_DEPTH} levels deep"
+            ));
+        }
+        let mut de = serde_json::Deserializer::from_str(&text);
+        de.disable_recursion_limit();
+        serde::de::IgnoredAny::deserialize(&mut de).map_err(|e| e.to_string())?;
+        de.end().map_err(|e| e.to_string())?;
+        RawValue::from_string(text)
+            .map(RawJson)
+            .map_err(|e| e.to_string())
+    }
+
+    /// The text.
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+
+    /// Decodes the text into `T` (nesting up to [`MAX_STORED_DEPTH`]).
+    pub fn decode<T: DeserializeOwned>(&self) -> Result<T, String> {
+        if nests_deeper_than(self.get().as_bytes(), MAX_STORED_DEPTH) {
+            return Err(format!(
+                "the JSON text nests more than {MAX_STORED_DEPTH} levels deep"
+            ));
+        }
+        let mut de = serde_json::Deserializer::from_str(self.get());
+        de.disable_recursion_limit();
+        T::deserialize(&mut de).map_err(|e| e.to_string())
+    }
+
+    /// The value (`null` if it cannot be decoded): for tools and tests.
+    pub fn value(&self) -> Value {
+        self.decode().unwrap_or(Value::Null)
+    }
+
+    /// Checks that the text nests no deeper than [`MAX_STORED_DEPTH`].
+    pub fn check(&self) -> Result<(), String> {
+        if nests_deeper_than(self.get().as_bytes(), MAX_STORED_DEPTH) {
+            return Err(format!(
+                "a JSON value nested more than {MAX_STORED_DEPTH} levels deep cannot be stored"
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl From<&Value> for RawJson {
+    fn from(v: &Value) -> RawJson {
+        // A `Value` always serializes (its keys are strings).
+        RawJson::to_raw(v).unwrap_or_else(|_| RawJson::null())
+    }
+}
+
+impl RawJson {
+    /// `null`.
+    pub fn null() -> RawJson {
+        RawJson(RawValue::NULL.to_owned())
+    }
+}
+
+impl std::fmt::Debug for RawJson {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.get())
+    }
+}
+
+impl PartialEq for RawJson {
+    fn eq(&self, other: &RawJson) -> bool {
+        self.get() == other.get()
+    }
+}
 
 /// How deep a stored JSON value may nest (containers within containers).
 pub const MAX_STORED_DEPTH: usize = 512;

@@ -21,8 +21,9 @@ pub struct EventRecord {
     pub at: Timestamp,
     /// Its kind (`attempt_succeeded`, ...), for queries without decoding `data`.
     pub kind: String,
-    /// The event itself, as the engine serialized it.
-    pub data: Value,
+    /// The event itself, as the engine serialized it (kept as text: it is written and
+    /// read as it is, and decoded only by those who need it).
+    pub data: crate::json::RawJson,
 }
 
 /// The link from a child execution (a sub-workflow) to the task that started it.
@@ -49,8 +50,9 @@ pub struct ExecutionRecord {
     pub version: u32,
     /// Where it is.
     pub status: ExecutionStatus,
-    /// Its inputs, after defaults.
-    pub inputs: Value,
+    /// Its inputs, after defaults (shared: they may be megabytes, and the engine keeps
+    /// them for the execution's life; see the `Store` contract on writing them).
+    pub inputs: std::sync::Arc<Value>,
     /// Its outputs, once it succeeded.
     pub outputs: Option<Value>,
     /// Why it failed, if it did.
@@ -117,13 +119,18 @@ impl CommitBatch {
     pub fn check_json(&self) -> crate::Result<()> {
         let refuse = |what: String, e: String| crate::Error::Invalid(format!("{what}: {e}"));
         for e in &self.events {
-            crate::json::check(&e.data)
+            e.data
+                .check()
                 .map_err(|m| refuse(format!("event {} of execution {}", e.seq, e.execution), m))?;
         }
         for x in &self.executions {
-            for v in [Some(&x.inputs), x.outputs.as_ref(), x.error.as_ref()]
-                .into_iter()
-                .flatten()
+            for v in [
+                Some(x.inputs.as_ref()),
+                x.outputs.as_ref(),
+                x.error.as_ref(),
+            ]
+            .into_iter()
+            .flatten()
             {
                 crate::json::check(v).map_err(|m| refuse(format!("execution {}", x.id), m))?;
             }

@@ -6,6 +6,10 @@
 //!   in the same batch) fails with [`Error::Conflict`] and writes nothing: two writers
 //!   of one execution. The engine numbers events consecutively from 1; the store only
 //!   checks uniqueness.
+//! - An execution row's `inputs` never change: `commit` writes them when it inserts the
+//!   row, and a later write of the row keeps the stored ones, so a writer sends them
+//!   once (later writes may carry `null`). Large inputs are then written once, not at
+//!   every change of the execution's status.
 //! - A batch with a JSON value nested deeper than [`crate::json::MAX_STORED_DEPTH`]
 //!   fails with [`Error::Invalid`] and writes nothing: what is written can always be
 //!   read back.

@@ -36,6 +36,7 @@ macro_rules! storage_suite {
             commit_and_read_back,
             a_conflicting_batch_writes_nothing,
             deep_values_round_trip_and_deeper_ones_write_nothing,
+            an_execution_keeps_its_first_inputs,
             events_come_back_in_order,
             rows_are_replaced_by_key,
             task_runs_are_ordered,
@@ -73,7 +74,7 @@ fn event(execution: ExecutionId, seq: u64, kind: &str) -> EventRecord {
         seq,
         at: Timestamp(1_000 + seq as i64),
         kind: kind.into(),
-        data: json!({"kind": kind, "seq": seq}),
+        data: crate::json::RawJson::from(&json!({"kind": kind, "seq": seq})),
     }
 }
 
@@ -89,7 +90,7 @@ fn execution(
         workflow: workflow.into(),
         version: 1,
         status,
-        inputs: json!({"n": 1}),
+        inputs: json!({"n": 1}).into(),
         outputs: None,
         error: None,
         parent: None,
@@ -194,7 +195,7 @@ pub async fn deep_values_round_trip_and_deeper_ones_write_nothing(store: &dyn St
     let id = ExecutionId::new();
     let deep = nested(crate::json::MAX_STORED_DEPTH - 1);
     let mut e = event(id, 1, "started");
-    e.data = serde_json::json!({"output": deep.clone()});
+    e.data = crate::json::RawJson::from(&serde_json::json!({"output": deep.clone()}));
     let mut x = execution(id, "w", ExecutionStatus::Running, 1);
     x.outputs = Some(deep.clone());
     let mut t = run(id, "a", None, TaskStatus::Succeeded);
@@ -210,7 +211,7 @@ pub async fn deep_values_round_trip_and_deeper_ones_write_nothing(store: &dyn St
         "a deep batch",
     );
     let events = expect(store.events(id).await, "events");
-    assert_eq!(events[0].data["output"], deep);
+    assert_eq!(events[0].data.value()["output"], deep);
     let x = expect(store.execution(id).await, "execution").expect("stored");
     assert_eq!(x.outputs.as_ref(), Some(&deep));
     let runs = expect(store.task_runs(id).await, "runs");
@@ -218,7 +219,9 @@ pub async fn deep_values_round_trip_and_deeper_ones_write_nothing(store: &dyn St
 
     let other = ExecutionId::new();
     let mut e = event(other, 1, "started");
-    e.data = serde_json::json!({"output": nested(crate::json::MAX_STORED_DEPTH)});
+    e.data = crate::json::RawJson::from(
+        &serde_json::json!({"output": nested(crate::json::MAX_STORED_DEPTH)}),
+    );
     let r = store
         .commit(&CommitBatch {
             events: vec![event(id, 2, "fine"), e],
@@ -230,6 +233,43 @@ pub async fn deep_values_round_trip_and_deeper_ones_write_nothing(store: &dyn St
     assert_eq!(expect(store.events(id).await, "events").len(), 1);
     assert!(expect(store.events(other).await, "events").is_empty());
     assert_eq!(expect(store.execution(other).await, "execution"), None);
+}
+
+/// An execution's inputs are written with its first row and kept: later writes of the
+/// row carry `null` (or anything) and change the rest only.
+pub async fn an_execution_keeps_its_first_inputs(store: &dyn Store) {
+    let id = ExecutionId::new();
+    let mut x = execution(id, "w", ExecutionStatus::Running, 1);
+    x.inputs = std::sync::Arc::new(serde_json::json!({"data": "x".repeat(10_000)}));
+    let first = x.inputs.clone();
+    expect(
+        store
+            .commit(&CommitBatch {
+                executions: vec![x.clone()],
+                ..CommitBatch::default()
+            })
+            .await,
+        "first row",
+    );
+    for inputs in [serde_json::Value::Null, serde_json::json!({"other": 1})] {
+        let mut later = x.clone();
+        later.inputs = std::sync::Arc::new(inputs);
+        later.status = ExecutionStatus::Succeeded;
+        expect(
+            store
+                .commit(&CommitBatch {
+                    executions: vec![later],
+                    ..CommitBatch::default()
+                })
+                .await,
+            "later row",
+        );
+        let stored = expect(store.execution(id).await, "read").expect("stored");
+        assert_eq!(stored.status, ExecutionStatus::Succeeded);
+        assert_eq!(stored.inputs, first);
+    }
+    let listed = expect(store.executions(&Default::default()).await, "list");
+    assert_eq!(listed[0].inputs, first);
 }
 
 /// Events of several commits come back in `seq` order.

@@ -135,7 +135,9 @@ async fn history(args: &Args) -> anyhow::Result<ExitCode> {
         }
         Output::Text => {
             for r in &records {
-                let text = serde_json::from_value::<Event>(r.data.clone())
+                let text = r
+                    .data
+                    .decode::<Event>()
                     .map(|e| summary(&e))
                     .unwrap_or_default();
                 println!("{:>5} {} {:<20} {text}", r.seq, r.at, r.kind);

@@ -189,9 +189,9 @@ fn durable_at_crash(db: &Path, copy_dir: &Path) -> Option<(String, HashSet<Strin
         let done = events
             .iter()
             .filter(|e| e.kind == "attempt_succeeded")
-            .map(|e| match e.data["item"].as_u64() {
-                Some(i) => format!("{}/{i}", e.data["task"].as_str().unwrap_or("")),
-                None => e.data["task"].as_str().unwrap_or("").to_string(),
+            .map(|e| match e.data.value()["item"].as_u64() {
+                Some(i) => format!("{}/{i}", e.data.value()["task"].as_str().unwrap_or("")),
+                None => e.data.value()["task"].as_str().unwrap_or("").to_string(),
             })
             .collect();
         Some((x.id.to_string(), done))

@@ -5,6 +5,7 @@
 //! unit together); a fan-out has a task row plus one row per item.
 
 use harmonia_storage::{ExecutionRecord, TaskRunRecord, TaskStatus, Timestamp};
+use serde_json::Value;
 
 use super::state::Execution;
 use crate::event::TaskError;
@@ -21,13 +22,18 @@ pub struct Records {
 impl Execution {
     /// The execution's row as it is now.
     pub fn record(&self, now: Timestamp) -> ExecutionRecord {
+        self.row(now, self.inputs.clone())
+    }
+
+    /// The row with these inputs (the stored row's never change, see `take_records`).
+    fn row(&self, now: Timestamp, inputs: std::sync::Arc<Value>) -> ExecutionRecord {
         ExecutionRecord {
             id: self.id,
             workflow_id: self.workflow_id,
             workflow: self.workflow.clone(),
             version: self.version,
             status: self.status,
-            inputs: self.inputs.clone(),
+            inputs,
             outputs: self.outputs.clone(),
             error: self.error.as_ref().map(TaskError::to_json),
             parent: self.parent.clone(),
@@ -97,7 +103,19 @@ impl Execution {
                 None => self.tasks[t].dirty = false,
             }
         }
-        let execution = std::mem::take(&mut self.dirty.execution).then(|| self.record(now));
+        // The inputs go with the row's first write only: they never change, and the
+        // store keeps them. They may be megabytes, and many times that as a value: once
+        // in the row (and in the first event, written in the same commit), the state
+        // keeps only what expressions read (`$inputs`), and `inputs` becomes `null`.
+        let execution = std::mem::take(&mut self.dirty.execution).then(|| {
+            let inputs = if self.row_stored {
+                std::sync::Arc::new(Value::Null)
+            } else {
+                std::mem::replace(&mut self.inputs, std::sync::Arc::new(Value::Null))
+            };
+            self.row_stored = true;
+            self.row(now, inputs)
+        });
         Records {
             execution,
             task_runs,

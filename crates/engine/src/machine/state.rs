@@ -37,8 +37,12 @@ pub struct Execution {
     pub version: u32,
     /// Where it is.
     pub status: ExecutionStatus,
-    /// Its inputs.
-    pub inputs: Value,
+    /// Its inputs (shared with its first event), until its row is written: then `null`
+    /// (the store has them; expressions read them from the context).
+    pub inputs: Arc<Value>,
+    /// Whether its read-model row is stored (then the row's inputs, which never
+    /// change, are not written again).
+    pub(crate) row_stored: bool,
     /// Its template parameters.
     pub params: Value,
     /// The task that started it, for a sub-workflow.
@@ -233,7 +237,7 @@ impl Execution {
         plan: Arc<Plan>,
         workflow_id: WorkflowId,
         version: u32,
-        inputs: Value,
+        inputs: Arc<Value>,
         params: Value,
         parent: Option<ParentLink>,
         retry_of: Option<ExecutionId>,
@@ -247,7 +251,7 @@ impl Execution {
             "started_at": at.to_string(),
         });
         let ctx = ContextVals {
-            inputs: Val::from(&inputs),
+            inputs: Val::from(inputs.as_ref()),
             params: Val::from(&params),
             execution: Val::from(execution),
             tasks: Val::object(Vec::<(String, Val)>::new()),
@@ -267,6 +271,7 @@ impl Execution {
             version,
             status: ExecutionStatus::Running,
             inputs,
+            row_stored: false,
             params,
             parent,
             retry_of,

@@ -42,7 +42,7 @@ impl Sim {
             workflow_id: WorkflowId::new(),
             workflow: plan.workflow.name.clone(),
             version: 1,
-            inputs,
+            inputs: inputs.into(),
             params: Value::Null,
             parent: None,
             retry_of: None,

@@ -246,10 +246,11 @@ impl Handle {
         {
             request.params = params.clone();
         }
+        // Taken, not copied: inputs may be megabytes.
         let inputs = request
             .workflow
             .plan
-            .prepare_inputs(request.inputs.clone())
+            .prepare_inputs(std::mem::take(&mut request.inputs))
             .map_err(Error::InvalidInputs)?;
         let (reply, rx) = oneshot::channel();
         self.send(Command::Start {
@@ -294,7 +295,12 @@ impl Handle {
             let (reply, rx) = oneshot::channel();
             self.send(Command::Wait { id, reply }).await?;
             match rx.await.map_err(|_| Error::Stopped)? {
-                Some(done) => return done.await.map_err(|_| Error::Stopped),
+                Some(done) => {
+                    let ended = done.await.map_err(|_| Error::Stopped)?;
+                    // The final row as stored (the state lets go of its inputs once
+                    // they are stored; the store has them).
+                    return Ok(self.store.execution(id).await?.unwrap_or(ended));
+                }
                 None => {
                     // Not running here: it ended meanwhile, or it does not exist.
                     match self.store.execution(id).await? {
@@ -357,7 +363,7 @@ impl Handle {
         records
             .into_iter()
             .map(|r| {
-                let event = serde_json::from_value(r.data).map_err(|e| {
+                let event = r.data.decode().map_err(|e| {
                     harmonia_storage::Error::Corrupt(format!(
                         "event {} of execution {}: {e}",
                         r.seq, r.execution

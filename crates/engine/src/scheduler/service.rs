@@ -13,6 +13,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::Duration;
 
+use harmonia_storage::json::RawJson;
 use harmonia_storage::{
     CommitBatch, EventRecord, ExecutionId, ExecutionRecord, ExecutionStatus, Store, Timestamp,
 };
@@ -170,7 +171,7 @@ impl Service {
         let events = self.store.events(record.id).await?;
         let mut parsed = Vec::with_capacity(events.len());
         for e in &events {
-            let event: Event = serde_json::from_value(e.data.clone()).map_err(|err| {
+            let event: Event = e.data.decode().map_err(|err| {
                 harmonia_storage::Error::Corrupt(format!(
                     "event {} of execution {}: {err}",
                     e.seq, e.execution
@@ -195,6 +196,8 @@ impl Service {
         let mut x = machine::start(record.id, plan, first, *at).ok_or_else(|| {
             harmonia_storage::Error::Corrupt(format!("execution {} cannot start", record.id))
         })?;
+        // Its row is stored already (its inputs are not written again).
+        x.row_stored = true;
         let replayed = catch_unwind(AssertUnwindSafe(|| {
             for (event, at) in &parsed {
                 machine::replay(&mut x, event, *at);
@@ -419,7 +422,8 @@ impl Service {
         if let Some(x) = self.executions.get(&id) {
             super::observe::event(x, &event);
         }
-        let data = serde_json::to_value(&event).unwrap_or(serde_json::Value::Null);
+        // Serialized once, to the text the store writes.
+        let data = RawJson::to_raw(&event).unwrap_or_else(|_| RawJson::null());
         self.batch.events.push(EventRecord {
             execution: id,
             seq,
@@ -555,7 +559,7 @@ impl Service {
             workflow_id: request.workflow.record.id,
             workflow: request.workflow.record.name.clone(),
             version: request.workflow.record.version,
-            inputs,
+            inputs: Arc::new(inputs),
             params: request.params,
             parent,
             retry_of: request.retry_of,

@@ -86,7 +86,7 @@ async fn what_outlasts_the_grace_period_runs_again_at_the_next_start() {
         .await
         .expect("events")
         .iter()
-        .filter(|e| e.kind == "attempt_started" && e.data["recovered"] == true)
+        .filter(|e| e.kind == "attempt_started" && e.data.value()["recovered"] == true)
         .count();
     assert_eq!(recovered, 1);
 }

@@ -97,7 +97,7 @@ async fn an_execution_whose_log_cannot_be_read_is_failed_at_recovery() {
                 seq: last + 1,
                 at: Timestamp::now(),
                 kind: "attempt_succeeded".into(),
-                data: json!({"type": "no_such_event"}),
+                data: harmonia_storage::json::RawJson::from(&json!({"type": "no_such_event"})),
             }],
             ..CommitBatch::default()
         })

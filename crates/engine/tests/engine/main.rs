@@ -230,7 +230,7 @@ outputs:
         .await;
     assert_eq!(r.status, ExecutionStatus::Succeeded, "{:?}", r.error);
     assert_eq!(r.outputs, Some(json!({"sum": 23})));
-    assert_eq!(r.inputs, json!({"n": 2}));
+    assert_eq!(*r.inputs, json!({"n": 2}));
     let d = env.task(&r, "d", None).await;
     assert_eq!((d.status, d.attempts), (TaskStatus::Succeeded, 1));
     let kinds = env.kinds(&r).await;
@@ -343,7 +343,7 @@ tasks:
         .iter()
         .filter(|e| e.kind == "retry_scheduled")
         .map(|e| {
-            let due = e.data["due"]
+            let due = e.data.value()["due"]
                 .as_str()
                 .and_then(harmonia_storage::Timestamp::parse)
                 .expect("due");
@@ -661,12 +661,12 @@ async fn an_engine_restarted_on_the_same_store_finishes_the_work() {
     let events = store.events(id).await.expect("events");
     let recovered = events
         .iter()
-        .filter(|e| e.kind == "attempt_started" && e.data["recovered"] == true)
+        .filter(|e| e.kind == "attempt_started" && e.data.value()["recovered"] == true)
         .count();
     assert_eq!(recovered, 1);
     let a_starts = events
         .iter()
-        .filter(|e| e.kind == "attempt_started" && e.data["task"] == "a")
+        .filter(|e| e.kind == "attempt_started" && e.data.value()["task"] == "a")
         .count();
     assert_eq!(
         a_starts, 1,

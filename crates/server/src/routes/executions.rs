@@ -52,7 +52,7 @@ pub(crate) async fn detail(state: &AppState, x: ExecutionRecord) -> ApiResult<Ex
     let workflow = state.0.plans.get(&x.workflow, Some(x.version)).await?;
     let runs = state.0.store.task_runs(x.id).await?;
     Ok(ExecutionDetail {
-        inputs: x.inputs.clone(),
+        inputs: serde_json::Value::clone(&x.inputs),
         outputs: x.outputs.clone().unwrap_or(serde_json::Value::Null),
         tasks: tasks_view(&workflow.plan, &runs),
         summary: ExecutionSummary::from_record(&x),

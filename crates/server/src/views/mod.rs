@@ -362,8 +362,9 @@ pub struct EventView {
     pub at: String,
     /// Its kind (`attempt_failed`, ...).
     pub kind: String,
-    /// The event.
-    pub event: Value,
+    /// The event (its stored text, sent as it is).
+    #[schema(value_type = Object)]
+    pub event: harmonia_storage::json::RawJson,
 }
 
 /// An execution's history.
