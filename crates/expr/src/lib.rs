@@ -45,8 +45,9 @@ pub use var::{Var, VarSet};
 /// Spans are byte ranges in the source that was compiled.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Error {
-    /// The text is not valid jq.
-    #[error("{message}")]
+    /// The text is not valid jq. The message says so first, then what the parser
+    /// expected and found.
+    #[error("invalid expression: {message}")]
     Syntax {
         /// What was expected and found.
         message: String,

@@ -191,7 +191,7 @@ fn rule_expression_syntax_points_into_the_string() {
     let p = problems("name: x\ntasks:\n  a: {type: set, with: {v: \"${ 1 + }\"}}\n");
     assert_eq!(p.len(), 1, "{p:?}");
     assert!(
-        p[0].starts_with("3:36 tasks.a.with.v: expected term"),
+        p[0].starts_with("3:36 tasks.a.with.v: invalid expression: expected term"),
         "{p:?}"
     );
 }
