@@ -32,7 +32,7 @@ mod var;
 use std::ops::Range;
 use std::time::Duration;
 
-pub use analyze::TaskRef;
+pub use analyze::{TaskRef, VarPath};
 pub use limits::Limits;
 pub use program::Program;
 pub use template::{Part, Template};
@@ -202,6 +202,22 @@ pub fn kind_of(v: &serde_json::Value) -> &'static str {
     }
 }
 
+/// The most characters of a user's text that a message quotes.
+pub const CLIP_CHARS: usize = 128;
+
+/// `text` as a message may quote it: at most [`CLIP_CHARS`] characters, cut with `…`.
+///
+/// Every message that quotes what a user wrote (a name, a key, a value, a piece of an
+/// expression) goes through this, so that a definition with a megabyte-long name gets
+/// an error of a few lines, not the megabyte back. Valid names (at most 128
+/// characters) are never cut.
+pub fn clip(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(CLIP_CHARS) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some((end, _)) => std::borrow::Cow::Owned(format!("{}…", &text[..end])),
+    }
+}
+
 /// The candidate closest to `name`, if it is close enough to be a likely typo.
 pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     // Close by edit distance (short names) or by Jaro-Winkler, which favours a shared
@@ -226,6 +242,15 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clipping() {
+        assert_eq!(clip("short"), "short");
+        let exact = "é".repeat(CLIP_CHARS);
+        assert_eq!(clip(&exact), exact);
+        let long = "é".repeat(CLIP_CHARS + 1);
+        assert_eq!(clip(&long), format!("{}…", "é".repeat(CLIP_CHARS)));
+    }
 
     #[test]
     fn suggestions() {

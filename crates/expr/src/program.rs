@@ -21,7 +21,7 @@ use jaq_core::load::{self, Arena, File, Loader};
 use jaq_core::native::{Fun, bome, v};
 use jaq_core::{Compiler, Ctx, Cv, DataT, ValXs, Vars, compile, data};
 
-use crate::analyze::{Analysis, TaskRef, analyze, called_names};
+use crate::analyze::{Analysis, TaskRef, VarPath, analyze, called_names};
 use crate::limits::{self, DeadlineGuard, Limits};
 use crate::{Context, Error, Val, Var, VarSet, suggest};
 
@@ -142,6 +142,7 @@ struct Inner {
     vars: VarSet,
     filter: Filter,
     task_refs: Vec<TaskRef>,
+    var_paths: Vec<VarPath>,
     dynamic_tasks: bool,
 }
 
@@ -197,6 +198,11 @@ impl Program {
     /// Static references to `$tasks.<name>`, with their spans in the source.
     pub fn task_refs(&self) -> &[TaskRef] {
         &self.inner.task_refs
+    }
+
+    /// Static paths read from `$inputs` and `$params`, with their spans in the source.
+    pub fn var_paths(&self) -> &[VarPath] {
+        &self.inner.var_paths
     }
 
     /// Whether the program also reads `$tasks` in a way that cannot be known statically.
@@ -326,6 +332,7 @@ fn compile_inner(code: &str, vars: VarSet, offset: usize) -> Result<Program, Vec
     let analysis = term.map(|term| analyze(code, &term)).unwrap_or_default();
     let Analysis {
         task_refs,
+        var_paths,
         dynamic_tasks,
         recursive_defs,
     } = analysis;
@@ -342,6 +349,7 @@ fn compile_inner(code: &str, vars: VarSet, offset: usize) -> Result<Program, Vec
             vars,
             filter,
             task_refs,
+            var_paths,
             dynamic_tasks,
         }),
     })

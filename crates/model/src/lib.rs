@@ -28,6 +28,7 @@
 //!
 //! This crate is pure: it reads no files and knows nothing of execution.
 
+mod declared;
 mod definition;
 mod diagnostic;
 mod duration;
@@ -103,7 +104,7 @@ pub fn load(source: &Source, types: &TaskTypes) -> Result<Loaded, Error> {
             None
         }
         Ok(root) => read::read(&root, &mut diags, &mut locations)
-            .and_then(|wf| validate::validate(&wf, &locations, types, &mut diags)),
+            .and_then(|wf| validate::validate(&wf, &locations, types, None, &mut diags)),
     };
     let has_errors = diags.has_errors();
     let diagnostics = diags.finish();

@@ -11,6 +11,11 @@
 //! - `if` and `output` are single expressions; `for_each` is a list or an expression;
 //!   `concurrency` is only set with `for_each`;
 //! - `inputs` is a valid JSON Schema describing an object;
+//! - a static path read from `$inputs` (from `$params`, in a template's body) names
+//!   keys the `inputs` (`parameters`) schema declares, as far as the schema describes
+//!   them (see `declared`): an error where that level is closed
+//!   (`additionalProperties: false`, so the value is always null), a warning
+//!   otherwise, with "did you mean". Without a schema nothing is said;
 //! - each task's `with` matches its type's parameter schema and check. Values that are
 //!   `${ }` expressions are only known at run time and are not type-checked here.
 //!
@@ -19,7 +24,8 @@
 //! template checks parameter values against its `parameters` schema when it is
 //! instantiated.
 //!
-//! Warnings (the definition works, but probably not as meant): `join` without `needs`.
+//! Warnings (the definition works, but probably not as meant): `join` without `needs`;
+//! a read of an input or parameter that an open schema does not declare.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -28,6 +34,7 @@ use harmonia_expr::{PathSeg, Program, Template, ValueTemplate, Var, VarSet};
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde_json::Value;
 
+use crate::declared::undeclared;
 use crate::definition::{Join, Task, Workflow};
 use crate::diagnostic::{Diagnostics, FieldPath, Locations};
 use crate::json_errors::constraint_message;
@@ -83,10 +90,13 @@ impl Place {
     }
 }
 
+/// Validates `wf` and compiles it. `params` is the JSON Schema of the values `$params`
+/// reads, when there is one (a template's `parameters`, for its body).
 pub(crate) fn validate(
     wf: &Workflow,
     locs: &Locations,
     types: &TaskTypes,
+    params: Option<&Value>,
     diags: &mut Diagnostics<'_>,
 ) -> Option<Plan> {
     let names: Vec<&str> = wf.tasks.keys().map(String::as_str).collect();
@@ -100,6 +110,8 @@ pub(crate) fn validate(
         index,
         ancestors: HashMap::new(),
         needs: Vec::new(),
+        inputs_schema: None,
+        params_schema: params,
     };
     v.run()
 }
@@ -115,6 +127,10 @@ struct Validator<'a, 's> {
     needs: Vec<Vec<usize>>,
     /// Ancestor sets, computed on demand.
     ancestors: HashMap<usize, HashSet<usize>>,
+    /// The `inputs` schema, once it is known to be valid.
+    inputs_schema: Option<&'a Value>,
+    /// The schema of `$params`, when there is one.
+    params_schema: Option<&'a Value>,
 }
 
 impl Validator<'_, '_> {
@@ -307,6 +323,7 @@ impl Validator<'_, '_> {
         let schema = self.wf.inputs.as_ref()?;
         let base = FieldPath::root().key("inputs");
         let validator = object_schema(schema, &base, "inputs", self.locs, self.diags)?;
+        self.inputs_schema = Some(schema);
         Some(InputSchema {
             schema: schema.clone(),
             validator,
@@ -679,6 +696,58 @@ impl Validator<'_, '_> {
                     );
                 }
             }
+            for r in p.var_paths() {
+                let at = p.offset() + r.span.start;
+                let offset = self.diags.source.offset_in_scalar(node, text, at);
+                self.check_declared(r, path, offset);
+            }
+        }
+    }
+
+    /// Reports a path read from `$inputs` or `$params` that their schema does not
+    /// declare (see `declared`).
+    fn check_declared(&mut self, r: &harmonia_expr::VarPath, path: &FieldPath, offset: usize) {
+        let (schema, what, others) = match r.var {
+            Var::Inputs => (self.inputs_schema, "the `inputs` schema", "inputs"),
+            Var::Params => (
+                self.params_schema,
+                "the template's `parameters` schema",
+                "parameters",
+            ),
+            _ => return,
+        };
+        let Some(u) = schema.and_then(|s| undeclared(s, &r.path)) else {
+            return;
+        };
+        let read = &r.path[..u.depth];
+        let shown = var_path_text(r.var, read);
+        let key = match read.last() {
+            Some(PathSeg::Key(k)) => harmonia_expr::clip(k),
+            _ => return,
+        };
+        let hint = u
+            .suggestion
+            .map(|s| {
+                let mut fixed = read.to_vec();
+                fixed.pop();
+                fixed.push(PathSeg::Key(s));
+                format!(" (did you mean `{}`?)", var_path_text(r.var, &fixed))
+            })
+            .unwrap_or_default();
+        if u.closed {
+            self.error(
+                path,
+                offset,
+                format!(
+                    "`{shown}` reads `{key}`, which {what} does not declare, and it allows no other {others} (`additionalProperties: false`): the value is always null{hint}"
+                ),
+            );
+        } else {
+            self.diags.warning(
+                path,
+                offset,
+                format!("`{shown}` reads `{key}`, which {what} does not declare{hint}"),
+            );
         }
     }
 }
@@ -735,6 +804,33 @@ pub(crate) fn object_schema(
             None
         }
     }
+}
+
+/// `$inputs.a["b c"][0]`: a variable and a static path as an expression writes it,
+/// each key clipped (see `harmonia_expr::clip`).
+fn var_path_text(var: Var, path: &[PathSeg]) -> String {
+    let mut out = var.name().to_string();
+    for seg in path {
+        match seg {
+            PathSeg::Key(k) if is_identifier(k) => {
+                out.push('.');
+                out.push_str(&harmonia_expr::clip(k));
+            }
+            PathSeg::Key(k) => {
+                out.push('[');
+                out.push_str(&Value::String(harmonia_expr::clip(k).into_owned()).to_string());
+                out.push(']');
+            }
+            PathSeg::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+/// Whether `k` can follow a `.` in jq (`.name`, not `.["a-b"]`).
+fn is_identifier(k: &str) -> bool {
+    k.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Whether `name` is a valid workflow (or template) name: `[a-z0-9][a-z0-9_-]*`, at

@@ -338,6 +338,80 @@ fn rule_recursion_is_rejected() {
     );
 }
 
+const INPUTS: &str = "name: x
+inputs:
+  type: object
+  properties:
+    customer:
+      type: object
+      properties: {name: {type: string}, tags: {type: object}}
+    rows: {type: array, items: {type: object, properties: {id: {type: integer}}}}
+tasks:
+";
+
+#[test]
+fn rule_reads_of_inputs_the_schema_does_not_declare_are_warnings() {
+    // Regression: `$inputs.typo` passed validation without a word.
+    let yaml = format!(
+        "{INPUTS}  a: {{type: set, with: {{n: '${{ $inputs.custmer }}', m: '${{ $inputs.customer.nmae }}', r: '${{ $inputs.rows[0].di }}'}}}}\n"
+    );
+    let loaded = load(
+        &Source::new("t.yaml", yaml.as_str(), Format::Yaml),
+        &TaskTypes::builtin(),
+    )
+    .expect("warnings do not invalidate");
+    let found: Vec<String> = loaded
+        .warnings
+        .iter()
+        .map(|d| format!("{} {} {}: {}", d.severity, d.position, d.path, d.message))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            "warning 10:32 tasks.a.with.n: `$inputs.custmer` reads `custmer`, which the `inputs` schema does not declare (did you mean `$inputs.customer`?)",
+            "warning 10:59 tasks.a.with.m: `$inputs.customer.nmae` reads `nmae`, which the `inputs` schema does not declare (did you mean `$inputs.customer.name`?)",
+            "warning 10:92 tasks.a.with.r: `$inputs.rows[0].di` reads `di`, which the `inputs` schema does not declare (did you mean `$inputs.rows[0].id`?)",
+        ]
+    );
+}
+
+#[test]
+fn rule_declared_inputs_and_undescribed_levels_say_nothing() {
+    let yaml = format!(
+        "{INPUTS}  a: {{type: set, if: '${{ $inputs.customer.name != null }}', with: '${{ [$inputs.customer.tags.anything, $inputs.rows[1].id, $inputs[$inputs.customer.name]] }}'}}\n"
+    );
+    assert!(problems(&yaml).is_empty(), "{:#?}", problems(&yaml));
+    // No `inputs` schema at all: nothing to compare with.
+    assert!(
+        problems("name: x\ntasks:\n  a: {type: set, with: '${ $inputs.whatever }'}\n").is_empty()
+    );
+    // A schema that lists no properties does not say which keys exist.
+    assert!(
+        problems("name: x\ninputs: {type: object}\ntasks:\n  a: {type: set, with: '${ $inputs.whatever }'}\n")
+            .is_empty()
+    );
+}
+
+#[test]
+fn rule_reads_of_inputs_a_closed_schema_does_not_declare_are_errors() {
+    let p = problems(
+        "name: x
+inputs: {type: object, additionalProperties: false, properties: {city: {type: string}}}
+tasks:
+  a: {type: set, with: '${ $inputs.cty }'}
+outputs:
+  o: '${ $inputs.zzz }'
+",
+    );
+    assert_eq!(
+        p,
+        vec![
+            "4:28 tasks.a.with: `$inputs.cty` reads `cty`, which the `inputs` schema does not declare, and it allows no other inputs (`additionalProperties: false`): the value is always null (did you mean `$inputs.city`?)",
+            "6:10 outputs.o: `$inputs.zzz` reads `zzz`, which the `inputs` schema does not declare, and it allows no other inputs (`additionalProperties: false`): the value is always null",
+        ]
+    );
+}
+
 #[test]
 fn warnings_do_not_invalidate() {
     let source = Source::new(
