@@ -55,7 +55,7 @@ pub enum Error {
         span: Range<usize>,
     },
     /// A variable that does not exist anywhere.
-    #[error("unknown variable `{name}`{}", did_you_mean(suggestion))]
+    #[error("unknown variable `{}`{}", clip(name), did_you_mean(suggestion))]
     UnknownVariable {
         /// The name, with its `$`.
         name: String,
@@ -73,7 +73,11 @@ pub enum Error {
         span: Range<usize>,
     },
     /// A call of a filter that does not exist.
-    #[error("unknown function `{name}/{arity}`{}", did_you_mean(suggestion))]
+    #[error(
+        "unknown function `{}/{arity}`{}",
+        clip(name),
+        did_you_mean(suggestion)
+    )]
     UnknownFunction {
         /// The name.
         name: String,
@@ -86,7 +90,8 @@ pub enum Error {
     },
     /// A recursive function definition.
     #[error(
-        "recursive function `{name}` is not allowed in workflow expressions (it could run forever); use `recurse`, `until`, `while` or `repeat`"
+        "recursive function `{}` is not allowed in workflow expressions (it could run forever); use `recurse`, `until`, `while` or `repeat`",
+        clip(name)
     )]
     Recursion {
         /// The function's name.
@@ -221,7 +226,12 @@ pub fn clip(text: &str) -> std::borrow::Cow<'_, str> {
 /// The candidate closest to `name`, if it is close enough to be a likely typo.
 pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     // Close by edit distance (short names) or by Jaro-Winkler, which favours a shared
-    // prefix (`retires` for `retry`); ties go to the smaller edit distance.
+    // prefix (`retires` for `retry`); ties go to the smaller edit distance. A name far
+    // longer than any name we know is no typo, and comparing it would cost time and
+    // memory in proportion to its length.
+    if name.len() > 4 * CLIP_CHARS {
+        return None;
+    }
     let lower = name.to_lowercase();
     candidates
         .into_iter()
@@ -260,6 +270,7 @@ mod tests {
         );
         assert_eq!(suggest("neds", ["needs", "name"]), Some("needs".into()));
         assert_eq!(suggest("zzz", ["needs", "name"]), None);
+        assert_eq!(suggest(&"needs".repeat(1 << 18), ["needs"]), None);
         assert_eq!(suggest("ab", ["xy"]), None);
         assert_eq!(
             suggest("tiemout", ["timeout", "type"]),

@@ -30,7 +30,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use harmonia_expr::{PathSeg, Program, Template, ValueTemplate, Var, VarSet};
+use harmonia_expr::{PathSeg, Program, Template, ValueTemplate, Var, VarSet, clip};
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde_json::Value;
 
@@ -200,9 +200,11 @@ impl Validator<'_, '_> {
                 let path = self.task_path(i).key("needs").index(k);
                 let offset = self.locs.value(&path);
                 match self.index.get(need.as_str()) {
-                    Some(&j) if j == i => {
-                        self.error(&path, offset, format!("task `{need}` cannot need itself"))
-                    }
+                    Some(&j) if j == i => self.error(
+                        &path,
+                        offset,
+                        format!("task `{}` cannot need itself", clip(need)),
+                    ),
                     Some(&j) => resolved.push(j),
                     None => {
                         let hint = harmonia_expr::suggest(need, self.names.iter().copied())
@@ -211,7 +213,7 @@ impl Validator<'_, '_> {
                         self.error(
                             &path,
                             offset,
-                            format!("unknown task `{need}` in `needs`{hint}"),
+                            format!("unknown task `{}` in `needs`{hint}", clip(need)),
                         );
                     }
                 }
@@ -245,10 +247,10 @@ impl Validator<'_, '_> {
         for scc in sccs {
             let cycle = self.cycle_in(&scc);
             let start = cycle[0];
-            let text: Vec<&str> = cycle
+            let text: Vec<std::borrow::Cow<'_, str>> = cycle
                 .iter()
                 .chain([&start])
-                .map(|&i| self.names[i])
+                .map(|&i| clip(self.names[i]))
                 .collect();
             let path = self.task_path(start).key("needs");
             let offset = self.locs.key(&path);
@@ -419,7 +421,7 @@ impl Validator<'_, '_> {
                 offset,
                 format!(
                     "unknown task type `{}`{hint}; known types: {}",
-                    task.kind,
+                    clip(&task.kind),
                     known.join(", ")
                 ),
             );
@@ -488,7 +490,10 @@ impl Validator<'_, '_> {
                     self.error(
                         &p,
                         offset,
-                        format!("unknown parameter `{prop}` for a `{name}` task{hint}"),
+                        format!(
+                            "unknown parameter `{}` for a `{name}` task{hint}",
+                            clip(prop)
+                        ),
                     );
                 }
             }
@@ -523,7 +528,8 @@ impl Validator<'_, '_> {
                     at,
                     offset,
                     format!(
-                        "unknown value `{found}`{hint}; expected one of: {}",
+                        "unknown value `{}`{hint}; expected one of: {}",
+                        clip(&found),
                         names.join(", ")
                     ),
                 );
@@ -654,7 +660,7 @@ impl Validator<'_, '_> {
                     self.error(
                         path,
                         offset,
-                        format!("`$tasks.{}` reads an unknown task{hint}", r.task),
+                        format!("`$tasks.{}` reads an unknown task{hint}", clip(&r.task)),
                     );
                     continue;
                 };
@@ -668,7 +674,8 @@ impl Validator<'_, '_> {
                         path,
                         offset,
                         format!(
-                            "a task result has no field `{field}`{hint}; it has {}",
+                            "a task result has no field `{}`{hint}; it has {}",
+                            clip(field),
                             RESULT_FIELDS.join(", ")
                         ),
                     );
@@ -683,7 +690,7 @@ impl Validator<'_, '_> {
                     self.error(
                         path,
                         offset,
-                        format!("task `{}` cannot read its own result{hint}", r.task),
+                        format!("task `{}` cannot read its own result{hint}", clip(&r.task)),
                     );
                 } else if !self.is_upstream(me, target) {
                     self.error(
@@ -691,7 +698,8 @@ impl Validator<'_, '_> {
                         offset,
                         format!(
                             "`$tasks.{0}` is read here, but `{0}` is not upstream of `{1}`, so its result may not exist yet; add `{0}` to `needs` of `{1}`",
-                            r.task, self.names[me]
+                            clip(&r.task),
+                            clip(self.names[me])
                         ),
                     );
                 }
@@ -787,7 +795,10 @@ pub(crate) fn object_schema(
         diags.error(
             &path,
             offset,
-            format!("{what} are a mapping of names to values: `type` must be `object`, found {t}"),
+            format!(
+                "{what} are a mapping of names to values: `type` must be `object`, found {}",
+                clip(&t.to_string())
+            ),
         );
     }
     if !ok {
@@ -872,7 +883,8 @@ pub(crate) fn name_problem(what: &str, name: &str) -> Option<String> {
         return None;
     }
     Some(format!(
-        "invalid {what} name `{name}`: use lowercase letters, digits, `_` and `-`, starting with a letter or digit (at most 128); try `{}`",
+        "invalid {what} name `{}`: use lowercase letters, digits, `_` and `-`, starting with a letter or digit (at most 128); try `{}`",
+        clip(name),
         fix_name(name)
     ))
 }
@@ -961,7 +973,8 @@ fn schema_message(e: &jsonschema::ValidationError<'_>) -> String {
             .map(|s| format!(" (did you mean `{s}`?)"))
             .unwrap_or_default();
         return format!(
-            "invalid JSON Schema: unknown type `{found}`{hint}; expected one of: {}",
+            "invalid JSON Schema: unknown type `{}`{hint}; expected one of: {}",
+            clip(found),
             JSON_TYPES.join(", ")
         );
     }

@@ -530,3 +530,135 @@ tasks:
         ]
     );
 }
+
+/// Every diagnostic of `text` (YAML or JSON), rendered as `harmonia validate` prints it.
+fn rendered(name: &str, text: &str) -> Vec<String> {
+    let source = Source::new(name, text, Format::from_path(name));
+    let diagnostics = match load(&source, &TaskTypes::builtin()) {
+        Ok(l) => l.warnings,
+        Err(e) => e.diagnostics().to_vec(),
+    };
+    diagnostics.iter().map(|d| d.render(name)).collect()
+}
+
+#[test]
+fn no_diagnostic_echoes_a_huge_value() {
+    // Regression: a 1 MB workflow `name` came back whole in its error message. Every
+    // place a message quotes what the user wrote goes through one clipping helper.
+    let big = "X".repeat(1 << 20);
+    let low = "x".repeat(1 << 20);
+    // A YAML key is at most 1024 characters (an implicit key, by YAML's rules).
+    let key = "k".repeat(1000);
+    let yaml = format!(
+        "name: {big}
+description: ok
+{key}: 1
+inputs: {{type: object, additionalProperties: false, properties: {{a: {{type: string}}}}}}
+defaults: {{timeout: {low}, retry: {{backoff: {low}, retry_on: [{low}]}}}}
+tasks:
+  {key}: {{type: set}}
+  a:
+    type: {low}
+    needs: [{low}, {low}]
+    join: {low}
+    {key}: 1
+    if: '{low}'
+    timeout: '1{low}'
+  b:
+    type: http
+    for_each: '{low}'
+    with: {{url: 'http://x', method: {low}, {key}: 1}}
+  c:
+    type: set
+    needs: c
+    with: '${{ $inputs.{low} + $tasks.{low}.output + ${low} + {low}(1) + $tasks.a.{low} }}'
+  d:
+    type: set
+    with: {{v: '${{ 1 + }}{low}', w: '${{ def {low}: {low}; {low} }}'}}
+outputs:
+  o: '${{ $inputs.a | {low}) }}'
+"
+    );
+    let lines = rendered("t.yaml", &yaml);
+    assert!(lines.len() >= 20, "{lines:#?}");
+    for line in &lines {
+        assert!(
+            line.chars().count() < 1200,
+            "{} characters: {}…",
+            line.chars().count(),
+            line.chars().take(300).collect::<String>()
+        );
+    }
+    // A workflow made only of a huge name and a huge task name.
+    let json = format!(
+        r#"{{"name": "{big}", "tasks": {{"{big}": {{"type": "set", "needs": ["{big}"]}}}}, "{big}": [{{"{low}": true}}]}}"#
+    );
+    for line in rendered("t.json", &json) {
+        assert!(
+            line.chars().count() < 1200,
+            "{}…",
+            line.chars().take(300).collect::<String>()
+        );
+    }
+}
+
+#[test]
+fn json_is_read_as_json_whatever_the_length_of_a_key() {
+    // Regression: a key over 1024 characters was "invalid YAML" (YAML's implicit-key
+    // limit applied to JSON).
+    let key = "k".repeat(1100);
+    let json =
+        format!(r#"{{"name": "x", "tasks": {{"a": {{"type": "set", "with": {{"{key}": 1}}}}}}}}"#);
+    let loaded = load(
+        &Source::new("t.json", json, Format::Json),
+        &TaskTypes::builtin(),
+    )
+    .expect("valid JSON is a valid definition");
+    assert_eq!(loaded.plan.workflow.tasks["a"].with[&key], 1);
+}
+
+#[test]
+fn nesting_too_deep_is_reported_in_the_format_with_the_limit() {
+    // Regression: JSON nested too deep was reported as a YAML "budget breached". The
+    // position is the bracket that opens the 33rd level.
+    let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+    let json = format!(
+        "{{\"name\": \"x\",\n \"tasks\": {{\"a\": {{\"type\": \"set\", \"with\": {}}}}}}}",
+        deep(100)
+    );
+    assert_eq!(
+        rendered("t.json", &json),
+        vec![
+            "t.json:2:70: error: invalid JSON: nested deeper than 32 levels of objects and arrays, the most a definition may have"
+        ]
+    );
+    // Deeper than serde_json's own limit (128): still ours, still JSON.
+    let json = format!(
+        r#"{{"name": "x", "tasks": {{"a": {{"type": "set", "with": {}}}}}}}"#,
+        deep(300)
+    );
+    let lines = rendered("t.json", &json);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].contains("invalid JSON: nested deeper than 32 levels"),
+        "{lines:?}"
+    );
+    // Within the limit, fine.
+    let json = format!(
+        r#"{{"name": "x", "tasks": {{"a": {{"type": "set", "with": {}}}}}}}"#,
+        deep(29)
+    );
+    assert!(rendered("t.json", &json).is_empty());
+    // YAML has the same limit, in its own words (and reading stays within a small
+    // stack: 60 levels overflowed a test thread's 2 MiB before the limit was lowered).
+    let yaml = format!("name: x\ntasks:\n  a: {{type: set, with: {}}}\n", deep(100));
+    let lines = rendered("t.yaml", &yaml);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let yaml = format!("name: x\ntasks:\n  a: {{type: set, with: {}}}\n", deep(60));
+    let lines = rendered("t.yaml", &yaml);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].contains("invalid YAML: nested deeper than 32 levels of mappings and lists, the most a definition may have"),
+        "{lines:?}"
+    );
+}
