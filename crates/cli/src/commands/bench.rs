@@ -10,6 +10,7 @@
 //! The figures are medians over `--runs` runs. The same scenarios run on the in-memory
 //! store in the same invocation, as the baseline: the ratio shows what durability costs.
 
+use crate::output::outln;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -204,7 +205,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
             .enable_all()
             .build()?;
         let m = runtime.block_on(child(scenario, &args.store, !args.no_inline))?;
-        println!("{}", serde_json::to_string(&m)?);
+        outln!("{}", serde_json::to_string(&m)?);
         return Ok(ExitCode::SUCCESS);
     }
     let exe = std::env::current_exe().context("cannot find this program")?;
@@ -214,7 +215,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .collect();
     let mut results = Vec::new();
     if !args.json {
-        println!(
+        outln!(
             "{:<28} {:>11} {:>11} {:>13} {:>12} {:>10} {:>9}",
             "scenario (durable SQLite)",
             "wall (ms)",
@@ -255,7 +256,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
             "within_bar": wall <= s.bar_ms,
         });
         if !args.json {
-            println!(
+            outln!(
                 "{:<28} {:>11.1} {:>11.0} {:>13.0} {:>9.1} MB {:>10} {:>9}",
                 format!("({}) {}", s.name, s.title),
                 wall,
@@ -277,9 +278,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         results.push(result);
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&results)?);
+        outln!("{}", serde_json::to_string_pretty(&results)?);
     } else {
-        println!(
+        outln!(
             "medians of {} runs each; ratio = durable SQLite / in-memory store, measured in this run",
             args.runs.max(1)
         );

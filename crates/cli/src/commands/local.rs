@@ -1,6 +1,7 @@
 //! What `run`, `resume`, `retry` and `history` share: an engine on a local SQLite
 //! database, watching an execution with progress, and printing results and errors.
 
+use crate::output::outln;
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -45,7 +46,7 @@ impl Invalid {
 
     pub(crate) fn print(&self, output: Output) -> ExitCode {
         match output {
-            Output::Json => println!(
+            Output::Json => outln!(
                 "{}",
                 json!({"error": {"code": self.code, "message": self.message, "details": self.details}})
             ),
@@ -197,7 +198,7 @@ impl Local {
 /// or the whole report (JSON) on stdout.
 pub(crate) fn print_report(report: &Value, elapsed: std::time::Duration, output: Output) {
     match output {
-        Output::Json => println!(
+        Output::Json => outln!(
             "{}",
             serde_json::to_string_pretty(report).unwrap_or_default()
         ),
@@ -212,7 +213,7 @@ pub(crate) fn print_report(report: &Value, elapsed: std::time::Duration, output:
                 eprintln!("error: {message}");
             }
             if status == "succeeded" {
-                println!(
+                outln!(
                     "{}",
                     serde_json::to_string_pretty(&report["outputs"]).unwrap_or_default()
                 );

@@ -9,6 +9,7 @@
 //! nothing to resume), 1 otherwise. A paused execution stays paused and is not waited
 //! for.
 
+use crate::output::outln;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -74,14 +75,14 @@ async fn resume(args: &Args) -> anyhow::Result<ExitCode> {
     }
     local.close().await;
     match args.output {
-        Output::Json => println!(
+        Output::Json => outln!(
             "{}",
             serde_json::to_string_pretty(&json!({"executions": reports}))?
         ),
         Output::Text => {
             for r in &reports {
                 if r["status"] == "succeeded" {
-                    println!(
+                    outln!(
                         "{}",
                         serde_json::to_string_pretty(
                             &json!({"execution_id": r["execution_id"], "outputs": r["outputs"]})

@@ -8,6 +8,7 @@
 //! downstream again. `--preview` only says which tasks would run again and which
 //! outputs would be reused.
 
+use crate::output::outln;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -92,13 +93,15 @@ async fn retry(args: &Args) -> anyhow::Result<ExitCode> {
     let Some(new) = new else {
         local.close().await;
         match args.output {
-            Output::Json => println!("{}", serde_json::to_string_pretty(&plan)?),
+            Output::Json => outln!("{}", serde_json::to_string_pretty(&plan)?),
             Output::Text => {
-                println!(
+                outln!(
                     "retry of {} ({} version {}):",
-                    plan.original, plan.workflow, plan.version
+                    plan.original,
+                    plan.workflow,
+                    plan.version
                 );
-                println!(
+                outln!(
                     "  run again: {}",
                     if plan.rerun.is_empty() {
                         "-".into()
@@ -106,7 +109,7 @@ async fn retry(args: &Args) -> anyhow::Result<ExitCode> {
                         plan.rerun.join(", ")
                     }
                 );
-                println!(
+                outln!(
                     "  reuse:     {}",
                     if plan.reused.is_empty() {
                         "-".into()

@@ -4,6 +4,7 @@
 //! the first token turns auth on for a server using that database (within seconds, no
 //! restart needed).
 
+use crate::output::outln;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -60,11 +61,11 @@ async fn token(args: &Args) -> anyhow::Result<ExitCode> {
                 "created token {} ({} `{}`); it is shown only once:",
                 record.id, record.role, record.name
             );
-            println!("{token}");
+            outln!("{token}");
         }
         Command::List => {
             for t in store.tokens().await? {
-                println!("{}  {:<8}  {}  {}", t.id, t.role, t.created_at, t.name);
+                outln!("{}  {:<8}  {}  {}", t.id, t.role, t.created_at, t.name);
             }
         }
         Command::Delete { id } => {

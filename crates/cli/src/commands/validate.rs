@@ -15,6 +15,7 @@
 //! `--format json` prints one JSON document instead. Exit 0 when every file is valid
 //! (warnings allowed), 1 otherwise.
 
+use crate::output::outln;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -78,7 +79,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         OutputFormat::Text => {
             for (name, diagnostics) in &reports {
                 for d in diagnostics {
-                    println!("{}", d.render(name));
+                    outln!("{}", d.render(name));
                 }
             }
             let errors: usize = reports
@@ -117,7 +118,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
                     })
                 })
                 .collect();
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&json!({"valid": invalid == 0, "files": files}))?
             );

@@ -318,3 +318,48 @@ fn templates_export_documents_and_tekton_files_validate_too() {
     assert!(text.contains(&format!("{d}:6:")), "{text}");
     assert!(stderr(&out).contains("in 2 of 2 files"), "{}", stderr(&out));
 }
+
+/// Runs `harmonia ARGS` with its stdout a pipe whose reading end is already closed,
+/// as `harmonia ... | head -0` would, and returns its status and stderr.
+fn with_closed_stdout(args: &[&str]) -> (Option<i32>, String) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_harmonia"))
+        .args(args)
+        .env_remove("HARMONIA_DB")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("it ends");
+    (out.status.code(), stderr(&out))
+}
+
+#[test]
+fn a_closed_stdout_ends_every_command_quietly() {
+    // Regression: `harmonia schema | head -1` panicked with a backtrace (Rust ignores
+    // SIGPIPE, and `println!` panics on a broken pipe).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("w.yaml");
+    std::fs::write(
+        &file,
+        "name: w\ninputs: {type: object, properties: {a: {type: string}}}\ntasks:\n  a: {type: set, with: '${ $inputs.b }'}\n",
+    )
+    .expect("write");
+    let f = file.to_str().expect("utf-8 path");
+    for args in [
+        vec!["schema"],
+        vec!["schema", "--template"],
+        vec!["validate", f],
+        vec!["validate", "--format", "json", f],
+        vec!["graph", f],
+        vec!["run", f, "--output", "json"],
+        vec!["run", f],
+    ] {
+        let (code, err) = with_closed_stdout(&args);
+        assert_eq!(code, Some(0), "{args:?}: {err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe") && !err.contains("error"),
+            "{args:?}: {err}"
+        );
+    }
+}

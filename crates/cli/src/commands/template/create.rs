@@ -12,6 +12,7 @@
 //! converted form). A template that exists already is refused (409): a
 //! new version goes through the API's `PUT`, or `template import`.
 
+use crate::output::{out, outln};
 use std::path::PathBuf;
 
 use serde::Deserialize;
@@ -95,16 +96,17 @@ pub(crate) async fn run(client: &Client, args: &Args) -> Result<(), Failure> {
     if args.dry_run {
         let preview: Preview = client.json(request).await.map_err(|f| f.in_file(&name))?;
         report(&name, preview.conversion.as_deref(), &preview.warnings);
-        print!("{}", preview.source);
+        out!("{}", preview.source);
         if !preview.source.ends_with('\n') {
-            println!();
+            outln!();
         }
     } else {
         let saved: Saved = client.json(request).await.map_err(|f| f.in_file(&name))?;
         report(&name, saved.conversion.as_deref(), &saved.warnings);
-        println!(
+        outln!(
             "created template {} v{}",
-            saved.template.name, saved.template.version
+            saved.template.name,
+            saved.template.version
         );
     }
     Ok(())

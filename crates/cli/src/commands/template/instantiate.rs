@@ -8,6 +8,7 @@
 //! Prints `created workflow W vN from template T vM`, and with `--execute` the
 //! execution's id, status and WebSocket address; `--json` prints the server's answer.
 
+use crate::output::outln;
 use std::path::PathBuf;
 
 use serde::Deserialize;
@@ -103,7 +104,7 @@ pub(crate) async fn run(client: &Client, args: &Args) -> Result<(), Failure> {
     if args.json {
         let text =
             serde_json::to_string_pretty(&answer).map_err(|e| Failure::Local(e.to_string()))?;
-        println!("{text}");
+        outln!("{text}");
         return Ok(());
     }
     let done: Instantiated = serde_json::from_value(answer).map_err(|e| {
@@ -112,7 +113,7 @@ pub(crate) async fn run(client: &Client, args: &Args) -> Result<(), Failure> {
         ))
     })?;
     for line in lines(&done, client.server()) {
-        println!("{line}");
+        outln!("{line}");
     }
     Ok(())
 }
