@@ -15,9 +15,10 @@ use harmonia_model::{Plan, TaskTypes};
 use harmonia_storage::{ExecutionId, ExecutionRecord, Store};
 use harmonia_storage_sql::{SqliteOptions, SqliteStore};
 use serde_json::{Value, json};
+use tokio::sync::broadcast::error::RecvError;
 
 use super::beside::Beside;
-use super::progress::Progress;
+use super::progress::{Progress, Taken};
 
 /// How a command prints its result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -158,10 +159,9 @@ impl Local {
         let text = output == Output::Text;
         let mut events = self.handle.subscribe();
         let mut progress = Progress::new(plan, text && std::io::stderr().is_terminal(), text);
-        // Catch up with what was committed before we subscribed.
-        for e in self.handle.history(id).await? {
-            progress.event(&e.event);
-        }
+        // Catch up with what was committed before we subscribed. What is committed
+        // from now on may come both ways: `take` shows each event once.
+        self.catch_up(id, &mut progress).await?;
         let waiting = self.handle.wait(id);
         tokio::pin!(waiting);
         let mut interrupts = 0;
@@ -169,8 +169,14 @@ impl Local {
             tokio::select! {
                 r = &mut waiting => break r?,
                 e = events.recv() => match e {
-                    Ok(e) if e.execution == id => progress.event(&e.event),
-                    _ => {}
+                    Ok(e) if e.execution == id => {
+                        if progress.take(e.seq, &e.event) == Taken::Gap {
+                            self.catch_up(id, &mut progress).await?;
+                        }
+                    }
+                    Ok(_) | Err(RecvError::Closed) => {}
+                    // The subscription lost events: the log has them.
+                    Err(RecvError::Lagged(_)) => self.catch_up(id, &mut progress).await?,
                 },
                 _ = tokio::signal::ctrl_c() => {
                     interrupts += 1;
@@ -184,13 +190,18 @@ impl Local {
                 }
             }
         };
-        while let Ok(e) = events.try_recv() {
-            if e.execution == id {
-                progress.event(&e.event);
-            }
-        }
+        // The execution has ended: its log is complete.
+        self.catch_up(id, &mut progress).await?;
         progress.finish();
         Ok((record, progress.elapsed()))
+    }
+
+    /// Shows what the log of execution `id` holds that `progress` has not shown yet.
+    async fn catch_up(&self, id: ExecutionId, progress: &mut Progress) -> anyhow::Result<()> {
+        for e in self.handle.history(id).await? {
+            progress.take(e.seq, &e.event);
+        }
+        Ok(())
     }
 }
 
