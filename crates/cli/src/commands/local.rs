@@ -13,11 +13,12 @@ use harmonia_engine::executors::{ExecutorConfig, Executors};
 use harmonia_engine::{EngineConfig, Handle, Plans};
 use harmonia_model::{Plan, TaskTypes};
 use harmonia_storage::{ExecutionId, ExecutionRecord, Store};
-use harmonia_storage_sql::{SqliteOptions, SqliteStore};
+use harmonia_storage_sql::SqliteStore;
 use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::beside::Beside;
+use super::durability::Durability;
 use super::progress::{Progress, Taken};
 
 /// How a command prints its result.
@@ -99,11 +100,12 @@ pub(crate) struct Local {
 }
 
 impl Local {
-    /// Opens `db` (a temporary database when `None`) and starts an engine on it, which
-    /// first resumes whatever the database holds unfinished. Sub-workflows missing from
-    /// the database are looked for in `beside`.
+    /// Opens `db` (a temporary database when `None`) with `durability` and starts an
+    /// engine on it, which first resumes whatever the database holds unfinished.
+    /// Sub-workflows missing from the database are looked for in `beside`.
     pub(crate) async fn open(
         db: Option<&Path>,
+        durability: Durability,
         allow_shell: bool,
         beside: Option<PathBuf>,
     ) -> anyhow::Result<Local> {
@@ -115,7 +117,7 @@ impl Local {
             }
         };
         let store: Arc<dyn Store> = Arc::new(
-            SqliteStore::open(&path, SqliteOptions::default())
+            SqliteStore::open(&path, durability.sqlite())
                 .await
                 .with_context(|| format!("cannot open the database {}", path.display()))?,
         );

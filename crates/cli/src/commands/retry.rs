@@ -15,6 +15,7 @@ use std::process::ExitCode;
 use harmonia_engine::RetryOptions;
 use harmonia_storage::ExecutionId;
 
+use super::durability::Durability;
 use super::local::{Invalid, Local, Output, exit_code, print_report, runtime};
 use super::report::execution_report;
 
@@ -38,6 +39,10 @@ pub(crate) struct Args {
     /// Allow `shell` tasks to run processes on this machine.
     #[arg(long)]
     allow_shell: bool,
+    /// What a commit survives: `process` (the process being killed) or `fsync` (also a
+    /// power loss; slower).
+    #[arg(long, value_enum, env = "HARMONIA_DURABILITY", default_value_t = Durability::Process)]
+    durability: Durability,
     /// How to print the result.
     #[arg(long, value_enum, default_value_t = Output::Text)]
     output: Output,
@@ -58,7 +63,7 @@ async fn retry(args: &Args) -> anyhow::Result<ExitCode> {
     if !args.db.exists() {
         anyhow::bail!("no database at {}", args.db.display());
     }
-    let local = Local::open(Some(&args.db), args.allow_shell, None).await?;
+    let local = Local::open(Some(&args.db), args.durability, args.allow_shell, None).await?;
     let options = RetryOptions {
         from: args.from.clone(),
         latest_version: args.latest,

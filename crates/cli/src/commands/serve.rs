@@ -4,7 +4,9 @@
 //! (`--config`, default `harmonia.toml` when it exists), `HARMONIA_*` environment
 //! variables, then flags. The database defaults to `harmonia.db` in the working
 //! directory. Bound to a non-loopback address, the server refuses to start unless an
-//! API token exists (`harmonia token create`) or `--insecure` is given.
+//! API token exists (`harmonia token create`) or `--insecure` is given. `durability`
+//! says what a commit survives (see `durability`): `process` by default, `fsync` to
+//! survive a power loss too.
 //!
 //! On SIGTERM or Ctrl-C it stops accepting connections, lets requests in flight finish,
 //! commits what the engine holds, and exits; unfinished executions are resumed at the
@@ -21,9 +23,10 @@ use harmonia_engine::{EngineConfig, Plans};
 use harmonia_model::TaskTypes;
 use harmonia_server::{ApiConfig, AppState};
 use harmonia_storage::Store;
-use harmonia_storage_sql::{SqliteOptions, SqliteStore};
+use harmonia_storage_sql::SqliteStore;
 use serde::Deserialize;
 
+use super::durability::Durability;
 use super::local::runtime;
 
 #[derive(Debug, clap::Args)]
@@ -60,6 +63,10 @@ pub(crate) struct Args {
     /// Attempts running at once over all executions [default: 256].
     #[arg(long, env = "HARMONIA_MAX_CONCURRENCY")]
     max_concurrency: Option<usize>,
+    /// What a commit survives: `process` (the process being killed) or `fsync` (also a
+    /// power loss; slower) [default: process].
+    #[arg(long, value_enum, env = "HARMONIA_DURABILITY")]
+    durability: Option<Durability>,
 }
 
 /// The config file: the same settings as the flags.
@@ -74,6 +81,7 @@ struct FileConfig {
     max_body_bytes: Option<usize>,
     cors_origins: Option<Vec<String>>,
     max_concurrency: Option<usize>,
+    durability: Option<Durability>,
 }
 
 /// The settings in effect.
@@ -86,6 +94,7 @@ struct Settings {
     max_body_bytes: usize,
     cors_origins: Vec<String>,
     max_concurrency: usize,
+    durability: Durability,
 }
 
 fn settings(args: &Args) -> anyhow::Result<Settings> {
@@ -120,6 +129,7 @@ fn settings(args: &Args) -> anyhow::Result<Settings> {
             args.cors_origins.clone()
         },
         max_concurrency: args.max_concurrency.or(file.max_concurrency).unwrap_or(256),
+        durability: args.durability.or(file.durability).unwrap_or_default(),
     })
 }
 
@@ -153,7 +163,7 @@ async fn shutdown_signal() {
 
 async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(&settings.db, SqliteOptions::default())
+        SqliteStore::open(&settings.db, settings.durability.sqlite())
             .await
             .with_context(|| format!("cannot open the database {}", settings.db.display()))?,
     );
@@ -214,8 +224,9 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot listen on {}", settings.addr))?;
     let local = listener.local_addr()?;
     eprintln!(
-        "harmonia listening on http://{local} (API docs: http://{local}/docs; database: {})",
-        settings.db.display()
+        "harmonia listening on http://{local} (API docs: http://{local}/docs; database: {}, durability: {})",
+        settings.db.display(),
+        settings.durability.name()
     );
     harmonia_server::serve(listener, harmonia_server::app(state), shutdown_signal()).await?;
     handle.shutdown();

@@ -369,6 +369,53 @@ fn inputs_from_a_file_are_overridden_by_flags_and_a_db_keeps_history() {
 }
 
 #[test]
+fn runs_can_ask_for_commits_that_survive_a_power_loss() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("r.db");
+    let db = db.to_str().expect("utf-8 path");
+    let (code, r, err) = run_json(&[&example("hello.json"), "--db", db, "--durability", "fsync"]);
+    assert_eq!(code, 0, "{r:#}\n{err}");
+    assert_eq!(r["status"], "succeeded");
+    let out = harmonia(&["resume", "--db", db, "--durability", "fsync"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Anything else is a wrong command line, with the choices named.
+    let out = harmonia(&["run", &example("hello.json"), "--durability", "disk"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("fsync"), "{}", stderr(&out));
+}
+
+#[test]
+fn bench_measures_both_durabilities() {
+    let out = harmonia(&[
+        "bench",
+        "--scenario",
+        "a",
+        "--runs",
+        "1",
+        "--no-baseline",
+        "--durability",
+        "process",
+        "--durability",
+        "fsync",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let results = json(&out);
+    let rows: Vec<(&str, &str)> = results
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|r| {
+            (
+                r["durability"].as_str().unwrap_or(""),
+                r["scenario"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(rows, vec![("process", "a"), ("fsync", "a")]);
+}
+
+#[test]
 fn text_output_prints_the_outputs_on_stdout() {
     let out = harmonia(&["run", &example("hello.json")]);
     assert_eq!(out.status.code(), Some(0));
