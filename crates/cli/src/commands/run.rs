@@ -4,7 +4,8 @@
 //! the history, and lets `harmonia resume` finish a run that was interrupted). Inputs
 //! come from `--input-file` (a JSON object) first, then each `--input key=value`
 //! overrides a key (the value is JSON when it parses, else a string). Sub-workflows are
-//! found in the database, then as `NAME.yaml`/`NAME.json` beside FILE.
+//! found in the database, then as `NAME.yaml`/`NAME.json` beside FILE. `--durability`
+//! says what the database's commits survive (see `durability`).
 //!
 //! Output: progress on stderr (a live line on a terminal, plain lines otherwise), then
 //! the outputs on stdout; `--output json` prints exactly one JSON document on stdout
