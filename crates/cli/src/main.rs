@@ -2,9 +2,15 @@
 //!
 //! Each subcommand lives in `commands/` and returns the process exit code; `main` only
 //! parses the command line and exits with it. Exit codes: 0 success, 1 the input was
-//! invalid (or the work failed), 2 the command line itself was wrong.
+//! invalid (or the work failed), 2 the command line itself was wrong. Results go to
+//! stdout through `output` (`outln!`), which ends the process quietly, with 0, when
+//! stdout is closed.
+
+// Results go through `output::outln!`, which handles a closed stdout.
+#![deny(clippy::print_stdout)]
 
 mod commands;
+mod output;
 
 use std::process::ExitCode;
 

@@ -6,17 +6,23 @@
 //!   validation time;
 //! - whether `$tasks` is also read in a way that cannot be resolved statically
 //!   (`$tasks[$name]`, `$tasks | keys`);
+//! - the paths read from `$inputs` and `$params` (`$inputs.customer.name`,
+//!   `$params["region"]`, `$inputs.items[0]`), as far as they are static, with the span
+//!   of each reference, so that a key the `inputs` (or `parameters`) schema does not
+//!   declare can be reported at validation time;
 //! - user-defined recursive functions, which are rejected: they are the one way to loop
 //!   that would bypass the deadline checks of `limits`.
 //!
-//! A variable rebound by the program (`. as $tasks | ...`) is not the context's `$tasks`;
-//! references under such a binding are ignored.
+//! A variable rebound by the program (`. as $tasks | ...`, `def f($inputs): ...`) is not
+//! the context's variable; references under such a binding are ignored.
 
 use std::ops::Range;
 
 use jaq_core::load::lex::StrPart;
 use jaq_core::load::parse::{BinaryOp, Def, Pattern, Term};
 use jaq_core::path::Part;
+
+use crate::{PathSeg, Var};
 
 /// A static reference to a task's result: `$tasks.<task>[.<field>]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,10 +35,32 @@ pub struct TaskRef {
     pub span: Range<usize>,
 }
 
+/// A static path read from `$inputs` or `$params`: `$inputs.customer.name` is
+/// `Inputs` with `[Key("customer"), Key("name")]`.
+///
+/// The path stops at the first step that is not a literal key or index
+/// (`$inputs.a[$i].b` is `[Key("a")]`); a variable read whole (`$inputs`) or only
+/// dynamically (`$inputs[$k]`) has no reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VarPath {
+    /// `Var::Inputs` or `Var::Params`.
+    pub var: Var,
+    /// The keys and indices read, outermost first (never empty).
+    pub path: Vec<PathSeg>,
+    /// Where the reference is, from the variable to the end of the text of its last
+    /// static step (a quoted key's closing quote is not included), in bytes of the
+    /// program's source.
+    pub span: Range<usize>,
+}
+
+/// The variables whose static paths [`analyze`] collects.
+const PATH_VARS: [Var; 2] = [Var::Inputs, Var::Params];
+
 /// What [`analyze`] finds.
 #[derive(Debug, Default)]
 pub(crate) struct Analysis {
     pub(crate) task_refs: Vec<TaskRef>,
+    pub(crate) var_paths: Vec<VarPath>,
     pub(crate) dynamic_tasks: bool,
     /// Recursive definitions: name and the span of the name in the source.
     pub(crate) recursive_defs: Vec<(String, Range<usize>)>,
@@ -66,8 +94,9 @@ impl Walker<'_> {
         }
     }
 
-    fn tasks_is_context(&self) -> bool {
-        !self.bound.iter().any(|b| b == "$tasks")
+    /// Whether `$name` here is the context's variable, not one the program bound.
+    fn is_context(&self, name: &str) -> bool {
+        !self.bound.iter().any(|b| b == name)
     }
 
     fn with_bound<T>(&mut self, names: Vec<String>, f: impl FnOnce(&mut Self) -> T) -> T {
@@ -144,19 +173,22 @@ impl Walker<'_> {
                 }
             }
             Term::Var(v) => {
-                if *v == "$tasks" && self.tasks_is_context() {
+                if *v == "$tasks" && self.is_context(v) {
                     // `$tasks` not followed by a static key.
                     self.out.dynamic_tasks = true;
                 }
             }
             Term::Path(head, path) => {
-                if let Term::Var(v) = &**head
-                    && *v == "$tasks"
-                    && self.tasks_is_context()
-                {
-                    self.tasks_path(v, &path.0);
-                } else {
-                    self.term(head);
+                match &**head {
+                    Term::Var(v) if *v == "$tasks" && self.is_context(v) => {
+                        self.tasks_path(v, &path.0);
+                    }
+                    Term::Var(v) if self.is_context(v) => {
+                        if let Some(var) = PATH_VARS.into_iter().find(|p| p.name() == *v) {
+                            self.var_path(var, v, &path.0);
+                        }
+                    }
+                    _ => self.term(head),
                 }
                 for (part, _) in &path.0 {
                     self.part(part);
@@ -182,6 +214,33 @@ impl Walker<'_> {
             field: field.map(|(f, _)| f),
             span: start..end.max(start),
         });
+    }
+
+    fn var_path(
+        &mut self,
+        var: Var,
+        name: &str,
+        parts: &[(Part<Term<&str>>, jaq_core::path::Opt)],
+    ) {
+        let start = self.span(name).start;
+        let mut end = start + name.len();
+        let mut path = Vec::new();
+        for (part, _) in parts {
+            let Some((seg, last)) = static_step(part) else {
+                break;
+            };
+            if let Some(last) = last {
+                end = end.max(self.span(last).end);
+            }
+            path.push(seg);
+        }
+        if !path.is_empty() {
+            self.out.var_paths.push(VarPath {
+                var,
+                path,
+                span: start..end,
+            });
+        }
     }
 
     fn part(&mut self, p: &Part<Term<&str>>) {
@@ -252,6 +311,18 @@ fn static_key<'s>(p: &Part<Term<&'s str>>) -> Option<(String, Option<&'s str>)> 
         }
     }
     Some((key, last))
+}
+
+/// A path part that is a literal key (`.name`, `["name"]`) or a literal index (`[0]`),
+/// with the slice that ends it.
+fn static_step<'s>(p: &Part<Term<&'s str>>) -> Option<(PathSeg, Option<&'s str>)> {
+    if let Part::Index(Term::Num(n)) = p {
+        return n
+            .parse::<usize>()
+            .ok()
+            .map(|i| (PathSeg::Index(i), Some(*n)));
+    }
+    static_key(p).map(|(key, last)| (PathSeg::Key(key), last))
 }
 
 fn pattern_vars(p: &Pattern<&str>) -> Vec<String> {
@@ -448,6 +519,76 @@ mod tests {
         let a = run(r#"{a: "\($tasks.one.output)", ($tasks.two.output): 1}"#);
         let names: Vec<_> = a.task_refs.iter().map(|r| r.task.as_str()).collect();
         assert_eq!(names, vec!["one", "two"]);
+    }
+
+    fn paths(code: &str) -> Vec<(Var, Vec<PathSeg>, &str)> {
+        run(code)
+            .var_paths
+            .into_iter()
+            .map(|r| (r.var, r.path, &code[r.span]))
+            .collect()
+    }
+
+    fn key(k: &str) -> PathSeg {
+        PathSeg::Key(k.to_string())
+    }
+
+    #[test]
+    fn finds_static_input_and_param_paths() {
+        let code = r#"$inputs.customer.name + $params["re gion"] + $inputs.items[0].id"#;
+        assert_eq!(
+            paths(code),
+            vec![
+                (
+                    Var::Inputs,
+                    vec![key("customer"), key("name")],
+                    "$inputs.customer.name"
+                ),
+                // The span ends with the key's text (jaq keeps no slice of `"]`).
+                (Var::Params, vec![key("re gion")], r#"$params["re gion"#),
+                (
+                    Var::Inputs,
+                    vec![key("items"), PathSeg::Index(0), key("id")],
+                    "$inputs.items[0].id"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn input_paths_stop_at_the_first_dynamic_step() {
+        assert_eq!(
+            paths("$inputs.a[$inputs.k].b"),
+            vec![
+                (Var::Inputs, vec![key("a")], "$inputs.a"),
+                (Var::Inputs, vec![key("k")], "$inputs.k"),
+            ]
+        );
+        assert!(paths("$inputs | keys").is_empty());
+        assert!(paths("$inputs[.x]").is_empty());
+        assert_eq!(
+            paths("$inputs.a[1:2]"),
+            vec![(Var::Inputs, vec![key("a")], "$inputs.a")]
+        );
+        assert_eq!(
+            paths(r#""\($inputs.a)" | {b: $params.b?}"#),
+            vec![
+                (Var::Inputs, vec![key("a")], "$inputs.a"),
+                (Var::Params, vec![key("b")], "$params.b"),
+            ]
+        );
+    }
+
+    #[test]
+    fn rebound_inputs_are_not_the_context() {
+        assert!(paths("{} as $inputs | $inputs.nope").is_empty());
+        assert!(paths("def f($params): $params.x; f(1)").is_empty());
+        assert_eq!(
+            paths("reduce .[] as $inputs (0; . + $inputs.x) + $inputs.y"),
+            vec![(Var::Inputs, vec![key("y")], "$inputs.y")]
+        );
+        // Other variables are not collected.
+        assert!(paths("$item.x + $execution.id").is_empty());
     }
 
     #[test]

@@ -38,7 +38,7 @@ mod var;
 use std::ops::Range;
 use std::time::Duration;
 
-pub use analyze::TaskRef;
+pub use analyze::{TaskRef, VarPath};
 pub use limits::{Limits, memory_is_measured, watch};
 pub use program::Program;
 pub use shape::{MAX_PROGRAM_DEPTH, MAX_SOURCE_BYTES};
@@ -57,8 +57,9 @@ pub use var::{Var, VarSet};
 /// Spans are byte ranges in the source that was compiled.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Error {
-    /// The text is not valid jq.
-    #[error("{message}")]
+    /// The text is not valid jq. The message says so first, then what the parser
+    /// expected and found.
+    #[error("invalid expression: {message}")]
     Syntax {
         /// What was expected and found.
         message: String,
@@ -66,7 +67,7 @@ pub enum Error {
         span: Range<usize>,
     },
     /// A variable that does not exist anywhere.
-    #[error("unknown variable `{name}`{}", did_you_mean(suggestion))]
+    #[error("unknown variable `{}`{}", clip(name), did_you_mean(suggestion))]
     UnknownVariable {
         /// The name, with its `$`.
         name: String,
@@ -84,7 +85,11 @@ pub enum Error {
         span: Range<usize>,
     },
     /// A call of a filter that does not exist.
-    #[error("unknown function `{name}/{arity}`{}", did_you_mean(suggestion))]
+    #[error(
+        "unknown function `{}/{arity}`{}",
+        clip(name),
+        did_you_mean(suggestion)
+    )]
     UnknownFunction {
         /// The name.
         name: String,
@@ -97,7 +102,8 @@ pub enum Error {
     },
     /// A recursive function definition.
     #[error(
-        "recursive function `{name}` is not allowed in workflow expressions (it could run forever); use `recurse`, `until`, `while` or `repeat`"
+        "recursive function `{}` is not allowed in workflow expressions (it could run forever); use `recurse`, `until`, `while` or `repeat`",
+        clip(name)
     )]
     Recursion {
         /// The function's name.
@@ -228,10 +234,31 @@ pub fn kind_of(v: &serde_json::Value) -> &'static str {
     }
 }
 
+/// The most characters of a user's text that a message quotes.
+pub const CLIP_CHARS: usize = 128;
+
+/// `text` as a message may quote it: at most [`CLIP_CHARS`] characters, cut with `…`.
+///
+/// Every message that quotes what a user wrote (a name, a key, a value, a piece of an
+/// expression) goes through this, so that a definition with a megabyte-long name gets
+/// an error of a few lines, not the megabyte back. Valid names (at most 128
+/// characters) are never cut.
+pub fn clip(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(CLIP_CHARS) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some((end, _)) => std::borrow::Cow::Owned(format!("{}…", &text[..end])),
+    }
+}
+
 /// The candidate closest to `name`, if it is close enough to be a likely typo.
 pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     // Close by edit distance (short names) or by Jaro-Winkler, which favours a shared
-    // prefix (`retires` for `retry`); ties go to the smaller edit distance.
+    // prefix (`retires` for `retry`); ties go to the smaller edit distance. A name far
+    // longer than any name we know is no typo, and comparing it would cost time and
+    // memory in proportion to its length.
+    if name.len() > 4 * CLIP_CHARS {
+        return None;
+    }
     let lower = name.to_lowercase();
     candidates
         .into_iter()
@@ -254,6 +281,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn clipping() {
+        assert_eq!(clip("short"), "short");
+        let exact = "é".repeat(CLIP_CHARS);
+        assert_eq!(clip(&exact), exact);
+        let long = "é".repeat(CLIP_CHARS + 1);
+        assert_eq!(clip(&long), format!("{}…", "é".repeat(CLIP_CHARS)));
+    }
+
+    #[test]
     fn suggestions() {
         assert_eq!(
             suggest("retires", ["retry", "timeout"]),
@@ -261,6 +297,7 @@ mod tests {
         );
         assert_eq!(suggest("neds", ["needs", "name"]), Some("needs".into()));
         assert_eq!(suggest("zzz", ["needs", "name"]), None);
+        assert_eq!(suggest(&"needs".repeat(1 << 18), ["needs"]), None);
         assert_eq!(suggest("ab", ["xy"]), None);
         assert_eq!(
             suggest("tiemout", ["timeout", "type"]),

@@ -27,7 +27,7 @@ use jaq_core::load::{self, Arena, File, Loader};
 use jaq_core::native::{Fun, bome, v};
 use jaq_core::{Compiler, Ctx, Cv, DataT, Native, ValXs, Vars, compile, data};
 
-use crate::analyze::{Analysis, TaskRef, analyze, called_names};
+use crate::analyze::{Analysis, TaskRef, VarPath, analyze, called_names};
 use crate::limits::{self, Armed, Exceeded, Limits};
 use crate::{Context, Error, MAX_DEPTH, Val, Var, VarSet, suggest};
 use crate::{instrument, shape};
@@ -219,6 +219,7 @@ struct Inner {
     vars: VarSet,
     filter: Filter,
     task_refs: Vec<TaskRef>,
+    var_paths: Vec<VarPath>,
     dynamic_tasks: bool,
 }
 
@@ -274,6 +275,11 @@ impl Program {
     /// Static references to `$tasks.<name>`, with their spans in the source.
     pub fn task_refs(&self) -> &[TaskRef] {
         &self.inner.task_refs
+    }
+
+    /// Static paths read from `$inputs` and `$params`, with their spans in the source.
+    pub fn var_paths(&self) -> &[VarPath] {
+        &self.inner.var_paths
     }
 
     /// Whether the program also reads `$tasks` in a way that cannot be known statically.
@@ -402,6 +408,7 @@ fn compile_inner(code: &str, vars: VarSet, offset: usize) -> Result<Program, Vec
     shape::check_depth(code, &term).map_err(|e| vec![e])?;
     let Analysis {
         task_refs,
+        var_paths,
         dynamic_tasks,
         recursive_defs,
     } = analyze(code, &term);
@@ -444,6 +451,7 @@ fn compile_inner(code: &str, vars: VarSet, offset: usize) -> Result<Program, Vec
             vars,
             filter,
             task_refs,
+            var_paths,
             dynamic_tasks,
         }),
     })

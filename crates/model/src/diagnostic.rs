@@ -7,6 +7,11 @@
 //! [`FieldPath`] is the field path type; [`Locations`] maps paths to byte offsets while the
 //! document is read, so that checks running later on the typed definition can still say
 //! where a problem is.
+//!
+//! Invariant: a diagnostic never carries a user's text longer than
+//! [`harmonia_expr::clip`] allows: messages quote names, keys and values through it,
+//! and the path and task of a diagnostic are clipped the same way (a path may go
+//! through a huge key).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -136,21 +141,43 @@ fn is_plain_key(k: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$')
 }
 
-impl fmt::Display for FieldPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl FieldPath {
+    /// The path as diagnostics show it: each key clipped (see [`harmonia_expr::clip`]),
+    /// so that a path through a huge key stays short. [`Display`](fmt::Display) is
+    /// exact, for lookups.
+    pub fn shown(&self) -> String {
+        let mut out = String::new();
+        let _ = self.write(&mut out, true);
+        out
+    }
+
+    fn write(&self, f: &mut impl fmt::Write, clipped: bool) -> fmt::Result {
         for (i, seg) in self.0.iter().enumerate() {
+            let key = |k: &String| {
+                if clipped {
+                    harmonia_expr::clip(k).into_owned()
+                } else {
+                    k.clone()
+                }
+            };
             match seg {
                 Seg::Key(k) if is_plain_key(k) => {
                     if i > 0 {
                         f.write_str(".")?;
                     }
-                    f.write_str(k)?;
+                    f.write_str(&key(k))?;
                 }
-                Seg::Key(k) => write!(f, "[{}]", serde_json::Value::String(k.clone()))?,
+                Seg::Key(k) => write!(f, "[{}]", serde_json::Value::String(key(k)))?,
                 Seg::Index(n) => write!(f, "[{n}]")?,
             }
         }
         Ok(())
+    }
+}
+
+impl fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, false)
     }
 }
 
@@ -233,8 +260,8 @@ impl<'s> Diagnostics<'s> {
     fn push(&mut self, severity: Severity, path: &FieldPath, offset: usize, message: String) {
         self.list.push(Diagnostic {
             severity,
-            path: self.prefix.join(path).to_string(),
-            task: path.task().map(str::to_string),
+            path: self.prefix.join(path).shown(),
+            task: path.task().map(|t| harmonia_expr::clip(t).into_owned()),
             message,
             position: self.source.position(offset),
         });

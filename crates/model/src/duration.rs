@@ -30,6 +30,7 @@ impl Dur {
     /// Parses `text`, or says what is wrong in a sentence that ends the error message.
     pub fn parse(text: &str) -> Result<Dur, String> {
         let expected = "expected a duration like `250ms`, `30s`, `5m`, `2h` or `1h30m`";
+        let shown = harmonia_expr::clip(text);
         let s = text.trim();
         if s.is_empty() {
             return Err(format!("{expected}, found an empty string"));
@@ -41,11 +42,11 @@ impl Dur {
                 .find(|c: char| !(c.is_ascii_digit() || c == '.'))
                 .unwrap_or(rest.len());
             if digits == 0 {
-                return Err(format!("{expected}, found `{text}`"));
+                return Err(format!("{expected}, found `{shown}`"));
             }
             let number: f64 = rest[..digits]
                 .parse()
-                .map_err(|_| format!("{expected}, found `{text}`"))?;
+                .map_err(|_| format!("{expected}, found `{shown}`"))?;
             rest = rest[digits..].trim_start();
             let unit_len = rest
                 .find(|c: char| !c.is_ascii_alphabetic())
@@ -53,16 +54,19 @@ impl Dur {
             let unit = &rest[..unit_len];
             let Some((_, ms)) = UNITS.iter().find(|(u, _)| *u == unit) else {
                 return Err(if unit.is_empty() {
-                    format!("{expected}: `{text}` has no unit")
+                    format!("{expected}: `{shown}` has no unit")
                 } else {
-                    format!("{expected}: unknown unit `{unit}` (use ms, s, m, h or d)")
+                    format!(
+                        "{expected}: unknown unit `{}` (use ms, s, m, h or d)",
+                        harmonia_expr::clip(unit)
+                    )
                 });
             };
             total_ms += number * (*ms as f64);
             rest = rest[unit_len..].trim_start();
         }
         if !total_ms.is_finite() || total_ms > (u64::MAX / 2) as f64 {
-            return Err(format!("the duration `{text}` is too long"));
+            return Err(format!("the duration `{shown}` is too long"));
         }
         Ok(Dur(Duration::from_micros(
             (total_ms * 1000.0).round() as u64

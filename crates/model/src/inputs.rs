@@ -117,7 +117,11 @@ pub(crate) fn violations(
                     format!(
                         "unexpected {noun}{} `{}`",
                         if unexpected.len() == 1 { "" } else { "s" },
-                        unexpected.join("`, `")
+                        unexpected
+                            .iter()
+                            .map(|u| harmonia_expr::clip(u))
+                            .collect::<Vec<_>>()
+                            .join("`, `")
                     )
                 }
                 _ => constraint_message(&e),

@@ -34,7 +34,10 @@ pub(crate) fn constraint_message(e: &jsonschema::ValidationError<'_>) -> String 
         K::MaxLength { limit } => format!("expected at most {limit} characters"),
         K::Minimum { limit } => format!("expected at least {limit}, found {found}"),
         K::Maximum { limit } => format!("expected at most {limit}, found {found}"),
-        K::Pattern { pattern } => format!("expected a value matching `{pattern}`, found {found}"),
+        K::Pattern { pattern } => format!(
+            "expected a value matching `{}`, found {found}",
+            harmonia_expr::clip(pattern)
+        ),
         K::MinProperties { limit } => format!(
             "expected at least {limit} entr{}",
             if *limit == 1 { "y" } else { "ies" }
@@ -47,13 +50,17 @@ pub(crate) fn constraint_message(e: &jsonschema::ValidationError<'_>) -> String 
     }
 }
 
-/// A value as a user would name it: `the string "x"`, `a list`.
+/// A value as a user would name it: `the string "x"` (clipped, see
+/// `harmonia_expr::clip`), `a list`.
 pub(crate) fn describe(v: &Value) -> String {
     match v {
         Value::Null => "null".into(),
         Value::Bool(b) => format!("the boolean {b}"),
         Value::Number(n) => format!("the number {n}"),
-        Value::String(s) => format!("the string {}", Value::String(s.clone())),
+        Value::String(s) => format!(
+            "the string {}",
+            Value::String(harmonia_expr::clip(s).into_owned())
+        ),
         Value::Array(_) => "a list".into(),
         Value::Object(_) => "a mapping".into(),
     }

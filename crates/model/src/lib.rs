@@ -22,12 +22,16 @@
 //! [`Diagnostic`] with its field path and line:column. The [`TaskTypes`] registry says
 //! which task types exist and what parameters each takes.
 //!
+//! [`sub_workflows`] lists the other workflows a definition runs, for callers that can
+//! tell whether they exist (a store, files beside the definition).
+//!
 //! [`template`] holds templates: parameterized workflows read and checked the same way,
 //! instantiated into workflows, diffed, exported and imported as one document format,
 //! converted from the original Tekton Harmonia's files, and a built-in library.
 //!
 //! This crate is pure: it reads no files and knows nothing of execution.
 
+mod declared;
 mod definition;
 mod diagnostic;
 mod duration;
@@ -39,6 +43,7 @@ mod plan;
 mod read;
 pub mod schema;
 mod source;
+mod sub_workflows;
 mod task_types;
 pub mod template;
 mod validate;
@@ -49,9 +54,12 @@ pub use definition::{
 };
 pub use diagnostic::{Diagnostic, FieldPath, Locations, Severity};
 pub use duration::{DURATION_PATTERN, Dur};
+/// The bounded quoting of user text in messages (see [`harmonia_expr::clip`]).
+pub use harmonia_expr::clip;
 pub use inputs::InputViolation;
 pub use plan::{Condition, ForEach, InputSchema, Plan, PlanTask, Retry};
 pub use source::{Format, Position, Source};
+pub use sub_workflows::{SubWorkflow, sub_workflows};
 pub use task_types::{ParamCheck, ParamProblem, SchemaError, TaskType, TaskTypes};
 
 use diagnostic::Diagnostics;
@@ -103,7 +111,7 @@ pub fn load(source: &Source, types: &TaskTypes) -> Result<Loaded, Error> {
             None
         }
         Ok(root) => read::read(&root, &mut diags, &mut locations)
-            .and_then(|wf| validate::validate(&wf, &locations, types, &mut diags)),
+            .and_then(|wf| validate::validate(&wf, &locations, types, None, &mut diags)),
     };
     let has_errors = diags.has_errors();
     let diagnostics = diags.finish();

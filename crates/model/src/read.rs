@@ -14,6 +14,8 @@
 use indexmap::IndexMap;
 use serde_json::Value;
 
+use harmonia_expr::clip;
+
 use crate::definition::{
     Backoff, Defaults, ErrorClass, Join, OnError, RetryPolicy, Task, TemplateRef, Workflow,
 };
@@ -226,7 +228,7 @@ impl<'a, 's> Reader<'a, 's> {
                 self.error(
                     &field,
                     key.offset,
-                    format!("duplicate field `{}` (first set at {at})", key.name),
+                    format!("duplicate field `{}` (first set at {at})", clip(&key.name)),
                 );
                 continue;
             }
@@ -243,7 +245,7 @@ impl<'a, 's> Reader<'a, 's> {
                 self.error(
                     &field,
                     key.offset,
-                    format!("unknown field `{}` in {what}{hint}", key.name),
+                    format!("unknown field `{}` in {what}{hint}", clip(&key.name)),
                 );
                 continue;
             }
@@ -404,7 +406,8 @@ impl<'a, 's> Reader<'a, 's> {
             path,
             node.offset,
             format!(
-                "unknown {what} `{s}`{hint}; expected one of: {}",
+                "unknown {what} `{}`{hint}; expected one of: {}",
+                clip(&s),
                 names.join(", ")
             ),
         );
@@ -453,7 +456,7 @@ impl<'a, 's> Reader<'a, 's> {
                         self.error(
                             &p,
                             k.offset,
-                            format!("duplicate key `{}` (first set at {at})", k.name),
+                            format!("duplicate key `{}` (first set at {at})", clip(&k.name)),
                         );
                     }
                     self.duplicates(v, &p);
@@ -613,7 +616,11 @@ impl<'a, 's> Reader<'a, 's> {
         for (k, v) in entries {
             let p = path.key(&k.name);
             if out.contains_key(&k.name) {
-                self.error(&p, k.offset, format!("duplicate output `{}`", k.name));
+                self.error(
+                    &p,
+                    k.offset,
+                    format!("duplicate output `{}`", clip(&k.name)),
+                );
                 continue;
             }
             self.locs.set_key(&p, k.offset);
@@ -676,7 +683,10 @@ impl<'a, 's> Reader<'a, 's> {
                 self.error(
                     &p,
                     k.offset,
-                    format!("duplicate task name `{}` (first defined at {at})", k.name),
+                    format!(
+                        "duplicate task name `{}` (first defined at {at})",
+                        clip(&k.name)
+                    ),
                 );
                 continue;
             }
@@ -690,7 +700,7 @@ impl<'a, 's> Reader<'a, 's> {
     }
 
     fn task(&mut self, node: &Node, path: &FieldPath) -> Option<Task> {
-        let what = format!("task `{}`", path.task().unwrap_or(""));
+        let what = format!("task `{}`", clip(path.task().unwrap_or("")));
         let f = self.fields(node, path, &what, Task::FIELDS, TASK_ALIASES)?;
         let mut task = Task::new("");
         if let Some(n) = self.required(&f, path, "type", &what, " (for example `type: http`)") {
@@ -758,7 +768,7 @@ impl<'a, 's> Reader<'a, 's> {
                     self.locs.set_value(&p, item.offset);
                     if let Some(s) = self.string(item, &p) {
                         if out.contains(&s) {
-                            self.error(&p, item.offset, format!("`{s}` is listed twice"));
+                            self.error(&p, item.offset, format!("`{}` is listed twice", clip(&s)));
                         } else {
                             out.push(s);
                         }
@@ -788,7 +798,7 @@ impl<'a, 's> Reader<'a, 's> {
                 self.error(
                     path,
                     node.offset,
-                    format!("`if` must be a `${{ }}` expression or a boolean; did you mean `${{ {} }}`?", s.trim()),
+                    format!("`if` must be a `${{ }}` expression or a boolean; did you mean `${{ {} }}`?", clip(s.trim())),
                 );
                 None
             }
@@ -812,7 +822,7 @@ impl<'a, 's> Reader<'a, 's> {
             Kind::String(s) if is_whole_expression(s) => Some(Value::String(s.clone())),
             _ => {
                 let found = match &node.kind {
-                    Kind::String(s) => format!("the string {}", Value::String(s.clone())),
+                    Kind::String(s) => crate::json_errors::describe(&Value::String(s.clone())),
                     _ => node.describe().to_string(),
                 };
                 self.error(
@@ -940,7 +950,8 @@ fn check_task_name(r: &mut Reader<'_, '_>, path: &FieldPath, key: &Key) {
             path,
             key.offset,
             format!(
-                "invalid task name `{name}`: use letters, digits and `_`, starting with a letter or `_`, so that `$tasks.NAME` works in expressions; {hint}"
+                "invalid task name `{}`: use letters, digits and `_`, starting with a letter or `_`, so that `$tasks.NAME` works in expressions; {hint}",
+                clip(name)
             ),
         );
     }

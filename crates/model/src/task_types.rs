@@ -284,7 +284,13 @@ fn check_transform(with: &Value) -> Vec<ParamProblem> {
             .into_iter()
             .map(|e| ParamProblem {
                 pointer: "/expr".into(),
-                message: format!("invalid jq program: {e}"),
+                message: match &e {
+                    // Not "invalid jq program: invalid expression: ...".
+                    harmonia_expr::Error::Syntax { message, .. } => {
+                        format!("invalid jq program: {message}")
+                    }
+                    other => format!("invalid jq program: {other}"),
+                },
                 span: e.span(),
             })
             .collect(),

@@ -11,6 +11,11 @@
 //! - `if` and `output` are single expressions; `for_each` is a list or an expression;
 //!   `concurrency` is only set with `for_each`;
 //! - `inputs` is a valid JSON Schema describing an object;
+//! - a static path read from `$inputs` (from `$params`, in a template's body) names
+//!   keys the `inputs` (`parameters`) schema declares, as far as the schema describes
+//!   them (see `declared`): an error where that level is closed
+//!   (`additionalProperties: false`, so the value is always null), a warning
+//!   otherwise, with "did you mean". Without a schema nothing is said;
 //! - each task's `with` matches its type's parameter schema and check. Values that are
 //!   `${ }` expressions are only known at run time and are not type-checked here.
 //!
@@ -19,15 +24,17 @@
 //! template checks parameter values against its `parameters` schema when it is
 //! instantiated.
 //!
-//! Warnings (the definition works, but probably not as meant): `join` without `needs`.
+//! Warnings (the definition works, but probably not as meant): `join` without `needs`;
+//! a read of an input or parameter that an open schema does not declare.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use harmonia_expr::{PathSeg, Program, Template, ValueTemplate, Var, VarSet};
+use harmonia_expr::{PathSeg, Program, Template, ValueTemplate, Var, VarSet, clip};
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde_json::Value;
 
+use crate::declared::undeclared;
 use crate::definition::{Join, Task, Workflow};
 use crate::diagnostic::{Diagnostics, FieldPath, Locations};
 use crate::json_errors::constraint_message;
@@ -83,10 +90,13 @@ impl Place {
     }
 }
 
+/// Validates `wf` and compiles it. `params` is the JSON Schema of the values `$params`
+/// reads, when there is one (a template's `parameters`, for its body).
 pub(crate) fn validate(
     wf: &Workflow,
     locs: &Locations,
     types: &TaskTypes,
+    params: Option<&Value>,
     diags: &mut Diagnostics<'_>,
 ) -> Option<Plan> {
     let names: Vec<&str> = wf.tasks.keys().map(String::as_str).collect();
@@ -100,6 +110,8 @@ pub(crate) fn validate(
         index,
         ancestors: HashMap::new(),
         needs: Vec::new(),
+        inputs_schema: None,
+        params_schema: params,
     };
     v.run()
 }
@@ -115,6 +127,10 @@ struct Validator<'a, 's> {
     needs: Vec<Vec<usize>>,
     /// Ancestor sets, computed on demand.
     ancestors: HashMap<usize, HashSet<usize>>,
+    /// The `inputs` schema, once it is known to be valid.
+    inputs_schema: Option<&'a Value>,
+    /// The schema of `$params`, when there is one.
+    params_schema: Option<&'a Value>,
 }
 
 impl Validator<'_, '_> {
@@ -185,9 +201,11 @@ impl Validator<'_, '_> {
                 let path = self.task_path(i).key("needs").index(k);
                 let offset = self.locs.value(&path);
                 match self.index.get(need.as_str()) {
-                    Some(&j) if j == i => {
-                        self.error(&path, offset, format!("task `{need}` cannot need itself"))
-                    }
+                    Some(&j) if j == i => self.error(
+                        &path,
+                        offset,
+                        format!("task `{}` cannot need itself", clip(need)),
+                    ),
                     Some(&j) => resolved.push(j),
                     None => {
                         let hint = harmonia_expr::suggest(need, self.names.iter().copied())
@@ -196,7 +214,7 @@ impl Validator<'_, '_> {
                         self.error(
                             &path,
                             offset,
-                            format!("unknown task `{need}` in `needs`{hint}"),
+                            format!("unknown task `{}` in `needs`{hint}", clip(need)),
                         );
                     }
                 }
@@ -230,10 +248,10 @@ impl Validator<'_, '_> {
         for scc in sccs {
             let cycle = self.cycle_in(&scc);
             let start = cycle[0];
-            let text: Vec<&str> = cycle
+            let text: Vec<std::borrow::Cow<'_, str>> = cycle
                 .iter()
                 .chain([&start])
-                .map(|&i| self.names[i])
+                .map(|&i| clip(self.names[i]))
                 .collect();
             let path = self.task_path(start).key("needs");
             let offset = self.locs.key(&path);
@@ -308,6 +326,7 @@ impl Validator<'_, '_> {
         let schema = self.wf.inputs.as_ref()?;
         let base = FieldPath::root().key("inputs");
         let validator = object_schema(schema, &base, "inputs", self.locs, self.diags)?;
+        self.inputs_schema = Some(schema);
         Some(InputSchema {
             schema: schema.clone(),
             validator,
@@ -403,7 +422,7 @@ impl Validator<'_, '_> {
                 offset,
                 format!(
                     "unknown task type `{}`{hint}; known types: {}",
-                    task.kind,
+                    clip(&task.kind),
                     known.join(", ")
                 ),
             );
@@ -472,7 +491,10 @@ impl Validator<'_, '_> {
                     self.error(
                         &p,
                         offset,
-                        format!("unknown parameter `{prop}` for a `{name}` task{hint}"),
+                        format!(
+                            "unknown parameter `{}` for a `{name}` task{hint}",
+                            clip(prop)
+                        ),
                     );
                 }
             }
@@ -507,7 +529,8 @@ impl Validator<'_, '_> {
                     at,
                     offset,
                     format!(
-                        "unknown value `{found}`{hint}; expected one of: {}",
+                        "unknown value `{}`{hint}; expected one of: {}",
+                        clip(&found),
                         names.join(", ")
                     ),
                 );
@@ -638,7 +661,7 @@ impl Validator<'_, '_> {
                     self.error(
                         path,
                         offset,
-                        format!("`$tasks.{}` reads an unknown task{hint}", r.task),
+                        format!("`$tasks.{}` reads an unknown task{hint}", clip(&r.task)),
                     );
                     continue;
                 };
@@ -652,7 +675,8 @@ impl Validator<'_, '_> {
                         path,
                         offset,
                         format!(
-                            "a task result has no field `{field}`{hint}; it has {}",
+                            "a task result has no field `{}`{hint}; it has {}",
+                            clip(field),
                             RESULT_FIELDS.join(", ")
                         ),
                     );
@@ -667,7 +691,7 @@ impl Validator<'_, '_> {
                     self.error(
                         path,
                         offset,
-                        format!("task `{}` cannot read its own result{hint}", r.task),
+                        format!("task `{}` cannot read its own result{hint}", clip(&r.task)),
                     );
                 } else if !self.is_upstream(me, target) {
                     self.error(
@@ -675,11 +699,64 @@ impl Validator<'_, '_> {
                         offset,
                         format!(
                             "`$tasks.{0}` is read here, but `{0}` is not upstream of `{1}`, so its result may not exist yet; add `{0}` to `needs` of `{1}`",
-                            r.task, self.names[me]
+                            clip(&r.task),
+                            clip(self.names[me])
                         ),
                     );
                 }
             }
+            for r in p.var_paths() {
+                let at = p.offset() + r.span.start;
+                let offset = self.diags.source.offset_in_scalar(node, text, at);
+                self.check_declared(r, path, offset);
+            }
+        }
+    }
+
+    /// Reports a path read from `$inputs` or `$params` that their schema does not
+    /// declare (see `declared`).
+    fn check_declared(&mut self, r: &harmonia_expr::VarPath, path: &FieldPath, offset: usize) {
+        let (schema, what, others) = match r.var {
+            Var::Inputs => (self.inputs_schema, "the `inputs` schema", "inputs"),
+            Var::Params => (
+                self.params_schema,
+                "the template's `parameters` schema",
+                "parameters",
+            ),
+            _ => return,
+        };
+        let Some(u) = schema.and_then(|s| undeclared(s, &r.path)) else {
+            return;
+        };
+        let read = &r.path[..u.depth];
+        let shown = var_path_text(r.var, read);
+        let key = match read.last() {
+            Some(PathSeg::Key(k)) => harmonia_expr::clip(k),
+            _ => return,
+        };
+        let hint = u
+            .suggestion
+            .map(|s| {
+                let mut fixed = read.to_vec();
+                fixed.pop();
+                fixed.push(PathSeg::Key(s));
+                format!(" (did you mean `{}`?)", var_path_text(r.var, &fixed))
+            })
+            .unwrap_or_default();
+        if u.closed {
+            self.error(
+                path,
+                offset,
+                format!(
+                    "`{shown}` reads `{key}`, which {what} does not declare, and it allows no other {others} (`additionalProperties: false`): the value is always null{hint}"
+                ),
+            );
+        } else {
+            self.diags.warning(
+                path,
+                offset,
+                format!("`{shown}` reads `{key}`, which {what} does not declare{hint}"),
+            );
         }
     }
 }
@@ -719,7 +796,10 @@ pub(crate) fn object_schema(
         diags.error(
             &path,
             offset,
-            format!("{what} are a mapping of names to values: `type` must be `object`, found {t}"),
+            format!(
+                "{what} are a mapping of names to values: `type` must be `object`, found {}",
+                clip(&t.to_string())
+            ),
         );
     }
     if !ok {
@@ -736,6 +816,33 @@ pub(crate) fn object_schema(
             None
         }
     }
+}
+
+/// `$inputs.a["b c"][0]`: a variable and a static path as an expression writes it,
+/// each key clipped (see `harmonia_expr::clip`).
+fn var_path_text(var: Var, path: &[PathSeg]) -> String {
+    let mut out = var.name().to_string();
+    for seg in path {
+        match seg {
+            PathSeg::Key(k) if is_identifier(k) => {
+                out.push('.');
+                out.push_str(&harmonia_expr::clip(k));
+            }
+            PathSeg::Key(k) => {
+                out.push('[');
+                out.push_str(&Value::String(harmonia_expr::clip(k).into_owned()).to_string());
+                out.push(']');
+            }
+            PathSeg::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+/// Whether `k` can follow a `.` in jq (`.name`, not `.["a-b"]`).
+fn is_identifier(k: &str) -> bool {
+    k.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Whether `name` is a valid workflow (or template) name: `[a-z0-9][a-z0-9_-]*`, at
@@ -777,7 +884,8 @@ pub(crate) fn name_problem(what: &str, name: &str) -> Option<String> {
         return None;
     }
     Some(format!(
-        "invalid {what} name `{name}`: use lowercase letters, digits, `_` and `-`, starting with a letter or digit (at most 128); try `{}`",
+        "invalid {what} name `{}`: use lowercase letters, digits, `_` and `-`, starting with a letter or digit (at most 128); try `{}`",
+        clip(name),
         fix_name(name)
     ))
 }
@@ -866,7 +974,8 @@ fn schema_message(e: &jsonschema::ValidationError<'_>) -> String {
             .map(|s| format!(" (did you mean `{s}`?)"))
             .unwrap_or_default();
         return format!(
-            "invalid JSON Schema: unknown type `{found}`{hint}; expected one of: {}",
+            "invalid JSON Schema: unknown type `{}`{hint}; expected one of: {}",
+            clip(found),
             JSON_TYPES.join(", ")
         );
     }

@@ -10,6 +10,10 @@ pub fn value(text: &str) -> Result<Value, String> {
     let mut options = serde_saphyr::Options::default();
     options.strict_booleans = true;
     options.with_snippet = false;
+    // The same nesting bound as definitions, for the same reason (the stack).
+    let mut budget = options.budget.clone().unwrap_or_default();
+    budget.max_depth = crate::node::MAX_DEPTH;
+    options.budget = Some(budget);
     serde_saphyr::from_str_with_options::<Option<Value>>(text, options)
         .map(Option::unwrap_or_default)
         .map_err(|e| e.to_string())
@@ -25,5 +29,10 @@ mod tests {
         assert_eq!(v, json!({"a": "yes", "b": true, "c": "on", "d": [1, null]}));
         assert_eq!(super::value("").expect("empty"), json!(null));
         assert!(super::value("a: [").is_err());
+        let deep = format!("{}{}", "[".repeat(60), "]".repeat(60));
+        assert!(
+            super::value(&deep).is_err(),
+            "nested deeper than definitions may be"
+        );
     }
 }

@@ -9,7 +9,11 @@
 //!
 //! The figures are medians over `--runs` runs. The same scenarios run on the in-memory
 //! store in the same invocation, as the baseline: the ratio shows what durability costs.
+//! `--durability` picks what SQLite's commits survive (`process`, the default, or
+//! `fsync`; see `durability`); given twice (`--durability process --durability fsync`)
+//! both are measured, one table each.
 
+use crate::output::outln;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -20,9 +24,11 @@ use harmonia_engine::executors::{ExecutorConfig, Executors};
 use harmonia_engine::{EngineConfig, Plans, StartRequest};
 use harmonia_model::{Format, Source, TaskTypes};
 use harmonia_storage::{ExecutionStatus, MemoryStore, Store};
-use harmonia_storage_sql::{SqliteOptions, SqliteStore};
+use harmonia_storage_sql::SqliteStore;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use super::durability::Durability;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -41,6 +47,10 @@ pub(crate) struct Args {
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
+    /// What SQLite's commits survive: `process` (the default) or `fsync`; repeat to
+    /// measure several.
+    #[arg(long = "durability", value_enum, value_name = "LEVEL")]
+    durabilities: Vec<Durability>,
     /// Internal: run one scenario in this process and print its measurement.
     #[arg(long, hide = true, value_name = "NAME")]
     child: Option<String>,
@@ -125,12 +135,17 @@ fn peak_rss_kb() -> u64 {
         .unwrap_or(0)
 }
 
-async fn child(scenario: &str, store_kind: &str, inline: bool) -> anyhow::Result<Measure> {
+async fn child(
+    scenario: &str,
+    store_kind: &str,
+    durability: Durability,
+    inline: bool,
+) -> anyhow::Result<Measure> {
     let dir = tempfile::tempdir()?;
     let store: Arc<dyn Store> = if store_kind == "memory" {
         Arc::new(MemoryStore::new())
     } else {
-        Arc::new(SqliteStore::open(&dir.path().join("bench.db"), SqliteOptions::default()).await?)
+        Arc::new(SqliteStore::open(&dir.path().join("bench.db"), durability.sqlite()).await?)
     };
     let plans = Arc::new(Plans::new(store.clone(), TaskTypes::builtin(), None));
     let (text, tasks, executions) = definition(scenario);
@@ -181,10 +196,12 @@ fn spawn_child(
     exe: &PathBuf,
     scenario: &str,
     store: &str,
+    durability: Durability,
     inline: bool,
 ) -> anyhow::Result<Measure> {
     let mut cmd = std::process::Command::new(exe);
     cmd.args(["bench", "--child", scenario, "--store", store]);
+    cmd.args(["--durability", durability.name()]);
     if !inline {
         cmd.arg("--no-inline");
     }
@@ -203,8 +220,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()?;
-        let m = runtime.block_on(child(scenario, &args.store, !args.no_inline))?;
-        println!("{}", serde_json::to_string(&m)?);
+        let durability = args.durabilities.first().copied().unwrap_or_default();
+        let m = runtime.block_on(child(scenario, &args.store, durability, !args.no_inline))?;
+        outln!("{}", serde_json::to_string(&m)?);
         return Ok(ExitCode::SUCCESS);
     }
     let exe = std::env::current_exe().context("cannot find this program")?;
@@ -212,11 +230,39 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .iter()
         .filter(|s| args.scenarios.is_empty() || args.scenarios.iter().any(|w| w == s.name))
         .collect();
+    let mut durabilities = args.durabilities.clone();
+    if durabilities.is_empty() {
+        durabilities.push(Durability::Process);
+    }
+    durabilities.dedup();
     let mut results = Vec::new();
+    for durability in durabilities {
+        measure(args, &exe, &wanted, durability, &mut results)?;
+    }
+    if args.json {
+        outln!("{}", serde_json::to_string_pretty(&results)?);
+    } else {
+        outln!(
+            "medians of {} runs each; ratio = durable SQLite / in-memory store, measured in this run",
+            args.runs.max(1)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the `wanted` scenarios on SQLite with `durability` (and on the in-memory store),
+/// prints a table (unless `--json`) and adds the results to `results`.
+fn measure(
+    args: &Args,
+    exe: &PathBuf,
+    wanted: &[&Scenario],
+    durability: Durability,
+    results: &mut Vec<Value>,
+) -> anyhow::Result<()> {
     if !args.json {
-        println!(
+        outln!(
             "{:<28} {:>11} {:>11} {:>13} {:>12} {:>10} {:>9}",
-            "scenario (durable SQLite)",
+            format!("scenario (SQLite, {})", durability.name()),
             "wall (ms)",
             "bar (ms)",
             "tasks/s",
@@ -225,14 +271,26 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
             "ratio"
         );
     }
-    for s in wanted {
+    for s in wanted.iter().copied() {
         let mut durable = Vec::new();
         let mut memory = Vec::new();
         // Interleave the two stores so that machine noise hits both alike.
         for _ in 0..args.runs.max(1) {
-            durable.push(spawn_child(&exe, s.name, "sqlite", !args.no_inline)?);
+            durable.push(spawn_child(
+                exe,
+                s.name,
+                "sqlite",
+                durability,
+                !args.no_inline,
+            )?);
             if !args.no_baseline {
-                memory.push(spawn_child(&exe, s.name, "memory", !args.no_inline)?);
+                memory.push(spawn_child(
+                    exe,
+                    s.name,
+                    "memory",
+                    durability,
+                    !args.no_inline,
+                )?);
             }
         }
         let wall = median(durable.iter().map(|m| m.wall_ms).collect());
@@ -242,6 +300,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         let per_sec = tasks as f64 / (wall / 1000.0);
         let result = serde_json::json!({
             "scenario": s.name,
+            "durability": durability.name(),
             "title": s.title,
             "runs": durable.len(),
             "wall_ms_median": wall,
@@ -255,7 +314,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
             "within_bar": wall <= s.bar_ms,
         });
         if !args.json {
-            println!(
+            outln!(
                 "{:<28} {:>11.1} {:>11.0} {:>13.0} {:>9.1} MB {:>10} {:>9}",
                 format!("({}) {}", s.name, s.title),
                 wall,
@@ -276,13 +335,5 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
         results.push(result);
     }
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&results)?);
-    } else {
-        println!(
-            "medians of {} runs each; ratio = durable SQLite / in-memory store, measured in this run",
-            args.runs.max(1)
-        );
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }

@@ -3,6 +3,7 @@
 //! The definition must be valid; otherwise its problems are printed as by `validate`
 //! and the exit code is 1.
 
+use crate::output::{out, outln};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -38,9 +39,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 Format::Dot => GraphFormat::Dot,
                 Format::Json => GraphFormat::Json,
             };
-            print!("{}", render(&loaded.plan, format));
+            out!("{}", render(&loaded.plan, format));
             if args.format == Format::Json {
-                println!();
+                outln!();
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -4,6 +4,7 @@
 //! output is one line per event (sequence number, time, kind, the essentials);
 //! `--output json` prints the events as stored.
 
+use crate::output::outln;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -126,7 +127,7 @@ async fn history(args: &Args) -> anyhow::Result<ExitCode> {
                 .iter()
                 .map(|r| json!({"seq": r.seq, "at": r.at, "kind": r.kind, "event": r.data}))
                 .collect();
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(
                     &json!({"execution_id": id.to_string(), "events": events})
@@ -140,7 +141,7 @@ async fn history(args: &Args) -> anyhow::Result<ExitCode> {
                     .decode::<Event>()
                     .map(|e| summary(&e))
                     .unwrap_or_default();
-                println!("{:>5} {} {:<20} {text}", r.seq, r.at, r.kind);
+                outln!("{:>5} {} {:<20} {text}", r.seq, r.at, r.kind);
             }
         }
     }

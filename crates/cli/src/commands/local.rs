@@ -1,6 +1,7 @@
 //! What `run`, `resume`, `retry` and `history` share: an engine on a local SQLite
 //! database, watching an execution with progress, and printing results and errors.
 
+use crate::output::outln;
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -12,11 +13,13 @@ use harmonia_engine::executors::{ExecutorConfig, Executors};
 use harmonia_engine::{EngineConfig, Handle, Plans};
 use harmonia_model::{Plan, TaskTypes};
 use harmonia_storage::{ExecutionId, ExecutionRecord, Store};
-use harmonia_storage_sql::{SqliteOptions, SqliteStore};
+use harmonia_storage_sql::SqliteStore;
 use serde_json::{Value, json};
+use tokio::sync::broadcast::error::RecvError;
 
 use super::beside::Beside;
-use super::progress::Progress;
+use super::durability::Durability;
+use super::progress::{Progress, Taken};
 
 /// How a command prints its result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -45,7 +48,7 @@ impl Invalid {
 
     pub(crate) fn print(&self, output: Output) -> ExitCode {
         match output {
-            Output::Json => println!(
+            Output::Json => outln!(
                 "{}",
                 json!({"error": {"code": self.code, "message": self.message, "details": self.details}})
             ),
@@ -97,11 +100,12 @@ pub(crate) struct Local {
 }
 
 impl Local {
-    /// Opens `db` (a temporary database when `None`) and starts an engine on it, which
-    /// first resumes whatever the database holds unfinished. Sub-workflows missing from
-    /// the database are looked for in `beside`.
+    /// Opens `db` (a temporary database when `None`) with `durability` and starts an
+    /// engine on it, which first resumes whatever the database holds unfinished.
+    /// Sub-workflows missing from the database are looked for in `beside`.
     pub(crate) async fn open(
         db: Option<&Path>,
+        durability: Durability,
         allow_shell: bool,
         beside: Option<PathBuf>,
     ) -> anyhow::Result<Local> {
@@ -113,7 +117,7 @@ impl Local {
             }
         };
         let store: Arc<dyn Store> = Arc::new(
-            SqliteStore::open(&path, SqliteOptions::default())
+            SqliteStore::open(&path, durability.sqlite())
                 .await
                 .with_context(|| format!("cannot open the database {}", path.display()))?,
         );
@@ -157,10 +161,9 @@ impl Local {
         let text = output == Output::Text;
         let mut events = self.handle.subscribe();
         let mut progress = Progress::new(plan, text && std::io::stderr().is_terminal(), text);
-        // Catch up with what was committed before we subscribed.
-        for e in self.handle.history(id).await? {
-            progress.event(&e.event);
-        }
+        // Catch up with what was committed before we subscribed. What is committed
+        // from now on may come both ways: `take` shows each event once.
+        self.catch_up(id, &mut progress).await?;
         let waiting = self.handle.wait(id);
         tokio::pin!(waiting);
         let mut interrupts = 0;
@@ -168,8 +171,14 @@ impl Local {
             tokio::select! {
                 r = &mut waiting => break r?,
                 e = events.recv() => match e {
-                    Ok(e) if e.execution == id => progress.event(&e.event),
-                    _ => {}
+                    Ok(e) if e.execution == id => {
+                        if progress.take(e.seq, &e.event) == Taken::Gap {
+                            self.catch_up(id, &mut progress).await?;
+                        }
+                    }
+                    Ok(_) | Err(RecvError::Closed) => {}
+                    // The subscription lost events: the log has them.
+                    Err(RecvError::Lagged(_)) => self.catch_up(id, &mut progress).await?,
                 },
                 _ = tokio::signal::ctrl_c() => {
                     interrupts += 1;
@@ -183,13 +192,18 @@ impl Local {
                 }
             }
         };
-        while let Ok(e) = events.try_recv() {
-            if e.execution == id {
-                progress.event(&e.event);
-            }
-        }
+        // The execution has ended: its log is complete.
+        self.catch_up(id, &mut progress).await?;
         progress.finish();
         Ok((record, progress.elapsed()))
+    }
+
+    /// Shows what the log of execution `id` holds that `progress` has not shown yet.
+    async fn catch_up(&self, id: ExecutionId, progress: &mut Progress) -> anyhow::Result<()> {
+        for e in self.handle.history(id).await? {
+            progress.take(e.seq, &e.event);
+        }
+        Ok(())
     }
 }
 
@@ -197,7 +211,7 @@ impl Local {
 /// or the whole report (JSON) on stdout.
 pub(crate) fn print_report(report: &Value, elapsed: std::time::Duration, output: Output) {
     match output {
-        Output::Json => println!(
+        Output::Json => outln!(
             "{}",
             serde_json::to_string_pretty(report).unwrap_or_default()
         ),
@@ -212,7 +226,7 @@ pub(crate) fn print_report(report: &Value, elapsed: std::time::Duration, output:
                 eprintln!("error: {message}");
             }
             if status == "succeeded" {
-                println!(
+                outln!(
                     "{}",
                     serde_json::to_string_pretty(&report["outputs"]).unwrap_or_default()
                 );

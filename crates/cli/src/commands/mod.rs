@@ -2,6 +2,7 @@
 
 pub(crate) mod bench;
 mod beside;
+pub(crate) mod durability;
 pub(crate) mod graph;
 pub(crate) mod history;
 mod local;

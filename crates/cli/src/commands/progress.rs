@@ -4,6 +4,12 @@
 //! of running tasks (with `done/total` for fan-outs) and the elapsed time. Elsewhere
 //! (a pipe, CI): plain lines as tasks start, retry and end. Both go to stderr, so
 //! stdout carries only the result.
+//!
+//! Events come from two sources that overlap: the live subscription and the
+//! execution's log (read to catch up). [`Progress::take`] keeps the sequence number of
+//! the last event taken in, so that each event is shown once and in order, whichever
+//! source brings it first; a gap (a lagging subscription lost events) is reported to
+//! the caller, which fills it from the log.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -35,6 +41,19 @@ pub(crate) struct Progress {
     started: Instant,
     tasks: Vec<TaskView>,
     index: HashMap<String, usize>,
+    /// The sequence number of the last event taken in (0 before the first).
+    last_seq: u64,
+}
+
+/// What [`Progress::take`] did with an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Taken {
+    /// It was the next one: shown.
+    Shown,
+    /// It had been taken in already: ignored.
+    Seen,
+    /// Events before it are missing: read them from the log first.
+    Gap,
 }
 
 impl Progress {
@@ -69,7 +88,22 @@ impl Progress {
             started: Instant::now(),
             tasks,
             index,
+            last_seq: 0,
         }
+    }
+
+    /// Takes in the event at position `seq` of the execution's log (from 1), if it is
+    /// the next one.
+    pub(crate) fn take(&mut self, seq: u64, event: &Event) -> Taken {
+        if seq <= self.last_seq {
+            return Taken::Seen;
+        }
+        if seq != self.last_seq + 1 {
+            return Taken::Gap;
+        }
+        self.last_seq = seq;
+        self.event(event);
+        Taken::Shown
     }
 
     fn line(&self, text: String) {
@@ -78,8 +112,8 @@ impl Progress {
         }
     }
 
-    /// Takes in one event of the execution.
-    pub(crate) fn event(&mut self, event: &Event) {
+    /// Shows one event of the execution.
+    fn event(&mut self, event: &Event) {
         let mut set = |name: &str, state: State| -> Option<usize> {
             let i = *self.index.get(name)?;
             self.tasks[i].state = state;
@@ -195,5 +229,26 @@ impl Progress {
     /// Time since the run started.
     pub(crate) fn elapsed(&self) -> Duration {
         self.started.elapsed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_event_is_taken_once_and_in_order() {
+        let text = "name: p\ntasks:\n  a: {type: set}\n";
+        let source = harmonia_model::Source::new("p.yaml", text, harmonia_model::Format::Yaml);
+        let plan = harmonia_model::load(&source, &harmonia_model::TaskTypes::builtin())
+            .expect("valid")
+            .plan;
+        let mut p = Progress::new(&plan, false, false);
+        let e = Event::Paused;
+        assert_eq!(p.take(1, &e), Taken::Shown);
+        assert_eq!(p.take(1, &e), Taken::Seen);
+        assert_eq!(p.take(3, &e), Taken::Gap);
+        assert_eq!(p.take(2, &e), Taken::Shown);
+        assert_eq!(p.take(3, &e), Taken::Shown);
     }
 }

@@ -9,12 +9,14 @@
 //! nothing to resume), 1 otherwise. A paused execution stays paused and is not waited
 //! for.
 
+use crate::output::outln;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use harmonia_storage::ExecutionStatus;
 use serde_json::{Value, json};
 
+use super::durability::Durability;
 use super::local::{Local, Output, runtime};
 use super::report::execution_report;
 
@@ -26,6 +28,10 @@ pub(crate) struct Args {
     /// Allow `shell` tasks to run processes on this machine.
     #[arg(long)]
     allow_shell: bool,
+    /// What a commit survives: `process` (the process being killed) or `fsync` (also a
+    /// power loss; slower).
+    #[arg(long, value_enum, env = "HARMONIA_DURABILITY", default_value_t = Durability::Process)]
+    durability: Durability,
     /// How to print the result.
     #[arg(long, value_enum, default_value_t = Output::Text)]
     output: Output,
@@ -39,7 +45,7 @@ async fn resume(args: &Args) -> anyhow::Result<ExitCode> {
     if !args.db.exists() {
         anyhow::bail!("no database at {}", args.db.display());
     }
-    let local = Local::open(Some(&args.db), args.allow_shell, None).await?;
+    let local = Local::open(Some(&args.db), args.durability, args.allow_shell, None).await?;
     let pending: Vec<_> = local
         .store
         .unfinished()
@@ -74,14 +80,14 @@ async fn resume(args: &Args) -> anyhow::Result<ExitCode> {
     }
     local.close().await;
     match args.output {
-        Output::Json => println!(
+        Output::Json => outln!(
             "{}",
             serde_json::to_string_pretty(&json!({"executions": reports}))?
         ),
         Output::Text => {
             for r in &reports {
                 if r["status"] == "succeeded" {
-                    println!(
+                    outln!(
                         "{}",
                         serde_json::to_string_pretty(
                             &json!({"execution_id": r["execution_id"], "outputs": r["outputs"]})

@@ -8,12 +8,14 @@
 //! downstream again. `--preview` only says which tasks would run again and which
 //! outputs would be reused.
 
+use crate::output::outln;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use harmonia_engine::RetryOptions;
 use harmonia_storage::ExecutionId;
 
+use super::durability::Durability;
 use super::local::{Invalid, Local, Output, exit_code, print_report, runtime};
 use super::report::execution_report;
 
@@ -37,6 +39,10 @@ pub(crate) struct Args {
     /// Allow `shell` tasks to run processes on this machine.
     #[arg(long)]
     allow_shell: bool,
+    /// What a commit survives: `process` (the process being killed) or `fsync` (also a
+    /// power loss; slower).
+    #[arg(long, value_enum, env = "HARMONIA_DURABILITY", default_value_t = Durability::Process)]
+    durability: Durability,
     /// How to print the result.
     #[arg(long, value_enum, default_value_t = Output::Text)]
     output: Output,
@@ -57,7 +63,7 @@ async fn retry(args: &Args) -> anyhow::Result<ExitCode> {
     if !args.db.exists() {
         anyhow::bail!("no database at {}", args.db.display());
     }
-    let local = Local::open(Some(&args.db), args.allow_shell, None).await?;
+    let local = Local::open(Some(&args.db), args.durability, args.allow_shell, None).await?;
     let options = RetryOptions {
         from: args.from.clone(),
         latest_version: args.latest,
@@ -95,13 +101,15 @@ async fn retry(args: &Args) -> anyhow::Result<ExitCode> {
     let Some(new) = new else {
         local.close().await;
         match args.output {
-            Output::Json => println!("{}", serde_json::to_string_pretty(&plan)?),
+            Output::Json => outln!("{}", serde_json::to_string_pretty(&plan)?),
             Output::Text => {
-                println!(
+                outln!(
                     "retry of {} ({} version {}):",
-                    plan.original, plan.workflow, plan.version
+                    plan.original,
+                    plan.workflow,
+                    plan.version
                 );
-                println!(
+                outln!(
                     "  run again: {}",
                     if plan.rerun.is_empty() {
                         "-".into()
@@ -109,7 +117,7 @@ async fn retry(args: &Args) -> anyhow::Result<ExitCode> {
                         plan.rerun.join(", ")
                     }
                 );
-                println!(
+                outln!(
                     "  reuse:     {}",
                     if plan.reused.is_empty() {
                         "-".into()

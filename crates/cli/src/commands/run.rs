@@ -4,7 +4,8 @@
 //! the history, and lets `harmonia resume` finish a run that was interrupted). Inputs
 //! come from `--input-file` (a JSON object) first, then each `--input key=value`
 //! overrides a key (the value is JSON when it parses, else a string). Sub-workflows are
-//! found in the database, then as `NAME.yaml`/`NAME.json` beside FILE.
+//! found in the database, then as `NAME.yaml`/`NAME.json` beside FILE. `--durability`
+//! says what the database's commits survive (see `durability`).
 //!
 //! Output: progress on stderr (a live line on a terminal, plain lines otherwise), then
 //! the outputs on stdout; `--output json` prints exactly one JSON document on stdout
@@ -18,6 +19,7 @@ use std::process::ExitCode;
 use harmonia_engine::{Error as EngineError, RegisterError, StartRequest};
 use serde_json::{Map, Value};
 
+use super::durability::Durability;
 use super::local::{Invalid, Local, Output, exit_code, print_report, runtime};
 use super::read_source;
 use super::report::execution_report;
@@ -39,6 +41,10 @@ pub(crate) struct Args {
     /// Allow `shell` tasks to run processes on this machine.
     #[arg(long)]
     allow_shell: bool,
+    /// What a commit survives: `process` (the process being killed) or `fsync` (also a
+    /// power loss; slower).
+    #[arg(long, value_enum, env = "HARMONIA_DURABILITY", default_value_t = Durability::Process)]
+    durability: Durability,
     /// How to print the result.
     #[arg(long, value_enum, default_value_t = Output::Text)]
     output: Output,
@@ -110,7 +116,13 @@ async fn run_async(args: &Args) -> anyhow::Result<ExitCode> {
         .parent()
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("."));
-    let local = Local::open(args.db.as_deref(), args.allow_shell, Some(dir)).await?;
+    let local = Local::open(
+        args.db.as_deref(),
+        args.durability,
+        args.allow_shell,
+        Some(dir),
+    )
+    .await?;
     let workflow = match local.plans.register(&source).await {
         Ok(w) => w,
         Err(RegisterError::Invalid(e)) => {

@@ -4,6 +4,7 @@
 //! `docs/workflow.schema.json` and `docs/template.schema.json` are these outputs; tests
 //! keep them equal.
 
+use crate::output::outln;
 use std::process::ExitCode;
 
 use harmonia_model::TaskTypes;
@@ -23,6 +24,6 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     } else {
         workflow_schema(&types)
     };
-    println!("{}", serde_json::to_string_pretty(&schema)?);
+    outln!("{}", serde_json::to_string_pretty(&schema)?);
     Ok(ExitCode::SUCCESS)
 }

@@ -3,7 +3,8 @@
 //! Settings come from, lowest to highest: built-in defaults, the config file
 //! (`--config`, default `harmonia.toml` when it exists), `HARMONIA_*` environment
 //! variables, then flags. The database defaults to `harmonia.db` in the working
-//! directory.
+//! directory. `durability` says what a commit survives (see `durability`): `process`
+//! by default, `fsync` to survive a power loss too.
 //!
 //! Who may use the API without a token (`harmonia_server::Access`): bound to a loopback
 //! address, everyone on this machine until the database has had a token (and then
@@ -29,9 +30,10 @@ use harmonia_engine::{EngineConfig, Plans};
 use harmonia_model::TaskTypes;
 use harmonia_server::{Access, ApiConfig, AppState};
 use harmonia_storage::Store;
-use harmonia_storage_sql::{SqliteOptions, SqliteStore};
+use harmonia_storage_sql::SqliteStore;
 use serde::Deserialize;
 
+use super::durability::Durability;
 use super::local::runtime;
 
 #[derive(Debug, clap::Args)]
@@ -74,6 +76,10 @@ pub(crate) struct Args {
     /// the next start [default: 30s].
     #[arg(long, env = "HARMONIA_SHUTDOWN_GRACE", value_name = "DURATION")]
     shutdown_grace: Option<String>,
+    /// What a commit survives: `process` (the process being killed) or `fsync` (also a
+    /// power loss; slower) [default: process].
+    #[arg(long, value_enum, env = "HARMONIA_DURABILITY")]
+    durability: Option<Durability>,
 }
 
 /// The config file: the same settings as the flags.
@@ -89,6 +95,7 @@ struct FileConfig {
     cors_origins: Option<Vec<String>>,
     max_concurrency: Option<usize>,
     shutdown_grace: Option<String>,
+    durability: Option<Durability>,
 }
 
 /// The settings in effect.
@@ -102,6 +109,7 @@ struct Settings {
     cors_origins: Vec<String>,
     max_concurrency: usize,
     shutdown_grace: std::time::Duration,
+    durability: Durability,
 }
 
 fn settings(args: &Args) -> anyhow::Result<Settings> {
@@ -142,6 +150,7 @@ fn settings(args: &Args) -> anyhow::Result<Settings> {
                 .map(|d| d.get())
                 .map_err(|m| anyhow::anyhow!("invalid shutdown grace `{text}`: {m}"))?,
         },
+        durability: args.durability.or(file.durability).unwrap_or_default(),
     })
 }
 
@@ -175,7 +184,7 @@ async fn shutdown_signal() {
 
 async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(&settings.db, SqliteOptions::default())
+        SqliteStore::open(&settings.db, settings.durability.sqlite())
             .await
             .with_context(|| format!("cannot open the database {}", settings.db.display()))?,
     );
@@ -249,8 +258,9 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot listen on {}", settings.addr))?;
     let local = listener.local_addr()?;
     eprintln!(
-        "harmonia listening on http://{local} (API docs: http://{local}/docs; database: {})",
-        settings.db.display()
+        "harmonia listening on http://{local} (API docs: http://{local}/docs; database: {}, durability: {})",
+        settings.db.display(),
+        settings.durability.name()
     );
     // On the signal: the listener stops accepting and requests in flight finish, while
     // the engine drains (running attempts finish, nothing new starts), both within the

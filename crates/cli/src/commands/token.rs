@@ -6,6 +6,7 @@
 //! token is created. A deleted token is refused by a running server from its next
 //! request on; no restart is needed for either.
 
+use crate::output::outln;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -62,11 +63,11 @@ async fn token(args: &Args) -> anyhow::Result<ExitCode> {
                 "created token {} ({} `{}`); it is shown only once:",
                 record.id, record.role, record.name
             );
-            println!("{token}");
+            outln!("{token}");
         }
         Command::List => {
             for t in store.tokens().await? {
-                println!("{}  {:<8}  {}  {}", t.id, t.role, t.created_at, t.name);
+                outln!("{}  {:<8}  {}  {}", t.id, t.role, t.created_at, t.name);
             }
         }
         Command::Delete { id } => {

@@ -6,11 +6,16 @@
 //! conversion could not carry over is a warning pointing into the file, and a problem
 //! of the converted form an error at the file's start naming its place in that form.
 //!
+//! A workflow that runs another (`type: workflow`) gets a warning when no file beside
+//! it holds that workflow (`NAME.yaml`, `NAME.yml` or `NAME.json`, where `harmonia run`
+//! looks): it may still be stored on the server it will run on.
+//!
 //! Text output is one `FILE:LINE:COL: error: FIELD: MESSAGE` line per problem (warnings
 //! as `warning:`), in file order then source order, on stdout, and a summary on stderr.
 //! `--format json` prints one JSON document instead. Exit 0 when every file is valid
 //! (warnings allowed), 1 otherwise.
 
+use crate::output::outln;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -19,6 +24,7 @@ use harmonia_model::template::{self, FileKind};
 use harmonia_model::{Diagnostic, Position, Severity, Source, TaskTypes};
 use serde_json::json;
 
+use super::beside::Beside;
 use super::{expand, read_source};
 
 #[derive(Debug, clap::Args)]
@@ -52,7 +58,15 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 message: format!("cannot read the file: {e}"),
                 position: Position { line: 1, column: 1 },
             }],
-            Ok(source) => check(&source, &types),
+            Ok(source) => {
+                let beside = Beside {
+                    dir: file
+                        .parent()
+                        .map(PathBuf::from)
+                        .unwrap_or_else(|| PathBuf::from(".")),
+                };
+                check(&source, &types, &beside)
+            }
         };
         reports.push((name, diagnostics));
     }
@@ -65,15 +79,25 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         OutputFormat::Text => {
             for (name, diagnostics) in &reports {
                 for d in diagnostics {
-                    println!("{}", d.render(name));
+                    outln!("{}", d.render(name));
                 }
             }
             let errors: usize = reports
                 .iter()
                 .map(|(_, d)| d.iter().filter(|d| d.severity == Severity::Error).count())
                 .sum();
-            if invalid == 0 {
+            let warnings: usize = reports
+                .iter()
+                .map(|(_, d)| d.iter().filter(|d| d.severity == Severity::Warning).count())
+                .sum();
+            if invalid == 0 && warnings == 0 {
                 eprintln!("{} valid", plural(reports.len(), "file"));
+            } else if invalid == 0 {
+                eprintln!(
+                    "{} valid ({})",
+                    plural(reports.len(), "file"),
+                    plural(warnings, "warning")
+                );
             } else {
                 eprintln!(
                     "{} in {} of {}",
@@ -94,7 +118,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
                     })
                 })
                 .collect();
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&json!({"valid": invalid == 0, "files": files}))?
             );
@@ -107,11 +131,17 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Every problem of one file (errors and warnings), whatever it holds.
-fn check(source: &Source, types: &TaskTypes) -> Vec<Diagnostic> {
+/// Every problem of one file (errors and warnings), whatever it holds; sub-workflows
+/// are looked for in `beside`.
+fn check(source: &Source, types: &TaskTypes, beside: &Beside) -> Vec<Diagnostic> {
     match template::file_kind(source) {
         FileKind::Workflow => match harmonia_model::load(source, types) {
-            Ok(loaded) => loaded.warnings,
+            Ok(loaded) => {
+                let mut found = loaded.warnings.clone();
+                found.extend(missing_sub_workflows(&loaded, source, beside));
+                found.sort_by_key(|d| d.position);
+                found
+            }
             Err(e) => e.diagnostics().to_vec(),
         },
         FileKind::Template => match template::read(source, types) {
@@ -152,6 +182,25 @@ fn check(source: &Source, types: &TaskTypes) -> Vec<Diagnostic> {
             }
         },
     }
+}
+
+/// A warning for each sub-workflow that no file beside the definition holds.
+fn missing_sub_workflows(
+    loaded: &harmonia_model::Loaded,
+    source: &Source,
+    beside: &Beside,
+) -> Vec<Diagnostic> {
+    harmonia_model::sub_workflows(loaded, source)
+        .into_iter()
+        .filter(|sub| !beside.candidates(&sub.name).iter().any(|p| p.is_file()))
+        .map(|sub| {
+            let name = harmonia_model::clip(&sub.name);
+            sub.warning(format!(
+                "no workflow `{name}` beside this file ({name}.yaml, {name}.yml or {name}.json), where `harmonia run` looks for it; unless it is stored where this workflow runs, task `{}` fails",
+                sub.task
+            ))
+        })
+        .collect()
 }
 
 fn plural(n: usize, what: &str) -> String {

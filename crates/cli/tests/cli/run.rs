@@ -369,12 +369,120 @@ fn inputs_from_a_file_are_overridden_by_flags_and_a_db_keeps_history() {
 }
 
 #[test]
+fn runs_can_ask_for_commits_that_survive_a_power_loss() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("r.db");
+    let db = db.to_str().expect("utf-8 path");
+    let (code, r, err) = run_json(&[&example("hello.json"), "--db", db, "--durability", "fsync"]);
+    assert_eq!(code, 0, "{r:#}\n{err}");
+    assert_eq!(r["status"], "succeeded");
+    let out = harmonia(&["resume", "--db", db, "--durability", "fsync"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Anything else is a wrong command line, with the choices named.
+    let out = harmonia(&["run", &example("hello.json"), "--durability", "disk"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("fsync"), "{}", stderr(&out));
+}
+
+#[test]
+fn bench_measures_both_durabilities() {
+    let out = harmonia(&[
+        "bench",
+        "--scenario",
+        "a",
+        "--runs",
+        "1",
+        "--no-baseline",
+        "--durability",
+        "process",
+        "--durability",
+        "fsync",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let results = json(&out);
+    let rows: Vec<(&str, &str)> = results
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|r| {
+            (
+                r["durability"].as_str().unwrap_or(""),
+                r["scenario"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(rows, vec![("process", "a"), ("fsync", "a")]);
+}
+
+#[test]
 fn text_output_prints_the_outputs_on_stdout() {
     let out = harmonia(&["run", &example("hello.json")]);
     assert_eq!(out.status.code(), Some(0));
     let v: Value = serde_json::from_str(&stdout(&out)).expect("outputs as JSON");
     assert_eq!(v, json!({"message": "HELLO, WORLD!"}));
     assert!(stderr(&out).contains("succeeded in"));
+}
+
+#[test]
+fn progress_prints_every_event_exactly_once() {
+    // Regression: `run` subscribed to live events, then replayed the history, with no
+    // de-duplication by sequence number: events committed in between were printed
+    // twice, and events a lagging subscription lost were not printed at all.
+    //
+    // 1,500 tasks end at once, before `run` subscribes: it prints them from the
+    // history, into a stderr pipe that nobody reads for a while, so it blocks. Meanwhile
+    // a fan-out of 20,000 items commits far more events than the live channel holds,
+    // so the subscription lags. And 200 sleeps end one after the other from the start
+    // on, while `run` subscribes.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("busy.yaml");
+    let mut tasks: Vec<String> = Vec::new();
+    let mut yaml = String::from("name: busy\ntasks:\n");
+    for i in 0..1500 {
+        yaml.push_str(&format!("  p{i}: {{type: set, with: {i}}}\n"));
+        tasks.push(format!("p{i}"));
+    }
+    for i in 0..200 {
+        yaml.push_str(&format!(
+            "  s{i}: {{type: sleep, with: {{duration: {}ms}}}}\n",
+            i / 2
+        ));
+        tasks.push(format!("s{i}"));
+    }
+    yaml.push_str("  wait: {type: sleep, with: {duration: 300ms}}\n");
+    yaml.push_str(
+        "  fan: {type: set, needs: [wait], for_each: '${ [range(20000)] }', with: '${ $item }'}\n",
+    );
+    yaml.push_str("  last: {type: set, needs: [fan], with: '${ $tasks.fan.output | length }'}\n");
+    tasks.extend(["wait", "fan", "last"].map(String::from));
+    std::fs::write(&file, yaml).expect("write");
+    for run in 0..2 {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_harmonia"))
+            .args(["run", file.to_str().expect("utf-8 path")])
+            .env_remove("HARMONIA_DB")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        // Read nothing until the fan-out has run.
+        std::thread::sleep(std::time::Duration::from_millis(2500));
+        let out = child.wait_with_output().expect("it ends");
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        for task in &tasks {
+            let started = if task == "fan" {
+                "started (20000 items)"
+            } else {
+                "started"
+            };
+            for what in [started, "succeeded"] {
+                let line = format!("] {task}: {what}\n");
+                let n = err.matches(&line).count();
+                assert_eq!(n, 1, "run {run}: `{task}: {what}` printed {n} times");
+            }
+        }
+    }
 }
 
 #[test]

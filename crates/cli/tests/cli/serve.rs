@@ -312,3 +312,53 @@ async fn a_server_that_had_a_token_stays_closed_after_a_delete_and_a_restart() {
     let (status, body) = create_without_a_token(&http, &served.base).await;
     assert_eq!(status, 401, "with --insecure: {body}");
 }
+
+/// The line `harmonia serve ARGS` prints when it listens (it is then killed), or its
+/// error when it does not start.
+fn listening_line(args: &[&str], env: &[(&str, &str)], dir: &std::path::Path) -> String {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_harmonia"))
+        .arg("serve")
+        .args(["--port", "0"])
+        .args(args)
+        .envs(env.iter().copied())
+        .env_remove("HARMONIA_DB")
+        .env_remove("HARMONIA_PORT")
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the server starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut seen = String::new();
+    for line in BufReader::new(stderr).lines() {
+        let line = line.expect("text");
+        seen.push_str(&line);
+        seen.push('\n');
+        if line.contains("listening on") {
+            let _ = child.kill();
+            let _ = child.wait();
+            return line;
+        }
+    }
+    let _ = child.wait();
+    seen
+}
+
+#[test]
+fn durability_comes_from_the_config_file_the_environment_and_the_flag() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    assert!(listening_line(&[], &[], d).ends_with("durability: process)"));
+    std::fs::write(d.join("harmonia.toml"), "durability = \"fsync\"\n").expect("write");
+    assert!(listening_line(&[], &[], d).ends_with("durability: fsync)"));
+    // The environment overrides the file, the flag both.
+    let env = [("HARMONIA_DURABILITY", "process")];
+    assert!(listening_line(&[], &env, d).ends_with("durability: process)"));
+    let line = listening_line(&["--durability", "fsync"], &env, d);
+    assert!(line.ends_with("durability: fsync)"), "{line}");
+    // A value that is neither is refused, naming the choices.
+    std::fs::write(d.join("harmonia.toml"), "durability = \"disk\"\n").expect("write");
+    let err = listening_line(&[], &[], d);
+    assert!(err.contains("process") && err.contains("fsync"), "{err}");
+}

@@ -106,6 +106,68 @@ fn several_files_report_per_file_and_fail_if_any_is_invalid() {
 }
 
 #[test]
+fn an_input_the_schema_does_not_declare_is_shown_as_a_warning() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("w.yaml");
+    std::fs::write(
+        &file,
+        "name: w\ninputs: {type: object, properties: {city: {type: string}}}\ntasks:\n  a: {type: set, with: '${ $inputs.cty }'}\n",
+    )
+    .expect("write");
+    let f = file.to_str().expect("utf-8 path");
+    let out = harmonia(&["validate", f]);
+    assert_eq!(out.status.code(), Some(0), "warnings keep a file valid");
+    assert_eq!(
+        stdout(&out).trim(),
+        format!(
+            "{f}:4:28: warning: tasks.a.with: `$inputs.cty` reads `cty`, which the `inputs` schema does not declare (did you mean `$inputs.city`?)"
+        )
+    );
+    assert_eq!(stderr(&out).trim(), "1 file valid (1 warning)");
+    let out = harmonia(&["validate", "--format", "json", f]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["files"][0]["diagnostics"][0]["severity"], "warning");
+}
+
+#[test]
+fn a_sub_workflow_that_is_not_beside_the_file_is_a_warning() {
+    // Regression: `type: workflow` naming a workflow that exists nowhere validated
+    // without a word, and failed only when it ran.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let parent = dir.path().join("parent.yaml");
+    std::fs::write(
+        &parent,
+        "name: parent\ntasks:\n  a: {type: workflow, with: {workflow: child}}\n  b: {type: workflow, with: {workflow: notify}}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("child.yml"),
+        "name: child\ntasks:\n  x: {type: set}\n",
+    )
+    .expect("write");
+    let f = parent.to_str().expect("utf-8 path");
+    let out = harmonia(&["validate", f]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).lines().collect::<Vec<_>>(),
+        vec![format!(
+            "{f}:4:40: warning: tasks.b.with.workflow: no workflow `notify` beside this file (notify.yaml, notify.yml or notify.json), where `harmonia run` looks for it; unless it is stored where this workflow runs, task `b` fails"
+        )]
+    );
+    assert_eq!(stderr(&out).trim(), "1 file valid (1 warning)");
+    // Once it is there, nothing is said.
+    std::fs::write(
+        dir.path().join("notify.json"),
+        "{\"name\": \"notify\", \"tasks\": {\"x\": {\"type\": \"set\"}}}",
+    )
+    .expect("write");
+    let out = harmonia(&["validate", f]);
+    assert_eq!(stdout(&out), "");
+    assert_eq!(stderr(&out).trim(), "1 file valid");
+}
+
+#[test]
 fn a_missing_file_is_an_error_line() {
     let out = harmonia(&["validate", "/nonexistent/flow.yaml"]);
     assert_eq!(out.status.code(), Some(1));
@@ -255,4 +317,49 @@ fn templates_export_documents_and_tekton_files_validate_too() {
     assert!(text.contains(&format!("{t}:7:")), "{text}");
     assert!(text.contains(&format!("{d}:6:")), "{text}");
     assert!(stderr(&out).contains("in 2 of 2 files"), "{}", stderr(&out));
+}
+
+/// Runs `harmonia ARGS` with its stdout a pipe whose reading end is already closed,
+/// as `harmonia ... | head -0` would, and returns its status and stderr.
+fn with_closed_stdout(args: &[&str]) -> (Option<i32>, String) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_harmonia"))
+        .args(args)
+        .env_remove("HARMONIA_DB")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("it ends");
+    (out.status.code(), stderr(&out))
+}
+
+#[test]
+fn a_closed_stdout_ends_every_command_quietly() {
+    // Regression: `harmonia schema | head -1` panicked with a backtrace (Rust ignores
+    // SIGPIPE, and `println!` panics on a broken pipe).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("w.yaml");
+    std::fs::write(
+        &file,
+        "name: w\ninputs: {type: object, properties: {a: {type: string}}}\ntasks:\n  a: {type: set, with: '${ $inputs.b }'}\n",
+    )
+    .expect("write");
+    let f = file.to_str().expect("utf-8 path");
+    for args in [
+        vec!["schema"],
+        vec!["schema", "--template"],
+        vec!["validate", f],
+        vec!["validate", "--format", "json", f],
+        vec!["graph", f],
+        vec!["run", f, "--output", "json"],
+        vec!["run", f],
+    ] {
+        let (code, err) = with_closed_stdout(&args);
+        assert_eq!(code, Some(0), "{args:?}: {err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe") && !err.contains("error"),
+            "{args:?}: {err}"
+        );
+    }
 }

@@ -193,6 +193,22 @@ fn unclosed_and_empty_expressions_are_errors() {
 }
 
 #[test]
+fn a_syntax_error_says_it_is_one() {
+    // Regression: the message was only the parser's words (`expected term, found ...`),
+    // which did not say that the expression was what could not be read.
+    let errs = compile_errors("${ .a | | .b }", VarSet::ALL);
+    assert_eq!(
+        errs[0].to_string(),
+        "invalid expression: expected term, found `|`"
+    );
+    let errs = compile_errors("x ${ .a", VarSet::ALL);
+    assert!(
+        errs[0].to_string().starts_with("invalid expression: "),
+        "{errs:?}"
+    );
+}
+
+#[test]
 fn recursion_is_rejected_at_compile_time() {
     let errs = compile_errors("${ def f: f; f }", VarSet::ALL);
     assert!(

@@ -240,7 +240,10 @@ fn read_root(
             r.error(
                 &p,
                 n.offset,
-                format!("unknown document format `{s}`; this version reads `{DOCUMENT_FORMAT}`"),
+                format!(
+                    "unknown document format `{}`; this version reads `{DOCUMENT_FORMAT}`",
+                    harmonia_expr::clip(&s)
+                ),
             );
         }
     }
@@ -273,7 +276,7 @@ fn read_root(
                     locs.value(&np),
                     format!(
                         "the template `{}` is in the document twice (first at {at}); list all its versions under one entry",
-                        h.name
+                        harmonia_expr::clip(&h.name)
                     ),
                 );
                 continue;

@@ -319,10 +319,15 @@ pub(crate) fn read_fields(
         what,
         " (the workflow body: `tasks`, and `inputs`, `outputs`, ... as needed)",
     );
-    if let (Some(schema), Check::Meaning(_)) = (&parameters, check) {
-        check_parameters(schema, &path.key("parameters"), locs, diags);
-    }
-    let workflow = body.and_then(|n| read_body(n, &path.key("workflow"), diags, check))?;
+    // `$params` in the body is checked against the parameters schema when it is valid.
+    let params_schema = match (&parameters, check) {
+        (Some(schema), Check::Meaning(_)) => {
+            check_parameters(schema, &path.key("parameters"), locs, diags).then_some(schema)
+        }
+        _ => None,
+    };
+    let workflow =
+        body.and_then(|n| read_body(n, &path.key("workflow"), params_schema, diags, check))?;
     Some(Template {
         name,
         description,
@@ -337,6 +342,7 @@ pub(crate) fn read_fields(
 fn read_body(
     node: &Node,
     path: &FieldPath,
+    params: Option<&Value>,
     diags: &mut Diagnostics<'_>,
     check: Check<'_>,
 ) -> Option<Workflow> {
@@ -344,7 +350,7 @@ fn read_body(
     diags.set_prefix(path.clone());
     let workflow = read::read_body(node, diags, &mut locs);
     if let (Some(wf), Check::Meaning(types)) = (&workflow, check) {
-        validate::validate(wf, &locs, types, diags);
+        validate::validate(wf, &locs, types, params, diags);
     }
     diags.set_prefix(FieldPath::root());
     workflow
@@ -384,15 +390,15 @@ fn tags(r: &mut Reader<'_, '_>, node: &Node, path: &FieldPath) -> Vec<String> {
 }
 
 /// Checks the parameters schema at `base`: a valid JSON Schema of an object, whose
-/// defaults match it.
+/// defaults match it. Returns whether the schema itself is valid.
 fn check_parameters(
     schema: &Value,
     base: &FieldPath,
     locs: &Locations,
     diags: &mut Diagnostics<'_>,
-) {
+) -> bool {
     let Some(validator) = validate::object_schema(schema, base, "parameters", locs, diags) else {
-        return;
+        return false;
     };
     let mut with_defaults = Value::Object(Map::new());
     inputs::apply_defaults(schema, &mut with_defaults);
@@ -409,6 +415,7 @@ fn check_parameters(
             format!("this default does not match the parameter's schema: {message} ({keyword})"),
         );
     }
+    true
 }
 
 /// The path of the `default` that put the value at `pointer` (a JSON pointer into the
@@ -573,6 +580,35 @@ workflow:
             p[0].starts_with("t.yaml:7:16: error: parameters.properties.o.default:"),
             "{p:?}"
         );
+    }
+
+    #[test]
+    fn params_the_parameters_schema_does_not_declare_are_reported() {
+        // Regression: `$params.typo` passed validation silently.
+        let text = GREETER.replace("$params.times", "$params.tiems");
+        let loaded = read(&yaml(&text), &TaskTypes::builtin()).expect("a warning only");
+        let warnings: Vec<String> = loaded.warnings.iter().map(|d| d.render("t.yaml")).collect();
+        assert_eq!(
+            warnings,
+            vec![
+                "t.yaml:13:64: warning: workflow.tasks.greet.with.msg: `$params.tiems` reads `tiems`, which the template's `parameters` schema does not declare (did you mean `$params.times`?)"
+            ]
+        );
+        // Closed: the value is always null, so it is an error.
+        let closed = text.replace(
+            "  required: [who]\n",
+            "  required: [who]\n  additionalProperties: false\n",
+        );
+        let p = problems(&closed);
+        assert_eq!(p.len(), 1, "{p:#?}");
+        assert!(
+            p[0].contains("error: workflow.tasks.greet.with.msg: `$params.tiems` reads `tiems`, which the template's `parameters` schema does not declare, and it allows no other parameters"),
+            "{p:#?}"
+        );
+        // No parameters schema: nothing to compare with.
+        let none =
+            "name: t\nworkflow:\n  tasks:\n    a: {type: set, with: '${ $params.anything }'}\n";
+        assert!(problems(none).is_empty());
     }
 
     #[test]

@@ -191,7 +191,7 @@ fn rule_expression_syntax_points_into_the_string() {
     let p = problems("name: x\ntasks:\n  a: {type: set, with: {v: \"${ 1 + }\"}}\n");
     assert_eq!(p.len(), 1, "{p:?}");
     assert!(
-        p[0].starts_with("3:36 tasks.a.with.v: expected term"),
+        p[0].starts_with("3:36 tasks.a.with.v: invalid expression: expected term"),
         "{p:?}"
     );
 }
@@ -338,6 +338,80 @@ fn rule_recursion_is_rejected() {
     );
 }
 
+const INPUTS: &str = "name: x
+inputs:
+  type: object
+  properties:
+    customer:
+      type: object
+      properties: {name: {type: string}, tags: {type: object}}
+    rows: {type: array, items: {type: object, properties: {id: {type: integer}}}}
+tasks:
+";
+
+#[test]
+fn rule_reads_of_inputs_the_schema_does_not_declare_are_warnings() {
+    // Regression: `$inputs.typo` passed validation without a word.
+    let yaml = format!(
+        "{INPUTS}  a: {{type: set, with: {{n: '${{ $inputs.custmer }}', m: '${{ $inputs.customer.nmae }}', r: '${{ $inputs.rows[0].di }}'}}}}\n"
+    );
+    let loaded = load(
+        &Source::new("t.yaml", yaml.as_str(), Format::Yaml),
+        &TaskTypes::builtin(),
+    )
+    .expect("warnings do not invalidate");
+    let found: Vec<String> = loaded
+        .warnings
+        .iter()
+        .map(|d| format!("{} {} {}: {}", d.severity, d.position, d.path, d.message))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            "warning 10:32 tasks.a.with.n: `$inputs.custmer` reads `custmer`, which the `inputs` schema does not declare (did you mean `$inputs.customer`?)",
+            "warning 10:59 tasks.a.with.m: `$inputs.customer.nmae` reads `nmae`, which the `inputs` schema does not declare (did you mean `$inputs.customer.name`?)",
+            "warning 10:92 tasks.a.with.r: `$inputs.rows[0].di` reads `di`, which the `inputs` schema does not declare (did you mean `$inputs.rows[0].id`?)",
+        ]
+    );
+}
+
+#[test]
+fn rule_declared_inputs_and_undescribed_levels_say_nothing() {
+    let yaml = format!(
+        "{INPUTS}  a: {{type: set, if: '${{ $inputs.customer.name != null }}', with: '${{ [$inputs.customer.tags.anything, $inputs.rows[1].id, $inputs[$inputs.customer.name]] }}'}}\n"
+    );
+    assert!(problems(&yaml).is_empty(), "{:#?}", problems(&yaml));
+    // No `inputs` schema at all: nothing to compare with.
+    assert!(
+        problems("name: x\ntasks:\n  a: {type: set, with: '${ $inputs.whatever }'}\n").is_empty()
+    );
+    // A schema that lists no properties does not say which keys exist.
+    assert!(
+        problems("name: x\ninputs: {type: object}\ntasks:\n  a: {type: set, with: '${ $inputs.whatever }'}\n")
+            .is_empty()
+    );
+}
+
+#[test]
+fn rule_reads_of_inputs_a_closed_schema_does_not_declare_are_errors() {
+    let p = problems(
+        "name: x
+inputs: {type: object, additionalProperties: false, properties: {city: {type: string}}}
+tasks:
+  a: {type: set, with: '${ $inputs.cty }'}
+outputs:
+  o: '${ $inputs.zzz }'
+",
+    );
+    assert_eq!(
+        p,
+        vec![
+            "4:28 tasks.a.with: `$inputs.cty` reads `cty`, which the `inputs` schema does not declare, and it allows no other inputs (`additionalProperties: false`): the value is always null (did you mean `$inputs.city`?)",
+            "6:10 outputs.o: `$inputs.zzz` reads `zzz`, which the `inputs` schema does not declare, and it allows no other inputs (`additionalProperties: false`): the value is always null",
+        ]
+    );
+}
+
 #[test]
 fn warnings_do_not_invalidate() {
     let source = Source::new(
@@ -454,5 +528,137 @@ tasks:
             "2:11 template: missing required field `version` in `template` (the template's version, from 1)",
             "2:21 template.versoin: unknown field `versoin` in `template` (did you mean `version`?)",
         ]
+    );
+}
+
+/// Every diagnostic of `text` (YAML or JSON), rendered as `harmonia validate` prints it.
+fn rendered(name: &str, text: &str) -> Vec<String> {
+    let source = Source::new(name, text, Format::from_path(name));
+    let diagnostics = match load(&source, &TaskTypes::builtin()) {
+        Ok(l) => l.warnings,
+        Err(e) => e.diagnostics().to_vec(),
+    };
+    diagnostics.iter().map(|d| d.render(name)).collect()
+}
+
+#[test]
+fn no_diagnostic_echoes_a_huge_value() {
+    // Regression: a 1 MB workflow `name` came back whole in its error message. Every
+    // place a message quotes what the user wrote goes through one clipping helper.
+    let big = "X".repeat(1 << 20);
+    let low = "x".repeat(1 << 20);
+    // A YAML key is at most 1024 characters (an implicit key, by YAML's rules).
+    let key = "k".repeat(1000);
+    let yaml = format!(
+        "name: {big}
+description: ok
+{key}: 1
+inputs: {{type: object, additionalProperties: false, properties: {{a: {{type: string}}}}}}
+defaults: {{timeout: {low}, retry: {{backoff: {low}, retry_on: [{low}]}}}}
+tasks:
+  {key}: {{type: set}}
+  a:
+    type: {low}
+    needs: [{low}, {low}]
+    join: {low}
+    {key}: 1
+    if: '{low}'
+    timeout: '1{low}'
+  b:
+    type: http
+    for_each: '{low}'
+    with: {{url: 'http://x', method: {low}, {key}: 1}}
+  c:
+    type: set
+    needs: c
+    with: '${{ $inputs.{low} + $tasks.{low}.output + ${low} + {low}(1) + $tasks.a.{low} }}'
+  d:
+    type: set
+    with: {{v: '${{ 1 + }}{low}', w: '${{ def {low}: {low}; {low} }}'}}
+outputs:
+  o: '${{ $inputs.a | {low}) }}'
+"
+    );
+    let lines = rendered("t.yaml", &yaml);
+    assert!(lines.len() >= 20, "{lines:#?}");
+    for line in &lines {
+        assert!(
+            line.chars().count() < 1200,
+            "{} characters: {}…",
+            line.chars().count(),
+            line.chars().take(300).collect::<String>()
+        );
+    }
+    // A workflow made only of a huge name and a huge task name.
+    let json = format!(
+        r#"{{"name": "{big}", "tasks": {{"{big}": {{"type": "set", "needs": ["{big}"]}}}}, "{big}": [{{"{low}": true}}]}}"#
+    );
+    for line in rendered("t.json", &json) {
+        assert!(
+            line.chars().count() < 1200,
+            "{}…",
+            line.chars().take(300).collect::<String>()
+        );
+    }
+}
+
+#[test]
+fn json_is_read_as_json_whatever_the_length_of_a_key() {
+    // Regression: a key over 1024 characters was "invalid YAML" (YAML's implicit-key
+    // limit applied to JSON).
+    let key = "k".repeat(1100);
+    let json =
+        format!(r#"{{"name": "x", "tasks": {{"a": {{"type": "set", "with": {{"{key}": 1}}}}}}}}"#);
+    let loaded = load(
+        &Source::new("t.json", json, Format::Json),
+        &TaskTypes::builtin(),
+    )
+    .expect("valid JSON is a valid definition");
+    assert_eq!(loaded.plan.workflow.tasks["a"].with[&key], 1);
+}
+
+#[test]
+fn nesting_too_deep_is_reported_in_the_format_with_the_limit() {
+    // Regression: JSON nested too deep was reported as a YAML "budget breached". The
+    // position is the bracket that opens the 33rd level.
+    let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+    let json = format!(
+        "{{\"name\": \"x\",\n \"tasks\": {{\"a\": {{\"type\": \"set\", \"with\": {}}}}}}}",
+        deep(100)
+    );
+    assert_eq!(
+        rendered("t.json", &json),
+        vec![
+            "t.json:2:70: error: invalid JSON: nested deeper than 32 levels of objects and arrays, the most a definition may have"
+        ]
+    );
+    // Deeper than serde_json's own limit (128): still ours, still JSON.
+    let json = format!(
+        r#"{{"name": "x", "tasks": {{"a": {{"type": "set", "with": {}}}}}}}"#,
+        deep(300)
+    );
+    let lines = rendered("t.json", &json);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].contains("invalid JSON: nested deeper than 32 levels"),
+        "{lines:?}"
+    );
+    // Within the limit, fine.
+    let json = format!(
+        r#"{{"name": "x", "tasks": {{"a": {{"type": "set", "with": {}}}}}}}"#,
+        deep(29)
+    );
+    assert!(rendered("t.json", &json).is_empty());
+    // YAML has the same limit, in its own words (and reading stays within a small
+    // stack: 60 levels overflowed a test thread's 2 MiB before the limit was lowered).
+    let yaml = format!("name: x\ntasks:\n  a: {{type: set, with: {}}}\n", deep(100));
+    let lines = rendered("t.yaml", &yaml);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let yaml = format!("name: x\ntasks:\n  a: {{type: set, with: {}}}\n", deep(60));
+    let lines = rendered("t.yaml", &yaml);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].contains("invalid YAML: nested deeper than 32 levels of mappings and lists, the most a definition may have"),
+        "{lines:?}"
     );
 }

@@ -37,12 +37,12 @@ use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::extract::{Body, DefinitionBody, Query};
 use crate::state::{AppState, HubEvent};
 use crate::templates::{ExportError, export as export_document, import as import_document};
-use crate::views::WorkflowSummary;
 use crate::views::templates::{
     ImportResult, InstantiateRequest, Instantiated, TemplateDetail, TemplateDiff, TemplateList,
     TemplatePreview, TemplateRef, TemplateSaved, TemplateSummary, TemplateVersionInfo,
     TemplateVersionList,
 };
+use crate::views::{Warning, WorkflowSummary};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -94,6 +94,8 @@ struct Checked {
     source: String,
     format: Format,
     conversion: Option<Vec<template::tekton::Issue>>,
+    /// Warnings about the template, placed in `source`.
+    warnings: Vec<Warning>,
 }
 
 fn check(state: &AppState, body: &DefinitionBody) -> ApiResult<Checked> {
@@ -112,6 +114,7 @@ fn check(state: &AppState, body: &DefinitionBody) -> ApiResult<Checked> {
         source: source.text().to_string(),
         format: source.format(),
         conversion,
+        warnings: Warning::all(&loaded.warnings),
     })
 }
 
@@ -131,6 +134,7 @@ async fn save(state: &AppState, c: Checked, note: Option<&str>) -> ApiResult<Tem
         template: TemplateSummary::from_record(&put.record),
         outcome: outcome(put.outcome).to_string(),
         conversion: c.conversion,
+        warnings: c.warnings,
     })
 }
 
@@ -185,6 +189,7 @@ async fn create(
             template: c.template.to_value(),
             source: c.source,
             conversion: c.conversion,
+            warnings: c.warnings,
         })
         .into_response());
     }
@@ -321,6 +326,7 @@ async fn update(
             template: c.template.to_value(),
             source: c.source,
             conversion: c.conversion,
+            warnings: c.warnings,
         })
         .into_response());
     }

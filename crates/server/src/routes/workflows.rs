@@ -5,6 +5,13 @@
 //! diagnostic (`422 invalid_definition`, `details`: the list, each with its line and
 //! column). Updating makes a new version; an identical text keeps the current one.
 //!
+//! A definition that is stored is answered with its `warnings`: what works but is
+//! probably not meant (an input its schema does not declare, ...), and each
+//! `type: workflow` task naming a workflow (or version) that is not stored. That one
+//! is a warning, not an error: workflows may be created in any order, two may run
+//! each other, and one can be deleted after another that runs it was stored, so only
+//! a run can tell; it fails that task with the reason.
+//!
 //! Deleting a workflow that has unfinished executions is refused (`409`, `details`:
 //! their ids) unless `?force=true`. Forcing deletes the workflow only: its unfinished
 //! executions run to their end on the version they pinned (versions stay readable by
@@ -28,8 +35,8 @@ use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::extract::{Body, DefinitionBody, Query};
 use crate::state::{AppState, HubEvent};
 use crate::views::{
-    ExecuteRequest, Started, VersionInfo, VersionList, WorkflowDetail, WorkflowList,
-    WorkflowSummary, execution_links,
+    ExecuteRequest, Started, VersionInfo, VersionList, Warning, WorkflowDetail, WorkflowList,
+    WorkflowSaved, WorkflowSummary, execution_links,
 };
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -87,6 +94,34 @@ fn validate(
     Ok((source, loaded))
 }
 
+/// The warnings about a valid definition: the model's, and one for each sub-workflow
+/// (or version of one) that the store does not hold.
+async fn warnings(
+    state: &AppState,
+    source: &Source,
+    loaded: &harmonia_model::Loaded,
+) -> ApiResult<Vec<Warning>> {
+    let mut found = loaded.warnings.clone();
+    for sub in harmonia_model::sub_workflows(loaded, source) {
+        let name = harmonia_model::clip(&sub.name);
+        let task = &sub.task;
+        let stored = state.0.store.workflow(&sub.name, None).await?;
+        let message = match (stored, sub.version) {
+            (None, _) => format!(
+                "no workflow `{name}` is stored yet: task `{task}` fails when it runs unless `{name}` is created first"
+            ),
+            (Some(latest), Some(v)) if v > latest.version => format!(
+                "workflow `{name}` has no version {v} (its latest is {}): task `{task}` fails when it runs unless that version is stored first",
+                latest.version
+            ),
+            _ => continue,
+        };
+        found.push(sub.warning(message));
+    }
+    found.sort_by_key(|d| d.position);
+    Ok(Warning::all(&found))
+}
+
 pub(crate) async fn register(state: &AppState, source: &Source) -> ApiResult<WorkflowRecord> {
     match state.0.plans.register(source).await {
         Ok(w) => Ok(w.record),
@@ -108,7 +143,7 @@ pub(crate) async fn register(state: &AppState, source: &Source) -> ApiResult<Wor
         )
     ),
     responses(
-        (status = 201, description = "Created", body = WorkflowSummary),
+        (status = 201, description = "Created; `warnings` lists what works but is probably not meant", body = WorkflowSaved),
         (status = 400, description = "Unreadable body", body = ErrorBody),
         (status = 409, description = "A workflow by that name exists", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
@@ -119,8 +154,9 @@ pub(crate) async fn register(state: &AppState, source: &Source) -> ApiResult<Wor
 async fn create(
     State(state): State<AppState>,
     body: DefinitionBody,
-) -> ApiResult<(StatusCode, Json<WorkflowSummary>)> {
+) -> ApiResult<(StatusCode, Json<WorkflowSaved>)> {
     let (source, loaded) = validate(&state, &body)?;
+    let warnings = warnings(&state, &source, &loaded).await?;
     let name = loaded.plan.workflow.name.clone();
     if state.0.store.workflow(&name, None).await?.is_some() {
         return Err(ApiError::new(
@@ -135,7 +171,10 @@ async fn create(
     });
     Ok((
         StatusCode::CREATED,
-        Json(WorkflowSummary::from_record(&record)),
+        Json(WorkflowSaved {
+            summary: WorkflowSummary::from_record(&record),
+            warnings,
+        }),
     ))
 }
 
@@ -251,7 +290,7 @@ async fn get_one(
         content((String = "application/yaml"), (Object = "application/json"))
     ),
     responses(
-        (status = 200, description = "The version now current (unchanged when the text is identical)", body = WorkflowSummary),
+        (status = 200, description = "The version now current (unchanged when the text is identical); `warnings` lists what works but is probably not meant", body = WorkflowSaved),
         (status = 400, description = "Unreadable body", body = ErrorBody),
         (status = 404, description = "No such workflow", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
@@ -263,7 +302,7 @@ async fn update(
     State(state): State<AppState>,
     Path(id): Path<String>,
     body: DefinitionBody,
-) -> ApiResult<Json<WorkflowSummary>> {
+) -> ApiResult<Json<WorkflowSaved>> {
     let current = resolve(&state, &id, None).await?;
     let (source, loaded) = validate(&state, &body)?;
     if loaded.plan.workflow.name != current.name {
@@ -275,6 +314,7 @@ async fn update(
             ),
         ));
     }
+    let warnings = warnings(&state, &source, &loaded).await?;
     let record = register(&state, &source).await?;
     if record.version != current.version {
         state.notify(HubEvent::WorkflowUpdated {
@@ -282,7 +322,10 @@ async fn update(
             version: record.version,
         });
     }
-    Ok(Json(WorkflowSummary::from_record(&record)))
+    Ok(Json(WorkflowSaved {
+        summary: WorkflowSummary::from_record(&record),
+        warnings,
+    }))
 }
 
 /// Whether to delete despite unfinished executions.

@@ -66,6 +66,58 @@ impl WorkflowSummary {
     }
 }
 
+/// A warning about a definition that was accepted: it works, but probably not as
+/// meant (an input the `inputs` schema does not declare, a sub-workflow that is not
+/// stored, ...). The same fields as the diagnostics of an invalid definition.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"severity": "warning", "path": "tasks.notify.with.workflow", "task": "notify", "message": "no workflow `alert` is stored yet: task `notify` fails when it runs unless `alert` is created first", "line": 12, "column": 22}))]
+pub struct Warning {
+    /// Always `warning`.
+    pub severity: String,
+    /// The field, such as `tasks.fetch.with.url` (empty for the whole document).
+    pub path: String,
+    /// The task it is about, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+    /// What is probably wrong, and what would fix it when that is known.
+    pub message: String,
+    /// The line in the text that was sent (for a converted Tekton template: in the
+    /// converted text), from 1.
+    pub line: usize,
+    /// The column, in characters, from 1.
+    pub column: usize,
+}
+
+impl Warning {
+    /// The warnings among `diagnostics`.
+    pub fn all(diagnostics: &[harmonia_model::Diagnostic]) -> Vec<Warning> {
+        diagnostics
+            .iter()
+            .filter(|d| d.severity == harmonia_model::Severity::Warning)
+            .map(|d| Warning {
+                severity: d.severity.to_string(),
+                path: d.path.clone(),
+                task: d.task.clone(),
+                message: d.message.clone(),
+                line: d.position.line,
+                column: d.position.column,
+            })
+            .collect()
+    }
+}
+
+/// A workflow version that was stored (or kept), with the warnings about its
+/// definition.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WorkflowSaved {
+    /// The version now current.
+    #[serde(flatten)]
+    pub summary: WorkflowSummary,
+    /// What works but is probably not meant, each with its line and column; empty
+    /// when there is nothing to say.
+    pub warnings: Vec<Warning>,
+}
+
 /// A workflow version with its definition.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct WorkflowDetail {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use super::{Links, Started, WorkflowSummary};
+use super::{Links, Started, Warning, WorkflowSummary};
 
 /// A template (one version of it).
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -100,6 +100,10 @@ pub struct TemplateSaved {
     /// carried over exactly (each with its line and column in the file sent).
     #[schema(value_type = Option<Vec<Object>>)]
     pub conversion: Option<Vec<Issue>>,
+    /// What works but is probably not meant (such as `$params.x` where the parameters
+    /// schema declares no `x`), each with its line and column in the template's text;
+    /// empty when there is nothing to say.
+    pub warnings: Vec<Warning>,
 }
 
 /// A template checked (and converted) but not stored: `?dry_run=true`.
@@ -113,6 +117,9 @@ pub struct TemplatePreview {
     /// What a conversion could not carry over exactly (Tekton files only).
     #[schema(value_type = Option<Vec<Object>>)]
     pub conversion: Option<Vec<Issue>>,
+    /// What works but is probably not meant, each with its line and column in
+    /// `source`.
+    pub warnings: Vec<Warning>,
 }
 
 /// One version in a template's history.

@@ -362,6 +362,76 @@ async fn updates_make_versions_and_old_versions_stay_readable() {
 }
 
 #[tokio::test]
+async fn warnings_come_back_with_a_stored_definition() {
+    // Regression: `$inputs.typo` and a sub-workflow that does not exist were stored
+    // without a word; the answer had no place for warnings.
+    let s = server().await;
+    let parent = "name: parent
+inputs: {type: object, properties: {city: {type: string}}}
+tasks:
+  a: {type: set, with: '${ $inputs.cty }'}
+  b: {type: workflow, with: {workflow: child}}
+";
+    let r = s.post_yaml("/api/workflows", parent).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let body = r.json();
+    assert_eq!(body["name"], "parent");
+    assert_eq!(
+        body["warnings"],
+        json!([
+            {"severity": "warning", "path": "tasks.a.with", "task": "a", "line": 4, "column": 28,
+             "message": "`$inputs.cty` reads `cty`, which the `inputs` schema does not declare (did you mean `$inputs.city`?)"},
+            {"severity": "warning", "path": "tasks.b.with.workflow", "task": "b", "line": 5, "column": 40,
+             "message": "no workflow `child` is stored yet: task `b` fails when it runs unless `child` is created first"},
+        ])
+    );
+    // Once the child exists (and the typo is fixed), an update has nothing to say,
+    // but a version the child does not have is named.
+    let r = s
+        .post_yaml("/api/workflows", "name: child\ntasks:\n  x: {type: set}\n")
+        .await;
+    assert_eq!(r.json()["warnings"], json!([]));
+    let fixed = parent.replace("$inputs.cty", "$inputs.city");
+    let r = s
+        .call(
+            Method::PUT,
+            "/api/workflows/parent",
+            Some("application/yaml"),
+            &fixed,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json()["version"], 2);
+    assert_eq!(r.json()["warnings"], json!([]));
+    let pinned = fixed.replace("workflow: child}", "workflow: child, version: 2}");
+    let r = s
+        .call(
+            Method::PUT,
+            "/api/workflows/parent",
+            Some("application/yaml"),
+            &pinned,
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.json()["warnings"][0]["message"],
+        "workflow `child` has no version 2 (its latest is 1): task `b` fails when it runs unless that version is stored first"
+    );
+    // A closed schema makes the same read an error: nothing is stored.
+    let closed = parent.replace("name: parent", "name: closed").replace(
+        "inputs: {type: object,",
+        "inputs: {type: object, additionalProperties: false,",
+    );
+    let r = s.post_yaml("/api/workflows", &closed).await;
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_definition");
+    assert_eq!(
+        s.get("/api/workflows/closed").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
 async fn bad_inputs_name_every_violation_and_create_nothing() {
     let s = server().await;
     s.post_yaml("/api/workflows", HELLO).await;
@@ -846,6 +916,33 @@ async fn operations_and_the_api_description() {
     assert_eq!(s.get("/ready").await.json()["ready"], true);
     let spec = s.get("/openapi.json").await.json();
     assert_eq!(spec["openapi"], "3.1.0");
+    // Stored definitions are answered with their warnings, and the description says so.
+    for (path, method, status, schema) in [
+        ("/api/workflows", "post", "201", "WorkflowSaved"),
+        ("/api/workflows/{id}", "put", "200", "WorkflowSaved"),
+        ("/api/templates", "post", "201", "TemplateSaved"),
+        ("/api/templates/{id}", "put", "200", "TemplateSaved"),
+    ] {
+        let reference = &spec["paths"][path][method]["responses"][status]["content"]["application/json"]
+            ["schema"]["$ref"];
+        assert_eq!(
+            reference,
+            &json!(format!("#/components/schemas/{schema}")),
+            "{method} {path}"
+        );
+        let schema = &spec["components"]["schemas"][schema];
+        let warnings = schema["properties"]["warnings"]
+            .as_object()
+            .or_else(|| {
+                // A flattened summary makes the schema an `allOf`.
+                schema["allOf"]
+                    .as_array()?
+                    .iter()
+                    .find_map(|s| s["properties"]["warnings"].as_object())
+            })
+            .unwrap_or_else(|| panic!("no `warnings` in {schema:#}"));
+        assert_eq!(warnings["items"]["$ref"], "#/components/schemas/Warning");
+    }
     let paths = spec["paths"].as_object().expect("paths");
     for p in [
         "/api/workflows",

@@ -157,6 +157,30 @@ async fn versions_are_immutable_and_diffable() {
 }
 
 #[tokio::test]
+async fn a_parameter_the_schema_does_not_declare_is_a_warning_in_the_answer() {
+    let s = server().await;
+    let typo = GREET.replace("'${ $params.style }'", "'${ $params.stlye }'");
+    let expected = json!([{
+        "severity": "warning",
+        "path": "workflow.tasks.greet.with.style",
+        "task": "greet",
+        "line": 16,
+        "column": 85,
+        "message": "`$params.stlye` reads `stlye`, which the template's `parameters` schema does not declare (did you mean `$params.style`?)",
+    }]);
+    let r = s.post_yaml("/api/templates?dry_run=true", &typo).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json()["warnings"], expected);
+    let r = s.post_yaml("/api/templates", &typo).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.json()["warnings"], expected);
+    let r = put_yaml(&s, "/api/templates/greet", GREET).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json()["template"]["version"], 2);
+    assert_eq!(r.json()["warnings"], json!([]));
+}
+
+#[tokio::test]
 async fn lists_filter_by_tag_category_and_name() {
     let s = server().await;
     for (name, tag, category) in [

@@ -7,9 +7,12 @@
 //! the template as the server would store it (for a Tekton file, its converted form) is
 //! printed on stdout, as YAML. Whatever a conversion could not carry over exactly is
 //! printed on stderr, one `FILE:LINE:COL: warning: KIND: PATH: MESSAGE` line each,
-//! pointing into the Tekton file. A template that exists already is refused (409): a
+//! pointing into the Tekton file; so are the server's warnings about the template
+//! (`FILE:LINE:COL: warning: PATH: MESSAGE`, or for a converted file the place in the
+//! converted form). A template that exists already is refused (409): a
 //! new version goes through the API's `PUT`, or `template import`.
 
+use crate::output::{out, outln};
 use std::path::PathBuf;
 
 use serde::Deserialize;
@@ -39,12 +42,23 @@ struct Issue {
     column: u64,
 }
 
+/// A warning the server gives about a template it accepted.
+#[derive(Debug, Deserialize)]
+struct Warning {
+    path: String,
+    message: String,
+    line: u64,
+    column: u64,
+}
+
 /// The answer to a stored template.
 #[derive(Debug, Deserialize)]
 struct Saved {
     template: Summary,
     #[serde(default)]
     conversion: Option<Vec<Issue>>,
+    #[serde(default)]
+    warnings: Vec<Warning>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -59,6 +73,8 @@ struct Preview {
     source: String,
     #[serde(default)]
     conversion: Option<Vec<Issue>>,
+    #[serde(default)]
+    warnings: Vec<Warning>,
 }
 
 pub(crate) async fn run(client: &Client, args: &Args) -> Result<(), Failure> {
@@ -79,27 +95,52 @@ pub(crate) async fn run(client: &Client, args: &Args) -> Result<(), Failure> {
         .body(body);
     if args.dry_run {
         let preview: Preview = client.json(request).await.map_err(|f| f.in_file(&name))?;
-        report(&name, preview.conversion.as_deref());
-        print!("{}", preview.source);
+        report(&name, preview.conversion.as_deref(), &preview.warnings);
+        out!("{}", preview.source);
         if !preview.source.ends_with('\n') {
-            println!();
+            outln!();
         }
     } else {
         let saved: Saved = client.json(request).await.map_err(|f| f.in_file(&name))?;
-        report(&name, saved.conversion.as_deref());
-        println!(
+        report(&name, saved.conversion.as_deref(), &saved.warnings);
+        outln!(
             "created template {} v{}",
-            saved.template.name, saved.template.version
+            saved.template.name,
+            saved.template.version
         );
     }
     Ok(())
 }
 
-/// Prints a conversion report on stderr.
-fn report(file: &str, issues: Option<&[Issue]>) {
+/// Prints a conversion report and the warnings on stderr.
+fn report(file: &str, issues: Option<&[Issue]>, warnings: &[Warning]) {
     for line in report_lines(file, issues.unwrap_or_default()) {
         eprintln!("{line}");
     }
+    for line in warning_lines(file, issues.is_some(), warnings) {
+        eprintln!("{line}");
+    }
+}
+
+/// One line per warning; for a converted file, whose warnings are placed in the
+/// converted form, the place is named in the message instead.
+fn warning_lines(file: &str, converted: bool, warnings: &[Warning]) -> Vec<String> {
+    warnings
+        .iter()
+        .map(|w| {
+            if converted {
+                format!(
+                    "{file}:1:1: warning: {}: in the converted template, at {}:{}: {}",
+                    w.path, w.line, w.column, w.message
+                )
+            } else {
+                format!(
+                    "{file}:{}:{}: warning: {}: {}",
+                    w.line, w.column, w.path, w.message
+                )
+            }
+        })
+        .collect()
 }
 
 /// One line per issue, like a compiler's warnings.
@@ -133,6 +174,27 @@ mod tests {
         assert_eq!(
             report_lines("t.json", saved.conversion.as_deref().unwrap_or_default()),
             ["t.json:3:5: warning: dropped: /workflow_definition/x: no equivalent"]
+        );
+    }
+
+    #[test]
+    fn warnings_read_like_a_compilers() {
+        let saved: Saved = serde_json::from_value(json!({
+            "template": {"id": "x", "name": "greet", "version": 1},
+            "outcome": "created",
+            "warnings": [{"severity": "warning", "path": "workflow.tasks.a.with", "task": "a",
+                          "message": "`$params.x` reads `x`, which ...", "line": 7, "column": 30}],
+        }))
+        .expect("an answer");
+        assert_eq!(
+            warning_lines("t.yaml", false, &saved.warnings),
+            ["t.yaml:7:30: warning: workflow.tasks.a.with: `$params.x` reads `x`, which ..."]
+        );
+        assert_eq!(
+            warning_lines("t.json", true, &saved.warnings),
+            [
+                "t.json:1:1: warning: workflow.tasks.a.with: in the converted template, at 7:30: `$params.x` reads `x`, which ..."
+            ]
         );
     }
 }

@@ -6,7 +6,6 @@
 //! file. The format is `--format`, else `json` when `-o` names a `.json` file, else
 //! `yaml`.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::client::{Client, Failure};
@@ -71,12 +70,7 @@ pub(crate) async fn run(client: &Client, args: &Args) -> Result<(), Failure> {
                 .map_err(|e| Failure::Local(format!("cannot write {}: {e}", path.display())))?;
             eprintln!("exported to {} ({} bytes)", path.display(), body.len());
         }
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(&body)
-                .and_then(|()| out.flush())
-                .map_err(|e| Failure::Local(format!("cannot write to stdout: {e}")))?;
-        }
+        None => crate::output::write_bytes(&body),
     }
     Ok(())
 }

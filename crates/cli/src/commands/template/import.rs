@@ -8,6 +8,7 @@
 //! stored. Problems in the file come back as diagnostics, printed as
 //! `FILE:LINE:COL: error: ...`.
 
+use crate::output::outln;
 use std::path::PathBuf;
 
 use serde::Deserialize;
@@ -50,7 +51,7 @@ pub(crate) async fn run(client: &Client, args: &Args) -> Result<(), Failure> {
         .body(body);
     let imported: Imported = client.json(request).await.map_err(|f| f.in_file(&name))?;
     for line in lines(&imported) {
-        println!("{line}");
+        outln!("{line}");
     }
     Ok(())
 }

@@ -10,6 +10,7 @@
 //! this definition already), and with `--execute` the execution's id, status and
 //! WebSocket address; `--json` prints the server's answer.
 
+use crate::output::outln;
 use std::path::PathBuf;
 
 use serde::Deserialize;
@@ -108,7 +109,7 @@ pub(crate) async fn run(client: &Client, args: &Args) -> Result<(), Failure> {
     if args.json {
         let text =
             serde_json::to_string_pretty(&answer).map_err(|e| Failure::Local(e.to_string()))?;
-        println!("{text}");
+        outln!("{text}");
         return Ok(());
     }
     let done: Instantiated = serde_json::from_value(answer).map_err(|e| {
@@ -117,7 +118,7 @@ pub(crate) async fn run(client: &Client, args: &Args) -> Result<(), Failure> {
         ))
     })?;
     for line in lines(&done, client.server()) {
-        println!("{line}");
+        outln!("{line}");
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! the output is always the whole list. `--json` prints one JSON array of the
 //! summaries exactly as the server sent them.
 
+use crate::output::{out, outln};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -53,7 +54,7 @@ pub(crate) async fn run(client: &Client, args: &Args) -> Result<(), Failure> {
     if args.json {
         let text = serde_json::to_string_pretty(&Value::Array(templates))
             .map_err(|e| Failure::Local(e.to_string()))?;
-        println!("{text}");
+        outln!("{text}");
         return Ok(());
     }
     let summaries = templates
@@ -69,7 +70,7 @@ pub(crate) async fn run(client: &Client, args: &Args) -> Result<(), Failure> {
         eprintln!("no templates");
         return Ok(());
     }
-    print!("{}", render(&summaries));
+    out!("{}", render(&summaries));
     Ok(())
 }
 

@@ -7,6 +7,7 @@
 //! was stored. On a terminal, YAML gets a first comment line naming the version; piped
 //! output is only the template.
 
+use crate::output::{out, outln};
 use std::io::IsTerminal;
 
 use harmonia_model::Format;
@@ -80,7 +81,7 @@ pub(crate) async fn run(client: &Client, args: &Args) -> Result<(), Failure> {
         let list: Versions = client
             .json(client.get(&["api", "templates", &args.name, "versions"]))
             .await?;
-        print!("{}", versions_table(&list.versions));
+        out!("{}", versions_table(&list.versions));
         return Ok(());
     }
     let mut request = client.get(&["api", "templates", &args.name]);
@@ -99,11 +100,11 @@ pub(crate) async fn run(client: &Client, args: &Args) -> Result<(), Failure> {
         }
     };
     if yaml && std::io::stdout().is_terminal() {
-        println!("{}", header(&detail));
+        outln!("{}", header(&detail));
     }
-    print!("{text}");
+    out!("{text}");
     if !text.ends_with('\n') {
-        println!();
+        outln!();
     }
     Ok(())
 }

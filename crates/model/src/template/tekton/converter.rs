@@ -100,13 +100,16 @@ impl Converter<'_> {
             if !known.contains(&k.name.as_str()) {
                 let shown = match &v.kind {
                     Kind::Map(_) | Kind::Seq(_) => String::new(),
-                    _ => format!(" ({})", v.to_json()),
+                    _ => format!(" ({})", harmonia_expr::clip(&v.to_json().to_string())),
                 };
                 self.issue(
                     IssueKind::Dropped,
                     &pointer(path, &k.name),
                     k.offset,
-                    format!("`{}`{shown} of {what} has no equivalent", k.name),
+                    format!(
+                        "`{}`{shown} of {what} has no equivalent",
+                        harmonia_expr::clip(&k.name)
+                    ),
                 );
             }
         }

@@ -139,7 +139,11 @@ impl Converter<'_> {
                     IssueKind::Dropped,
                     &pointer(path, &k.name),
                     k.offset,
-                    format!("metadata `{}` ({}) has no equivalent", k.name, v.to_json()),
+                    format!(
+                        "metadata `{}` ({}) has no equivalent",
+                        harmonia_expr::clip(&k.name),
+                        harmonia_expr::clip(&v.to_json().to_string())
+                    ),
                 );
             }
         }

@@ -6,8 +6,14 @@
 //! instead of silently keeping one. Anchors, aliases and merge keys are expanded by the
 //! parser, within its budget (no "billion laughs").
 //!
-//! JSON sources are first checked by serde_json, whose errors are the precise ones for
-//! JSON; the tree is then built by the same YAML reader (JSON is YAML 1.2).
+//! JSON sources are read as JSON (`json`): first checked by serde_json, whose errors
+//! are the precise ones for JSON, then read into the same tree by a reader that keeps
+//! offsets. The YAML reader is not used for them, although JSON is YAML 1.2: its YAML
+//! rules (an implicit key is at most 1024 characters) and its YAML messages do not
+//! belong to JSON.
+//!
+//! Both formats are nested at most [`MAX_DEPTH`] levels of mappings and lists; deeper
+//! is an error that names the limit.
 
 use std::fmt;
 
@@ -16,6 +22,14 @@ use serde_json::{Map, Number, Value};
 use serde_saphyr::{DuplicateKeyPolicy, Options, Spanned};
 
 use crate::source::{Format, Source};
+
+mod json;
+
+/// How deeply mappings and lists may nest in a definition (YAML or JSON). Real
+/// definitions use a handful of levels. The bound keeps the readers' recursion within
+/// a small stack: the YAML reader takes a lot of stack per level, so that 60 levels
+/// overflowed a 2 MiB thread in a debug build (tokio's workers have 2 MiB).
+pub(crate) const MAX_DEPTH: usize = 32;
 
 /// A node of the document and the byte offset where it starts.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,28 +98,17 @@ impl Node {
 
 /// Reads a document into a tree.
 pub(crate) fn parse(source: &Source) -> Result<Node, SyntaxError> {
-    if source.format() == Format::Json
-        && let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(source.text())
-    {
-        let offset = source
-            .line_start(e.line())
-            .map_or(0, |start| start + column_bytes(source, start, e.column()));
-        let message = e.to_string();
-        // serde_json appends " at line L column C"; the position is shown separately.
-        let message = message
-            .rsplit_once(" at line ")
-            .map_or(message.as_str(), |(m, _)| m)
-            .to_string();
-        return Err(SyntaxError {
-            message: format!("invalid JSON: {message}"),
-            offset,
-        });
+    if source.format() == Format::Json {
+        return parse_json(source);
     }
     let mut options = Options::default();
     options.duplicate_keys = DuplicateKeyPolicy::PassThrough;
     options.with_snippet = false;
     // YAML 1.2 booleans only: `on:`, `yes` and `y` stay strings.
     options.strict_booleans = true;
+    let mut budget = options.budget.clone().unwrap_or_default();
+    budget.max_depth = MAX_DEPTH;
+    options.budget = Some(budget);
     match serde_saphyr::from_str_with_options::<Option<Spanned<Kind>>>(source.text(), options) {
         Ok(Some(root)) => Ok(Node {
             offset: offset_of(&root.referenced),
@@ -132,8 +135,41 @@ pub(crate) fn parse(source: &Source) -> Result<Node, SyntaxError> {
     }
 }
 
+/// Reads a JSON source: serde_json's precise syntax errors first, then the tree.
+fn parse_json(source: &Source) -> Result<Node, SyntaxError> {
+    // serde_json's own nesting limit (128) is above ours: past it, the tree reader
+    // reports the depth (it meets our limit first, and nothing before was invalid).
+    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(source.text())
+        && !e.to_string().starts_with("recursion limit exceeded")
+    {
+        let offset = source
+            .line_start(e.line())
+            .map_or(0, |start| start + column_bytes(source, start, e.column()));
+        let message = e.to_string();
+        // serde_json appends " at line L column C"; the position is shown separately.
+        let message = message
+            .rsplit_once(" at line ")
+            .map_or(message.as_str(), |(m, _)| m)
+            .to_string();
+        return Err(SyntaxError {
+            message: format!("invalid JSON: {message}"),
+            offset,
+        });
+    }
+    json::parse(source.text())
+}
+
 /// serde-saphyr's message without the position it appends (shown separately).
 fn yaml_message(e: &serde_saphyr::Error) -> String {
+    if let serde_saphyr::Error::Budget {
+        breach: serde_saphyr::budget::BudgetBreach::Depth { .. },
+        ..
+    } = e.without_snippet()
+    {
+        return format!(
+            "nested deeper than {MAX_DEPTH} levels of mappings and lists, the most a definition may have"
+        );
+    }
     let text = e.to_string();
     let first = text.lines().next().unwrap_or("").trim().to_string();
     let message = match first.rsplit_once(" at line ") {

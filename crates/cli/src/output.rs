@@ -1,0 +1,55 @@
+//! Writing to stdout: every command prints its results through [`out!`] and
+//! [`outln!`] (or [`write_bytes`]), never `print!`.
+//!
+//! Rust ignores SIGPIPE, so a write to a closed pipe (`harmonia schema | head -1`)
+//! fails with `BrokenPipe`, and `println!` turns that into a panic with a backtrace.
+//! Here a closed stdout ends the process at once, quietly, with status 0: the reader
+//! has all it wanted. Any other failure to write is an error on stderr (status 1).
+//!
+//! stderr (progress, summaries, errors) keeps `eprintln!`: it is for people, and a
+//! closed stderr loses nothing a script reads.
+
+use std::io::Write;
+
+/// Writes formatted text to stdout (see the module doc for a closed stdout).
+pub(crate) fn write_fmt(args: std::fmt::Arguments<'_>) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args) {
+        failed(&e);
+    }
+}
+
+/// Writes bytes to stdout and flushes them.
+pub(crate) fn write_bytes(bytes: &[u8]) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(bytes).and_then(|()| out.flush()) {
+        failed(&e);
+    }
+}
+
+fn failed(e: &std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    eprintln!("error: cannot write to stdout: {e}");
+    std::process::exit(1);
+}
+
+/// `print!` to stdout, quiet on a closed pipe.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::output::write_fmt(format_args!($($arg)*))
+    };
+}
+
+/// `println!` to stdout, quiet on a closed pipe.
+macro_rules! outln {
+    () => {
+        $crate::output::write_fmt(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::write_fmt(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+pub(crate) use {out, outln};
