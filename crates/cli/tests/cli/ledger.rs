@@ -14,6 +14,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::RangeInclusive;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -32,7 +33,19 @@ pub(crate) struct Ledger {
 
 struct Inner {
     calls: Mutex<HashMap<String, u32>>,
+    total: AtomicU64,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
     delay_ms: RangeInclusive<u64>,
+}
+
+/// Counts a call in flight until it is answered or its caller goes away.
+struct InFlight(Arc<Inner>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 async fn call(State(inner): State<Arc<Inner>>, Json(body): Json<Value>) -> Json<Value> {
@@ -43,6 +56,10 @@ async fn call(State(inner): State<Arc<Inner>>, Json(body): Json<Value>) -> Json<
         *n += 1;
         *n
     };
+    inner.total.fetch_add(1, Ordering::SeqCst);
+    let now = inner.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    inner.max_in_flight.fetch_max(now, Ordering::SeqCst);
+    let _in_flight = InFlight(inner.clone());
     // FNV-1a of the key: the same key always takes the same time.
     let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
@@ -59,6 +76,9 @@ impl Ledger {
         assert!(!delay_ms.is_empty(), "an empty delay range");
         let inner = Arc::new(Inner {
             calls: Mutex::default(),
+            total: AtomicU64::new(0),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
             delay_ms,
         });
         let app = Router::new()
@@ -91,6 +111,26 @@ impl Ledger {
     pub(crate) fn calls(&self, key: &str) -> u32 {
         let calls = self.inner.calls.lock().expect("the ledger lock");
         calls.get(key).copied().unwrap_or(0)
+    }
+
+    /// Every key called, with its number of calls.
+    pub(crate) fn all(&self) -> HashMap<String, u32> {
+        self.inner.calls.lock().expect("the ledger lock").clone()
+    }
+
+    /// Calls made so far, over all keys.
+    pub(crate) fn total(&self) -> u64 {
+        self.inner.total.load(Ordering::SeqCst)
+    }
+
+    /// Calls arrived and not answered yet (nor abandoned by their caller).
+    pub(crate) fn in_flight(&self) -> usize {
+        self.inner.in_flight.load(Ordering::SeqCst)
+    }
+
+    /// The most calls that were in flight at once.
+    pub(crate) fn max_in_flight(&self) -> usize {
+        self.inner.max_in_flight.load(Ordering::SeqCst)
     }
 }
 
