@@ -12,20 +12,21 @@
 //! `harmonia resume --db` finishes the work. The checks, against the ledger:
 //! - every task whose success was durable before the crash ran exactly once;
 //! - every other task ran at least once and at most twice (at-least-once);
+//! - every call the ledger saw has a durable attempt: for each unit (task, or
+//!   `task/item`), its calls are at most its `attempt_started` events in the final log,
+//!   and no attempt of a unit starts after its success was recorded (see `ledger`);
 //! - the execution finished with the same outputs as an uninterrupted run;
 //! - a run killed before its start was durable left no trace and made no request.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::State;
-use axum::routing::post;
-use axum::{Json, Router};
 use harmonia_storage::Store;
 use serde_json::{Value, json};
+
+use super::ledger::{self, Ledger};
 
 const WORKFLOW: &str = r#"name: crash-test
 inputs:
@@ -67,46 +68,6 @@ fn keys(run: &str) -> Vec<String> {
     let mut k = vec![format!("{run}/first"), format!("{run}/last")];
     k.extend((0..12).map(|i| format!("{run}/fan/{i}")));
     k
-}
-
-type Ledger = Arc<Mutex<HashMap<String, u32>>>;
-
-async fn record(State(ledger): State<Ledger>, Json(body): Json<Value>) -> Json<Value> {
-    let key = body["key"].as_str().unwrap_or_default().to_string();
-    // A few milliseconds of work, varying by key, so that kills land mid-request too.
-    let delay = key.bytes().map(u64::from).sum::<u64>() % 12;
-    tokio::time::sleep(Duration::from_millis(delay)).await;
-    let n = {
-        let mut l = ledger.lock().expect("lock");
-        let n = l.entry(key).or_default();
-        *n += 1;
-        *n
-    };
-    Json(json!({"count": n}))
-}
-
-fn ledger_server() -> (String, Ledger) {
-    let ledger: Ledger = Arc::default();
-    let app = Router::new()
-        .route("/ledger", post(record))
-        .with_state(ledger.clone());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
-            tx.send(listener.local_addr().expect("addr")).expect("send");
-            axum::serve(listener, app).await.expect("serve");
-        });
-    });
-    let addr = rx.recv().expect("address");
-    (format!("http://{addr}/ledger"), ledger)
 }
 
 /// How a run is interrupted.
@@ -203,7 +164,9 @@ fn killed_runs_resume_without_losing_or_repeating_completed_work() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("crash.yaml");
     std::fs::write(&file, WORKFLOW).expect("write");
-    let (ledger_url, ledger) = ledger_server();
+    // A few milliseconds per call, varying by key, so that kills land mid-request too.
+    let ledger = Ledger::start(0..=11);
+    let ledger_url = ledger.url.clone();
 
     // An uninterrupted run: the expected outputs, and how long a run takes.
     let db = dir.path().join("baseline.db");
@@ -251,6 +214,7 @@ fn killed_runs_resume_without_losing_or_repeating_completed_work() {
     let mut interrupted = 0;
     let mut before_start = 0;
     let mut coverage: Vec<String> = Vec::new();
+    let mut recovered_attempts = 0;
     for (i, kill) in kills.iter().enumerate() {
         let run = format!("r{i}");
         let run_dir = dir.path().join(&run);
@@ -261,7 +225,7 @@ fn killed_runs_resume_without_losing_or_repeating_completed_work() {
         interrupted += usize::from(crashed);
 
         let snapshot = durable_at_crash(&db, &run_dir);
-        let counts = |key: &str| ledger.lock().expect("lock").get(key).copied().unwrap_or(0);
+        let counts = |key: &str| ledger.calls(key);
         coverage.push(format!(
             "{kill:?}: {}",
             snapshot
@@ -310,7 +274,7 @@ fn killed_runs_resume_without_losing_or_repeating_completed_work() {
         }
         // The final state, whatever path it took.
         let rt = tokio::runtime::Runtime::new().expect("runtime");
-        let final_outputs = rt.block_on(async {
+        let (final_outputs, events) = rt.block_on(async {
             let store = harmonia_storage_sql::SqliteStore::open(&db, Default::default())
                 .await
                 .expect("open");
@@ -321,9 +285,24 @@ fn killed_runs_resume_without_losing_or_repeating_completed_work() {
                 harmonia_storage::ExecutionStatus::Succeeded,
                 "{kill:?}"
             );
-            all[0].outputs.clone()
+            let events = store.events(all[0].id).await.expect("events");
+            (all[0].outputs.clone(), events)
         });
         assert_eq!(final_outputs, Some(expected.clone()), "{kill:?}");
+
+        // The final log accounts for every call: each has a durable attempt, and
+        // nothing started again after its success was recorded.
+        let calls: BTreeMap<String, u32> = keys(&run)
+            .iter()
+            .map(|key| {
+                let unit = key.trim_start_matches(&format!("{run}/")).to_string();
+                (unit, counts(key))
+            })
+            .collect();
+        let units = ledger::units(&events);
+        let problems = ledger::audit(&format!("{kill:?}"), &calls, &units);
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+        recovered_attempts += units.values().map(|u| u.recovered).sum::<u32>();
 
         for key in keys(&run) {
             let unit = key.trim_start_matches(&format!("{run}/")).to_string();
@@ -344,8 +323,12 @@ fn killed_runs_resume_without_losing_or_repeating_completed_work() {
         "only {interrupted} of {} runs were interrupted",
         kills.len()
     );
+    assert!(
+        recovered_attempts > 0,
+        "no attempt was in flight at any crash: the test exercised no recovery"
+    );
     eprintln!(
-        "{} kill points: {interrupted} interrupted a run, {before_start} before its start was durable",
+        "{} kill points: {interrupted} interrupted a run, {before_start} before its start was durable; {recovered_attempts} attempts ran again as recovered",
         kills.len()
     );
     for line in coverage {

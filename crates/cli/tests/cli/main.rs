@@ -2,6 +2,8 @@
 //! servers on 127.0.0.1, real SQLite databases.
 
 mod crash;
+mod crash_serve;
+mod ledger;
 mod run;
 mod serve;
 mod served;

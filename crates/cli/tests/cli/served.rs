@@ -1,19 +1,30 @@
 //! A real `harmonia serve` for tests: started on a SQLite file and port 0, its address
 //! read from the line it prints (a server bound to every address is reached on
-//! 127.0.0.1), its stderr drained so that it never blocks; and API tokens made with
-//! `harmonia token create`.
+//! 127.0.0.1), its stderr drained so that it never blocks (the last lines are kept, for
+//! tests that read the server's log and for failure messages); stopped with SIGTERM or
+//! killed with SIGKILL; and API tokens made with `harmonia token create`.
 
+use std::collections::VecDeque;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use super::{harmonia, stderr, stdout};
+
+/// How many of the server's last stderr lines are kept.
+const KEPT_LINES: usize = 1000;
 
 /// A running `harmonia serve` and the address it printed.
 pub(crate) struct Served {
     child: Child,
     pub(crate) base: String,
+    /// The last `KEPT_LINES` lines of its stderr.
+    log: Arc<Mutex<VecDeque<String>>>,
+    /// The thread draining its stderr; it ends when the process has exited.
+    drainer: Option<JoinHandle<()>>,
 }
 
 impl Served {
@@ -30,35 +41,99 @@ impl Served {
             .expect("the server starts");
         let stderr = child.stderr.take().expect("stderr");
         let mut lines = BufReader::new(stderr).lines();
+        let mut seen = VecDeque::new();
         let base = loop {
-            let line = lines
-                .next()
-                .expect("the server prints its address")
-                .expect("stderr is text");
+            let Some(line) = lines.next() else {
+                let status = child.wait().expect("the server is reaped");
+                panic!(
+                    "the server exited ({status}) without printing its address; stderr:\n{}",
+                    Vec::from(seen).join("\n")
+                );
+            };
+            let line = line.expect("stderr is text");
             if let Some(at) = line.find("listening on http://") {
                 let rest = &line[at + "listening on ".len()..];
                 let end = rest.find(' ').unwrap_or(rest.len());
                 break rest[..end].replacen("http://0.0.0.0:", "http://127.0.0.1:", 1);
             }
+            keep(&mut seen, line);
         };
         // Keep draining stderr so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Served { child, base }
+        let log = Arc::new(Mutex::new(seen));
+        let kept = log.clone();
+        let drainer = std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                keep(&mut kept.lock().expect("the log lock"), line);
+            }
+        });
+        Served {
+            child,
+            base,
+            log,
+            drainer: Some(drainer),
+        }
     }
 
     /// SIGTERM, then the exit status (within 10 s).
-    pub(crate) fn terminate(mut self) -> std::process::ExitStatus {
-        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
-        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
-        for _ in 0..100 {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                return status;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.child.kill();
-        panic!("the server did not stop within 10 s of SIGTERM");
+    pub(crate) fn terminate(mut self) -> ExitStatus {
+        self.terminate_within(Duration::from_secs(10)).0
     }
+
+    /// SIGTERM, then the exit status and how long the server took to exit after the
+    /// signal (its log is complete then). Panics, after a SIGKILL, if it is still
+    /// running after `limit`.
+    pub(crate) fn terminate_within(&mut self, limit: Duration) -> (ExitStatus, Duration) {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        let sent = Instant::now();
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                let took = sent.elapsed();
+                self.join_drainer();
+                return (status, took);
+            }
+            if sent.elapsed() > limit {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                self.join_drainer();
+                panic!(
+                    "the server did not stop within {limit:?} of SIGTERM; its last lines:\n{}",
+                    self.log_lines().join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// SIGKILL (no cleanup, no flush: a crash), once the process is gone.
+    pub(crate) fn kill(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("the killed server is reaped");
+        self.join_drainer();
+    }
+
+    /// The last lines the server wrote on stderr (all of them once it has exited).
+    pub(crate) fn log_lines(&self) -> Vec<String> {
+        self.log
+            .lock()
+            .expect("the log lock")
+            .iter()
+            .cloned()
+            .collect()
+    }
+
+    fn join_drainer(&mut self) {
+        if let Some(drainer) = self.drainer.take() {
+            drainer.join().expect("the stderr drainer ends");
+        }
+    }
+}
+
+fn keep(log: &mut VecDeque<String>, line: String) {
+    if log.len() == KEPT_LINES {
+        log.pop_front();
+    }
+    log.push_back(line);
 }
 
 impl Drop for Served {
