@@ -162,11 +162,12 @@ pub(crate) fn units(events: &[EventRecord]) -> BTreeMap<String, Unit> {
     ordered.sort_by_key(|e| e.seq);
     let mut units: BTreeMap<String, Unit> = BTreeMap::new();
     for e in ordered {
+        let data = e.data.value();
         match e.kind.as_str() {
             "attempt_started" => {
-                let unit = units.entry(unit_of(&e.data)).or_default();
+                let unit = units.entry(unit_of(&data)).or_default();
                 unit.started += 1;
-                if e.data["recovered"] == json!(true) {
+                if data["recovered"] == json!(true) {
                     unit.recovered += 1;
                 }
                 if unit.succeeded > 0 {
@@ -174,7 +175,7 @@ pub(crate) fn units(events: &[EventRecord]) -> BTreeMap<String, Unit> {
                 }
             }
             "attempt_succeeded" => {
-                units.entry(unit_of(&e.data)).or_default().succeeded += 1;
+                units.entry(unit_of(&data)).or_default().succeeded += 1;
             }
             _ => {}
         }
