@@ -6,7 +6,9 @@
 //!   validation time;
 //! - whether `$tasks` is also read in a way that cannot be resolved statically
 //!   (`$tasks[$name]`, `$tasks | keys`);
-//! - the paths read from `$inputs` and `$params` (`$inputs.customer.name`,
+//! - which of the context's variables it reads at all (an expression reading
+//!   `$secrets` computes tainted values, see `program`);
+//! - the paths read from `$inputs`, `$params` and `$secrets` (`$inputs.customer.name`,
 //!   `$params["region"]`, `$inputs.items[0]`), as far as they are static, with the span
 //!   of each reference, so that a key the `inputs` (or `parameters`) schema does not
 //!   declare can be reported at validation time;
@@ -22,7 +24,7 @@ use jaq_core::load::lex::StrPart;
 use jaq_core::load::parse::{BinaryOp, Def, Pattern, Term};
 use jaq_core::path::Part;
 
-use crate::{PathSeg, Var};
+use crate::{PathSeg, Var, VarSet};
 
 /// A static reference to a task's result: `$tasks.<task>[.<field>]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,7 +45,7 @@ pub struct TaskRef {
 /// dynamically (`$inputs[$k]`) has no reference.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VarPath {
-    /// `Var::Inputs` or `Var::Params`.
+    /// `Var::Inputs`, `Var::Params` or `Var::Secrets`.
     pub var: Var,
     /// The keys and indices read, outermost first (never empty).
     pub path: Vec<PathSeg>,
@@ -54,13 +56,15 @@ pub struct VarPath {
 }
 
 /// The variables whose static paths [`analyze`] collects.
-const PATH_VARS: [Var; 2] = [Var::Inputs, Var::Params];
+const PATH_VARS: [Var; 3] = [Var::Inputs, Var::Params, Var::Secrets];
 
 /// What [`analyze`] finds.
 #[derive(Debug, Default)]
 pub(crate) struct Analysis {
     pub(crate) task_refs: Vec<TaskRef>,
     pub(crate) var_paths: Vec<VarPath>,
+    /// The context's variables the program reads at all (statically or not).
+    pub(crate) reads: VarSet,
     pub(crate) dynamic_tasks: bool,
     /// Recursive definitions: name and the span of the name in the source.
     pub(crate) recursive_defs: Vec<(String, Range<usize>)>,
@@ -91,6 +95,15 @@ impl Walker<'_> {
             start..start + part.len()
         } else {
             0..0
+        }
+    }
+
+    /// Notes that the program reads `$name`, if it is the context's variable.
+    fn read(&mut self, name: &str) {
+        if self.is_context(name)
+            && let Some(var) = Var::from_name(name)
+        {
+            self.out.reads = self.out.reads.with(var);
         }
     }
 
@@ -173,12 +186,16 @@ impl Walker<'_> {
                 }
             }
             Term::Var(v) => {
+                self.read(v);
                 if *v == "$tasks" && self.is_context(v) {
                     // `$tasks` not followed by a static key.
                     self.out.dynamic_tasks = true;
                 }
             }
             Term::Path(head, path) => {
+                if let Term::Var(v) = &**head {
+                    self.read(v);
+                }
                 match &**head {
                     Term::Var(v) if *v == "$tasks" && self.is_context(v) => {
                         self.tasks_path(v, &path.0);

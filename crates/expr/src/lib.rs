@@ -149,6 +149,10 @@ pub enum Error {
         /// The limit ([`MAX_DEPTH`]).
         limit: usize,
     },
+    /// The expression failed, and it reads `$secrets`: its message, which may quote the
+    /// values it failed on, is withheld.
+    #[error("the expression failed; its message is withheld because the expression reads $secrets")]
+    Withheld,
     /// The evaluation recursed until its stack was nearly exhausted.
     #[error("the expression recursed too deeply")]
     StackLimit,

@@ -220,6 +220,8 @@ struct Inner {
     filter: Filter,
     task_refs: Vec<TaskRef>,
     var_paths: Vec<VarPath>,
+    /// The context's variables the program reads.
+    reads: VarSet,
     dynamic_tasks: bool,
 }
 
@@ -282,6 +284,14 @@ impl Program {
         &self.inner.var_paths
     }
 
+    /// Whether the program reads the context's variable `var` (statically or not).
+    /// What a program reading `$secrets` computes is tainted: it may go into a task's
+    /// parameters, never into a stored or shown value, and its error messages are
+    /// withheld ([`Error::Withheld`]).
+    pub fn reads(&self, var: Var) -> bool {
+        self.inner.reads.contains(var)
+    }
+
     /// Whether the program also reads `$tasks` in a way that cannot be known statically.
     pub fn reads_tasks_dynamically(&self) -> bool {
         self.inner.dynamic_tasks
@@ -340,14 +350,22 @@ impl Program {
             }
             Ok(outs)
         };
-        catch_unwind(AssertUnwindSafe(|| limits::with_stack(run))).unwrap_or_else(|panic| {
-            let message = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
-            Err(Error::Internal(message))
-        })
+        let result =
+            catch_unwind(AssertUnwindSafe(|| limits::with_stack(run))).unwrap_or_else(|panic| {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                Err(Error::Internal(message))
+            });
+        // A message may quote the values it failed on: not when they come from secrets.
+        match result {
+            Err(Error::Runtime(_) | Error::Internal(_)) if self.reads(Var::Secrets) => {
+                Err(Error::Withheld)
+            }
+            other => other,
+        }
     }
 }
 
@@ -409,6 +427,7 @@ fn compile_inner(code: &str, vars: VarSet, offset: usize) -> Result<Program, Vec
     let Analysis {
         task_refs,
         var_paths,
+        reads,
         dynamic_tasks,
         recursive_defs,
     } = analyze(code, &term);
@@ -452,6 +471,7 @@ fn compile_inner(code: &str, vars: VarSet, offset: usize) -> Result<Program, Vec
             filter,
             task_refs,
             var_paths,
+            reads,
             dynamic_tasks,
         }),
     })

@@ -129,16 +129,29 @@ impl Template {
         input: &Val,
         limits: &Limits,
     ) -> Result<Val, Error> {
+        self.eval_mapped(ctx, input, limits, &mut |_, v| v)
+    }
+
+    /// Evaluates the template, passing the value of each expression through `map`
+    /// (with the program that computed it) before it is used: how the engine sees
+    /// which values come from `$secrets`, and masks them where they must not go.
+    pub fn eval_mapped(
+        &self,
+        ctx: &Context,
+        input: &Val,
+        limits: &Limits,
+        map: &mut dyn FnMut(&Program, Val) -> Val,
+    ) -> Result<Val, Error> {
         match self {
             Template::Literal(s) => Ok(Val(jaq_json::Val::from(s.clone()))),
-            Template::Single(p) => p.eval_one(ctx, input, limits),
+            Template::Single(p) => p.eval_one(ctx, input, limits).map(|v| map(p, v)),
             Template::Interpolated(parts) => {
                 let mut out = String::new();
                 for part in parts {
                     match part {
                         Part::Text(t) => out.push_str(t),
                         Part::Expr(p) => {
-                            let v = p.eval_one(ctx, input, limits)?;
+                            let v = map(p, p.eval_one(ctx, input, limits)?);
                             render_into(&mut out, &v, limits)?;
                         }
                     }

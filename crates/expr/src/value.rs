@@ -83,6 +83,29 @@ impl Val {
     pub fn deeper_than(&self, limit: usize) -> bool {
         deeper_than(&self.0, limit)
     }
+
+    /// Every text in this value: strings, object keys, and numbers as they print.
+    /// What a value computed from a secret could show of it (the engine redacts them).
+    pub fn texts(&self) -> Vec<String> {
+        use jaq_json::Val as J;
+        let mut out = Vec::new();
+        let mut stack = vec![&self.0];
+        while let Some(v) = stack.pop() {
+            match v {
+                J::TStr(b) | J::BStr(b) => out.push(String::from_utf8_lossy(b).into_owned()),
+                J::Num(n) => out.push(n.to_string()),
+                J::Arr(a) => stack.extend(a.iter()),
+                J::Obj(o) => {
+                    for (k, x) in o.iter() {
+                        stack.push(k);
+                        stack.push(x);
+                    }
+                }
+                J::Null | J::Bool(_) => {}
+            }
+        }
+        out
+    }
 }
 
 impl From<&Value> for Val {

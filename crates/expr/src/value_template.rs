@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use crate::{Context, Error, Limits, Template, Val, VarSet};
+use crate::{Context, Error, Limits, Program, Template, Val, VarSet};
 
 /// One step of a path inside a JSON value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,20 +86,31 @@ impl ValueTemplate {
 
     /// Evaluates every template and builds the value.
     pub fn eval(&self, ctx: &Context, limits: &Limits) -> Result<Val, Error> {
+        self.eval_mapped(ctx, limits, &mut |_, v| v)
+    }
+
+    /// Evaluates every template, passing the value of each expression through `map`
+    /// (see [`Template::eval_mapped`]), and builds the value.
+    pub fn eval_mapped(
+        &self,
+        ctx: &Context,
+        limits: &Limits,
+        map: &mut dyn FnMut(&Program, Val) -> Val,
+    ) -> Result<Val, Error> {
         match self {
             ValueTemplate::Const(v) => Ok(v.clone()),
-            ValueTemplate::Template(t) => t.eval(ctx, limits),
+            ValueTemplate::Template(t) => t.eval_mapped(ctx, &Val::null(), limits, map),
             ValueTemplate::Array(items) => {
                 let vals = items
                     .iter()
-                    .map(|i| i.eval(ctx, limits).map(|v| v.0))
+                    .map(|i| i.eval_mapped(ctx, limits, map).map(|v| v.0))
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(Val(jaq_json::Val::Arr(jaq_json::Rc::new(vals))))
             }
             ValueTemplate::Object(entries) => {
                 let mut out = Vec::with_capacity(entries.len());
                 for (k, v) in entries {
-                    out.push((k.as_str(), v.eval(ctx, limits)?));
+                    out.push((k.as_str(), v.eval_mapped(ctx, limits, map)?));
                 }
                 Ok(Val::object(out))
             }

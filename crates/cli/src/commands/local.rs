@@ -80,12 +80,14 @@ impl Invalid {
     }
 }
 
-/// Values of `$secrets` from `HARMONIA_SECRET_<NAME>` variables (`<name>` lower-cased).
+/// Values of `$secrets` from `HARMONIA_SECRET_<NAME>` variables: `$secrets.NAME`, the
+/// name as written (`HARMONIA_SECRET_API_KEY` is `$secrets.API_KEY`).
 pub(crate) fn secrets() -> BTreeMap<String, String> {
     std::env::vars()
         .filter_map(|(k, v)| {
             k.strip_prefix("HARMONIA_SECRET_")
-                .map(|n| (n.to_lowercase(), v))
+                .filter(|n| !n.is_empty())
+                .map(|n| (n.to_string(), v))
         })
         .collect()
 }

@@ -218,6 +218,12 @@ fn shell_tasks_need_allow_shell_and_then_run() {
         "{}",
         stderr(&out)
     );
+    // Regression: the hint named a config key that does not exist.
+    assert!(
+        stderr(&out).contains("`allow_shell = true`") && !stderr(&out).contains("shell.enabled"),
+        "{}",
+        stderr(&out)
+    );
     let (code, r, err) = run_json(&[&example("nightly-shell.yaml"), "--allow-shell"]);
     assert_eq!(code, 0, "{r:#}\n{err}");
     let lines = r["outputs"]["lines"].as_array().expect("lines");
@@ -550,4 +556,31 @@ fn a_failed_run_is_retried_from_the_command_line_and_its_history_shows_why() {
         "json",
     ]);
     assert_eq!(nothing.status.code(), Some(2));
+}
+
+#[test]
+fn a_secret_is_read_by_its_name_and_jq_cannot_print_it_to_the_log() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("secret.yaml");
+    std::fs::write(
+        &file,
+        "name: secret\ntasks:\n  a:\n    type: set\n    with: {n: '${ $secrets.API_KEY | stderr | debug | debug(.) | length }'}\noutputs:\n  n: ${ $tasks.a.output.n }\n",
+    )
+    .expect("write");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_harmonia"))
+        .args(["run", file.to_str().expect("utf-8"), "--output", "json"])
+        .env("HARMONIA_SECRET_API_KEY", "hunter2-but-longer")
+        .env("RUST_LOG", "trace")
+        .env_remove("HARMONIA_DB")
+        .output()
+        .expect("runs");
+    let (stdout, stderr) = (super::stdout(&out), super::stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let r: Value = serde_json::from_str(&stdout).expect("json");
+    // Read by its name as written (it was `null` as `$secrets.API_KEY`), and shown as
+    // `***`: a `set` task's output is stored.
+    assert_eq!(r["outputs"], json!({"n": "***"}));
+    // Regression: `stderr` and `debug` wrote the value into the log.
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+    assert!(!stdout.contains("hunter2"), "{stdout}");
 }

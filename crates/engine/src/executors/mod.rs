@@ -64,6 +64,11 @@ pub struct Call {
     pub ctx: Context,
     /// Bounds on expression evaluation.
     pub limits: Limits,
+    /// The texts of this call's parameters that come from secrets (the secret values,
+    /// and what `with:` computed from them). The engine redacts them from the result;
+    /// an executor must not send them anywhere the task did not ask it to (an `http`
+    /// redirect to another origin drops the headers that carry them).
+    pub secret_texts: Arc<[String]>,
 }
 
 #[cfg(test)]
@@ -88,6 +93,7 @@ impl Call {
             },
             ctx: Context::new(),
             limits: Limits::default(),
+            secret_texts: Arc::from(Vec::new()),
         }
     }
 }

@@ -182,12 +182,12 @@ impl Service {
             }
         };
         // The task's `output:` applies to the child's outputs: in the turn when quick.
-        let job = runner::PrepareJob::new(x, a, &self.secrets, self.config.limits);
+        let job = runner::PrepareJob::new(x, a, &self.secrets, self.config.limits, false);
         let output = x.plan.tasks[a.task].output.clone();
         let limits = self.config.limits;
-        let inline = self
-            .budget
-            .inline(&limits, |l| job.finish(raw.clone(), output.as_ref(), l));
+        let inline = self.budget.inline(&limits, |l| {
+            job.finish(raw.clone(), output.as_ref(), l, &[])
+        });
         match inline {
             Some(result) => {
                 if let Some(event) = self.result_event(parent, a, result) {
@@ -199,7 +199,7 @@ impl Service {
                 let offload = self.offload.clone();
                 tokio::spawn(async move {
                     let result = offload
-                        .run(move || job.finish(raw, output.as_ref(), &job.limits))
+                        .run(move || job.finish(raw, output.as_ref(), &job.limits, &[]))
                         .await
                         .unwrap_or_else(|| Err(super::dispatch::internal("finishing the task")));
                     let _ = tx

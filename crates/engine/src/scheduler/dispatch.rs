@@ -53,7 +53,8 @@ impl Service {
         let limits = self.config.limits;
         match kind.as_str() {
             "sleep" | "workflow" => {
-                let job = PrepareJob::new(x, a, &self.secrets, limits);
+                // What they are given becomes a timer or a child's inputs: no secrets.
+                let job = PrepareJob::new(x, a, &self.secrets, limits, false);
                 match self.budget.inline(&limits, |l| job.run(l)) {
                     Some(prepared) => {
                         let params = prepared.map(|p| p.call.params);
@@ -109,7 +110,7 @@ impl Service {
         };
         let limits = self.config.limits;
         let started = started_event(x.plan.tasks[a.task].name.clone(), a, recovered);
-        let job = PrepareJob::new(x, a, &self.secrets, limits);
+        let job = PrepareJob::new(x, a, &self.secrets, limits, false);
         let inline = self
             .budget
             .inline(&limits, |l| runner::run_pure(&job, executor.as_ref(), l));
@@ -236,7 +237,7 @@ impl Service {
                 continue;
             };
             let limits = self.config.limits;
-            let job = PrepareJob::new(x, a, &self.secrets, limits);
+            let job = PrepareJob::new(x, a, &self.secrets, limits, !executor.pure());
             let prepared = match self.budget.inline(&limits, |l| job.run(l)) {
                 Some(Err(error)) => {
                     self.record(id, started);
@@ -324,6 +325,7 @@ async fn run_launched(
         }
     };
     let Prepared { call, output } = prepared;
+    let texts = call.secret_texts.clone();
     let raw = if executor.pure() {
         // A pure executor evaluates expressions: on the pool, not a runtime thread.
         offload
@@ -338,7 +340,7 @@ async fn run_launched(
         runner::run(executor, call).await
     };
     offload
-        .run(move || job.finish(raw, output.as_ref(), &job.limits))
+        .run(move || job.finish(raw, output.as_ref(), &job.limits, &texts))
         .await
         .unwrap_or_else(|| Err(internal("finishing the task")))
 }

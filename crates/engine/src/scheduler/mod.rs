@@ -161,6 +161,8 @@ pub struct Handle {
     events: broadcast::Sender<Arc<LoggedEvent>>,
     shutdown: CancellationToken,
     executors: Executors,
+    /// The names of the secrets set (`$secrets.NAME`).
+    secret_names: Arc<std::collections::BTreeSet<String>>,
 }
 
 impl std::fmt::Debug for Handle {
@@ -181,7 +183,9 @@ pub async fn spawn(
     let (tx, rx) = mpsc::channel(config.max_batch.max(1024) * 4);
     let (events, _) = broadcast::channel(16_384);
     let shutdown = CancellationToken::new();
+    let secret_names = Arc::new(config.secrets.keys().cloned().collect());
     let handle = Handle {
+        secret_names,
         tx: tx.clone(),
         store: store.clone(),
         plans: plans.clone(),
@@ -207,13 +211,34 @@ impl Handle {
         &self.plans
     }
 
-    /// Checks that every task of `workflow` can run here (an executor for its type).
+    /// Checks that every task of `workflow` can run here: an executor for its type, and
+    /// every secret it names (`$secrets.NAME`) set.
     pub fn check_runnable(&self, workflow: &Workflow) -> Result<()> {
         for task in &workflow.plan.tasks {
+            let mut missing = None;
+            task.with.for_each_template(&mut |_, t| {
+                for p in t.programs() {
+                    for r in p.var_paths() {
+                        if r.var == harmonia_expr::Var::Secrets
+                            && let Some(harmonia_expr::PathSeg::Key(name)) = r.path.first()
+                            && !self.secret_names.contains(name)
+                        {
+                            missing.get_or_insert_with(|| name.clone());
+                        }
+                    }
+                }
+            });
+            if let Some(name) = missing {
+                return Err(Error::Unrunnable(format!(
+                    "task `{}` reads the secret `{1}`, which is not set: set the environment variable HARMONIA_SECRET_{1} where Harmonia runs",
+                    task.name,
+                    harmonia_expr::clip(&name)
+                )));
+            }
             let special = matches!(task.kind.as_str(), "sleep" | "workflow");
             if !special && self.executors.get(&task.kind).is_none() {
                 let hint = if task.kind == "shell" {
-                    "; shell tasks are disabled: enable them with `--allow-shell` or `shell.enabled = true` in the config"
+                    "; shell tasks are disabled: enable them with `--allow-shell`, `HARMONIA_ALLOW_SHELL=true`, or `allow_shell = true` in the config file"
                 } else {
                     ""
                 };

@@ -4,6 +4,18 @@
 //!    when the attempt is dispatched, so that the evaluation can run in the turn or off
 //!    it (see `crate::eval`). [`PrepareJob::run`] evaluates it with `$secrets` bound
 //!    (only here: secrets are never in the state, the log or a read model).
+//!
+//! Taint: the value of every expression that reads `$secrets` is tainted (see
+//! `harmonia_expr::Program::reads`). It reaches the parameters of a task with an effect
+//! outside (`http`, `shell`, an executor the binary registers), and every text in it
+//! (strings, keys, numbers; [`MIN_REDACTED`] characters or more) joins the secret
+//! values as what the attempt's output and errors are redacted of, and what an executor
+//! must not send further (an `http` redirect to another origin drops the headers that
+//! carry them). A task without an effect outside (`set`, `transform`, `sleep`,
+//! `workflow`: what they are given becomes an output, a child's inputs, a log line)
+//! gets `***` in their place, so no form of a secret (upper-cased, base64, sliced, a
+//! key) can become a stored or shown value. A statically named secret that is not set
+//! (`$secrets.NAME`) fails the attempt, naming the environment variable to set.
 //! 2. [`run`]: call the executor under the attempt's time limit. At the limit the call's
 //!    token is cancelled and the executor gets a grace period to stop its work (kill its
 //!    process group) before the attempt is reported as a `timeout`.
@@ -35,6 +47,10 @@ pub(crate) struct Prepared {
     pub(crate) output: Option<Template>,
 }
 
+/// Texts shorter than this are not redacted (they would redact ordinary text); such
+/// a secret, or such a piece of one, is still available to tasks.
+pub(crate) const MIN_REDACTED: usize = 4;
+
 /// Secret values and what to replace them with in recorded data.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Secrets {
@@ -49,27 +65,77 @@ impl Secrets {
                 .iter()
                 .map(|(k, v)| (k.clone(), Val::from(Value::String(v.clone())))),
         );
-        // Short values would redact ordinary text; they are still available, not redacted.
-        let mut values: Vec<String> = secrets.values().filter(|v| v.len() >= 4).cloned().collect();
+        Secrets::with_values(val, secrets.values().cloned())
+    }
+
+    fn with_values(val: Val, values: impl IntoIterator<Item = String>) -> Secrets {
+        let mut values: Vec<String> = values
+            .into_iter()
+            .filter(|v| v.len() >= MIN_REDACTED)
+            .collect();
         values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        values.dedup();
         Secrets { val, values }
     }
 
-    /// `value` with every secret replaced by `***`.
+    /// Whether a secret named `name` is set.
+    pub(crate) fn has(&self, name: &str) -> bool {
+        match &self.val.to_json(usize::MAX) {
+            Ok(Value::Object(map)) => map.contains_key(name),
+            _ => false,
+        }
+    }
+
+    /// These secrets, also redacting `texts` (what an attempt computed from them).
+    pub(crate) fn and(&self, texts: impl IntoIterator<Item = String>) -> Secrets {
+        Secrets::with_values(self.val.clone(), self.values.iter().cloned().chain(texts))
+    }
+
+    /// The texts redacted: secret values and what was computed from them.
+    pub(crate) fn texts(&self) -> &[String] {
+        &self.values
+    }
+
+    fn redact_text(&self, s: &mut String) -> bool {
+        let mut changed = false;
+        for secret in &self.values {
+            if s.contains(secret.as_str()) {
+                *s = s.replace(secret.as_str(), "***");
+                changed = true;
+            }
+        }
+        changed
+    }
+
+    /// `value` with every secret replaced by `***`, in strings and in object keys.
     pub(crate) fn redact(&self, value: &mut Value) {
         if self.values.is_empty() {
             return;
         }
         match value {
             Value::String(s) => {
-                for secret in &self.values {
-                    if s.contains(secret.as_str()) {
-                        *s = s.replace(secret.as_str(), "***");
-                    }
+                self.redact_text(s);
+            }
+            Value::Number(n) => {
+                let mut text = n.to_string();
+                if self.redact_text(&mut text) {
+                    *value = Value::String(text);
                 }
             }
             Value::Array(items) => items.iter_mut().for_each(|v| self.redact(v)),
-            Value::Object(map) => map.values_mut().for_each(|v| self.redact(v)),
+            Value::Object(map) => {
+                if map
+                    .keys()
+                    .any(|k| self.values.iter().any(|s| k.contains(s.as_str())))
+                {
+                    let entries = std::mem::take(map);
+                    for (mut k, v) in entries {
+                        self.redact_text(&mut k);
+                        map.insert(k, v);
+                    }
+                }
+                map.values_mut().for_each(|v| self.redact(v));
+            }
             _ => {}
         }
     }
@@ -94,6 +160,9 @@ pub(crate) struct PrepareJob {
     task: usize,
     ctx: Context,
     secrets: Arc<Secrets>,
+    /// Whether the task has an effect outside, so that it may be given secrets (see the
+    /// module doc); otherwise values from secrets are `***`.
+    effects: bool,
     meta: CallMeta,
     /// The full limits: for the executor's own evaluations, and for `finish`.
     pub(crate) limits: Limits,
@@ -108,6 +177,7 @@ impl PrepareJob {
         a: AttemptRef,
         secrets: &Arc<Secrets>,
         limits: Limits,
+        effects: bool,
     ) -> PrepareJob {
         let unit = x.tasks[a.task].unit_of(a.item);
         PrepareJob {
@@ -115,6 +185,7 @@ impl PrepareJob {
             task: a.task,
             ctx: x.context(a.task, unit),
             secrets: secrets.clone(),
+            effects,
             meta: CallMeta {
                 execution: x.id,
                 task: x.plan.tasks[a.task].name.clone(),
@@ -127,18 +198,31 @@ impl PrepareJob {
     }
 
     /// Evaluates `with:` under `limits` and assembles the call (whose own evaluations
-    /// are bounded by `limits` too).
+    /// are bounded by `limits` too), with what it computed from secrets.
     pub(crate) fn run(&self, limits: &Limits) -> Result<Prepared, TaskError> {
         let task = &self.plan.tasks[self.task];
+        self.check_secrets_exist()?;
         let with_ctx = self
             .ctx
             .clone()
             .with(Var::Secrets, self.secrets.val.clone());
+        let mut tainted: Vec<String> = Vec::new();
+        let effects = self.effects;
         let params = task
             .with
-            .eval(&with_ctx, limits)
+            .eval_mapped(&with_ctx, limits, &mut |program, value| {
+                if !program.reads(Var::Secrets) {
+                    value
+                } else if effects {
+                    tainted.extend(value.texts());
+                    value
+                } else {
+                    Val::from(Value::String("***".into()))
+                }
+            })
             .and_then(|v| v.to_json(limits.max_output_bytes))
             .map_err(|e| TaskError::new(ErrorClass::Expression, format!("`with` failed: {e}")))?;
+        let secrets = self.secrets.and(tainted);
         Ok(Prepared {
             call: Call {
                 params,
@@ -147,19 +231,53 @@ impl PrepareJob {
                 meta: self.meta.clone(),
                 ctx: self.ctx.clone(),
                 limits: *limits,
+                secret_texts: secrets.texts().into(),
             },
             output: task.output.clone(),
         })
     }
 
-    /// Applies `output:`, redacts and checks a raw result (see [`finish`]).
+    /// Fails when `with:` names a secret that is not set (`$secrets.NAME`).
+    fn check_secrets_exist(&self) -> Result<(), TaskError> {
+        let mut missing = None;
+        self.plan.tasks[self.task]
+            .with
+            .for_each_template(&mut |_, t| {
+                for p in t.programs() {
+                    for r in p.var_paths() {
+                        if r.var == Var::Secrets
+                            && let Some(harmonia_expr::PathSeg::Key(name)) = r.path.first()
+                            && !self.secrets.has(name)
+                            && missing.is_none()
+                        {
+                            missing = Some(name.clone());
+                        }
+                    }
+                }
+            });
+        match missing {
+            None => Ok(()),
+            Some(name) => Err(TaskError::new(
+                ErrorClass::Validation,
+                format!(
+                    "`with` reads the secret `{0}`, which is not set: set the environment variable HARMONIA_SECRET_{0} where Harmonia runs",
+                    harmonia_expr::clip(&name)
+                ),
+            )),
+        }
+    }
+
+    /// Applies `output:`, redacts (the secrets, and `secret_texts`: what the attempt
+    /// computed from them) and checks a raw result (see [`finish`]).
     pub(crate) fn finish(
         &self,
         raw: Result<Value, TaskError>,
         output: Option<&Template>,
         limits: &Limits,
+        secret_texts: &[String],
     ) -> Result<Value, TaskError> {
-        finish(raw, output, &self.ctx, limits, &self.secrets)
+        let secrets = self.secrets.and(secret_texts.iter().cloned());
+        finish(raw, output, &self.ctx, limits, &secrets)
     }
 }
 
@@ -171,6 +289,7 @@ pub(crate) fn run_pure(
     limits: &Limits,
 ) -> Result<Value, TaskError> {
     let prepared = job.run(limits)?;
+    let texts = prepared.call.secret_texts.clone();
     let raw = executor.run_inline(&prepared.call).unwrap_or_else(|| {
         Err(TaskError::new(
             ErrorClass::Validation,
@@ -180,7 +299,7 @@ pub(crate) fn run_pure(
             ),
         ))
     });
-    job.finish(raw, prepared.output.as_ref(), limits)
+    job.finish(raw, prepared.output.as_ref(), limits, &texts)
 }
 
 /// Runs the executor under the attempt's time limit and its token.

@@ -50,6 +50,7 @@
 
 mod errors;
 mod redact;
+mod redirect;
 mod request;
 mod response;
 #[cfg(test)]
@@ -91,7 +92,8 @@ impl HttpExecutor {
     }
 }
 
-/// The client: rustls with `ring`, the platform's roots, up to [`MAX_REDIRECTS`] redirects.
+/// The client: rustls with `ring`, the platform's roots; redirects are not followed by
+/// the client but by [`HttpExecutor::perform`].
 fn build_client() -> Result<reqwest::Client, String> {
     use rustls_platform_verifier::BuilderVerifierExt;
 
@@ -111,7 +113,10 @@ fn build_client() -> Result<reqwest::Client, String> {
     };
     reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
-        .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
+        // Redirects are followed by `perform`, which decides what each hop may carry;
+        // no `Referer` is ever sent.
+        .redirect(reqwest::redirect::Policy::none())
+        .referer(false)
         .user_agent(concat!("harmonia/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| {
@@ -157,34 +162,51 @@ impl Executor for HttpExecutor {
                 ErrorClass::Timeout,
                 format!("{what}: no complete response within {:?}", call.timeout.unwrap_or_default()),
             )),
-            r = self.perform(client, &request, &what) => r,
+            r = self.perform(client, &request, &what, &call.secret_texts) => r,
         };
         result.map_err(|e| request.scrub(e))
     }
 }
 
 impl HttpExecutor {
-    /// Sends the request and reads the response; no time limit of its own.
+    /// Sends the request, following redirects (see `redirect`), and reads the
+    /// response; no time limit of its own.
     async fn perform(
         &self,
         client: &reqwest::Client,
         req: &Request,
         what: &str,
+        secret_texts: &[String],
     ) -> Result<Value, TaskError> {
-        let mut rb = client
-            .request(req.method.clone(), req.url.clone())
-            .headers(req.headers.clone());
-        match &req.auth {
-            Some(Auth::Basic { username, password }) => {
-                rb = rb.basic_auth(username, Some(password))
+        let mut hop = redirect::Hop::first(req);
+        let mut resp = loop {
+            let mut rb = client
+                .request(hop.method.clone(), hop.url.clone())
+                .headers(hop.headers.clone());
+            if hop.credentials {
+                match &req.auth {
+                    Some(Auth::Basic { username, password }) => {
+                        rb = rb.basic_auth(username, Some(password))
+                    }
+                    Some(Auth::Bearer(token)) => rb = rb.bearer_auth(token),
+                    None => {}
+                }
             }
-            Some(Auth::Bearer(token)) => rb = rb.bearer_auth(token),
-            None => {}
-        }
-        if let Some(body) = &req.body {
-            rb = rb.body(body.clone());
-        }
-        let mut resp = rb.send().await.map_err(|e| transport_error(what, e))?;
+            if let Some(body) = &hop.body {
+                rb = rb.body(body.clone());
+            }
+            let resp = rb.send().await.map_err(|e| transport_error(what, e))?;
+            match hop.next(&resp, secret_texts) {
+                redirect::Next::Done => break resp,
+                redirect::Next::Follow(next) => hop = next,
+                redirect::Next::TooMany => {
+                    return Err(TaskError::new(
+                        ErrorClass::Connection,
+                        format!("{what}: gave up after {MAX_REDIRECTS} redirects"),
+                    ));
+                }
+            }
+        };
         let status = resp.status();
         let headers = headers_json(resp.headers());
         let content_type = resp
