@@ -198,7 +198,7 @@ impl HttpExecutor {
             let resp = rb.send().await.map_err(|e| transport_error(what, e))?;
             match hop.next(&resp, secret_texts) {
                 redirect::Next::Done => break resp,
-                redirect::Next::Follow(next) => hop = next,
+                redirect::Next::Follow(next) => hop = *next,
                 redirect::Next::TooMany => {
                     return Err(TaskError::new(
                         ErrorClass::Connection,

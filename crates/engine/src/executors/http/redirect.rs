@@ -49,7 +49,7 @@ pub(super) enum Next {
     /// It is the answer.
     Done,
     /// Another request, to where it points.
-    Follow(Hop),
+    Follow(Box<Hop>),
     /// One redirect too many.
     TooMany,
 }
@@ -131,7 +131,7 @@ impl Hop {
                 headers.remove(name);
             }
         }
-        Next::Follow(Hop {
+        Next::Follow(Box::new(Hop {
             method,
             url,
             headers,
@@ -140,6 +140,6 @@ impl Hop {
             origin: self.origin.clone(),
             expect_status: self.expect_status.clone(),
             redirects: self.redirects + 1,
-        })
+        }))
     }
 }
