@@ -30,6 +30,7 @@ use serde_json::{Value, json};
 mod drain;
 mod fairness;
 mod isolation;
+mod roundtrip;
 mod secrets;
 
 /// Shared observations of the probe executor.
