@@ -217,9 +217,8 @@ fn spawn_child(
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if let Some(scenario) = &args.child {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()?;
+        // The runtime `serve` and `run` use (large stacks for evaluations).
+        let runtime = super::local::runtime()?;
         let durability = args.durabilities.first().copied().unwrap_or_default();
         let m = runtime.block_on(child(scenario, &args.store, durability, !args.no_inline))?;
         outln!("{}", serde_json::to_string(&m)?);
