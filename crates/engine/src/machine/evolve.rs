@@ -398,7 +398,11 @@ fn stop(x: &mut Execution, reason: &StopReason, at: Timestamp, effects: &mut Vec
     x.dirty.execution = true;
     for t in 0..x.tasks.len() {
         match x.tasks[t].status {
-            TaskStatus::Pending => cancel_task(x, t, at, effects),
+            // A cancel or a timeout ends every task that has not started. After a failure
+            // (a soft stop), each is decided once its dependencies have ended: skipped if
+            // one of them failed (`upstream_failed`), cancelled otherwise (see `decide`).
+            TaskStatus::Pending if hard => cancel_task(x, t, at, effects),
+            TaskStatus::Pending => x.candidates.push_back(t),
             TaskStatus::Running => cancel_units(x, t, at, hard, effects),
             _ => {}
         }

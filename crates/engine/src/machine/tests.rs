@@ -295,8 +295,9 @@ fn a_failure_stops_new_work_lets_running_work_finish_and_names_the_task() {
     let slow = s.start_next();
     s.fail(bad, ErrorClass::Validation);
     assert!(s.kinds().contains(&"stopping"));
-    assert_eq!(s.status("later"), TaskStatus::Cancelled);
-    assert_eq!(s.status("other"), TaskStatus::Cancelled);
+    // What comes after waits for its dependencies to end before it is decided.
+    assert_eq!(s.status("later"), TaskStatus::Pending);
+    assert_eq!(s.status("other"), TaskStatus::Pending);
     // slow is still running and may finish; nothing new starts.
     assert_eq!(s.status("slow"), TaskStatus::Running);
     assert!(s.aborted.is_empty());
@@ -313,6 +314,15 @@ fn a_failure_stops_new_work_lets_running_work_finish_and_names_the_task() {
         error.message
     );
     assert_eq!(s.status("slow"), TaskStatus::Succeeded);
+    // Regression: a task whose dependency failed is skipped (`upstream_failed`), not
+    // cancelled; one that never started for a failure elsewhere is cancelled.
+    assert_eq!(s.status("later"), TaskStatus::Skipped);
+    let later = s.x.task_index("later").expect("later");
+    assert_eq!(
+        s.x.tasks[later].skip_reason,
+        Some(crate::event::SkipReason::UpstreamFailed)
+    );
+    assert_eq!(s.status("other"), TaskStatus::Cancelled);
 }
 
 #[test]

@@ -379,10 +379,10 @@ tasks:
         TaskStatus::Succeeded,
         "running work finishes"
     );
-    assert_eq!(
-        env.task(&r, "after", None).await.status,
-        TaskStatus::Cancelled
-    );
+    // Regression: it was `cancelled`; its dependency failed, so it is skipped.
+    let after = env.task(&r, "after", None).await;
+    assert_eq!(after.status, TaskStatus::Skipped);
+    assert_eq!(after.skip_reason.as_deref(), Some("upstream_failed"));
 
     let tolerant = failing
         .replace("class: http_4xx}}", "class: http_4xx}, on_error: continue}")
