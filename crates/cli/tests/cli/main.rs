@@ -3,6 +3,7 @@
 
 mod crash;
 mod crash_serve;
+mod isolation;
 mod ledger;
 mod run;
 mod serve;

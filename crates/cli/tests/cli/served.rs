@@ -29,10 +29,16 @@ pub(crate) struct Served {
 
 impl Served {
     pub(crate) fn start(db: &Path, extra: &[&str]) -> Served {
+        Served::start_with_env(db, extra, &[])
+    }
+
+    /// [`Served::start`] with these environment variables set.
+    pub(crate) fn start_with_env(db: &Path, extra: &[&str], env: &[(&str, &str)]) -> Served {
         let mut child = Command::new(env!("CARGO_BIN_EXE_harmonia"))
             .args(["serve", "--port", "0", "--db"])
             .arg(db)
             .args(extra)
+            .envs(env.iter().copied())
             .env_remove("HARMONIA_DB")
             .env_remove("HARMONIA_PORT")
             .stdout(Stdio::null())

@@ -28,29 +28,46 @@ async fn small_beside(env: &super::Env) -> Duration {
     took
 }
 
+/// Starts `yaml` without waiting for its start (which, when evaluations ran in the
+/// scheduler's turn, came only after them), and returns a way to wait for its id.
+fn start_beside(
+    env: &super::Env,
+    yaml: &'static str,
+) -> tokio::task::JoinHandle<harmonia_storage::ExecutionId> {
+    let handle = env.handle.clone();
+    let plans = env.handle.plans().clone();
+    tokio::spawn(async move {
+        let source = harmonia_model::Source::new("slow.yaml", yaml, harmonia_model::Format::Yaml);
+        let w = plans.register(&source).await.expect("registers");
+        handle
+            .start(harmonia_engine::StartRequest::new(w, json!({})))
+            .await
+            .expect("starts")
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_expressions_in_a_fan_out_do_not_hold_other_executions() {
     let env = engine().await;
     // 20 items, each evaluating to its 1 s deadline: 20 s of the scheduler's time when
     // evaluations ran in its turn.
-    let slow = env
-        .start(
-            "name: slow
+    let slow = start_beside(
+        &env,
+        "name: slow
 tasks:
   spin:
     type: set
     for_each: ${ [range(20)] }
     with: {n: '${ [repeat(1)] | length }'}
 ",
-            json!({}),
-        )
-        .await;
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    );
+    tokio::time::sleep(Duration::from_millis(100)).await;
     let took = small_beside(&env).await;
     assert!(
         took < Duration::from_secs(3),
         "the small execution took {took:?}"
     );
+    let slow = slow.await.expect("joins");
     let r = tokio::time::timeout(Duration::from_secs(60), env.handle.wait(slow))
         .await
         .expect("the slow one ends")
@@ -66,34 +83,46 @@ tasks:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_conditions_and_outputs_do_not_hold_other_executions() {
     let env = engine().await;
-    let slow = env
-        .start(
-            "name: slow-decisions
+    // Eight conditions and an output, each evaluating to its 1 s deadline.
+    let slow = start_beside(
+        &env,
+        "name: slow-decisions
 tasks:
-  gate: {type: set, if: '${ [repeat(1)] | length > 0 }', with: {x: 1}}
-  many: {type: set, for_each: '${ [repeat(1)] }', with: {x: 1}}
-  fine: {type: set, with: {x: 1}}
+  g1: {type: set, if: '${ [repeat(1)] | length > 0 }', on_error: continue}
+  g2: {type: set, if: '${ [repeat(1)] | length > 0 }', on_error: continue}
+  g3: {type: set, if: '${ [repeat(1)] | length > 0 }', on_error: continue}
+  g4: {type: set, if: '${ [repeat(1)] | length > 0 }', on_error: continue}
+  g5: {type: set, if: '${ [repeat(1)] | length > 0 }', on_error: continue}
+  g6: {type: set, if: '${ [repeat(1)] | length > 0 }', on_error: continue}
+  g7: {type: set, if: '${ [repeat(1)] | length > 0 }', on_error: continue}
+  g8: {type: set, if: '${ [repeat(1)] | length > 0 }', on_error: continue}
 outputs:
   spin: ${ [repeat(1)] | length }
 ",
-            json!({}),
-        )
-        .await;
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    );
+    tokio::time::sleep(Duration::from_millis(100)).await;
     let took = small_beside(&env).await;
     assert!(
         took < Duration::from_secs(3),
         "the small execution took {took:?}"
     );
+    let slow = slow.await.expect("joins");
     let r = tokio::time::timeout(Duration::from_secs(60), env.handle.wait(slow))
         .await
         .expect("the slow one ends")
         .expect("waits");
     assert_eq!(r.status, ExecutionStatus::Failed, "{r:?}");
-    let error = r.error.expect("an error").to_string();
+    let error = r.error.clone().expect("an error").to_string();
     assert!(
         error.contains("failed: the expression did not finish within"),
         "{error}"
+    );
+    let g1 = env.task(&r, "g1", None).await;
+    assert!(
+        g1.error
+            .as_ref()
+            .is_some_and(|e| e.to_string().contains("`if` failed")),
+        "{g1:?}"
     );
 }
 
