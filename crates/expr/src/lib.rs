@@ -47,8 +47,10 @@ pub use value::{Val, json_deeper_than};
 
 /// How many containers deep a value may be nested, wherever it goes: what expressions
 /// build, what tasks output, what inputs carry, what is stored. Stores read JSON back
-/// with a recursion limit above this, so anything that passed the check can be read.
-pub const MAX_DEPTH: usize = 128;
+/// with a limit well above this, and the API's answers, which hold values a few levels
+/// down (an execution's tasks, an event), stay within the 128 levels that common JSON
+/// parsers accept.
+pub const MAX_DEPTH: usize = 100;
 pub use value_template::{PathError, PathSeg, ValueTemplate};
 pub use var::{Var, VarSet};
 

@@ -7,7 +7,7 @@
 //! recovered. So the limit is the store's own, checked on both sides: [`check`] before a
 //! write (a batch with a deeper value is refused whole, see `Store::commit`), [`parse`]
 //! on every read. It is well above the engine's limit on values
-//! (`harmonia_expr::MAX_DEPTH`, 128) plus the envelopes that hold them (an event, a
+//! (`harmonia_expr::MAX_DEPTH`, 100) plus the envelopes that hold them (an event, a
 //! list of outputs), so nothing the engine produces comes near it.
 
 use serde::Deserialize as _;

@@ -91,7 +91,7 @@ async fn a_deep_value_after_a_committed_nap_fails_its_execution_and_every_restar
     let x = ended(&served.base, &id).await;
     assert_eq!(x["status"], "failed", "{x}");
     let message = x["error"]["message"].as_str().unwrap_or_default();
-    assert!(message.contains("nested more than 128 levels"), "{message}");
+    assert!(message.contains("nested more than 100 levels"), "{message}");
     // The server is still there, and runs the rest.
     let other = execute(&served.base, "fine").await;
     assert_eq!(

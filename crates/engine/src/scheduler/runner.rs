@@ -415,6 +415,6 @@ mod tests {
             &Secrets::default(),
         );
         let e = r.expect_err("refused");
-        assert!(e.message.contains("nested more than 128"), "{e}");
+        assert!(e.message.contains("nested more than 100"), "{e}");
     }
 }

@@ -25,13 +25,13 @@ tasks:
         .await;
     assert_eq!(r.status, ExecutionStatus::Failed);
     let error = r.error.expect("an error").to_string();
-    assert!(error.contains("nested more than 128 levels"), "{error}");
+    assert!(error.contains("nested more than 100 levels"), "{error}");
     // Regression: a 200-deep output was committed, then could not be read back.
     let r = env
         .run(
             "name: deep-output
 tasks:
-  a: {type: transform, with: {expr: 'reduce range(127) as $i (0; [.])'}}
+  a: {type: transform, with: {expr: 'reduce range(99) as $i (0; [.])'}}
   b: {type: set, needs: [a], with: {x: '${ [[$tasks.a.output]] }'}}
 ",
             json!({}),
@@ -42,7 +42,7 @@ tasks:
     assert!(
         b.error
             .as_ref()
-            .is_some_and(|e| e.to_string().contains("nested more than 128")),
+            .is_some_and(|e| e.to_string().contains("nested more than 100")),
         "{b:?}"
     );
     // Everything recorded reads back.

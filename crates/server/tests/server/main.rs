@@ -246,6 +246,44 @@ async fn create_read_execute_and_watch_a_workflow() {
     );
 }
 
+/// Regression: an output nested 200 deep was committed, then reading its execution or
+/// its events answered 500 ("recursion limit exceeded"). Values are bounded where they
+/// are made, and what is stored reads back: as deep as allowed, the answers are whole
+/// (and within what common JSON parsers read); deeper, the task fails and says why.
+#[tokio::test]
+async fn the_deepest_values_allowed_read_back_through_the_api() {
+    let s = server().await;
+    let at_limit = harmonia_expr::MAX_DEPTH;
+    let yaml = format!(
+        "name: deep\ntasks:\n  at: {{type: transform, with: {{expr: 'reduce range({at_limit}) as $i (0; [.])'}}}}\n  beyond: {{type: set, needs: [at], with: {{x: '${{ $tasks.at.output }}'}}}}\n"
+    );
+    assert_eq!(
+        s.post_yaml("/api/workflows", &yaml).await.status,
+        StatusCode::CREATED
+    );
+    let started = s
+        .post_json("/api/workflows/deep/execute", json!({}))
+        .await
+        .json();
+    let exec = started["execution_id"].as_str().expect("id").to_string();
+    let x = s.finished(&exec).await;
+    assert_eq!(x["status"], "failed", "{x}");
+    assert_eq!(x["tasks"]["at"]["status"], "succeeded");
+    let beyond = x["tasks"]["beyond"]["error"]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(beyond.contains("nested more than"), "{beyond}");
+    let detail = s.get(&format!("/api/executions/{exec}")).await;
+    assert_eq!(detail.status, StatusCode::OK);
+    let events = s.get(&format!("/api/executions/{exec}/events")).await;
+    assert_eq!(events.status, StatusCode::OK, "{}", events.text);
+    assert!(
+        events.json()["events"]
+            .as_array()
+            .is_some_and(|e| e.len() > 3)
+    );
+}
+
 #[tokio::test]
 async fn definitions_in_json_and_every_diagnostic_of_a_bad_one() {
     let s = server().await;
