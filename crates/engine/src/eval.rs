@@ -63,6 +63,15 @@ impl Budget {
         }
     }
 
+    /// The same evaluation time left, with the turn's work time counted from now.
+    #[must_use]
+    pub(crate) fn restarted(self) -> Budget {
+        Budget {
+            started: Instant::now(),
+            ..self
+        }
+    }
+
     /// Whether the turn has used its time: for evaluations, or [`TURN_WORK`] in all.
     pub(crate) fn is_spent(&self) -> bool {
         self.left.is_zero() || self.started.elapsed() >= TURN_WORK

@@ -293,6 +293,8 @@ impl Service {
                     () = sleep => {}
                     () = drain_deadline => continue,
                 }
+                // The turn's work time counts from now, not from when it began to wait.
+                self.budget = self.budget.restarted();
             }
             let mut taken = 1;
             while taken < self.config.max_batch {
