@@ -43,7 +43,7 @@ pub use limits::{Limits, memory_is_measured, watch};
 pub use program::Program;
 pub use shape::{MAX_PROGRAM_DEPTH, MAX_SOURCE_BYTES};
 pub use template::{Part, Template};
-pub use value::{Val, json_deeper_than};
+pub use value::{Val, json_deeper_than, text_nests_deeper_than};
 
 /// How many containers deep a value may be nested, wherever it goes: what expressions
 /// build, what tasks output, what inputs carry, what is stored. Stores read JSON back

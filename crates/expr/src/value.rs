@@ -193,7 +193,7 @@ pub fn json_deeper_than(v: &Value, limit: usize) -> bool {
 
 /// Whether JSON text nests its brackets deeper than `limit` (strings skipped; the text
 /// need not be valid). What a parser of it would recurse, counted without parsing.
-pub(crate) fn text_nests_deeper_than(text: &[u8], limit: usize) -> bool {
+pub fn text_nests_deeper_than(text: &[u8], limit: usize) -> bool {
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
     for &b in text {
         if in_string {

@@ -111,26 +111,13 @@ impl PartialEq for RawJson {
 /// How deep a stored JSON value may nest (containers within containers).
 pub const MAX_STORED_DEPTH: usize = 512;
 
-/// Checks that `v` nests no deeper than [`MAX_STORED_DEPTH`]; the error says how deep
-/// it goes, at least. Iterative: safe on any value.
+/// Checks that `v` nests no deeper than [`MAX_STORED_DEPTH`]. Iterative: safe on any
+/// value.
 pub fn check(v: &Value) -> Result<(), String> {
-    let mut stack: Vec<(&Value, usize)> = vec![(v, 0)];
-    while let Some((v, depth)) = stack.pop() {
-        let children: Box<dyn Iterator<Item = &Value>> = match v {
-            Value::Array(a) => Box::new(a.iter()),
-            Value::Object(o) => Box::new(o.values()),
-            _ => continue,
-        };
-        if depth + 1 > MAX_STORED_DEPTH {
-            return Err(format!(
-                "a JSON value nested more than {MAX_STORED_DEPTH} levels deep cannot be stored"
-            ));
-        }
-        stack.extend(
-            children
-                .filter(|c| c.is_array() || c.is_object())
-                .map(|c| (c, depth + 1)),
-        );
+    if harmonia_expr::json_deeper_than(v, MAX_STORED_DEPTH) {
+        return Err(format!(
+            "a JSON value nested more than {MAX_STORED_DEPTH} levels deep cannot be stored"
+        ));
     }
     Ok(())
 }
@@ -152,30 +139,7 @@ pub fn parse(text: &str) -> Result<Value, String> {
 
 /// Whether JSON text nests its brackets deeper than `limit` (strings skipped).
 fn nests_deeper_than(text: &[u8], limit: usize) -> bool {
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for &b in text {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > limit {
-                    return true;
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    false
+    harmonia_expr::text_nests_deeper_than(text, limit)
 }
 
 #[cfg(test)]

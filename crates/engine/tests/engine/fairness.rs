@@ -46,6 +46,25 @@ fn start_beside(
     })
 }
 
+/// Runs the small workflow while `slow` goes on, checks it was quick, and returns the
+/// slow one's record once it ends.
+async fn small_runs_beside(
+    env: &super::Env,
+    slow: tokio::task::JoinHandle<harmonia_storage::ExecutionId>,
+) -> harmonia_storage::ExecutionRecord {
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let took = small_beside(env).await;
+    assert!(
+        took < Duration::from_secs(3),
+        "the small execution took {took:?}"
+    );
+    let slow = slow.await.expect("joins");
+    tokio::time::timeout(Duration::from_secs(60), env.handle.wait(slow))
+        .await
+        .expect("the slow one ends")
+        .expect("waits")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_expressions_in_a_fan_out_do_not_hold_other_executions() {
     let env = engine().await;
@@ -61,17 +80,7 @@ tasks:
     with: {n: '${ [repeat(1)] | length }'}
 ",
     );
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let took = small_beside(&env).await;
-    assert!(
-        took < Duration::from_secs(3),
-        "the small execution took {took:?}"
-    );
-    let slow = slow.await.expect("joins");
-    let r = tokio::time::timeout(Duration::from_secs(60), env.handle.wait(slow))
-        .await
-        .expect("the slow one ends")
-        .expect("waits");
+    let r = small_runs_beside(&env, slow).await;
     assert_eq!(r.status, ExecutionStatus::Failed);
     let error = r.error.expect("an error");
     assert!(
@@ -100,17 +109,7 @@ outputs:
   spin: ${ [repeat(1)] | length }
 ",
     );
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let took = small_beside(&env).await;
-    assert!(
-        took < Duration::from_secs(3),
-        "the small execution took {took:?}"
-    );
-    let slow = slow.await.expect("joins");
-    let r = tokio::time::timeout(Duration::from_secs(60), env.handle.wait(slow))
-        .await
-        .expect("the slow one ends")
-        .expect("waits");
+    let r = small_runs_beside(&env, slow).await;
     assert_eq!(r.status, ExecutionStatus::Failed, "{r:?}");
     let error = r.error.clone().expect("an error").to_string();
     assert!(
