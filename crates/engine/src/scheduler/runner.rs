@@ -55,6 +55,8 @@ pub(crate) const MIN_REDACTED: usize = 4;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Secrets {
     pub(crate) val: Val,
+    /// The names set.
+    names: Arc<std::collections::BTreeSet<String>>,
     values: Vec<String>,
 }
 
@@ -65,30 +67,36 @@ impl Secrets {
                 .iter()
                 .map(|(k, v)| (k.clone(), Val::from(Value::String(v.clone())))),
         );
-        Secrets::with_values(val, secrets.values().cloned())
+        let names = Arc::new(secrets.keys().cloned().collect());
+        Secrets::with_values(val, names, secrets.values().cloned())
     }
 
-    fn with_values(val: Val, values: impl IntoIterator<Item = String>) -> Secrets {
+    fn with_values(
+        val: Val,
+        names: Arc<std::collections::BTreeSet<String>>,
+        values: impl IntoIterator<Item = String>,
+    ) -> Secrets {
         let mut values: Vec<String> = values
             .into_iter()
             .filter(|v| v.len() >= MIN_REDACTED)
             .collect();
         values.sort_by_key(|v| std::cmp::Reverse(v.len()));
         values.dedup();
-        Secrets { val, values }
+        Secrets { val, names, values }
     }
 
     /// Whether a secret named `name` is set.
     pub(crate) fn has(&self, name: &str) -> bool {
-        match &self.val.to_json(usize::MAX) {
-            Ok(Value::Object(map)) => map.contains_key(name),
-            _ => false,
-        }
+        self.names.contains(name)
     }
 
     /// These secrets, also redacting `texts` (what an attempt computed from them).
     pub(crate) fn and(&self, texts: impl IntoIterator<Item = String>) -> Secrets {
-        Secrets::with_values(self.val.clone(), self.values.iter().cloned().chain(texts))
+        Secrets::with_values(
+            self.val.clone(),
+            self.names.clone(),
+            self.values.iter().cloned().chain(texts),
+        )
     }
 
     /// The texts redacted: secret values and what was computed from them.
