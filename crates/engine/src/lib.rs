@@ -5,6 +5,8 @@
 //! - [`scheduler`]: the tokio service that drives executions, with group commit; its
 //!   [`Handle`] is how the rest of Harmonia talks to it.
 //! - [`executors`]: one file per task type.
+//! - [`eval`]: where expressions run: in the scheduler's turn when quick, on the
+//!   blocking pool when not, so that no execution holds the others.
 //! - [`plans`]: validated workflow versions from the store.
 //! - [`retry`]: retry from failure, reusing what succeeded.
 //!
@@ -14,7 +16,10 @@
 //! run again; attempts that were in flight run again as `recovered`; timers resume
 //! with their remaining time; a paused execution stays paused.
 //!
-//! The engine sees storage only through `harmonia_storage::Store`.
+//! The engine sees storage only through `harmonia_storage::Store`. It expects to run on
+//! threads with large stacks (the `harmonia` binary gives its runtime's threads 64 MiB):
+//! elsewhere each evaluation maps a stack segment of its own (see `harmonia_expr`),
+//! which works, but costs microseconds.
 
 mod config;
 mod error;
