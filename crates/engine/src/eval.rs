@@ -5,10 +5,10 @@
 //! scheduler's turn, committed with its cause, is what makes a chain of pure tasks take
 //! microseconds per step. But one expression may run until its deadline (a second, by
 //! default), and nothing else could advance meanwhile. So an evaluation in the turn is
-//! an attempt under tight limits ([`Budget::inline`]): a slice of time and memory, and a
+//! an attempt under tight limits (`Budget::inline`): a slice of time and memory, and a
 //! share of the turn's total. When it runs into them (`harmonia_expr::watch` tells), its
-//! result is thrown away and the caller hands the same work to [`Offload`], which runs
-//! it on the blocking pool under the full limits, at most [`MAX_OFFLOADED`] at once, and
+//! result is thrown away and the caller hands the same work to `Offload`, which runs
+//! it on the blocking pool under the full limits, at most `MAX_OFFLOADED` at once, and
 //! sends the result back to the scheduler as a command.
 //!
 //! Invariant: re-running is safe because evaluation is pure: an expression has no
