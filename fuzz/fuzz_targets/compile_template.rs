@@ -12,6 +12,7 @@ fuzz_target!(|data: &[u8]| {
         let limits = Limits {
             timeout: std::time::Duration::from_millis(20),
             max_output_bytes: 1 << 16,
+            max_memory_bytes: 16 << 20,
         };
         let _ = t.eval(&Context::new(), &limits);
     }
