@@ -15,16 +15,12 @@ Usage: scripts/bench-fairness.py [--binary target/release/harmonia] [--samples 3
 """
 
 import argparse
-import json
-import os
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.request
+
+from served import get, post, serve
 
 SMALL = {
     "name": "small",
@@ -48,22 +44,6 @@ HUGE = {
     "name": "huge",
     "tasks": {f"t{i}": {"type": "set", "with": {"i": i}} for i in range(20000)},
 }
-
-
-def post(base, path, body, timeout=600):
-    req = urllib.request.Request(
-        base + path,
-        data=json.dumps(body).encode(),
-        headers={"content-type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(req, timeout=timeout) as r:
-        return json.loads(r.read())
-
-
-def get(base, path):
-    with urllib.request.urlopen(base + path, timeout=60) as r:
-        return json.loads(r.read())
 
 
 def small(base):
@@ -117,20 +97,7 @@ def main():
     p.add_argument("--binary", default="target/release/harmonia")
     p.add_argument("--samples", type=int, default=30)
     a = p.parse_args()
-    dbdir = tempfile.mkdtemp()
-    proc = subprocess.Popen(
-        [a.binary, "serve", "--port", "0", "--db", os.path.join(dbdir, "h.db")],
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        base = None
-        for line in proc.stderr:
-            if "listening on http://" in line:
-                base = line.split("listening on ")[1].split(" ")[0]
-                break
-        threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()
+    with serve(a.binary) as (base, _proc, _db):
         for wf in (SMALL, SLOW, HUGE):
             post(base, "/api/workflows", wf)
         for _ in range(5):
@@ -147,10 +114,6 @@ def main():
             base, lambda: post(base, "/api/workflows/huge/execute", {})["execution_id"], a.samples
         )
         report("beside a 20,000-task execution", huge, base_ms)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
-        shutil.rmtree(dbdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -18,14 +18,12 @@ Usage: scripts/bench-memory.py [--binary target/release/harmonia] [--size 8] [--
 import argparse
 import json
 import os
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.request
+
+from served import get, post, serve
 
 WORKFLOW = {
     "name": "big-inputs",
@@ -45,19 +43,6 @@ def status_kb(pid, field):
     return 0
 
 
-def post(base, path, body):
-    req = urllib.request.Request(
-        base + path, data=body, headers={"content-type": "application/json"}, method="POST"
-    )
-    with urllib.request.urlopen(req, timeout=300) as r:
-        return r.status, r.read()
-
-
-def get(base, path):
-    with urllib.request.urlopen(base + path, timeout=60) as r:
-        return json.loads(r.read())
-
-
 def inputs(shape, size_mib):
     target = size_mib * 1024 * 1024
     if shape == "string":
@@ -74,22 +59,8 @@ def file_mib(path):
 
 
 def one_round(binary, shape, size_mib, n):
-    dbdir = tempfile.mkdtemp()
-    db = os.path.join(dbdir, "h.db")
-    proc = subprocess.Popen(
-        [binary, "serve", "--port", "0", "--db", db, "--max-body-bytes", str(64 << 20)],
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        base = None
-        for line in proc.stderr:
-            if "listening on http://" in line:
-                base = line.split("listening on ")[1].split(" ")[0]
-                break
-        threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()
-        post(base, "/api/workflows", json.dumps(WORKFLOW).encode())
+    with serve(binary, "--max-body-bytes", str(64 << 20)) as (base, proc, db):
+        post(base, "/api/workflows", WORKFLOW)
         body = inputs(shape, size_mib)
         time.sleep(0.5)
         idle = status_kb(proc.pid, "VmRSS")
@@ -98,8 +69,7 @@ def one_round(binary, shape, size_mib, n):
 
         def run():
             try:
-                status, out = post(base, "/api/workflows/big-inputs/execute", body)
-                ids.append(json.loads(out)["execution_id"])
+                ids.append(post(base, "/api/workflows/big-inputs/execute", body)["execution_id"])
             except Exception as e:  # noqa: BLE001 - reported below
                 errors.append(repr(e))
 
@@ -124,10 +94,6 @@ def one_round(binary, shape, size_mib, n):
         db_growth = file_mib(db) - db_before
         wal = file_mib(db + "-wal")
         return growth_mib, db_growth / n, len(body) / (1024 * 1024), wal
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
-        shutil.rmtree(dbdir, ignore_errors=True)
 
 
 def main():
