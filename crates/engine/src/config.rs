@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use harmonia_expr::Limits;
 
-use crate::executors::ExecutorConfig;
+use crate::kinds::KindsConfig;
 
 /// How an engine runs.
 #[derive(Debug, Clone)]
@@ -20,8 +20,8 @@ pub struct EngineConfig {
     pub max_batch_events: usize,
     /// Bounds on each expression evaluation.
     pub limits: Limits,
-    /// Settings of the built-in executors.
-    pub executors: ExecutorConfig,
+    /// Settings of the built-in task kinds.
+    pub kinds: KindsConfig,
     /// Values of `$secrets`, by name. Never stored or logged; redacted from outputs and
     /// errors.
     pub secrets: BTreeMap<String, String>,
@@ -38,7 +38,7 @@ impl Default for EngineConfig {
             max_batch: 8192,
             max_batch_events: 50_000,
             limits: Limits::default(),
-            executors: ExecutorConfig::default(),
+            kinds: KindsConfig::default(),
             secrets: BTreeMap::new(),
             inline_pure_tasks: true,
         }

@@ -9,7 +9,7 @@ pub enum Error {
     /// The inputs do not match the workflow's `inputs` schema; every violation is listed.
     #[error("invalid inputs: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     InvalidInputs(Vec<InputViolation>),
-    /// The workflow cannot run here (a task type without an executor, say).
+    /// The workflow cannot run here (a task type this engine cannot run, say).
     #[error("{0}")]
     Unrunnable(String),
     /// No workflow by that name (and version).
@@ -56,6 +56,20 @@ pub enum Error {
         /// Its status.
         status: String,
     },
+    /// A signal for a task that does not wait for one.
+    #[error("task `{task}` of execution {id} is not waiting for this: {why}")]
+    NotWaiting {
+        /// The execution.
+        id: ExecutionId,
+        /// The task.
+        task: String,
+        /// Why not.
+        why: String,
+    },
+    /// A waiting task's kind refused a signal (bad inputs, the wrong person); nothing
+    /// changed.
+    #[error(transparent)]
+    Refused(#[from] crate::kinds::Refusal),
     /// The storage failed.
     #[error(transparent)]
     Storage(#[from] harmonia_storage::Error),

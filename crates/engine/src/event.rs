@@ -147,10 +147,22 @@ pub enum Wait {
         /// The child.
         execution: ExecutionId,
     },
-    /// A named signal: an event or an approval delivered through the API.
+    /// A named signal: an event or an approval delivered through the API
+    /// (`Handle::signal`). Its task's kind reads the signal against `spec` and decides
+    /// the attempt's result; at `until`, if the wait has one, the kind decides what
+    /// the wait's end without a signal means.
     Signal {
         /// The signal's name.
         name: String,
+        /// For signals routed by key rather than sent to a task (an event's type).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key: Option<String>,
+        /// What the kind needs to judge a signal (a form, who may answer, ...).
+        #[serde(default, skip_serializing_if = "Value::is_null")]
+        spec: Value,
+        /// When the wait ends without a signal.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<Timestamp>,
     },
     /// An external worker that polls a queue.
     Worker {
@@ -181,6 +193,16 @@ pub enum TimerKey {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         item: Option<u32>,
         /// The attempt that sleeps.
+        attempt: u32,
+    },
+    /// The end of a wait for a signal without one (see `Wait::Signal`).
+    Wait {
+        /// The task.
+        task: String,
+        /// The item.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        item: Option<u32>,
+        /// The attempt that waits.
         attempt: u32,
     },
     /// The workflow's `timeout`.
@@ -255,6 +277,23 @@ pub enum Event {
         attempt: u32,
         /// On what.
         wait: Wait,
+    },
+    /// A waiting attempt took a signal (an approval, an event): the attempt's result
+    /// follows in the same commit. Recorded for the history (who answered); it ends the
+    /// wait, so that its timeout can no longer end it.
+    SignalReceived {
+        /// The task.
+        task: String,
+        /// The item.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        item: Option<u32>,
+        /// The attempt.
+        attempt: u32,
+        /// The signal's name (`approval`, `event`).
+        name: String,
+        /// Who sent it, when known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
     },
     /// An attempt succeeded; `output` is already reshaped by the task's `output:`.
     AttemptSucceeded {
@@ -355,6 +394,7 @@ impl Event {
             Event::TaskSkipped { .. } => "task_skipped",
             Event::AttemptStarted { .. } => "attempt_started",
             Event::AttemptWaiting { .. } => "attempt_waiting",
+            Event::SignalReceived { .. } => "signal_received",
             Event::AttemptSucceeded { .. } => "attempt_succeeded",
             Event::AttemptFailed { .. } => "attempt_failed",
             Event::RetryScheduled { .. } => "retry_scheduled",

@@ -4,7 +4,7 @@
 //! - [`event`]: the facts of an execution's log.
 //! - [`scheduler`]: the tokio service that drives executions, with group commit; its
 //!   [`Handle`] is how the rest of Harmonia talks to it.
-//! - [`executors`]: one file per task type.
+//! - [`kinds`]: task kinds, one module each (inline, spawned or waiting).
 //! - [`eval`]: where expressions run: in the scheduler's turn when quick, on the
 //!   blocking pool when not, so that no execution holds the others.
 //! - [`plans`]: validated workflow versions from the store.
@@ -22,10 +22,11 @@
 //! which works, but costs microseconds.
 
 mod config;
+mod describe;
 mod error;
 pub mod eval;
 pub mod event;
-pub mod executors;
+pub mod kinds;
 pub mod machine;
 pub mod plans;
 pub mod retry;
@@ -35,4 +36,4 @@ pub use config::EngineConfig;
 pub use error::{Error, Result};
 pub use plans::{DefinitionSource, Plans, RegisterError, Workflow};
 pub use retry::{RetryOptions, RetryPlan};
-pub use scheduler::{Handle, LoggedEvent, StartRequest, spawn};
+pub use scheduler::{Delivery, Handle, LoggedEvent, StartRequest, spawn};

@@ -26,11 +26,13 @@ pub enum Var {
     Secrets,
     /// `$output`: a task's raw result, in its `output:` expression.
     Output,
+    /// `$event`: the event a `wait_event` task's `filter` (or an event trigger) judges.
+    Event,
 }
 
 impl Var {
     /// Every variable, in a fixed order (the order of their bindings at evaluation).
-    pub const ALL: [Var; 8] = [
+    pub const ALL: [Var; 9] = [
         Var::Inputs,
         Var::Tasks,
         Var::Params,
@@ -39,6 +41,7 @@ impl Var {
         Var::Execution,
         Var::Secrets,
         Var::Output,
+        Var::Event,
     ];
 
     /// The name as written in expressions, with its `$`.
@@ -52,6 +55,7 @@ impl Var {
             Var::Execution => "$execution",
             Var::Secrets => "$secrets",
             Var::Output => "$output",
+            Var::Event => "$event",
         }
     }
 
@@ -60,8 +64,8 @@ impl Var {
         Var::ALL.into_iter().find(|v| v.name() == name)
     }
 
-    const fn bit(self) -> u8 {
-        1 << (self as u8)
+    const fn bit(self) -> u16 {
+        1 << (self as u16)
     }
 }
 
@@ -73,13 +77,13 @@ impl fmt::Display for Var {
 
 /// A set of [`Var`]s.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct VarSet(u8);
+pub struct VarSet(u16);
 
 impl VarSet {
     /// No variables.
     pub const EMPTY: VarSet = VarSet(0);
     /// Every variable.
-    pub const ALL: VarSet = VarSet(u8::MAX);
+    pub const ALL: VarSet = VarSet((1 << Var::ALL.len()) - 1);
 
     /// The set of the given variables.
     pub const fn of(vars: &[Var]) -> VarSet {
@@ -135,6 +139,6 @@ mod tests {
         assert!(s.with(Var::Tasks).contains(Var::Tasks));
         assert!(!s.without(Var::Item).contains(Var::Item));
         assert_eq!(s.iter().collect::<Vec<_>>(), vec![Var::Inputs, Var::Item]);
-        assert_eq!(VarSet::ALL.iter().count(), 8);
+        assert_eq!(VarSet::ALL.iter().count(), Var::ALL.len());
     }
 }

@@ -337,11 +337,15 @@ pub enum ErrorClass {
     Validation,
     /// The task was cancelled.
     Cancelled,
+    /// A wait (an event, an approval) reached its `timeout` without an answer.
+    WaitTimeout,
+    /// A person rejected an approval.
+    Rejected,
 }
 
 impl ErrorClass {
     /// Every class, in order.
-    pub const ALL: [ErrorClass; 9] = [
+    pub const ALL: [ErrorClass; 11] = [
         ErrorClass::Timeout,
         ErrorClass::Connection,
         ErrorClass::Http429,
@@ -351,6 +355,8 @@ impl ErrorClass {
         ErrorClass::Expression,
         ErrorClass::Validation,
         ErrorClass::Cancelled,
+        ErrorClass::WaitTimeout,
+        ErrorClass::Rejected,
     ];
 
     /// The classes retried when `retry_on` is not set.
@@ -374,6 +380,8 @@ impl ErrorClass {
             ErrorClass::Expression => "expression",
             ErrorClass::Validation => "validation",
             ErrorClass::Cancelled => "cancelled",
+            ErrorClass::WaitTimeout => "wait_timeout",
+            ErrorClass::Rejected => "rejected",
         }
     }
 

@@ -73,6 +73,94 @@ impl Plan {
     }
 }
 
+/// A problem with a schema itself: where in it (JSON pointer) and what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SchemaProblem {
+    /// JSON pointer inside the schema (empty for the schema itself).
+    pub pointer: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl InputSchema {
+    /// Compiles a schema of named values that someone submits (an approval's `form`):
+    /// an object schema, checked against the JSON Schema meta-schema first so that
+    /// every problem in it is reported.
+    pub fn compile(schema: &Value) -> Result<InputSchema, Vec<SchemaProblem>> {
+        let mut problems: Vec<SchemaProblem> = match jsonschema::meta::validator_for(schema) {
+            Ok(meta) => meta
+                .iter_errors(schema)
+                .map(|e| SchemaProblem {
+                    pointer: e.instance_path().as_str().to_string(),
+                    message: crate::validate::schema_message(&e),
+                })
+                .collect(),
+            Err(e) => vec![SchemaProblem {
+                pointer: String::new(),
+                message: format!("invalid JSON Schema: {e}"),
+            }],
+        };
+        if let Some(t) = schema.get("type")
+            && t != "object"
+        {
+            problems.push(SchemaProblem {
+                pointer: "/type".into(),
+                message: format!(
+                    "a mapping of names to values is expected: `type` must be `object`, found {}",
+                    harmonia_expr::clip(&t.to_string())
+                ),
+            });
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        jsonschema::options()
+            .should_validate_formats(true)
+            .build(schema)
+            .map(|v| InputSchema {
+                schema: schema.clone(),
+                validator: std::sync::Arc::new(v),
+            })
+            .map_err(|e| {
+                vec![SchemaProblem {
+                    pointer: String::new(),
+                    message: format!("invalid JSON Schema: {e}"),
+                }]
+            })
+    }
+
+    /// `value` (`null` counts as `{}`) with the schema's defaults filled in, or every
+    /// way it breaks the schema, each naming the `noun` it checks (`field`).
+    pub fn check(&self, value: Value, noun: &str) -> Result<Value, Vec<InputViolation>> {
+        let mut value = if value.is_null() {
+            Value::Object(Map::new())
+        } else {
+            value
+        };
+        if harmonia_expr::json_deeper_than(&value, harmonia_expr::MAX_DEPTH) {
+            return Err(vec![InputViolation {
+                path: String::new(),
+                keyword: "nesting".into(),
+                message: format!("nested more than {} levels deep", harmonia_expr::MAX_DEPTH),
+            }]);
+        }
+        apply_defaults(&self.schema, &mut value);
+        let found: Vec<InputViolation> = violations(&self.validator, &value, noun)
+            .into_iter()
+            .map(|(path, keyword, message)| InputViolation {
+                path,
+                keyword,
+                message,
+            })
+            .collect();
+        if found.is_empty() {
+            Ok(value)
+        } else {
+            Err(found)
+        }
+    }
+}
+
 fn check(schema: &InputSchema, inputs: &Value) -> Result<(), Vec<InputViolation>> {
     let violations: Vec<InputViolation> = violations(&schema.validator, inputs, "input")
         .into_iter()
@@ -166,13 +254,13 @@ pub(crate) fn apply_defaults(schema: &Value, value: &mut Value) {
 mod tests {
     use serde_json::json;
 
-    use crate::{Format, Source, TaskTypes, load};
+    use crate::{Format, Source, load};
 
     fn plan(inputs: &str) -> crate::Plan {
         let text = format!("name: w\ninputs: {inputs}\ntasks:\n  a: {{type: set}}\n");
         load(
             &Source::new("w.yaml", text, Format::Yaml),
-            &TaskTypes::builtin(),
+            &crate::task_types::test_types(),
         )
         .expect("valid")
         .plan
@@ -258,7 +346,7 @@ mod tests {
         let text = "name: w\ntasks:\n  a: {type: set}\n";
         let p = load(
             &Source::new("w.yaml", text, Format::Yaml),
-            &TaskTypes::builtin(),
+            &crate::task_types::test_types(),
         )
         .expect("valid")
         .plan;

@@ -2,11 +2,14 @@
 //! format's own JSON Schema.
 //!
 //! ```
-//! use harmonia_model::{Format, Source, TaskTypes, load};
+//! use harmonia_model::{Format, Source, TaskType, TaskTypes, load};
 //!
+//! // The engine's task kinds describe the real types; this one takes any `with`.
+//! let mut types = TaskTypes::empty();
+//! types.register(TaskType::new("set", "Outputs `with`.", serde_json::json!({}), None).expect("a schema"));
 //! let text = "name: hello\ntasks:\n  greet: {type: set, with: {msg: hi}}\n";
 //! let source = Source::new("hello.yaml", text, Format::Yaml);
-//! let loaded = load(&source, &TaskTypes::builtin()).expect("valid");
+//! let loaded = load(&source, &types).expect("valid");
 //! assert_eq!(loaded.plan.tasks[0].name, "greet");
 //! ```
 //!
@@ -56,11 +59,11 @@ pub use diagnostic::{Diagnostic, FieldPath, Locations, Severity};
 pub use duration::{DURATION_PATTERN, Dur};
 /// The bounded quoting of user text in messages (see [`harmonia_expr::clip`]).
 pub use harmonia_expr::clip;
-pub use inputs::InputViolation;
+pub use inputs::{InputViolation, SchemaProblem};
 pub use plan::{Condition, ForEach, InputSchema, Plan, PlanTask, Retry};
 pub use source::{Format, Position, Source};
 pub use sub_workflows::{SubWorkflow, sub_workflows};
-pub use task_types::{ParamCheck, ParamProblem, SchemaError, TaskType, TaskTypes};
+pub use task_types::{Deferred, ParamCheck, ParamProblem, SchemaError, TaskType, TaskTypes};
 
 use diagnostic::Diagnostics;
 

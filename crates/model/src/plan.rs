@@ -76,8 +76,11 @@ pub struct PlanTask {
     pub join: Join,
     /// What its failure does.
     pub on_error: OnError,
-    /// Its parameters.
+    /// Its parameters, evaluated when an attempt starts.
     pub with: ValueTemplate,
+    /// The parameters its kind evaluates later (`wait_event`'s `filter`), by key; they
+    /// are not in `with`.
+    pub deferred: Vec<(String, ValueTemplate)>,
     /// Its fan-out, if any.
     pub for_each: Option<ForEach>,
     /// How many items of its fan-out run at once.

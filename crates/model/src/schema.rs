@@ -197,7 +197,7 @@ mod tests {
 
     #[test]
     fn the_reader_and_the_schema_know_the_same_fields() {
-        let s = workflow_schema(&TaskTypes::builtin());
+        let s = workflow_schema(&crate::task_types::test_types());
         assert_eq!(props(&s, "/properties"), sorted(Workflow::FIELDS));
         assert_eq!(props(&s, "/$defs/Task/properties"), sorted(Task::FIELDS));
         assert_eq!(
@@ -216,14 +216,14 @@ mod tests {
 
     #[test]
     fn the_schema_is_a_valid_json_schema() {
-        let s = workflow_schema(&TaskTypes::builtin());
+        let s = workflow_schema(&crate::task_types::test_types());
         assert!(jsonschema::meta::is_valid(&s));
         assert!(jsonschema::validator_for(&s).is_ok());
     }
 
     #[test]
     fn the_template_schema_accepts_the_builtin_templates() {
-        let s = template_schema(&TaskTypes::builtin());
+        let s = template_schema(&crate::task_types::test_types());
         assert!(jsonschema::meta::is_valid(&s));
         let v = jsonschema::validator_for(&s).expect("valid schema");
         for t in crate::template::builtin() {

@@ -86,7 +86,7 @@ pub fn sub_workflows(loaded: &Loaded, source: &Source) -> Vec<SubWorkflow> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Format, TaskTypes, load};
+    use crate::{Format, load};
 
     #[test]
     fn static_names_are_listed_with_their_place() {
@@ -99,7 +99,7 @@ tasks:
   e: {type: set, with: {workflow: nope}}
 ";
         let source = Source::new("p.yaml", text, Format::Yaml);
-        let loaded = load(&source, &TaskTypes::builtin()).expect("valid");
+        let loaded = load(&source, &crate::task_types::test_types()).expect("valid");
         let found = sub_workflows(&loaded, &source);
         let short: Vec<(&str, &str, Option<u32>, String)> = found
             .iter()

@@ -1,18 +1,22 @@
-//! The registry of task types and their parameters.
+//! The registry of task types and their parameters, as validation sees them.
 //!
-//! Each task type declares the JSON Schema of its `with:` parameters, and optionally a
-//! check for what a schema cannot say (a jq program that must compile). Validation runs
-//! both on every task, so an `http` task without `url` fails at validation time, not at
-//! run time. The engine registers its executors under the same names; a type that is
-//! here but has no executor cannot run, and the engine says so at start-up.
+//! Each task type declares the JSON Schema of its `with:` parameters, the shape of its
+//! output (documentation), optionally a check for what a schema cannot say (a jq program
+//! that must compile), and the parameters it evaluates later than the others
+//! ([`Deferred`]: a `wait_event` filter that reads `$event`). Validation runs the schema
+//! and the check on every task, so an `http` task without `url` fails at validation
+//! time, not at run time.
 //!
-//! The registry is open: [`TaskTypes::register`] adds a type (the integration work adds
-//! `wait_event`, `llm`, `component`, `worker`).
+//! This crate defines no types itself: the engine's task kinds describe themselves, and
+//! the registry a program validates with is derived from the kinds it runs
+//! (`harmonia_engine::kinds::Kinds::task_types`), so the two cannot disagree.
 
 use std::sync::Arc;
 
 use indexmap::IndexMap;
-use serde_json::{Value, json};
+use serde_json::Value;
+#[cfg(test)]
+use serde_json::json;
 
 /// A problem with a task's parameters: the path inside `with` (JSON pointer) and what.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,14 +33,27 @@ pub struct ParamProblem {
 /// (strings may still hold `${ }` expressions).
 pub type ParamCheck = fn(&Value) -> Vec<ParamProblem>;
 
+/// A parameter of `with:` that is evaluated later than the others, with variables of
+/// its own: not when the attempt starts, but when the kind asks (a `wait_event` task's
+/// `filter`, for each event that arrives, with `$event`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deferred {
+    /// The key inside `with`.
+    pub key: String,
+    /// The variables it may read beyond a task's usual ones.
+    pub vars: harmonia_expr::VarSet,
+}
+
 /// A task type: its name, what it does, and its parameters.
 #[derive(Clone)]
 pub struct TaskType {
     name: String,
     description: String,
     schema: Value,
+    output: Value,
     validator: Arc<jsonschema::Validator>,
     check: Option<ParamCheck>,
+    deferred: Vec<Deferred>,
 }
 
 impl std::fmt::Debug for TaskType {
@@ -77,9 +94,33 @@ impl TaskType {
             name,
             description: description.into(),
             schema,
+            output: Value::Null,
             validator: Arc::new(validator),
             check,
+            deferred: Vec::new(),
         })
+    }
+
+    /// This type, documenting its output with `schema` (a JSON Schema with
+    /// descriptions).
+    #[must_use]
+    pub fn with_output(mut self, schema: Value) -> TaskType {
+        self.output = schema;
+        self
+    }
+
+    /// This type, evaluating `with.<key>` later, where it may also read `vars`.
+    #[must_use]
+    pub fn with_deferred(
+        mut self,
+        key: impl Into<String>,
+        vars: harmonia_expr::VarSet,
+    ) -> TaskType {
+        self.deferred.push(Deferred {
+            key: key.into(),
+            vars,
+        });
+        self
     }
 
     /// The name used in `type:`.
@@ -95,6 +136,16 @@ impl TaskType {
     /// The JSON Schema of `with`.
     pub fn schema(&self) -> &Value {
         &self.schema
+    }
+
+    /// The shape of its output (a JSON Schema; `null` when undocumented).
+    pub fn output(&self) -> &Value {
+        &self.output
+    }
+
+    /// The parameters evaluated later than the others.
+    pub fn deferred(&self) -> &[Deferred] {
+        &self.deferred
     }
 
     /// The compiled schema.
@@ -120,15 +171,6 @@ impl TaskTypes {
         TaskTypes::default()
     }
 
-    /// The built-in types: `set`, `transform`, `http`, `shell`, `sleep`, `workflow`.
-    pub fn builtin() -> TaskTypes {
-        let mut t = TaskTypes::empty();
-        for ty in builtin_types() {
-            t.register(ty);
-        }
-        t
-    }
-
     /// Adds a type, replacing one of the same name.
     pub fn register(&mut self, ty: TaskType) {
         self.types.insert(ty.name.clone(), ty);
@@ -150,207 +192,28 @@ impl TaskTypes {
     }
 }
 
-fn builtin_types() -> Vec<TaskType> {
-    let specs: Vec<(&str, &str, Value, Option<ParamCheck>)> = vec![
-        (
-            "set",
-            "Outputs its evaluated `with:` value as it is.",
-            json!({}),
-            None,
-        ),
-        (
-            "transform",
-            "Runs a jq program (`expr`) over `input`; the output is the program's result.",
-            json!({
-                "type": "object",
-                "additionalProperties": false,
-                "required": ["expr"],
-                "properties": {
-                    "input": {"description": "The data the program reads as `.` (default null)."},
-                    "expr": {"type": "string", "minLength": 1, "description": "A jq program, such as `map(select(.ok))`. It may also read $inputs, $tasks and the other variables."}
-                }
-            }),
-            Some(check_transform),
-        ),
+/// Stand-in types for this crate's unit tests, which check validation itself: the real
+/// ones are the engine's kinds, tested with it.
+#[cfg(test)]
+pub(crate) fn test_types() -> TaskTypes {
+    let mut t = TaskTypes::empty();
+    let specs = [
+        ("set", json!({})),
         (
             "http",
-            "Makes an HTTP request; the output is `{status, headers, body}` (body parsed when JSON).",
-            json!({
-                "type": "object",
-                "additionalProperties": false,
-                "required": ["url"],
-                "properties": {
-                    "method": {"enum": ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"], "default": "GET"},
-                    "url": {"type": "string", "minLength": 1, "description": "An http:// or https:// URL."},
-                    "headers": {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}},
-                    "query": {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean", "array"]}},
-                    "json": {"description": "A JSON body (sets Content-Type: application/json)."},
-                    "body": {"type": "string", "description": "A raw text body."},
-                    "auth": {
-                        "type": "object",
-                        "additionalProperties": false,
-                        "properties": {
-                            "basic": {
-                                "type": "object",
-                                "additionalProperties": false,
-                                "required": ["username"],
-                                "properties": {"username": {"type": "string"}, "password": {"type": "string"}}
-                            },
-                            "bearer": {"type": "string", "minLength": 1}
-                        },
-                        "minProperties": 1,
-                        "maxProperties": 1
-                    },
-                    "expect_status": {
-                        "type": "array", "items": {"type": "integer", "minimum": 100, "maximum": 599},
-                        "description": "Statuses that count as success (default: any 2xx or 3xx)."
-                    }
-                }
-            }),
-            Some(check_http),
-        ),
-        (
-            "shell",
-            "Runs a process (`argv`) or a `script` with `sh -c`; the output is `{exit_code, stdout, stderr, json}`.",
-            json!({
-                "type": "object",
-                "additionalProperties": false,
-                "properties": {
-                    "argv": {"type": "array", "minItems": 1, "items": {"type": "string"}},
-                    "script": {"type": "string", "minLength": 1},
-                    "env": {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}},
-                    "cwd": {"type": "string", "minLength": 1},
-                    "stdin": {"type": "string"}
-                }
-            }),
-            Some(check_shell),
-        ),
-        (
-            "sleep",
-            "Waits for `duration` on a durable timer.",
-            json!({
-                "type": "object",
-                "additionalProperties": false,
-                "required": ["duration"],
-                "properties": {
-                    "duration": {"type": "string", "description": "A duration such as `500ms`, `30s` or `1h30m`."}
-                }
-            }),
-            Some(check_sleep),
+            json!({"type": "object", "required": ["url"], "properties": {"url": {"type": "string"}}}),
         ),
         (
             "workflow",
-            "Runs another workflow by name as a child execution; the output is its outputs.",
-            json!({
-                "type": "object",
-                "additionalProperties": false,
-                "required": ["workflow"],
-                "properties": {
-                    "workflow": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$"},
-                    "version": {"type": "integer", "minimum": 1},
-                    "inputs": {"type": "object"}
-                }
-            }),
-            None,
+            json!({"type": "object", "required": ["workflow"], "properties": {"workflow": {"type": "string"}}}),
         ),
     ];
-    specs
-        .into_iter()
-        .filter_map(|(name, description, schema, check)| {
-            TaskType::new(name, description, schema, check).ok()
-        })
-        .collect()
-}
-
-fn is_expression(v: &Value) -> bool {
-    v.as_str()
-        .is_some_and(harmonia_expr::Template::has_expressions)
-}
-
-fn check_transform(with: &Value) -> Vec<ParamProblem> {
-    let Some(expr) = with.get("expr").and_then(Value::as_str) else {
-        return Vec::new();
-    };
-    if harmonia_expr::Template::has_expressions(expr) {
-        // The program itself is computed at run time.
-        return Vec::new();
-    }
-    match harmonia_expr::Program::compile(
-        expr,
-        harmonia_expr::VarSet::ALL.without(harmonia_expr::Var::Output),
-    ) {
-        Ok(_) => Vec::new(),
-        Err(errors) => errors
-            .into_iter()
-            .map(|e| ParamProblem {
-                pointer: "/expr".into(),
-                message: match &e {
-                    // Not "invalid jq program: invalid expression: ...".
-                    harmonia_expr::Error::Syntax { message, .. } => {
-                        format!("invalid jq program: {message}")
-                    }
-                    other => format!("invalid jq program: {other}"),
-                },
-                span: e.span(),
-            })
-            .collect(),
-    }
-}
-
-fn check_http(with: &Value) -> Vec<ParamProblem> {
-    let mut out = Vec::new();
-    if with.get("json").is_some() && with.get("body").is_some() {
-        out.push(ParamProblem {
-            pointer: String::new(),
-            message: "set either `json` or `body`, not both".into(),
-            span: None,
-        });
-    }
-    if let Some(url) = with.get("url").and_then(Value::as_str)
-        && !is_expression(&Value::String(url.to_string()))
-        && !(url.starts_with("http://") || url.starts_with("https://"))
-    {
-        out.push(ParamProblem {
-            pointer: "/url".into(),
-            message: format!("expected an http:// or https:// URL, found `{url}`"),
-            span: None,
-        });
-    }
-    out
-}
-
-fn check_sleep(with: &Value) -> Vec<ParamProblem> {
-    match with.get("duration").and_then(Value::as_str) {
-        Some(d) if !harmonia_expr::Template::has_expressions(d) => {
-            match crate::duration::Dur::parse(d) {
-                Ok(_) => Vec::new(),
-                Err(message) => vec![ParamProblem {
-                    pointer: "/duration".into(),
-                    message,
-                    span: None,
-                }],
-            }
+    for (name, schema) in specs {
+        if let Ok(ty) = TaskType::new(name, "A test type.", schema, None) {
+            t.register(ty);
         }
-        _ => Vec::new(),
     }
-}
-
-fn check_shell(with: &Value) -> Vec<ParamProblem> {
-    let argv = with.get("argv").is_some();
-    let script = with.get("script").is_some();
-    match (argv, script) {
-        (true, true) => vec![ParamProblem {
-            pointer: String::new(),
-            message: "set either `argv` or `script`, not both".into(),
-            span: None,
-        }],
-        (false, false) => vec![ParamProblem {
-            pointer: String::new(),
-            message: "missing the command: set `argv` (a list) or `script` (run by `sh -c`)".into(),
-            span: None,
-        }],
-        _ => Vec::new(),
-    }
+    t
 }
 
 #[cfg(test)]
@@ -358,38 +221,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn builtins_are_all_there() {
-        let t = TaskTypes::builtin();
-        let names: Vec<_> = t.names().collect();
-        assert_eq!(
-            names,
-            ["set", "transform", "http", "shell", "sleep", "workflow"]
-        );
-    }
-
-    #[test]
     fn registry_is_open() {
-        let mut t = TaskTypes::builtin();
+        let mut t = test_types();
         let ty = TaskType::new("noop", "Does nothing.", json!({"type": "object"}), None)
-            .expect("valid schema");
+            .expect("valid schema")
+            .with_output(json!({"type": "null"}))
+            .with_deferred("filter", harmonia_expr::VarSet::EMPTY);
         t.register(ty);
-        assert!(t.get("noop").is_some());
+        let noop = t.get("noop").expect("registered");
+        assert_eq!(noop.output(), &json!({"type": "null"}));
+        assert_eq!(noop.deferred()[0].key, "filter");
+        assert_eq!(t.names().last(), Some("noop"));
         assert!(TaskType::new("bad", "", json!({"type": 12}), None).is_err());
-    }
-
-    #[test]
-    fn checks_beyond_the_schema() {
-        let shell = TaskTypes::builtin();
-        let shell = shell.get("shell").expect("shell");
-        assert_eq!(shell.check(&json!({})).len(), 1);
-        assert_eq!(shell.check(&json!({"argv": ["a"], "script": "b"})).len(), 1);
-        assert!(shell.check(&json!({"script": "echo"})).is_empty());
-        let types = TaskTypes::builtin();
-        let tr = types.get("transform").expect("transform");
-        assert!(tr.check(&json!({"expr": "map(.a"})).len() == 1);
-        assert!(tr.check(&json!({"expr": "map(.a)"})).is_empty());
-        let http = types.get("http").expect("http");
-        assert_eq!(http.check(&json!({"url": "ftp://x"})).len(), 1);
-        assert!(http.check(&json!({"url": "${ $inputs.url }"})).is_empty());
     }
 }

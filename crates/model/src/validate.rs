@@ -51,8 +51,17 @@ const RESULT_FIELDS: [&str; 5] = ["output", "status", "error", "attempts", "skip
 enum Place {
     If,
     ForEach,
-    With { fan_out: bool },
-    Output { fan_out: bool },
+    With {
+        fan_out: bool,
+    },
+    /// A parameter of `with` that its kind evaluates later, with variables of its own.
+    Deferred {
+        fan_out: bool,
+        vars: VarSet,
+    },
+    Output {
+        fan_out: bool,
+    },
     WorkflowOutput,
 }
 
@@ -69,6 +78,13 @@ impl Place {
             Place::If | Place::ForEach | Place::WorkflowOutput => TASK_VARS,
             Place::With { fan_out } => fan(TASK_VARS.with(Var::Secrets), fan_out),
             Place::Output { fan_out } => fan(TASK_VARS.with(Var::Output), fan_out),
+            Place::Deferred { fan_out, vars } => {
+                let mut all = fan(TASK_VARS, fan_out);
+                for v in vars.iter() {
+                    all = all.with(v);
+                }
+                all
+            }
         }
     }
 
@@ -82,6 +98,12 @@ impl Place {
             }
             (Var::Item | Var::Index, _) => format!("`{var}` is only available in tasks with `for_each`"),
             (Var::Output, _) => "`$output` is only available in a task's `output:`".to_string(),
+            (Var::Secrets, Place::Deferred { .. }) => {
+                "`$secrets` is not available here: this parameter is evaluated inside the engine, where secrets are never given".to_string()
+            }
+            (Var::Event, _) => {
+                "`$event` is only available where an event is judged (a `wait_event` task's `filter`)".to_string()
+            }
             (Var::Secrets, _) => {
                 "`$secrets` is only available in `with:`, where secrets are resolved inside the executor and never stored".to_string()
             }
@@ -371,8 +393,37 @@ impl Validator<'_, '_> {
                 .value(items, &path.key("for_each"), Place::ForEach, Some(i))
                 .map(ForEach::Items),
         };
+        // Parameters the kind evaluates later are compiled apart, with their own
+        // variables, and left out of what is evaluated when an attempt starts.
+        let deferred_keys: Vec<(String, VarSet)> = self
+            .types
+            .get(&task.kind)
+            .map(|ty| {
+                ty.deferred()
+                    .iter()
+                    .map(|d| (d.key.clone(), d.vars))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut now_part = task.with.clone();
+        let mut deferred = Vec::new();
+        let mut deferred_ok = true;
+        if let Value::Object(map) = &mut now_part {
+            for (key, vars) in &deferred_keys {
+                if let Some(value) = map.remove(key) {
+                    let place = Place::Deferred {
+                        fan_out,
+                        vars: *vars,
+                    };
+                    match self.value(&value, &path.key("with").key(key), place, Some(i)) {
+                        Some(t) => deferred.push((key.clone(), t)),
+                        None => deferred_ok = false,
+                    }
+                }
+            }
+        }
         let with = self.value(
-            &task.with,
+            &now_part,
             &path.key("with"),
             Place::With { fan_out },
             Some(i),
@@ -393,6 +444,7 @@ impl Validator<'_, '_> {
             join: task.join,
             on_error: task.on_error,
             with: with?,
+            deferred: if deferred_ok { deferred } else { return None },
             for_each: match (&task.for_each, for_each) {
                 (None, _) => None,
                 (Some(_), Some(f)) => Some(f),
@@ -964,7 +1016,7 @@ const JSON_TYPES: [&str; 7] = [
 ];
 
 /// A meta-schema violation in words: the common case (a misspelled `type`) by name.
-fn schema_message(e: &jsonschema::ValidationError<'_>) -> String {
+pub(crate) fn schema_message(e: &jsonschema::ValidationError<'_>) -> String {
     let at_type = matches!(
         e.instance_path().iter().last(),
         Some(jsonschema::paths::LocationSegment::Property(p)) if p == "type"

@@ -8,4 +8,5 @@ mod model {
     mod schema;
     mod tekton;
     mod templates;
+    mod types;
 }

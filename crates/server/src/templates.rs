@@ -151,13 +151,15 @@ pub async fn import(
 
 /// Stores each built-in template the store has never had (no version 1 under its
 /// name, deleted or not). Returns the names stored.
-pub async fn seed_builtins(store: &dyn Store) -> harmonia_storage::Result<Vec<String>> {
-    let types = harmonia_model::TaskTypes::builtin();
+pub async fn seed_builtins(
+    store: &dyn Store,
+    types: &harmonia_model::TaskTypes,
+) -> harmonia_storage::Result<Vec<String>> {
     let mut seeded = Vec::new();
     for b in BUILTIN {
         let source = b.source();
         // The tests read every built-in; one that did not would be skipped, not fatal.
-        let Ok(loaded) = harmonia_model::template::read(&source, &types) else {
+        let Ok(loaded) = harmonia_model::template::read(&source, types) else {
             tracing::warn!(file = b.file, "a built-in template does not read; skipped");
             continue;
         };

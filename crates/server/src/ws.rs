@@ -3,7 +3,8 @@
 //! `/ws/executions/{id}` sends, as JSON text messages:
 //! 1. `{"type": "snapshot", "execution": <the execution, as GET /api/executions/{id}>,
 //!    "last_seq": N}`;
-//! 2. every later event in order: `{"type": "event", "seq", "at", "kind", "event"}`;
+//! 2. every later event in order: `{"type": "event", "seq", "at", "kind", "summary",
+//!    "event"}` (`summary`: the line `harmonia history` prints for it);
 //! 3. when it ends: `{"type": "finished", "execution": ...}`, then the socket closes.
 //!
 //! `/ws/workflows` sends `workflow_created`, `workflow_updated`, `workflow_deleted`,
@@ -165,6 +166,7 @@ async fn watch(mut socket: WebSocket, state: AppState, id: ExecutionId) {
                         "seq": e.seq,
                         "at": e.at,
                         "kind": e.event.kind(),
+                        "summary": e.event.describe(),
                         "event": e.event,
                     });
                     if !send(&mut socket, &message).await {

@@ -20,9 +20,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context as _;
-use harmonia_engine::executors::{ExecutorConfig, Executors};
+use harmonia_engine::kinds::{Kinds, KindsConfig};
 use harmonia_engine::{EngineConfig, Plans, StartRequest};
-use harmonia_model::{Format, Source, TaskTypes};
+use harmonia_model::{Format, Source};
 use harmonia_storage::{ExecutionStatus, MemoryStore, Store};
 use harmonia_storage_sql::SqliteStore;
 use serde::{Deserialize, Serialize};
@@ -147,7 +147,8 @@ async fn child(
     } else {
         Arc::new(SqliteStore::open(&dir.path().join("bench.db"), durability.sqlite()).await?)
     };
-    let plans = Arc::new(Plans::new(store.clone(), TaskTypes::builtin(), None));
+    let kinds = Kinds::builtin(&KindsConfig::default());
+    let plans = Arc::new(Plans::new(store.clone(), kinds.task_types().clone(), None));
     let (text, tasks, executions) = definition(scenario);
     let workflow = plans
         .register(&Source::new("bench.yaml", text, Format::Yaml))
@@ -157,8 +158,7 @@ async fn child(
         inline_pure_tasks: inline,
         ..EngineConfig::default()
     };
-    let executors = Executors::builtin(&ExecutorConfig::default());
-    let (handle, join) = harmonia_engine::spawn(config, store, plans, executors).await?;
+    let (handle, join) = harmonia_engine::spawn(config, store, plans, kinds).await?;
     let started = Instant::now();
     let starts =
         (0..executions).map(|_| handle.start(StartRequest::new(workflow.clone(), Value::Null)));

@@ -7,7 +7,6 @@ use crate::output::{out, outln};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use harmonia_model::TaskTypes;
 use harmonia_model::graph::{GraphFormat, render};
 
 use super::read_source;
@@ -32,7 +31,7 @@ enum Format {
 pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let name = args.file.display().to_string();
     let source = read_source(&args.file).map_err(|e| anyhow::anyhow!("cannot read {name}: {e}"))?;
-    match harmonia_model::load(&source, &TaskTypes::builtin()) {
+    match harmonia_model::load(&source, &harmonia_engine::kinds::builtin_types()) {
         Ok(loaded) => {
             let format = match args.format {
                 Format::Mermaid => GraphFormat::Mermaid,

@@ -31,75 +31,6 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(history(args))
 }
 
-fn summary(e: &Event) -> String {
-    let unit = |task: &str, item: &Option<u32>| match item {
-        Some(i) => format!("{task}[{i}]"),
-        None => task.to_string(),
-    };
-    match e {
-        Event::ExecutionStarted {
-            workflow, version, ..
-        } => format!("{workflow} version {version}"),
-        Event::TaskStarted { task, items } => match items {
-            Some(i) => format!("{task} ({} items)", i.len()),
-            None => task.clone(),
-        },
-        Event::TaskSkipped { task, reason } => format!("{task} ({})", reason.as_str()),
-        Event::AttemptStarted {
-            task,
-            item,
-            attempt,
-            recovered,
-        } => {
-            format!(
-                "{} attempt {attempt}{}",
-                unit(task, item),
-                if *recovered { " (recovered)" } else { "" }
-            )
-        }
-        Event::AttemptWaiting {
-            task,
-            item,
-            attempt,
-            wait,
-        } => {
-            format!(
-                "{} attempt {attempt} waits on {}",
-                unit(task, item),
-                serde_json::to_string(wait).unwrap_or_default()
-            )
-        }
-        Event::AttemptSucceeded {
-            task,
-            item,
-            attempt,
-            ..
-        } => format!("{} attempt {attempt}", unit(task, item)),
-        Event::AttemptFailed {
-            task,
-            item,
-            attempt,
-            error,
-        } => format!("{} attempt {attempt}: {error}", unit(task, item)),
-        Event::RetryScheduled {
-            task,
-            item,
-            attempt,
-            due,
-        } => format!("{} attempt {attempt} at {due}", unit(task, item)),
-        Event::TimerFired { key } => serde_json::to_string(key).unwrap_or_default(),
-        Event::TaskSucceeded { task } | Event::TaskCancelled { task } => task.clone(),
-        Event::TaskFailed { task, error } => format!("{task}: {error}"),
-        Event::CancelRequested { reason } => reason.clone().unwrap_or_default(),
-        Event::Stopping { reason } => serde_json::to_string(reason).unwrap_or_default(),
-        Event::ExecutionFailed { error } => error.to_string(),
-        Event::ExecutionSucceeded { .. }
-        | Event::ExecutionCancelled
-        | Event::Paused
-        | Event::Resumed => String::new(),
-    }
-}
-
 async fn history(args: &Args) -> anyhow::Result<ExitCode> {
     let Ok(id) = args.execution.parse::<ExecutionId>() else {
         return Ok(Invalid::new(
@@ -139,7 +70,7 @@ async fn history(args: &Args) -> anyhow::Result<ExitCode> {
                 let text = r
                     .data
                     .decode::<Event>()
-                    .map(|e| summary(&e))
+                    .map(|e| e.describe())
                     .unwrap_or_default();
                 outln!("{:>5} {} {:<20} {text}", r.seq, r.at, r.kind);
             }

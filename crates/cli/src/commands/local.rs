@@ -9,9 +9,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use harmonia_engine::executors::{ExecutorConfig, Executors};
+use harmonia_engine::kinds::{Kinds, KindsConfig};
 use harmonia_engine::{EngineConfig, Handle, Plans};
-use harmonia_model::{Plan, TaskTypes};
+use harmonia_model::Plan;
 use harmonia_storage::{ExecutionId, ExecutionRecord, Store};
 use harmonia_storage_sql::SqliteStore;
 use serde_json::{Value, json};
@@ -125,18 +125,22 @@ impl Local {
         );
         let fallback = beside
             .map(|dir| Arc::new(Beside { dir }) as Arc<dyn harmonia_engine::DefinitionSource>);
-        let plans = Arc::new(Plans::new(store.clone(), TaskTypes::builtin(), fallback));
         let config = EngineConfig {
-            executors: ExecutorConfig {
+            kinds: KindsConfig {
                 allow_shell,
-                ..ExecutorConfig::default()
+                ..KindsConfig::default()
             },
             secrets: secrets(),
             ..EngineConfig::default()
         };
-        let executors = Executors::builtin(&config.executors);
+        let kinds = Kinds::builtin(&config.kinds);
+        let plans = Arc::new(Plans::new(
+            store.clone(),
+            kinds.task_types().clone(),
+            fallback,
+        ));
         let (handle, join) =
-            harmonia_engine::spawn(config, store.clone(), plans.clone(), executors).await?;
+            harmonia_engine::spawn(config, store.clone(), plans.clone(), kinds).await?;
         Ok(Local {
             store,
             plans,

@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use harmonia_engine::event::{Event, SkipReason};
+use harmonia_engine::event::Event;
 use harmonia_model::Plan;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -112,22 +112,20 @@ impl Progress {
         }
     }
 
-    /// Shows one event of the execution.
+    /// Shows one event of the execution: its state in the task list, and, in plain
+    /// mode, a line (the same words as `harmonia history`; see `Event::describe`).
     fn event(&mut self, event: &Event) {
         let mut set = |name: &str, state: State| -> Option<usize> {
             let i = *self.index.get(name)?;
             self.tasks[i].state = state;
             Some(i)
         };
-        match event {
+        let shown = match event {
             Event::TaskStarted { task, items } => {
                 if let Some(i) = set(task, State::Running) {
                     self.tasks[i].items = items.as_ref().map(|v| (0, v.len()));
-                    match items {
-                        Some(v) => self.line(format!("{task}: started ({} items)", v.len())),
-                        None => self.line(format!("{task}: started")),
-                    }
                 }
+                true
             }
             Event::AttemptSucceeded {
                 task,
@@ -139,53 +137,23 @@ impl Progress {
                 {
                     *done += 1;
                 }
+                false
             }
-            Event::AttemptFailed {
-                task,
-                item,
-                attempt,
-                error,
-            } => {
-                let which = item.map(|i| format!(" item {i}")).unwrap_or_default();
-                self.line(format!(
-                    "{task}{which}: attempt {attempt} failed: {}",
-                    error
-                ));
-            }
-            Event::RetryScheduled {
-                task,
-                item,
-                attempt,
-                ..
-            } => {
-                let which = item.map(|i| format!(" item {i}")).unwrap_or_default();
-                self.line(format!("{task}{which}: will retry (attempt {attempt})"));
-            }
-            Event::TaskSucceeded { task } => {
-                set(task, State::Succeeded);
-                self.line(format!("{task}: succeeded"));
-            }
-            Event::TaskFailed { task, error } => {
-                set(task, State::Failed);
-                self.line(format!("{task}: failed: {}", error.message));
-            }
-            Event::TaskSkipped { task, reason } => {
-                set(task, State::Skipped);
-                let why = match reason {
-                    SkipReason::Condition => "its condition is false",
-                    SkipReason::UpstreamFailed => "a dependency failed",
-                    SkipReason::UpstreamSkipped => "its dependencies were skipped",
-                };
-                self.line(format!("{task}: skipped because {why}"));
-            }
-            Event::TaskCancelled { task } => {
-                set(task, State::Cancelled);
-                self.line(format!("{task}: cancelled"));
-            }
-            Event::Paused => self.line("paused".into()),
-            Event::Resumed => self.line("resumed".into()),
-            Event::CancelRequested { .. } => self.line("cancelling".into()),
-            _ => {}
+            Event::TaskSucceeded { task } => set(task, State::Succeeded).is_some(),
+            Event::TaskFailed { task, .. } => set(task, State::Failed).is_some(),
+            Event::TaskSkipped { task, .. } => set(task, State::Skipped).is_some(),
+            Event::TaskCancelled { task } => set(task, State::Cancelled).is_some(),
+            Event::AttemptFailed { .. }
+            | Event::RetryScheduled { .. }
+            | Event::AttemptWaiting { .. }
+            | Event::SignalReceived { .. }
+            | Event::Paused
+            | Event::Resumed
+            | Event::CancelRequested { .. } => true,
+            _ => false,
+        };
+        if shown {
+            self.line(event.describe());
         }
         self.redraw();
     }
@@ -240,7 +208,7 @@ mod tests {
     fn each_event_is_taken_once_and_in_order() {
         let text = "name: p\ntasks:\n  a: {type: set}\n";
         let source = harmonia_model::Source::new("p.yaml", text, harmonia_model::Format::Yaml);
-        let plan = harmonia_model::load(&source, &harmonia_model::TaskTypes::builtin())
+        let plan = harmonia_model::load(&source, &harmonia_engine::kinds::builtin_types())
             .expect("valid")
             .plan;
         let mut p = Progress::new(&plan, false, false);

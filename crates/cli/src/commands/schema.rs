@@ -7,7 +7,6 @@
 use crate::output::outln;
 use std::process::ExitCode;
 
-use harmonia_model::TaskTypes;
 use harmonia_model::schema::{template_schema, workflow_schema};
 
 #[derive(Debug, clap::Args)]
@@ -18,7 +17,7 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let types = TaskTypes::builtin();
+    let types = harmonia_engine::kinds::builtin_types();
     let schema = if args.template {
         template_schema(&types)
     } else {

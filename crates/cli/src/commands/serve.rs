@@ -25,9 +25,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use harmonia_engine::executors::{ExecutorConfig, Executors};
+use harmonia_engine::kinds::{Kinds, KindsConfig};
 use harmonia_engine::{EngineConfig, Plans};
-use harmonia_model::TaskTypes;
 use harmonia_server::{Access, ApiConfig, AppState};
 use harmonia_storage::Store;
 use harmonia_storage_sql::SqliteStore;
@@ -225,25 +224,25 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         .context("invalid metric buckets")?
         .install_recorder()
         .context("cannot install the metrics recorder")?;
+    let config = EngineConfig {
+        max_concurrency: settings.max_concurrency,
+        kinds: KindsConfig {
+            allow_shell: settings.allow_shell,
+            ..KindsConfig::default()
+        },
+        secrets: super::local::secrets(),
+        ..EngineConfig::default()
+    };
+    let kinds = Kinds::builtin(&config.kinds);
     // The built-in template library, once: a built-in someone deleted stays deleted.
-    let seeded = harmonia_server::templates::seed_builtins(store.as_ref())
+    let seeded = harmonia_server::templates::seed_builtins(store.as_ref(), kinds.task_types())
         .await
         .context("cannot store the built-in templates")?;
     if !seeded.is_empty() {
         tracing::info!(templates = %seeded.join(", "), "stored the built-in templates");
     }
-    let plans = Arc::new(Plans::new(store.clone(), TaskTypes::builtin(), None));
-    let config = EngineConfig {
-        max_concurrency: settings.max_concurrency,
-        executors: ExecutorConfig {
-            allow_shell: settings.allow_shell,
-            ..ExecutorConfig::default()
-        },
-        secrets: super::local::secrets(),
-        ..EngineConfig::default()
-    };
-    let executors = Executors::builtin(&config.executors);
-    let (handle, engine) = harmonia_engine::spawn(config, store, plans, executors).await?;
+    let plans = Arc::new(Plans::new(store.clone(), kinds.task_types().clone(), None));
+    let (handle, engine) = harmonia_engine::spawn(config, store, plans, kinds).await?;
     let state = AppState::new(
         handle.clone(),
         ApiConfig {

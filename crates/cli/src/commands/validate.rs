@@ -45,7 +45,7 @@ enum OutputFormat {
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let types = TaskTypes::builtin();
+    let types = harmonia_engine::kinds::builtin_types();
     let files = expand(&args.files)?;
     let mut reports = Vec::new();
     for file in &files {

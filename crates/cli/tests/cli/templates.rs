@@ -15,10 +15,14 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use harmonia_engine::executors::{ExecutorConfig, Executors};
+use harmonia_engine::kinds::{Kinds, KindsConfig};
 use harmonia_engine::{EngineConfig, Handle, Plans, StartRequest, spawn};
 use harmonia_model::template::{self, Document, Template, builtin, instantiate, tekton};
 use harmonia_model::{Format, Source, TaskTypes};
+
+fn builtin_types() -> TaskTypes {
+    harmonia_engine::kinds::builtin_types()
+}
 use harmonia_server::templates::{self, new_version};
 use harmonia_storage::{
     ExecutionRecord, ExecutionStatus, OnConflict, PutOutcome, Store, TemplatePut, Timestamp,
@@ -192,9 +196,9 @@ async fn engine() -> Env {
             .await
             .expect("opens"),
     );
-    let plans = Arc::new(Plans::new(store.clone(), TaskTypes::builtin(), None));
-    let executors = Executors::builtin(&ExecutorConfig::default());
-    let (handle, _join) = spawn(EngineConfig::default(), store.clone(), plans, executors)
+    let kinds = Kinds::builtin(&KindsConfig::default());
+    let plans = Arc::new(Plans::new(store.clone(), kinds.task_types().clone(), None));
+    let (handle, _join) = spawn(EngineConfig::default(), store.clone(), plans, kinds)
         .await
         .expect("engine starts");
     Env {
@@ -206,7 +210,7 @@ async fn engine() -> Env {
 
 /// Reads, validates and stores a template's text (what `POST /api/templates` does).
 async fn store_template(store: &dyn Store, source: &Source, note: Option<&str>) -> TemplatePut {
-    let t = template::read(source, &TaskTypes::builtin())
+    let t = template::read(source, &builtin_types())
         .expect("valid template")
         .template;
     store
@@ -233,7 +237,7 @@ async fn import(
     format: Format,
     on_conflict: OnConflict,
 ) -> harmonia_storage::Result<Vec<TemplatePut>> {
-    let doc = Document::read(&Source::new("import", text, format), &TaskTypes::builtin())
+    let doc = Document::read(&Source::new("import", text, format), &builtin_types())
         .expect("a valid document");
     templates::import(store, &doc, format, on_conflict).await
 }
@@ -559,7 +563,7 @@ async fn export_and_import_between_two_stores_is_byte_for_byte_stable() {
     .await;
     let json_text = template::read(
         &Source::new("g.yaml", greeter("Ada"), Format::Yaml),
-        &TaskTypes::builtin(),
+        &builtin_types(),
     )
     .expect("valid")
     .template

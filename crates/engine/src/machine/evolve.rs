@@ -106,16 +106,26 @@ pub(crate) fn evolve(x: &mut Execution, event: &Event, at: Timestamp) -> Vec<Eff
             {
                 x.tasks[t].units[u as usize].wait = Some(wait.clone());
                 x.mark_unit(t, u);
-                if let Wait::Timer { due } = wait {
-                    effects.push(Effect::SetTimer {
-                        key: TimerKey::Sleep {
-                            task: task.clone(),
-                            item: *item,
-                            attempt: *attempt,
-                        },
-                        due: *due,
-                    });
+                if let Some((key, due)) = wait_timer(task, *item, *attempt, wait) {
+                    effects.push(Effect::SetTimer { key, due });
                 }
+            }
+        }
+        Event::SignalReceived {
+            task,
+            item,
+            attempt,
+            name,
+            ..
+        } => {
+            // Only a wait for this signal ends; before the wait begins, or after it
+            // ended, a signal changes nothing.
+            if let Some((t, u)) = locate(x, task, *item)
+                && current(x, t, u, *attempt)
+                && matches!(&x.tasks[t].units[u as usize].wait, Some(Wait::Signal { name: n, .. }) if n == name)
+            {
+                x.tasks[t].units[u as usize].wait = None;
+                x.mark_unit(t, u);
             }
         }
         Event::AttemptSucceeded {
@@ -212,6 +222,22 @@ pub(crate) fn evolve(x: &mut Execution, event: &Event, at: Timestamp) -> Vec<Eff
                     && matches!(x.tasks[t].units[u as usize].wait, Some(Wait::Timer { .. }))
                 {
                     succeed_unit(x, t, u, Value::Null, at);
+                }
+            }
+            // The end of a signal wait: what it means is the task's kind's to decide,
+            // and comes next as the attempt's result (see `scheduler::waits`). The wait
+            // ends here, so that no signal can end it too.
+            TimerKey::Wait {
+                task,
+                item,
+                attempt,
+            } => {
+                if let Some((t, u)) = locate(x, task, *item)
+                    && current(x, t, u, *attempt)
+                    && matches!(x.tasks[t].units[u as usize].wait, Some(Wait::Signal { .. }))
+                {
+                    x.tasks[t].units[u as usize].wait = None;
+                    x.mark_unit(t, u);
                 }
             }
         },
@@ -339,6 +365,37 @@ fn cancel_task(x: &mut Execution, t: usize, at: Timestamp, effects: &mut Vec<Eff
     ts.status = TaskStatus::Cancelled;
     ts.ended_at = Some(at);
     x.task_ended(t);
+}
+
+/// The timer a wait arms, if any: a sleep's end, or a signal wait's `until`.
+pub(crate) fn wait_timer(
+    task: &str,
+    item: Option<u32>,
+    attempt: u32,
+    wait: &Wait,
+) -> Option<(TimerKey, Timestamp)> {
+    let task = task.to_string();
+    match wait {
+        Wait::Timer { due } => Some((
+            TimerKey::Sleep {
+                task,
+                item,
+                attempt,
+            },
+            *due,
+        )),
+        Wait::Signal {
+            until: Some(until), ..
+        } => Some((
+            TimerKey::Wait {
+                task,
+                item,
+                attempt,
+            },
+            *until,
+        )),
+        _ => None,
+    }
 }
 
 /// Cancels the units of `t` that have not ended; running ones only if `running`.

@@ -186,23 +186,18 @@ pub fn resume(x: &mut Execution, env: &mut Env) -> Vec<Effect> {
                 attempt: unit.attempt,
             };
             match (unit.status, &unit.wait) {
-                (TaskStatus::Running, Some(Wait::Timer { due })) => {
-                    effects.push(Effect::SetTimer {
-                        key: TimerKey::Sleep {
-                            task: name.clone(),
-                            item,
-                            attempt: unit.attempt,
-                        },
-                        due: *due,
-                    })
-                }
                 (TaskStatus::Running, Some(Wait::Child { execution })) => {
                     effects.push(Effect::AwaitChild {
                         attempt,
                         child: *execution,
                     })
                 }
-                (TaskStatus::Running, Some(Wait::Signal { .. } | Wait::Worker { .. })) => {}
+                // A sleep's end, a signal wait's `until`: armed again with what is left.
+                (TaskStatus::Running, Some(wait)) => {
+                    if let Some((key, due)) = evolve::wait_timer(&name, item, unit.attempt, wait) {
+                        effects.push(Effect::SetTimer { key, due });
+                    }
+                }
                 (TaskStatus::Running, None) => {
                     x.set_unit(t, u, TaskStatus::Queued);
                     effects.push(Effect::Dispatch {
@@ -370,3 +365,5 @@ fn dispatch(x: &mut Execution, effects: &mut Vec<Effect>) -> usize {
 mod props;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod wait_tests;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use harmonia_expr::Limits;
-use harmonia_model::{ErrorClass, Format, Plan, Source, TaskTypes, load};
+use harmonia_model::{ErrorClass, Format, Plan, Source, load};
 use harmonia_storage::{ExecutionId, ExecutionStatus, TaskStatus, Timestamp, WorkflowId};
 use serde_json::{Value, json};
 
@@ -15,7 +15,7 @@ use crate::event::{SkipReason, StopReason, TaskError, Wait};
 pub(crate) fn plan(yaml: &str) -> Arc<Plan> {
     match load(
         &Source::new("t.yaml", yaml, Format::Yaml),
-        &TaskTypes::builtin(),
+        &crate::kinds::builtin_types(),
     ) {
         Ok(l) => Arc::new(l.plan),
         Err(e) => panic!("{:#?}", e.diagnostics()),
@@ -595,6 +595,9 @@ fn external_waits_end_with_a_result() {
         attempt: a.attempt,
         wait: Wait::Signal {
             name: "approval".into(),
+            key: None,
+            spec: json!(null),
+            until: None,
         },
     });
     assert!(s.dispatched.is_empty());

@@ -16,6 +16,7 @@ use harmonia_storage::{ExecutionId, ExecutionRecord, ExecutionStatus, ParentLink
 use serde_json::Value;
 
 use super::service::{After, Service};
+use super::waits::ChildCall;
 use super::{Command, StartRequest, runner};
 use crate::event::{Event, TaskError, Wait};
 use crate::machine::AttemptRef;
@@ -26,11 +27,11 @@ const MAX_DEPTH: usize = 32;
 
 impl Service {
     /// Resolves the child of a `workflow` task off the loop, then reports it.
-    pub(super) fn resolve_child(&mut self, parent: ExecutionId, a: AttemptRef, params: Value) {
+    pub(super) fn resolve_child(&mut self, parent: ExecutionId, a: AttemptRef, call: ChildCall) {
         let plans = self.plans.clone();
         let tx = self.tx.clone();
         tokio::spawn(async move {
-            let child = resolve(&plans, &params).await;
+            let child = resolve(&plans, call).await;
             let _ = tx
                 .send(Command::ChildReady {
                     parent,
@@ -250,29 +251,17 @@ impl Service {
 /// Finds the child's definition and validates its inputs.
 async fn resolve(
     plans: &crate::plans::Plans,
-    params: &Value,
+    call: ChildCall,
 ) -> Result<(Workflow, Value), TaskError> {
-    let name = params
-        .get("workflow")
-        .and_then(Value::as_str)
-        .ok_or_else(|| {
-            TaskError::new(ErrorClass::Validation, "`workflow` must be a workflow name")
-        })?;
-    let version = match params.get("version") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(
-            v.as_u64()
-                .and_then(|v| u32::try_from(v).ok())
-                .ok_or_else(|| {
-                    TaskError::new(ErrorClass::Validation, "`version` must be a version number")
-                })?,
-        ),
-    };
+    let ChildCall {
+        workflow: name,
+        version,
+        inputs,
+    } = call;
     let workflow = plans
-        .get(name, version)
+        .get(&name, version)
         .await
         .map_err(|e| TaskError::new(ErrorClass::Validation, e.to_string()))?;
-    let inputs = params.get("inputs").cloned().unwrap_or(Value::Null);
     let inputs = workflow.plan.prepare_inputs(inputs).map_err(|violations| {
         let text: Vec<String> = violations.iter().map(ToString::to_string).collect();
         TaskError::new(

@@ -1,14 +1,13 @@
-//! Turning dispatched attempts into running work.
+//! Turning dispatched attempts into running work, by the mode of the task's kind.
 //!
-//! - `set` and `transform` (pure, when inline execution is on) run inside the turn,
-//!   queued after the events of the turn: their start and result are recorded in the
-//!   same batch as their cause, unless the turn is full (then in the next one). One
+//! - Inline kinds (`set`, `transform`; when inline execution is on) run inside the
+//!   turn, queued after the events of the turn: their start and result are recorded in
+//!   the same batch as their cause, unless the turn is full (then in the next one). One
 //!   that is too slow for the turn (see `crate::eval`) is recorded as started and runs
 //!   on the blocking pool; its result comes back as a command.
-//! - `sleep` evaluates its duration and waits on a durable timer.
-//! - `workflow` resolves its child definition off the loop (a store read), then starts
-//!   the child (see `children`).
-//! - Everything else waits in the ready queue for one of the `max_concurrency` slots,
+//! - Waiting kinds (`sleep`, `workflow`, `approval`, `wait_event`) evaluate their
+//!   `with:` (without secrets) and say what they wait on; see `waits`.
+//! - Spawned kinds wait in the ready queue for one of the `max_concurrency` slots,
 //!   in dispatch order. [`Service::pump`] records its `AttemptStarted` and launches it
 //!   only once that batch is committed (`After::Launch`): no side effect starts before
 //!   its attempt is durable, so after a crash every call that was made is in the log
@@ -22,22 +21,22 @@ use std::sync::Arc;
 
 use futures::FutureExt as _;
 
-use harmonia_model::{Dur, ErrorClass};
-use harmonia_storage::{ExecutionId, TaskStatus, Timestamp};
+use harmonia_model::ErrorClass;
+use harmonia_storage::{ExecutionId, TaskStatus};
 use serde_json::Value;
 
 use super::Command;
 use super::runner::{self, PrepareJob, Prepared};
 use super::service::{After, Service};
-use crate::event::{Event, TaskError, Wait};
-use crate::executors::Executor;
+use crate::event::{Event, TaskError};
+use crate::kinds::{Run, TaskKind};
 use crate::machine::AttemptRef;
 
 /// An attempt to launch once its start is committed.
 pub(super) struct Launch {
     pub(super) id: ExecutionId,
     pub(super) attempt: AttemptRef,
-    pub(super) executor: Arc<dyn Executor>,
+    pub(super) kind: Arc<dyn TaskKind>,
     pub(super) job: PrepareJob,
     /// Its call, when `with:` was evaluated in the turn.
     pub(super) prepared: Option<Prepared>,
@@ -49,46 +48,20 @@ impl Service {
         let Some(x) = self.executions.get(&id) else {
             return;
         };
-        let kind = x.plan.tasks[a.task].kind.clone();
-        let limits = self.config.limits;
-        match kind.as_str() {
-            "sleep" | "workflow" => {
-                // What they are given becomes a timer or a child's inputs: no secrets.
-                let job = PrepareJob::new(x, a, &self.secrets, limits, false);
-                match self.budget.inline(&limits, |l| job.run(l)) {
-                    Some(prepared) => {
-                        let params = prepared.map(|p| p.call.params);
-                        self.prepared(id, a, recovered, params);
-                    }
-                    None => {
-                        let tx = self.tx.clone();
-                        let offload = self.offload.clone();
-                        tokio::spawn(async move {
-                            let params = offload
-                                .run(move || job.run(&job.limits).map(|p| p.call.params))
-                                .await
-                                .unwrap_or_else(|| Err(internal("evaluating `with`")));
-                            let _ = tx
-                                .send(Command::Prepared {
-                                    execution: id,
-                                    attempt: a,
-                                    recovered,
-                                    params,
-                                })
-                                .await;
-                        });
-                    }
-                }
+        let kind = self.kinds.get(&x.plan.tasks[a.task].kind).cloned();
+        match kind.as_deref().map(TaskKind::run) {
+            Some(Run::Waiting(_)) => {
+                // What they are given is recorded (a wait) or becomes a child's inputs:
+                // no secrets.
+                let job = PrepareJob::new(x, a, &self.secrets, self.config.limits, false);
+                self.prepare_wait(id, a, recovered, job);
             }
-            _ => {
-                let executor = self.executors.get(&kind).cloned();
-                match executor {
-                    Some(executor) if self.config.inline_pure_tasks && executor.pure() => {
-                        self.batch.pure.push(id, (a, recovered));
-                    }
-                    _ => self.batch.after.push(After::Spawn(id, a, recovered)),
-                }
+            Some(Run::Inline(_)) if self.config.inline_pure_tasks => {
+                self.batch.pure.push(id, (a, recovered));
             }
+            // Spawned, inline ones when inline execution is off, and a kind this engine
+            // does not have (`pump` records why it cannot run).
+            _ => self.batch.after.push(After::Spawn(id, a, recovered)),
         }
     }
 
@@ -105,7 +78,7 @@ impl Service {
         if unit.status != TaskStatus::Queued || unit.attempt + 1 != a.attempt {
             return; // Cancelled or superseded while it waited for its turn.
         }
-        let Some(executor) = self.executors.get(&x.plan.tasks[a.task].kind).cloned() else {
+        let Some(kind) = self.kinds.get(&x.plan.tasks[a.task].kind).cloned() else {
             return;
         };
         let limits = self.config.limits;
@@ -113,7 +86,7 @@ impl Service {
         let job = PrepareJob::new(x, a, &self.secrets, limits, false);
         let inline = self
             .budget
-            .inline(&limits, |l| runner::run_pure(&job, executor.as_ref(), l));
+            .inline(&limits, |l| runner::run_pure(&job, kind.as_ref(), l));
         self.batch.work.push_back((id, started));
         match inline {
             Some(result) => {
@@ -126,7 +99,7 @@ impl Service {
                 let offload = self.offload.clone();
                 tokio::spawn(async move {
                     let result = offload
-                        .run(move || runner::run_pure(&job, executor.as_ref(), &job.limits))
+                        .run(move || runner::run_pure(&job, kind.as_ref(), &job.limits))
                         .await
                         .unwrap_or_else(|| Err(internal("running the task")));
                     let _ = tx
@@ -139,67 +112,6 @@ impl Service {
                 });
             }
         }
-    }
-
-    /// Goes on with a `sleep` or `workflow` attempt once its `with:` is evaluated.
-    pub(super) fn prepared(
-        &mut self,
-        id: ExecutionId,
-        a: AttemptRef,
-        recovered: bool,
-        params: Result<Value, TaskError>,
-    ) {
-        let Some(x) = self.executions.get(&id) else {
-            return;
-        };
-        let Some(u) = x.tasks[a.task].unit_of(a.item) else {
-            return;
-        };
-        let unit = &x.tasks[a.task].units[u as usize];
-        if unit.status != TaskStatus::Queued || unit.attempt + 1 != a.attempt {
-            return; // Cancelled or superseded while `with:` was evaluated.
-        }
-        let task = x.plan.tasks[a.task].name.clone();
-        let kind = x.plan.tasks[a.task].kind.clone();
-        let started = started_event(task.clone(), a, recovered);
-        let failed = |error| Event::AttemptFailed {
-            task: task.clone(),
-            item: a.item,
-            attempt: a.attempt,
-            error,
-        };
-        if kind == "workflow" {
-            match params {
-                Ok(params) => self.batch.after.push(After::ResolveChild(id, a, params)),
-                Err(error) => {
-                    self.batch.work.push_back((id, started));
-                    self.batch.work.push_back((id, failed(error)));
-                }
-            }
-            return;
-        }
-        let duration = params.and_then(|params| {
-            let text = params
-                .get("duration")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            Dur::parse(&text)
-                .map_err(|m| TaskError::new(ErrorClass::Validation, format!("`duration`: {m}")))
-        });
-        self.batch.work.push_back((id, started));
-        let next = match duration {
-            Ok(d) => Event::AttemptWaiting {
-                task: task.clone(),
-                item: a.item,
-                attempt: a.attempt,
-                wait: Wait::Timer {
-                    due: Timestamp::now().plus(d.get()),
-                },
-            },
-            Err(error) => failed(error),
-        };
-        self.batch.work.push_back((id, next));
     }
 
     /// Starts ready attempts while slots are free: records each start, and launches it
@@ -223,12 +135,12 @@ impl Service {
             if unit.status != TaskStatus::Queued || unit.attempt + 1 != a.attempt {
                 continue; // Cancelled or superseded while waiting for a slot.
             }
-            let kind = x.plan.tasks[a.task].kind.clone();
+            let name = x.plan.tasks[a.task].kind.clone();
             let started = started_event(x.plan.tasks[a.task].name.clone(), a, recovered);
-            let Some(executor) = self.executors.get(&kind).cloned() else {
+            let Some(kind) = self.kinds.get(&name).cloned() else {
                 let error = TaskError::new(
                     ErrorClass::Validation,
-                    format!("this engine has no executor for the `{kind}` task type"),
+                    format!("this engine cannot run the `{name}` task type"),
                 );
                 self.record(id, started);
                 if let Some(done) = self.result_event(id, a, Err(error)) {
@@ -237,7 +149,8 @@ impl Service {
                 continue;
             };
             let limits = self.config.limits;
-            let job = PrepareJob::new(x, a, &self.secrets, limits, !executor.pure());
+            let spawned = matches!(kind.run(), Run::Spawned(_));
+            let job = PrepareJob::new(x, a, &self.secrets, limits, spawned);
             let prepared = match self.budget.inline(&limits, |l| job.run(l)) {
                 Some(Err(error)) => {
                     self.record(id, started);
@@ -257,14 +170,14 @@ impl Service {
             self.batch.after.push(After::Launch(Box::new(Launch {
                 id,
                 attempt: a,
-                executor,
+                kind,
                 job,
                 prepared,
             })));
         }
     }
 
-    /// Runs a launched attempt: its `with:` if it is not evaluated yet, the executor,
+    /// Runs a launched attempt: its `with:` if it is not evaluated yet, the kind,
     /// then its `output:`, off the turn; the result comes back as a command.
     pub(super) fn launch(&self, launch: Launch) {
         let tx = self.tx.clone();
@@ -273,20 +186,20 @@ impl Service {
             let Launch {
                 id,
                 attempt,
-                executor,
+                kind,
                 job,
                 prepared,
             } = launch;
-            // An executor that panics (a bug) fails its attempt instead of leaving it
+            // A kind that panics (a bug) fails its attempt instead of leaving it
             // running forever.
-            let result = AssertUnwindSafe(run_launched(&offload, executor, job, prepared))
+            let result = AssertUnwindSafe(run_launched(&offload, kind, job, prepared))
                 .catch_unwind()
                 .await
                 .unwrap_or_else(|panic| {
                     tracing::error!(
                         execution_id = %id,
                         panic = %super::panic_message(panic.as_ref()),
-                        "an executor panicked"
+                        "a task kind panicked"
                     );
                     Err(internal("running the task"))
                 });
@@ -303,7 +216,7 @@ impl Service {
 
 async fn run_launched(
     offload: &crate::eval::Offload,
-    executor: Arc<dyn Executor>,
+    kind: Arc<dyn TaskKind>,
     job: PrepareJob,
     prepared: Option<Prepared>,
 ) -> Result<Value, TaskError> {
@@ -326,18 +239,20 @@ async fn run_launched(
     };
     let Prepared { call, output } = prepared;
     let texts = call.secret_texts.clone();
-    let raw = if executor.pure() {
-        // A pure executor evaluates expressions: on the pool, not a runtime thread.
+    let raw = if matches!(kind.run(), Run::Inline(_)) {
+        // An inline kind evaluates expressions: on the pool, not a runtime thread.
         offload
-            .run(move || {
-                executor
-                    .run_inline(&call)
-                    .unwrap_or_else(|| Err(internal("running a pure task")))
+            .run(move || match kind.run() {
+                Run::Inline(k) => k.run(&call),
+                _ => Err(internal("running an inline task")),
             })
             .await
             .unwrap_or_else(|| Err(internal("running the task")))
     } else {
-        runner::run(executor, call).await
+        match kind.run() {
+            Run::Spawned(k) => runner::run(k, call).await,
+            _ => Err(internal("launching a waiting task")),
+        }
     };
     offload
         .run(move || job.finish(raw, output.as_ref(), &job.limits, &texts))

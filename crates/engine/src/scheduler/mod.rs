@@ -6,7 +6,7 @@
 //!
 //! 1. takes every command waiting (up to `max_batch`), turns each into events and
 //!    applies them to the state machine, which answers with decisions and effects;
-//!    pure tasks (`set`, `transform`) and the start of a `sleep` run right there;
+//!    inline kinds (`set`, `transform`) and the start of a wait run right there;
 //! 2. writes all new events of all executions, and the read-model rows they changed,
 //!    in one transaction (group commit);
 //! 3. only then makes the effects visible: replies to callers, attempts spawned (within
@@ -26,6 +26,7 @@ mod observe;
 mod runner;
 mod service;
 mod timers;
+mod waits;
 
 use std::sync::Arc;
 
@@ -37,7 +38,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::EngineConfig;
 use crate::error::{Error, Result};
 use crate::event::{Event, Reused, TaskError};
-use crate::executors::Executors;
+use crate::kinds::{Kinds, Signal};
 use crate::machine::AttemptRef;
 use crate::plans::{Plans, Workflow};
 use crate::retry::{self, RetryOptions, RetryPlan};
@@ -85,6 +86,31 @@ impl StartRequest {
     }
 }
 
+/// Where a signal or an event was delivered: a waiting attempt that took it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    /// The execution.
+    pub execution: ExecutionId,
+    /// The task.
+    pub task: String,
+    /// Its fan-out item.
+    pub item: Option<u32>,
+    /// The attempt.
+    pub attempt: u32,
+    /// The attempt's result (its `output:` applied), for a signal sent to a task.
+    pub result: Option<std::result::Result<Value, TaskError>>,
+}
+
+impl Delivery {
+    fn with_result(mut self, result: std::result::Result<Value, TaskError>) -> Delivery {
+        self.result = Some(result);
+        self
+    }
+}
+
+/// Where a signal's answer goes once its result is committed.
+pub(crate) type SignalReply = oneshot::Sender<Result<Delivery>>;
+
 /// A user's request about a running execution.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Control {
@@ -123,12 +149,32 @@ pub(crate) enum Command {
         attempt: AttemptRef,
         result: std::result::Result<Value, TaskError>,
     },
-    /// The `with:` of a `sleep` or `workflow` attempt, evaluated off the turn.
+    /// What a waiting attempt waits on, from its `with:` evaluated off the turn.
     Prepared {
         execution: ExecutionId,
         attempt: AttemptRef,
         recovered: bool,
-        params: std::result::Result<Value, TaskError>,
+        begin: std::result::Result<crate::kinds::Begin, TaskError>,
+    },
+    /// A signal for the waiting attempt of a task.
+    Signal {
+        execution: ExecutionId,
+        task: String,
+        item: Option<u32>,
+        signal: Signal,
+        reply: SignalReply,
+    },
+    /// An event for every attempt waiting on its type.
+    Event {
+        event: Value,
+        reply: oneshot::Sender<Result<Vec<Delivery>>>,
+    },
+    /// A waiting attempt's result, finished off the turn.
+    WaitEnded {
+        execution: ExecutionId,
+        attempt: AttemptRef,
+        result: std::result::Result<Value, TaskError>,
+        reply: Option<SignalReply>,
     },
     /// Stop starting attempts; stop once those running ended or at `until`.
     Drain {
@@ -160,7 +206,7 @@ pub struct Handle {
     plans: Arc<Plans>,
     events: broadcast::Sender<Arc<LoggedEvent>>,
     shutdown: CancellationToken,
-    executors: Executors,
+    kinds: Kinds,
     /// The names of the secrets set (`$secrets.NAME`).
     secret_names: Arc<std::collections::BTreeSet<String>>,
 }
@@ -178,7 +224,7 @@ pub async fn spawn(
     config: EngineConfig,
     store: Arc<dyn Store>,
     plans: Arc<Plans>,
-    executors: Executors,
+    kinds: Kinds,
 ) -> Result<(Handle, tokio::task::JoinHandle<Result<()>>)> {
     let (tx, rx) = mpsc::channel(config.max_batch.max(1024) * 4);
     let (events, _) = broadcast::channel(16_384);
@@ -191,10 +237,9 @@ pub async fn spawn(
         plans: plans.clone(),
         events: events.clone(),
         shutdown: shutdown.clone(),
-        executors: executors.clone(),
+        kinds: kinds.clone(),
     };
-    let mut service =
-        service::Service::new(config, store, plans, executors, tx, rx, events, shutdown);
+    let mut service = service::Service::new(config, store, plans, kinds, tx, rx, events, shutdown);
     service.recover().await?;
     let join = tokio::spawn(async move { service.run().await });
     Ok((handle, join))
@@ -211,7 +256,8 @@ impl Handle {
         &self.plans
     }
 
-    /// Checks that every task of `workflow` can run here: an executor for its type, and
+    /// Checks that every task of `workflow` can run here: a kind for its type that can
+    /// run on this engine, and
     /// every secret it names (`$secrets.NAME`) set.
     pub fn check_runnable(&self, workflow: &Workflow) -> Result<()> {
         for task in &workflow.plan.tasks {
@@ -235,13 +281,11 @@ impl Handle {
                     harmonia_expr::clip(&name)
                 )));
             }
-            let special = matches!(task.kind.as_str(), "sleep" | "workflow");
-            if !special && self.executors.get(&task.kind).is_none() {
-                let hint = if task.kind == "shell" {
-                    "; shell tasks are disabled: enable them with `--allow-shell`, `HARMONIA_ALLOW_SHELL=true`, or `allow_shell = true` in the config file"
-                } else {
-                    ""
-                };
+            let unavailable = match self.kinds.get(&task.kind) {
+                None => Some(String::new()),
+                Some(kind) => kind.unavailable().map(|why| format!("; {why}")),
+            };
+            if let Some(hint) = unavailable {
                 return Err(Error::Unrunnable(format!(
                     "task `{}` uses the `{}` task type, which this engine cannot run{hint}",
                     task.name, task.kind
@@ -307,6 +351,45 @@ impl Handle {
         let (reply, rx) = oneshot::channel();
         self.send(Command::Control { id, control, reply }).await?;
         rx.await.map_err(|_| Error::Stopped)?
+    }
+
+    /// Sends a signal to the waiting attempt of `task` (of its fan-out item `item`;
+    /// needed only when several wait): an approval, say. Its kind judges it: a
+    /// refusal ([`Error::Refused`]) changes nothing; otherwise the attempt's result is
+    /// committed before this returns it. [`Error::NotWaiting`] when no attempt of the
+    /// task waits for such a signal (it has not begun waiting, or it ended).
+    pub async fn signal(
+        &self,
+        execution: ExecutionId,
+        task: &str,
+        item: Option<u32>,
+        signal: Signal,
+    ) -> Result<Delivery> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::Signal {
+            execution,
+            task: task.to_string(),
+            item,
+            signal,
+            reply,
+        })
+        .await?;
+        rx.await.map_err(|_| Error::Stopped)?
+    }
+
+    /// Delivers an event (CloudEvents JSON) to every attempt waiting on its `type`
+    /// whose filter it matches; returns where it went, once that is committed. It
+    /// reaches only waits that have begun: storing it once (by `source` and `id`) is
+    /// the caller's part.
+    pub async fn deliver_event(&self, event: Value) -> Result<Vec<Delivery>> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::Event { event, reply }).await?;
+        rx.await.map_err(|_| Error::Stopped)?
+    }
+
+    /// The task kinds this engine runs.
+    pub fn kinds(&self) -> &Kinds {
+        &self.kinds
     }
 
     /// Waits until an execution ends, and returns its record.

@@ -35,10 +35,10 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::event::TaskError;
-use crate::executors::{Call, CallMeta, Executor};
+use crate::kinds::{Call, CallMeta, Run, Spawned, TaskKind};
 use crate::machine::{AttemptRef, Execution};
 
-/// How long an executor may take to stop after its token is cancelled.
+/// How long a kind may take to stop after its token is cancelled.
 const GRACE: Duration = Duration::from_secs(5);
 
 /// An attempt ready to run.
@@ -289,32 +289,33 @@ impl PrepareJob {
     }
 }
 
-/// Prepares and runs a pure executor's attempt, and finishes its result, all under
+/// Prepares and runs an inline kind's attempt, and finishes its result, all under
 /// `limits`.
 pub(crate) fn run_pure(
     job: &PrepareJob,
-    executor: &dyn Executor,
+    kind: &dyn TaskKind,
     limits: &Limits,
 ) -> Result<Value, TaskError> {
     let prepared = job.run(limits)?;
     let texts = prepared.call.secret_texts.clone();
-    let raw = executor.run_inline(&prepared.call).unwrap_or_else(|| {
-        Err(TaskError::new(
+    let raw = match kind.run() {
+        Run::Inline(k) => k.run(&prepared.call),
+        _ => Err(TaskError::new(
             ErrorClass::Validation,
             format!(
-                "the `{}` executor cannot run in the scheduler's loop",
-                executor.kind()
+                "the `{}` task type cannot run in the scheduler's loop",
+                kind.name()
             ),
-        ))
-    });
+        )),
+    };
     job.finish(raw, prepared.output.as_ref(), limits, &texts)
 }
 
-/// Runs the executor under the attempt's time limit and its token.
-pub(crate) async fn run(executor: Arc<dyn Executor>, call: Call) -> Result<Value, TaskError> {
+/// Runs a spawned kind under the attempt's time limit and its token.
+pub(crate) async fn run(kind: &dyn Spawned, call: Call) -> Result<Value, TaskError> {
     let timeout = call.timeout;
     let cancel = call.cancel.clone();
-    let work = executor.execute(call);
+    let work = kind.execute(call);
     tokio::pin!(work);
     let Some(limit) = timeout else {
         return work.await;

@@ -29,7 +29,7 @@ use crate::config::EngineConfig;
 use crate::error::{Error, Result};
 use crate::eval::{Budget, Offload};
 use crate::event::{Event, TaskError, TimerKey};
-use crate::executors::Executors;
+use crate::kinds::Kinds;
 use crate::machine::{self, AttemptRef, Effect, Env, Execution};
 use crate::plans::Plans;
 
@@ -48,8 +48,13 @@ pub(super) enum After {
     Timer(ExecutionId, TimerKey, Timestamp),
     Abort(ExecutionId, AttemptRef),
     Finished(ExecutionId),
-    ResolveChild(ExecutionId, AttemptRef, serde_json::Value),
+    ResolveChild(ExecutionId, AttemptRef, super::waits::ChildCall),
     AwaitChild(ExecutionId, AttemptRef, ExecutionId),
+    ReplySignal(super::SignalReply, Result<super::Delivery>),
+    ReplyEvent(
+        oneshot::Sender<Result<Vec<super::Delivery>>>,
+        Result<Vec<super::Delivery>>,
+    ),
 }
 
 /// The events and effects of the current turn.
@@ -81,7 +86,7 @@ pub(crate) struct Service {
     pub(super) config: EngineConfig,
     pub(super) store: Arc<dyn Store>,
     pub(super) plans: Arc<Plans>,
-    pub(super) executors: Executors,
+    pub(super) kinds: Kinds,
     pub(super) tx: mpsc::Sender<Command>,
     rx: mpsc::Receiver<Command>,
     events: broadcast::Sender<Arc<LoggedEvent>>,
@@ -107,7 +112,7 @@ impl Service {
         config: EngineConfig,
         store: Arc<dyn Store>,
         plans: Arc<Plans>,
-        executors: Executors,
+        kinds: Kinds,
         tx: mpsc::Sender<Command>,
         rx: mpsc::Receiver<Command>,
         events: broadcast::Sender<Arc<LoggedEvent>>,
@@ -118,7 +123,7 @@ impl Service {
             config,
             store,
             plans,
-            executors,
+            kinds,
             tx,
             rx,
             events,
@@ -319,6 +324,11 @@ impl Service {
                         attempt,
                         output: serde_json::Value::Null,
                     },
+                    // The end of a signal wait: its kind decides the result.
+                    key @ TimerKey::Wait { .. } => {
+                        self.guarded(id, |s| s.expire_wait(id, key));
+                        continue;
+                    }
                     key => Event::TimerFired { key },
                 };
                 self.batch.work.push_back((id, event));
@@ -533,8 +543,30 @@ impl Service {
                 execution,
                 attempt,
                 recovered,
-                params,
-            } => self.prepared(execution, attempt, recovered, params),
+                begin,
+            } => self.begin_wait(execution, attempt, recovered, begin),
+            Command::Signal {
+                execution,
+                task,
+                item,
+                signal,
+                reply,
+            } => {
+                if self.executions.contains_key(&execution) {
+                    self.guarded(execution, |s| {
+                        s.signal(execution, &task, item, signal, reply)
+                    });
+                } else {
+                    self.signal_elsewhere(execution, task, reply);
+                }
+            }
+            Command::Event { event, reply } => self.deliver_event(event, reply),
+            Command::WaitEnded {
+                execution,
+                attempt,
+                result,
+                reply,
+            } => self.wait_ended(execution, attempt, result, reply),
             Command::Evaluated { execution, done } => self.deliver(execution, done),
             Command::ChildReady {
                 parent,
@@ -766,7 +798,13 @@ impl Service {
                 }
                 self.ready.retain(|(x, ..)| *x != id);
             }
-            After::ResolveChild(parent, a, params) => self.resolve_child(parent, a, params),
+            After::ResolveChild(parent, a, call) => self.resolve_child(parent, a, call),
+            After::ReplySignal(reply, answer) => {
+                let _ = reply.send(answer);
+            }
+            After::ReplyEvent(reply, answer) => {
+                let _ = reply.send(answer);
+            }
             After::AwaitChild(parent, a, child) => self.fetch_child(parent, a, child),
         }
     }

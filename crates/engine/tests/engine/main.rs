@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use harmonia_engine::event::TaskError;
-use harmonia_engine::executors::{Call, Executor, ExecutorConfig, Executors};
+use harmonia_engine::kinds::{Call, Description, Kinds, KindsConfig, Run, Spawned, TaskKind};
 use harmonia_engine::{EngineConfig, Error, Handle, Plans, StartRequest, Workflow, spawn};
-use harmonia_model::{ErrorClass, Format, Source, TaskType, TaskTypes};
+use harmonia_model::{ErrorClass, Format, Source};
 use harmonia_storage::{ExecutionRecord, ExecutionStatus, MemoryStore, Store, TaskStatus};
 
 /// The in-memory store gives the same results (a quick cross-check of the two backends).
@@ -32,6 +32,7 @@ mod fairness;
 mod isolation;
 mod roundtrip;
 mod secrets;
+mod waits;
 
 /// Shared observations of the probe executor.
 #[derive(Default)]
@@ -46,12 +47,28 @@ struct Probe {
 
 struct ProbeExecutor(Arc<Probe>);
 
-#[async_trait]
-impl Executor for ProbeExecutor {
-    fn kind(&self) -> &'static str {
+impl TaskKind for ProbeExecutor {
+    fn name(&self) -> &'static str {
         "probe"
     }
 
+    fn describe(&self) -> Description {
+        Description {
+            summary: "A test kind.",
+            params: json!({"type": "object"}),
+            output: json!({}),
+            check: None,
+            deferred: Vec::new(),
+        }
+    }
+
+    fn run(&self) -> Run<'_> {
+        Run::Spawned(self)
+    }
+}
+
+#[async_trait]
+impl Spawned for ProbeExecutor {
     async fn execute(&self, call: Call) -> Result<Value, TaskError> {
         if call.params.get("panic") == Some(&Value::Bool(true)) {
             panic!("the probe was asked to panic");
@@ -126,13 +143,16 @@ async fn sqlite() -> (Arc<dyn Store>, Arc<tempfile::TempDir>) {
     (Arc::new(store), dir)
 }
 
-fn types() -> TaskTypes {
-    let mut t = TaskTypes::builtin();
-    t.register(
-        TaskType::new("probe", "A test executor.", json!({"type": "object"}), None)
-            .expect("schema"),
-    );
-    t
+/// The built-in kinds and the probe, and `shell` when `allow_shell`.
+fn kinds(probe: &Arc<Probe>, allow_shell: bool) -> Kinds {
+    let mut kinds = Kinds::builtin(&KindsConfig {
+        allow_shell,
+        ..KindsConfig::default()
+    });
+    kinds
+        .register(Arc::new(ProbeExecutor(probe.clone())))
+        .expect("a valid schema");
+    kinds
 }
 
 async fn engine_on(store: Arc<dyn Store>, config: EngineConfig) -> Env {
@@ -140,10 +160,9 @@ async fn engine_on(store: Arc<dyn Store>, config: EngineConfig) -> Env {
 }
 
 async fn engine_with(store: Arc<dyn Store>, config: EngineConfig, probe: Arc<Probe>) -> Env {
-    let mut executors = Executors::builtin(&ExecutorConfig::default());
-    executors.register(Arc::new(ProbeExecutor(probe.clone())));
-    let plans = Arc::new(Plans::new(store.clone(), types(), None));
-    let (handle, _join) = spawn(config, store.clone(), plans, executors)
+    let kinds = kinds(&probe, false);
+    let plans = Arc::new(Plans::new(store.clone(), kinds.task_types().clone(), None));
+    let (handle, _join) = spawn(config, store.clone(), plans, kinds)
         .await
         .expect("engine starts");
     Env {
@@ -700,13 +719,9 @@ async fn subscribers_see_every_committed_event_in_order() {
 async fn shell_engine() -> Env {
     let (store, dir) = sqlite().await;
     let probe = Arc::new(Probe::default());
-    let mut executors = Executors::builtin(&ExecutorConfig {
-        allow_shell: true,
-        ..ExecutorConfig::default()
-    });
-    executors.register(Arc::new(ProbeExecutor(probe.clone())));
-    let plans = Arc::new(Plans::new(store.clone(), types(), None));
-    let (handle, _join) = spawn(EngineConfig::default(), store.clone(), plans, executors)
+    let kinds = kinds(&probe, true);
+    let plans = Arc::new(Plans::new(store.clone(), kinds.task_types().clone(), None));
+    let (handle, _join) = spawn(EngineConfig::default(), store.clone(), plans, kinds)
         .await
         .expect("engine starts");
     Env {

@@ -120,12 +120,12 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::{Format, Source, TaskTypes};
+    use crate::{Format, Source};
 
     fn template(text: &str) -> Template {
         super::super::read(
             &Source::new("t.yaml", text, Format::Yaml),
-            &TaskTypes::builtin(),
+            &crate::task_types::test_types(),
         )
         .expect("valid")
         .template

@@ -409,7 +409,7 @@ mod tests {
     fn read(text: &str) -> Result<Document, Vec<String>> {
         Document::read(
             &Source::new("d.yaml", text, Format::Yaml),
-            &TaskTypes::builtin(),
+            &crate::task_types::test_types(),
         )
         .map_err(|e| e.diagnostics().iter().map(|d| d.render("d.yaml")).collect())
     }
@@ -444,7 +444,7 @@ templates:
             let text = d.render(format);
             let back = Document::read(
                 &Source::new("r", text.clone(), format),
-                &TaskTypes::builtin(),
+                &crate::task_types::test_types(),
             )
             .expect("rendered text reads");
             assert_eq!(back, d);

@@ -447,7 +447,7 @@ mod tests {
     }
 
     fn problems(text: &str) -> Vec<String> {
-        match read(&yaml(text), &TaskTypes::builtin()) {
+        match read(&yaml(text), &crate::task_types::test_types()) {
             Ok(l) => l.warnings.iter().map(|d| d.render("t.yaml")).collect(),
             Err(e) => e.diagnostics().iter().map(|d| d.render("t.yaml")).collect(),
         }
@@ -472,7 +472,7 @@ workflow:
 
     #[test]
     fn a_valid_template_reads() {
-        let t = read(&yaml(GREETER), &TaskTypes::builtin())
+        let t = read(&yaml(GREETER), &crate::task_types::test_types())
             .expect("valid")
             .template;
         assert_eq!(t.name, "greeter");
@@ -484,14 +484,14 @@ workflow:
 
     #[test]
     fn rendering_reads_back_equal_in_both_formats() {
-        let t = read(&yaml(GREETER), &TaskTypes::builtin())
+        let t = read(&yaml(GREETER), &crate::task_types::test_types())
             .expect("valid")
             .template;
         for format in [Format::Yaml, Format::Json] {
             let text = t.render(format);
             let back = read(
                 &Source::new("r", text.clone(), format),
-                &TaskTypes::builtin(),
+                &crate::task_types::test_types(),
             )
             .expect("rendered text is valid")
             .template;
@@ -586,7 +586,7 @@ workflow:
     fn params_the_parameters_schema_does_not_declare_are_reported() {
         // Regression: `$params.typo` passed validation silently.
         let text = GREETER.replace("$params.times", "$params.tiems");
-        let loaded = read(&yaml(&text), &TaskTypes::builtin()).expect("a warning only");
+        let loaded = read(&yaml(&text), &crate::task_types::test_types()).expect("a warning only");
         let warnings: Vec<String> = loaded.warnings.iter().map(|d| d.render("t.yaml")).collect();
         assert_eq!(
             warnings,
@@ -614,7 +614,7 @@ workflow:
     #[test]
     fn shape_only_reading_skips_meaning() {
         let text = "name: t\nworkflow:\n  tasks:\n    a: {type: unknown_type}\n";
-        assert!(read(&yaml(text), &TaskTypes::builtin()).is_err());
+        assert!(read(&yaml(text), &crate::task_types::test_types()).is_err());
         assert!(read_shape(&yaml(text)).is_ok());
     }
 }

@@ -244,7 +244,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::{TaskTypes, load};
+    use crate::load;
 
     fn greeter() -> Template {
         let text = "name: greeter
@@ -270,7 +270,7 @@ workflow:
 ";
         super::super::read(
             &Source::new("greeter.yaml", text, Format::Yaml),
-            &TaskTypes::builtin(),
+            &crate::task_types::test_types(),
         )
         .expect("valid")
         .template
@@ -330,7 +330,7 @@ workflow:
     fn the_instance_is_a_valid_definition_in_both_formats() {
         let i = instantiate(&greeter(), 1, Some("hello-ada"), json!({"who": "Ada"})).expect("ok");
         for format in [Format::Yaml, Format::Json] {
-            let loaded = load(&i.source(format), &TaskTypes::builtin()).expect("valid");
+            let loaded = load(&i.source(format), &crate::task_types::test_types()).expect("valid");
             assert_eq!(loaded.plan.workflow.params.as_ref(), Some(i.params()));
             assert_eq!(*loaded.plan.workflow, i.workflow);
         }

@@ -4,7 +4,7 @@
 //! exact list of lines `harmonia validate` prints for it. A change of wording or of
 //! position shows up in review as a snapshot diff.
 
-use harmonia_model::{Format, Source, TaskTypes, load};
+use harmonia_model::{Format, Source, load};
 
 fn render(path: &std::path::Path) -> String {
     let text = std::fs::read_to_string(path).expect("readable corpus file");
@@ -14,7 +14,7 @@ fn render(path: &std::path::Path) -> String {
         .unwrap_or("?")
         .to_string();
     let source = Source::new(name.clone(), text, Format::from_path(&name));
-    let diagnostics = match load(&source, &TaskTypes::builtin()) {
+    let diagnostics = match load(&source, &super::types::builtin()) {
         Ok(loaded) => loaded.warnings,
         Err(e) => e.diagnostics().to_vec(),
     };

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use harmonia_model::schema::workflow_schema;
-use harmonia_model::{Format, Source, TaskTypes, load, read};
+use harmonia_model::{Format, Source, load, read};
 
 fn examples() -> Vec<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples");
@@ -31,7 +31,7 @@ fn there_are_at_least_eight_examples() {
 #[test]
 fn every_example_is_valid_without_warnings() {
     for path in examples() {
-        match load(&source(&path), &TaskTypes::builtin()) {
+        match load(&source(&path), &super::types::builtin()) {
             Ok(loaded) => assert!(
                 loaded.warnings.is_empty(),
                 "{}: {:?}",
@@ -63,7 +63,7 @@ fn every_example_round_trips_through_json() {
 
 #[test]
 fn every_example_matches_the_format_schema() {
-    let schema = workflow_schema(&TaskTypes::builtin());
+    let schema = workflow_schema(&super::types::builtin());
     let validator = jsonschema::validator_for(&schema).expect("valid schema");
     for path in examples() {
         let wf = read(&source(&path)).expect("reads");

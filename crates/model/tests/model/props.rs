@@ -1,6 +1,6 @@
 //! Properties of reading and validation, over generated input.
 
-use harmonia_model::{Format, Source, TaskTypes, load};
+use harmonia_model::{Format, Source, load};
 use proptest::prelude::*;
 
 proptest! {
@@ -11,7 +11,7 @@ proptest! {
     fn loading_never_panics(text in "\\PC{0,200}") {
         for format in [Format::Yaml, Format::Json] {
             let source = Source::new("p", text.clone(), format);
-            if let Err(e) = load(&source, &TaskTypes::builtin()) {
+            if let Err(e) = load(&source, &super::types::builtin()) {
                 let lines = text.lines().count().max(1) + 1;
                 for d in e.diagnostics() {
                     prop_assert!(d.position.line >= 1 && d.position.line <= lines, "{:?}", d);
@@ -27,7 +27,7 @@ proptest! {
         let at = cut.min(base.len());
         let at = (0..=at).rev().find(|i| base.is_char_boundary(*i)).unwrap_or(0);
         let text = format!("{}{}{}", &base[..at], insert, &base[at..]);
-        let _ = load(&Source::new("m.yaml", text, Format::Yaml), &TaskTypes::builtin());
+        let _ = load(&Source::new("m.yaml", text, Format::Yaml), &super::types::builtin());
     }
 
     /// Random acyclic graphs validate, and the plan orders every task after its needs.
@@ -47,7 +47,7 @@ proptest! {
             let list: Vec<String> = needs[i].iter().map(|j| format!("t{j}")).collect();
             text.push_str(&format!("  t{i}: {{type: set, needs: [{}]}}\n", list.join(", ")));
         }
-        let loaded = load(&Source::new("d.yaml", text, Format::Yaml), &TaskTypes::builtin())
+        let loaded = load(&Source::new("d.yaml", text, Format::Yaml), &super::types::builtin())
             .map_err(|e| TestCaseError::fail(format!("{:?}", e.diagnostics())))?;
         let plan = loaded.plan;
         let pos: Vec<usize> = {

@@ -4,13 +4,13 @@
 use std::time::Duration;
 
 use harmonia_model::{
-    Backoff, Condition, ErrorClass, ForEach, Format, Join, Severity, Source, TaskTypes, load,
+    Backoff, Condition, ErrorClass, ForEach, Format, Join, Severity, Source, load,
 };
 
 /// Every problem as `LINE:COL PATH: MESSAGE`.
 fn problems(yaml: &str) -> Vec<String> {
     let source = Source::new("t.yaml", yaml, Format::Yaml);
-    match load(&source, &TaskTypes::builtin()) {
+    match load(&source, &super::types::builtin()) {
         Ok(l) => l
             .warnings
             .iter()
@@ -37,7 +37,7 @@ fn assert_one(yaml: &str, expected: &str) {
 fn plan(yaml: &str) -> harmonia_model::Plan {
     match load(
         &Source::new("t.yaml", yaml, Format::Yaml),
-        &TaskTypes::builtin(),
+        &super::types::builtin(),
     ) {
         Ok(l) => l.plan,
         Err(e) => panic!("{:#?}", e.diagnostics()),
@@ -357,7 +357,7 @@ fn rule_reads_of_inputs_the_schema_does_not_declare_are_warnings() {
     );
     let loaded = load(
         &Source::new("t.yaml", yaml.as_str(), Format::Yaml),
-        &TaskTypes::builtin(),
+        &super::types::builtin(),
     )
     .expect("warnings do not invalidate");
     let found: Vec<String> = loaded
@@ -419,7 +419,7 @@ fn warnings_do_not_invalidate() {
         "name: x\ntasks:\n  a: {type: set, join: any}\n",
         Format::Yaml,
     );
-    let loaded = load(&source, &TaskTypes::builtin()).expect("valid with a warning");
+    let loaded = load(&source, &super::types::builtin()).expect("valid with a warning");
     assert_eq!(loaded.warnings.len(), 1);
     assert_eq!(loaded.warnings[0].severity, Severity::Warning);
 }
@@ -484,7 +484,7 @@ fn json_definitions_report_json_positions() {
         "{\"name\": \"x\",\n \"tasks\": {\"a\": {\"type\": \"sett\"}}}",
         Format::Json,
     );
-    let e = load(&source, &TaskTypes::builtin()).expect_err("unknown type");
+    let e = load(&source, &super::types::builtin()).expect_err("unknown type");
     assert_eq!(e.diagnostics()[0].position.to_string(), "2:26");
 }
 
@@ -534,7 +534,7 @@ tasks:
 /// Every diagnostic of `text` (YAML or JSON), rendered as `harmonia validate` prints it.
 fn rendered(name: &str, text: &str) -> Vec<String> {
     let source = Source::new(name, text, Format::from_path(name));
-    let diagnostics = match load(&source, &TaskTypes::builtin()) {
+    let diagnostics = match load(&source, &super::types::builtin()) {
         Ok(l) => l.warnings,
         Err(e) => e.diagnostics().to_vec(),
     };
@@ -611,7 +611,7 @@ fn json_is_read_as_json_whatever_the_length_of_a_key() {
         format!(r#"{{"name": "x", "tasks": {{"a": {{"type": "set", "with": {{"{key}": 1}}}}}}}}"#);
     let loaded = load(
         &Source::new("t.json", json, Format::Json),
-        &TaskTypes::builtin(),
+        &super::types::builtin(),
     )
     .expect("valid JSON is a valid definition");
     assert_eq!(loaded.plan.workflow.tasks["a"].with[&key], 1);

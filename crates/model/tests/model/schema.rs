@@ -1,7 +1,6 @@
 //! The checked-in `docs/workflow.schema.json` and `docs/template.schema.json` are the
 //! generated schemas, and the schemas reject what validation rejects in shape.
 
-use harmonia_model::TaskTypes;
 use harmonia_model::schema::{template_schema, workflow_schema};
 use serde_json::json;
 
@@ -10,8 +9,9 @@ fn docs_schema_is_up_to_date() {
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/workflow.schema.json");
     let on_disk = std::fs::read_to_string(&path).expect("docs/workflow.schema.json exists");
-    let generated =
-        serde_json::to_string_pretty(&workflow_schema(&TaskTypes::builtin())).expect("json") + "\n";
+    let generated = serde_json::to_string_pretty(&workflow_schema(&super::types::builtin()))
+        .expect("json")
+        + "\n";
     assert!(
         on_disk == generated,
         "docs/workflow.schema.json is stale: run `cargo run -q -p harmonia-cli -- schema > docs/workflow.schema.json`"
@@ -20,7 +20,7 @@ fn docs_schema_is_up_to_date() {
 
 #[test]
 fn the_schema_catches_shape_errors() {
-    let schema = workflow_schema(&TaskTypes::builtin());
+    let schema = workflow_schema(&super::types::builtin());
     let v = jsonschema::validator_for(&schema).expect("valid schema");
     let ok = json!({"name": "a", "tasks": {"t": {"type": "http", "with": {"url": "${ $inputs.u }", "method": "GET"}}}});
     assert!(v.is_valid(&ok));
@@ -42,8 +42,9 @@ fn docs_template_schema_is_up_to_date() {
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/template.schema.json");
     let on_disk = std::fs::read_to_string(&path).expect("docs/template.schema.json exists");
-    let generated =
-        serde_json::to_string_pretty(&template_schema(&TaskTypes::builtin())).expect("json") + "\n";
+    let generated = serde_json::to_string_pretty(&template_schema(&super::types::builtin()))
+        .expect("json")
+        + "\n";
     assert!(
         on_disk == generated,
         "docs/template.schema.json is stale: run `cargo run -q -p harmonia-cli -- schema --template > docs/template.schema.json`"
@@ -52,7 +53,7 @@ fn docs_template_schema_is_up_to_date() {
 
 #[test]
 fn the_template_schema_accepts_the_built_ins_and_catches_shape_errors() {
-    let schema = template_schema(&TaskTypes::builtin());
+    let schema = template_schema(&super::types::builtin());
     let v = jsonschema::validator_for(&schema).expect("valid schema");
     for t in harmonia_model::template::builtin() {
         let value = t.to_value();

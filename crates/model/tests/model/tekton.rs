@@ -2,7 +2,7 @@
 //! instantiate; their converted form and report are snapshot-tested.
 
 use harmonia_model::template::{self, tekton};
-use harmonia_model::{Format, Source, TaskTypes, load};
+use harmonia_model::{Format, Source, load};
 use serde_json::{Value, json};
 
 fn source(path: &std::path::Path) -> Source {
@@ -32,7 +32,7 @@ fn every_tekton_fixture_converts_validates_and_matches_its_snapshot() {
         |path| {
             let conversion = tekton::convert(&source(path)).expect("converts");
             let converted = conversion.source();
-            if let Err(e) = template::read(&converted, &TaskTypes::builtin()) {
+            if let Err(e) = template::read(&converted, &super::types::builtin()) {
                 let lines: Vec<String> = e
                     .diagnostics()
                     .iter()
@@ -60,11 +60,11 @@ fn there_are_three_chains() {
 /// Instantiates a converted fixture with `params` and loads the instance.
 fn instance(name: &str, params: Value) -> harmonia_model::Plan {
     let conversion = fixture(name);
-    let t = template::read(&conversion.source(), &TaskTypes::builtin())
+    let t = template::read(&conversion.source(), &super::types::builtin())
         .expect("valid")
         .template;
     let i = template::instantiate(&t, 1, None, params).expect("parameters are valid");
-    load(&i.source(Format::Yaml), &TaskTypes::builtin())
+    load(&i.source(Format::Yaml), &super::types::builtin())
         .expect("the instance is valid")
         .plan
 }
@@ -189,7 +189,7 @@ fn the_refactoring_chain_reports_what_it_could_not_convert() {
     }
     // The linter has no standard port: its URL is required.
     let e = template::instantiate(
-        &template::read(&c.source(), &TaskTypes::builtin())
+        &template::read(&c.source(), &super::types::builtin())
             .expect("valid")
             .template,
         1,

@@ -5,7 +5,7 @@
 //! of a file's problems come from one read: nothing stops at the first.
 
 use harmonia_model::template::Document;
-use harmonia_model::{Format, Source, TaskTypes};
+use harmonia_model::{Format, Source};
 
 fn render(path: &std::path::Path) -> String {
     let text = std::fs::read_to_string(path).expect("readable corpus file");
@@ -15,7 +15,7 @@ fn render(path: &std::path::Path) -> String {
         .unwrap_or("?")
         .to_string();
     let source = Source::new(name.clone(), text, Format::from_path(&name));
-    match Document::read(&source, &TaskTypes::builtin()) {
+    match Document::read(&source, &super::types::builtin()) {
         Ok(_) => String::new(),
         Err(e) => e
             .diagnostics()
@@ -41,4 +41,30 @@ fn every_broken_template_reports_all_its_problems() {
             insta::assert_snapshot!(out);
         }
     );
+}
+
+#[test]
+fn every_builtin_template_is_valid_without_warnings() {
+    use harmonia_model::template::{BUILTIN, builtin, read};
+    assert!(BUILTIN.len() >= 5);
+    for b in BUILTIN {
+        match read(&b.source(), &super::types::builtin()) {
+            Ok(l) => {
+                assert!(l.warnings.is_empty(), "{}: {:?}", b.file, l.warnings);
+                assert_eq!(format!("{}.yaml", l.template.name), b.file);
+                assert!(l.template.description.is_some(), "{}", b.file);
+                assert!(l.template.category.is_some(), "{}", b.file);
+                assert!(!l.template.tags.is_empty(), "{}", b.file);
+            }
+            Err(e) => {
+                let lines: Vec<String> = e.diagnostics().iter().map(|d| d.render(b.file)).collect();
+                panic!("{}", lines.join("\n"));
+            }
+        }
+    }
+    let names: Vec<String> = builtin().into_iter().map(|t| t.name).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names.len(), BUILTIN.len());
+    assert_eq!(names, sorted);
 }

@@ -7,9 +7,8 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use harmonia_engine::executors::{ExecutorConfig, Executors};
+use harmonia_engine::kinds::{Kinds, KindsConfig};
 use harmonia_engine::{EngineConfig, Plans};
-use harmonia_model::TaskTypes;
 use harmonia_server::{ApiConfig, AppState, Role};
 use harmonia_storage::Store;
 use http_body_util::BodyExt;
@@ -36,10 +35,10 @@ async fn server_in(dir: tempfile::TempDir, config: ApiConfig) -> Server {
             .await
             .expect("store"),
     );
-    let plans = Arc::new(Plans::new(store.clone(), TaskTypes::builtin(), None));
-    let executors = Executors::builtin(&ExecutorConfig::default());
+    let kinds = Kinds::builtin(&KindsConfig::default());
+    let plans = Arc::new(Plans::new(store.clone(), kinds.task_types().clone(), None));
     let (handle, _join) =
-        harmonia_engine::spawn(EngineConfig::default(), store.clone(), plans, executors)
+        harmonia_engine::spawn(EngineConfig::default(), store.clone(), plans, kinds)
             .await
             .expect("engine");
     let state = AppState::new(handle, config, None);

@@ -178,8 +178,9 @@ mod tests {
         assert!(text.starts_with("name: greeter\n"), "{text}");
         assert!(text.contains("workflow:\n"), "{text}");
         let source = harmonia_model::Source::new("t.yaml", text, Format::Yaml);
-        let read = harmonia_model::template::read(&source, &harmonia_model::TaskTypes::builtin())
-            .expect("valid");
+        let read =
+            harmonia_model::template::read(&source, &harmonia_engine::kinds::builtin_types())
+                .expect("valid");
         assert_eq!(read.template.name, "greeter");
     }
 

@@ -1,6 +1,6 @@
 //! `http`: one HTTP request per attempt.
 //!
-//! Parameters (their schema is in `harmonia_model::task_types`; they arrive evaluated, so
+//! Parameters (their schema is in `spec`; they arrive evaluated, so
 //! the types this file relies on are checked again and a wrong one is a `validation`
 //! error naming the parameter):
 //! - `method`: `GET` (default), `POST`, `PUT`, `PATCH`, `DELETE`, `HEAD` or `OPTIONS`;
@@ -42,7 +42,8 @@
 //!   values of credentials and sensitive headers (4 characters or more) are also
 //!   scrubbed from messages and details, in case a lower layer or the server repeats them.
 //!
-//! Layout, one concept per file: this file holds the executor (the client, the attempt
+//! Layout, one concept per file: `spec` describes the kind (schema, check, output);
+//! this file holds the kind (the client, the attempt
 //! with its cancellation and deadline, sending and reading); `request` checks the
 //! parameters and builds the request; `redact` keeps credentials out of messages;
 //! `errors` classifies failures and statuses into errors; `response` reads and decodes
@@ -53,6 +54,7 @@ mod redact;
 mod redirect;
 mod request;
 mod response;
+mod spec;
 #[cfg(test)]
 mod tests;
 
@@ -65,7 +67,8 @@ use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::{Call, Executor};
+use super::call::Call;
+use super::kind::{Description, Run, Spawned, TaskKind};
 use crate::event::TaskError;
 use errors::{EXCERPT_BYTES, retry_after_ms, root_cause, status_error, transport_error};
 use request::{Auth, Request};
@@ -74,18 +77,18 @@ use response::{decode_body_async, headers_json, read_body};
 /// Redirects followed before giving up.
 const MAX_REDIRECTS: usize = 10;
 
-/// The `http` executor.
+/// The `http` kind.
 #[derive(Debug)]
-pub struct HttpExecutor {
+pub struct Http {
     /// The shared client, or why it could not be built.
     client: Result<reqwest::Client, String>,
     max_response_bytes: usize,
 }
 
-impl HttpExecutor {
-    /// An executor refusing response bodies larger than `max_response_bytes`.
-    pub fn new(max_response_bytes: usize) -> HttpExecutor {
-        HttpExecutor {
+impl Http {
+    /// A kind refusing response bodies larger than `max_response_bytes`.
+    pub fn new(max_response_bytes: usize) -> Http {
+        Http {
             client: build_client(),
             max_response_bytes,
         }
@@ -93,7 +96,7 @@ impl HttpExecutor {
 }
 
 /// The client: rustls with `ring`, the platform's roots; redirects are not followed by
-/// the client but by [`HttpExecutor::perform`].
+/// the client but by [`Http::perform`].
 fn build_client() -> Result<reqwest::Client, String> {
     use rustls_platform_verifier::BuilderVerifierExt;
 
@@ -127,12 +130,22 @@ fn build_client() -> Result<reqwest::Client, String> {
         })
 }
 
-#[async_trait]
-impl Executor for HttpExecutor {
-    fn kind(&self) -> &'static str {
+impl TaskKind for Http {
+    fn name(&self) -> &'static str {
         "http"
     }
 
+    fn describe(&self) -> Description {
+        spec::describe()
+    }
+
+    fn run(&self) -> Run<'_> {
+        Run::Spawned(self)
+    }
+}
+
+#[async_trait]
+impl Spawned for Http {
     async fn execute(&self, call: Call) -> Result<Value, TaskError> {
         let client = self
             .client
@@ -168,7 +181,7 @@ impl Executor for HttpExecutor {
     }
 }
 
-impl HttpExecutor {
+impl Http {
     /// Sends the request, following redirects (see `redirect`), and reads the
     /// response; no time limit of its own.
     async fn perform(

@@ -18,7 +18,7 @@ use super::redact::{
     MIN_SCRUBBED_LEN, is_sensitive_header, percent_decode, scrub_text, scrub_value, shown_url,
 };
 use crate::event::TaskError;
-use crate::executors::params::{describe, invalid, scalar_text};
+use crate::kinds::params::{describe, invalid, scalar_text};
 
 /// The parameters `http` knows.
 const PARAMETERS: [&str; 8] = [

@@ -200,8 +200,8 @@ fn call(params: Value) -> Call {
     )
 }
 
-fn executor() -> HttpExecutor {
-    HttpExecutor::new(1024 * 1024)
+fn executor() -> Http {
+    Http::new(1024 * 1024)
 }
 
 #[tokio::test]
@@ -577,7 +577,7 @@ async fn cancellation_drops_the_request_at_once() {
 #[tokio::test]
 async fn bodies_over_the_limit_are_validation_errors() {
     let s = server().await;
-    let small = HttpExecutor::new(1000);
+    let small = Http::new(1000);
     // Known from Content-Length.
     let e = small
         .execute(call(json!({"url": s.url("/big")})))
@@ -602,7 +602,7 @@ async fn bodies_over_the_limit_are_validation_errors() {
     assert_eq!(e.class, ErrorClass::Validation);
     task.abort();
     // At the limit is fine.
-    let out = HttpExecutor::new(10_000)
+    let out = Http::new(10_000)
         .execute(call(json!({"url": s.url("/big")})))
         .await
         .expect("fits");

@@ -10,40 +10,46 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use async_trait::async_trait;
 use harmonia_expr::{Program, Val, Var, VarSet};
-use harmonia_model::ErrorClass;
-use serde_json::Value;
+use harmonia_model::{ErrorClass, ParamProblem};
+use serde_json::{Value, json};
 
-use super::{Call, Executor};
+use super::call::Call;
+use super::kind::{Description, Inline, Run, TaskKind};
 use crate::event::TaskError;
 
-/// The `transform` executor.
+/// What a `transform` program may read: a task's variables, not `$output` (it is
+/// not a task's `output:`), `$secrets` (it is pure) or `$event`.
+const VARS: VarSet = VarSet::ALL
+    .without(Var::Output)
+    .without(Var::Secrets)
+    .without(Var::Event);
+
+/// The `transform` kind.
 #[derive(Debug, Default)]
-pub struct TransformExecutor {
+pub struct Transform {
     cache: Mutex<HashMap<String, Arc<Program>>>,
 }
 
 /// Programs kept compiled at most; beyond, the cache starts over.
 const CACHE_LIMIT: usize = 4096;
 
-impl TransformExecutor {
+impl Transform {
     fn program(&self, code: &str) -> Result<Arc<Program>, TaskError> {
         if let Ok(cache) = self.cache.lock()
             && let Some(p) = cache.get(code)
         {
             return Ok(p.clone());
         }
-        let program =
-            Program::compile(code, VarSet::ALL.without(Var::Output).without(Var::Secrets))
-                .map(Arc::new)
-                .map_err(|errors| {
-                    let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
-                    TaskError::new(
-                        ErrorClass::Expression,
-                        format!("invalid jq program: {}", text.join("; ")),
-                    )
-                })?;
+        let program = Program::compile(code, VARS)
+            .map(Arc::new)
+            .map_err(|errors| {
+                let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                TaskError::new(
+                    ErrorClass::Expression,
+                    format!("invalid jq program: {}", text.join("; ")),
+                )
+            })?;
         if let Ok(mut cache) = self.cache.lock() {
             if cache.len() >= CACHE_LIMIT {
                 cache.clear();
@@ -74,22 +80,64 @@ impl TransformExecutor {
     }
 }
 
-#[async_trait]
-impl Executor for TransformExecutor {
-    fn kind(&self) -> &'static str {
+impl TaskKind for Transform {
+    fn name(&self) -> &'static str {
         "transform"
     }
 
-    async fn execute(&self, call: Call) -> Result<Value, TaskError> {
-        self.run(&call)
+    fn describe(&self) -> Description {
+        Description {
+            summary: "Runs a jq program (`expr`) over `input`; the output is the program's result.",
+            params: json!({
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["expr"],
+                "properties": {
+                    "input": {"description": "The data the program reads as `.` (default null)."},
+                    "expr": {"type": "string", "minLength": 1, "description": "A jq program, such as `map(select(.ok))`. It may also read $inputs, $tasks and the other variables."}
+                }
+            }),
+            output: json!({"description": "The program's only result (`null` when it has none)."}),
+            check: Some(check),
+            deferred: Vec::new(),
+        }
     }
 
-    fn pure(&self) -> bool {
-        true
+    fn run(&self) -> Run<'_> {
+        Run::Inline(self)
     }
+}
 
-    fn run_inline(&self, call: &Call) -> Option<Result<Value, TaskError>> {
-        Some(self.run(call))
+impl Inline for Transform {
+    fn run(&self, call: &Call) -> Result<Value, TaskError> {
+        Transform::run(self, call)
+    }
+}
+
+/// `expr` must compile, unless it is computed at run time.
+fn check(with: &Value) -> Vec<ParamProblem> {
+    let Some(expr) = with.get("expr").and_then(Value::as_str) else {
+        return Vec::new();
+    };
+    if harmonia_expr::Template::has_expressions(expr) {
+        return Vec::new();
+    }
+    match Program::compile(expr, VARS) {
+        Ok(_) => Vec::new(),
+        Err(errors) => errors
+            .into_iter()
+            .map(|e| ParamProblem {
+                pointer: "/expr".into(),
+                message: match &e {
+                    // Not "invalid jq program: invalid expression: ...".
+                    harmonia_expr::Error::Syntax { message, .. } => {
+                        format!("invalid jq program: {message}")
+                    }
+                    other => format!("invalid jq program: {other}"),
+                },
+                span: e.span(),
+            })
+            .collect(),
     }
 }
 
@@ -117,7 +165,7 @@ mod tests {
 
     #[test]
     fn runs_the_program_over_its_input_with_the_context() {
-        let t = TransformExecutor::default();
+        let t = Transform::default();
         let out = t.run(&call(
             json!({"input": [1, 2, 3], "expr": "map(select(. >= $inputs.min))"}),
         ));
@@ -130,8 +178,16 @@ mod tests {
     }
 
     #[test]
+    fn programs_are_checked_at_validation_unless_computed() {
+        assert_eq!(check(&json!({"expr": "map(.a"})).len(), 1);
+        assert!(check(&json!({"expr": "map(.a)"})).is_empty());
+        assert!(check(&json!({"expr": "${ $inputs.program }"})).is_empty());
+        assert_eq!(check(&json!({"expr": "$event"})).len(), 1);
+    }
+
+    #[test]
     fn errors_are_classified_as_expression_errors() {
-        let t = TransformExecutor::default();
+        let t = Transform::default();
         let e = t
             .run(&call(json!({"input": 1, "expr": ".[0]"})))
             .expect_err("cannot index");

@@ -1,6 +1,6 @@
 //! `shell`: runs a process per attempt (only when the configuration allows `shell`).
 //!
-//! Parameters (their schema is in `harmonia_model::task_types`; they arrive evaluated, so
+//! Parameters (their schema is in [`Shell::describe`]; they arrive evaluated, so
 //! the types this file relies on are checked again and a wrong one is a `validation`
 //! error naming the parameter):
 //! - `argv`: the program and its arguments, run directly (no shell); numbers and booleans
@@ -47,9 +47,11 @@ use nix::unistd::Pid;
 use serde_json::{Value, json};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
+use super::call::Call;
+use super::kind::{Description, Run, Spawned, TaskKind};
 use super::params::{describe, invalid, scalar_text};
-use super::{Call, Executor};
 use crate::event::TaskError;
+use harmonia_model::ParamProblem;
 
 /// How long pipes are still read after the process ended and its group was killed.
 const DRAIN_GRACE: Duration = Duration::from_secs(2);
@@ -64,26 +66,92 @@ const PARSE_INLINE_BYTES: usize = 256 * 1024;
 /// The parameters `shell` knows.
 const PARAMETERS: [&str; 5] = ["argv", "script", "env", "cwd", "stdin"];
 
-/// The `shell` executor.
+/// The `shell` kind.
 #[derive(Debug)]
-pub struct ShellExecutor {
+pub struct Shell {
     max_output_bytes: usize,
+    allowed: bool,
 }
 
-impl ShellExecutor {
-    /// An executor keeping at most `max_output_bytes` of stdout and of stderr.
-    pub fn new(max_output_bytes: usize) -> ShellExecutor {
-        ShellExecutor { max_output_bytes }
+impl Shell {
+    /// A kind keeping at most `max_output_bytes` of stdout and of stderr, that runs
+    /// only when `allowed`.
+    pub fn new(max_output_bytes: usize, allowed: bool) -> Shell {
+        Shell {
+            max_output_bytes,
+            allowed,
+        }
     }
 }
 
-#[async_trait]
-impl Executor for ShellExecutor {
-    fn kind(&self) -> &'static str {
+impl TaskKind for Shell {
+    fn name(&self) -> &'static str {
         "shell"
     }
 
+    fn describe(&self) -> Description {
+        Description {
+            summary: "Runs a process (`argv`) or a `script` with `sh -c`; the output is `{exit_code, stdout, stderr, json}`.",
+            params: json!({
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "argv": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                    "script": {"type": "string", "minLength": 1},
+                    "env": {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}},
+                    "cwd": {"type": "string", "minLength": 1},
+                    "stdin": {"type": "string"}
+                }
+            }),
+            output: json!({
+                "type": "object",
+                "properties": {
+                    "exit_code": {"type": "integer"},
+                    "stdout": {"type": "string"},
+                    "stderr": {"type": "string"},
+                    "json": {"description": "stdout parsed as JSON when it parses, else null."},
+                    "stdout_truncated": {"type": "boolean"},
+                    "stderr_truncated": {"type": "boolean"}
+                }
+            }),
+            check: Some(check),
+            deferred: Vec::new(),
+        }
+    }
+
+    fn run(&self) -> Run<'_> {
+        Run::Spawned(self)
+    }
+
+    fn unavailable(&self) -> Option<String> {
+        (!self.allowed).then(|| {
+            "shell tasks are disabled: enable them with `--allow-shell`, `HARMONIA_ALLOW_SHELL=true`, or `allow_shell = true` in the config file".to_string()
+        })
+    }
+}
+
+/// Exactly one of `argv` and `script`.
+fn check(with: &Value) -> Vec<ParamProblem> {
+    let argv = with.get("argv").is_some();
+    let script = with.get("script").is_some();
+    let message = match (argv, script) {
+        (true, true) => "set either `argv` or `script`, not both",
+        (false, false) => "missing the command: set `argv` (a list) or `script` (run by `sh -c`)",
+        _ => return Vec::new(),
+    };
+    vec![ParamProblem {
+        pointer: String::new(),
+        message: message.into(),
+        span: None,
+    }]
+}
+
+#[async_trait]
+impl Spawned for Shell {
     async fn execute(&self, call: Call) -> Result<Value, TaskError> {
+        if let Some(why) = self.unavailable() {
+            return Err(TaskError::new(ErrorClass::Validation, why));
+        }
         let spec = Spec::parse(&call.params)?;
         if call.cancel.is_cancelled() {
             return Err(TaskError::new(
@@ -349,7 +417,7 @@ enum End {
     Cancelled,
 }
 
-impl ShellExecutor {
+impl Shell {
     async fn run(&self, spec: &Spec, call: &Call) -> Result<Value, TaskError> {
         let mut cmd = tokio::process::Command::new(&spec.program);
         cmd.args(&spec.args)
@@ -553,8 +621,8 @@ mod tests {
         )
     }
 
-    fn executor() -> ShellExecutor {
-        ShellExecutor::new(1024 * 1024)
+    fn executor() -> Shell {
+        Shell::new(1024 * 1024, true)
     }
 
     /// Whether a process is gone: no such process, or a zombie waiting for a parent
@@ -671,7 +739,7 @@ mod tests {
         // Far more than a pipe buffer each way: the writer and both readers must run
         // concurrently, or cat blocks writing while we block writing.
         let input = "0123456789abcdef\n".repeat(64 * 1024);
-        let out = ShellExecutor::new(4 * 1024 * 1024)
+        let out = Shell::new(4 * 1024 * 1024, true)
             .execute(call(
                 json!({"script": "cat; cat >&2 </dev/null", "stdin": input}),
             ))
@@ -862,7 +930,7 @@ mod tests {
 
     #[tokio::test]
     async fn output_beyond_the_limit_is_cut_and_flagged() {
-        let out = ShellExecutor::new(1000)
+        let out = Shell::new(1000, true)
             .execute(call(json!({
                 "script": "head -c 200000 /dev/zero | tr '\\0' a; echo short >&2"
             })))
@@ -874,7 +942,7 @@ mod tests {
         assert_eq!(out["stderr_truncated"], json!(false));
         assert_eq!(out["json"], Value::Null);
         // A multi-byte character cut in half at the limit is dropped, not mangled.
-        let out = ShellExecutor::new(5)
+        let out = Shell::new(5, true)
             .execute(call(json!({"argv": ["printf", "abcdé"]})))
             .await
             .expect("ok");

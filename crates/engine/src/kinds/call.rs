@@ -1,0 +1,75 @@
+//! What an attempt's run is given: the evaluated parameters, the time limit, the
+//! cancellation token, the variables, and which attempt it is.
+//!
+//! Invariant: `params` never holds a secret for a kind that is not spawned (inline
+//! and waiting kinds get `***` where `with:` read a secret; see `scheduler::runner`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use harmonia_expr::{Context, Limits};
+use harmonia_storage::ExecutionId;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+/// Which attempt a call is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallMeta {
+    /// The execution.
+    pub execution: ExecutionId,
+    /// The task's name.
+    pub task: String,
+    /// The fan-out item.
+    pub item: Option<u32>,
+    /// The attempt, from 1.
+    pub attempt: u32,
+}
+
+/// One attempt's call of an executor.
+#[derive(Debug, Clone)]
+pub struct Call {
+    /// The evaluated `with:`.
+    pub params: Value,
+    /// The attempt's time limit (the runner enforces it too, by cancelling).
+    pub timeout: Option<Duration>,
+    /// Cancelled when the attempt must stop (its timeout, a cancel, a shutdown).
+    pub cancel: CancellationToken,
+    /// Which attempt this is.
+    pub meta: CallMeta,
+    /// The variables of the task's expressions, for executors that evaluate some.
+    pub ctx: Context,
+    /// Bounds on expression evaluation.
+    pub limits: Limits,
+    /// The texts of this call's parameters that come from secrets (the secret values,
+    /// and what `with:` computed from them). The engine redacts them from the result;
+    /// an executor must not send them anywhere the task did not ask it to (an `http`
+    /// redirect to another origin drops the headers that carry them).
+    pub secret_texts: Arc<[String]>,
+}
+
+#[cfg(test)]
+impl Call {
+    /// The first attempt of task `task` in a new execution, with no variables: what
+    /// the executors' unit tests call them with.
+    pub(crate) fn for_test(
+        task: &str,
+        params: Value,
+        timeout: Option<Duration>,
+        cancel: CancellationToken,
+    ) -> Call {
+        Call {
+            params,
+            timeout,
+            cancel,
+            meta: CallMeta {
+                execution: ExecutionId::new(),
+                task: task.into(),
+                item: None,
+                attempt: 1,
+            },
+            ctx: Context::new(),
+            limits: Limits::default(),
+            secret_texts: Arc::from(Vec::new()),
+        }
+    }
+}

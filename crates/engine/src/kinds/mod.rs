@@ -1,0 +1,195 @@
+//! Task kinds: one module per kind, each behind [`TaskKind`].
+//!
+//! A kind's module holds everything about it: its parameter schema and extra check,
+//! its output shape, and how it runs (inline, spawned or waiting; see [`kind`]).
+//! [`Kinds`] is the registry an engine runs with, and the task types validation uses
+//! are derived from it ([`Kinds::task_types`]): a kind is described once, where it is
+//! implemented. Adding a kind is one new file plus one `register` line (in
+//! [`Kinds::builtin`], or in the program that builds the engine for a kind the engine
+//! does not know); `docs/dev/task-kinds.md` walks through it.
+//!
+//! | kind | mode | what it does |
+//! |---|---|---|
+//! | `set` | inline | outputs its evaluated `with:` |
+//! | `transform` | inline | a jq program over `input` |
+//! | `http` | spawned | one HTTP request |
+//! | `shell` | spawned | one process (only when enabled) |
+//! | `sleep` | waiting | a durable timer |
+//! | `workflow` | waiting | a child execution |
+//! | `approval` | waiting | a person approves or rejects, with a form |
+//! | `wait_event` | waiting | an event of a type, matching a filter |
+//!
+//! Invariant: a kind stops its work when its call's token is cancelled and returns
+//! promptly; a waiting kind keeps nothing in memory that its recorded wait does not
+//! hold (the wait outlives the process).
+
+mod approval;
+mod call;
+mod http;
+mod kind;
+mod params;
+mod set;
+mod shell;
+mod sleep;
+mod transform;
+mod wait_event;
+mod workflow;
+
+use std::sync::Arc;
+
+use harmonia_model::{SchemaError, TaskType, TaskTypes};
+use indexmap::IndexMap;
+
+pub use approval::{Approval, SIGNAL as APPROVAL_SIGNAL};
+pub use call::{Call, CallMeta};
+pub use http::Http;
+pub use kind::{
+    Actor, Answer, Begin, Description, Inline, Refusal, Run, Signal, Spawned, TaskKind, Waiter,
+    Waiting,
+};
+pub use set::Set;
+pub use shell::Shell;
+pub use sleep::Sleep;
+pub use transform::Transform;
+pub use wait_event::{SIGNAL as EVENT_SIGNAL, WaitEvent};
+pub use workflow::SubWorkflow;
+
+/// Settings of the built-in kinds.
+#[derive(Debug, Clone)]
+pub struct KindsConfig {
+    /// Whether `shell` tasks may run.
+    pub allow_shell: bool,
+    /// The largest HTTP response body kept, in bytes.
+    pub max_response_bytes: usize,
+    /// The largest stdout or stderr kept from a process, in bytes.
+    pub max_output_bytes: usize,
+}
+
+impl Default for KindsConfig {
+    fn default() -> KindsConfig {
+        KindsConfig {
+            allow_shell: false,
+            max_response_bytes: 16 * 1024 * 1024,
+            max_output_bytes: 4 * 1024 * 1024,
+        }
+    }
+}
+
+/// The kinds an engine runs, by name, and the task types derived from them.
+#[derive(Clone, Default)]
+pub struct Kinds {
+    by_name: IndexMap<&'static str, Arc<dyn TaskKind>>,
+    types: TaskTypes,
+}
+
+impl std::fmt::Debug for Kinds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.by_name.keys().copied().collect();
+        f.debug_struct("Kinds").field("names", &names).finish()
+    }
+}
+
+impl Kinds {
+    /// No kinds.
+    pub fn empty() -> Kinds {
+        Kinds::default()
+    }
+
+    /// The built-in kinds (see the module doc); `shell` is there but refuses to run
+    /// unless `config.allow_shell`.
+    pub fn builtin(config: &KindsConfig) -> Kinds {
+        let mut k = Kinds::empty();
+        let kinds: [Arc<dyn TaskKind>; 8] = [
+            Arc::new(Set),
+            Arc::new(Transform::default()),
+            Arc::new(Http::new(config.max_response_bytes)),
+            Arc::new(Shell::new(config.max_output_bytes, config.allow_shell)),
+            Arc::new(Sleep),
+            Arc::new(SubWorkflow),
+            Arc::new(Approval),
+            Arc::new(WaitEvent),
+        ];
+        for kind in kinds {
+            // The built-in schemas are constants, checked by a test: this cannot fail.
+            if let Err(e) = k.register(kind) {
+                tracing::error!(error = %e, "a built-in task kind did not register");
+            }
+        }
+        k
+    }
+
+    /// Adds (or replaces) a kind. Fails when its parameter schema is not a valid JSON
+    /// Schema.
+    pub fn register(&mut self, kind: Arc<dyn TaskKind>) -> Result<&mut Kinds, SchemaError> {
+        let d = kind.describe();
+        let mut ty =
+            TaskType::new(kind.name(), d.summary, d.params, d.check)?.with_output(d.output);
+        for (key, vars) in d.deferred {
+            ty = ty.with_deferred(key, vars);
+        }
+        self.types.register(ty);
+        self.by_name.insert(kind.name(), kind);
+        Ok(self)
+    }
+
+    /// The kind named `name`.
+    pub fn get(&self, name: &str) -> Option<&Arc<dyn TaskKind>> {
+        self.by_name.get(name)
+    }
+
+    /// Every kind, in registration order.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<dyn TaskKind>> {
+        self.by_name.values()
+    }
+
+    /// The task types validation uses: one per kind, as the kind describes itself.
+    pub fn task_types(&self) -> &TaskTypes {
+        &self.types
+    }
+}
+
+/// The task types of the built-in kinds: what a program that validates definitions
+/// without running them (`harmonia validate`) checks against.
+pub fn builtin_types() -> TaskTypes {
+    Kinds::builtin(&KindsConfig::default()).task_types().clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_registers_with_a_documented_output() {
+        let k = Kinds::builtin(&KindsConfig::default());
+        let names: Vec<&str> = k.task_types().names().collect();
+        assert_eq!(
+            names,
+            [
+                "set",
+                "transform",
+                "http",
+                "shell",
+                "sleep",
+                "workflow",
+                "approval",
+                "wait_event"
+            ]
+        );
+        for kind in k.iter() {
+            let d = kind.describe();
+            assert!(!d.summary.is_empty(), "{}", kind.name());
+            assert!(d.output.is_object(), "{} documents its output", kind.name());
+        }
+    }
+
+    #[test]
+    fn shell_is_known_but_unavailable_unless_enabled() {
+        let off = Kinds::builtin(&KindsConfig::default());
+        assert!(off.get("shell").and_then(|s| s.unavailable()).is_some());
+        let on = Kinds::builtin(&KindsConfig {
+            allow_shell: true,
+            ..KindsConfig::default()
+        });
+        assert!(on.get("shell").and_then(|s| s.unavailable()).is_none());
+    }
+}
