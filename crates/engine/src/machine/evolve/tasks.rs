@@ -1,0 +1,135 @@
+//! Decisions about whole tasks: started (with its fan-out items), skipped, succeeded,
+//! failed, cancelled; and cancelling a task's units.
+
+use harmonia_model::OnError;
+use harmonia_storage::{TaskStatus, Timestamp};
+use serde_json::Value;
+
+use crate::event::{Event, Wait};
+use crate::machine::state::{Execution, start_task};
+use crate::machine::{AttemptRef, Effect};
+
+/// Applies an event of this family.
+pub(super) fn apply(x: &mut Execution, event: &Event, at: Timestamp, effects: &mut Vec<Effect>) {
+    match event {
+        Event::TaskStarted { task, items } => {
+            if let Some(t) = x.task_index(task)
+                && x.tasks[t].status == TaskStatus::Pending
+            {
+                start_task(x, t, items.as_ref(), at);
+            }
+        }
+        Event::TaskSkipped { task, reason } => {
+            if let Some(t) = x.task_index(task)
+                && x.tasks[t].status == TaskStatus::Pending
+            {
+                let ts = &mut x.tasks[t];
+                ts.status = TaskStatus::Skipped;
+                ts.skip_reason = Some(*reason);
+                ts.ended_at = Some(at);
+                x.task_ended(t);
+            }
+        }
+        Event::TaskSucceeded { task } => {
+            if let Some(t) = x.task_index(task)
+                && x.tasks[t].status == TaskStatus::Running
+            {
+                let ts = &mut x.tasks[t];
+                let output = if ts.fan_out {
+                    Value::Array(
+                        ts.units
+                            .iter()
+                            .map(|u| u.output.clone().unwrap_or(Value::Null))
+                            .collect(),
+                    )
+                } else {
+                    ts.units
+                        .first()
+                        .and_then(|u| u.output.clone())
+                        .unwrap_or(Value::Null)
+                };
+                ts.output = Some(output);
+                ts.status = TaskStatus::Succeeded;
+                ts.ended_at = Some(at);
+                x.task_ended(t);
+            }
+        }
+        Event::TaskFailed { task, error } => {
+            if let Some(t) = x.task_index(task)
+                && matches!(x.tasks[t].status, TaskStatus::Running | TaskStatus::Pending)
+            {
+                let ts = &mut x.tasks[t];
+                ts.status = TaskStatus::Failed;
+                ts.error = Some(error.clone());
+                ts.ended_at = Some(at);
+                x.task_ended(t);
+                if x.plan.tasks[t].on_error == OnError::Fail
+                    && x.stopping.is_none()
+                    && x.failed_task.is_none()
+                {
+                    x.failed_task = Some(t);
+                }
+            }
+        }
+        Event::TaskCancelled { task } => {
+            if let Some(t) = x.task_index(task)
+                && !x.tasks[t].status.is_terminal()
+            {
+                cancel_task(x, t, at, effects);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Cancels every unit of task `t` that has not ended, and the task itself.
+pub(super) fn cancel_task(x: &mut Execution, t: usize, at: Timestamp, effects: &mut Vec<Effect>) {
+    cancel_units(x, t, at, true, effects);
+    let ts = &mut x.tasks[t];
+    ts.status = TaskStatus::Cancelled;
+    ts.ended_at = Some(at);
+    x.task_ended(t);
+}
+
+/// Cancels the units of `t` that have not ended; running ones only if `running`.
+/// Queued units are aborted too: the scheduler may have started them already.
+pub(super) fn cancel_units(
+    x: &mut Execution,
+    t: usize,
+    at: Timestamp,
+    running: bool,
+    effects: &mut Vec<Effect>,
+) {
+    for u in 0..x.tasks[t].units.len() as u32 {
+        let unit = &x.tasks[t].units[u as usize];
+        let status = unit.status;
+        if status.is_terminal() || (status == TaskStatus::Running && !running) {
+            continue;
+        }
+        let item = x.tasks[t].item_of(u);
+        match (status, &unit.wait) {
+            (TaskStatus::Running, Some(Wait::Child { execution })) => {
+                effects.push(Effect::CancelChild(*execution));
+            }
+            (TaskStatus::Running, _) => effects.push(Effect::Abort(AttemptRef {
+                task: t,
+                item,
+                attempt: unit.attempt,
+            })),
+            (TaskStatus::Queued, _) => effects.push(Effect::Abort(AttemptRef {
+                task: t,
+                item,
+                attempt: unit.attempt + 1,
+            })),
+            _ => {}
+        }
+        let unit = &mut x.tasks[t].units[u as usize];
+        unit.ended_at = Some(at);
+        unit.retry_due = None;
+        unit.wait = None;
+        x.set_unit(t, u, TaskStatus::Cancelled);
+    }
+    if x.tasks[t].status == TaskStatus::Running && x.tasks[t].all_units_terminal() {
+        x.completions.push_back(t);
+    }
+}
