@@ -20,6 +20,7 @@ use harmonia_engine::{EngineConfig, Handle, Plans, StartRequest, spawn};
 use harmonia_model::template::{self, Document, Template, builtin, instantiate, tekton};
 use harmonia_model::{Format, Source, TaskTypes};
 use harmonia_server::templates::{self, new_version};
+use harmonia_storage::prelude::*;
 use harmonia_storage::{
     ExecutionRecord, ExecutionStatus, OnConflict, PutOutcome, Store, TemplatePut, Timestamp,
 };
