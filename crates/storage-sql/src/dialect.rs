@@ -206,3 +206,21 @@ pub trait Dialect: Debug + Send + Sync + Sized + 'static {
         async {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SqliteDialect;
+
+    #[test]
+    fn upserts_and_ignores_are_the_standard_on_conflict_clauses() {
+        assert_eq!(
+            SqliteDialect::upsert("id", &["a", "b"]),
+            " ON CONFLICT (id) DO UPDATE SET a = excluded.a, b = excluded.b"
+        );
+        assert_eq!(
+            SqliteDialect::insert_ignore("execution"),
+            " ON CONFLICT (execution) DO NOTHING"
+        );
+    }
+}

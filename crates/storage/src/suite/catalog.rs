@@ -319,3 +319,31 @@ pub async fn a_strict_import_writes_nothing<D: Sample>(store: &dyn Catalog<D>) {
         [1, 2]
     );
 }
+
+/// Puts under one name from concurrent callers each get their own version number,
+/// consecutive from 1, under one id; none is lost. (The same content put twice is
+/// stored again only if another version came between.)
+pub async fn concurrent_puts_number_versions_once<D: Sample>(store: &dyn Catalog<D>) {
+    let contents: Vec<String> = (0..8).map(|i| format!("n: {i}")).collect();
+    let puts = contents
+        .iter()
+        .chain(std::iter::once(&contents[0]))
+        .map(|c| async move { store.put(&new::<D>("busy", c)).await });
+    let done: Vec<_> = futures::future::join_all(puts)
+        .await
+        .into_iter()
+        .map(|r| expect(r, "concurrent put"))
+        .collect();
+    let created = done
+        .iter()
+        .filter(|p| p.outcome == PutOutcome::Created)
+        .count();
+    let versions = expect(store.versions("busy").await, "versions");
+    assert_eq!(
+        numbers::<D>(&versions),
+        (1..=created as u32).collect::<Vec<_>>()
+    );
+    assert!((8..=9).contains(&created), "{created} created");
+    let ids: std::collections::HashSet<_> = versions.iter().map(D::id).collect();
+    assert_eq!(ids.len(), 1);
+}

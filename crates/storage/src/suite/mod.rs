@@ -85,6 +85,7 @@ macro_rules! storage_suite {
             found_by_id,
             imports_recreate_numbers_and_times,
             a_strict_import_writes_nothing,
+            concurrent_puts_number_versions_once,
         );
     };
     (@generic $module:ident: $doc:ty; $($case:ident),+ $(,)?) => {
