@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use harmonia_model::{Format, Plan, Source, TaskTypes};
+use harmonia_storage::prelude::*;
 use harmonia_storage::{NewWorkflowVersion, Store, Timestamp, WorkflowRecord};
 
 use crate::error::{Error, Result};

@@ -11,7 +11,7 @@
 //! - on loopback ([`Access::Loopback`]) and with `--insecure` beyond it
 //!   ([`Access::Insecure`]), the API is open until the store has had a token, and
 //!   needs one ever after, even once every token is deleted (the store remembers:
-//!   `Store::had_tokens`);
+//!   `Tokens::had_tokens`);
 //! - beyond loopback ([`Access::Network`]), it always needs one.
 //!
 //! Invariants: nothing about tokens is cached that a delete could outlive. Every

@@ -8,7 +8,7 @@
 //! - [`export`]: every version of the named templates (all when none) as one
 //!   [`Document`], whose rendering is deterministic;
 //! - [`import`]: a document's versions into the store, keeping their numbers, notes
-//!   and times (see `Store::import_templates` for the conflict rules);
+//!   and times (see the `harmonia_storage::catalog` module doc for the conflict rules);
 //! - [`seed_builtins`]: the built-in library, stored once: a built-in a user deleted
 //!   stays deleted. Its versions carry the library's fixed time
 //!   (`BUILTIN_CREATED_AT_MS`), not the seeding's, so that every server holds the same
@@ -18,6 +18,7 @@ use harmonia_model::Format;
 use harmonia_model::template::{
     BUILTIN, BUILTIN_CREATED_AT_MS, Document, Template, TemplateVersion,
 };
+use harmonia_storage::prelude::*;
 use harmonia_storage::{
     NewTemplateVersion, OnConflict, Store, TemplatePut, TemplateQuery, TemplateRecord, Timestamp,
 };

@@ -13,8 +13,9 @@
 
 use std::time::{Duration, Instant};
 
+use harmonia_storage::prelude::*;
 use harmonia_storage::{
-    CommitBatch, EventRecord, ExecutionId, ExecutionRecord, ExecutionStatus, Store, TaskRunRecord,
+    CommitBatch, EventRecord, ExecutionId, ExecutionRecord, ExecutionStatus, TaskRunRecord,
     TaskStatus, Timestamp, WorkflowId,
 };
 use harmonia_storage_sql::{SqliteOptions, SqliteStore, Synchronous};

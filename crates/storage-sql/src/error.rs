@@ -2,9 +2,9 @@
 //!
 //! - Anything sqlx reports (I/O, SQL, a pool timeout) is [`Error::Backend`], with the
 //!   sqlx error as its source.
-//! - A duplicate event key is [`Error::Conflict`]; only the code that inserts events
-//!   decides that (see [`is_unique_violation`]), because only there does a unique
-//!   violation mean "two writers of one execution".
+//! - A duplicate key is [`Error::Conflict`] only where the code that writes decides so
+//!   (an event: two writers of one execution; a token), with the dialect's
+//!   [`is_unique_violation`](crate::dialect::Dialect::is_unique_violation).
 //! - A row that does not decode (a bad uuid, status or JSON text, an out-of-range
 //!   number, an unexpected NULL) is [`Error::Corrupt`], with a message that names the
 //!   table and the column: see [`corrupt`].
@@ -24,9 +24,4 @@ pub(crate) fn backend_msg(message: String) -> Error {
 /// A stored value that does not decode, in `table.column`.
 pub(crate) fn corrupt(table: &str, column: &str, problem: impl std::fmt::Display) -> Error {
     Error::Corrupt(format!("{table}.{column}: {problem}"))
-}
-
-/// Whether `e` is the database refusing a row because its key exists already.
-pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
 }

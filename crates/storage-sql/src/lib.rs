@@ -1,29 +1,47 @@
-//! Harmonia's durable stores: the [`Store`](harmonia_storage::Store) trait of
-//! `harmonia-storage` on SQLite ([`SqliteStore`]), through sqlx; PostgreSQL follows.
+//! Harmonia's durable stores: the storage roles of `harmonia-storage` on SQL databases
+//! through sqlx, written once ([`SqlStore`]) over a small [`Dialect`](dialect::Dialect)
+//! seam; SQLite ([`SqliteStore`]) today, PostgreSQL next.
 //!
 //! Layout:
-//! - `sqlite.rs`: [`SqliteStore`], its options, its connections (one writer, a pool of
-//!   readers, WAL mode) and the queries of the trait.
-//! - `checkpoint.rs`: the background task that copies the WAL into the database file,
-//!   so that commits do not pay for it.
-//! - `write.rs`: a [`CommitBatch`](harmonia_storage::CommitBatch) as a few multi-row
-//!   `INSERT`s and upserts, chunked to the bound-parameter limit.
-//! - `templates.rs`: the template queries (versions, listing, deletion, imports).
+//! - `dialect.rs`: the seam: what differs between databases, and what a PostgreSQL
+//!   dialect must provide (its module doc).
+//! - `sqlite.rs`: [`SqliteDialect`], and [`SqliteStore`]: opening a file, its options
+//!   and connections (one writer, a pool of readers, WAL mode).
+//! - `checkpoint.rs`: SQLite's background task that copies the WAL into the database
+//!   file, so that commits do not pay for it.
+//! - `store.rs`: [`SqlStore`], its pools, and what its roles share.
+//! - One module per role, each generic over the dialect: `log.rs`
+//!   ([`ExecutionLog`](harmonia_storage::ExecutionLog): commits and events), `write.rs`
+//!   (a [`CommitBatch`](harmonia_storage::CommitBatch) as a few multi-row `INSERT`s and
+//!   upserts, chunked to the bound-value limit), `queries.rs`
+//!   ([`ExecutionQueries`](harmonia_storage::ExecutionQueries)), `catalog.rs`
+//!   ([`Catalog`](harmonia_storage::catalog::Catalog) for every document kind) with
+//!   `tables.rs` (the tables of workflows and of templates), `tokens.rs`
+//!   ([`Tokens`](harmonia_storage::Tokens)).
+//! - `sql.rs`: a statement with its bound values, and running it on a connection.
 //! - `rows.rs`: column lists, and rows decoded back into records, where anything that
 //!   does not decode is [`Error::Corrupt`](harmonia_storage::Error::Corrupt).
 //! - `error.rs`: sqlx errors as `harmonia_storage::Error`.
 //! - `migrations/sqlite/`: the schema, embedded in the binary and applied by `open`.
 //!
-//! The schema (see the migration) stores ids as uuid text, JSON as text and timestamps
-//! as integer milliseconds, so that the PostgreSQL schema can be the same tables, and
-//! the SQL is written to run on both. The contract every store follows, and the shared
-//! suite that checks it, are in `harmonia-storage`.
+//! The schema (see the migrations) stores ids as uuid text, JSON as text and timestamps
+//! as integer milliseconds, so that the PostgreSQL schema can be the same tables. The
+//! contract every store follows, and the shared suite that checks it, are in
+//! `harmonia-storage`.
 
+mod catalog;
 mod checkpoint;
+pub mod dialect;
 mod error;
+mod log;
+mod queries;
 mod rows;
+mod sql;
 mod sqlite;
-mod templates;
+mod store;
+mod tables;
+mod tokens;
 mod write;
 
-pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};
+pub use sqlite::{SqliteDialect, SqliteOptions, SqliteStore, Synchronous};
+pub use store::SqlStore;

@@ -1,10 +1,10 @@
-//! Rows to records: the column lists that `SELECT`s name, and the decoding of a row
-//! into a record of `harmonia-storage`.
+//! Rows to records: the column lists that `SELECT`s name, and the decoding of a row of
+//! any dialect into a record of `harmonia-storage`.
 //!
 //! Nothing read from the database is trusted: every value goes through [`Columns`],
-//! whose getters turn a wrong type, an unexpected NULL, an unparsable uuid, status or
-//! JSON text, or an out-of-range number into [`Error::Corrupt`] naming
-//! `table.column`. No `unwrap` on stored data.
+//! whose getters (on the dialect's two readers, text and integers) turn a wrong type,
+//! an unexpected NULL, an unparsable uuid, status or JSON text, or an out-of-range
+//! number into [`Error::Corrupt`] naming `table.column`. No `unwrap` on stored data.
 //!
 //! Storage conventions decoded here (and encoded in `write`): ids are hyphenated
 //! lowercase uuid text, JSON is text, timestamps are integer milliseconds, a task run's
@@ -14,14 +14,13 @@
 use std::str::FromStr;
 
 use harmonia_storage::{
-    Error, EventRecord, ExecutionId, ExecutionRecord, ParentLink, Result, TaskRunRecord,
-    TemplateId, TemplateRecord, Timestamp, TokenRecord, WorkflowId, WorkflowRecord,
+    Error, EventRecord, ExecutionId, ExecutionRecord, ParentLink, Result, TaskRunRecord, Timestamp,
+    TokenRecord, WorkflowId,
 };
 use serde_json::Value;
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
 use uuid::Uuid;
 
+use crate::dialect::{Dialect, Row};
 use crate::error::corrupt;
 
 /// The columns of `events`, in the order `SELECT`s name them (a macro, so that queries
@@ -64,57 +63,31 @@ macro_rules! task_run_columns {
     };
 }
 
-/// The columns of a workflow version (`v`) joined with its workflow (`w`).
-macro_rules! workflow_columns {
-    () => {
-        "w.id AS id, w.name AS name, v.version AS version, v.description AS description, \
-         v.source AS source, v.format AS format, v.created_at AS created_at"
-    };
-}
-
-/// The columns of a template version (`v`) joined with its template (`t`).
-macro_rules! template_columns {
-    () => {
-        "t.id AS id, t.name AS name, v.version AS version, v.description AS description, \
-         v.tags AS tags, v.category AS category, v.note AS note, v.content AS content, \
-         v.source AS source, v.format AS format, v.created_at AS created_at"
-    };
-}
-
 pub(crate) use {
     event_columns, execution_columns, execution_read_columns, executions_with_inputs,
-    task_run_columns, template_columns, workflow_columns,
+    task_run_columns,
 };
 
 /// The value of `item` that stands for "the task itself" (`item: None`).
 pub(crate) const TASK_ITSELF: i64 = -1;
 
 /// Typed, checked access to the columns of one row of `table`.
-pub(crate) struct Columns<'r> {
-    row: &'r SqliteRow,
+pub(crate) struct Columns<'r, D: Dialect> {
+    row: &'r Row<D>,
     table: &'static str,
 }
 
-impl<'r> Columns<'r> {
-    pub(crate) fn new(row: &'r SqliteRow, table: &'static str) -> Columns<'r> {
+impl<'r, D: Dialect> Columns<'r, D> {
+    pub(crate) fn new(row: &'r Row<D>, table: &'static str) -> Columns<'r, D> {
         Columns { row, table }
     }
 
-    fn corrupt(&self, column: &str, problem: impl std::fmt::Display) -> Error {
+    pub(crate) fn corrupt(&self, column: &str, problem: impl std::fmt::Display) -> Error {
         corrupt(self.table, column, problem)
     }
 
-    fn get<T>(&self, column: &str) -> Result<T>
-    where
-        T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
-    {
-        self.row
-            .try_get::<T, _>(column)
-            .map_err(|e| self.corrupt(column, e))
-    }
-
     pub(crate) fn opt_text(&self, column: &str) -> Result<Option<&'r str>> {
-        self.get(column)
+        D::text(self.row, column).map_err(|e| self.corrupt(column, e))
     }
 
     pub(crate) fn text(&self, column: &str) -> Result<&'r str> {
@@ -131,7 +104,7 @@ impl<'r> Columns<'r> {
     }
 
     pub(crate) fn opt_int(&self, column: &str) -> Result<Option<i64>> {
-        self.get(column)
+        D::int(self.row, column).map_err(|e| self.corrupt(column, e))
     }
 
     pub(crate) fn int(&self, column: &str) -> Result<i64> {
@@ -210,8 +183,8 @@ impl<'r> Columns<'r> {
 }
 
 /// A row of `events` ([`event_columns`]).
-pub(crate) fn event(row: &SqliteRow) -> Result<EventRecord> {
-    let c = Columns::new(row, "events");
+pub(crate) fn event<D: Dialect>(row: &Row<D>) -> Result<EventRecord> {
+    let c = Columns::<D>::new(row, "events");
     Ok(EventRecord {
         execution: ExecutionId(c.uuid("execution")?),
         seq: c.u64("seq")?,
@@ -222,8 +195,8 @@ pub(crate) fn event(row: &SqliteRow) -> Result<EventRecord> {
 }
 
 /// A row of `executions` ([`execution_columns`]).
-pub(crate) fn execution(row: &SqliteRow) -> Result<ExecutionRecord> {
-    let c = Columns::new(row, "executions");
+pub(crate) fn execution<D: Dialect>(row: &Row<D>) -> Result<ExecutionRecord> {
+    let c = Columns::<D>::new(row, "executions");
     let parent = match (
         c.opt_uuid("parent_execution")?,
         c.opt_string("parent_task")?,
@@ -259,8 +232,8 @@ pub(crate) fn execution(row: &SqliteRow) -> Result<ExecutionRecord> {
 }
 
 /// A row of `task_runs` ([`task_run_columns`]).
-pub(crate) fn task_run(row: &SqliteRow) -> Result<TaskRunRecord> {
-    let c = Columns::new(row, "task_runs");
+pub(crate) fn task_run<D: Dialect>(row: &Row<D>) -> Result<TaskRunRecord> {
+    let c = Columns::<D>::new(row, "task_runs");
     let item = match c.int("item")? {
         TASK_ITSELF => None,
         n => Some(u32::try_from(n).map_err(|_| c.corrupt("item", format!("{n} is out of range")))?),
@@ -279,43 +252,9 @@ pub(crate) fn task_run(row: &SqliteRow) -> Result<TaskRunRecord> {
     })
 }
 
-/// A row of a workflow version joined with its workflow ([`workflow_columns`]).
-pub(crate) fn workflow(row: &SqliteRow) -> Result<WorkflowRecord> {
-    let c = Columns::new(row, "workflow_versions");
-    Ok(WorkflowRecord {
-        id: WorkflowId(Columns::new(row, "workflows").uuid("id")?),
-        name: Columns::new(row, "workflows").string("name")?,
-        version: c.u32("version")?,
-        description: c.opt_string("description")?,
-        source: c.string("source")?,
-        format: c.string("format")?,
-        created_at: c.time("created_at")?,
-    })
-}
-
-/// A row of a template version joined with its template ([`template_columns`]).
-pub(crate) fn template(row: &SqliteRow) -> Result<TemplateRecord> {
-    let c = Columns::new(row, "template_versions");
-    let tags: Vec<String> = serde_json::from_value(c.json("tags")?)
-        .map_err(|e| c.corrupt("tags", format!("not a list of strings: {e}")))?;
-    Ok(TemplateRecord {
-        id: TemplateId(Columns::new(row, "templates").uuid("id")?),
-        name: Columns::new(row, "templates").string("name")?,
-        version: c.u32("version")?,
-        description: c.opt_string("description")?,
-        tags,
-        category: c.opt_string("category")?,
-        note: c.opt_string("note")?,
-        content: c.string("content")?,
-        source: c.string("source")?,
-        format: c.string("format")?,
-        created_at: c.time("created_at")?,
-    })
-}
-
 /// Decodes a `tokens` row.
-pub(crate) fn token(row: &SqliteRow) -> Result<TokenRecord> {
-    let c = Columns::new(row, "tokens");
+pub(crate) fn token<D: Dialect>(row: &Row<D>) -> Result<TokenRecord> {
+    let c = Columns::<D>::new(row, "tokens");
     Ok(TokenRecord {
         id: c.string("id")?,
         name: c.string("name")?,
@@ -326,7 +265,10 @@ pub(crate) fn token(row: &SqliteRow) -> Result<TokenRecord> {
 }
 
 /// Decodes every row with `decode`, stopping at the first that fails.
-pub(crate) fn all<T>(rows: &[SqliteRow], decode: fn(&SqliteRow) -> Result<T>) -> Result<Vec<T>> {
+pub(crate) fn all<D: Dialect, T>(
+    rows: &[Row<D>],
+    decode: fn(&Row<D>) -> Result<T>,
+) -> Result<Vec<T>> {
     rows.iter().map(decode).collect()
 }
 

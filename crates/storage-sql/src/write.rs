@@ -3,19 +3,21 @@
 //!
 //! A batch can be big (a fan-out to 100,000 tasks commits ~200,000 events and ~100,000
 //! task rows in one scheduler tick), so each table is written with multi-row
-//! `INSERT ... VALUES (...), (...)` statements built by [`QueryBuilder::push_values`].
-//! Shapes:
+//! `INSERT ... VALUES (...), (...)` statements, built for the dialect (its
+//! placeholders, its upsert syntax, its limit on bound values). Shapes:
 //!
 //! - `events`: a plain `INSERT`; an existing `(execution, seq)` violates the primary
 //!   key, which the caller turns into [`Error::Conflict`](harmonia_storage::Error).
-//! - `executions`, `task_runs`: `INSERT ... ON CONFLICT (key) DO UPDATE SET col =
-//!   excluded.col, ...`, which SQLite and PostgreSQL both understand. Rows of a batch
-//!   that share a key are reduced to the last one first: PostgreSQL refuses to update
-//!   one row twice in a statement, and the last write is the one that must win.
+//! - `executions`, `task_runs`: upserts ([`Dialect::upsert`]: `INSERT ... ON CONFLICT
+//!   (key) DO UPDATE SET col = excluded.col, ...`). Rows of a batch that share a key are
+//!   reduced to the last one first: PostgreSQL refuses to update one row twice in a
+//!   statement, and the last write is the one that must win.
+//! - `execution_inputs`: insert-or-ignore ([`Dialect::insert_ignore`]): inputs are
+//!   written once.
 //!
-//! Statement sizes: at most [`MAX_BIND_PARAMS`] bound values (SQLite's limit since
-//! 3.32) and [`MAX_ROWS`] rows per statement, and always a power of two rows: a batch is
-//! split into full statements, then the binary digits of the rest. So every statement
+//! Statement sizes: at most [`Dialect::MAX_BIND_PARAMS`] bound values and [`MAX_ROWS`]
+//! rows per statement, and always a power of two rows: a batch is split into full
+//! statements, then the binary digits of the rest. So every statement
 //! has one of eleven shapes per table, all of which the connection keeps prepared (its
 //! statement cache holds 100), instead of one new shape (and a fresh `prepare` of a
 //! statement with thousands of values) per batch size. Measured with the
@@ -24,6 +26,8 @@
 //!
 //! Everything here is CPU work on values the caller owns: [`Statements::encode`] runs
 //! before the writer connection is taken, so the connection is held only to execute.
+//! Text that repeats from row to row (ids, kinds, statuses, task names) is bound as
+//! shared [`Value::Shared`] text, not copied per row.
 
 use std::collections::HashSet;
 use std::hash::Hash;
@@ -32,17 +36,12 @@ use std::sync::Arc;
 use harmonia_storage::{
     CommitBatch, EventRecord, ExecutionId, ExecutionRecord, Result, TaskRunRecord,
 };
-use sqlx::query_builder::Separated;
-use sqlx::sqlite::SqliteConnection;
-use sqlx::{QueryBuilder, Sqlite};
 use uuid::Uuid;
 
+use crate::dialect::{Connection, Dialect, Value};
 use crate::error::backend_msg;
 use crate::rows::{TASK_ITSELF, event_columns, execution_columns, task_run_columns};
-
-/// The most values one statement may bind: SQLite's `SQLITE_MAX_VARIABLE_NUMBER`
-/// default since 3.32 (the bundled SQLite is newer). PostgreSQL allows 65,535.
-pub(crate) const MAX_BIND_PARAMS: usize = 32_766;
+use crate::sql::Sql;
 
 /// Columns per row of each table (the number of values one row binds).
 const EVENT_WIDTH: usize = 5;
@@ -56,9 +55,9 @@ const TASK_RUN_WIDTH: usize = 10;
 const MAX_ROWS: usize = 1024;
 
 /// The most rows of a table of `width` columns in one statement: the largest power of
-/// two whose values fit in [`MAX_BIND_PARAMS`], at most [`MAX_ROWS`].
-const fn max_rows(width: usize) -> usize {
-    let fit = MAX_BIND_PARAMS / width;
+/// two whose values fit in `max_params`, at most [`MAX_ROWS`].
+const fn max_rows(max_params: usize, width: usize) -> usize {
+    let fit = max_params / width;
     let pow2 = if fit == 0 {
         1
     } else {
@@ -92,158 +91,185 @@ pub(crate) enum Table {
 
 /// The statements that write one batch, in order: events first (a conflict is found
 /// before anything else is written), then executions, then task runs.
-pub(crate) struct Statements {
-    statements: Vec<(Table, QueryBuilder<Sqlite>)>,
+pub(crate) struct Statements<D: Dialect> {
+    statements: Vec<(Table, Sql<D>)>,
 }
 
-impl Statements {
+/// The columns of `executions` that an upsert replaces: all but the key.
+const EXECUTION_UPDATES: [&str; 14] = [
+    "workflow_id",
+    "workflow",
+    "version",
+    "status",
+    "outputs",
+    "error",
+    "parent_execution",
+    "parent_task",
+    "parent_item",
+    "retry_of",
+    "created_at",
+    "started_at",
+    "ended_at",
+    "updated_at",
+];
+
+/// The columns of `task_runs` that an upsert replaces: all but the key and the
+/// execution's.
+const TASK_RUN_UPDATES: [&str; 7] = [
+    "status",
+    "attempts",
+    "output",
+    "error",
+    "skip_reason",
+    "started_at",
+    "ended_at",
+];
+
+impl<D: Dialect> Statements<D> {
     /// Encodes `batch` (all of it, before anything touches the database).
-    pub(crate) fn encode(batch: &CommitBatch) -> Result<Statements> {
+    pub(crate) fn encode(batch: &CommitBatch) -> Result<Statements<D>> {
         let mut shared = Shared::default();
-        let mut statements = Vec::new();
+        let mut out = Statements {
+            statements: Vec::new(),
+        };
 
         let events = batch
             .events
             .iter()
             .map(|e| EventRow::new(e, &mut shared))
             .collect::<Result<Vec<_>>>()?;
-        push_statements(
-            &mut statements,
+        out.push(
             Table::Events,
             events,
-            max_rows(EVENT_WIDTH),
-            concat!("INSERT INTO events (", event_columns!(), ") "),
+            EVENT_WIDTH,
+            concat!("INSERT INTO events (", event_columns!(), ") VALUES "),
             "",
-            |b, r| {
-                b.push_bind(r.execution)
-                    .push_bind(r.seq)
-                    .push_bind(r.at)
-                    .push_bind(r.kind)
-                    .push_bind(r.data);
+            |r| {
+                [
+                    r.execution.into(),
+                    r.seq.into(),
+                    r.at.into(),
+                    r.kind.into(),
+                    r.data.into(),
+                ]
             },
         );
 
         let executions: Vec<ExecutionRow> = last_of_each_key(&batch.executions, |x| x.id)
             .map(ExecutionRow::new)
             .collect();
-        push_statements(
-            &mut statements,
+        out.push(
             Table::Executions,
             executions,
-            max_rows(EXECUTION_WIDTH),
-            concat!("INSERT INTO executions (", execution_columns!(), ") "),
-            " ON CONFLICT (id) DO UPDATE SET \
-             workflow_id = excluded.workflow_id, workflow = excluded.workflow, \
-             version = excluded.version, status = excluded.status, \
-             outputs = excluded.outputs, error = excluded.error, \
-             parent_execution = excluded.parent_execution, \
-             parent_task = excluded.parent_task, parent_item = excluded.parent_item, \
-             retry_of = excluded.retry_of, created_at = excluded.created_at, \
-             started_at = excluded.started_at, ended_at = excluded.ended_at, \
-             updated_at = excluded.updated_at",
-            |b, r| {
-                b.push_bind(r.id)
-                    .push_bind(r.workflow_id)
-                    .push_bind(r.workflow)
-                    .push_bind(r.version)
-                    .push_bind(r.status)
-                    .push_bind(r.outputs)
-                    .push_bind(r.error)
-                    .push_bind(r.parent_execution)
-                    .push_bind(r.parent_task)
-                    .push_bind(r.parent_item)
-                    .push_bind(r.retry_of)
-                    .push_bind(r.created_at)
-                    .push_bind(r.started_at)
-                    .push_bind(r.ended_at)
-                    .push_bind(r.updated_at);
+            EXECUTION_WIDTH,
+            concat!(
+                "INSERT INTO executions (",
+                execution_columns!(),
+                ") VALUES "
+            ),
+            &D::upsert("id", &EXECUTION_UPDATES),
+            |r| {
+                [
+                    r.id.into(),
+                    r.workflow_id.into(),
+                    r.workflow.into(),
+                    r.version.into(),
+                    r.status.into(),
+                    r.outputs.into(),
+                    r.error.into(),
+                    r.parent_execution.into(),
+                    r.parent_task.into(),
+                    r.parent_item.into(),
+                    r.retry_of.into(),
+                    r.created_at.into(),
+                    r.started_at.into(),
+                    r.ended_at.into(),
+                    r.updated_at.into(),
+                ]
             },
         );
 
         // Inputs are written with an execution's first row, never again (see the
-        // `Store` contract); `null` means "as stored".
+        // `ExecutionLog` contract); `null` means "as stored".
         let inputs: Vec<(String, String)> = last_of_each_key(&batch.executions, |x| x.id)
             .filter(|x| !x.inputs.is_null())
             .map(|x| (id_text(x.id.0), json_text(&x.inputs)))
             .collect();
-        push_statements(
-            &mut statements,
+        out.push(
             Table::ExecutionInputs,
             inputs,
-            max_rows(INPUTS_WIDTH),
-            "INSERT INTO execution_inputs (execution, inputs) ",
-            " ON CONFLICT (execution) DO NOTHING",
-            |b, (execution, inputs)| {
-                b.push_bind(execution).push_bind(inputs);
-            },
+            INPUTS_WIDTH,
+            "INSERT INTO execution_inputs (execution, inputs) VALUES ",
+            &D::insert_ignore("execution"),
+            |(execution, inputs)| [execution.into(), inputs.into()],
         );
 
         let task_runs: Vec<TaskRunRow> =
             last_of_each_key(&batch.task_runs, |t| (t.execution, t.task.as_str(), t.item))
                 .map(|t| TaskRunRow::new(t, &mut shared))
                 .collect();
-        push_statements(
-            &mut statements,
+        out.push(
             Table::TaskRuns,
             task_runs,
-            max_rows(TASK_RUN_WIDTH),
-            concat!("INSERT INTO task_runs (", task_run_columns!(), ") "),
-            " ON CONFLICT (execution, task, item) DO UPDATE SET \
-             status = excluded.status, attempts = excluded.attempts, \
-             output = excluded.output, error = excluded.error, \
-             skip_reason = excluded.skip_reason, started_at = excluded.started_at, \
-             ended_at = excluded.ended_at",
-            |b, r| {
-                b.push_bind(r.execution)
-                    .push_bind(r.task)
-                    .push_bind(r.item)
-                    .push_bind(r.status)
-                    .push_bind(r.attempts)
-                    .push_bind(r.output)
-                    .push_bind(r.error)
-                    .push_bind(r.skip_reason)
-                    .push_bind(r.started_at)
-                    .push_bind(r.ended_at);
+            TASK_RUN_WIDTH,
+            concat!("INSERT INTO task_runs (", task_run_columns!(), ") VALUES "),
+            &D::upsert("execution, task, item", &TASK_RUN_UPDATES),
+            |r| {
+                [
+                    r.execution.into(),
+                    r.task.into(),
+                    r.item.into(),
+                    r.status.into(),
+                    r.attempts.into(),
+                    r.output.into(),
+                    r.error.into(),
+                    r.skip_reason.into(),
+                    r.started_at.into(),
+                    r.ended_at.into(),
+                ]
             },
         );
 
-        Ok(Statements { statements })
+        Ok(out)
+    }
+
+    /// Appends the statements that write `rows` of `width` columns: `head` (`INSERT
+    /// INTO t (cols) VALUES `), up to the most rows that fit, `tail` (the `ON CONFLICT`
+    /// clause, if any).
+    fn push<R, const N: usize>(
+        &mut self,
+        table: Table,
+        rows: Vec<R>,
+        width: usize,
+        head: &'static str,
+        tail: &str,
+        values: impl Fn(R) -> [Value; N],
+    ) {
+        debug_assert_eq!(width, N);
+        let mut rows = rows.into_iter();
+        for size in statement_sizes(rows.len(), max_rows(D::MAX_BIND_PARAMS, width)) {
+            let mut sql = Sql::new(head);
+            for (i, row) in rows.by_ref().take(size).enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.row(values(row));
+            }
+            sql.push(tail);
+            self.statements.push((table, sql));
+        }
     }
 
     /// Runs the statements on `conn` (inside the caller's transaction). On failure,
     /// says which table's statement failed, with the database's error.
     pub(crate) async fn execute(
-        &mut self,
-        conn: &mut SqliteConnection,
+        self,
+        conn: &mut Connection<D>,
     ) -> Result<(), (Table, sqlx::Error)> {
-        for (table, builder) in &mut self.statements {
-            builder
-                .build()
-                .execute(&mut *conn)
-                .await
-                .map_err(|e| (*table, e))?;
+        for (table, sql) in self.statements {
+            sql.execute(&mut *conn).await.map_err(|e| (table, e))?;
         }
         Ok(())
-    }
-}
-
-/// Appends the statements that write `rows`: `head` (`INSERT INTO t (cols) `), the
-/// `VALUES` of up to `max` rows, `tail` (the `ON CONFLICT` clause, if any).
-fn push_statements<R>(
-    out: &mut Vec<(Table, QueryBuilder<Sqlite>)>,
-    table: Table,
-    rows: Vec<R>,
-    max: usize,
-    head: &'static str,
-    tail: &'static str,
-    mut bind: impl FnMut(&mut Separated<'_, Sqlite, &'static str>, R),
-) {
-    let mut rows = rows.into_iter();
-    for size in statement_sizes(rows.len(), max) {
-        let mut builder = QueryBuilder::new(head);
-        builder.push_values(rows.by_ref().take(size), |mut b, r| bind(&mut b, r));
-        builder.push(tail);
-        out.push((table, builder));
     }
 }
 
@@ -342,7 +368,7 @@ struct ExecutionRow {
     workflow_id: String,
     workflow: String,
     version: i64,
-    status: &'static str,
+    status: String,
     outputs: Option<String>,
     error: Option<String>,
     parent_execution: Option<String>,
@@ -362,7 +388,7 @@ impl ExecutionRow {
             workflow_id: id_text(x.workflow_id.0),
             workflow: x.workflow.clone(),
             version: i64::from(x.version),
-            status: x.status.as_str(),
+            status: x.status.as_str().to_owned(),
             outputs: x.outputs.as_ref().map(json_text),
             error: x.error.as_ref().map(json_text),
             parent_execution: x.parent.as_ref().map(|p| id_text(p.execution.0)),
@@ -413,12 +439,14 @@ mod tests {
 
     #[test]
     fn statements_are_powers_of_two_within_the_bind_limit() {
-        assert_eq!(max_rows(EVENT_WIDTH), MAX_ROWS);
-        assert_eq!(max_rows(TASK_RUN_WIDTH), MAX_ROWS);
-        assert_eq!(max_rows(EXECUTION_WIDTH), 1024);
-        assert_eq!(max_rows(40), 512);
+        let max = crate::SqliteDialect::MAX_BIND_PARAMS;
+        assert_eq!(max_rows(max, EVENT_WIDTH), MAX_ROWS);
+        assert_eq!(max_rows(max, TASK_RUN_WIDTH), MAX_ROWS);
+        assert_eq!(max_rows(max, EXECUTION_WIDTH), 1024);
+        assert_eq!(max_rows(max, 40), 512);
+        assert_eq!(max_rows(1_000, 15), 64);
         for width in [EVENT_WIDTH, TASK_RUN_WIDTH, EXECUTION_WIDTH] {
-            assert!(max_rows(width) * width <= MAX_BIND_PARAMS);
+            assert!(max_rows(max, width) * width <= max);
         }
         let sizes: Vec<usize> = statement_sizes(4096 * 2 + 100, 4096).collect();
         assert_eq!(sizes, [4096, 4096, 64, 32, 4]);

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use harmonia_storage::prelude::*;
 use harmonia_storage::{
     CommitBatch, Error, EventRecord, ExecutionId, ExecutionQuery, ExecutionRecord, ExecutionStatus,
     NewTemplateVersion, NewWorkflowVersion, OnConflict, ParentLink, PutOutcome, Store,

@@ -32,6 +32,18 @@ macro_rules! id_type {
             }
         }
 
+        impl From<Uuid> for $name {
+            fn from(id: Uuid) -> $name {
+                $name(id)
+            }
+        }
+
+        impl From<$name> for Uuid {
+            fn from(id: $name) -> Uuid {
+                id.0
+            }
+        }
+
         impl FromStr for $name {
             type Err = uuid::Error;
             fn from_str(s: &str) -> Result<$name, uuid::Error> {

@@ -1,26 +1,50 @@
-//! Storage for Harmonia: the [`Store`] trait, the records it holds, an in-memory
+//! Storage for Harmonia: the store's roles, the records they hold, an in-memory
 //! implementation for tests, and a behaviour suite that every implementation runs.
 //!
-//! The engine sees storage only through [`Store`]; `harmonia-storage-sql` implements it
-//! on SQLite (and PostgreSQL). Records are plain data: the event log is opaque JSON made
-//! by the engine, and the read models (executions, task runs) are rows for queries,
-//! written in the same atomic [`CommitBatch`] as the events they derive from. Workflow
-//! definitions and templates are stored as immutable versions.
+//! Storage is split by role, one trait per stored concept, each with its slice of the
+//! contract in its module doc:
+//! - [`ExecutionLog`] (`log.rs`): the event log of executions, committed atomically
+//!   with the read-model rows it changed ([`CommitBatch`]).
+//! - [`ExecutionQueries`] (`queries.rs`): those read models (executions, task runs).
+//! - [`Catalog`](catalog::Catalog) (`catalog.rs`): versions of named documents, one
+//!   generic implementation per backend for every [`Document`](catalog::Document)
+//!   kind, with the in-memory form of its contract ([`Shelf`](catalog::Shelf)) and,
+//!   in `import.rs`, the import decision every backend shares. The kinds are defined
+//!   beside the names callers use for them: `workflows.rs`
+//!   ([`WorkflowDoc`](catalog::WorkflowDoc), and [`Workflows`]: `put_workflow`, ...)
+//!   and `templates.rs` ([`TemplateDoc`](catalog::TemplateDoc), and [`Templates`]:
+//!   `put_template`, `templates`, `import_templates`, ...).
+//! - [`Tokens`] (`tokens.rs`): API tokens.
+//!
+//! [`Store`] (`store.rs`) is all of them, implemented for every type that implements
+//! the roles, so that the engine and the server hold one `Arc<dyn Store>`; callers
+//! bring the methods into scope with `use harmonia_storage::prelude::*`.
+//! `harmonia-storage-sql` implements the roles on SQLite (and PostgreSQL), [`MemoryStore`]
+//! in memory. Records are plain data: the event log is opaque JSON made by the engine,
+//! and the read models are rows for queries.
 
+pub mod catalog;
 mod ids;
 pub mod import;
 pub mod json;
+mod log;
 mod memory;
+mod queries;
 mod records;
 mod status;
 mod store;
+mod templates;
 mod time;
+mod tokens;
+mod workflows;
 
 #[cfg(any(test, feature = "test-suite"))]
 pub mod suite;
 
 pub use ids::{ExecutionId, TemplateId, WorkflowId};
+pub use log::ExecutionLog;
 pub use memory::MemoryStore;
+pub use queries::ExecutionQueries;
 pub use records::{
     CommitBatch, EventRecord, ExecutionQuery, ExecutionRecord, NewTemplateVersion,
     NewWorkflowVersion, OnConflict, ParentLink, PutOutcome, TaskRunRecord, TemplatePut,
@@ -28,7 +52,23 @@ pub use records::{
 };
 pub use status::{ExecutionStatus, TaskStatus};
 pub use store::Store;
+pub use templates::Templates;
 pub use time::Timestamp;
+pub use tokens::Tokens;
+pub use workflows::Workflows;
+
+/// The role traits, whose methods a caller of a store needs in scope:
+/// `use harmonia_storage::prelude::*`.
+///
+/// Each is also imported anonymously (`as _`), so that the methods stay in scope in a
+/// module that has an item of the same name (such as its own `Templates`), which
+/// shadows the named import of a glob.
+pub mod prelude {
+    pub use crate::{ExecutionLog, ExecutionQueries, Store, Templates, Tokens, Workflows};
+    pub use crate::{
+        ExecutionLog as _, ExecutionQueries as _, Templates as _, Tokens as _, Workflows as _,
+    };
+}
 
 /// What can go wrong in storage.
 #[derive(Debug, thiserror::Error)]

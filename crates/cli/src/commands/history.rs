@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use harmonia_engine::event::Event;
-use harmonia_storage::{ExecutionId, Store};
+use harmonia_storage::ExecutionId;
+use harmonia_storage::prelude::*;
 use serde_json::json;
 
 use super::local::{Invalid, Output, runtime};

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use harmonia_server::Role;
-use harmonia_storage::Store;
+use harmonia_storage::prelude::*;
 use harmonia_storage_sql::SqliteStore;
 
 use super::local::runtime;

@@ -23,7 +23,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use harmonia_storage::Store;
+use harmonia_storage::prelude::*;
 use serde_json::{Value, json};
 
 use super::ledger::{self, Ledger};

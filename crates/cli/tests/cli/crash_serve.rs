@@ -33,7 +33,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use harmonia_storage::{ExecutionQuery, ExecutionStatus, Store};
+use harmonia_storage::prelude::*;
+use harmonia_storage::{ExecutionQuery, ExecutionStatus};
 use serde_json::{Value, json};
 
 use super::ledger::{self, Ledger};

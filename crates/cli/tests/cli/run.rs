@@ -356,7 +356,7 @@ fn inputs_from_a_file_are_overridden_by_flags_and_a_db_keeps_history() {
     assert_eq!(r["outputs"]["message"], "HELLO, FLAG!");
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
-        use harmonia_storage::Store;
+        use harmonia_storage::prelude::*;
         let store =
             harmonia_storage_sql::SqliteStore::open(std::path::Path::new(db), Default::default())
                 .await

@@ -24,6 +24,7 @@ fn builtin_types() -> TaskTypes {
     harmonia_engine::kinds::builtin_types()
 }
 use harmonia_server::templates::{self, new_version};
+use harmonia_storage::prelude::*;
 use harmonia_storage::{
     ExecutionRecord, ExecutionStatus, OnConflict, PutOutcome, Store, TemplatePut, Timestamp,
 };

@@ -4,7 +4,7 @@
 //! A template is a workflow body plus the JSON Schema of its parameters and metadata
 //! (see `format` for the format). Its expressions read parameter values as `$params`.
 //! This module is pure, like the rest of the crate: storing versions is
-//! `harmonia-storage`'s (`Store::put_template`, `import_templates`, ...), running
+//! `harmonia-storage`'s (`Templates::put_template`, `import_templates`, ...), running
 //! workflows the engine's. The pieces, one file each:
 //!
 //! - `format.rs`: [`Template`]; [`read`] (shape and meaning, every problem at once, as

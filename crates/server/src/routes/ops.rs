@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use harmonia_storage::prelude::*;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 

@@ -23,6 +23,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use harmonia_model::template::{self, Document, Template, tekton};
 use harmonia_model::{Format, Source};
+use harmonia_storage::prelude::*;
 use harmonia_storage::{
     OnConflict, PutOutcome, TemplateId, TemplateQuery, TemplateRecord, Timestamp,
 };

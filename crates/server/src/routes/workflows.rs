@@ -24,6 +24,7 @@ use axum::response::{IntoResponse, Response};
 use harmonia_engine::{RegisterError, StartRequest};
 use harmonia_model::graph::{GraphFormat, render};
 use harmonia_model::{Format, Source};
+use harmonia_storage::prelude::*;
 use harmonia_storage::{WorkflowId, WorkflowRecord};
 use serde::Deserialize;
 use serde_json::{Value, json};

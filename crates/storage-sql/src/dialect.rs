@@ -1,0 +1,226 @@
+//! The seam between the SQL code, written once, and a database: [`Dialect`].
+//!
+//! Every query and every row decoder in this crate is generic over a dialect, and runs
+//! through `sql::Sql` (SQL text with its bound [`Value`]s). A dialect
+//! says how to bind those values and read columns back (so the generic code needs no
+//! sqlx type bounds), and supplies the few pieces of SQL and behaviour that differ
+//! between databases. Why sqlx generic code rather than sqlx's `Any` driver: `Any`
+//! copies every bound value and every row into its own representation (the commit of
+//! a 100,000-task fan-out binds millions of values, and an event log is read whole on
+//! every recovery), and cannot reach what is particular to one database (SQLite's
+//! pragmas and checkpoints, PostgreSQL's row locks); a dialect is a few small
+//! functions, resolved at compile time.
+//!
+//! What the SQL code relies on, in every dialect:
+//! - Fixed statements write their parameters `$1`, `$2`, ...: PostgreSQL's syntax,
+//!   which sqlx's SQLite driver also reads. Statements built piece by piece (listings,
+//!   multi-row inserts) ask the dialect ([`Dialect::placeholder`]); one statement never
+//!   mixes the two.
+//! - Upserts and insert-or-ignore are `INSERT ... ON CONFLICT (key) DO UPDATE SET c =
+//!   excluded.c` and `ON CONFLICT (key) DO NOTHING`, which SQLite and PostgreSQL both
+//!   accept; a dialect overrides [`Dialect::upsert`] and [`Dialect::insert_ignore`]
+//!   otherwise.
+//! - The schema is the same tables in every database (see `migrations/sqlite/`): ids
+//!   are lowercase hyphenated uuid text, JSON is text, timestamps are integer
+//!   milliseconds, a task run's `item` is -1 for the task itself.
+//!
+//! # Adding PostgreSQL
+//!
+//! One file, `postgres.rs`, beside `sqlite.rs`, plus `migrations/postgres/`:
+//! - `PostgresDialect`, implementing [`Dialect`] with `Db = sqlx::Postgres`,
+//!   `Args = PgArguments`: [`placeholder`](Dialect::placeholder) writes `$n`;
+//!   [`bind`](Dialect::bind) adds each [`Value`] as its Rust type (`Option<i64>`,
+//!   `Option<String>`, `Arc<str>`), which sqlx sends as `INT8` and `TEXT`;
+//!   [`text`](Dialect::text) and [`int`](Dialect::int) read `Option<&str>` and
+//!   `Option<i64>`; [`rows_affected`](Dialect::rows_affected) is
+//!   `PgQueryResult::rows_affected`; `MAX_BIND_PARAMS` is 65,535; `BEGIN_WRITE` is
+//!   `BEGIN` and `LOCK_ROW` is ` FOR UPDATE` (the catalog's writes lock the name's row
+//!   instead of the whole database); [`migrator`](Dialect::migrator) is
+//!   `sqlx::migrate!("migrations/postgres")`. The defaults of `upsert`,
+//!   `insert_ignore` and `is_unique_violation` (SQLSTATE 23505) are right for it.
+//! - The migrations: the same tables and indexes as `migrations/sqlite/` (as they are
+//!   after the last SQLite migration; one initial migration will do). Every integer
+//!   column `BIGINT` (the dialect reads `i64`; PostgreSQL's `INTEGER` is `INT4`).
+//!   JSON columns `TEXT`, not `jsonb`: an event's text must read back byte for byte,
+//!   and `jsonb` reorders keys. Ids `TEXT` (or `uuid`, with `::text` in the column
+//!   lists and casts on the parameters, which is more work than it saves). Names and
+//!   task names `COLLATE "C"`: listings and cursors order bytewise, as SQLite and the
+//!   in-memory store do, not by the server's locale.
+//! - A constructor, `PostgresStore::connect(url, options)`: one pool, used as both
+//!   `writer` and `readers` of the [`SqlStore`](crate::SqlStore), migrations run
+//!   before it is returned; `pub type PostgresStore = SqlStore<PostgresDialect>`.
+//! - The crate's tests run `storage_suite!` on it, against a database made for each
+//!   test (`sqlx` feature `postgres`, which the workspace does not enable yet).
+//!
+//! Known differences to keep in mind: `LOWER` lowercases only ASCII in SQLite but all
+//! of Unicode in PostgreSQL (a template name search with non-ASCII letters may match
+//! more there); a PostgreSQL transaction that hits a unique violation is aborted and
+//! must be rolled back before the connection is used again (the code does so).
+
+use std::fmt::Debug;
+use std::future::Future;
+use std::sync::Arc;
+
+use sqlx::error::BoxDynError;
+use sqlx::migrate::Migrator;
+use sqlx::{Database, Executor, IntoArguments};
+
+/// A row of dialect `D`.
+pub type Row<D> = <<D as Dialect>::Db as Database>::Row;
+
+/// A connection of dialect `D`.
+pub type Connection<D> = <<D as Dialect>::Db as Database>::Connection;
+
+/// A value to bind to a statement: the few types the schema uses. Each carries its
+/// SQL type even when it is NULL (PostgreSQL types every parameter).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// An integer (`BIGINT`).
+    Int(Option<i64>),
+    /// Text.
+    Text(Option<String>),
+    /// Text shared with other values of a batch (an execution's id, a task's name),
+    /// bound without a copy.
+    Shared(Arc<str>),
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Value {
+        Value::Int(Some(v))
+    }
+}
+
+impl From<Option<i64>> for Value {
+    fn from(v: Option<i64>) -> Value {
+        Value::Int(v)
+    }
+}
+
+impl From<u32> for Value {
+    fn from(v: u32) -> Value {
+        Value::Int(Some(i64::from(v)))
+    }
+}
+
+impl From<String> for Value {
+    fn from(v: String) -> Value {
+        Value::Text(Some(v))
+    }
+}
+
+impl From<Option<String>> for Value {
+    fn from(v: Option<String>) -> Value {
+        Value::Text(v)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Value {
+        Value::Text(Some(v.to_owned()))
+    }
+}
+
+impl From<Option<&str>> for Value {
+    fn from(v: Option<&str>) -> Value {
+        Value::Text(v.map(str::to_owned))
+    }
+}
+
+impl From<Arc<str>> for Value {
+    fn from(v: Arc<str>) -> Value {
+        Value::Shared(v)
+    }
+}
+
+/// What differs between the databases the SQL code runs on (see the module doc).
+///
+/// A dialect is also a value, kept in its [`SqlStore`](crate::SqlStore): what the
+/// backend holds beside its connection pools (SQLite: the file's path and the task
+/// that checkpoints it), with hooks for after a commit and for closing.
+pub trait Dialect: Debug + Send + Sync + Sized + 'static {
+    /// The sqlx driver.
+    type Db: Database;
+    /// The driver's bound values.
+    type Args: IntoArguments<Self::Db> + Default + Send;
+
+    /// The most values one statement may bind.
+    const MAX_BIND_PARAMS: usize;
+
+    /// The statement that starts a transaction which reads, then writes what it read
+    /// (the catalog's puts and imports), taking whatever lock keeps another writer of
+    /// the same names out until it ends. SQLite: `BEGIN IMMEDIATE` (the database's
+    /// write lock, before the first read).
+    const BEGIN_WRITE: &'static str;
+
+    /// What ends the `SELECT` of a name's row in such a transaction, to lock that row
+    /// (PostgreSQL: ` FOR UPDATE`; SQLite: nothing, its write lock is already held).
+    const LOCK_ROW: &'static str;
+
+    /// Writes the placeholder of the `n`th value (from 1) of a statement being built.
+    fn placeholder(sql: &mut String, n: usize);
+
+    /// Adds `value` to a statement's values.
+    fn bind(args: &mut Self::Args, value: Value) -> Result<(), BoxDynError>;
+
+    /// A connection as what runs statements.
+    fn exec<'c>(conn: &'c mut Connection<Self>) -> impl Executor<'c, Database = Self::Db>;
+
+    /// A text column (`None` for NULL).
+    fn text<'r>(row: &'r Row<Self>, column: &str) -> Result<Option<&'r str>, sqlx::Error>;
+
+    /// An integer column (`None` for NULL).
+    fn int(row: &Row<Self>, column: &str) -> Result<Option<i64>, sqlx::Error>;
+
+    /// How many rows a statement changed.
+    fn rows_affected(done: &<Self::Db as Database>::QueryResult) -> u64;
+
+    /// The migrations that make and update the schema, embedded in the binary.
+    fn migrator() -> &'static Migrator;
+
+    /// Whether `e` is the database refusing a row because its key exists already.
+    fn is_unique_violation(e: &sqlx::Error) -> bool {
+        matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+    }
+
+    /// What follows `INSERT INTO t (cols) VALUES ...` to replace the row of `key` when
+    /// it exists: every column in `update` takes the new row's value.
+    fn upsert(key: &str, update: &[&str]) -> String {
+        let set: Vec<String> = update
+            .iter()
+            .map(|c| format!("{c} = excluded.{c}"))
+            .collect();
+        format!(" ON CONFLICT ({key}) DO UPDATE SET {}", set.join(", "))
+    }
+
+    /// What follows `INSERT INTO t (cols) VALUES ...` to leave the row of `key` as it
+    /// is when it exists.
+    fn insert_ignore(key: &str) -> String {
+        format!(" ON CONFLICT ({key}) DO NOTHING")
+    }
+
+    /// Called after every commit of the execution log.
+    fn committed(&self) {}
+
+    /// Called by [`SqlStore::close`](crate::SqlStore::close) before the pools close.
+    fn closing(&self) -> impl Future<Output = ()> + Send {
+        async {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SqliteDialect;
+
+    #[test]
+    fn upserts_and_ignores_are_the_standard_on_conflict_clauses() {
+        assert_eq!(
+            SqliteDialect::upsert("id", &["a", "b"]),
+            " ON CONFLICT (id) DO UPDATE SET a = excluded.a, b = excluded.b"
+        );
+        assert_eq!(
+            SqliteDialect::insert_ignore("execution"),
+            " ON CONFLICT (execution) DO NOTHING"
+        );
+    }
+}

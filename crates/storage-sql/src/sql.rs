@@ -1,0 +1,110 @@
+//! [`Sql`]: a statement (its text and its bound values) for dialect `D`, and running it.
+//!
+//! Two ways to write one, never mixed in one statement:
+//! - fixed text with `$1`, `$2`, ... and its values in order: `Sql::new("... $1 ...")
+//!   .arg(x)`;
+//! - text built piece by piece, each value with the dialect's placeholder:
+//!   `sql.push(" AND name = ").bind(name)`.
+//!
+//! Values are bound as they are added (a value the driver refuses is reported when the
+//! statement runs), so a statement is complete, and owns everything it sends, before a
+//! connection is taken.
+
+use std::borrow::Cow;
+use std::marker::PhantomData;
+
+use sqlx::AssertSqlSafe;
+use sqlx::error::BoxDynError;
+
+use crate::dialect::{Connection, Dialect, Row, Value};
+
+/// A statement of dialect `D`, ready to run.
+pub(crate) struct Sql<D: Dialect> {
+    text: Cow<'static, str>,
+    args: D::Args,
+    count: usize,
+    refused: Option<BoxDynError>,
+    dialect: PhantomData<D>,
+}
+
+impl<D: Dialect> Sql<D> {
+    /// A statement of `text`, without values yet.
+    pub(crate) fn new(text: impl Into<Cow<'static, str>>) -> Sql<D> {
+        Sql {
+            text: text.into(),
+            args: D::Args::default(),
+            count: 0,
+            refused: None,
+            dialect: PhantomData,
+        }
+    }
+
+    /// The value of the text's next `$n`.
+    pub(crate) fn arg(mut self, value: impl Into<Value>) -> Sql<D> {
+        self.add(value.into());
+        self
+    }
+
+    /// Appends text.
+    pub(crate) fn push(&mut self, text: &str) -> &mut Sql<D> {
+        self.text.to_mut().push_str(text);
+        self
+    }
+
+    /// Appends a placeholder and binds its value.
+    pub(crate) fn bind(&mut self, value: impl Into<Value>) -> &mut Sql<D> {
+        D::placeholder(self.text.to_mut(), self.count + 1);
+        self.add(value.into());
+        self
+    }
+
+    /// Appends `(v, v, ...)`: one row of a multi-row `VALUES`.
+    pub(crate) fn row(&mut self, values: impl IntoIterator<Item = Value>) -> &mut Sql<D> {
+        self.push("(");
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(v);
+        }
+        self.push(")")
+    }
+
+    fn add(&mut self, value: Value) {
+        self.count += 1;
+        if let Err(e) = D::bind(&mut self.args, value)
+            && self.refused.is_none()
+        {
+            self.refused = Some(e);
+        }
+    }
+
+    fn query(self) -> Result<sqlx::query::Query<'static, D::Db, D::Args>, sqlx::Error> {
+        if let Some(e) = self.refused {
+            return Err(sqlx::Error::Encode(e));
+        }
+        Ok(sqlx::query_with(AssertSqlSafe(self.text), self.args))
+    }
+
+    /// Runs it; the number of rows it changed.
+    pub(crate) async fn execute(self, conn: &mut Connection<D>) -> Result<u64, sqlx::Error> {
+        let done = self.query()?.execute(D::exec(conn)).await?;
+        Ok(D::rows_affected(&done))
+    }
+
+    /// Runs it; every row it returns.
+    pub(crate) async fn fetch_all(
+        self,
+        conn: &mut Connection<D>,
+    ) -> Result<Vec<Row<D>>, sqlx::Error> {
+        self.query()?.fetch_all(D::exec(conn)).await
+    }
+
+    /// Runs it; its first row, if any.
+    pub(crate) async fn fetch_optional(
+        self,
+        conn: &mut Connection<D>,
+    ) -> Result<Option<Row<D>>, sqlx::Error> {
+        self.query()?.fetch_optional(D::exec(conn)).await
+    }
+}

@@ -1,0 +1,91 @@
+//! [`SqlStore`]: the store on a SQL database of dialect `D`, and what its roles share.
+//!
+//! Connections: a writer pool and a reader pool. Every write goes through the writer;
+//! reads use the readers. On SQLite the writer is exactly one connection, so writes are
+//! serialized in this process without SQLite's busy-waiting, and readers never wait for
+//! it (WAL mode); a database server would give one pool as both.
+//!
+//! The roles are implemented in their own modules, once for every dialect: `log.rs`
+//! ([`ExecutionLog`](harmonia_storage::ExecutionLog)), `queries.rs`
+//! ([`ExecutionQueries`](harmonia_storage::ExecutionQueries)), `catalog.rs`
+//! ([`Catalog`](harmonia_storage::catalog::Catalog) for every document kind),
+//! `tokens.rs` ([`Tokens`](harmonia_storage::Tokens)); so an `SqlStore` is a
+//! [`Store`](harmonia_storage::Store).
+
+use harmonia_storage::Result;
+use sqlx::Pool;
+use sqlx::Transaction;
+use sqlx::pool::PoolConnection;
+
+use crate::dialect::Dialect;
+use crate::error::backend;
+
+/// A store on a SQL database; see [`SqliteStore`](crate::SqliteStore) for SQLite.
+#[derive(Debug)]
+pub struct SqlStore<D: Dialect> {
+    pub(crate) writer: Pool<D::Db>,
+    pub(crate) readers: Pool<D::Db>,
+    pub(crate) dialect: D,
+}
+
+impl<D: Dialect> SqlStore<D> {
+    /// A store on these pools (after the schema is up to date).
+    pub(crate) fn with(writer: Pool<D::Db>, readers: Pool<D::Db>, dialect: D) -> SqlStore<D> {
+        SqlStore {
+            writer,
+            readers,
+            dialect,
+        }
+    }
+
+    /// Closes the connections, waiting for the ones in use to be returned. Operations
+    /// after this fail.
+    pub async fn close(&self) {
+        self.dialect.closing().await;
+        self.readers.close().await;
+        self.writer.close().await;
+    }
+
+    /// A reader connection.
+    pub(crate) async fn reader(&self) -> Result<PoolConnection<D::Db>> {
+        self.readers.acquire().await.map_err(backend)
+    }
+
+    /// The writer connection (outside a transaction: one statement).
+    pub(crate) async fn writer(&self) -> Result<PoolConnection<D::Db>> {
+        self.writer.acquire().await.map_err(backend)
+    }
+
+    /// A transaction on the writer.
+    pub(crate) async fn begin(&self) -> Result<Transaction<'static, D::Db>> {
+        self.writer.begin().await.map_err(backend)
+    }
+
+    /// A transaction on the writer that reads, then writes what it read
+    /// ([`Dialect::BEGIN_WRITE`]).
+    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, D::Db>> {
+        self.writer
+            .begin_with(D::BEGIN_WRITE)
+            .await
+            .map_err(backend)
+    }
+}
+
+/// Rows of work from which CPU time counts: see [`cpu_bound`].
+const CPU_BOUND_ROWS: usize = 10_000;
+
+/// Runs `work`, CPU work over `rows` rows (encoding a batch, decoding a long event
+/// log: ~100 ms for 100,000 rows). From [`CPU_BOUND_ROWS`] on, and on a multi-threaded
+/// runtime, through `block_in_place`, so that the runtime moves this worker's other
+/// tasks to another thread meanwhile instead of stalling them. (A current-thread
+/// runtime has no other thread; there the work runs in place.)
+pub(crate) fn cpu_bound<T>(rows: usize, work: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    let multi_thread =
+        Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread);
+    if rows >= CPU_BOUND_ROWS && multi_thread {
+        tokio::task::block_in_place(work)
+    } else {
+        work()
+    }
+}

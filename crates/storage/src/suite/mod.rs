@@ -1,0 +1,172 @@
+//! The behaviour every store must have, as tests any backend can run, by role: one
+//! module per role ([`log`], [`queries`], [`catalog`], [`workflows`], [`templates`],
+//! [`tokens`]), which together call every method of every role.
+//!
+//! A backend's tests call [`storage_suite!`](crate::storage_suite) with an expression
+//! that makes a fresh, empty store; each case becomes a `#[tokio::test]` in a module
+//! named after its role (`execution_log::commit_and_read_back`). The catalog cases are
+//! generic over the kind of document and run for each kind (`workflow_catalog::...`,
+//! `template_catalog::...`).
+
+pub mod catalog;
+pub mod log;
+pub mod queries;
+pub mod templates;
+pub mod tokens;
+pub mod workflows;
+
+use serde_json::json;
+
+use crate::records::{EventRecord, ExecutionRecord, TaskRunRecord};
+use crate::{ExecutionId, ExecutionStatus, Store, TaskStatus, Timestamp, WorkflowId};
+
+/// What the suite runs against: a [`Store`], or a value that owns one (such as a store
+/// together with the temporary directory of its files).
+pub trait SuiteStore {
+    /// The store under test.
+    fn store(&self) -> &dyn Store;
+}
+
+impl<T: Store> SuiteStore for T {
+    fn store(&self) -> &dyn Store {
+        self
+    }
+}
+
+/// Generates one `#[tokio::test]` per suite case, by role, each on a store made by
+/// `$make` (an expression of a future that yields a [`SuiteStore`]).
+#[macro_export]
+macro_rules! storage_suite {
+    ($make:expr) => {
+        async fn storage_suite_store() -> impl $crate::suite::SuiteStore {
+            $make.await
+        }
+        $crate::storage_suite!(@role execution_log: log;
+            commit_and_read_back,
+            a_conflicting_batch_writes_nothing,
+            deep_values_round_trip_and_deeper_ones_write_nothing,
+            an_execution_keeps_its_first_inputs,
+            events_come_back_in_order,
+            rows_are_replaced_by_key,
+            large_batches,
+            concurrent_commits,
+        );
+        $crate::storage_suite!(@role execution_queries: queries;
+            task_runs_are_ordered,
+            unfinished_lists_what_has_not_ended,
+            executions_filter_and_paginate,
+        );
+        $crate::storage_suite!(@catalog workflow_catalog: $crate::catalog::WorkflowDoc);
+        $crate::storage_suite!(@catalog template_catalog: $crate::catalog::TemplateDoc);
+        $crate::storage_suite!(@role workflows: workflows;
+            workflow_versions,
+            a_new_format_is_a_new_version,
+            deleted_workflows,
+            workflows_by_id,
+        );
+        $crate::storage_suite!(@role templates: templates;
+            template_versions,
+            template_listing,
+            deleted_templates,
+            templates_by_id,
+            template_import,
+            strict_import_writes_nothing,
+        );
+        $crate::storage_suite!(@role tokens: tokens;
+            tokens,
+            having_had_tokens_is_forever,
+        );
+    };
+    (@catalog $module:ident: $doc:ty) => {
+        $crate::storage_suite!(@generic $module: $doc;
+            versions_are_numbered_and_the_same_is_not_stored,
+            latest_lists_by_name_bytewise,
+            deleted_documents_keep_their_versions,
+            found_by_id,
+            imports_recreate_numbers_and_times,
+            a_strict_import_writes_nothing,
+            concurrent_puts_number_versions_once,
+        );
+    };
+    (@generic $module:ident: $doc:ty; $($case:ident),+ $(,)?) => {
+        mod $module {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let store = super::storage_suite_store().await;
+                    $crate::suite::catalog::$case::<$doc>(
+                        $crate::suite::SuiteStore::store(&store),
+                    )
+                    .await;
+                }
+            )+
+        }
+    };
+    (@role $module:ident: $suite:ident; $($case:ident),+ $(,)?) => {
+        mod $module {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let store = super::storage_suite_store().await;
+                    $crate::suite::$suite::$case($crate::suite::SuiteStore::store(&store)).await;
+                }
+            )+
+        }
+    };
+}
+
+fn event(execution: ExecutionId, seq: u64, kind: &str) -> EventRecord {
+    EventRecord {
+        execution,
+        seq,
+        at: Timestamp(1_000 + seq as i64),
+        kind: kind.into(),
+        data: crate::json::RawJson::from(&json!({"kind": kind, "seq": seq})),
+    }
+}
+
+fn execution(
+    id: ExecutionId,
+    workflow: &str,
+    status: ExecutionStatus,
+    created: i64,
+) -> ExecutionRecord {
+    ExecutionRecord {
+        id,
+        workflow_id: WorkflowId(uuid::Uuid::nil()),
+        workflow: workflow.into(),
+        version: 1,
+        status,
+        inputs: json!({"n": 1}).into(),
+        outputs: None,
+        error: None,
+        parent: None,
+        retry_of: None,
+        created_at: Timestamp(created),
+        started_at: Some(Timestamp(created)),
+        ended_at: None,
+        updated_at: Timestamp(created),
+    }
+}
+
+fn run(execution: ExecutionId, task: &str, item: Option<u32>, status: TaskStatus) -> TaskRunRecord {
+    TaskRunRecord {
+        execution,
+        task: task.into(),
+        item,
+        status,
+        attempts: 1,
+        output: Some(json!({"ok": true})),
+        error: None,
+        skip_reason: None,
+        started_at: Some(Timestamp(5)),
+        ended_at: None,
+    }
+}
+
+fn expect<T, E: std::fmt::Debug>(r: Result<T, E>, what: &str) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => panic!("{what}: {e:?}"),
+    }
+}

@@ -1,0 +1,129 @@
+//! The suite of the execution queries ([`ExecutionQueries`](crate::ExecutionQueries)):
+//! ordering, filters, cursors, and what is unfinished.
+
+use super::{execution, expect, run};
+use crate::prelude::*;
+use crate::records::{CommitBatch, ExecutionQuery};
+use crate::{ExecutionId, ExecutionStatus, TaskStatus, Timestamp};
+
+/// Task rows come ordered by task name, then the task row before its items, by index.
+pub async fn task_runs_are_ordered(store: &dyn Store) {
+    let id = ExecutionId::new();
+    let rows = vec![
+        run(id, "b", Some(10), TaskStatus::Succeeded),
+        run(id, "b", Some(2), TaskStatus::Succeeded),
+        run(id, "b", None, TaskStatus::Running),
+        run(id, "a", None, TaskStatus::Succeeded),
+    ];
+    expect(
+        store
+            .commit(&CommitBatch {
+                task_runs: rows,
+                ..CommitBatch::default()
+            })
+            .await,
+        "commit",
+    );
+    let got: Vec<(String, Option<u32>)> = expect(store.task_runs(id).await, "runs")
+        .into_iter()
+        .map(|r| (r.task, r.item))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("a".into(), None),
+            ("b".into(), None),
+            ("b".into(), Some(2)),
+            ("b".into(), Some(10))
+        ]
+    );
+}
+
+/// `unfinished` lists pending, running and paused executions only.
+pub async fn unfinished_lists_what_has_not_ended(store: &dyn Store) {
+    let mut batch = CommitBatch::default();
+    let mut open = Vec::new();
+    for (i, status) in ExecutionStatus::ALL.iter().enumerate() {
+        let id = ExecutionId::new();
+        if !status.is_terminal() {
+            open.push(id);
+        }
+        batch.executions.push(execution(id, "w", *status, i as i64));
+    }
+    expect(store.commit(&batch).await, "commit");
+    let mut got: Vec<ExecutionId> = expect(store.unfinished().await, "unfinished")
+        .iter()
+        .map(|x| x.id)
+        .collect();
+    got.sort();
+    open.sort();
+    assert_eq!(got, open);
+}
+
+/// Listing filters by workflow, status and time, newest first, with a cursor.
+pub async fn executions_filter_and_paginate(store: &dyn Store) {
+    let mut batch = CommitBatch::default();
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        let id = ExecutionId::new();
+        ids.push(id);
+        let workflow = if i % 2 == 0 { "even" } else { "odd" };
+        let status = if i < 3 {
+            ExecutionStatus::Succeeded
+        } else {
+            ExecutionStatus::Failed
+        };
+        batch
+            .executions
+            .push(execution(id, workflow, status, 100 + i));
+    }
+    expect(store.commit(&batch).await, "commit");
+    let list = |q: ExecutionQuery| async move { expect(store.executions(&q).await, "list") };
+    let all = list(ExecutionQuery::default()).await;
+    assert_eq!(
+        all.iter().map(|x| x.id).collect::<Vec<_>>(),
+        ids.iter().rev().copied().collect::<Vec<_>>()
+    );
+    let even = list(ExecutionQuery {
+        workflow: Some("even".into()),
+        ..ExecutionQuery::default()
+    })
+    .await;
+    assert_eq!(even.len(), 4);
+    let failed_odd = list(ExecutionQuery {
+        workflow: Some("odd".into()),
+        status: Some(ExecutionStatus::Failed),
+        ..ExecutionQuery::default()
+    })
+    .await;
+    assert_eq!(
+        failed_odd.iter().map(|x| x.id).collect::<Vec<_>>(),
+        vec![ids[5], ids[3]]
+    );
+    let window = list(ExecutionQuery {
+        since: Some(Timestamp(102)),
+        until: Some(Timestamp(105)),
+        ..ExecutionQuery::default()
+    })
+    .await;
+    assert_eq!(
+        window.iter().map(|x| x.id).collect::<Vec<_>>(),
+        vec![ids[4], ids[3], ids[2]]
+    );
+    let page1 = list(ExecutionQuery {
+        limit: 3,
+        ..ExecutionQuery::default()
+    })
+    .await;
+    assert_eq!(page1.len(), 3);
+    let page2 = list(ExecutionQuery {
+        limit: 3,
+        after: page1.last().map(|x| x.id),
+        ..ExecutionQuery::default()
+    })
+    .await;
+    assert_eq!(
+        page2.iter().map(|x| x.id).collect::<Vec<_>>(),
+        vec![ids[3], ids[2], ids[1]]
+    );
+}
