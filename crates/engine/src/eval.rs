@@ -35,7 +35,7 @@ pub(crate) const TURN_WORK: Duration = Duration::from_millis(20);
 
 /// What is left of a turn's time: for evaluations inside it, and for its work.
 #[derive(Debug, Clone, Copy)]
-pub struct Budget {
+pub(crate) struct Budget {
     left: Duration,
     started: Instant,
 }
@@ -48,7 +48,7 @@ impl Default for Budget {
 
 impl Budget {
     /// A fresh turn's budget.
-    pub fn turn() -> Budget {
+    pub(crate) fn turn() -> Budget {
         Budget {
             left: TURN,
             started: Instant::now(),
@@ -56,7 +56,8 @@ impl Budget {
     }
 
     /// No time inside the turn: everything goes to the pool.
-    pub fn none() -> Budget {
+    #[cfg(test)]
+    pub(crate) fn none() -> Budget {
         Budget {
             left: Duration::ZERO,
             started: Instant::now(),

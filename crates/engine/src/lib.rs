@@ -1,20 +1,25 @@
 //! The durable execution core of Harmonia.
 //!
-//! - [`machine`]: the pure state machine, `apply(state, event, env) -> effects`.
-//! - [`event`]: the facts of an execution's log.
-//! - [`scheduler`]: the tokio service that drives executions, with group commit; its
-//!   [`Handle`] is how the rest of Harmonia talks to it.
-//! - [`kinds`]: task kinds, one module each (inline, spawned or waiting).
-//! - [`eval`]: where expressions run: in the scheduler's turn when quick, on the
-//!   blocking pool when not, so that no execution holds the others.
-//! - [`plans`]: validated workflow versions from the store.
-//! - [`retry`]: retry from failure, reusing what succeeded.
+//! What other crates use: [`spawn`] starts an
+//! engine and returns its [`Handle`] (start, signal, cancel, pause, resume, wait,
+//! retry, history, subscribe); [`StartRequest`]; the task-kind trait and the built-in
+//! kinds ([`kinds`]); the facts of an execution's log ([`event::Event`], with
+//! [`event::Event::describe`]); [`Plans`] (validated workflow versions). Everything
+//! else is private:
+//!
+//! - `machine`: the pure state machine, `apply(state, event, env) -> effects`, with
+//!   `evolve` split by event family;
+//! - `scheduler`: the tokio service that drives executions, with group commit;
+//! - `eval`: where expressions run: in the scheduler's turn when quick, on the
+//!   blocking pool when not, so that no execution holds the others;
+//! - `plans`: validated workflow versions from the store;
+//! - `retry`: retry from failure, reusing what succeeded.
 //!
 //! Durability: the event log of an execution is its checkpoint. "Checkpoint and
-//! resume" is replaying that log after a restart ([`machine::replay`], then
-//! [`machine::resume`]): tasks whose success was recorded keep their outputs and do not
-//! run again; attempts that were in flight run again as `recovered`; timers resume
-//! with their remaining time; a paused execution stays paused.
+//! resume" is replaying that log after a restart, then resuming: tasks whose success
+//! was recorded keep their outputs and do not run again; attempts that were in flight
+//! run again as `recovered`; timers and waits resume with their remaining time; a
+//! paused execution stays paused.
 //!
 //! The engine sees storage only through `harmonia_storage::Store`. It expects to run on
 //! threads with large stacks (the `harmonia` binary gives its runtime's threads 64 MiB):
@@ -24,13 +29,13 @@
 mod config;
 mod describe;
 mod error;
-pub mod eval;
+mod eval;
 pub mod event;
 pub mod kinds;
-pub mod machine;
-pub mod plans;
-pub mod retry;
-pub mod scheduler;
+mod machine;
+mod plans;
+mod retry;
+mod scheduler;
 
 pub use config::EngineConfig;
 pub use error::{Error, Result};

@@ -1,7 +1,7 @@
 //! Task kinds: one module per kind, each behind [`TaskKind`].
 //!
 //! A kind's module holds everything about it: its parameter schema and extra check,
-//! its output shape, and how it runs (inline, spawned or waiting; see [`kind`]).
+//! its output shape, and how it runs (inline, spawned or waiting; see [`TaskKind`] and [`Run`]).
 //! [`Kinds`] is the registry an engine runs with, and the task types validation uses
 //! are derived from it ([`Kinds::task_types`]): a kind is described once, where it is
 //! implemented. Adding a kind is one new file plus one `register` line (in

@@ -21,7 +21,7 @@ use crate::event::TaskError;
 
 /// What a task's `if` and `for_each` say.
 #[derive(Debug, Clone, PartialEq)]
-pub enum StartOutcome {
+pub(crate) enum StartOutcome {
     /// It runs: once, or once per item.
     Run(Option<Vec<Value>>),
     /// Its `if` is false.
@@ -41,7 +41,7 @@ pub(crate) enum Pending<T> {
 
 /// An evaluation to run off the turn.
 #[derive(Debug, Clone)]
-pub enum Job {
+pub(crate) enum Job {
     /// Whether (and over what) task `task` starts.
     Start {
         /// The task's index in the plan.
@@ -74,7 +74,7 @@ impl PartialEq for Job {
 
 /// The result of a [`Job`].
 #[derive(Debug, Clone, PartialEq)]
-pub enum Evaluated {
+pub(crate) enum Evaluated {
     /// Of [`Job::Start`].
     Start {
         /// The task.
@@ -88,7 +88,7 @@ pub enum Evaluated {
 
 impl Job {
     /// Runs the evaluation under `limits`.
-    pub fn run(&self, limits: &Limits) -> Evaluated {
+    pub(crate) fn run(&self, limits: &Limits) -> Evaluated {
         match self {
             Job::Start { task, plan, ctx } => Evaluated::Start {
                 task: *task,
@@ -100,7 +100,7 @@ impl Job {
 
     /// What to record when the job could not run at all (it panicked): a failure that
     /// says so, instead of a task waiting forever.
-    pub fn failed(&self, why: &str) -> Evaluated {
+    pub(crate) fn failed(&self, why: &str) -> Evaluated {
         let error = TaskError::new(
             ErrorClass::Expression,
             format!("internal error while evaluating: {why}"),

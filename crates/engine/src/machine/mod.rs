@@ -15,7 +15,7 @@
 //! follows), `records` (the read models).
 
 mod decide;
-pub mod evaluate;
+pub(crate) mod evaluate;
 mod evolve;
 mod records;
 mod state;
@@ -26,9 +26,8 @@ use harmonia_expr::Limits;
 use harmonia_model::Plan;
 use harmonia_storage::{ExecutionId, TaskStatus, Timestamp};
 
-pub use evaluate::{Evaluated, Job, StartOutcome};
-pub use records::Records;
-pub use state::{Execution, TaskState, Unit};
+pub(crate) use evaluate::{Evaluated, Job};
+pub(crate) use state::{Execution, Unit};
 
 use crate::eval::Budget;
 use crate::event::{Event, TimerKey, Wait};
@@ -37,7 +36,7 @@ use evaluate::Pending;
 /// What the machine may use from outside: the time of the event, randomness, limits,
 /// and the time left in the scheduler's turn for evaluating expressions.
 #[derive(Debug, Clone)]
-pub struct Env {
+pub(crate) struct Env {
     /// The time the event happened.
     pub now: Timestamp,
     /// Bounds on expression evaluation.
@@ -50,7 +49,7 @@ pub struct Env {
 
 impl Env {
     /// An environment at `now`, drawing jitter from `seed`, with a fresh turn's budget.
-    pub fn new(now: Timestamp, seed: u64, limits: Limits) -> Env {
+    pub(crate) fn new(now: Timestamp, seed: u64, limits: Limits) -> Env {
         Env {
             now,
             limits,
@@ -60,7 +59,7 @@ impl Env {
     }
 
     /// A uniform number in [0, 1) (splitmix64 over the seed).
-    pub fn sample(&mut self) -> f64 {
+    pub(crate) fn sample(&mut self) -> f64 {
         self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.rng;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -72,7 +71,7 @@ impl Env {
 
 /// An attempt of a task (and item).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct AttemptRef {
+pub(crate) struct AttemptRef {
     /// The task's index in the plan.
     pub task: usize,
     /// The item, for a fan-out.
@@ -83,7 +82,7 @@ pub struct AttemptRef {
 
 /// Something the machine wants done.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
+pub(crate) enum Effect {
     /// Append this decided event to the log (it is already applied to the state).
     Record(Box<Event>),
     /// Run this attempt; report `AttemptStarted` when it really starts.
@@ -121,7 +120,12 @@ pub enum Effect {
 
 /// Creates the state of an execution from its first event; the event itself is then
 /// applied (or replayed) like any other.
-pub fn start(id: ExecutionId, plan: Arc<Plan>, first: &Event, at: Timestamp) -> Option<Execution> {
+pub(crate) fn start(
+    id: ExecutionId,
+    plan: Arc<Plan>,
+    first: &Event,
+    at: Timestamp,
+) -> Option<Execution> {
     let Event::ExecutionStarted {
         workflow_id,
         version,
@@ -148,20 +152,20 @@ pub fn start(id: ExecutionId, plan: Arc<Plan>, first: &Event, at: Timestamp) -> 
 }
 
 /// Applies `event` and settles: records the decisions that follow and lists what to do.
-pub fn apply(x: &mut Execution, event: &Event, env: &mut Env) -> Vec<Effect> {
+pub(crate) fn apply(x: &mut Execution, event: &Event, env: &mut Env) -> Vec<Effect> {
     let mut effects = evolve::evolve(x, event, env.now);
     settle(x, env, &mut effects);
     effects
 }
 
 /// Applies a logged event during replay: no decisions, no effects.
-pub fn replay(x: &mut Execution, event: &Event, at: Timestamp) {
+pub(crate) fn replay(x: &mut Execution, event: &Event, at: Timestamp) {
     let _ = evolve::evolve(x, event, at);
 }
 
 /// What a replayed execution needs to go on: attempts in flight run again (as
 /// `recovered`), timers are armed again, and pending work is dispatched.
-pub fn resume(x: &mut Execution, env: &mut Env) -> Vec<Effect> {
+pub(crate) fn resume(x: &mut Execution, env: &mut Env) -> Vec<Effect> {
     let mut effects = Vec::new();
     if x.status.is_terminal() {
         return effects;
@@ -236,7 +240,7 @@ pub fn resume(x: &mut Execution, env: &mut Env) -> Vec<Effect> {
 /// panic while working on it): it is failed with `error`, and every task and unit that
 /// had not ended is cancelled, so that the read models say so. Nothing is decided and
 /// no counter is relied on: this must work on a broken state.
-pub fn abandon(x: &mut Execution, error: crate::event::TaskError, now: Timestamp) {
+pub(crate) fn abandon(x: &mut Execution, error: crate::event::TaskError, now: Timestamp) {
     for (t, task) in x.tasks.iter_mut().enumerate() {
         if !task.status.is_terminal() {
             task.status = TaskStatus::Cancelled;
@@ -263,7 +267,7 @@ pub fn abandon(x: &mut Execution, error: crate::event::TaskError, now: Timestamp
 }
 
 /// Takes in the result of an evaluation that ran off the turn, and settles.
-pub fn evaluated(x: &mut Execution, done: Evaluated, env: &mut Env) -> Vec<Effect> {
+pub(crate) fn evaluated(x: &mut Execution, done: Evaluated, env: &mut Env) -> Vec<Effect> {
     let mut effects = Vec::new();
     match done {
         Evaluated::Start { task, outcome } => {
@@ -285,7 +289,7 @@ pub fn evaluated(x: &mut Execution, done: Evaluated, env: &mut Env) -> Vec<Effec
 }
 
 /// Goes on deciding and dispatching after an [`Effect::Continue`].
-pub fn proceed(x: &mut Execution, env: &mut Env) -> Vec<Effect> {
+pub(crate) fn proceed(x: &mut Execution, env: &mut Env) -> Vec<Effect> {
     let mut effects = Vec::new();
     settle(x, env, &mut effects);
     effects

@@ -12,7 +12,7 @@ use crate::event::TaskError;
 
 /// Rows to write after a batch of events.
 #[derive(Debug, Clone, Default)]
-pub struct Records {
+pub(crate) struct Records {
     /// The execution row, if it changed.
     pub execution: Option<ExecutionRecord>,
     /// Task rows that changed.
@@ -21,7 +21,7 @@ pub struct Records {
 
 impl Execution {
     /// The execution's row as it is now.
-    pub fn record(&self, now: Timestamp) -> ExecutionRecord {
+    pub(crate) fn record(&self, now: Timestamp) -> ExecutionRecord {
         self.row(now, self.inputs.clone())
     }
 
@@ -46,7 +46,7 @@ impl Execution {
     }
 
     /// The row of task `t` (`item: None`) or of one of its fan-out items.
-    pub fn task_record(&self, t: usize, item: Option<u32>) -> TaskRunRecord {
+    pub(crate) fn task_record(&self, t: usize, item: Option<u32>) -> TaskRunRecord {
         let ts = &self.tasks[t];
         let name = self.plan.tasks[t].name.clone();
         match item {
@@ -93,7 +93,7 @@ impl Execution {
     }
 
     /// The rows changed since the last call, and clears the changes.
-    pub fn take_records(&mut self, now: Timestamp) -> Records {
+    pub(crate) fn take_records(&mut self, now: Timestamp) -> Records {
         let rows = std::mem::take(&mut self.dirty.rows);
         let mut task_runs = Vec::with_capacity(rows.len());
         for (t, item) in rows {

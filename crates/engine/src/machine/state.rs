@@ -24,7 +24,7 @@ use crate::event::{SkipReason, StopReason, TaskError, Wait};
 
 /// One execution: what it runs, where it is, and what each task did.
 #[derive(Debug, Clone)]
-pub struct Execution {
+pub(crate) struct Execution {
     /// Its id.
     pub id: ExecutionId,
     /// The plan it runs (a pinned workflow version).
@@ -43,8 +43,6 @@ pub struct Execution {
     /// Whether its read-model row is stored (then the row's inputs, which never
     /// change, are not written again).
     pub(crate) row_stored: bool,
-    /// Its template parameters.
-    pub params: Value,
     /// The task that started it, for a sub-workflow.
     pub parent: Option<ParentLink>,
     /// The execution it retries.
@@ -105,7 +103,7 @@ pub(crate) struct Dirty {
 
 /// The state of one task.
 #[derive(Debug, Clone)]
-pub struct TaskState {
+pub(crate) struct TaskState {
     /// Where it is.
     pub status: TaskStatus,
     /// Why it was skipped.
@@ -140,7 +138,7 @@ pub struct TaskState {
 
 /// The state of one attempt-carrying unit: a plain task, or one item of a fan-out.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Unit {
+pub(crate) struct Unit {
     /// Where it is.
     pub status: TaskStatus,
     /// The last attempt started (0 before the first).
@@ -202,12 +200,12 @@ impl TaskState {
     }
 
     /// The item index of unit `u` (`None` for a plain task).
-    pub fn item_of(&self, u: u32) -> Option<u32> {
+    pub(crate) fn item_of(&self, u: u32) -> Option<u32> {
         self.fan_out.then_some(u)
     }
 
     /// The unit of an item (`None` for a plain task's only unit).
-    pub fn unit_of(&self, item: Option<u32>) -> Option<u32> {
+    pub(crate) fn unit_of(&self, item: Option<u32>) -> Option<u32> {
         match (self.fan_out, item) {
             (false, None) => (!self.units.is_empty()).then_some(0),
             (true, Some(i)) => ((i as usize) < self.units.len()).then_some(i),
@@ -216,7 +214,7 @@ impl TaskState {
     }
 
     /// Attempts over all units.
-    pub fn attempts(&self) -> u32 {
+    pub(crate) fn attempts(&self) -> u32 {
         self.units.iter().map(|u| u.attempt).sum()
     }
 
@@ -272,7 +270,6 @@ impl Execution {
             status: ExecutionStatus::Running,
             inputs,
             row_stored: false,
-            params,
             parent,
             retry_of,
             started_at: at,
@@ -303,12 +300,12 @@ impl Execution {
     }
 
     /// The index of the task named `name`.
-    pub fn task_index(&self, name: &str) -> Option<usize> {
+    pub(crate) fn task_index(&self, name: &str) -> Option<usize> {
         self.plan.task_index(name)
     }
 
     /// Whether the execution has ended.
-    pub fn is_finished(&self) -> bool {
+    pub(crate) fn is_finished(&self) -> bool {
         self.status.is_terminal()
     }
 
@@ -376,7 +373,7 @@ impl Execution {
     }
 
     /// The expression context for task `t` (and unit `u` of a fan-out).
-    pub fn context(&self, t: usize, u: Option<u32>) -> harmonia_expr::Context {
+    pub(crate) fn context(&self, t: usize, u: Option<u32>) -> harmonia_expr::Context {
         let mut ctx = harmonia_expr::Context::new()
             .with(Var::Inputs, self.ctx.inputs.clone())
             .with(Var::Params, self.ctx.params.clone())

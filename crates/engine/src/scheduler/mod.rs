@@ -435,7 +435,7 @@ impl Handle {
         )
     }
 
-    /// Retries execution `id` as a new, linked execution (see [`crate::retry`]).
+    /// Retries execution `id` as a new, linked execution (see [`RetryPlan`]).
     pub async fn retry(
         &self,
         id: ExecutionId,
