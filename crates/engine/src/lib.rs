@@ -1,5 +1,7 @@
 //! The durable execution core of Harmonia.
 //!
+//! - [`Engine::builder`]: how an engine is wired and started (store, settings, task
+//!   types with their executors, plans), the same for every command.
 //! - [`machine`]: the pure state machine, `apply(state, event, env) -> effects`.
 //! - [`event`]: the facts of an execution's log.
 //! - [`scheduler`]: the tokio service that drives executions, with group commit; its
@@ -21,6 +23,7 @@
 //! elsewhere each evaluation maps a stack segment of its own (see `harmonia_expr`),
 //! which works, but costs microseconds.
 
+mod builder;
 mod config;
 mod error;
 pub mod eval;
@@ -31,6 +34,7 @@ pub mod plans;
 pub mod retry;
 pub mod scheduler;
 
+pub use builder::{Builder, Engine};
 pub use config::EngineConfig;
 pub use error::{Error, Result};
 pub use plans::{DefinitionSource, Plans, RegisterError, Workflow};
