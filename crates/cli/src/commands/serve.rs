@@ -226,7 +226,7 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         .install_recorder()
         .context("cannot install the metrics recorder")?;
     // The built-in template library, once: a built-in someone deleted stays deleted.
-    let seeded = harmonia_server::templates::seed_builtins(store.as_ref())
+    let seeded = harmonia_app::templates::seed_builtins(store.as_ref())
         .await
         .context("cannot store the built-in templates")?;
     if !seeded.is_empty() {

@@ -542,7 +542,7 @@ async fn a_tekton_file_converts_with_its_report() {
 #[tokio::test]
 async fn the_built_in_library_is_stored_once() {
     let s = server().await;
-    let seeded = harmonia_server::templates::seed_builtins(s.store.as_ref())
+    let seeded = harmonia_app::templates::seed_builtins(s.store.as_ref())
         .await
         .expect("seeds");
     assert_eq!(seeded.len(), harmonia_model::template::BUILTIN.len());
@@ -556,7 +556,7 @@ async fn the_built_in_library_is_stored_once() {
         .call(Method::DELETE, "/api/templates/etl", None, "", None)
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
-    let again = harmonia_server::templates::seed_builtins(s.store.as_ref())
+    let again = harmonia_app::templates::seed_builtins(s.store.as_ref())
         .await
         .expect("seeds");
     assert_eq!(again, Vec::<String>::new());
