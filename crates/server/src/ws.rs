@@ -20,15 +20,19 @@
 //! take a message within 10 seconds is closed with the reason "client too slow". The
 //! server pings every 20 seconds.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
+use harmonia_app::Change;
+use harmonia_engine::LoggedEvent;
 use harmonia_engine::event::Event;
 use harmonia_storage::ExecutionId;
 use serde_json::{Value, json};
+use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::error::{ApiError, ApiResult, Code};
@@ -217,17 +221,25 @@ pub(crate) async fn workflows(
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Response {
     match upgrade(ws) {
-        Ok(ws) => ws
-            .on_upgrade(move |socket| feed(socket, state))
-            .into_response(),
+        Ok(ws) => {
+            // Subscribed before the upgrade is answered: a change the client causes once
+            // it has its socket is never missed.
+            let hub = state.app().changes().subscribe();
+            let events = state.app().executions().subscribe();
+            ws.on_upgrade(move |socket| feed(socket, state, hub, events))
+                .into_response()
+        }
         Err(e) => e.into_response(),
     }
 }
 
-async fn feed(mut socket: WebSocket, state: AppState) {
+async fn feed(
+    mut socket: WebSocket,
+    state: AppState,
+    mut hub: broadcast::Receiver<Change>,
+    mut events: broadcast::Receiver<Arc<LoggedEvent>>,
+) {
     let _client = Client::new(&state);
-    let mut hub = state.app().changes().subscribe();
-    let mut events = state.app().executions().subscribe();
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     loop {
