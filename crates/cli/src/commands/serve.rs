@@ -25,9 +25,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use harmonia_engine::executors::{ExecutorConfig, Executors};
-use harmonia_engine::{EngineConfig, Plans};
-use harmonia_model::TaskTypes;
+use harmonia_app::App;
+use harmonia_engine::executors::ExecutorConfig;
+use harmonia_engine::{Engine, EngineConfig};
 use harmonia_server::{Access, ApiConfig, AppState};
 use harmonia_storage::Store;
 use harmonia_storage_sql::SqliteStore;
@@ -232,7 +232,6 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     if !seeded.is_empty() {
         tracing::info!(templates = %seeded.join(", "), "stored the built-in templates");
     }
-    let plans = Arc::new(Plans::new(store.clone(), TaskTypes::builtin(), None));
     let config = EngineConfig {
         max_concurrency: settings.max_concurrency,
         executors: ExecutorConfig {
@@ -242,10 +241,10 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         secrets: super::local::secrets(),
         ..EngineConfig::default()
     };
-    let executors = Executors::builtin(&config.executors);
-    let (handle, engine) = harmonia_engine::spawn(config, store, plans, executors).await?;
-    let state = AppState::new(
-        handle.clone(),
+    let engine = Engine::builder(store).config(config).spawn().await?;
+    let handle = engine.handle().clone();
+    let state = AppState::with_app(
+        App::new(handle.clone()),
         ApiConfig {
             max_body_bytes: settings.max_body_bytes,
             cors_origins: settings.cors_origins.clone(),
@@ -295,7 +294,7 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     };
     let (served, ()) = tokio::join!(http, drain);
     served?;
-    let _ = engine.await;
+    let _ = engine.stopped().await;
     eprintln!("harmonia stopped");
     Ok(ExitCode::SUCCESS)
 }
