@@ -1,7 +1,8 @@
 //! The durable execution core of Harmonia.
 //!
-//! What other crates use: [`spawn`] starts an
-//! engine and returns its [`Handle`] (start, signal, cancel, pause, resume, wait,
+//! What other crates use: [`Engine::builder`] wires and starts an engine (store,
+//! settings, task kinds, plans), the same for every command, and its [`Handle`] is how
+//! the rest of Harmonia talks to it (start, signal, cancel, pause, resume, wait,
 //! retry, history, subscribe); [`StartRequest`]; the task-kind trait and the built-in
 //! kinds ([`kinds`]); the facts of an execution's log ([`event::Event`], with
 //! [`event::Event::describe`]); [`Plans`] (validated workflow versions). Everything
@@ -26,6 +27,7 @@
 //! elsewhere each evaluation maps a stack segment of its own (see `harmonia_expr`),
 //! which works, but costs microseconds.
 
+mod builder;
 mod config;
 mod describe;
 mod error;
@@ -37,6 +39,7 @@ mod plans;
 mod retry;
 mod scheduler;
 
+pub use builder::{Builder, Engine};
 pub use config::EngineConfig;
 pub use error::{Error, Result};
 pub use plans::{DefinitionSource, Plans, RegisterError, Workflow};

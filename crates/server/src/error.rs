@@ -6,7 +6,9 @@
 //! JSON (the docs' own 404, say), and `wire` rewrites the bare answers hyper writes
 //! without calling the application (a request head it cannot read: 400, 414, 431). Its `code` is stable and
 //! comes with a fixed HTTP status from one table ([`Code`]). For server errors (5xx) the
-//! client gets a generic message; the detail goes to the log.
+//! client gets a generic message; the detail goes to the log. The use cases' errors
+//! (`harmonia_app::Error`) become API errors in one `From` impl: that is the table of
+//! which failure is which code.
 //!
 //! | code | status | when |
 //! |---|---|---|
@@ -283,46 +285,88 @@ pub(crate) async fn shape(req: axum::extract::Request, next: axum::middleware::N
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
-impl From<harmonia_storage::Error> for ApiError {
-    fn from(e: harmonia_storage::Error) -> ApiError {
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn details(value: impl Serialize) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+/// The one table from the use cases' errors to the API's: code, message, details.
+/// Where a message names a route or a query parameter, it is added here.
+impl From<harmonia_app::Error> for ApiError {
+    fn from(e: harmonia_app::Error) -> ApiError {
+        use harmonia_app::Error as E;
         match e {
-            harmonia_storage::Error::Conflict(m) => ApiError::new(Code::Conflict, m),
-            other => ApiError::internal(other),
+            E::NotFound(m) => ApiError::not_found(m),
+            E::Exists { kind, name } => ApiError::new(
+                Code::Conflict,
+                format!("{kind} `{name}` already exists; PUT /api/{kind}s/{name} adds a version"),
+            ),
+            E::Running {
+                workflow,
+                executions,
+            } => {
+                let n = executions.len();
+                let ids: Vec<String> = executions.iter().map(ToString::to_string).collect();
+                ApiError::new(
+                    Code::Conflict,
+                    format!(
+                        "workflow `{workflow}` has {n} unfinished execution{}; cancel them, or delete with ?force=true (they then run on to their end)",
+                        plural(n)
+                    ),
+                )
+                .with_details(serde_json::json!({"executions": ids}))
+            }
+            E::Conflict(m) | E::Unrunnable(m) => ApiError::new(Code::Conflict, m),
+            ref e @ E::InvalidDefinition {
+                ref name,
+                ref diagnostics,
+            } => {
+                let n = e.error_count();
+                ApiError::new(
+                    Code::InvalidDefinition,
+                    format!("the definition has {n} problem{} ({name})", plural(n)),
+                )
+                .with_details(details(diagnostics))
+            }
+            E::InvalidName(m) => ApiError::new(Code::InvalidDefinition, m),
+            E::Reserved(name) => ApiError::new(
+                Code::InvalidDefinition,
+                format!(
+                    "`{name}` cannot name a template: /api/templates/{name} is a route; choose another name"
+                ),
+            ),
+            E::InvalidInputs(v) => ApiError::new(
+                Code::InvalidInputs,
+                format!(
+                    "the inputs do not match the workflow's schema ({} problem{})",
+                    v.len(),
+                    plural(v.len())
+                ),
+            )
+            .with_details(details(&v)),
+            ref e @ E::InvalidParams { ref violations, .. } => {
+                ApiError::new(Code::InvalidParams, e.to_string()).with_details(details(violations))
+            }
+            E::InvalidRequest(m) => ApiError::bad_request(m),
+            ref e @ E::UnknownTask {
+                ref task,
+                ref tasks,
+                ..
+            } => ApiError::bad_request(e.to_string())
+                .with_details(serde_json::json!({"task": task, "tasks": tasks})),
+            E::Unavailable => ApiError::new(Code::Unavailable, "the engine is stopping"),
+            E::Storage(harmonia_storage::Error::Conflict(m)) => ApiError::new(Code::Conflict, m),
+            e @ (E::Storage(_) | E::Engine(_) | E::Internal(_)) => ApiError::internal(e),
         }
     }
 }
 
-impl From<harmonia_engine::Error> for ApiError {
-    fn from(e: harmonia_engine::Error) -> ApiError {
-        use harmonia_engine::Error as E;
-        match e {
-            E::InvalidInputs(v) => {
-                let n = v.len();
-                ApiError::new(
-                    Code::InvalidInputs,
-                    format!(
-                        "the inputs do not match the workflow's schema ({n} problem{})",
-                        if n == 1 { "" } else { "s" }
-                    ),
-                )
-                .with_details(serde_json::to_value(&v).unwrap_or(Value::Null))
-            }
-            E::Unrunnable(m) => ApiError::new(Code::Conflict, m),
-            e @ E::UnknownWorkflow { .. } => ApiError::not_found(e.to_string()),
-            e @ E::UnknownExecution(_) => ApiError::not_found(e.to_string()),
-            E::UnknownTask {
-                ref task,
-                ref tasks,
-                ..
-            } => {
-                let details = serde_json::json!({"task": task, "tasks": tasks});
-                ApiError::bad_request(e.to_string()).with_details(details)
-            }
-            e @ E::Conflict { .. } => ApiError::new(Code::Conflict, e.to_string()),
-            E::Storage(s) => s.into(),
-            E::Stopped => ApiError::new(Code::Unavailable, "the engine is stopping"),
-            other => ApiError::internal(other),
-        }
+impl From<harmonia_storage::Error> for ApiError {
+    fn from(e: harmonia_storage::Error) -> ApiError {
+        harmonia_app::Error::from(e).into()
     }
 }
 

@@ -5,6 +5,8 @@
 //!   invalid_request` with the position; bodies over the limit `413`.
 //! - [`DefinitionBody`]: the text of a workflow or template definition and its format,
 //!   for the model's reader, which reports every problem with its line and column.
+//! - [`Query<T>`]: query parameters, malformed ones `400 invalid_request`; and
+//!   [`execution_id`], an execution id in a path (one that is not an id is `404`).
 //!
 //! Content types read: `application/json` and any `...+json` as JSON;
 //! `application/yaml`, `application/x-yaml`, `text/yaml` and `text/x-yaml` as YAML. Any
@@ -16,7 +18,8 @@
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::header::CONTENT_TYPE;
-use harmonia_model::Format;
+use harmonia_model::{Format, Source};
+use harmonia_storage::ExecutionId;
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, Code};
@@ -150,6 +153,13 @@ impl<S: Send + Sync> FromRequest<S> for DefinitionBody {
     }
 }
 
+impl DefinitionBody {
+    /// The definition as the model reads it, named `request` in diagnostics.
+    pub(crate) fn source(&self) -> Source {
+        Source::new("request", self.text.clone(), self.format)
+    }
+}
+
 /// Query parameters decoded into `T`; a malformed query is `400 invalid_request`.
 #[derive(Debug)]
 pub(crate) struct Query<T>(pub(crate) T);
@@ -168,18 +178,8 @@ impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for
     }
 }
 
-/// `None` for an absent or empty query parameter (`?cursor=`).
-pub(crate) fn present(value: Option<String>) -> Option<String> {
-    value.filter(|v| !v.is_empty())
-}
-
-/// A page size: `default` when absent, an error outside 1..=`max`.
-pub(crate) fn limit(value: Option<u32>, default: u32, max: u32) -> Result<usize, ApiError> {
-    match value {
-        None => Ok(default as usize),
-        Some(n) if (1..=max).contains(&n) => Ok(n as usize),
-        Some(n) => Err(ApiError::bad_request(format!(
-            "`limit` must be from 1 to {max}, found {n}"
-        ))),
-    }
+/// The execution id in a path; one that is not an id names no execution (`404`).
+pub(crate) fn execution_id(id: &str) -> Result<ExecutionId, ApiError> {
+    id.parse()
+        .map_err(|_| ApiError::not_found(format!("no execution `{id}`")))
 }

@@ -1,17 +1,18 @@
 //! Harmonia's HTTP server: the REST and WebSocket API on one port, its OpenAPI
 //! description, auth, and operations endpoints.
 //!
-//! [`app`] builds the router on an [`AppState`] (an engine [`harmonia_engine::Handle`]
-//! and settings); [`serve`] runs it on a listener until a shutdown signal, then lets
-//! in-flight requests finish. The binary wires in the store and the engine; this crate
-//! knows neither SQL nor how executions run, only the engine's handle and the store
-//! trait.
+//! [`app`] builds the router on an [`AppState`] (the use cases of `harmonia_app` over
+//! an engine, and settings); [`serve`] runs it on a listener until a shutdown signal,
+//! then lets in-flight requests finish. The binary wires in the store and the engine;
+//! this crate is adapters only: it knows neither SQL nor how executions run, and asks
+//! the use cases for everything but tokens and readiness (the store trait).
 //!
-//! Layout: `routes/` (one module per resource), `ws` (WebSockets), `extract` (bodies
-//! and queries with the API's error shape), `error` (that shape), `auth` and
-//! `middleware` (tokens and roles, and keeping other web pages out), `views` (what
-//! goes over the wire), `openapi`, `wire` (the connections under hyper, so that its
-//! own error answers have the shape too).
+//! Layout: `routes/` (one module per resource, handlers that parse, call a use case
+//! and render), `ws` (WebSockets, over the same use cases), `extract` (bodies, queries
+//! and path ids with the API's error shape), `error` (that shape, and the one table
+//! from the use cases' errors), `auth` and `middleware` (tokens and roles, and keeping
+//! other web pages out), `views` (what goes over the wire), `openapi`, `wire` (the
+//! connections under hyper, so that its own error answers have the shape too).
 
 pub mod auth;
 pub mod error;
@@ -20,7 +21,6 @@ mod middleware;
 mod openapi;
 mod routes;
 mod state;
-pub mod templates;
 pub mod views;
 mod wire;
 mod ws;
@@ -37,7 +37,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 pub use auth::{Access, Role, create_token, hash_token};
 pub use error::{ApiError, Code};
-pub use state::{ApiConfig, AppState, HubEvent};
+pub use state::{ApiConfig, AppState};
 pub use views::{TaskView, tasks_view};
 
 use crate::error::ApiError as Error;

@@ -1,41 +1,16 @@
-//! What every handler shares: the engine's handle, the store, the definitions, auth,
-//! the hub of workflow notifications, and the metrics exporter.
+//! What every handler shares: the application's use cases (`harmonia_app::App`), the
+//! store (for auth and readiness only: everything else goes through the use cases),
+//! auth, the metrics exporter, and the settings.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
-use harmonia_engine::{Handle, Plans};
+use harmonia_app::App;
+use harmonia_engine::Handle;
 use harmonia_storage::Store;
 use metrics_exporter_prometheus::PrometheusHandle;
-use serde::Serialize;
-use tokio::sync::broadcast;
 
 use crate::auth::{Access, Auth};
-
-/// A notification for `/ws/workflows` subscribers.
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum HubEvent {
-    /// A workflow was created.
-    WorkflowCreated {
-        /// Its name.
-        name: String,
-        /// Its version.
-        version: u32,
-    },
-    /// A workflow got a new version.
-    WorkflowUpdated {
-        /// Its name.
-        name: String,
-        /// The new version.
-        version: u32,
-    },
-    /// A workflow was deleted.
-    WorkflowDeleted {
-        /// Its name.
-        name: String,
-    },
-}
 
 /// Settings the handlers need.
 #[derive(Debug, Clone)]
@@ -64,11 +39,9 @@ impl Default for ApiConfig {
 pub struct AppState(pub(crate) Arc<Inner>);
 
 pub(crate) struct Inner {
-    pub(crate) handle: Handle,
+    pub(crate) app: App,
     pub(crate) store: Arc<dyn Store>,
-    pub(crate) plans: Arc<Plans>,
     pub(crate) auth: Auth,
-    pub(crate) hub: broadcast::Sender<HubEvent>,
     pub(crate) metrics: Option<PrometheusHandle>,
     pub(crate) config: ApiConfig,
     pub(crate) ready: AtomicBool,
@@ -76,17 +49,20 @@ pub(crate) struct Inner {
 }
 
 impl AppState {
-    /// State for a server on `handle`. `metrics` renders `/metrics` when given.
+    /// State for a server on `handle`, with use cases of its own. `metrics` renders
+    /// `/metrics` when given.
     pub fn new(handle: Handle, config: ApiConfig, metrics: Option<PrometheusHandle>) -> AppState {
-        let store = handle.store().clone();
-        let plans = handle.plans().clone();
-        let (hub, _) = broadcast::channel(1024);
+        AppState::with_app(App::new(handle), config, metrics)
+    }
+
+    /// State for a server over `app`'s use cases (shared with other adapters, which
+    /// then see the same changes). `metrics` renders `/metrics` when given.
+    pub fn with_app(app: App, config: ApiConfig, metrics: Option<PrometheusHandle>) -> AppState {
+        let store = app.store().clone();
         AppState(Arc::new(Inner {
             auth: Auth::new(store.clone(), config.access),
-            handle,
+            app,
             store,
-            plans,
-            hub,
             metrics,
             config,
             ready: AtomicBool::new(true),
@@ -99,7 +75,8 @@ impl AppState {
         self.0.ready.store(ready, Ordering::SeqCst);
     }
 
-    pub(crate) fn notify(&self, event: HubEvent) {
-        let _ = self.0.hub.send(event);
+    /// The use cases.
+    pub(crate) fn app(&self) -> &App {
+        &self.0.app
     }
 }

@@ -7,8 +7,12 @@
 //!    "event"}` (`summary`: the line `harmonia history` prints for it);
 //! 3. when it ends: `{"type": "finished", "execution": ...}`, then the socket closes.
 //!
-//! `/ws/workflows` sends `workflow_created`, `workflow_updated`, `workflow_deleted`,
+//! `/ws/workflows` sends `workflow_created`, `workflow_updated`, `workflow_deleted`
+//! (every change the use cases announce, `harmonia_app::Changes`: through the API, a
+//! template's instantiation, or another adapter sharing the same `App`),
 //! `execution_started` and `execution_finished` messages.
+//!
+//! Both read through the use cases (`harmonia_app::Executions`), never the routes.
 //!
 //! A slow client never slows the engine: events reach sockets through a bounded
 //! broadcast channel. A socket that falls behind gets `{"type": "resync", "execution":
@@ -17,20 +21,25 @@
 //! take a message within 10 seconds is closed with the reason "client too slow". The
 //! server pings every 20 seconds.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
+use harmonia_app::Change;
+use harmonia_engine::LoggedEvent;
 use harmonia_engine::event::Event;
 use harmonia_storage::ExecutionId;
 use serde_json::{Value, json};
+use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::error::{ApiError, ApiResult, Code};
-use crate::routes::executions::{detail, parse_id, record};
+use crate::extract::execution_id;
 use crate::state::AppState;
+use crate::views::ExecutionDetail;
 
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 const PING_EVERY: Duration = Duration::from_secs(20);
@@ -95,12 +104,12 @@ pub(crate) async fn execution(
     Path(id): Path<String>,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Response {
-    let id = match parse_id(&id) {
+    let id = match execution_id(&id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
-    if let Err(e) = record(&state, id).await {
-        return e.into_response();
+    if let Err(e) = state.app().executions().record(id).await {
+        return ApiError::from(e).into_response();
     }
     match upgrade(ws) {
         Ok(ws) => ws
@@ -112,28 +121,19 @@ pub(crate) async fn execution(
 
 /// The snapshot message and the sequence number it is current to.
 async fn snapshot(state: &AppState, id: ExecutionId, kind: &str) -> Option<(Value, u64, bool)> {
-    let last_seq = state
-        .0
-        .store
-        .events(id)
-        .await
-        .ok()?
-        .last()
-        .map_or(0, |e| e.seq);
-    let x = record(state, id).await.ok()?;
-    let finished = x.status.is_terminal();
-    let detail = detail(state, x).await.ok()?;
+    let s = state.app().executions().snapshot(id).await.ok()?;
+    let finished = s.execution.record.status.is_terminal();
+    let detail = ExecutionDetail::from_execution(&s.execution);
     Some((
-        json!({"type": kind, "execution": detail, "last_seq": last_seq}),
-        last_seq,
+        json!({"type": kind, "execution": detail, "last_seq": s.last_seq}),
+        s.last_seq,
         finished,
     ))
 }
 
 async fn finish(socket: &mut WebSocket, state: &AppState, id: ExecutionId) {
-    if let Ok(x) = record(state, id).await
-        && let Ok(detail) = detail(state, x).await
-    {
+    if let Ok(x) = state.app().executions().get(id).await {
+        let detail = ExecutionDetail::from_execution(&x);
         send(socket, &json!({"type": "finished", "execution": detail})).await;
     }
     close(socket, close_code::NORMAL, "the execution ended").await;
@@ -142,7 +142,7 @@ async fn finish(socket: &mut WebSocket, state: &AppState, id: ExecutionId) {
 async fn watch(mut socket: WebSocket, state: AppState, id: ExecutionId) {
     let _client = Client::new(&state);
     // Subscribe first, so that nothing falls between the snapshot and the stream.
-    let mut events = state.0.handle.subscribe();
+    let mut events = state.app().executions().subscribe();
     let Some((message, mut last_seq, finished)) = snapshot(&state, id, "snapshot").await else {
         close(&mut socket, close_code::ERROR, "cannot read the execution").await;
         return;
@@ -223,17 +223,25 @@ pub(crate) async fn workflows(
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Response {
     match upgrade(ws) {
-        Ok(ws) => ws
-            .on_upgrade(move |socket| feed(socket, state))
-            .into_response(),
+        Ok(ws) => {
+            // Subscribed before the upgrade is answered: a change the client causes once
+            // it has its socket is never missed.
+            let hub = state.app().changes().subscribe();
+            let events = state.app().executions().subscribe();
+            ws.on_upgrade(move |socket| feed(socket, state, hub, events))
+                .into_response()
+        }
         Err(e) => e.into_response(),
     }
 }
 
-async fn feed(mut socket: WebSocket, state: AppState) {
+async fn feed(
+    mut socket: WebSocket,
+    state: AppState,
+    mut hub: broadcast::Receiver<Change>,
+    mut events: broadcast::Receiver<Arc<LoggedEvent>>,
+) {
     let _client = Client::new(&state);
-    let mut hub = state.0.hub.subscribe();
-    let mut events = state.0.handle.subscribe();
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     loop {

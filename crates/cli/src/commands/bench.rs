@@ -20,8 +20,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context as _;
-use harmonia_engine::kinds::{Kinds, KindsConfig};
-use harmonia_engine::{EngineConfig, Plans, StartRequest};
+use harmonia_engine::{Engine, EngineConfig, StartRequest};
 use harmonia_model::{Format, Source};
 use harmonia_storage::{ExecutionStatus, MemoryStore, Store};
 use harmonia_storage_sql::SqliteStore;
@@ -147,18 +146,18 @@ async fn child(
     } else {
         Arc::new(SqliteStore::open(&dir.path().join("bench.db"), durability.sqlite()).await?)
     };
-    let kinds = Kinds::builtin(&KindsConfig::default());
-    let plans = Arc::new(Plans::new(store.clone(), kinds.task_types().clone(), None));
-    let (text, tasks, executions) = definition(scenario);
-    let workflow = plans
-        .register(&Source::new("bench.yaml", text, Format::Yaml))
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let config = EngineConfig {
         inline_pure_tasks: inline,
         ..EngineConfig::default()
     };
-    let (handle, join) = harmonia_engine::spawn(config, store, plans, kinds).await?;
+    let engine = Engine::builder(store).config(config).spawn().await?;
+    let handle = engine.handle().clone();
+    let (text, tasks, executions) = definition(scenario);
+    let workflow = handle
+        .plans()
+        .register(&Source::new("bench.yaml", text, Format::Yaml))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let started = Instant::now();
     let starts =
         (0..executions).map(|_| handle.start(StartRequest::new(workflow.clone(), Value::Null)));
@@ -175,7 +174,7 @@ async fn child(
         );
     }
     handle.shutdown();
-    let _ = join.await;
+    let _ = engine.stopped().await;
     Ok(Measure {
         wall_ms: wall.as_secs_f64() * 1000.0,
         tasks,

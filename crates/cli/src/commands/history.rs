@@ -10,7 +10,6 @@ use std::process::ExitCode;
 
 use harmonia_engine::event::Event;
 use harmonia_storage::ExecutionId;
-use harmonia_storage::prelude::*;
 use serde_json::json;
 
 use super::local::{Invalid, Output, runtime};
@@ -44,15 +43,19 @@ async fn history(args: &Args) -> anyhow::Result<ExitCode> {
         anyhow::bail!("no database at {}", args.db.display());
     }
     // Reading only: the store is enough; an engine would also resume unfinished work.
+    // The history is the use case `GET /api/executions/{id}/events` calls.
     let store = harmonia_storage_sql::SqliteStore::open(&args.db, Default::default()).await?;
-    let records = store.events(id).await?;
-    if records.is_empty() {
-        return Ok(Invalid::new(
-            "not_found",
-            format!("no execution {id} in {}", args.db.display()),
-        )
-        .print(args.output));
-    }
+    let records = match harmonia_app::executions::history(&store, id).await {
+        Ok(records) => records,
+        Err(harmonia_app::Error::NotFound(_)) => {
+            return Ok(Invalid::new(
+                "not_found",
+                format!("no execution {id} in {}", args.db.display()),
+            )
+            .print(args.output));
+        }
+        Err(e) => return Err(e.into()),
+    };
     match args.output {
         Output::Json => {
             let events: Vec<_> = records

@@ -1,5 +1,7 @@
 //! What `run`, `resume`, `retry` and `history` share: an engine on a local SQLite
-//! database, watching an execution with progress, and printing results and errors.
+//! database with the application's use cases over it (`harmonia_app::App`, the ones
+//! the server calls), watching an execution with progress, and printing results and
+//! errors.
 
 use crate::output::outln;
 use std::collections::BTreeMap;
@@ -9,8 +11,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use harmonia_engine::kinds::{Kinds, KindsConfig};
-use harmonia_engine::{EngineConfig, Handle, Plans};
+use harmonia_app::App;
+use harmonia_engine::kinds::KindsConfig;
+use harmonia_engine::{Engine, EngineConfig, Handle, Plans};
 use harmonia_model::Plan;
 use harmonia_storage::{ExecutionId, ExecutionRecord, Store};
 use harmonia_storage_sql::SqliteStore;
@@ -92,12 +95,10 @@ pub(crate) fn secrets() -> BTreeMap<String, String> {
         .collect()
 }
 
-/// An engine on a local SQLite database.
+/// An engine on a local SQLite database, and the use cases over it.
 pub(crate) struct Local {
-    pub(crate) store: Arc<dyn Store>,
-    pub(crate) plans: Arc<Plans>,
-    pub(crate) handle: Handle,
-    join: tokio::task::JoinHandle<harmonia_engine::Result<()>>,
+    pub(crate) app: App,
+    engine: Engine,
     _temp: Option<tempfile::TempDir>,
 }
 
@@ -123,8 +124,6 @@ impl Local {
                 .await
                 .with_context(|| format!("cannot open the database {}", path.display()))?,
         );
-        let fallback = beside
-            .map(|dir| Arc::new(Beside { dir }) as Arc<dyn harmonia_engine::DefinitionSource>);
         let config = EngineConfig {
             kinds: KindsConfig {
                 allow_shell,
@@ -133,27 +132,37 @@ impl Local {
             secrets: secrets(),
             ..EngineConfig::default()
         };
-        let kinds = Kinds::builtin(&config.kinds);
-        let plans = Arc::new(Plans::new(
-            store.clone(),
-            kinds.task_types().clone(),
-            fallback,
-        ));
-        let (handle, join) =
-            harmonia_engine::spawn(config, store.clone(), plans.clone(), kinds).await?;
+        let mut builder = Engine::builder(store).config(config);
+        if let Some(dir) = beside {
+            builder = builder.definitions(Arc::new(Beside { dir }));
+        }
+        let engine = builder.spawn().await?;
         Ok(Local {
-            store,
-            plans,
-            handle,
-            join,
+            app: App::new(engine.handle().clone()),
+            engine,
             _temp: temp,
         })
     }
 
+    /// The engine's handle.
+    pub(crate) fn handle(&self) -> &Handle {
+        self.engine.handle()
+    }
+
+    /// The database.
+    pub(crate) fn store(&self) -> &Arc<dyn Store> {
+        self.handle().store()
+    }
+
+    /// The workflow versions the engine runs.
+    pub(crate) fn plans(&self) -> &Arc<Plans> {
+        self.handle().plans()
+    }
+
     /// Stops the engine; committed work stays.
     pub(crate) async fn close(self) {
-        self.handle.shutdown();
-        let _ = self.join.await;
+        self.engine.handle().shutdown();
+        let _ = self.engine.stopped().await;
     }
 
     /// Waits for execution `id` to end, drawing its progress on stderr (text output
@@ -165,12 +174,12 @@ impl Local {
         output: Output,
     ) -> anyhow::Result<(ExecutionRecord, std::time::Duration)> {
         let text = output == Output::Text;
-        let mut events = self.handle.subscribe();
+        let mut events = self.handle().subscribe();
         let mut progress = Progress::new(plan, text && std::io::stderr().is_terminal(), text);
         // Catch up with what was committed before we subscribed. What is committed
         // from now on may come both ways: `take` shows each event once.
         self.catch_up(id, &mut progress).await?;
-        let waiting = self.handle.wait(id);
+        let waiting = self.handle().wait(id);
         tokio::pin!(waiting);
         let mut interrupts = 0;
         let record = loop {
@@ -194,7 +203,7 @@ impl Local {
                         std::process::exit(130);
                     }
                     eprintln!("interrupted: cancelling (press Ctrl-C again to exit at once)");
-                    let _ = self.handle.cancel(id, Some("interrupted by the user".into())).await;
+                    let _ = self.handle().cancel(id, Some("interrupted by the user".into())).await;
                 }
             }
         };
@@ -206,7 +215,7 @@ impl Local {
 
     /// Shows what the log of execution `id` holds that `progress` has not shown yet.
     async fn catch_up(&self, id: ExecutionId, progress: &mut Progress) -> anyhow::Result<()> {
-        for e in self.handle.history(id).await? {
+        for e in self.handle().history(id).await? {
             progress.take(e.seq, &e.event);
         }
         Ok(())

@@ -47,7 +47,7 @@ async fn resume(args: &Args) -> anyhow::Result<ExitCode> {
     }
     let local = Local::open(Some(&args.db), args.durability, args.allow_shell, None).await?;
     let pending: Vec<_> = local
-        .store
+        .store()
         .unfinished()
         .await?
         .into_iter()
@@ -63,13 +63,13 @@ async fn resume(args: &Args) -> anyhow::Result<ExitCode> {
     let mut reports: Vec<Value> = Vec::new();
     let mut all_ok = true;
     for x in pending {
-        let workflow = local.plans.get(&x.workflow, Some(x.version)).await?;
+        let workflow = local.plans().get(&x.workflow, Some(x.version)).await?;
         if args.output == Output::Text {
             eprintln!("{} (execution {})", x.workflow, x.id);
         }
         let (record, elapsed) = local.watch(x.id, &workflow.plan, args.output).await?;
         all_ok &= record.status == ExecutionStatus::Succeeded;
-        let report = execution_report(local.store.as_ref(), x.id, &workflow.plan).await?;
+        let report = execution_report(local.store().as_ref(), x.id, &workflow.plan).await?;
         if args.output == Output::Text {
             eprintln!("{} in {:.2}s", record.status, elapsed.as_secs_f64());
             if let Some(m) = report["error"]["message"].as_str() {

@@ -12,6 +12,8 @@ use crate::output::outln;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use harmonia_app::Error as AppError;
+use harmonia_app::executions::RetryMode;
 use harmonia_engine::RetryOptions;
 use harmonia_storage::ExecutionId;
 
@@ -68,31 +70,20 @@ async fn retry(args: &Args) -> anyhow::Result<ExitCode> {
         from: args.from.clone(),
         latest_version: args.latest,
     };
-    let result = if args.preview {
-        local
-            .handle
-            .retry_preview(id, &options)
-            .await
-            .map(|p| (None, p))
+    let mode = if args.preview {
+        RetryMode::Preview
     } else {
-        local
-            .handle
-            .retry(id, &options)
-            .await
-            .map(|(new, p)| (Some(new), p))
+        RetryMode::Start
     };
-    let (new, plan) = match result {
-        Ok(r) => r,
+    // The use case `POST /api/executions/{id}/retry` calls.
+    let (new, plan) = match local.app.executions().retry(id, &options, mode).await {
+        Ok(retried) => (retried.execution, retried.plan),
         Err(e) => {
             local.close().await;
             let invalid = match e {
-                harmonia_engine::Error::Conflict { .. } => Invalid::new("conflict", e.to_string()),
-                harmonia_engine::Error::UnknownExecution(_) => {
-                    Invalid::new("not_found", e.to_string())
-                }
-                harmonia_engine::Error::UnknownTask { .. } => {
-                    Invalid::new("unknown_task", e.to_string())
-                }
+                AppError::Conflict(m) => Invalid::new("conflict", m),
+                AppError::NotFound(m) => Invalid::new("not_found", m),
+                e @ AppError::UnknownTask { .. } => Invalid::new("unknown_task", e.to_string()),
                 other => super::run::start_error(other)?,
             };
             return Ok(invalid.print(args.output));
@@ -136,9 +127,12 @@ async fn retry(args: &Args) -> anyhow::Result<ExitCode> {
             plan.rerun.join(", ")
         );
     }
-    let workflow = local.plans.get(&plan.workflow, Some(plan.version)).await?;
+    let workflow = local
+        .plans()
+        .get(&plan.workflow, Some(plan.version))
+        .await?;
     let (record, elapsed) = local.watch(new, &workflow.plan, args.output).await?;
-    let report = execution_report(local.store.as_ref(), new, &workflow.plan).await?;
+    let report = execution_report(local.store().as_ref(), new, &workflow.plan).await?;
     local.close().await;
     print_report(&report, elapsed, args.output);
     Ok(exit_code(&record))

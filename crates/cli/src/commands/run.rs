@@ -16,7 +16,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use harmonia_engine::{Error as EngineError, RegisterError, StartRequest};
+use harmonia_app::Error as AppError;
 use serde_json::{Map, Value};
 
 use super::durability::Durability;
@@ -123,15 +123,19 @@ async fn run_async(args: &Args) -> anyhow::Result<ExitCode> {
         Some(dir),
     )
     .await?;
-    let workflow = match local.plans.register(&source).await {
-        Ok(w) => w,
-        Err(RegisterError::Invalid(e)) => {
-            let lines: Vec<Value> = e
-                .diagnostics()
+    // Registering and starting are the use cases the server calls (the file's workflow
+    // is stored as a new version when its text changed).
+    let workflow = match local.app.workflows().register(&source).await {
+        Ok(registered) => registered.workflow,
+        Err(e) => {
+            local.close().await;
+            let AppError::InvalidDefinition { diagnostics, .. } = &e else {
+                return Err(e.into());
+            };
+            let lines = diagnostics
                 .iter()
                 .map(|d| Value::String(d.render(&name)))
                 .collect();
-            local.close().await;
             return Ok(Invalid {
                 code: "invalid_definition",
                 message: e.to_string(),
@@ -139,15 +143,11 @@ async fn run_async(args: &Args) -> anyhow::Result<ExitCode> {
             }
             .print(args.output));
         }
-        Err(RegisterError::Storage(e)) => return Err(e.into()),
     };
     let plan = workflow.plan.clone();
-    let id = match local
-        .handle
-        .start(StartRequest::new(workflow, inputs))
-        .await
-    {
-        Ok(id) => id,
+    let executions = local.app.executions();
+    let id = match executions.start_version(workflow, inputs).await {
+        Ok(started) => started.execution,
         Err(e) => {
             local.close().await;
             return match start_error(e) {
@@ -160,16 +160,16 @@ async fn run_async(args: &Args) -> anyhow::Result<ExitCode> {
         eprintln!("running {} (execution {id})", plan.workflow.name);
     }
     let (record, elapsed) = local.watch(id, &plan, args.output).await?;
-    let report = execution_report(local.store.as_ref(), id, &plan).await?;
+    let report = execution_report(local.store().as_ref(), id, &plan).await?;
     local.close().await;
     print_report(&report, elapsed, args.output);
     Ok(exit_code(&record))
 }
 
-/// The exit-2 error for a start that the engine refused, or the error itself.
-pub(crate) fn start_error(e: EngineError) -> anyhow::Result<Invalid> {
+/// The exit-2 error for a start that was refused, or the error itself.
+pub(crate) fn start_error(e: AppError) -> anyhow::Result<Invalid> {
     Ok(match e {
-        EngineError::InvalidInputs(v) => Invalid {
+        AppError::InvalidInputs(v) => Invalid {
             code: "invalid_inputs",
             message: format!(
                 "invalid inputs ({} problem{})",
@@ -178,7 +178,7 @@ pub(crate) fn start_error(e: EngineError) -> anyhow::Result<Invalid> {
             ),
             details: serde_json::to_value(&v).unwrap_or(Value::Null),
         },
-        EngineError::Unrunnable(m) => Invalid::new("unrunnable", m),
+        AppError::Unrunnable(m) => Invalid::new("unrunnable", m),
         other => return Err(other.into()),
     })
 }

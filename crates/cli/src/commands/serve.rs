@@ -25,8 +25,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use harmonia_engine::kinds::{Kinds, KindsConfig};
-use harmonia_engine::{EngineConfig, Plans};
+use harmonia_app::App;
+use harmonia_engine::kinds::KindsConfig;
+use harmonia_engine::{Engine, EngineConfig};
 use harmonia_server::{Access, ApiConfig, AppState};
 use harmonia_storage::Store;
 use harmonia_storage_sql::SqliteStore;
@@ -233,18 +234,18 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         secrets: super::local::secrets(),
         ..EngineConfig::default()
     };
-    let kinds = Kinds::builtin(&config.kinds);
+    let builder = Engine::builder(store.clone()).config(config);
     // The built-in template library, once: a built-in someone deleted stays deleted.
-    let seeded = harmonia_server::templates::seed_builtins(store.as_ref(), kinds.task_types())
+    let seeded = harmonia_app::templates::seed_builtins(store.as_ref(), &builder.task_types()?)
         .await
         .context("cannot store the built-in templates")?;
     if !seeded.is_empty() {
         tracing::info!(templates = %seeded.join(", "), "stored the built-in templates");
     }
-    let plans = Arc::new(Plans::new(store.clone(), kinds.task_types().clone(), None));
-    let (handle, engine) = harmonia_engine::spawn(config, store, plans, kinds).await?;
-    let state = AppState::new(
-        handle.clone(),
+    let engine = builder.spawn().await?;
+    let handle = engine.handle().clone();
+    let state = AppState::with_app(
+        App::new(handle.clone()),
         ApiConfig {
             max_body_bytes: settings.max_body_bytes,
             cors_origins: settings.cors_origins.clone(),
@@ -294,7 +295,7 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     };
     let (served, ()) = tokio::join!(http, drain);
     served?;
-    let _ = engine.await;
+    let _ = engine.stopped().await;
     eprintln!("harmonia stopped");
     Ok(ExitCode::SUCCESS)
 }

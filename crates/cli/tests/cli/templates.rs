@@ -15,16 +15,16 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use harmonia_app::templates::{self, new_version};
 use harmonia_engine::kinds::{Kinds, KindsConfig};
 use harmonia_engine::{EngineConfig, Handle, Plans, StartRequest, spawn};
 use harmonia_model::template::{self, Document, Template, builtin, instantiate, tekton};
 use harmonia_model::{Format, Source, TaskTypes};
+use harmonia_storage::prelude::*;
 
 fn builtin_types() -> TaskTypes {
     harmonia_engine::kinds::builtin_types()
 }
-use harmonia_server::templates::{self, new_version};
-use harmonia_storage::prelude::*;
 use harmonia_storage::{
     ExecutionRecord, ExecutionStatus, OnConflict, PutOutcome, Store, TemplatePut, Timestamp,
 };

@@ -1,5 +1,6 @@
 //! `/api/executions`: list, read, history, cancel, pause, resume, retry.
 //!
+//! Adapters over `harmonia_app::Executions` (whose module doc holds the rules).
 //! Control operations answer with the execution's status after the operation, or `409
 //! conflict` when it does not apply (pausing a paused execution, cancelling one that
 //! succeeded). Cancelling a cancelled execution is a no-op that answers its status.
@@ -7,19 +8,19 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use harmonia_engine::RetryOptions;
-use harmonia_storage::{ExecutionId, ExecutionQuery, ExecutionRecord, ExecutionStatus, Timestamp};
+use harmonia_app::executions::{ExecutionFilter, RetryMode};
+use harmonia_storage::{ExecutionStatus, Timestamp};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{Body, Query};
+use crate::extract::{Body, Query, execution_id};
 use crate::state::AppState;
 use crate::views::{
-    ControlRequest, ControlResponse, EventList, EventView, ExecutionDetail, ExecutionList,
-    ExecutionSummary, RetryRequest, RetryResponse, tasks_view,
+    ControlRequest, ControlResponse, EventList, ExecutionDetail, ExecutionList, RetryRequest,
+    RetryResponse,
 };
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -31,32 +32,6 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(pause))
         .routes(routes!(resume))
         .routes(routes!(retry))
-}
-
-pub(crate) fn parse_id(id: &str) -> ApiResult<ExecutionId> {
-    id.parse()
-        .map_err(|_| ApiError::not_found(format!("no execution `{id}`")))
-}
-
-pub(crate) async fn record(state: &AppState, id: ExecutionId) -> ApiResult<ExecutionRecord> {
-    state
-        .0
-        .store
-        .execution(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no execution {id}")))
-}
-
-/// An execution with its tasks, as the API shows it.
-pub(crate) async fn detail(state: &AppState, x: ExecutionRecord) -> ApiResult<ExecutionDetail> {
-    let workflow = state.0.plans.get(&x.workflow, Some(x.version)).await?;
-    let runs = state.0.store.task_runs(x.id).await?;
-    Ok(ExecutionDetail {
-        inputs: serde_json::Value::clone(&x.inputs),
-        outputs: x.outputs.clone().unwrap_or(serde_json::Value::Null),
-        tasks: tasks_view(&workflow.plan, &runs),
-        summary: ExecutionSummary::from_record(&x),
-    })
 }
 
 /// Filters and paging of execution lists.
@@ -134,33 +109,16 @@ async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<ExecutionList>> {
-    let limit = crate::extract::limit(q.limit, 50, 500)?;
-    let q = ListQuery {
-        workflow: crate::extract::present(q.workflow),
-        ..q
-    };
-    let after = q
-        .cursor
-        .as_ref()
-        .map(|c| c.parse::<ExecutionId>().map_err(|_| ApiError::bad_request(format!("`cursor` must be the `next_cursor` of a previous page (an execution id), found `{c}`"))))
-        .transpose()?;
-    let query = ExecutionQuery {
-        workflow: q.workflow.clone(),
+    let filter = ExecutionFilter {
+        workflow: q.workflow,
         status: q.status.map(Into::into),
         since: time("since", &q.since)?,
         until: time("until", &q.until)?,
-        after,
-        limit: limit + 1,
+        cursor: q.cursor,
+        limit: q.limit,
     };
-    let mut found = state.0.store.executions(&query).await?;
-    let more = found.len() > limit;
-    found.truncate(limit);
-    Ok(Json(ExecutionList {
-        next_cursor: more
-            .then(|| found.last().map(|x| x.id.to_string()))
-            .flatten(),
-        executions: found.iter().map(ExecutionSummary::from_record).collect(),
-    }))
+    let page = state.app().executions().list(filter).await?;
+    Ok(Json(ExecutionList::from_page(&page)))
 }
 
 /// Read an execution: status, timings, inputs, outputs, error, and every task.
@@ -178,8 +136,8 @@ async fn get_one(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ExecutionDetail>> {
-    let x = record(&state, parse_id(&id)?).await?;
-    Ok(Json(detail(&state, x).await?))
+    let x = state.app().executions().get(execution_id(&id)?).await?;
+    Ok(Json(ExecutionDetail::from_execution(&x)))
 }
 
 /// Read an execution's history: its event log, in order.
@@ -197,34 +155,16 @@ async fn events(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<EventList>> {
-    let id = parse_id(&id)?;
-    let events = state.0.store.events(id).await?;
-    if events.is_empty() {
-        record(&state, id).await?;
-    }
-    Ok(Json(EventList {
-        execution_id: id.to_string(),
-        events: events
-            .into_iter()
-            .map(|e| EventView {
-                seq: e.seq,
-                at: e.at.to_string(),
-                kind: e.kind,
-                event: e.data,
-            })
-            .collect(),
-    }))
+    let id = execution_id(&id)?;
+    let events = state.app().executions().history(id).await?;
+    Ok(Json(EventList::new(id, events)))
 }
 
 async fn control(
     id: &str,
-    op: impl std::future::Future<Output = harmonia_engine::Result<ExecutionStatus>>,
+    op: impl std::future::Future<Output = harmonia_app::Result<ExecutionStatus>>,
 ) -> ApiResult<Json<ControlResponse>> {
-    let status = op.await?;
-    Ok(Json(ControlResponse {
-        execution_id: id.to_string(),
-        status: status.to_string(),
-    }))
+    Ok(Json(ControlResponse::new(id, op.await?)))
 }
 
 /// Cancel an execution: running work is stopped (processes killed, requests dropped,
@@ -249,8 +189,8 @@ async fn cancel(
     Path(id): Path<String>,
     Body(request): Body<ControlRequest>,
 ) -> ApiResult<Json<ControlResponse>> {
-    let x = parse_id(&id)?;
-    control(&id, state.0.handle.cancel(x, request.reason)).await
+    let x = execution_id(&id)?;
+    control(&id, state.app().executions().cancel(x, request.reason)).await
 }
 
 /// Pause a running execution: no new task starts; running ones finish.
@@ -269,8 +209,8 @@ async fn pause(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ControlResponse>> {
-    let x = parse_id(&id)?;
-    control(&id, state.0.handle.pause(x)).await
+    let x = execution_id(&id)?;
+    control(&id, state.app().executions().pause(x)).await
 }
 
 /// Resume a paused execution.
@@ -289,8 +229,8 @@ async fn resume(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ControlResponse>> {
-    let x = parse_id(&id)?;
-    control(&id, state.0.handle.resume(x)).await
+    let x = execution_id(&id)?;
+    control(&id, state.app().executions().resume(x)).await
 }
 
 /// Retry an execution from its failure, or preview what a retry would do.
@@ -316,30 +256,12 @@ async fn retry(
     Path(id): Path<String>,
     Body(request): Body<RetryRequest>,
 ) -> ApiResult<(StatusCode, Json<RetryResponse>)> {
-    let x = parse_id(&id)?;
-    let options = RetryOptions {
-        from: request.from,
-        latest_version: request.latest_version,
+    let x = execution_id(&id)?;
+    let (options, mode) = request.into_options();
+    let retried = state.app().executions().retry(x, &options, mode).await?;
+    let status = match mode {
+        RetryMode::Preview => StatusCode::OK,
+        RetryMode::Start => StatusCode::CREATED,
     };
-    let (execution, plan, status) = if request.preview {
-        (
-            None,
-            state.0.handle.retry_preview(x, &options).await?,
-            StatusCode::OK,
-        )
-    } else {
-        let (new, plan) = state.0.handle.retry(x, &options).await?;
-        (Some(new.to_string()), plan, StatusCode::CREATED)
-    };
-    Ok((
-        status,
-        Json(RetryResponse {
-            execution_id: execution,
-            original: plan.original.to_string(),
-            workflow: plan.workflow,
-            version: plan.version,
-            rerun: plan.rerun,
-            reused: plan.reused,
-        }),
-    ))
+    Ok((status, Json(RetryResponse::from_retried(retried))))
 }

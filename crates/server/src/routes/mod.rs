@@ -1,6 +1,21 @@
-//! The API's routes, one module per resource.
+//! The API's routes, one module per resource. Each handler is an adapter: it parses
+//! the request (`crate::extract`), calls one use case of `harmonia_app`, and renders
+//! its value as a view (`crate::views`) or its error as an `ApiError`. No handler
+//! calls another module's handlers, the engine or the store.
+
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 pub(crate) mod executions;
 pub(crate) mod ops;
 pub(crate) mod templates;
 pub(crate) mod workflows;
+
+/// Which version to read (of a workflow or a template).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct VersionQuery {
+    /// A version number (default: the latest).
+    #[param(minimum = 1)]
+    pub(crate) version: Option<u32>,
+}

@@ -1,49 +1,34 @@
 //! `/api/templates`: create, list, read, update (a new version), delete, versions,
 //! diff, instantiate, export and import.
 //!
-//! `{id}` is a template's id or its name. Templates are sent as YAML or JSON; a file
-//! in the original Tekton Harmonia format (JSON with `workflow_definition`) is
-//! converted first, and the answer carries the conversion's report. `?dry_run=true`
-//! on create checks (and converts) without storing, to see the converted form.
-//!
-//! Versions are immutable and compared by canonical content: a PUT whose content is
-//! the latest version's stores nothing (`outcome: unchanged`). Instantiating checks
-//! the parameters (every violation, `422 invalid_params`), applies defaults, and
-//! registers a workflow that records its template and version; it refuses (`409`) to
-//! overwrite a workflow of the same name that was not made from this template. Its
-//! `outcome` says what happened to the workflow: `created`, `updated` (a new version)
-//! or `unchanged` (it had this definition already: `200`, unless an execution started).
-//!
-//! `export` and `import` are reserved: no template may be named either, since
-//! `/api/templates/export` and `/api/templates/import` are routes.
+//! Adapters over `harmonia_app::Templates` (whose module doc holds the rules: the
+//! Tekton conversion, versions by content, instantiation, reserved names). `{id}` is a
+//! template's id or its name. `?dry_run=true` on create and update checks (and
+//! converts) without storing. Instantiating answers `200` when the workflow had this
+//! definition already and no execution started, `201` otherwise; its `outcome` says
+//! what happened to the workflow: `created`, `updated` or `unchanged`.
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use harmonia_model::template::{self, Document, Template, tekton};
-use harmonia_model::{Format, Source};
-use harmonia_storage::prelude::*;
-use harmonia_storage::{
-    OnConflict, PutOutcome, TemplateId, TemplateQuery, TemplateRecord, Timestamp,
-};
+use harmonia_app::templates::{Mode, Saved, TemplateFilter};
+use harmonia_app::workflows::Outcome;
+use harmonia_model::Format;
+use harmonia_storage::OnConflict;
 use serde::Deserialize;
-use serde_json::Value;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::workflows::{VersionQuery, invalid, start};
-use crate::error::{ApiError, ApiResult, Code, ErrorBody};
+use super::VersionQuery;
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Body, DefinitionBody, Query};
-use crate::state::{AppState, HubEvent};
-use crate::templates::{ExportError, export as export_document, import as import_document};
+use crate::state::AppState;
 use crate::views::templates::{
     ImportResult, InstantiateRequest, Instantiated, TemplateDetail, TemplateDiff, TemplateList,
-    TemplatePreview, TemplateRef, TemplateSaved, TemplateSummary, TemplateVersionInfo,
-    TemplateVersionList,
+    TemplatePreview, TemplateSaved, TemplateVersionList,
 };
-use crate::views::{Warning, WorkflowSummary};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -56,93 +41,14 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(instantiate))
 }
 
-const RESERVED: [&str; 2] = ["export", "import"];
-
-fn reserved(name: &str) -> ApiResult<()> {
-    if RESERVED.contains(&name) {
-        return Err(ApiError::new(
-            Code::InvalidDefinition,
-            format!(
-                "`{name}` cannot name a template: /api/templates/{name} is a route; choose another name"
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// The stored version `version` (the latest when `None`) of template `id` (an id or a
-/// name).
-async fn resolve(state: &AppState, id: &str, version: Option<u32>) -> ApiResult<TemplateRecord> {
-    let store = &state.0.store;
-    let found = match id.parse::<TemplateId>() {
-        Ok(uuid) => store.template_by_id(uuid, version).await?,
-        Err(_) => store.template(id, version).await?,
-    };
-    found.ok_or_else(|| match version {
-        Some(v) => ApiError::not_found(format!("no template `{id}` version {v}")),
-        None => ApiError::not_found(format!("no template `{id}`")),
-    })
-}
-
-fn stored(r: &TemplateRecord) -> ApiResult<Template> {
-    crate::templates::template_of(r).map_err(ApiError::internal)
-}
-
-/// A checked template from a request body, converting a Tekton file first.
-struct Checked {
-    template: Template,
-    /// The text to store: the body as sent, or the converted form.
-    source: String,
-    format: Format,
-    conversion: Option<Vec<template::tekton::Issue>>,
-    /// Warnings about the template, placed in `source`.
-    warnings: Vec<Warning>,
-}
-
-fn check(state: &AppState, body: &DefinitionBody) -> ApiResult<Checked> {
-    let sent = Source::new("request", body.text.clone(), body.format);
-    let (source, conversion) = if tekton::is_tekton(&sent) {
-        let c = tekton::convert(&sent).map_err(|e| invalid("request", &e))?;
-        (c.source(), Some(c.report))
-    } else {
-        (sent, None)
-    };
-    let loaded =
-        template::read(&source, state.0.plans.types()).map_err(|e| invalid(source.name(), &e))?;
-    reserved(&loaded.template.name)?;
-    Ok(Checked {
-        template: loaded.template,
-        source: source.text().to_string(),
-        format: source.format(),
-        conversion,
-        warnings: Warning::all(&loaded.warnings),
-    })
-}
-
-async fn save(state: &AppState, c: Checked, note: Option<&str>) -> ApiResult<TemplateSaved> {
-    let put = state
-        .0
-        .store
-        .put_template(&crate::templates::new_version(
-            &c.template,
-            &c.source,
-            c.format,
-            note,
-            Timestamp::now(),
-        ))
-        .await?;
-    Ok(TemplateSaved {
-        template: TemplateSummary::from_record(&put.record),
-        outcome: outcome(put.outcome).to_string(),
-        conversion: c.conversion,
-        warnings: c.warnings,
-    })
-}
-
-fn outcome(o: PutOutcome) -> &'static str {
-    match o {
-        PutOutcome::Created => "created",
-        PutOutcome::Unchanged => "unchanged",
+/// A template stored (`created` with a new template) or checked only.
+fn saved(saved: Saved, created: StatusCode) -> Response {
+    match saved.stored {
+        Some(put) => {
+            let view = TemplateSaved::from_put(&put, saved.checked);
+            (created, Json(view)).into_response()
+        }
+        None => Json(TemplatePreview::from_checked(saved.checked)).into_response(),
     }
 }
 
@@ -154,6 +60,16 @@ struct SaveQuery {
     note: Option<String>,
     /// Check (and convert) only: store nothing, answer the template as it would be.
     dry_run: Option<bool>,
+}
+
+impl SaveQuery {
+    fn mode(&self) -> Mode {
+        if self.dry_run == Some(true) {
+            Mode::DryRun
+        } else {
+            Mode::Store
+        }
+    }
 }
 
 /// Create a template from YAML or JSON (or a Tekton template file, converted).
@@ -184,25 +100,11 @@ async fn create(
     Query(q): Query<SaveQuery>,
     body: DefinitionBody,
 ) -> ApiResult<Response> {
-    let c = check(&state, &body)?;
-    if q.dry_run == Some(true) {
-        return Ok(Json(TemplatePreview {
-            template: c.template.to_value(),
-            source: c.source,
-            conversion: c.conversion,
-            warnings: c.warnings,
-        })
-        .into_response());
-    }
-    let name = c.template.name.clone();
-    if state.0.store.template(&name, None).await?.is_some() {
-        return Err(ApiError::new(
-            Code::Conflict,
-            format!("template `{name}` already exists; PUT /api/templates/{name} adds a version"),
-        ));
-    }
-    let saved = save(&state, c, q.note.as_deref()).await?;
-    Ok((StatusCode::CREATED, Json(saved)).into_response())
+    let templates = state.app().templates();
+    let done = templates
+        .create(&body.source(), q.note.as_deref(), q.mode())
+        .await?;
+    Ok(saved(done, StatusCode::CREATED))
 }
 
 /// Filters and paging of template lists.
@@ -237,25 +139,15 @@ async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<TemplateList>> {
-    let limit = crate::extract::limit(q.limit, 100, 500)?;
-    let present = crate::extract::present;
-    let mut found = state
-        .0
-        .store
-        .templates(&TemplateQuery {
-            tag: present(q.tag),
-            category: present(q.category),
-            search: present(q.q),
-            after: present(q.cursor),
-            limit: limit + 1,
-        })
-        .await?;
-    let more = found.len() > limit;
-    found.truncate(limit);
-    Ok(Json(TemplateList {
-        next_cursor: more.then(|| found.last().map(|t| t.name.clone())).flatten(),
-        templates: found.iter().map(TemplateSummary::from_record).collect(),
-    }))
+    let filter = TemplateFilter {
+        tag: q.tag,
+        category: q.category,
+        search: q.q,
+        cursor: q.cursor,
+        limit: q.limit,
+    };
+    let page = state.app().templates().list(filter).await?;
+    Ok(Json(TemplateList::from_page(&page)))
 }
 
 /// Read a template: its summary, parameters, the template itself and its text.
@@ -275,15 +167,8 @@ async fn get_one(
     Path(id): Path<String>,
     Query(q): Query<VersionQuery>,
 ) -> ApiResult<Json<TemplateDetail>> {
-    let record = resolve(&state, &id, q.version).await?;
-    let t = stored(&record)?;
-    Ok(Json(TemplateDetail {
-        summary: TemplateSummary::from_record(&record),
-        parameters: t.parameters.clone(),
-        template: t.to_value(),
-        source: record.source,
-        format: record.format,
-    }))
+    let detail = state.app().templates().get(&id, q.version).await?;
+    Ok(Json(TemplateDetail::from_detail(detail)))
 }
 
 /// Store a new version of a template.
@@ -311,27 +196,11 @@ async fn update(
     Query(q): Query<SaveQuery>,
     body: DefinitionBody,
 ) -> ApiResult<Response> {
-    let current = resolve(&state, &id, None).await?;
-    let c = check(&state, &body)?;
-    if c.template.name != current.name {
-        return Err(ApiError::new(
-            Code::InvalidDefinition,
-            format!(
-                "the template is named `{}`, but this is template `{}`; names do not change",
-                c.template.name, current.name
-            ),
-        ));
-    }
-    if q.dry_run == Some(true) {
-        return Ok(Json(TemplatePreview {
-            template: c.template.to_value(),
-            source: c.source,
-            conversion: c.conversion,
-            warnings: c.warnings,
-        })
-        .into_response());
-    }
-    Ok(Json(save(&state, c, q.note.as_deref()).await?).into_response())
+    let templates = state.app().templates();
+    let done = templates
+        .update(&id, &body.source(), q.note.as_deref(), q.mode())
+        .await?;
+    Ok(saved(done, StatusCode::OK))
 }
 
 /// Delete a template. Workflows made from it keep working; its versions stay readable
@@ -347,8 +216,7 @@ async fn update(
     )
 )]
 async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    let record = resolve(&state, &id, None).await?;
-    state.0.store.delete_template(&record.name).await?;
+    state.app().templates().delete(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -367,19 +235,8 @@ async fn versions(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<TemplateVersionList>> {
-    let record = resolve(&state, &id, None).await?;
-    let all = state.0.store.template_versions(&record.name).await?;
-    Ok(Json(TemplateVersionList {
-        name: record.name,
-        versions: all
-            .iter()
-            .map(|r| TemplateVersionInfo {
-                version: r.version,
-                note: r.note.clone(),
-                created_at: r.created_at.to_string(),
-            })
-            .collect(),
-    }))
+    let (name, versions) = state.app().templates().versions(&id).await?;
+    Ok(Json(TemplateVersionList::new(name, &versions)))
 }
 
 /// Which versions to compare.
@@ -411,26 +268,8 @@ async fn diff(
     Path(id): Path<String>,
     Query(q): Query<DiffQuery>,
 ) -> ApiResult<Json<TemplateDiff>> {
-    let latest = resolve(&state, &id, None).await?;
-    let to = q.to.unwrap_or(latest.version);
-    let from = match q.from {
-        Some(v) => v,
-        None if to > 1 => to - 1,
-        None => {
-            return Err(ApiError::not_found(format!(
-                "template `{}` has no version before {to} to compare it with; pass `from`",
-                latest.name
-            )));
-        }
-    };
-    let a = resolve(&state, &latest.name, Some(from)).await?;
-    let b = resolve(&state, &latest.name, Some(to)).await?;
-    Ok(Json(TemplateDiff {
-        name: latest.name,
-        from,
-        to,
-        changes: template::diff(&stored(&a)?, &stored(&b)?),
-    }))
+    let diff = state.app().templates().diff(&id, q.from, q.to).await?;
+    Ok(Json(TemplateDiff::from_diff(diff)))
 }
 
 /// Make a workflow from a template: check the parameters, apply defaults, register the
@@ -460,96 +299,17 @@ async fn instantiate(
     Path(id): Path<String>,
     Body(request): Body<InstantiateRequest>,
 ) -> ApiResult<(StatusCode, Json<Instantiated>)> {
-    let record = resolve(&state, &id, request.version).await?;
-    let t = stored(&record)?;
-    let instance = template::instantiate(
-        &t,
-        record.version,
-        request.name.as_deref(),
-        Value::Object(request.params),
-    )
-    .map_err(|e| match &e {
-        template::InstantiateError::Params(v) => ApiError::new(
-            Code::InvalidParams,
-            format!(
-                "the parameters do not match template `{}` ({} problem{})",
-                record.name,
-                v.len(),
-                if v.len() == 1 { "" } else { "s" }
-            ),
-        )
-        .with_details(serde_json::to_value(v).unwrap_or(Value::Null)),
-        template::InstantiateError::Name(m) => ApiError::bad_request(format!("`name`: {m}")),
-        template::InstantiateError::Schema(m) => ApiError::internal(m),
-    })?;
-    let name = instance.name().to_string();
-    if let Some(existing) = state.0.plans.get(&name, None).await.ok()
-        && existing
-            .plan
-            .workflow
-            .template
-            .as_ref()
-            .map(|t| t.name.as_str())
-            != Some(record.name.as_str())
-    {
-        return Err(ApiError::new(
-            Code::Conflict,
-            format!(
-                "workflow `{name}` exists and was not made from template `{}`; choose another `name`",
-                record.name
-            ),
-        ));
-    }
-    let before = state.0.store.workflow(&name, None).await?;
-    let workflow = match state.0.plans.register(&instance.source(Format::Yaml)).await {
-        Ok(w) => w,
-        Err(harmonia_engine::RegisterError::Invalid(e)) => return Err(invalid(&name, &e)),
-        Err(harmonia_engine::RegisterError::Storage(e)) => return Err(e.into()),
-    };
-    let version = workflow.record.version;
-    // The store returns the latest version when the definition is the same.
-    let outcome = match before {
-        None => "created",
-        Some(b) if b.version == version => "unchanged",
-        Some(_) => "updated",
-    };
-    match outcome {
-        "created" => state.notify(HubEvent::WorkflowCreated {
-            name: name.clone(),
-            version,
-        }),
-        "updated" => state.notify(HubEvent::WorkflowUpdated {
-            name: name.clone(),
-            version,
-        }),
-        _ => {}
-    }
-    let summary = WorkflowSummary::from_record(&workflow.record);
-    let params = instance.params().clone();
-    let execution = if request.execute {
-        Some(start(&state, workflow, request.inputs).await?)
-    } else {
-        None
-    };
+    let templates = state.app().templates();
+    let done = templates
+        .instantiate(&id, request.into_instantiate())
+        .await?;
     // Created: a workflow, a version of one, or an execution.
-    let status = if outcome == "unchanged" && execution.is_none() {
+    let status = if done.outcome == Outcome::Unchanged && done.execution.is_none() {
         StatusCode::OK
     } else {
         StatusCode::CREATED
     };
-    Ok((
-        status,
-        Json(Instantiated {
-            outcome: outcome.to_string(),
-            workflow: summary,
-            template: TemplateRef {
-                name: record.name,
-                version: record.version,
-            },
-            params,
-            execution,
-        }),
-    ))
+    Ok((status, Json(Instantiated::from_instantiated(done))))
 }
 
 /// What to export.
@@ -581,7 +341,18 @@ struct ExportQuery {
     )
 )]
 async fn export(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiResult<Response> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
+    let (names, format) = export_query(raw.as_deref().unwrap_or(""))?;
+    let doc = state.app().templates().export(&names).await?;
+    let content_type = match format {
+        Format::Yaml => "application/yaml",
+        Format::Json => "application/json",
+    };
+    Ok(([(header::CONTENT_TYPE, content_type)], doc.render(format)).into_response())
+}
+
+/// The names (repeated `name`) and format of an export's query.
+fn export_query(raw: &str) -> ApiResult<(Vec<String>, Format)> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
         .map_err(|e| ApiError::bad_request(format!("invalid query: {e}")))?;
     let mut names = Vec::new();
     let mut format = Format::Yaml;
@@ -608,18 +379,7 @@ async fn export(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiRe
             }
         }
     }
-    let doc = export_document(state.0.store.as_ref(), &names)
-        .await
-        .map_err(|e| match e {
-            ExportError::NotFound(name) => ApiError::not_found(format!("no template `{name}`")),
-            ExportError::Storage(e) => e.into(),
-            e @ ExportError::Unreadable { .. } => ApiError::internal(e),
-        })?;
-    let content_type = match format {
-        Format::Yaml => "application/yaml",
-        Format::Json => "application/json",
-    };
-    Ok(([(header::CONTENT_TYPE, content_type)], doc.render(format)).into_response())
+    Ok((names, format))
 }
 
 /// How to import.
@@ -656,44 +416,12 @@ async fn import(
     Query(q): Query<ImportQuery>,
     body: DefinitionBody,
 ) -> ApiResult<Json<ImportResult>> {
-    let source = Source::new("request", body.text.clone(), body.format);
-    let doc = Document::read(&source, state.0.plans.types()).map_err(|e| invalid("request", &e))?;
-    for v in doc.versions() {
-        reserved(&v.template.name)?;
-    }
     let on_conflict = if q.strict == Some(true) {
         OnConflict::Fail
     } else {
         OnConflict::NewVersion
     };
-    let puts = import_document(state.0.store.as_ref(), &doc, body.format, on_conflict).await?;
-    let mut result = ImportResult {
-        created: Vec::new(),
-        unchanged: Vec::new(),
-    };
-    for put in puts {
-        let r = TemplateRef {
-            name: put.record.name,
-            version: put.record.version,
-        };
-        match put.outcome {
-            PutOutcome::Created => result.created.push(r),
-            PutOutcome::Unchanged => result.unchanged.push(r),
-        }
-    }
-    Ok(Json(result))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reserved_names_are_refused_with_the_reason() {
-        for name in RESERVED {
-            let e = reserved(name).expect_err("reserved");
-            assert!(e.message.contains("is a route"), "{}", e.message);
-        }
-        assert!(reserved("exports").is_ok());
-    }
+    let templates = state.app().templates();
+    let done = templates.import(&body.source(), on_conflict).await?;
+    Ok(Json(ImportResult::from_imported(&done)))
 }

@@ -1,43 +1,31 @@
 //! `/api/workflows`: create, list, read, update (a new version), delete, execute, draw.
 //!
-//! `{id}` is a workflow's id or its name. Definitions are sent as YAML or JSON (by
-//! `Content-Type`; sniffed when absent) and answered, when invalid, with every
-//! diagnostic (`422 invalid_definition`, `details`: the list, each with its line and
-//! column). Updating makes a new version; an identical text keeps the current one.
-//!
-//! A definition that is stored is answered with its `warnings`: what works but is
-//! probably not meant (an input its schema does not declare, ...), and each
-//! `type: workflow` task naming a workflow (or version) that is not stored. That one
-//! is a warning, not an error: workflows may be created in any order, two may run
-//! each other, and one can be deleted after another that runs it was stored, so only
-//! a run can tell; it fails that task with the reason.
-//!
-//! Deleting a workflow that has unfinished executions is refused (`409`, `details`:
-//! their ids) unless `?force=true`. Forcing deletes the workflow only: its unfinished
-//! executions run to their end on the version they pinned (versions stay readable by
-//! number), because cancelling someone's running work is a separate, explicit act.
+//! Adapters over `harmonia_app::Workflows` and `Executions::start` (whose module docs
+//! hold the rules: versions, warnings, deleting with unfinished executions). `{id}` is
+//! a workflow's id or its name. Definitions are sent as YAML or JSON (by
+//! `Content-Type`) and answered, when invalid, with every diagnostic (`422
+//! invalid_definition`, `details`: the list, each with its line and column). Deleting
+//! a workflow with unfinished executions is `409` (`details`: their ids) unless
+//! `?force=true`.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use harmonia_engine::{RegisterError, StartRequest};
-use harmonia_model::graph::{GraphFormat, render};
-use harmonia_model::{Format, Source};
-use harmonia_storage::prelude::*;
-use harmonia_storage::{WorkflowId, WorkflowRecord};
+use harmonia_app::workflows::{OnUnfinished, WorkflowFilter};
+use harmonia_model::graph::GraphFormat;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiError, ApiResult, Code, ErrorBody};
+use super::VersionQuery;
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Body, DefinitionBody, Query};
-use crate::state::{AppState, HubEvent};
+use crate::state::AppState;
 use crate::views::{
-    ExecuteRequest, Started, VersionInfo, VersionList, Warning, WorkflowDetail, WorkflowList,
-    WorkflowSaved, WorkflowSummary, execution_links,
+    ExecuteRequest, Started, VersionList, WorkflowDetail, WorkflowList, WorkflowSaved,
 };
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -47,88 +35,6 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(versions))
         .routes(routes!(execute))
         .routes(routes!(graph))
-}
-
-/// The stored version `version` (the latest when `None`) of workflow `id` (an id or a
-/// name).
-pub(crate) async fn resolve(
-    state: &AppState,
-    id: &str,
-    version: Option<u32>,
-) -> ApiResult<WorkflowRecord> {
-    let store = &state.0.store;
-    let found = match id.parse::<WorkflowId>() {
-        Ok(uuid) => store.workflow_by_id(uuid, version).await?,
-        Err(_) => store.workflow(id, version).await?,
-    };
-    found.ok_or_else(|| match version {
-        Some(v) => ApiError::not_found(format!("no workflow `{id}` version {v}")),
-        None => ApiError::not_found(format!("no workflow `{id}`")),
-    })
-}
-
-pub(crate) fn invalid(name: &str, e: &harmonia_model::Error) -> ApiError {
-    let n = e
-        .diagnostics()
-        .iter()
-        .filter(|d| d.severity == harmonia_model::Severity::Error)
-        .count();
-    let details = serde_json::to_value(e.diagnostics()).unwrap_or(Value::Null);
-    ApiError::new(
-        Code::InvalidDefinition,
-        format!(
-            "the definition has {n} problem{} ({name})",
-            if n == 1 { "" } else { "s" }
-        ),
-    )
-    .with_details(details)
-}
-
-/// Validates a definition; every problem is in the error.
-fn validate(
-    state: &AppState,
-    body: &DefinitionBody,
-) -> ApiResult<(Source, harmonia_model::Loaded)> {
-    let source = Source::new("request", body.text.clone(), body.format);
-    let loaded =
-        harmonia_model::load(&source, state.0.plans.types()).map_err(|e| invalid("request", &e))?;
-    Ok((source, loaded))
-}
-
-/// The warnings about a valid definition: the model's, and one for each sub-workflow
-/// (or version of one) that the store does not hold.
-async fn warnings(
-    state: &AppState,
-    source: &Source,
-    loaded: &harmonia_model::Loaded,
-) -> ApiResult<Vec<Warning>> {
-    let mut found = loaded.warnings.clone();
-    for sub in harmonia_model::sub_workflows(loaded, source) {
-        let name = harmonia_model::clip(&sub.name);
-        let task = &sub.task;
-        let stored = state.0.store.workflow(&sub.name, None).await?;
-        let message = match (stored, sub.version) {
-            (None, _) => format!(
-                "no workflow `{name}` is stored yet: task `{task}` fails when it runs unless `{name}` is created first"
-            ),
-            (Some(latest), Some(v)) if v > latest.version => format!(
-                "workflow `{name}` has no version {v} (its latest is {}): task `{task}` fails when it runs unless that version is stored first",
-                latest.version
-            ),
-            _ => continue,
-        };
-        found.push(sub.warning(message));
-    }
-    found.sort_by_key(|d| d.position);
-    Ok(Warning::all(&found))
-}
-
-pub(crate) async fn register(state: &AppState, source: &Source) -> ApiResult<WorkflowRecord> {
-    match state.0.plans.register(source).await {
-        Ok(w) => Ok(w.record),
-        Err(RegisterError::Invalid(e)) => Err(invalid("request", &e)),
-        Err(RegisterError::Storage(e)) => Err(e.into()),
-    }
 }
 
 /// Create a workflow from a YAML or JSON definition.
@@ -156,27 +62,8 @@ async fn create(
     State(state): State<AppState>,
     body: DefinitionBody,
 ) -> ApiResult<(StatusCode, Json<WorkflowSaved>)> {
-    let (source, loaded) = validate(&state, &body)?;
-    let warnings = warnings(&state, &source, &loaded).await?;
-    let name = loaded.plan.workflow.name.clone();
-    if state.0.store.workflow(&name, None).await?.is_some() {
-        return Err(ApiError::new(
-            Code::Conflict,
-            format!("workflow `{name}` already exists; PUT /api/workflows/{name} adds a version"),
-        ));
-    }
-    let record = register(&state, &source).await?;
-    state.notify(HubEvent::WorkflowCreated {
-        name: record.name.clone(),
-        version: record.version,
-    });
-    Ok((
-        StatusCode::CREATED,
-        Json(WorkflowSaved {
-            summary: WorkflowSummary::from_record(&record),
-            warnings,
-        }),
-    ))
+    let saved = state.app().workflows().create(&body.source()).await?;
+    Ok((StatusCode::CREATED, Json(WorkflowSaved::from_saved(&saved))))
 }
 
 /// Paging of workflow lists.
@@ -207,42 +94,13 @@ async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<WorkflowList>> {
-    let limit = crate::extract::limit(q.limit, 100, 1000)?;
-    let q = ListQuery {
-        q: crate::extract::present(q.q),
-        cursor: crate::extract::present(q.cursor),
-        ..q
+    let filter = WorkflowFilter {
+        search: q.q,
+        cursor: q.cursor,
+        limit: q.limit,
     };
-    let mut all: Vec<WorkflowRecord> = state
-        .0
-        .store
-        .workflows()
-        .await?
-        .into_iter()
-        .filter(|w| q.q.as_ref().is_none_or(|s| w.name.contains(s.as_str())))
-        .filter(|w| {
-            q.cursor
-                .as_ref()
-                .is_none_or(|c| w.name.as_str() > c.as_str())
-        })
-        .collect();
-    all.sort_by(|a, b| a.name.cmp(&b.name));
-    let more = all.len() > limit;
-    all.truncate(limit);
-    let next_cursor = more.then(|| all.last().map(|w| w.name.clone())).flatten();
-    Ok(Json(WorkflowList {
-        workflows: all.iter().map(WorkflowSummary::from_record).collect(),
-        next_cursor,
-    }))
-}
-
-/// Which version to read (of a workflow or a template).
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct VersionQuery {
-    /// A version number (default: the latest).
-    #[param(minimum = 1)]
-    pub(crate) version: Option<u32>,
+    let page = state.app().workflows().list(filter).await?;
+    Ok(Json(WorkflowList::from_page(&page)))
 }
 
 /// Read a workflow (a version of it) with its definition.
@@ -262,22 +120,8 @@ async fn get_one(
     Path(id): Path<String>,
     Query(q): Query<VersionQuery>,
 ) -> ApiResult<Json<WorkflowDetail>> {
-    let record = resolve(&state, &id, q.version).await?;
-    let format = if record.format == "json" {
-        Format::Json
-    } else {
-        Format::Yaml
-    };
-    let definition = harmonia_model::read(&Source::new("stored", record.source.clone(), format))
-        .ok()
-        .and_then(|w| serde_json::to_value(w).ok())
-        .unwrap_or(Value::Null);
-    Ok(Json(WorkflowDetail {
-        summary: WorkflowSummary::from_record(&record),
-        format: record.format.clone(),
-        source: record.source,
-        definition,
-    }))
+    let detail = state.app().workflows().get(&id, q.version).await?;
+    Ok(Json(WorkflowDetail::from_detail(detail)))
 }
 
 /// Store a new version of a workflow.
@@ -304,29 +148,8 @@ async fn update(
     Path(id): Path<String>,
     body: DefinitionBody,
 ) -> ApiResult<Json<WorkflowSaved>> {
-    let current = resolve(&state, &id, None).await?;
-    let (source, loaded) = validate(&state, &body)?;
-    if loaded.plan.workflow.name != current.name {
-        return Err(ApiError::new(
-            Code::InvalidDefinition,
-            format!(
-                "the definition is named `{}`, but this is workflow `{}`; names do not change",
-                loaded.plan.workflow.name, current.name
-            ),
-        ));
-    }
-    let warnings = warnings(&state, &source, &loaded).await?;
-    let record = register(&state, &source).await?;
-    if record.version != current.version {
-        state.notify(HubEvent::WorkflowUpdated {
-            name: record.name.clone(),
-            version: record.version,
-        });
-    }
-    Ok(Json(WorkflowSaved {
-        summary: WorkflowSummary::from_record(&record),
-        warnings,
-    }))
+    let saved = state.app().workflows().update(&id, &body.source()).await?;
+    Ok(Json(WorkflowSaved::from_saved(&saved)))
 }
 
 /// Whether to delete despite unfinished executions.
@@ -355,30 +178,12 @@ async fn delete(
     Path(id): Path<String>,
     Query(q): Query<DeleteQuery>,
 ) -> ApiResult<StatusCode> {
-    let record = resolve(&state, &id, None).await?;
-    let running: Vec<String> = state
-        .0
-        .store
-        .unfinished()
-        .await?
-        .into_iter()
-        .filter(|x| x.workflow == record.name)
-        .map(|x| x.id.to_string())
-        .collect();
-    if !running.is_empty() && q.force != Some(true) {
-        return Err(ApiError::new(
-            Code::Conflict,
-            format!(
-                "workflow `{}` has {} unfinished execution{}; cancel them, or delete with ?force=true (they then run on to their end)",
-                record.name,
-                running.len(),
-                if running.len() == 1 { "" } else { "s" }
-            ),
-        )
-        .with_details(json!({"executions": running})));
-    }
-    state.0.store.delete_workflow(&record.name).await?;
-    state.notify(HubEvent::WorkflowDeleted { name: record.name });
+    let unfinished = if q.force == Some(true) {
+        OnUnfinished::RunOn
+    } else {
+        OnUnfinished::Refuse
+    };
+    state.app().workflows().delete(&id, unfinished).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -397,19 +202,8 @@ async fn versions(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<VersionList>> {
-    let record = resolve(&state, &id, None).await?;
-    let versions = state.0.store.workflow_versions(&record.name).await?;
-    Ok(Json(VersionList {
-        name: record.name,
-        versions: versions
-            .iter()
-            .map(|v| VersionInfo {
-                version: v.version,
-                created_at: v.created_at.to_string(),
-                description: v.description.clone(),
-            })
-            .collect(),
-    }))
+    let (name, versions) = state.app().workflows().versions(&id).await?;
+    Ok(Json(VersionList::new(name, &versions)))
 }
 
 /// Execute a workflow.
@@ -434,51 +228,11 @@ async fn execute(
     Path(id): Path<String>,
     Body(request): Body<ExecuteRequest>,
 ) -> ApiResult<(StatusCode, Json<Started>)> {
-    let record = resolve(&state, &id, None).await?;
-    let record = match request.version {
-        Some(v) if v != record.version => state
-            .0
-            .store
-            .workflow(&record.name, Some(v))
-            .await?
-            .ok_or_else(|| {
-                ApiError::not_found(format!(
-                    "workflow `{}` has no version {v} (its latest is {})",
-                    record.name, record.version
-                ))
-            })?,
-        _ => record,
-    };
-    let workflow = state
-        .0
-        .plans
-        .get(&record.name, Some(record.version))
+    let executions = state.app().executions();
+    let started = executions
+        .start(&id, request.version, request.inputs)
         .await?;
-    let started = start(&state, workflow, request.inputs).await?;
-    Ok((StatusCode::CREATED, Json(started)))
-}
-
-/// Starts an execution of `workflow` on `inputs` (durably) and describes it.
-pub(crate) async fn start(
-    state: &AppState,
-    workflow: harmonia_engine::Workflow,
-    inputs: serde_json::Map<String, Value>,
-) -> ApiResult<Started> {
-    let name = workflow.record.name.clone();
-    let version = workflow.record.version;
-    let (execution, status) = state
-        .0
-        .handle
-        .start_with_status(StartRequest::new(workflow, Value::Object(inputs)))
-        .await?;
-    let id = execution.to_string();
-    Ok(Started {
-        links: execution_links(&id),
-        execution_id: id,
-        status: status.to_string(),
-        workflow: name,
-        version,
-    })
+    Ok((StatusCode::CREATED, Json(Started::from_started(&started))))
 }
 
 /// How to draw a graph.
@@ -501,6 +255,16 @@ enum GraphFormatParam {
     Json,
 }
 
+impl From<GraphFormatParam> for GraphFormat {
+    fn from(f: GraphFormatParam) -> GraphFormat {
+        match f {
+            GraphFormatParam::Mermaid => GraphFormat::Mermaid,
+            GraphFormatParam::Dot => GraphFormat::Dot,
+            GraphFormatParam::Json => GraphFormat::Json,
+        }
+    }
+}
+
 /// Draw a workflow's task graph.
 #[utoipa::path(
     get,
@@ -521,30 +285,15 @@ async fn graph(
     Path(id): Path<String>,
     Query(q): Query<GraphQuery>,
 ) -> ApiResult<Response> {
-    let record = resolve(&state, &id, q.version).await?;
-    let workflow = state
-        .0
-        .plans
-        .get(&record.name, Some(record.version))
+    let format = q.format.unwrap_or(GraphFormatParam::Mermaid).into();
+    let text = state
+        .app()
+        .workflows()
+        .graph(&id, q.version, format)
         .await?;
-    let format = q.format.unwrap_or(GraphFormatParam::Mermaid);
-    Ok(match format {
-        GraphFormatParam::Json => {
-            let text = render(&workflow.plan, GraphFormat::Json);
-            let value: Value = serde_json::from_str(&text).map_err(ApiError::internal)?;
-            Json(value).into_response()
-        }
-        GraphFormatParam::Mermaid | GraphFormatParam::Dot => {
-            let f = if matches!(format, GraphFormatParam::Dot) {
-                GraphFormat::Dot
-            } else {
-                GraphFormat::Mermaid
-            };
-            (
-                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                render(&workflow.plan, f),
-            )
-                .into_response()
-        }
-    })
+    if format != GraphFormat::Json {
+        return Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response());
+    }
+    let value: Value = serde_json::from_str(&text).map_err(ApiError::internal)?;
+    Ok(Json(value).into_response())
 }

@@ -1,14 +1,20 @@
 //! What the API sends and receives: request and response bodies, with their schemas.
 //!
-//! Built from the store's records; timestamps are RFC 3339 strings, ids are UUIDs.
-//! [`tasks_view`] is also the task map that `harmonia run --output json` prints.
+//! Built from the use cases' values (`harmonia_app`) and the store's records;
+//! timestamps are RFC 3339 strings, ids are UUIDs. Each view says how it is made from
+//! its value (`from_*`), so that handlers only call and render.
 
 use std::collections::BTreeMap;
 
 pub mod templates;
 
+use harmonia_app::Page;
+use harmonia_app::executions::{Execution, Retried, RetryMode};
+use harmonia_app::workflows::{Detail, Saved};
 use harmonia_model::Plan;
-use harmonia_storage::{ExecutionRecord, TaskRunRecord, WorkflowRecord};
+use harmonia_storage::{
+    EventRecord, ExecutionId, ExecutionRecord, ExecutionStatus, TaskRunRecord, WorkflowRecord,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -118,6 +124,16 @@ pub struct WorkflowSaved {
     pub warnings: Vec<Warning>,
 }
 
+impl WorkflowSaved {
+    /// The view of a version stored (or kept).
+    pub fn from_saved(saved: &Saved) -> WorkflowSaved {
+        WorkflowSaved {
+            summary: WorkflowSummary::from_record(&saved.record),
+            warnings: Warning::all(&saved.warnings),
+        }
+    }
+}
+
 /// A workflow version with its definition.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct WorkflowDetail {
@@ -132,6 +148,21 @@ pub struct WorkflowDetail {
     pub definition: Value,
 }
 
+impl WorkflowDetail {
+    /// The view of a version read.
+    pub fn from_detail(d: Detail) -> WorkflowDetail {
+        WorkflowDetail {
+            summary: WorkflowSummary::from_record(&d.record),
+            format: d.record.format,
+            source: d.record.source,
+            definition: d
+                .definition
+                .and_then(|w| serde_json::to_value(w).ok())
+                .unwrap_or(Value::Null),
+        }
+    }
+}
+
 /// A page of workflows.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct WorkflowList {
@@ -139,6 +170,20 @@ pub struct WorkflowList {
     pub workflows: Vec<WorkflowSummary>,
     /// Pass as `cursor` for the next page; absent on the last page.
     pub next_cursor: Option<String>,
+}
+
+impl WorkflowList {
+    /// The view of a page.
+    pub fn from_page(page: &Page<WorkflowRecord>) -> WorkflowList {
+        WorkflowList {
+            workflows: page
+                .items
+                .iter()
+                .map(WorkflowSummary::from_record)
+                .collect(),
+            next_cursor: page.next_cursor.clone(),
+        }
+    }
 }
 
 /// A version of a workflow, in a list of versions.
@@ -160,6 +205,23 @@ pub struct VersionList {
     pub name: String,
     /// Its versions, oldest first.
     pub versions: Vec<VersionInfo>,
+}
+
+impl VersionList {
+    /// The versions of workflow `name`.
+    pub fn new(name: String, versions: &[WorkflowRecord]) -> VersionList {
+        VersionList {
+            name,
+            versions: versions
+                .iter()
+                .map(|v| VersionInfo {
+                    version: v.version,
+                    created_at: v.created_at.to_string(),
+                    description: v.description.clone(),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// A request to execute a workflow.
@@ -191,6 +253,20 @@ pub struct Started {
     pub version: u32,
     /// Links: `self`, `events`, `websocket`.
     pub links: Links,
+}
+
+impl Started {
+    /// The view of an execution started.
+    pub fn from_started(s: &harmonia_app::executions::Started) -> Started {
+        let id = s.execution.to_string();
+        Started {
+            links: execution_links(&id),
+            execution_id: id,
+            status: s.status.to_string(),
+            workflow: s.workflow.clone(),
+            version: s.version,
+        }
+    }
 }
 
 /// The link map of an execution.
@@ -268,6 +344,20 @@ pub struct ExecutionList {
     /// Pass as `cursor` for the next page; absent on the last page.
     #[schema(value_type = Option<String>, format = Uuid)]
     pub next_cursor: Option<String>,
+}
+
+impl ExecutionList {
+    /// The view of a page.
+    pub fn from_page(page: &Page<ExecutionRecord>) -> ExecutionList {
+        ExecutionList {
+            executions: page
+                .items
+                .iter()
+                .map(ExecutionSummary::from_record)
+                .collect(),
+            next_cursor: page.next_cursor.clone(),
+        }
+    }
 }
 
 /// A task of an execution (or one item of a fan-out).
@@ -350,6 +440,18 @@ pub struct ExecutionDetail {
     pub tasks: indexmap::IndexMap<String, TaskView>,
 }
 
+impl ExecutionDetail {
+    /// The view of an execution with its tasks.
+    pub fn from_execution(x: &Execution) -> ExecutionDetail {
+        ExecutionDetail {
+            inputs: Value::clone(&x.record.inputs),
+            outputs: x.record.outputs.clone().unwrap_or(Value::Null),
+            tasks: tasks_view(&x.plan, &x.runs),
+            summary: ExecutionSummary::from_record(&x.record),
+        }
+    }
+}
+
 /// A request with an optional reason (cancel).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -369,6 +471,16 @@ pub struct ControlResponse {
     pub status: String,
 }
 
+impl ControlResponse {
+    /// The status of execution `id` (as the request named it) after an operation.
+    pub fn new(id: &str, status: ExecutionStatus) -> ControlResponse {
+        ControlResponse {
+            execution_id: id.to_string(),
+            status: status.to_string(),
+        }
+    }
+}
+
 /// A request to retry an execution from its failure.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -383,6 +495,22 @@ pub struct RetryRequest {
     /// Only say what would run again.
     #[serde(default)]
     pub preview: bool,
+}
+
+impl RetryRequest {
+    /// The retry asked for, and whether to start it.
+    pub fn into_options(self) -> (harmonia_engine::RetryOptions, RetryMode) {
+        let mode = if self.preview {
+            RetryMode::Preview
+        } else {
+            RetryMode::Start
+        };
+        let options = harmonia_engine::RetryOptions {
+            from: self.from,
+            latest_version: self.latest_version,
+        };
+        (options, mode)
+    }
 }
 
 /// What a retry does (and, unless previewed, the new execution).
@@ -402,6 +530,20 @@ pub struct RetryResponse {
     pub rerun: Vec<String>,
     /// Tasks whose outputs are reused.
     pub reused: Vec<String>,
+}
+
+impl RetryResponse {
+    /// The view of a retry (or its preview).
+    pub fn from_retried(r: Retried) -> RetryResponse {
+        RetryResponse {
+            execution_id: r.execution.map(|x| x.to_string()),
+            original: r.plan.original.to_string(),
+            workflow: r.plan.workflow,
+            version: r.plan.version,
+            rerun: r.plan.rerun,
+            reused: r.plan.reused,
+        }
+    }
 }
 
 /// One event of an execution's history.
@@ -427,6 +569,24 @@ pub struct EventList {
     pub execution_id: String,
     /// Its events in order.
     pub events: Vec<EventView>,
+}
+
+impl EventList {
+    /// The history of execution `id`.
+    pub fn new(id: ExecutionId, events: Vec<EventRecord>) -> EventList {
+        EventList {
+            execution_id: id.to_string(),
+            events: events
+                .into_iter()
+                .map(|e| EventView {
+                    seq: e.seq,
+                    at: e.at.to_string(),
+                    kind: e.kind,
+                    event: e.data,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// Liveness.

@@ -2,9 +2,11 @@
 
 use std::collections::BTreeMap;
 
+use harmonia_app::Page;
+use harmonia_app::templates::{Checked, Detail, Diff, Imported};
 use harmonia_model::template::Change;
 use harmonia_model::template::tekton::Issue;
-use harmonia_storage::TemplateRecord;
+use harmonia_storage::{PutOutcome, TemplatePut, TemplateRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -71,6 +73,20 @@ pub struct TemplateList {
     pub next_cursor: Option<String>,
 }
 
+impl TemplateList {
+    /// The view of a page.
+    pub fn from_page(page: &Page<TemplateRecord>) -> TemplateList {
+        TemplateList {
+            templates: page
+                .items
+                .iter()
+                .map(TemplateSummary::from_record)
+                .collect(),
+            next_cursor: page.next_cursor.clone(),
+        }
+    }
+}
+
 /// A template version in full.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TemplateDetail {
@@ -87,6 +103,19 @@ pub struct TemplateDetail {
     pub source: String,
     /// The format of `source`: `yaml` or `json`.
     pub format: String,
+}
+
+impl TemplateDetail {
+    /// The view of a version read.
+    pub fn from_detail(d: Detail) -> TemplateDetail {
+        TemplateDetail {
+            summary: TemplateSummary::from_record(&d.record),
+            parameters: d.template.parameters.clone(),
+            template: d.template.to_value(),
+            source: d.record.source,
+            format: d.record.format,
+        }
+    }
 }
 
 /// What storing a template did.
@@ -106,6 +135,22 @@ pub struct TemplateSaved {
     pub warnings: Vec<Warning>,
 }
 
+impl TemplateSaved {
+    /// The view of a version stored (or kept), from the template as checked.
+    pub fn from_put(put: &TemplatePut, checked: Checked) -> TemplateSaved {
+        TemplateSaved {
+            template: TemplateSummary::from_record(&put.record),
+            outcome: match put.outcome {
+                PutOutcome::Created => "created",
+                PutOutcome::Unchanged => "unchanged",
+            }
+            .to_string(),
+            conversion: checked.conversion,
+            warnings: Warning::all(&checked.warnings),
+        }
+    }
+}
+
 /// A template checked (and converted) but not stored: `?dry_run=true`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TemplatePreview {
@@ -120,6 +165,18 @@ pub struct TemplatePreview {
     /// What works but is probably not meant, each with its line and column in
     /// `source`.
     pub warnings: Vec<Warning>,
+}
+
+impl TemplatePreview {
+    /// The view of a template checked, not stored.
+    pub fn from_checked(c: Checked) -> TemplatePreview {
+        TemplatePreview {
+            template: c.template.to_value(),
+            source: c.source,
+            conversion: c.conversion,
+            warnings: Warning::all(&c.warnings),
+        }
+    }
 }
 
 /// One version in a template's history.
@@ -143,6 +200,23 @@ pub struct TemplateVersionList {
     pub versions: Vec<TemplateVersionInfo>,
 }
 
+impl TemplateVersionList {
+    /// The versions of template `name`.
+    pub fn new(name: String, versions: &[TemplateRecord]) -> TemplateVersionList {
+        TemplateVersionList {
+            name,
+            versions: versions
+                .iter()
+                .map(|r| TemplateVersionInfo {
+                    version: r.version,
+                    note: r.note.clone(),
+                    created_at: r.created_at.to_string(),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// The structural difference between two versions.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TemplateDiff {
@@ -156,6 +230,18 @@ pub struct TemplateDiff {
     /// `changed`, and the values before and after.
     #[schema(value_type = Vec<Object>)]
     pub changes: Vec<Change>,
+}
+
+impl TemplateDiff {
+    /// The view of a diff.
+    pub fn from_diff(d: Diff) -> TemplateDiff {
+        TemplateDiff {
+            name: d.name,
+            from: d.from,
+            to: d.to,
+            changes: d.changes,
+        }
+    }
 }
 
 /// How to instantiate a template.
@@ -180,6 +266,18 @@ pub struct InstantiateRequest {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub inputs: Map<String, Value>,
+}
+
+impl InstantiateRequest {
+    /// The instantiation asked for.
+    pub fn into_instantiate(self) -> harmonia_app::templates::Instantiate {
+        harmonia_app::templates::Instantiate {
+            version: self.version,
+            name: self.name,
+            params: self.params,
+            execute: self.execute.then_some(self.inputs),
+        }
+    }
 }
 
 /// The template a workflow was made from.
@@ -209,6 +307,29 @@ pub struct Instantiated {
     pub execution: Option<Started>,
 }
 
+impl TemplateRef {
+    /// The template version of a record.
+    pub fn of(r: &TemplateRecord) -> TemplateRef {
+        TemplateRef {
+            name: r.name.clone(),
+            version: r.version,
+        }
+    }
+}
+
+impl Instantiated {
+    /// The view of an instantiation.
+    pub fn from_instantiated(i: harmonia_app::templates::Instantiated) -> Instantiated {
+        Instantiated {
+            outcome: i.outcome.as_str().to_string(),
+            workflow: WorkflowSummary::from_record(&i.workflow),
+            template: TemplateRef::of(&i.template),
+            params: i.params,
+            execution: i.execution.as_ref().map(Started::from_started),
+        }
+    }
+}
+
 /// What an import did.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ImportResult {
@@ -216,4 +337,14 @@ pub struct ImportResult {
     pub created: Vec<TemplateRef>,
     /// Versions whose content was already stored.
     pub unchanged: Vec<TemplateRef>,
+}
+
+impl ImportResult {
+    /// The view of an import.
+    pub fn from_imported(i: &Imported) -> ImportResult {
+        ImportResult {
+            created: i.created.iter().map(TemplateRef::of).collect(),
+            unchanged: i.unchanged.iter().map(TemplateRef::of).collect(),
+        }
+    }
 }

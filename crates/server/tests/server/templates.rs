@@ -542,7 +542,7 @@ async fn a_tekton_file_converts_with_its_report() {
 #[tokio::test]
 async fn the_built_in_library_is_stored_once() {
     let s = server().await;
-    let seeded = harmonia_server::templates::seed_builtins(
+    let seeded = harmonia_app::templates::seed_builtins(
         s.store.as_ref(),
         &harmonia_engine::kinds::builtin_types(),
     )
@@ -559,7 +559,7 @@ async fn the_built_in_library_is_stored_once() {
         .call(Method::DELETE, "/api/templates/etl", None, "", None)
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
-    let again = harmonia_server::templates::seed_builtins(
+    let again = harmonia_app::templates::seed_builtins(
         s.store.as_ref(),
         &harmonia_engine::kinds::builtin_types(),
     )
@@ -574,5 +574,83 @@ async fn the_built_in_library_is_stored_once() {
     assert_eq!(
         s.get("/api/templates/http-fan-out").await.json()["version"],
         1
+    );
+}
+
+/// The next `workflow_*` message on a `/ws/workflows` feed.
+async fn next_change(
+    feed: &mut tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+) -> Value {
+    use futures::StreamExt;
+    loop {
+        let m = tokio::time::timeout(std::time::Duration::from_secs(10), feed.next())
+            .await
+            .expect("in time")
+            .expect("open")
+            .expect("ok");
+        if let tokio_tungstenite::tungstenite::Message::Text(t) = m {
+            let v: Value = serde_json::from_str(&t).expect("json");
+            if v["type"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("workflow_"))
+            {
+                return v;
+            }
+        }
+    }
+}
+
+/// A workflow made by instantiating a template is announced on `/ws/workflows` like
+/// one created directly: created, then updated with a new version; an instantiation
+/// that changes nothing is not announced (the next change seen is the delete).
+#[tokio::test]
+async fn instantiating_a_template_is_announced_on_the_workflows_feed() {
+    let s = server().await;
+    let r = s.post_yaml("/api/templates", GREET).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = s.app.clone();
+    tokio::spawn(
+        async move { harmonia_server::serve(listener, app, std::future::pending()).await },
+    );
+    let (mut feed, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws/workflows"))
+        .await
+        .expect("connects");
+
+    let instantiate = |who: &'static str| {
+        let s = &s;
+        async move {
+            let body = json!({"name": "greeter", "params": {"who": who}});
+            let r = s.post_json("/api/templates/greet/instantiate", body).await;
+            assert!(r.status.is_success(), "{}", r.text);
+            r.json()
+        }
+    };
+    let made = instantiate("ada").await;
+    assert_eq!(made["outcome"], "created");
+    assert_eq!(
+        next_change(&mut feed).await,
+        json!({"type": "workflow_created", "name": "greeter", "version": 1})
+    );
+    let again = instantiate("grace").await;
+    assert_eq!(again["outcome"], "updated");
+    assert_eq!(
+        next_change(&mut feed).await,
+        json!({"type": "workflow_updated", "name": "greeter", "version": 2})
+    );
+    let same = instantiate("grace").await;
+    assert_eq!(same["outcome"], "unchanged");
+    let r = s
+        .call(Method::DELETE, "/api/workflows/greeter", None, "", None)
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    assert_eq!(
+        next_change(&mut feed).await,
+        json!({"type": "workflow_deleted", "name": "greeter"})
     );
 }

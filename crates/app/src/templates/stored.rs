@@ -1,5 +1,6 @@
 //! Templates between the model and the store: what creating, exporting, importing and
-//! seeding do, for the routes (and for tests that drive a store directly).
+//! seeding store, for [`crate::Templates`] (and for callers that hold only a store:
+//! tests, and a binary seeding before its engine starts).
 //!
 //! The model reads, checks and renders templates; the store keeps their versions. This
 //! module is the glue, so that every caller stores the same fields the same way:
@@ -23,28 +24,7 @@ use harmonia_storage::{
     NewTemplateVersion, OnConflict, Store, TemplatePut, TemplateQuery, TemplateRecord, Timestamp,
 };
 
-/// Why an export failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ExportError {
-    /// A named template does not exist.
-    #[error("no template `{0}`")]
-    NotFound(String),
-    /// A stored version does not read back (the store was changed by hand).
-    #[error(
-        "template `{name}` version {version} is stored in a form that does not read: {message}"
-    )]
-    Unreadable {
-        /// The template.
-        name: String,
-        /// The version.
-        version: u32,
-        /// What is wrong.
-        message: String,
-    },
-    /// The store failed.
-    #[error(transparent)]
-    Storage(#[from] harmonia_storage::Error),
-}
+use crate::{Error, Result};
 
 /// `yaml` or `json`, as the store spells formats.
 pub fn format_name(format: Format) -> &'static str {
@@ -75,17 +55,20 @@ pub fn new_version(
     }
 }
 
-/// A stored version as a template.
-pub fn template_of(r: &TemplateRecord) -> Result<Template, ExportError> {
-    Template::from_content(&r.content).map_err(|e| ExportError::Unreadable {
-        name: r.name.clone(),
-        version: r.version,
-        message: e.to_string(),
+/// A stored version as a template; [`Error::Internal`] when it does not read back (the
+/// store was changed by hand).
+pub fn template_of(r: &TemplateRecord) -> Result<Template> {
+    Template::from_content(&r.content).map_err(|e| {
+        Error::Internal(format!(
+            "template `{}` version {} is stored in a form that does not read: {e}",
+            r.name, r.version
+        ))
     })
 }
 
-/// Every version of the templates named (of every template when `names` is empty).
-pub async fn export(store: &dyn Store, names: &[String]) -> Result<Document, ExportError> {
+/// Every version of the templates named (of every template when `names` is empty);
+/// [`Error::NotFound`] for a name no template has.
+pub async fn export(store: &dyn Store, names: &[String]) -> Result<Document> {
     let mut selected: Vec<String> = Vec::new();
     if names.is_empty() {
         let mut after = None;
@@ -108,7 +91,7 @@ pub async fn export(store: &dyn Store, names: &[String]) -> Result<Document, Exp
     for name in &selected {
         let stored = store.template_versions(name).await?;
         if stored.is_empty() {
-            return Err(ExportError::NotFound(name.clone()));
+            return Err(Error::NotFound(format!("no template `{name}`")));
         }
         for r in stored {
             versions.push(TemplateVersion {

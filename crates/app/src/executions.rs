@@ -1,0 +1,283 @@
+//! Executions: start, read, list, cancel, pause, resume, retry, history, and the stream
+//! of their events.
+//!
+//! Starting checks the inputs against the workflow's `inputs` schema (every violation,
+//! [`Error::InvalidInputs`]), pins the version, and answers once the start is durable,
+//! with the execution's status then (`running`, or already ended when every task was
+//! pure). Control operations answer the status after the operation, or
+//! [`Error::Conflict`] when it does not apply (pausing a paused execution, cancelling
+//! one that succeeded); cancelling a cancelled execution is a no-op.
+//!
+//! A retry is a new execution linked to the original that reuses what succeeded (see
+//! `harmonia_engine::retry`); [`RetryMode::Preview`] says what it would do and starts
+//! nothing.
+//!
+//! Reads come from the store, so they see every execution, finished or not, whichever
+//! engine ran it. [`history`] needs only a store, for callers that read a database
+//! without running its work (`harmonia history`).
+
+use std::sync::Arc;
+
+use harmonia_engine::{LoggedEvent, RetryOptions, RetryPlan, StartRequest, Workflow};
+use harmonia_model::Plan;
+use harmonia_storage::prelude::*;
+use harmonia_storage::{
+    EventRecord, ExecutionId, ExecutionQuery, ExecutionRecord, ExecutionStatus, Store,
+    TaskRunRecord, Timestamp,
+};
+use serde_json::{Map, Value};
+use tokio::sync::broadcast;
+
+use crate::{Ctx, Error, Page, Result, limit, present};
+
+/// Executions (see the module doc).
+#[derive(Clone)]
+pub struct Executions(pub(crate) Ctx);
+
+/// An execution that was started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Started {
+    /// The new execution.
+    pub execution: ExecutionId,
+    /// Its status once its start was durable.
+    pub status: ExecutionStatus,
+    /// The workflow.
+    pub workflow: String,
+    /// The version it runs.
+    pub version: u32,
+}
+
+/// An execution with its tasks.
+#[derive(Debug, Clone)]
+pub struct Execution {
+    /// Its row.
+    pub record: ExecutionRecord,
+    /// The plan of the version it runs (its tasks, in definition order).
+    pub plan: Arc<Plan>,
+    /// Its tasks' rows (one per task, and one per fan-out item).
+    pub runs: Vec<TaskRunRecord>,
+}
+
+/// An execution as of an event: what a watcher shows first, then follows.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// The execution.
+    pub execution: Execution,
+    /// The sequence number of the last event committed before it was read (0: none).
+    pub last_seq: u64,
+}
+
+/// Which executions to list, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct ExecutionFilter {
+    /// Only executions of this workflow (by name; empty: all).
+    pub workflow: Option<String>,
+    /// Only executions with this status.
+    pub status: Option<ExecutionStatus>,
+    /// Created at or after this time.
+    pub since: Option<Timestamp>,
+    /// Created before this time.
+    pub until: Option<Timestamp>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// At most this many (1 to 500, default 50).
+    pub limit: Option<u32>,
+}
+
+/// Whether a retry starts or only says what it would do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryMode {
+    /// Work out the retry; start nothing.
+    Preview,
+    /// Start it.
+    Start,
+}
+
+/// What a retry does, and the new execution unless previewed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retried {
+    /// The new execution (none for a preview).
+    pub execution: Option<ExecutionId>,
+    /// What runs again and what is reused.
+    pub plan: RetryPlan,
+}
+
+/// The event log of execution `id`, in order, as stored; empty for an execution
+/// without events yet, [`Error::NotFound`] for none at all.
+pub async fn history(store: &dyn Store, id: ExecutionId) -> Result<Vec<EventRecord>> {
+    let events = store.events(id).await?;
+    if events.is_empty() && store.execution(id).await?.is_none() {
+        return Err(not_found(id));
+    }
+    Ok(events)
+}
+
+fn not_found(id: ExecutionId) -> Error {
+    Error::NotFound(format!("no execution {id}"))
+}
+
+impl Executions {
+    /// Starts the version `version` (the latest when `None`) of workflow `id` (an id
+    /// or a name) on `inputs`.
+    pub async fn start(
+        &self,
+        id: &str,
+        version: Option<u32>,
+        inputs: Map<String, Value>,
+    ) -> Result<Started> {
+        let latest = crate::workflows::record(self.0.store().as_ref(), id, None).await?;
+        let record = match version {
+            Some(v) if v != latest.version => self
+                .0
+                .store()
+                .workflow(&latest.name, Some(v))
+                .await?
+                .ok_or_else(|| {
+                    Error::NotFound(format!(
+                        "workflow `{}` has no version {v} (its latest is {})",
+                        latest.name, latest.version
+                    ))
+                })?,
+            _ => latest,
+        };
+        let workflow = self
+            .0
+            .plans()
+            .get(&record.name, Some(record.version))
+            .await?;
+        self.start_version(workflow, Value::Object(inputs)).await
+    }
+
+    /// Starts `workflow` (a compiled version) on `inputs` (an object, or null for
+    /// none).
+    pub async fn start_version(&self, workflow: Workflow, inputs: Value) -> Result<Started> {
+        let name = workflow.record.name.clone();
+        let version = workflow.record.version;
+        let (execution, status) = self
+            .0
+            .handle
+            .start_with_status(StartRequest::new(workflow, inputs))
+            .await?;
+        Ok(Started {
+            execution,
+            status,
+            workflow: name,
+            version,
+        })
+    }
+
+    /// The row of execution `id`.
+    pub async fn record(&self, id: ExecutionId) -> Result<ExecutionRecord> {
+        self.0
+            .store()
+            .execution(id)
+            .await?
+            .ok_or_else(|| not_found(id))
+    }
+
+    /// Execution `id` with its tasks.
+    pub async fn get(&self, id: ExecutionId) -> Result<Execution> {
+        let record = self.record(id).await?;
+        self.detail(record).await
+    }
+
+    async fn detail(&self, record: ExecutionRecord) -> Result<Execution> {
+        let workflow = self
+            .0
+            .plans()
+            .get(&record.workflow, Some(record.version))
+            .await?;
+        let runs = self.0.store().task_runs(record.id).await?;
+        Ok(Execution {
+            record,
+            plan: workflow.plan,
+            runs,
+        })
+    }
+
+    /// Execution `id` with its tasks, and the last event committed before it was
+    /// read: a watcher that subscribed first shows this, then every later event.
+    pub async fn snapshot(&self, id: ExecutionId) -> Result<Snapshot> {
+        let last_seq = self.0.store().events(id).await?.last().map_or(0, |e| e.seq);
+        Ok(Snapshot {
+            execution: self.get(id).await?,
+            last_seq,
+        })
+    }
+
+    /// A page of executions, newest first.
+    pub async fn list(&self, filter: ExecutionFilter) -> Result<Page<ExecutionRecord>> {
+        let limit = limit(filter.limit, 50, 500)?;
+        let after = filter
+            .cursor
+            .as_ref()
+            .map(|c| {
+                c.parse::<ExecutionId>().map_err(|_| {
+                    Error::InvalidRequest(format!(
+                        "`cursor` must be the `next_cursor` of a previous page (an execution id), found `{c}`"
+                    ))
+                })
+            })
+            .transpose()?;
+        let query = ExecutionQuery {
+            workflow: present(filter.workflow),
+            status: filter.status,
+            since: filter.since,
+            until: filter.until,
+            after,
+            limit: limit + 1,
+        };
+        let found = self.0.store().executions(&query).await?;
+        Ok(Page::of(found, limit, |x| x.id.to_string()))
+    }
+
+    /// Cancels execution `id`: running work is stopped (processes killed, requests
+    /// dropped, child executions cancelled). Returns its status now.
+    pub async fn cancel(&self, id: ExecutionId, reason: Option<String>) -> Result<ExecutionStatus> {
+        Ok(self.0.handle.cancel(id, reason).await?)
+    }
+
+    /// Pauses execution `id`: no new task starts; running ones finish.
+    pub async fn pause(&self, id: ExecutionId) -> Result<ExecutionStatus> {
+        Ok(self.0.handle.pause(id).await?)
+    }
+
+    /// Resumes paused execution `id`.
+    pub async fn resume(&self, id: ExecutionId) -> Result<ExecutionStatus> {
+        Ok(self.0.handle.resume(id).await?)
+    }
+
+    /// Retries execution `id` from its failure, or previews what that would do.
+    pub async fn retry(
+        &self,
+        id: ExecutionId,
+        options: &RetryOptions,
+        mode: RetryMode,
+    ) -> Result<Retried> {
+        Ok(match mode {
+            RetryMode::Preview => Retried {
+                execution: None,
+                plan: self.0.handle.retry_preview(id, options).await?,
+            },
+            RetryMode::Start => {
+                let (new, plan) = self.0.handle.retry(id, options).await?;
+                Retried {
+                    execution: Some(new),
+                    plan,
+                }
+            }
+        })
+    }
+
+    /// The event log of execution `id`, in order, as stored (see [`history`]).
+    pub async fn history(&self, id: ExecutionId) -> Result<Vec<EventRecord>> {
+        history(self.0.store().as_ref(), id).await
+    }
+
+    /// Every event as it is committed, of every execution. A receiver that falls
+    /// behind gets `Lagged` and reads what it missed from [`Executions::history`] or a
+    /// [`Executions::snapshot`].
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<LoggedEvent>> {
+        self.0.handle.subscribe()
+    }
+}

@@ -1,0 +1,187 @@
+//! Harmonia's use cases: what a user can do with workflows, templates and executions,
+//! once, for every way in. The server's REST routes and WebSockets and the CLI's local
+//! commands are adapters over this crate: they parse, call a use case, and render its
+//! value or its [`Error`].
+//!
+//! [`App`] holds them all over an engine [`Handle`] (and, through it, the store):
+//! - [`Workflows`]: create and update (with diagnostics and warnings), read any version,
+//!   list, versions, delete (refused while executions are unfinished, unless told they
+//!   may run on), graph, and register (what instantiation and `harmonia run` store);
+//! - [`Templates`]: create and update (with the Tekton conversion and a dry run), read,
+//!   list, versions, delete, diff, instantiate, export, import, seed the built-ins;
+//! - [`Executions`]: start with inputs, read with task detail, list with filters and a
+//!   cursor, cancel, pause, resume, retry (or preview it), history, and the stream of
+//!   events;
+//! - [`Changes`]: the hub of workflow changes, announced by [`Workflows`] only, so that
+//!   every way a workflow changes (an API call, an instantiation, a local run) is
+//!   announced once and in one shape.
+//!
+//! Triggers, components and the assist features will be use cases of the same shape
+//! (a cheap struct over the same context, one accessor on [`App`]).
+//!
+//! Invariants: nothing here knows HTTP, WebSockets or the command line (no status, no
+//! route, no flag in a message); a use case checks all of its input before it writes
+//! anything (one exception, kept as the API has always behaved: an instantiation that
+//! also starts an execution stores the workflow before the start checks the inputs);
+//! a change is announced after it is stored. Values returned are the
+//! domain's (store records, model types, engine plans); the API's views are the
+//! server's.
+//!
+//! Dependencies: `engine <- app <- server <- cli`; the store is reached through the
+//! engine's handle, as the `harmonia_storage::Store` trait.
+
+mod changes;
+mod error;
+pub mod executions;
+pub mod templates;
+pub mod workflows;
+
+use std::sync::Arc;
+
+use harmonia_engine::{Handle, Plans};
+use harmonia_storage::Store;
+
+pub use changes::{Change, Changes};
+pub use error::{Error, Kind, Result};
+pub use executions::Executions;
+pub use templates::Templates;
+pub use workflows::Workflows;
+
+/// What every use case works over: the engine, its store and plans, and the hub.
+#[derive(Clone)]
+struct Ctx {
+    handle: Handle,
+    changes: Changes,
+}
+
+impl Ctx {
+    fn store(&self) -> &Arc<dyn Store> {
+        self.handle.store()
+    }
+
+    fn plans(&self) -> &Arc<Plans> {
+        self.handle.plans()
+    }
+}
+
+/// Every use case, over one engine (cheap to clone).
+#[derive(Clone)]
+pub struct App {
+    workflows: Workflows,
+    templates: Templates,
+    executions: Executions,
+    changes: Changes,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// The use cases over the engine behind `handle`.
+    pub fn new(handle: Handle) -> App {
+        let ctx = Ctx {
+            handle,
+            changes: Changes::new(),
+        };
+        App {
+            workflows: Workflows(ctx.clone()),
+            templates: Templates(ctx.clone()),
+            executions: Executions(ctx.clone()),
+            changes: ctx.changes,
+        }
+    }
+
+    /// Workflows.
+    pub fn workflows(&self) -> &Workflows {
+        &self.workflows
+    }
+
+    /// Templates.
+    pub fn templates(&self) -> &Templates {
+        &self.templates
+    }
+
+    /// Executions.
+    pub fn executions(&self) -> &Executions {
+        &self.executions
+    }
+
+    /// The hub of workflow changes.
+    pub fn changes(&self) -> &Changes {
+        &self.changes
+    }
+
+    /// The store the use cases work on, for what is not a use case of this crate
+    /// (API tokens, a readiness probe).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        self.executions.0.store()
+    }
+}
+
+/// One page of a list, and the cursor of the next one (none on the last page).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// Pass as the cursor to get the next page.
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// The first `limit` of `items` (which holds at most one more, to tell whether
+    /// there is a next page), the cursor of the next page taken from the last item
+    /// kept.
+    fn of(mut items: Vec<T>, limit: usize, cursor: impl Fn(&T) -> String) -> Page<T> {
+        let more = items.len() > limit;
+        items.truncate(limit);
+        let next_cursor = more.then(|| items.last().map(cursor)).flatten();
+        Page { items, next_cursor }
+    }
+}
+
+/// A page size: `default` when absent, an error outside 1..=`max`.
+fn limit(value: Option<u32>, default: u32, max: u32) -> Result<usize> {
+    match value {
+        None => Ok(default as usize),
+        Some(n) if (1..=max).contains(&n) => Ok(n as usize),
+        Some(n) => Err(Error::InvalidRequest(format!(
+            "`limit` must be from 1 to {max}, found {n}"
+        ))),
+    }
+}
+
+/// `None` for an absent or empty filter or cursor: an empty one filters nothing.
+fn present(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_default_and_bound() {
+        assert_eq!(limit(None, 50, 500).ok(), Some(50));
+        assert_eq!(limit(Some(500), 50, 500).ok(), Some(500));
+        assert!(matches!(
+            limit(Some(0), 50, 500),
+            Err(Error::InvalidRequest(_))
+        ));
+        assert!(matches!(
+            limit(Some(501), 50, 500),
+            Err(Error::InvalidRequest(m)) if m == "`limit` must be from 1 to 500, found 501"
+        ));
+    }
+
+    #[test]
+    fn a_page_has_a_cursor_only_when_more_follow() {
+        let page = Page::of(vec![1, 2, 3], 2, ToString::to_string);
+        assert_eq!(page.items, vec![1, 2]);
+        assert_eq!(page.next_cursor.as_deref(), Some("2"));
+        let last = Page::of(vec![1, 2], 2, ToString::to_string);
+        assert_eq!(last.next_cursor, None);
+    }
+}

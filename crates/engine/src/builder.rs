@@ -1,0 +1,210 @@
+//! One way to wire an engine: [`Engine::builder`], for `serve`, `run` and `bench` alike.
+//!
+//! An engine needs a store, its settings, its task kinds (the task types definitions
+//! are validated against are derived from them), and the plans (validated workflow
+//! versions, with an optional place to find definitions the store lacks). The builder
+//! takes them in that order and [`Builder::spawn`]s the engine:
+//!
+//! ```no_run
+//! # async fn example(store: std::sync::Arc<dyn harmonia_storage::Store>) -> harmonia_engine::Result<()> {
+//! use harmonia_engine::{Engine, EngineConfig};
+//!
+//! let engine = Engine::builder(store)
+//!     .config(EngineConfig::default())
+//!     .spawn()
+//!     .await?;
+//! let handle = engine.handle().clone();
+//! # handle.shutdown();
+//! # engine.stopped().await
+//! # }
+//! ```
+//!
+//! Invariant: what validates is what runs. The built-in kinds come from
+//! `config.kinds` (`shell` runs only when allowed; otherwise it is refused, with the
+//! reason, when an execution starts); [`Builder::kind`] adds a kind the engine does not
+//! know, and its task type with it.
+
+use std::sync::Arc;
+
+use harmonia_model::TaskTypes;
+use harmonia_storage::Store;
+use tokio::task::JoinHandle;
+
+use crate::config::EngineConfig;
+use crate::error::{Error, Result};
+use crate::kinds::{Kinds, TaskKind};
+use crate::plans::{DefinitionSource, Plans};
+use crate::scheduler::{Handle, spawn};
+
+/// A running engine: its [`Handle`], and the task that runs it.
+#[derive(Debug)]
+pub struct Engine {
+    handle: Handle,
+    join: JoinHandle<Result<()>>,
+}
+
+impl Engine {
+    /// Starts wiring an engine on `store`.
+    pub fn builder(store: Arc<dyn Store>) -> Builder {
+        Builder {
+            store,
+            config: EngineConfig::default(),
+            kinds: Vec::new(),
+            definitions: None,
+        }
+    }
+
+    /// The handle through which everything else talks to the engine.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Waits until the engine has stopped (after [`Handle::shutdown`] or
+    /// [`Handle::drain`], or a storage failure, which it returns).
+    pub async fn stopped(self) -> Result<()> {
+        self.join.await.map_err(|_| Error::Stopped)?
+    }
+}
+
+/// The settings of an engine before it starts (see the module doc).
+pub struct Builder {
+    store: Arc<dyn Store>,
+    config: EngineConfig,
+    kinds: Vec<Arc<dyn TaskKind>>,
+    definitions: Option<Arc<dyn DefinitionSource>>,
+}
+
+impl std::fmt::Debug for Builder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder")
+            .field("config", &self.config)
+            .field(
+                "kinds",
+                &self.kinds.iter().map(|k| k.name()).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl Builder {
+    /// The engine's settings (the built-in executors' among them).
+    #[must_use]
+    pub fn config(mut self, config: EngineConfig) -> Builder {
+        self.config = config;
+        self
+    }
+
+    /// Adds a task kind (replacing a built-in of the same name).
+    #[must_use]
+    pub fn kind(mut self, kind: Arc<dyn TaskKind>) -> Builder {
+        self.kinds.push(kind);
+        self
+    }
+
+    /// Where to find workflows the store does not hold (stored on first use).
+    #[must_use]
+    pub fn definitions(mut self, source: Arc<dyn DefinitionSource>) -> Builder {
+        self.definitions = Some(source);
+        self
+    }
+
+    /// The kinds the engine runs: the built-ins and those added. Fails when an added
+    /// kind's parameter schema is not a valid JSON Schema.
+    pub fn kinds(&self) -> Result<Kinds> {
+        let mut kinds = Kinds::builtin(&self.config.kinds);
+        for kind in &self.kinds {
+            kinds
+                .register(kind.clone())
+                .map_err(|e| Error::Unrunnable(e.to_string()))?;
+        }
+        Ok(kinds)
+    }
+
+    /// The task types definitions are validated against: one per kind.
+    pub fn task_types(&self) -> Result<TaskTypes> {
+        Ok(self.kinds()?.task_types().clone())
+    }
+
+    /// Starts the engine: recovers the store's unfinished executions, then serves.
+    pub async fn spawn(self) -> Result<Engine> {
+        let kinds = self.kinds()?;
+        let plans = Arc::new(Plans::new(
+            self.store.clone(),
+            kinds.task_types().clone(),
+            self.definitions,
+        ));
+        let (handle, join) = spawn(self.config, self.store, plans, kinds).await?;
+        Ok(Engine { handle, join })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use async_trait::async_trait;
+    use harmonia_storage::MemoryStore;
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::event::TaskError;
+    use crate::kinds::{Call, Description, Run, Spawned};
+
+    struct Echo(Value);
+
+    impl TaskKind for Echo {
+        fn name(&self) -> &'static str {
+            "echo"
+        }
+
+        fn describe(&self) -> Description {
+            Description {
+                summary: "Echoes.",
+                params: self.0.clone(),
+                output: json!({}),
+                check: None,
+                deferred: Vec::new(),
+            }
+        }
+
+        fn run(&self) -> Run<'_> {
+            Run::Spawned(self)
+        }
+    }
+
+    #[async_trait]
+    impl Spawned for Echo {
+        async fn execute(&self, call: Call) -> std::result::Result<Value, TaskError> {
+            Ok(call.params)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_kind_added_is_a_type_the_model_knows_and_the_engine_runs() {
+        let builder = Engine::builder(Arc::new(MemoryStore::new())).kind(Arc::new(Echo(json!({}))));
+        let types = builder.task_types().expect("valid kinds");
+        assert!(types.get("echo").is_some());
+        assert!(types.get("http").is_some());
+        let engine = builder.spawn().await.expect("spawns");
+        let workflow = engine
+            .handle()
+            .plans()
+            .register(&harmonia_model::Source::new(
+                "e.yaml",
+                "name: e\ntasks:\n  a: {type: echo, with: {x: 1}}\n",
+                harmonia_model::Format::Yaml,
+            ))
+            .await
+            .expect("valid");
+        engine.handle().check_runnable(&workflow).expect("runnable");
+        engine.handle().shutdown();
+        engine.stopped().await.expect("stops");
+    }
+
+    #[tokio::test]
+    async fn a_kind_with_an_invalid_schema_is_refused() {
+        let refused = Engine::builder(Arc::new(MemoryStore::new()))
+            .kind(Arc::new(Echo(json!({"type": 12}))))
+            .spawn()
+            .await;
+        assert!(matches!(refused, Err(Error::Unrunnable(_))));
+    }
+}
