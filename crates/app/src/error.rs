@@ -120,6 +120,22 @@ pub enum Error {
         /// The tasks it has, in definition order.
         tasks: Vec<String>,
     },
+    /// A signal for a task that does not wait for one (an approval of a task that
+    /// has not begun waiting, or that ended).
+    #[error("{0}")]
+    NotWaiting(String),
+    /// A waiting task refused what was sent (inputs that break its form); nothing
+    /// changed. `details` says what is wrong, item by item.
+    #[error("{message}")]
+    Refused {
+        /// What is wrong.
+        message: String,
+        /// Structured detail (`{"violations": [...]}`), or `null`.
+        details: serde_json::Value,
+    },
+    /// The caller may not do this (an approval restricted to a higher role).
+    #[error("{0}")]
+    Forbidden(String),
     /// The engine is stopping (or has stopped).
     #[error("the engine is stopping")]
     Unavailable,
@@ -175,6 +191,12 @@ impl From<harmonia_engine::Error> for Error {
                 tasks,
             },
             e @ E::Conflict { .. } => Error::Conflict(e.to_string()),
+            e @ E::NotWaiting { .. } => Error::NotWaiting(e.to_string()),
+            E::Refused(r) if r.forbidden => Error::Forbidden(r.message),
+            E::Refused(r) => Error::Refused {
+                message: r.message,
+                details: r.details,
+            },
             E::Storage(s) => Error::Storage(s),
             E::Stopped => Error::Unavailable,
             other => Error::Engine(other),

@@ -12,12 +12,17 @@
 //! `harmonia_engine::retry`); [`RetryMode::Preview`] says what it would do and starts
 //! nothing.
 //!
+//! An approval is answered with [`Executions::answer`]: the task's kind checks the
+//! answer (its form, who may answer) and either refuses it, changing nothing, or
+//! records it and the task's result, returned once durable.
+//!
 //! Reads come from the store, so they see every execution, finished or not, whichever
 //! engine ran it. [`history`] needs only a store, for callers that read a database
 //! without running its work (`harmonia history`).
 
 use std::sync::Arc;
 
+use harmonia_engine::kinds::{APPROVAL_SIGNAL, Actor, Signal};
 use harmonia_engine::{LoggedEvent, RetryOptions, RetryPlan, StartRequest, Workflow};
 use harmonia_model::Plan;
 use harmonia_storage::prelude::*;
@@ -45,6 +50,29 @@ pub struct Started {
     pub workflow: String,
     /// The version it runs.
     pub version: u32,
+}
+
+/// A person's decision on an approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Approve.
+    Approve,
+    /// Reject.
+    Reject,
+}
+
+/// What answering an approval did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answered {
+    /// The execution.
+    pub execution: ExecutionId,
+    /// The task.
+    pub task: String,
+    /// Its fan-out item.
+    pub item: Option<u32>,
+    /// The task's output (`{decision, by, at, inputs}`), or its error when the answer
+    /// failed it (a rejection, unless the task continues on one).
+    pub result: std::result::Result<Value, Value>,
 }
 
 /// An execution with its tasks.
@@ -245,6 +273,49 @@ impl Executions {
     /// Resumes paused execution `id`.
     pub async fn resume(&self, id: ExecutionId) -> Result<ExecutionStatus> {
         Ok(self.0.handle.resume(id).await?)
+    }
+
+    /// Answers the approval that task `task` (its fan-out item `item`, needed only when
+    /// several wait) of execution `id` waits for, as `by`. Bad inputs or the wrong role
+    /// are refused ([`Error::Refused`], [`Error::Forbidden`]) and change nothing; a
+    /// task that does not wait is [`Error::NotWaiting`].
+    pub async fn answer(
+        &self,
+        id: ExecutionId,
+        task: &str,
+        item: Option<u32>,
+        decision: Decision,
+        inputs: Value,
+        by: Option<Actor>,
+    ) -> Result<Answered> {
+        let decision = match decision {
+            Decision::Approve => "approve",
+            Decision::Reject => "reject",
+        };
+        let signal = Signal {
+            name: APPROVAL_SIGNAL.into(),
+            payload: serde_json::json!({"decision": decision, "inputs": inputs}),
+            by,
+        };
+        let delivered = match self.0.handle.signal(id, task, item, signal).await {
+            Err(harmonia_engine::Error::UnknownTask { task, workflow, .. }) => {
+                return Err(Error::NotFound(format!(
+                    "no task `{task}` in workflow `{workflow}`"
+                )));
+            }
+            other => other?,
+        };
+        let result = match delivered.result {
+            Some(Ok(output)) => Ok(output),
+            Some(Err(error)) => Err(serde_json::to_value(&error).unwrap_or(Value::Null)),
+            None => Err(Value::Null),
+        };
+        Ok(Answered {
+            execution: delivered.execution,
+            task: delivered.task,
+            item: delivered.item,
+            result,
+        })
     }
 
     /// Retries execution `id` from its failure, or previews what that would do.

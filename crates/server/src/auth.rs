@@ -60,6 +60,16 @@ impl Role {
     }
 }
 
+/// Who made a request: its token's name and role (set by the auth middleware when a
+/// token was needed and checked; absent when the API is open).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The token's name.
+    pub name: String,
+    /// Its role.
+    pub role: Role,
+}
+
 /// What a request needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Need {
@@ -93,8 +103,13 @@ impl Need {
         if matches!(*method, axum::http::Method::GET | axum::http::Method::HEAD) {
             return Need::Read;
         }
-        let operate = ["/execute", "/cancel", "/pause", "/resume", "/retry"];
-        if *method == axum::http::Method::POST && operate.iter().any(|s| path.ends_with(s)) {
+        let operate = [
+            "/execute", "/cancel", "/pause", "/resume", "/retry", "/approve", "/reject",
+        ];
+        let events = path == "/api/events" || path == "/api/v1/events";
+        if *method == axum::http::Method::POST
+            && (events || operate.iter().any(|s| path.ends_with(s)))
+        {
             Need::Operate
         } else {
             Need::Admin

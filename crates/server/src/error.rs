@@ -61,6 +61,8 @@ pub enum Code {
     MethodNotAllowed,
     /// The operation does not apply to the resource as it is.
     Conflict,
+    /// A signal (an approval) for a task that does not wait for one.
+    NotWaiting,
     /// The body is larger than the server accepts.
     PayloadTooLarge,
     /// The body's content type is not one this route reads (or it has none).
@@ -90,6 +92,7 @@ impl Code {
             Code::NotFound => "not_found",
             Code::MethodNotAllowed => "method_not_allowed",
             Code::Conflict => "conflict",
+            Code::NotWaiting => "not_waiting",
             Code::PayloadTooLarge => "payload_too_large",
             Code::UnsupportedMediaType => "unsupported_media_type",
             Code::UriTooLong => "uri_too_long",
@@ -110,7 +113,7 @@ impl Code {
             Code::Forbidden | Code::ForbiddenOrigin | Code::ForbiddenHost => StatusCode::FORBIDDEN,
             Code::NotFound => StatusCode::NOT_FOUND,
             Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Code::Conflict => StatusCode::CONFLICT,
+            Code::Conflict | Code::NotWaiting => StatusCode::CONFLICT,
             Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Code::UriTooLong => StatusCode::URI_TOO_LONG,
@@ -320,6 +323,16 @@ impl From<harmonia_app::Error> for ApiError {
                 .with_details(serde_json::json!({"executions": ids}))
             }
             E::Conflict(m) | E::Unrunnable(m) => ApiError::new(Code::Conflict, m),
+            E::NotWaiting(m) => ApiError::new(Code::NotWaiting, m),
+            E::Refused { message, details } => {
+                let e = ApiError::new(Code::InvalidInputs, message);
+                if details.is_null() {
+                    e
+                } else {
+                    e.with_details(details)
+                }
+            }
+            E::Forbidden(m) => ApiError::new(Code::Forbidden, m),
             ref e @ E::InvalidDefinition {
                 ref name,
                 ref diagnostics,

@@ -46,6 +46,7 @@ use crate::error::ApiError as Error;
 fn api() -> OpenApiRouter<AppState> {
     routes::workflows::router()
         .merge(routes::executions::router())
+        .merge(routes::approvals::router())
         .merge(routes::templates::router())
 }
 

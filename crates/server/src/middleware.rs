@@ -31,7 +31,7 @@ use axum::http::{HeaderMap, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::auth::{Access, Need};
+use crate::auth::{Access, Caller, Need};
 use crate::error::{ApiError, Code};
 use crate::state::AppState;
 
@@ -83,7 +83,11 @@ async fn unauthorized(state: &AppState, problem: &str) -> Response {
 }
 
 /// Checks the caller's token against what the route needs.
-pub(crate) async fn authorize(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub(crate) async fn authorize(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let need = Need::of(req.method(), req.uri().path());
     let Some(role) = need.role() else {
         return next.run(req).await;
@@ -108,7 +112,11 @@ pub(crate) async fn authorize(State(state): State<AppState>, req: Request, next:
             ),
         )
         .into_response(),
-        Ok(Some(_)) => next.run(req).await,
+        Ok(Some((role, name))) => {
+            // Who answered an approval, for its record and its `approvers` check.
+            req.extensions_mut().insert(Caller { name, role });
+            next.run(req).await
+        }
     }
 }
 

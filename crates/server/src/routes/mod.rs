@@ -6,6 +6,7 @@
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+pub(crate) mod approvals;
 pub(crate) mod executions;
 pub(crate) mod ops;
 pub(crate) mod templates;

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+pub mod approvals;
 pub mod templates;
 
 use harmonia_app::Page;
