@@ -22,7 +22,8 @@
 //!   otherwise.
 //! - The schema is the same tables in every database (see `migrations/sqlite/`): ids
 //!   are lowercase hyphenated uuid text, JSON is text, timestamps are integer
-//!   milliseconds, a task run's `item` is -1 for the task itself.
+//!   milliseconds, booleans are integers 0 and 1, a task run's `item` is -1 for the
+//!   task itself.
 //!
 //! # Adding PostgreSQL
 //!
@@ -126,9 +127,26 @@ impl From<Option<&str>> for Value {
     }
 }
 
+/// Booleans are integers, 0 and 1 (the schema has no boolean type, so that every
+/// database reads them alike).
+impl From<bool> for Value {
+    fn from(v: bool) -> Value {
+        Value::Int(Some(i64::from(v)))
+    }
+}
+
 impl From<Arc<str>> for Value {
     fn from(v: Arc<str>) -> Value {
         Value::Shared(v)
+    }
+}
+
+impl From<Option<Arc<str>>> for Value {
+    fn from(v: Option<Arc<str>>) -> Value {
+        match v {
+            Some(v) => Value::Shared(v),
+            None => Value::Text(None),
+        }
     }
 }
 

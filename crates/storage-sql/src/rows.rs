@@ -7,9 +7,9 @@
 //! number into [`Error::Corrupt`] naming `table.column`. No `unwrap` on stored data.
 //!
 //! Storage conventions decoded here (and encoded in `write`): ids are hyphenated
-//! lowercase uuid text, JSON is text, timestamps are integer milliseconds, a task run's
-//! `item` is -1 for the task itself, and a parent link is three columns that are all
-//! NULL or all set (the item may be NULL).
+//! lowercase uuid text, JSON is text, timestamps are integer milliseconds, booleans are
+//! integers 0 and 1, a task run's `item` is -1 for the task itself, and a parent link is
+//! three columns that are all NULL or all set (the item may be NULL).
 
 use std::str::FromStr;
 
@@ -36,7 +36,7 @@ macro_rules! execution_columns {
     () => {
         "id, workflow_id, workflow, version, status, outputs, error, \
          parent_execution, parent_task, parent_item, retry_of, \
-         created_at, started_at, ended_at, updated_at"
+         created_at, started_at, ended_at, updated_at, owner, fence, parked"
     };
 }
 
@@ -59,7 +59,7 @@ macro_rules! executions_with_inputs {
 macro_rules! task_run_columns {
     () => {
         "execution, task, item, status, attempts, output, error, skip_reason, \
-         started_at, ended_at"
+         started_at, ended_at, wait, wait_for, wait_key"
     };
 }
 
@@ -124,6 +124,14 @@ impl<'r, D: Dialect> Columns<'r, D> {
         self.opt_int(column)?
             .map(|n| self.to_u32(column, n))
             .transpose()
+    }
+
+    pub(crate) fn bool(&self, column: &str) -> Result<bool> {
+        match self.int(column)? {
+            0 => Ok(false),
+            1 => Ok(true),
+            n => Err(self.corrupt(column, format!("{n} is not a boolean (0 or 1)"))),
+        }
     }
 
     pub(crate) fn u64(&self, column: &str) -> Result<u64> {
@@ -228,6 +236,9 @@ pub(crate) fn execution<D: Dialect>(row: &Row<D>) -> Result<ExecutionRecord> {
         started_at: c.opt_time("started_at")?,
         ended_at: c.opt_time("ended_at")?,
         updated_at: c.time("updated_at")?,
+        owner: c.opt_string("owner")?,
+        fence: c.u64("fence")?,
+        parked: c.bool("parked")?,
     })
 }
 
@@ -249,6 +260,9 @@ pub(crate) fn task_run<D: Dialect>(row: &Row<D>) -> Result<TaskRunRecord> {
         skip_reason: c.opt_string("skip_reason")?,
         started_at: c.opt_time("started_at")?,
         ended_at: c.opt_time("ended_at")?,
+        wait: c.opt_json("wait")?,
+        wait_for: c.opt_string("wait_for")?,
+        wait_key: c.opt_string("wait_key")?,
     })
 }
 

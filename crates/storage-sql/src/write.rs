@@ -45,9 +45,9 @@ use crate::sql::Sql;
 
 /// Columns per row of each table (the number of values one row binds).
 const EVENT_WIDTH: usize = 5;
-const EXECUTION_WIDTH: usize = 15;
+const EXECUTION_WIDTH: usize = 18;
 const INPUTS_WIDTH: usize = 2;
-const TASK_RUN_WIDTH: usize = 10;
+const TASK_RUN_WIDTH: usize = 13;
 
 /// The most rows in one statement, whatever the width: statements of 256 to 4,096
 /// rows measured the same, and smaller ones keep the SQL text and the prepared
@@ -96,7 +96,7 @@ pub(crate) struct Statements<D: Dialect> {
 }
 
 /// The columns of `executions` that an upsert replaces: all but the key.
-const EXECUTION_UPDATES: [&str; 14] = [
+const EXECUTION_UPDATES: [&str; 17] = [
     "workflow_id",
     "workflow",
     "version",
@@ -111,11 +111,14 @@ const EXECUTION_UPDATES: [&str; 14] = [
     "started_at",
     "ended_at",
     "updated_at",
+    "owner",
+    "fence",
+    "parked",
 ];
 
 /// The columns of `task_runs` that an upsert replaces: all but the key and the
 /// execution's.
-const TASK_RUN_UPDATES: [&str; 7] = [
+const TASK_RUN_UPDATES: [&str; 10] = [
     "status",
     "attempts",
     "output",
@@ -123,6 +126,9 @@ const TASK_RUN_UPDATES: [&str; 7] = [
     "skip_reason",
     "started_at",
     "ended_at",
+    "wait",
+    "wait_for",
+    "wait_key",
 ];
 
 impl<D: Dialect> Statements<D> {
@@ -155,9 +161,9 @@ impl<D: Dialect> Statements<D> {
             },
         );
 
-        let executions: Vec<ExecutionRow> = last_of_each_key(&batch.executions, |x| x.id)
+        let executions = last_of_each_key(&batch.executions, |x| x.id)
             .map(ExecutionRow::new)
-            .collect();
+            .collect::<Result<Vec<_>>>()?;
         out.push(
             Table::Executions,
             executions,
@@ -185,6 +191,9 @@ impl<D: Dialect> Statements<D> {
                     r.started_at.into(),
                     r.ended_at.into(),
                     r.updated_at.into(),
+                    r.owner.into(),
+                    r.fence.into(),
+                    r.parked.into(),
                 ]
             },
         );
@@ -226,6 +235,9 @@ impl<D: Dialect> Statements<D> {
                     r.skip_reason.into(),
                     r.started_at.into(),
                     r.ended_at.into(),
+                    r.wait.into(),
+                    r.wait_for.into(),
+                    r.wait_key.into(),
                 ]
             },
         );
@@ -379,11 +391,20 @@ struct ExecutionRow {
     started_at: Option<i64>,
     ended_at: Option<i64>,
     updated_at: i64,
+    owner: Option<String>,
+    fence: i64,
+    parked: bool,
 }
 
 impl ExecutionRow {
-    fn new(x: &ExecutionRecord) -> ExecutionRow {
-        ExecutionRow {
+    fn new(x: &ExecutionRecord) -> Result<ExecutionRow> {
+        let fence = i64::try_from(x.fence).map_err(|_| {
+            backend_msg(format!(
+                "execution {}: fence {} does not fit a 64-bit signed integer",
+                x.id, x.fence
+            ))
+        })?;
+        Ok(ExecutionRow {
             id: id_text(x.id.0),
             workflow_id: id_text(x.workflow_id.0),
             workflow: x.workflow.clone(),
@@ -399,7 +420,10 @@ impl ExecutionRow {
             started_at: x.started_at.map(|t| t.0),
             ended_at: x.ended_at.map(|t| t.0),
             updated_at: x.updated_at.0,
-        }
+            owner: x.owner.clone(),
+            fence,
+            parked: x.parked,
+        })
     }
 }
 
@@ -414,6 +438,9 @@ struct TaskRunRow {
     skip_reason: Option<String>,
     started_at: Option<i64>,
     ended_at: Option<i64>,
+    wait: Option<String>,
+    wait_for: Option<Arc<str>>,
+    wait_key: Option<Arc<str>>,
 }
 
 impl TaskRunRow {
@@ -429,6 +456,9 @@ impl TaskRunRow {
             skip_reason: t.skip_reason.clone(),
             started_at: t.started_at.map(|t| t.0),
             ended_at: t.ended_at.map(|t| t.0),
+            wait: t.wait.as_ref().map(json_text),
+            wait_for: t.wait_for.as_deref().map(|w| shared.text(w)),
+            wait_key: t.wait_key.as_deref().map(|k| shared.text(k)),
         }
     }
 }

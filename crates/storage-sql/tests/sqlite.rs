@@ -91,6 +91,9 @@ fn execution(id: ExecutionId, status: ExecutionStatus) -> ExecutionRecord {
         started_at: None,
         ended_at: None,
         updated_at: Timestamp(1),
+        owner: None,
+        fence: 1,
+        parked: false,
     }
 }
 
@@ -106,6 +109,9 @@ fn task_run(execution: ExecutionId, item: Option<u32>) -> TaskRunRecord {
         skip_reason: None,
         started_at: Some(Timestamp(2)),
         ended_at: Some(Timestamp(3)),
+        wait: None,
+        wait_for: None,
+        wait_key: None,
     }
 }
 
@@ -604,5 +610,54 @@ async fn having_had_tokens_survives_reopening_and_upgrades() {
         .await
         .unwrap();
     assert!(store.had_tokens().await.unwrap(), "marked by the migration");
+    store.close().await;
+}
+
+/// A database from before migration 6 gets owners, fences (1 for every existing
+/// execution), parked flags and waits.
+#[tokio::test]
+async fn executions_from_before_migration_6_get_fence_1() {
+    let dir = TempDir::new().unwrap();
+    let path = db_path(&dir);
+    let store = SqliteStore::open(&path, SqliteOptions::default())
+        .await
+        .unwrap();
+    let id = ExecutionId::new();
+    let mut x = execution(id, ExecutionStatus::Running);
+    x.fence = 9;
+    x.owner = Some("n".into());
+    x.parked = true;
+    let mut b = batch(id, 1, 1);
+    b.executions = vec![x.clone()];
+    store.commit(&b).await.unwrap();
+    store.close().await;
+
+    // The database as it was before migration 6.
+    let mut conn = raw(&path).await;
+    for sql in [
+        "DROP INDEX task_runs_by_wait",
+        "ALTER TABLE task_runs DROP COLUMN wait",
+        "ALTER TABLE task_runs DROP COLUMN wait_for",
+        "ALTER TABLE task_runs DROP COLUMN wait_key",
+        "ALTER TABLE executions DROP COLUMN owner",
+        "ALTER TABLE executions DROP COLUMN fence",
+        "ALTER TABLE executions DROP COLUMN parked",
+        "DELETE FROM _sqlx_migrations WHERE version = 6",
+    ] {
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
+    }
+    conn.close().await.unwrap();
+
+    let store = SqliteStore::open(&path, SqliteOptions::default())
+        .await
+        .unwrap();
+    let upgraded = ExecutionRecord {
+        owner: None,
+        fence: 1,
+        parked: false,
+        ..x
+    };
+    assert_eq!(store.execution(id).await.unwrap(), Some(upgraded));
+    assert_eq!(store.task_runs(id).await.unwrap(), b.task_runs);
     store.close().await;
 }

@@ -69,6 +69,24 @@ pub struct ExecutionRecord {
     pub ended_at: Option<Timestamp>,
     /// When this record last changed.
     pub updated_at: Timestamp,
+    /// The node that runs it, as the engine writes it in the rows it commits; `None`
+    /// before any node has claimed it.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// Its fence: 1 when the engine creates it, bumped by every claim of the execution
+    /// by a node, so that a node that lost the execution to another can tell. The
+    /// stored value is what the last row written says.
+    #[serde(default = "first_fence")]
+    pub fence: u64,
+    /// Whether it has nothing to do until a timer fires or a signal comes. Set by the
+    /// engine; stored and returned, with no other meaning for storage.
+    #[serde(default)]
+    pub parked: bool,
+}
+
+/// The fence of a new execution.
+fn first_fence() -> u64 {
+    1
 }
 
 /// The read model of a task of an execution, or of one item of a fan-out.
@@ -94,6 +112,15 @@ pub struct TaskRunRecord {
     pub started_at: Option<Timestamp>,
     /// When it ended.
     pub ended_at: Option<Timestamp>,
+    /// What its running attempt waits on, as the engine describes it (JSON).
+    #[serde(default)]
+    pub wait: Option<Value>,
+    /// The name of the signal that wait expects (`approval`, `event`).
+    #[serde(default)]
+    pub wait_for: Option<String>,
+    /// The routing key of that wait (such as an event type).
+    #[serde(default)]
+    pub wait_key: Option<String>,
 }
 
 /// Everything one commit writes, atomically: new events of any number of executions,
@@ -136,7 +163,10 @@ impl CommitBatch {
             }
         }
         for t in &self.task_runs {
-            for v in [t.output.as_ref(), t.error.as_ref()].into_iter().flatten() {
+            for v in [t.output.as_ref(), t.error.as_ref(), t.wait.as_ref()]
+                .into_iter()
+                .flatten()
+            {
                 crate::json::check(v).map_err(|m| {
                     refuse(format!("task `{}` of execution {}", t.task, t.execution), m)
                 })?;

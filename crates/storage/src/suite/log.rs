@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::{event, execution, expect, run};
+use super::{event, execution, expect, run, waiting_run};
 use crate::prelude::*;
 use crate::records::CommitBatch;
 use crate::{Error, ExecutionId, ExecutionStatus, TaskStatus, Timestamp};
@@ -19,10 +19,16 @@ pub async fn commit_and_read_back(store: &dyn Store) {
         item: Some(3),
     });
     x.error = Some(json!({"message": "m"}));
+    x.owner = Some("node-1".into());
+    x.fence = 7;
+    x.parked = true;
     let batch = CommitBatch {
         events: vec![event(id, 1, "started"), event(id, 2, "attempt_started")],
         executions: vec![x.clone()],
-        task_runs: vec![run(id, "a", None, TaskStatus::Running)],
+        task_runs: vec![
+            run(id, "a", None, TaskStatus::Running),
+            waiting_run(id, "b", "event", Some("order.paid")),
+        ],
     };
     expect(store.commit(&batch).await, "commit");
     assert_eq!(expect(store.events(id).await, "events"), batch.events);
@@ -85,6 +91,7 @@ pub async fn deep_values_round_trip_and_deeper_ones_write_nothing(store: &dyn St
     x.outputs = Some(deep.clone());
     let mut t = run(id, "a", None, TaskStatus::Succeeded);
     t.output = Some(deep.clone());
+    t.wait = Some(deep.clone());
     expect(
         store
             .commit(&CommitBatch {
@@ -101,6 +108,7 @@ pub async fn deep_values_round_trip_and_deeper_ones_write_nothing(store: &dyn St
     assert_eq!(x.outputs.as_ref(), Some(&deep));
     let runs = expect(store.task_runs(id).await, "runs");
     assert_eq!(runs[0].output.as_ref(), Some(&deep));
+    assert_eq!(runs[0].wait.as_ref(), Some(&deep));
 
     let other = ExecutionId::new();
     let mut e = event(other, 1, "started");

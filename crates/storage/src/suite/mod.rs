@@ -146,6 +146,9 @@ fn execution(
         started_at: Some(Timestamp(created)),
         ended_at: None,
         updated_at: Timestamp(created),
+        owner: None,
+        fence: 1,
+        parked: false,
     }
 }
 
@@ -161,6 +164,25 @@ fn run(execution: ExecutionId, task: &str, item: Option<u32>, status: TaskStatus
         skip_reason: None,
         started_at: Some(Timestamp(5)),
         ended_at: None,
+        wait: None,
+        wait_for: None,
+        wait_key: None,
+    }
+}
+
+/// A run of `task` waiting for `wait_for` (routing key `wait_key`).
+fn waiting_run(
+    execution: ExecutionId,
+    task: &str,
+    wait_for: &str,
+    wait_key: Option<&str>,
+) -> TaskRunRecord {
+    TaskRunRecord {
+        wait: Some(json!({"for": wait_for, "key": wait_key})),
+        wait_for: Some(wait_for.into()),
+        wait_key: wait_key.map(str::to_owned),
+        output: None,
+        ..run(execution, task, None, TaskStatus::Running)
     }
 }
 

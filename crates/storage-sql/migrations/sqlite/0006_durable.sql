@@ -1,0 +1,20 @@
+-- Durable features: who runs an execution (owner, fence), and what running attempts
+-- wait on.
+--
+-- Portable as the other migrations: TEXT, INTEGER and BIGINT columns only; booleans are
+-- integers 0 and 1. Partial indexes (`WHERE ...`) exist in PostgreSQL too.
+
+-- An execution's owner (the node that runs it) and fence (bumped by each claim; commits
+-- can be conditioned on it). Existing executions start at fence 1, as new ones do.
+-- `parked`: nothing to do until a timer or a signal (the engine's flag).
+ALTER TABLE executions ADD COLUMN owner TEXT;
+ALTER TABLE executions ADD COLUMN fence BIGINT NOT NULL DEFAULT 1;
+ALTER TABLE executions ADD COLUMN parked INTEGER NOT NULL DEFAULT 0;
+
+-- What a running attempt waits on (JSON, the engine's description), the signal's name
+-- and its routing key, found by `waiting`. Most task runs wait on nothing, so the
+-- index holds only those that do.
+ALTER TABLE task_runs ADD COLUMN wait TEXT;
+ALTER TABLE task_runs ADD COLUMN wait_for TEXT;
+ALTER TABLE task_runs ADD COLUMN wait_key TEXT;
+CREATE INDEX task_runs_by_wait ON task_runs (wait_for, wait_key) WHERE wait_for IS NOT NULL;
