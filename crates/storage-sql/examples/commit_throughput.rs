@@ -86,6 +86,7 @@ fn batch(events: u64, tasks: u32) -> CommitBatch {
                 wait_key: None,
             })
             .collect(),
+        ..CommitBatch::default()
     }
 }
 

@@ -14,8 +14,8 @@
 use std::str::FromStr;
 
 use harmonia_storage::{
-    Error, EventRecord, ExecutionId, ExecutionRecord, ParentLink, Result, TaskRunRecord, Timestamp,
-    TokenRecord, WorkflowId,
+    Error, EventRecord, ExecutionId, ExecutionRecord, IdempotencyRecord, ParentLink, Result,
+    TaskRunRecord, TimerRecord, Timestamp, TokenRecord, WorkflowId,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -63,9 +63,23 @@ macro_rules! task_run_columns {
     };
 }
 
+/// The columns of `timers`.
+macro_rules! timer_columns {
+    () => {
+        "execution, key, due"
+    };
+}
+
+/// The columns of `idempotency`.
+macro_rules! idempotency_columns {
+    () => {
+        "scope, key, body_hash, execution, created_at, expires_at"
+    };
+}
+
 pub(crate) use {
     event_columns, execution_columns, execution_read_columns, executions_with_inputs,
-    task_run_columns,
+    idempotency_columns, task_run_columns, timer_columns,
 };
 
 /// The value of `item` that stands for "the task itself" (`item: None`).
@@ -263,6 +277,29 @@ pub(crate) fn task_run<D: Dialect>(row: &Row<D>) -> Result<TaskRunRecord> {
         wait: c.opt_json("wait")?,
         wait_for: c.opt_string("wait_for")?,
         wait_key: c.opt_string("wait_key")?,
+    })
+}
+
+/// A row of `timers` ([`timer_columns`]).
+pub(crate) fn timer<D: Dialect>(row: &Row<D>) -> Result<TimerRecord> {
+    let c = Columns::<D>::new(row, "timers");
+    Ok(TimerRecord {
+        execution: ExecutionId(c.uuid("execution")?),
+        key: c.string("key")?,
+        due: c.time("due")?,
+    })
+}
+
+/// A row of `idempotency` ([`idempotency_columns`]).
+pub(crate) fn idempotency<D: Dialect>(row: &Row<D>) -> Result<IdempotencyRecord> {
+    let c = Columns::<D>::new(row, "idempotency");
+    Ok(IdempotencyRecord {
+        scope: c.string("scope")?,
+        key: c.string("key")?,
+        body_hash: c.string("body_hash")?,
+        execution: ExecutionId(c.uuid("execution")?),
+        created_at: c.time("created_at")?,
+        expires_at: c.time("expires_at")?,
     })
 }
 

@@ -14,6 +14,15 @@
 //!   statement, and the last write is the one that must win.
 //! - `execution_inputs`: insert-or-ignore ([`Dialect::insert_ignore`]): inputs are
 //!   written once.
+//! - `timers`: the batch's clears (`DELETE ... WHERE (execution = ? AND key = ?) OR
+//!   ...`, which SQLite serves from the primary key once per pair, where a row-value
+//!   `IN (VALUES ...)` scans the table), then its sets (upserts by (execution, key), the
+//!   last of a key winning), then the timers of the executions whose row the batch
+//!   leaves ended (`DELETE ... WHERE execution IN (...)`): in that order, so that a key
+//!   both cleared and set stays set and an ended execution keeps none.
+//!
+//! Idempotency records are not written here: whether each is an insert or a replace
+//! depends on what the commit read in its transaction (see `log.rs`).
 //!
 //! Statement sizes: at most [`Dialect::MAX_BIND_PARAMS`] bound values and [`MAX_ROWS`]
 //! rows per statement, and always a power of two rows: a batch is split into full
@@ -34,20 +43,22 @@ use std::hash::Hash;
 use std::sync::Arc;
 
 use harmonia_storage::{
-    CommitBatch, EventRecord, ExecutionId, ExecutionRecord, Result, TaskRunRecord,
+    CommitBatch, EventRecord, ExecutionId, ExecutionRecord, Result, TaskRunRecord, commit,
 };
 use uuid::Uuid;
 
 use crate::dialect::{Connection, Dialect, Value};
 use crate::error::backend_msg;
-use crate::rows::{TASK_ITSELF, event_columns, execution_columns, task_run_columns};
-use crate::sql::Sql;
+use crate::rows::{TASK_ITSELF, event_columns, execution_columns, task_run_columns, timer_columns};
+use crate::sql::{MAX_ANY_OF, Sql};
 
 /// Columns per row of each table (the number of values one row binds).
 const EVENT_WIDTH: usize = 5;
 const EXECUTION_WIDTH: usize = 18;
 const INPUTS_WIDTH: usize = 2;
 const TASK_RUN_WIDTH: usize = 13;
+const TIMER_WIDTH: usize = 3;
+const ENDED_WIDTH: usize = 1;
 
 /// The most rows in one statement, whatever the width: statements of 256 to 4,096
 /// rows measured the same, and smaller ones keep the SQL text and the prepared
@@ -87,10 +98,11 @@ pub(crate) enum Table {
     Executions,
     ExecutionInputs,
     TaskRuns,
+    Timers,
 }
 
 /// The statements that write one batch, in order: events first (a conflict is found
-/// before anything else is written), then executions, then task runs.
+/// before anything else is written), then executions, task runs, and timers.
 pub(crate) struct Statements<D: Dialect> {
     statements: Vec<(Table, Sql<D>)>,
 }
@@ -242,12 +254,51 @@ impl<D: Dialect> Statements<D> {
             },
         );
 
+        let cleared: Vec<[Value; 2]> = batch
+            .timers_cleared
+            .iter()
+            .map(|(execution, key)| [shared.id(execution.0).into(), key.clone().into()])
+            .collect();
+        let mut cleared = cleared.into_iter();
+        for size in statement_sizes(cleared.len(), MAX_ANY_OF) {
+            let mut sql = Sql::new("DELETE FROM timers WHERE ");
+            sql.any_of(["execution", "key"], cleared.by_ref().take(size));
+            out.statements.push((Table::Timers, sql));
+        }
+
+        let set: Vec<(Arc<str>, String, i64)> =
+            last_of_each_key(&batch.timers_set, |t| (t.execution, t.key.as_str()))
+                .map(|t| (shared.id(t.execution.0), t.key.clone(), t.due.0))
+                .collect();
+        out.push(
+            Table::Timers,
+            set,
+            TIMER_WIDTH,
+            concat!("INSERT INTO timers (", timer_columns!(), ") VALUES "),
+            &D::upsert("execution, key", &["due"]),
+            |(execution, key, due)| [execution.into(), key.into(), due.into()],
+        );
+
+        let ended: Vec<String> = commit::ended(batch)
+            .into_iter()
+            .map(|id| id_text(id.0))
+            .collect();
+        out.push(
+            Table::Timers,
+            ended,
+            ENDED_WIDTH,
+            "DELETE FROM timers WHERE execution IN (",
+            ")",
+            |execution| [execution.into()],
+        );
+
         Ok(out)
     }
 
     /// Appends the statements that write `rows` of `width` columns: `head` (`INSERT
     /// INTO t (cols) VALUES `), up to the most rows that fit, `tail` (the `ON CONFLICT`
-    /// clause, if any).
+    /// clause, if any). A `DELETE` by one column uses the same shape: a head that ends
+    /// in `IN (`, the rows (each a parenthesized value), and `)`.
     fn push<R, const N: usize>(
         &mut self,
         table: Table,
@@ -475,7 +526,13 @@ mod tests {
         assert_eq!(max_rows(max, EXECUTION_WIDTH), 1024);
         assert_eq!(max_rows(max, 40), 512);
         assert_eq!(max_rows(1_000, 15), 64);
-        for width in [EVENT_WIDTH, TASK_RUN_WIDTH, EXECUTION_WIDTH] {
+        for width in [
+            EVENT_WIDTH,
+            TASK_RUN_WIDTH,
+            EXECUTION_WIDTH,
+            TIMER_WIDTH,
+            ENDED_WIDTH,
+        ] {
             assert!(max_rows(max, width) * width <= max);
         }
         let sizes: Vec<usize> = statement_sizes(4096 * 2 + 100, 4096).collect();

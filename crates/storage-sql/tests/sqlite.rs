@@ -14,8 +14,8 @@ use std::time::Duration;
 use harmonia_storage::prelude::*;
 use harmonia_storage::{
     CommitBatch, Error, EventRecord, ExecutionId, ExecutionQuery, ExecutionRecord, ExecutionStatus,
-    NewTemplateVersion, NewWorkflowVersion, OnConflict, ParentLink, PutOutcome, Store,
-    TaskRunRecord, TaskStatus, TemplateQuery, Timestamp, WorkflowId,
+    IdempotencyRecord, NewTemplateVersion, NewWorkflowVersion, OnConflict, ParentLink, PutOutcome,
+    Store, TaskRunRecord, TaskStatus, TemplateQuery, TimerRecord, Timestamp, WorkflowId,
 };
 use harmonia_storage_sql::{SqliteOptions, SqliteStore, Synchronous};
 use serde_json::json;
@@ -121,6 +121,7 @@ fn batch(id: ExecutionId, events: u64, tasks: u32) -> CommitBatch {
         events: (1..=events).map(|s| event(id, s)).collect(),
         executions: vec![execution(id, ExecutionStatus::Running)],
         task_runs: (0..tasks).map(|i| task_run(id, Some(i))).collect(),
+        ..CommitBatch::default()
     }
 }
 
@@ -300,6 +301,7 @@ async fn rows_repeated_in_a_batch_keep_the_last() {
         events: vec![],
         executions: vec![execution(id, ExecutionStatus::Running), done.clone()],
         task_runs: vec![task_run(id, Some(7)), task_run(id, None), last.clone()],
+        ..CommitBatch::default()
     };
     store.commit(&b).await.unwrap();
     assert_eq!(store.execution(id).await.unwrap(), Some(done));
@@ -613,8 +615,78 @@ async fn having_had_tokens_survives_reopening_and_upgrades() {
     store.close().await;
 }
 
+/// Two stores on one file starting executions with the same idempotency key at once:
+/// exactly one start lands, every other is reported a duplicate of it and writes
+/// nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_starts_with_one_key_on_two_stores_land_once() {
+    let dir = TempDir::new().unwrap();
+    let stores = [
+        std::sync::Arc::new(
+            SqliteStore::open(&db_path(&dir), SqliteOptions::default())
+                .await
+                .unwrap(),
+        ),
+        std::sync::Arc::new(
+            SqliteStore::open(&db_path(&dir), SqliteOptions::default())
+                .await
+                .unwrap(),
+        ),
+    ];
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..16 {
+        let store = stores[i % 2].clone();
+        tasks.spawn(async move {
+            let id = ExecutionId::new();
+            let mut b = batch(id, 2, 1);
+            b.idempotency.push(IdempotencyRecord {
+                scope: "wf".into(),
+                key: "k".into(),
+                body_hash: "h".into(),
+                execution: id,
+                created_at: Timestamp(10),
+                expires_at: Timestamp(1_000),
+            });
+            (id, store.commit(&b).await.unwrap())
+        });
+    }
+    let mut landed = Vec::new();
+    let mut refused = Vec::new();
+    while let Some(r) = tasks.join_next().await {
+        let (id, report) = r.unwrap();
+        assert!(report.fenced.is_empty());
+        match report.duplicates.as_slice() {
+            [] => landed.push(id),
+            [(dup, holder)] => {
+                assert_eq!(*dup, id);
+                refused.push((id, holder.execution));
+            }
+            more => panic!("{more:?}"),
+        }
+    }
+    assert_eq!(landed.len(), 1, "{landed:?}");
+    assert_eq!(refused.len(), 15);
+    let store = &stores[0];
+    for (id, holder) in refused {
+        assert_eq!(holder, landed[0]);
+        assert!(store.events(id).await.unwrap().is_empty());
+        assert_eq!(store.execution(id).await.unwrap(), None);
+    }
+    assert_eq!(
+        store
+            .idempotency("wf", "k", Timestamp(10))
+            .await
+            .unwrap()
+            .map(|r| r.execution),
+        Some(landed[0])
+    );
+    for store in stores {
+        store.close().await;
+    }
+}
+
 /// A database from before migration 6 gets owners, fences (1 for every existing
-/// execution), parked flags and waits.
+/// execution), parked flags and waits, and the new tables.
 #[tokio::test]
 async fn executions_from_before_migration_6_get_fence_1() {
     let dir = TempDir::new().unwrap();
@@ -635,6 +707,8 @@ async fn executions_from_before_migration_6_get_fence_1() {
     // The database as it was before migration 6.
     let mut conn = raw(&path).await;
     for sql in [
+        "DROP TABLE timers",
+        "DROP TABLE idempotency",
         "DROP INDEX task_runs_by_wait",
         "ALTER TABLE task_runs DROP COLUMN wait",
         "ALTER TABLE task_runs DROP COLUMN wait_for",
@@ -659,5 +733,43 @@ async fn executions_from_before_migration_6_get_fence_1() {
     };
     assert_eq!(store.execution(id).await.unwrap(), Some(upgraded));
     assert_eq!(store.task_runs(id).await.unwrap(), b.task_runs);
+    assert_eq!(store.claim_unfinished("n").await.unwrap(), vec![(id, 2)]);
+    assert!(store.timers().await.unwrap().is_empty());
     store.close().await;
+}
+
+/// Rows of the durable tables that do not decode say which column is wrong.
+#[tokio::test]
+async fn undecodable_durable_rows_are_corrupt_and_say_where() {
+    let store = TestStore::new().await;
+    let path = db_path(&store.dir);
+    let id = ExecutionId::new();
+    let mut b = batch(id, 1, 0);
+    b.timers_set.push(TimerRecord {
+        execution: id,
+        key: "t".into(),
+        due: Timestamp(5),
+    });
+    b.idempotency.push(IdempotencyRecord {
+        scope: "wf".into(),
+        key: "k".into(),
+        body_hash: "h".into(),
+        execution: id,
+        created_at: Timestamp(1),
+        expires_at: Timestamp(100),
+    });
+    store.commit(&b).await.unwrap();
+
+    spoil(&path, "executions", "parked", "2").await;
+    assert_corrupt(store.execution(id).await, "executions.parked");
+    spoil(&path, "executions", "parked", "1").await;
+    spoil(&path, "executions", "fence", "-5").await;
+    assert_corrupt(store.claim_unfinished("n").await, "executions.fence");
+    spoil(&path, "timers", "execution", "nope").await;
+    assert_corrupt(store.timers().await, "timers.execution");
+    spoil(&path, "idempotency", "execution", "nope").await;
+    assert_corrupt(
+        store.idempotency("wf", "k", Timestamp(1)).await,
+        "idempotency.execution",
+    );
 }

@@ -15,6 +15,13 @@
 //!   and `templates.rs` ([`TemplateDoc`](catalog::TemplateDoc), and [`Templates`]:
 //!   `put_template`, `templates`, `import_templates`, ...).
 //! - [`Tokens`] (`tokens.rs`): API tokens.
+//! - [`Timers`] (`timers.rs`): durable timers and the waits of running attempts, which
+//!   commits write.
+//! - [`Idempotency`] (`idempotency.rs`): the idempotency keys that commits store with
+//!   the executions they start.
+//!
+//! A commit's conditions (fences, idempotency keys) are decided once for every backend,
+//! in `commit.rs` ([`commit::decide`]).
 //!
 //! [`Store`] (`store.rs`) is all of them, implemented for every type that implements
 //! the roles, so that the engine and the server hold one `Arc<dyn Store>`; callers
@@ -24,6 +31,8 @@
 //! and the read models are rows for queries.
 
 pub mod catalog;
+pub mod commit;
+mod idempotency;
 mod ids;
 pub mod import;
 pub mod json;
@@ -35,25 +44,28 @@ mod status;
 mod store;
 mod templates;
 mod time;
+mod timers;
 mod tokens;
 mod workflows;
 
 #[cfg(any(test, feature = "test-suite"))]
 pub mod suite;
 
+pub use idempotency::Idempotency;
 pub use ids::{ExecutionId, TemplateId, WorkflowId};
 pub use log::ExecutionLog;
 pub use memory::MemoryStore;
 pub use queries::ExecutionQueries;
 pub use records::{
-    CommitBatch, EventRecord, ExecutionQuery, ExecutionRecord, NewTemplateVersion,
-    NewWorkflowVersion, OnConflict, ParentLink, PutOutcome, TaskRunRecord, TemplatePut,
-    TemplateQuery, TemplateRecord, TokenRecord, WorkflowRecord,
+    CommitBatch, CommitReport, EventRecord, ExecutionQuery, ExecutionRecord, IdempotencyRecord,
+    NewTemplateVersion, NewWorkflowVersion, OnConflict, ParentLink, PutOutcome, TaskRunRecord,
+    TemplatePut, TemplateQuery, TemplateRecord, TimerRecord, TokenRecord, WorkflowRecord,
 };
 pub use status::{ExecutionStatus, TaskStatus};
 pub use store::Store;
 pub use templates::Templates;
 pub use time::Timestamp;
+pub use timers::Timers;
 pub use tokens::Tokens;
 pub use workflows::Workflows;
 
@@ -64,9 +76,12 @@ pub use workflows::Workflows;
 /// module that has an item of the same name (such as its own `Templates`), which
 /// shadows the named import of a glob.
 pub mod prelude {
-    pub use crate::{ExecutionLog, ExecutionQueries, Store, Templates, Tokens, Workflows};
     pub use crate::{
-        ExecutionLog as _, ExecutionQueries as _, Templates as _, Tokens as _, Workflows as _,
+        ExecutionLog, ExecutionQueries, Idempotency, Store, Templates, Timers, Tokens, Workflows,
+    };
+    pub use crate::{
+        ExecutionLog as _, ExecutionQueries as _, Idempotency as _, Templates as _, Timers as _,
+        Tokens as _, Workflows as _,
     };
 }
 

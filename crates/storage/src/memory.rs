@@ -3,7 +3,8 @@
 //! It follows the same contract as the durable stores (the shared suite runs against
 //! it), except that nothing survives the process. One lock guards everything, so each
 //! call is atomic. Its catalogs are [`Shelf`]s, the in-memory form of the catalog
-//! contract, one per document kind.
+//! contract, one per document kind; its commits decide their conditions (fences,
+//! idempotency keys) with [`commit::decide`], as every backend does.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
@@ -12,10 +13,13 @@ use async_trait::async_trait;
 
 use crate::catalog::{Catalog, Document, Put, Shelf, TemplateDoc, WorkflowDoc};
 use crate::records::{
-    CommitBatch, EventRecord, ExecutionQuery, ExecutionRecord, OnConflict, TaskRunRecord,
-    TokenRecord,
+    CommitBatch, CommitReport, EventRecord, ExecutionQuery, ExecutionRecord, IdempotencyRecord,
+    OnConflict, TaskRunRecord, TimerRecord, TokenRecord,
 };
-use crate::{DEFAULT_LIMIT, Error, ExecutionId, ExecutionLog, ExecutionQueries, Result, Tokens};
+use crate::{
+    DEFAULT_LIMIT, Error, ExecutionId, ExecutionLog, ExecutionQueries, Idempotency, Result,
+    TaskStatus, Timers, Timestamp, Tokens, commit,
+};
 
 /// A store in memory.
 #[derive(Debug, Default)]
@@ -32,6 +36,9 @@ struct Inner {
     templates: Shelf<TemplateDoc>,
     tokens: Vec<TokenRecord>,
     had_tokens: bool,
+    timers: BTreeMap<(ExecutionId, String), Timestamp>,
+    /// By (scope, key).
+    idempotency: HashMap<(String, String), IdempotencyRecord>,
 }
 
 /// The document kinds a [`MemoryStore`] keeps, each on its shelf.
@@ -75,9 +82,20 @@ fn item_key(item: Option<u32>) -> i64 {
 
 #[async_trait]
 impl ExecutionLog for MemoryStore {
-    async fn commit(&self, batch: &CommitBatch) -> Result<()> {
+    async fn commit(&self, batch: &CommitBatch) -> Result<CommitReport> {
         batch.check_json()?;
         let mut inner = self.lock()?;
+        let decision = commit::decide(
+            batch,
+            |id| inner.executions.get(&id).map(|x| x.fence),
+            |scope, key| {
+                inner
+                    .idempotency
+                    .get(&(scope.to_owned(), key.to_owned()))
+                    .cloned()
+            },
+        );
+        let batch = decision.kept(batch);
         // Check every event first, so that a conflict writes nothing.
         let mut seen: HashMap<ExecutionId, HashSet<u64>> = HashMap::new();
         for e in &batch.events {
@@ -119,7 +137,22 @@ impl ExecutionLog for MemoryStore {
                 .or_default()
                 .insert((t.task.clone(), item_key(t.item)), t.clone());
         }
-        Ok(())
+        for (execution, key) in &batch.timers_cleared {
+            inner.timers.remove(&(*execution, key.clone()));
+        }
+        for t in &batch.timers_set {
+            inner.timers.insert((t.execution, t.key.clone()), t.due);
+        }
+        let ended: HashSet<ExecutionId> = commit::ended(&batch).into_iter().collect();
+        if !ended.is_empty() {
+            inner.timers.retain(|(id, _), _| !ended.contains(id));
+        }
+        for r in &batch.idempotency {
+            inner
+                .idempotency
+                .insert((r.scope.clone(), r.key.clone()), r.clone());
+        }
+        Ok(decision.report)
     }
 
     async fn events(&self, execution: ExecutionId) -> Result<Vec<EventRecord>> {
@@ -166,6 +199,19 @@ impl ExecutionQueries for MemoryStore {
             .collect())
     }
 
+    async fn claim_unfinished(&self, owner: &str) -> Result<Vec<(ExecutionId, u64)>> {
+        let mut inner = self.lock()?;
+        let mut claimed = Vec::new();
+        for x in inner.executions.values_mut() {
+            if !x.status.is_terminal() {
+                x.owner = Some(owner.to_owned());
+                x.fence = x.fence.saturating_add(1);
+                claimed.push((x.id, x.fence));
+            }
+        }
+        Ok(claimed)
+    }
+
     async fn task_runs(&self, execution: ExecutionId) -> Result<Vec<TaskRunRecord>> {
         Ok(self
             .lock()?
@@ -173,6 +219,75 @@ impl ExecutionQueries for MemoryStore {
             .get(&execution)
             .map(|m| m.values().cloned().collect())
             .unwrap_or_default())
+    }
+}
+
+#[async_trait]
+impl Timers for MemoryStore {
+    async fn timers(&self) -> Result<Vec<TimerRecord>> {
+        let mut timers: Vec<TimerRecord> = self
+            .lock()?
+            .timers
+            .iter()
+            .map(|((execution, key), due)| TimerRecord {
+                execution: *execution,
+                key: key.clone(),
+                due: *due,
+            })
+            .collect();
+        // Stable: ties keep the map's (execution, key) order.
+        timers.sort_by_key(|t| t.due);
+        Ok(timers)
+    }
+
+    async fn waiting(&self, wait_for: &str, wait_key: Option<&str>) -> Result<Vec<TaskRunRecord>> {
+        let inner = self.lock()?;
+        let mut open: Vec<&ExecutionId> = inner
+            .task_runs
+            .keys()
+            .filter(|id| {
+                inner
+                    .executions
+                    .get(id)
+                    .is_some_and(|x| !x.status.is_terminal())
+            })
+            .collect();
+        open.sort();
+        Ok(open
+            .into_iter()
+            .filter_map(|id| inner.task_runs.get(id))
+            .flat_map(|runs| runs.values())
+            .filter(|t| {
+                t.status == TaskStatus::Running
+                    && t.wait_for.as_deref() == Some(wait_for)
+                    && wait_key.is_none_or(|k| t.wait_key.as_deref() == Some(k))
+            })
+            .cloned()
+            .collect())
+    }
+}
+
+#[async_trait]
+impl Idempotency for MemoryStore {
+    async fn idempotency(
+        &self,
+        scope: &str,
+        key: &str,
+        now: Timestamp,
+    ) -> Result<Option<IdempotencyRecord>> {
+        Ok(self
+            .lock()?
+            .idempotency
+            .get(&(scope.to_owned(), key.to_owned()))
+            .filter(|r| r.holds_at(now))
+            .cloned())
+    }
+
+    async fn prune_idempotency(&self, now: Timestamp) -> Result<u64> {
+        let mut inner = self.lock()?;
+        let before = inner.idempotency.len();
+        inner.idempotency.retain(|_, r| r.holds_at(now));
+        Ok((before - inner.idempotency.len()) as u64)
     }
 }
 

@@ -1,5 +1,5 @@
--- Durable features: who runs an execution (owner, fence), and what running attempts
--- wait on.
+-- Durable features: who runs an execution (owner, fence), durable timers, what running
+-- attempts wait on, and idempotency keys.
 --
 -- Portable as the other migrations: TEXT, INTEGER and BIGINT columns only; booleans are
 -- integers 0 and 1. Partial indexes (`WHERE ...`) exist in PostgreSQL too.
@@ -18,3 +18,27 @@ ALTER TABLE task_runs ADD COLUMN wait TEXT;
 ALTER TABLE task_runs ADD COLUMN wait_for TEXT;
 ALTER TABLE task_runs ADD COLUMN wait_key TEXT;
 CREATE INDEX task_runs_by_wait ON task_runs (wait_for, wait_key) WHERE wait_for IS NOT NULL;
+
+-- Durable timers, one per (execution, key); deleted when they fire, are cleared, or
+-- their execution ends. No foreign key, as for the log (see 0001).
+CREATE TABLE timers (
+    execution TEXT NOT NULL,
+    key TEXT NOT NULL,
+    due BIGINT NOT NULL,
+    PRIMARY KEY (execution, key)
+);
+CREATE INDEX timers_by_due ON timers (due);
+
+-- Idempotency keys, unique within their scope while unexpired (`expires_at` later than
+-- the time of the lookup); an expired one is replaced by the next execution with the
+-- key, or pruned.
+CREATE TABLE idempotency (
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    body_hash TEXT NOT NULL,
+    execution TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    PRIMARY KEY (scope, key)
+);
+CREATE INDEX idempotency_by_expiry ON idempotency (expires_at);
