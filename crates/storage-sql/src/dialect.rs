@@ -20,8 +20,9 @@
 //!   excluded.c` and `ON CONFLICT (key) DO NOTHING`, which SQLite and PostgreSQL both
 //!   accept; a dialect overrides [`Dialect::upsert`] and [`Dialect::insert_ignore`]
 //!   otherwise.
-//! - `RETURNING` on `UPDATE` (the fences a claim made), which SQLite (3.35 on) and
-//!   PostgreSQL both accept.
+//! - `RETURNING` on `INSERT` and `UPDATE` (the inbox's new `seq`, the fences a claim
+//!   made), which SQLite (3.35 on) and PostgreSQL both accept. An insert-or-ignore
+//!   that inserts nothing returns no row.
 //! - Matching rows by a pair of columns is `(a = ? AND b = ?) OR ...`
 //!   (`Sql::any_of`), not a row-value `(a, b) IN (VALUES ...)`, which SQLite answers
 //!   with a table scan.
@@ -54,8 +55,10 @@
 //!   and `jsonb` reorders keys. Ids `TEXT` (or `uuid`, with `::text` in the column
 //!   lists and casts on the parameters, which is more work than it saves). Names and
 //!   task names `COLLATE "C"`: listings and cursors order bytewise, as SQLite and the
-//!   in-memory store do, not by the server's locale. The partial index
-//!   (`WHERE wait_for IS NOT NULL`) is written the same way.
+//!   in-memory store do, not by the server's locale. The inbox's `seq` is
+//!   `BIGINT GENERATED ALWAYS AS IDENTITY` (SQLite: `INTEGER PRIMARY KEY
+//!   AUTOINCREMENT`); the partial indexes (`WHERE wait_for IS NOT NULL`, `WHERE
+//!   routed_at IS NULL`) are written the same way.
 //! - A constructor, `PostgresStore::connect(url, options)`: one pool, used as both
 //!   `writer` and `readers` of the [`SqlStore`](crate::SqlStore), migrations run
 //!   before it is returned; `pub type PostgresStore = SqlStore<PostgresDialect>`.

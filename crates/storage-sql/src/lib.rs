@@ -18,7 +18,8 @@
 //!   ([`Catalog`](harmonia_storage::catalog::Catalog) for every document kind) with
 //!   `tables.rs` (the tables of workflows and of templates), `tokens.rs`
 //!   ([`Tokens`](harmonia_storage::Tokens)), `timers.rs`
-//!   ([`Timers`](harmonia_storage::Timers)), `idempotency.rs`
+//!   ([`Timers`](harmonia_storage::Timers)), `inbox.rs`
+//!   ([`Inbox`](harmonia_storage::Inbox)), `idempotency.rs`
 //!   ([`Idempotency`](harmonia_storage::Idempotency)).
 //! - `sql.rs`: a statement with its bound values, and running it on a connection.
 //! - `rows.rs`: column lists, and rows decoded back into records, where anything that
@@ -36,6 +37,7 @@ mod checkpoint;
 pub mod dialect;
 mod error;
 mod idempotency;
+mod inbox;
 mod log;
 mod queries;
 mod rows;

@@ -14,8 +14,8 @@
 use std::str::FromStr;
 
 use harmonia_storage::{
-    Error, EventRecord, ExecutionId, ExecutionRecord, IdempotencyRecord, ParentLink, Result,
-    TaskRunRecord, TimerRecord, Timestamp, TokenRecord, WorkflowId,
+    Error, EventRecord, ExecutionId, ExecutionRecord, IdempotencyRecord, InboxEvent, ParentLink,
+    Result, TaskRunRecord, TimerRecord, Timestamp, TokenRecord, WorkflowId,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -70,6 +70,13 @@ macro_rules! timer_columns {
     };
 }
 
+/// The columns of `inbox`.
+macro_rules! inbox_columns {
+    () => {
+        "seq, source, id, type, received_at, event, routed_at, deliveries"
+    };
+}
+
 /// The columns of `idempotency`.
 macro_rules! idempotency_columns {
     () => {
@@ -79,7 +86,7 @@ macro_rules! idempotency_columns {
 
 pub(crate) use {
     event_columns, execution_columns, execution_read_columns, executions_with_inputs,
-    idempotency_columns, task_run_columns, timer_columns,
+    idempotency_columns, inbox_columns, task_run_columns, timer_columns,
 };
 
 /// The value of `item` that stands for "the task itself" (`item: None`).
@@ -287,6 +294,21 @@ pub(crate) fn timer<D: Dialect>(row: &Row<D>) -> Result<TimerRecord> {
         execution: ExecutionId(c.uuid("execution")?),
         key: c.string("key")?,
         due: c.time("due")?,
+    })
+}
+
+/// A row of `inbox` ([`inbox_columns`]).
+pub(crate) fn inbox_event<D: Dialect>(row: &Row<D>) -> Result<InboxEvent> {
+    let c = Columns::<D>::new(row, "inbox");
+    Ok(InboxEvent {
+        seq: c.u64("seq")?,
+        source: c.string("source")?,
+        id: c.string("id")?,
+        ty: c.string("type")?,
+        received_at: c.time("received_at")?,
+        event: c.raw_json("event")?,
+        routed_at: c.opt_time("routed_at")?,
+        deliveries: c.opt_json("deliveries")?,
     })
 }
 

@@ -11,11 +11,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use harmonia_storage::json::RawJson;
 use harmonia_storage::prelude::*;
 use harmonia_storage::{
     CommitBatch, Error, EventRecord, ExecutionId, ExecutionQuery, ExecutionRecord, ExecutionStatus,
     IdempotencyRecord, NewTemplateVersion, NewWorkflowVersion, OnConflict, ParentLink, PutOutcome,
-    Store, TaskRunRecord, TaskStatus, TemplateQuery, TimerRecord, Timestamp, WorkflowId,
+    Received, Store, TaskRunRecord, TaskStatus, TemplateQuery, TimerRecord, Timestamp, WorkflowId,
 };
 use harmonia_storage_sql::{SqliteOptions, SqliteStore, Synchronous};
 use serde_json::json;
@@ -615,6 +616,47 @@ async fn having_had_tokens_survives_reopening_and_upgrades() {
     store.close().await;
 }
 
+/// Two stores on one file (two processes, as far as SQLite can tell) receiving the same
+/// event at once, from many tasks on several threads: exactly one receipt is new.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_receipts_on_two_stores_of_one_file_make_one_new_event() {
+    let dir = TempDir::new().unwrap();
+    let mut stores = Vec::new();
+    for _ in 0..2 {
+        stores.push(std::sync::Arc::new(
+            SqliteStore::open(&db_path(&dir), SqliteOptions::default())
+                .await
+                .unwrap(),
+        ));
+    }
+    let event = RawJson::from(&json!({"id": "e", "source": "/s", "type": "t"}));
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..64 {
+        let store = stores[i % 2].clone();
+        let event = event.clone();
+        tasks.spawn(async move {
+            store
+                .receive("/s", "e", "t", &event, Timestamp(i as i64))
+                .await
+        });
+    }
+    let mut new = Vec::new();
+    let mut duplicates = Vec::new();
+    while let Some(r) = tasks.join_next().await {
+        match r.unwrap().unwrap() {
+            Received::New(e) => new.push(e),
+            Received::Duplicate(e) => duplicates.push(e),
+        }
+    }
+    assert_eq!(new.len(), 1, "{new:?}");
+    assert_eq!(duplicates.len(), 63);
+    assert!(duplicates.iter().all(|e| *e == new[0]));
+    assert_eq!(stores[1].unrouted().await.unwrap(), new);
+    for store in stores {
+        store.close().await;
+    }
+}
+
 /// Two stores on one file starting executions with the same idempotency key at once:
 /// exactly one start lands, every other is reported a duplicate of it and writes
 /// nothing.
@@ -708,6 +750,7 @@ async fn executions_from_before_migration_6_get_fence_1() {
     let mut conn = raw(&path).await;
     for sql in [
         "DROP TABLE timers",
+        "DROP TABLE inbox",
         "DROP TABLE idempotency",
         "DROP INDEX task_runs_by_wait",
         "ALTER TABLE task_runs DROP COLUMN wait",
@@ -759,6 +802,11 @@ async fn undecodable_durable_rows_are_corrupt_and_say_where() {
         expires_at: Timestamp(100),
     });
     store.commit(&b).await.unwrap();
+    let event = RawJson::from(&json!({"id": "e"}));
+    store
+        .receive("/s", "e", "t", &event, Timestamp(1))
+        .await
+        .unwrap();
 
     spoil(&path, "executions", "parked", "2").await;
     assert_corrupt(store.execution(id).await, "executions.parked");
@@ -767,6 +815,8 @@ async fn undecodable_durable_rows_are_corrupt_and_say_where() {
     assert_corrupt(store.claim_unfinished("n").await, "executions.fence");
     spoil(&path, "timers", "execution", "nope").await;
     assert_corrupt(store.timers().await, "timers.execution");
+    spoil(&path, "inbox", "event", "{not json").await;
+    assert_corrupt(store.unrouted().await, "inbox.event");
     spoil(&path, "idempotency", "execution", "nope").await;
     assert_corrupt(
         store.idempotency("wf", "k", Timestamp(1)).await,

@@ -17,6 +17,8 @@
 //! - [`Tokens`] (`tokens.rs`): API tokens.
 //! - [`Timers`] (`timers.rs`): durable timers and the waits of running attempts, which
 //!   commits write.
+//! - [`Inbox`] (`inbox.rs`): CloudEvents received through the API, once each by
+//!   (source, id), and where the engine routed them.
 //! - [`Idempotency`] (`idempotency.rs`): the idempotency keys that commits store with
 //!   the executions they start.
 //!
@@ -35,6 +37,7 @@ pub mod commit;
 mod idempotency;
 mod ids;
 pub mod import;
+mod inbox;
 pub mod json;
 mod log;
 mod memory;
@@ -53,13 +56,15 @@ pub mod suite;
 
 pub use idempotency::Idempotency;
 pub use ids::{ExecutionId, TemplateId, WorkflowId};
+pub use inbox::Inbox;
 pub use log::ExecutionLog;
 pub use memory::MemoryStore;
 pub use queries::ExecutionQueries;
 pub use records::{
     CommitBatch, CommitReport, EventRecord, ExecutionQuery, ExecutionRecord, IdempotencyRecord,
-    NewTemplateVersion, NewWorkflowVersion, OnConflict, ParentLink, PutOutcome, TaskRunRecord,
-    TemplatePut, TemplateQuery, TemplateRecord, TimerRecord, TokenRecord, WorkflowRecord,
+    InboxEvent, InboxQuery, NewTemplateVersion, NewWorkflowVersion, OnConflict, Page, Paged,
+    ParentLink, PutOutcome, Received, TaskRunRecord, TemplatePut, TemplateQuery, TemplateRecord,
+    TimerRecord, TokenRecord, WorkflowRecord,
 };
 pub use status::{ExecutionStatus, TaskStatus};
 pub use store::Store;
@@ -77,11 +82,12 @@ pub use workflows::Workflows;
 /// shadows the named import of a glob.
 pub mod prelude {
     pub use crate::{
-        ExecutionLog, ExecutionQueries, Idempotency, Store, Templates, Timers, Tokens, Workflows,
+        ExecutionLog, ExecutionQueries, Idempotency, Inbox, Store, Templates, Timers, Tokens,
+        Workflows,
     };
     pub use crate::{
-        ExecutionLog as _, ExecutionQueries as _, Idempotency as _, Templates as _, Timers as _,
-        Tokens as _, Workflows as _,
+        ExecutionLog as _, ExecutionQueries as _, Idempotency as _, Inbox as _, Templates as _,
+        Timers as _, Tokens as _, Workflows as _,
     };
 }
 
@@ -97,8 +103,9 @@ pub enum Error {
     /// A stored record could not be decoded.
     #[error("corrupt record: {0}")]
     Corrupt(String),
-    /// The store refuses to write a record (it could not be read back); nothing of the
-    /// batch was written.
+    /// The store refuses a write: a record that could not be read back (nothing of its
+    /// batch was written), or one about something the store does not hold (such as
+    /// marking an inbox event it never received).
     #[error("record refused: {0}")]
     Invalid(String),
 }

@@ -4,20 +4,23 @@
 //! it), except that nothing survives the process. One lock guards everything, so each
 //! call is atomic. Its catalogs are [`Shelf`]s, the in-memory form of the catalog
 //! contract, one per document kind; its commits decide their conditions (fences,
-//! idempotency keys) with [`commit::decide`], as every backend does.
+//! idempotency keys) with [`commit::decide`], as every backend does. Inbox events are
+//! kept in `seq` order, so `seq - 1` is an event's index.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
+use serde_json::Value;
 
 use crate::catalog::{Catalog, Document, Put, Shelf, TemplateDoc, WorkflowDoc};
+use crate::json::RawJson;
 use crate::records::{
     CommitBatch, CommitReport, EventRecord, ExecutionQuery, ExecutionRecord, IdempotencyRecord,
-    OnConflict, TaskRunRecord, TimerRecord, TokenRecord,
+    InboxEvent, InboxQuery, OnConflict, Page, Received, TaskRunRecord, TimerRecord, TokenRecord,
 };
 use crate::{
-    DEFAULT_LIMIT, Error, ExecutionId, ExecutionLog, ExecutionQueries, Idempotency, Result,
+    DEFAULT_LIMIT, Error, ExecutionId, ExecutionLog, ExecutionQueries, Idempotency, Inbox, Result,
     TaskStatus, Timers, Timestamp, Tokens, commit,
 };
 
@@ -39,6 +42,10 @@ struct Inner {
     timers: BTreeMap<(ExecutionId, String), Timestamp>,
     /// By (scope, key).
     idempotency: HashMap<(String, String), IdempotencyRecord>,
+    /// By `seq - 1`: seqs are 1, 2, 3, ...
+    inbox: Vec<InboxEvent>,
+    /// (source, id) to `seq`.
+    inbox_ids: HashMap<(String, String), u64>,
 }
 
 /// The document kinds a [`MemoryStore`] keeps, each on its shelf.
@@ -265,6 +272,89 @@ impl Timers for MemoryStore {
             .cloned()
             .collect())
     }
+}
+
+#[async_trait]
+impl Inbox for MemoryStore {
+    async fn receive(
+        &self,
+        source: &str,
+        id: &str,
+        ty: &str,
+        event: &RawJson,
+        at: Timestamp,
+    ) -> Result<Received> {
+        event
+            .check()
+            .map_err(|m| Error::Invalid(format!("inbox event `{id}` of `{source}`: {m}")))?;
+        let mut inner = self.lock()?;
+        let key = (source.to_owned(), id.to_owned());
+        if let Some(&seq) = inner.inbox_ids.get(&key) {
+            return inbox_event(&inner, seq)
+                .cloned()
+                .map(Received::Duplicate)
+                .ok_or_else(|| Error::Corrupt(format!("inbox event {seq} is missing")));
+        }
+        let seq = inner.inbox.len() as u64 + 1;
+        let stored = InboxEvent {
+            seq,
+            source: source.to_owned(),
+            id: id.to_owned(),
+            ty: ty.to_owned(),
+            received_at: at,
+            event: event.clone(),
+            routed_at: None,
+            deliveries: None,
+        };
+        inner.inbox.push(stored.clone());
+        inner.inbox_ids.insert(key, seq);
+        Ok(Received::New(stored))
+    }
+
+    async fn mark_routed(&self, seq: u64, deliveries: &Value, at: Timestamp) -> Result<()> {
+        crate::json::check(deliveries)
+            .map_err(|m| Error::Invalid(format!("deliveries of inbox event {seq}: {m}")))?;
+        let mut inner = self.lock()?;
+        let event = seq
+            .checked_sub(1)
+            .and_then(|i| usize::try_from(i).ok())
+            .and_then(|i| inner.inbox.get_mut(i))
+            .ok_or_else(|| Error::Invalid(format!("no inbox event has seq {seq}")))?;
+        event.routed_at = Some(at);
+        event.deliveries = Some(deliveries.clone());
+        Ok(())
+    }
+
+    async fn unrouted(&self) -> Result<Vec<InboxEvent>> {
+        Ok(self
+            .lock()?
+            .inbox
+            .iter()
+            .filter(|e| e.routed_at.is_none())
+            .cloned()
+            .collect())
+    }
+
+    async fn inbox(&self, q: &InboxQuery) -> Result<Page<InboxEvent>> {
+        let inner = self.lock()?;
+        let limit = if q.limit == 0 { DEFAULT_LIMIT } else { q.limit };
+        let items = inner
+            .inbox
+            .iter()
+            .rev()
+            .filter(|e| q.ty.as_ref().is_none_or(|t| &e.ty == t))
+            .filter(|e| q.after.is_none_or(|c| e.seq < c))
+            .take(limit.saturating_add(1))
+            .cloned()
+            .collect();
+        Ok(Page::of(items, limit))
+    }
+}
+
+/// The inbox event of `seq`.
+fn inbox_event(inner: &Inner, seq: u64) -> Option<&InboxEvent> {
+    let i = usize::try_from(seq.checked_sub(1)?).ok()?;
+    inner.inbox.get(i)
 }
 
 #[async_trait]

@@ -1,6 +1,6 @@
 //! What the store holds: the event log, the read models derived from it, durable timers
 //! and idempotency keys, workflow definitions with their versions, templates with
-//! theirs, and API tokens.
+//! theirs, received CloudEvents, and API tokens.
 //!
 //! Events are opaque to the store (a kind and a JSON payload, made and read by the
 //! engine); read models are plain rows for queries. Events, read models, timers and
@@ -269,6 +269,104 @@ impl IdempotencyRecord {
     /// Whether it still holds its key at `now`.
     pub fn holds_at(&self, now: Timestamp) -> bool {
         now < self.expires_at
+    }
+}
+
+/// A CloudEvent received through the API, as the inbox keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InboxEvent {
+    /// Its place in the inbox, assigned by the store on receipt: increasing, never
+    /// reused.
+    pub seq: u64,
+    /// The CloudEvent's `source`.
+    pub source: String,
+    /// The CloudEvent's `id` (unique within its source).
+    pub id: String,
+    /// The CloudEvent's `type`.
+    pub ty: String,
+    /// When it was received.
+    pub received_at: Timestamp,
+    /// The whole CloudEvent as received.
+    pub event: crate::json::RawJson,
+    /// When it was routed, once it was.
+    pub routed_at: Option<Timestamp>,
+    /// Where it went, as the engine reports it (a JSON array), once routed.
+    pub deliveries: Option<Value>,
+}
+
+/// What receiving an event did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Received {
+    /// The event is new: stored, with its `seq`.
+    New(InboxEvent),
+    /// An event with the same (source, id) was received before: this is it, unchanged
+    /// (the new copy is not stored).
+    Duplicate(InboxEvent),
+}
+
+impl Received {
+    /// The stored event.
+    pub fn event(&self) -> &InboxEvent {
+        match self {
+            Received::New(e) | Received::Duplicate(e) => e,
+        }
+    }
+
+    /// Whether the event is new.
+    pub fn is_new(&self) -> bool {
+        matches!(self, Received::New(_))
+    }
+}
+
+/// Which inbox events to list, newest first.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InboxQuery {
+    /// Only events of this type (exact).
+    pub ty: Option<String>,
+    /// Only events older than this one (the cursor of the previous page:
+    /// [`Page::next`]).
+    pub after: Option<u64>,
+    /// At most this many (0 means the default of 50).
+    pub limit: usize,
+}
+
+/// What a listing's items are ordered and continued by.
+pub trait Paged {
+    /// The cursor: the key of an item, given back as the next query's `after`.
+    type Cursor: Clone + std::fmt::Debug + PartialEq;
+    /// This item's cursor.
+    fn cursor(&self) -> Self::Cursor;
+}
+
+impl Paged for InboxEvent {
+    type Cursor = u64;
+    fn cursor(&self) -> u64 {
+        self.seq
+    }
+}
+
+/// One page of a listing, and where the next one starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T: Paged> {
+    /// The items, in the listing's order.
+    pub items: Vec<T>,
+    /// The cursor of the next page (the `after` of the next query): the last item's,
+    /// when more items follow; `None` on the last page.
+    pub next: Option<T::Cursor>,
+}
+
+impl<T: Paged> Page<T> {
+    /// The page of `limit` items out of `items`, which holds up to `limit + 1` (a store
+    /// reads one more to know whether another page follows).
+    pub fn of(mut items: Vec<T>, limit: usize) -> Page<T> {
+        let more = items.len() > limit;
+        items.truncate(limit);
+        let next = if more {
+            items.last().map(Paged::cursor)
+        } else {
+            None
+        };
+        Page { items, next }
     }
 }
 

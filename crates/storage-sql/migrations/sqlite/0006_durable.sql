@@ -1,5 +1,5 @@
 -- Durable features: who runs an execution (owner, fence), durable timers, what running
--- attempts wait on, and idempotency keys.
+-- attempts wait on, the inbox of received CloudEvents, and idempotency keys.
 --
 -- Portable as the other migrations: TEXT, INTEGER and BIGINT columns only; booleans are
 -- integers 0 and 1. Partial indexes (`WHERE ...`) exist in PostgreSQL too.
@@ -28,6 +28,23 @@ CREATE TABLE timers (
     PRIMARY KEY (execution, key)
 );
 CREATE INDEX timers_by_due ON timers (due);
+
+-- Received CloudEvents, once each by (source, id). `seq` is assigned on receipt and
+-- never reused (AUTOINCREMENT; PostgreSQL: an identity column). `event` is the whole
+-- CloudEvent as received; `deliveries` (JSON) and `routed_at` are set once routed.
+CREATE TABLE inbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    source TEXT NOT NULL,
+    id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    received_at BIGINT NOT NULL,
+    event TEXT NOT NULL,
+    routed_at BIGINT,
+    deliveries TEXT,
+    UNIQUE (source, id)
+);
+CREATE INDEX inbox_by_type ON inbox (type, seq);
+CREATE INDEX inbox_unrouted ON inbox (seq) WHERE routed_at IS NULL;
 
 -- Idempotency keys, unique within their scope while unexpired (`expires_at` later than
 -- the time of the lookup); an expired one is replaced by the next execution with the

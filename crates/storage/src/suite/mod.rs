@@ -1,7 +1,7 @@
 //! The behaviour every store must have, as tests any backend can run, by role: one
 //! module per role ([`log`], [`queries`], [`catalog`], [`workflows`], [`templates`],
-//! [`tokens`], [`timers`], [`idempotency`]), which together call every method of every
-//! role.
+//! [`tokens`], [`timers`], [`inbox`], [`idempotency`]), which together call every method
+//! of every role.
 //!
 //! A backend's tests call [`storage_suite!`](crate::storage_suite) with an expression
 //! that makes a fresh, empty store; each case becomes a `#[tokio::test]` in a module
@@ -11,6 +11,7 @@
 
 pub mod catalog;
 pub mod idempotency;
+pub mod inbox;
 pub mod log;
 pub mod queries;
 pub mod templates;
@@ -70,6 +71,13 @@ macro_rules! storage_suite {
             timers_are_set_cleared_and_replaced,
             an_ended_execution_has_no_timers,
             waiting_filters_by_signal_key_status_and_execution,
+        );
+        $crate::storage_suite!(@role inbox: inbox;
+            an_event_is_received_once,
+            concurrent_receipts_make_one_new_event,
+            routing_is_recorded,
+            the_inbox_pages_newest_first,
+            deep_events_are_refused,
         );
         $crate::storage_suite!(@role idempotency: idempotency;
             lookups_see_unexpired_keys_only,
