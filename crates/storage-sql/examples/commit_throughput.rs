@@ -65,6 +65,9 @@ fn batch(events: u64, tasks: u32) -> CommitBatch {
             started_at: Some(now),
             ended_at: None,
             updated_at: now,
+            owner: None,
+            fence: 1,
+            parked: false,
         }],
         task_runs: (0..tasks)
             .map(|item| TaskRunRecord {
@@ -78,8 +81,12 @@ fn batch(events: u64, tasks: u32) -> CommitBatch {
                 skip_reason: None,
                 started_at: Some(now),
                 ended_at: Some(now),
+                wait: None,
+                wait_for: None,
+                wait_key: None,
             })
             .collect(),
+        ..CommitBatch::default()
     }
 }
 

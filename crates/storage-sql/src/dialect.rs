@@ -20,9 +20,16 @@
 //!   excluded.c` and `ON CONFLICT (key) DO NOTHING`, which SQLite and PostgreSQL both
 //!   accept; a dialect overrides [`Dialect::upsert`] and [`Dialect::insert_ignore`]
 //!   otherwise.
+//! - `RETURNING` on `INSERT` and `UPDATE` (the inbox's new `seq`, the fences a claim
+//!   made), which SQLite (3.35 on) and PostgreSQL both accept. An insert-or-ignore
+//!   that inserts nothing returns no row.
+//! - Matching rows by a pair of columns is `(a = ? AND b = ?) OR ...`
+//!   (`Sql::any_of`), not a row-value `(a, b) IN (VALUES ...)`, which SQLite answers
+//!   with a table scan.
 //! - The schema is the same tables in every database (see `migrations/sqlite/`): ids
 //!   are lowercase hyphenated uuid text, JSON is text, timestamps are integer
-//!   milliseconds, a task run's `item` is -1 for the task itself.
+//!   milliseconds, booleans are integers 0 and 1, a task run's `item` is -1 for the
+//!   task itself.
 //!
 //! # Adding PostgreSQL
 //!
@@ -35,7 +42,10 @@
 //!   `Option<i64>`; [`rows_affected`](Dialect::rows_affected) is
 //!   `PgQueryResult::rows_affected`; `MAX_BIND_PARAMS` is 65,535; `BEGIN_WRITE` is
 //!   `BEGIN` and `LOCK_ROW` is ` FOR UPDATE` (the catalog's writes lock the name's row
-//!   instead of the whole database); [`migrator`](Dialect::migrator) is
+//!   instead of the whole database; a conditional commit locks the execution rows of
+//!   its fences and the idempotency rows of its keys; a key that no row holds yet
+//!   cannot be locked, and the commit runs again when another took it meanwhile, see
+//!   `log.rs`); [`migrator`](Dialect::migrator) is
 //!   `sqlx::migrate!("migrations/postgres")`. The defaults of `upsert`,
 //!   `insert_ignore` and `is_unique_violation` (SQLSTATE 23505) are right for it.
 //! - The migrations: the same tables and indexes as `migrations/sqlite/` (as they are
@@ -45,7 +55,10 @@
 //!   and `jsonb` reorders keys. Ids `TEXT` (or `uuid`, with `::text` in the column
 //!   lists and casts on the parameters, which is more work than it saves). Names and
 //!   task names `COLLATE "C"`: listings and cursors order bytewise, as SQLite and the
-//!   in-memory store do, not by the server's locale.
+//!   in-memory store do, not by the server's locale. The inbox's `seq` is
+//!   `BIGINT GENERATED ALWAYS AS IDENTITY` (SQLite: `INTEGER PRIMARY KEY
+//!   AUTOINCREMENT`); the partial indexes (`WHERE wait_for IS NOT NULL`, `WHERE
+//!   routed_at IS NULL`) are written the same way.
 //! - A constructor, `PostgresStore::connect(url, options)`: one pool, used as both
 //!   `writer` and `readers` of the [`SqlStore`](crate::SqlStore), migrations run
 //!   before it is returned; `pub type PostgresStore = SqlStore<PostgresDialect>`.
@@ -126,9 +139,26 @@ impl From<Option<&str>> for Value {
     }
 }
 
+/// Booleans are integers, 0 and 1 (the schema has no boolean type, so that every
+/// database reads them alike).
+impl From<bool> for Value {
+    fn from(v: bool) -> Value {
+        Value::Int(Some(i64::from(v)))
+    }
+}
+
 impl From<Arc<str>> for Value {
     fn from(v: Arc<str>) -> Value {
         Value::Shared(v)
+    }
+}
+
+impl From<Option<Arc<str>>> for Value {
+    fn from(v: Option<Arc<str>>) -> Value {
+        match v {
+            Some(v) => Value::Shared(v),
+            None => Value::Text(None),
+        }
     }
 }
 
@@ -147,8 +177,9 @@ pub trait Dialect: Debug + Send + Sync + Sized + 'static {
     const MAX_BIND_PARAMS: usize;
 
     /// The statement that starts a transaction which reads, then writes what it read
-    /// (the catalog's puts and imports), taking whatever lock keeps another writer of
-    /// the same names out until it ends. SQLite: `BEGIN IMMEDIATE` (the database's
+    /// (the catalog's puts and imports, conditional commits), taking whatever lock
+    /// keeps another writer of the same names (or executions, or keys) out until it
+    /// ends. SQLite: `BEGIN IMMEDIATE` (the database's
     /// write lock, before the first read).
     const BEGIN_WRITE: &'static str;
 

@@ -17,7 +17,10 @@
 //!   ([`ExecutionQueries`](harmonia_storage::ExecutionQueries)), `catalog.rs`
 //!   ([`Catalog`](harmonia_storage::catalog::Catalog) for every document kind) with
 //!   `tables.rs` (the tables of workflows and of templates), `tokens.rs`
-//!   ([`Tokens`](harmonia_storage::Tokens)).
+//!   ([`Tokens`](harmonia_storage::Tokens)), `timers.rs`
+//!   ([`Timers`](harmonia_storage::Timers)), `inbox.rs`
+//!   ([`Inbox`](harmonia_storage::Inbox)), `idempotency.rs`
+//!   ([`Idempotency`](harmonia_storage::Idempotency)).
 //! - `sql.rs`: a statement with its bound values, and running it on a connection.
 //! - `rows.rs`: column lists, and rows decoded back into records, where anything that
 //!   does not decode is [`Error::Corrupt`](harmonia_storage::Error::Corrupt).
@@ -33,6 +36,8 @@ mod catalog;
 mod checkpoint;
 pub mod dialect;
 mod error;
+mod idempotency;
+mod inbox;
 mod log;
 mod queries;
 mod rows;
@@ -40,6 +45,7 @@ mod sql;
 mod sqlite;
 mod store;
 mod tables;
+mod timers;
 mod tokens;
 mod write;
 

@@ -3,56 +3,105 @@
 //! Invariants:
 //! - `commit` is one transaction on the writer: events first (a duplicate `(execution,
 //!   seq)` fails the primary key, the transaction rolls back, and the caller gets
-//!   [`Error::Conflict`] naming the event), then the upserts of the read models (see
-//!   `write.rs`).
+//!   [`Error::Conflict`] naming the event), then the upserts of the read models and the
+//!   timers (see `write.rs`), then the idempotency records.
 //! - The batch is checked and encoded (JSON to text, ids to text, statements built and
 //!   their values bound) before the writer is taken, so the writer is held only while
 //!   the database works.
+//! - A conditional batch (fences or idempotency records) starts its transaction with
+//!   [`Dialect::BEGIN_WRITE`] and first reads the stored fences and keys it depends on,
+//!   locked ([`Dialect::LOCK_ROW`]); [`commit::decide`], shared with every backend,
+//!   says what is left out. Only when something is, is the rest encoded again, in the
+//!   transaction. A key stored before is then replaced (its row is locked), a new one
+//!   inserted with insert-or-ignore: if that inserts nothing, a concurrent commit took
+//!   the key after the read (possible where there are row locks, not on SQLite, whose
+//!   write lock is taken first), and the transaction is rolled back and run again, at
+//!   most [`KEY_RACES`] times.
 //! - After a commit the dialect hears of it ([`Dialect::committed`]: SQLite's
 //!   checkpointer).
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
-use harmonia_storage::{CommitBatch, Error, EventRecord, ExecutionId, ExecutionLog, Result};
+use harmonia_storage::{
+    CommitBatch, CommitReport, Error, EventRecord, ExecutionId, ExecutionLog, IdempotencyRecord,
+    Result, commit,
+};
+use sqlx::Transaction;
 
-use crate::dialect::Dialect;
+use crate::dialect::{Connection, Dialect, Value};
 use crate::error::backend;
-use crate::rows::{self, event_columns};
-use crate::sql::Sql;
+use crate::rows::{self, Columns, event_columns, idempotency_columns};
+use crate::sql::{MAX_ANY_OF, Sql};
 use crate::store::{SqlStore, cpu_bound};
 use crate::write::{Statements, Table};
 
+/// How many times a conditional commit runs again when a concurrent commit takes one
+/// of its new idempotency keys between its read and its write.
+const KEY_RACES: usize = 3;
+
+/// Execution ids looked up per statement when reading a batch's fences.
+const LOOKUPS: usize = 500;
+
+/// The stored idempotency records a batch's keys have, by (scope, key).
+type StoredKeys = HashMap<(String, String), IdempotencyRecord>;
+
 #[async_trait]
 impl<D: Dialect> ExecutionLog for SqlStore<D> {
-    async fn commit(&self, batch: &CommitBatch) -> Result<()> {
+    async fn commit(&self, batch: &CommitBatch) -> Result<CommitReport> {
         if batch.is_empty() {
-            return Ok(());
+            return Ok(CommitReport::default());
         }
-        let rows = batch.events.len() + batch.executions.len() + batch.task_runs.len();
+        let rows = batch.events.len()
+            + batch.executions.len()
+            + batch.task_runs.len()
+            + batch.timers_set.len()
+            + batch.timers_cleared.len();
         let statements = cpu_bound(rows, || {
             batch.check_json()?;
             Statements::<D>::encode(batch)
         })?;
-        let mut tx = self.begin().await?;
-        match statements.execute(&mut tx).await {
-            Ok(()) => {
-                tx.commit().await.map_err(backend)?;
-                self.dialect.committed();
-                Ok(())
-            }
-            Err((table, e)) => {
-                // Dropping the transaction would roll back too, but later; this way
-                // the writer is clean before the next commit takes it. A failed
-                // rollback breaks the connection, which the pool then replaces.
-                let _ = tx.rollback().await;
-                if table == Table::Events && D::is_unique_violation(&e) {
-                    Err(Error::Conflict(self.describe_conflict(batch).await))
-                } else {
-                    Err(backend(e))
-                }
-            }
+        if !batch.is_conditional() {
+            let tx = self.begin().await?;
+            self.finish(tx, statements, batch, &StoredKeys::new())
+                .await?;
+            return Ok(CommitReport::default());
         }
+        let mut encoded = Some(statements);
+        for _ in 0..KEY_RACES {
+            let mut tx = self.begin_write().await?;
+            let (fences, keys) = match read_conditions::<D>(&mut tx, batch).await {
+                Ok(read) => read,
+                Err(e) => {
+                    let _ = tx.rollback().await;
+                    return Err(e);
+                }
+            };
+            let decision = commit::decide(
+                batch,
+                |id| fences.get(&id).copied(),
+                |scope, key| keys.get(&(scope.to_owned(), key.to_owned())).cloned(),
+            );
+            let kept = decision.kept(batch);
+            let statements = match (&kept, encoded.take()) {
+                (Cow::Borrowed(_), Some(statements)) => statements,
+                _ => match cpu_bound(rows, || Statements::<D>::encode(&kept)) {
+                    Ok(statements) => statements,
+                    Err(e) => {
+                        let _ = tx.rollback().await;
+                        return Err(e);
+                    }
+                },
+            };
+            if self.finish(tx, statements, &kept, &keys).await? {
+                return Ok(decision.report);
+            }
+            tracing::debug!("an idempotency key was taken by a concurrent commit; deciding again");
+        }
+        Err(Error::Conflict(
+            "the batch's idempotency keys kept being taken by concurrent commits".to_owned(),
+        ))
     }
 
     async fn events(&self, execution: ExecutionId) -> Result<Vec<EventRecord>> {
@@ -70,6 +119,43 @@ impl<D: Dialect> ExecutionLog for SqlStore<D> {
 }
 
 impl<D: Dialect> SqlStore<D> {
+    /// Runs `statements` (the encoded `batch`) and writes the batch's idempotency
+    /// records in `tx`, then commits. `false`: a new key was taken concurrently, and
+    /// the transaction was rolled back.
+    async fn finish(
+        &self,
+        mut tx: Transaction<'static, D::Db>,
+        statements: Statements<D>,
+        batch: &CommitBatch,
+        stored: &StoredKeys,
+    ) -> Result<bool> {
+        if let Err((table, e)) = statements.execute(&mut tx).await {
+            // Dropping the transaction would roll back too, but later; this way the
+            // writer is clean before the next commit takes it. A failed rollback
+            // breaks the connection, which the pool then replaces.
+            let _ = tx.rollback().await;
+            return if table == Table::Events && D::is_unique_violation(&e) {
+                Err(Error::Conflict(self.describe_conflict(batch).await))
+            } else {
+                Err(backend(e))
+            };
+        }
+        match write_keys::<D>(&mut tx, &batch.idempotency, stored).await {
+            Ok(true) => {}
+            Ok(false) => {
+                let _ = tx.rollback().await;
+                return Ok(false);
+            }
+            Err(e) => {
+                let _ = tx.rollback().await;
+                return Err(backend(e));
+            }
+        }
+        tx.commit().await.map_err(backend)?;
+        self.dialect.committed();
+        Ok(true)
+    }
+
     /// Says which event of a batch that failed with a duplicate key exists already
     /// (after the failed transaction rolled back): a duplicate inside the batch, or the
     /// first stored one found among the batch's executions.
@@ -127,4 +213,109 @@ impl<D: Dialect> SqlStore<D> {
         }
         "an event of the batch already exists".to_owned()
     }
+}
+
+/// Reads, locked, what a conditional batch depends on: the stored fence of each
+/// execution of its `fences` (absent: no row), and the stored record of each
+/// idempotency key it carries.
+async fn read_conditions<D: Dialect>(
+    conn: &mut Connection<D>,
+    batch: &CommitBatch,
+) -> Result<(HashMap<ExecutionId, u64>, StoredKeys)> {
+    let ids: Vec<String> = batch
+        .fences
+        .iter()
+        .map(|(id, _)| *id)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .map(|id| id.to_string())
+        .collect();
+    let mut fences = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(LOOKUPS) {
+        let mut sql = Sql::<D>::new("SELECT id, fence FROM executions WHERE id IN (");
+        for (i, id) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(id.as_str());
+        }
+        sql.push(")").push(D::LOCK_ROW);
+        let found = sql.fetch_all(&mut *conn).await.map_err(backend)?;
+        for row in &found {
+            let c = Columns::<D>::new(row, "executions");
+            fences.insert(ExecutionId(c.uuid("id")?), c.u64("fence")?);
+        }
+    }
+
+    let wanted: Vec<(&str, &str)> = batch
+        .idempotency
+        .iter()
+        .map(|r| (r.scope.as_str(), r.key.as_str()))
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let mut keys = StoredKeys::with_capacity(wanted.len());
+    for chunk in wanted.chunks(MAX_ANY_OF) {
+        let mut sql = Sql::<D>::new(concat!(
+            "SELECT ",
+            idempotency_columns!(),
+            " FROM idempotency WHERE "
+        ));
+        sql.any_of(
+            ["scope", "key"],
+            chunk
+                .iter()
+                .map(|(scope, key)| [Value::from(*scope), Value::from(*key)]),
+        );
+        sql.push(D::LOCK_ROW);
+        let found = sql.fetch_all(&mut *conn).await.map_err(backend)?;
+        for row in &found {
+            let r = rows::idempotency::<D>(row)?;
+            keys.insert((r.scope.clone(), r.key.clone()), r);
+        }
+    }
+    Ok((fences, keys))
+}
+
+/// Writes the accepted idempotency records of a batch, in order: a key that was stored
+/// (its row locked by [`read_conditions`]) or written earlier in the batch is replaced;
+/// a new one is inserted unless it exists. `false`: a new key existed after all (a
+/// concurrent commit took it since the read).
+async fn write_keys<D: Dialect>(
+    conn: &mut Connection<D>,
+    records: &[IdempotencyRecord],
+    stored: &StoredKeys,
+) -> Result<bool, sqlx::Error> {
+    /// The columns a replace writes: all but the key.
+    const UPDATES: [&str; 4] = ["body_hash", "execution", "created_at", "expires_at"];
+    let mut written: HashSet<(&str, &str)> = HashSet::new();
+    for r in records {
+        let key = (r.scope.as_str(), r.key.as_str());
+        let replace =
+            written.contains(&key) || stored.contains_key(&(r.scope.clone(), r.key.clone()));
+        let mut sql = Sql::<D>::new(concat!(
+            "INSERT INTO idempotency (",
+            idempotency_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6)"
+        ));
+        sql.push(&if replace {
+            D::upsert("scope, key", &UPDATES)
+        } else {
+            D::insert_ignore("scope, key")
+        });
+        let done = sql
+            .arg(r.scope.as_str())
+            .arg(r.key.as_str())
+            .arg(r.body_hash.as_str())
+            .arg(r.execution.to_string())
+            .arg(r.created_at.0)
+            .arg(r.expires_at.0)
+            .execute(&mut *conn)
+            .await?;
+        if done == 0 {
+            return Ok(false);
+        }
+        written.insert(key);
+    }
+    Ok(true)
 }

@@ -4,6 +4,10 @@
 //! once; see `write.rs`), joined in every `SELECT` ([`executions_with_inputs`]).
 //! Listings page by id (ids sort by creation): `ORDER BY id DESC` with `id < after`,
 //! which the indexes of the initial migration serve.
+//!
+//! `claim_unfinished` is one `UPDATE ... RETURNING` on the writer: atomic on its own,
+//! so every unfinished execution is claimed at once, and a concurrent conditional
+//! commit either sees the old fence (and lands before the claim) or the new one.
 
 use async_trait::async_trait;
 use harmonia_storage::{
@@ -13,7 +17,9 @@ use harmonia_storage::{
 
 use crate::dialect::Dialect;
 use crate::error::backend;
-use crate::rows::{self, execution_read_columns, executions_with_inputs, task_run_columns};
+use crate::rows::{
+    self, Columns, execution_read_columns, executions_with_inputs, task_run_columns,
+};
 use crate::sql::Sql;
 use crate::store::{SqlStore, cpu_bound};
 
@@ -75,19 +81,35 @@ impl<D: Dialect> ExecutionQueries for SqlStore<D> {
             executions_with_inputs!(),
             " WHERE status IN ("
         ));
-        let open = ExecutionStatus::ALL.iter().filter(|s| !s.is_terminal());
-        for (i, status) in open.enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.bind(status.as_str());
-        }
+        push_unfinished(&mut sql);
         sql.push(") ORDER BY id");
         let rows = sql
             .fetch_all(&mut *self.reader().await?)
             .await
             .map_err(backend)?;
         rows::all::<D, _>(&rows, rows::execution::<D>)
+    }
+
+    async fn claim_unfinished(&self, owner: &str) -> Result<Vec<(ExecutionId, u64)>> {
+        let mut sql = Sql::<D>::new("UPDATE executions SET owner = ");
+        sql.bind(owner);
+        sql.push(", fence = fence + 1 WHERE status IN (");
+        push_unfinished(&mut sql);
+        sql.push(") RETURNING id, fence");
+        let rows = sql
+            .fetch_all(&mut *self.writer().await?)
+            .await
+            .map_err(backend)?;
+        let mut claimed = rows
+            .iter()
+            .map(|row| {
+                let c = Columns::<D>::new(row, "executions");
+                Ok((ExecutionId(c.uuid("id")?), c.u64("fence")?))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        // `RETURNING` has no order: oldest first, as `unfinished`.
+        claimed.sort();
+        Ok(claimed)
     }
 
     async fn task_runs(&self, execution: ExecutionId) -> Result<Vec<TaskRunRecord>> {
@@ -101,5 +123,17 @@ impl<D: Dialect> ExecutionQueries for SqlStore<D> {
         .await
         .map_err(backend)?;
         cpu_bound(rows.len(), || rows::all::<D, _>(&rows, rows::task_run::<D>))
+    }
+}
+
+/// Appends the statuses of unfinished executions, bound, comma-separated (for
+/// `status IN (...)`).
+pub(crate) fn push_unfinished<D: Dialect>(sql: &mut Sql<D>) {
+    let open = ExecutionStatus::ALL.iter().filter(|s| !s.is_terminal());
+    for (i, status) in open.enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(status.as_str());
     }
 }

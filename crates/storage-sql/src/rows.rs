@@ -7,15 +7,15 @@
 //! number into [`Error::Corrupt`] naming `table.column`. No `unwrap` on stored data.
 //!
 //! Storage conventions decoded here (and encoded in `write`): ids are hyphenated
-//! lowercase uuid text, JSON is text, timestamps are integer milliseconds, a task run's
-//! `item` is -1 for the task itself, and a parent link is three columns that are all
-//! NULL or all set (the item may be NULL).
+//! lowercase uuid text, JSON is text, timestamps are integer milliseconds, booleans are
+//! integers 0 and 1, a task run's `item` is -1 for the task itself, and a parent link is
+//! three columns that are all NULL or all set (the item may be NULL).
 
 use std::str::FromStr;
 
 use harmonia_storage::{
-    Error, EventRecord, ExecutionId, ExecutionRecord, ParentLink, Result, TaskRunRecord, Timestamp,
-    TokenRecord, WorkflowId,
+    Error, EventRecord, ExecutionId, ExecutionRecord, IdempotencyRecord, InboxEvent, ParentLink,
+    Result, TaskRunRecord, TimerRecord, Timestamp, TokenRecord, WorkflowId,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -36,7 +36,7 @@ macro_rules! execution_columns {
     () => {
         "id, workflow_id, workflow, version, status, outputs, error, \
          parent_execution, parent_task, parent_item, retry_of, \
-         created_at, started_at, ended_at, updated_at"
+         created_at, started_at, ended_at, updated_at, owner, fence, parked"
     };
 }
 
@@ -59,13 +59,34 @@ macro_rules! executions_with_inputs {
 macro_rules! task_run_columns {
     () => {
         "execution, task, item, status, attempts, output, error, skip_reason, \
-         started_at, ended_at"
+         started_at, ended_at, wait, wait_for, wait_key"
+    };
+}
+
+/// The columns of `timers`.
+macro_rules! timer_columns {
+    () => {
+        "execution, key, due"
+    };
+}
+
+/// The columns of `inbox`.
+macro_rules! inbox_columns {
+    () => {
+        "seq, source, id, type, received_at, event, routed_at, deliveries"
+    };
+}
+
+/// The columns of `idempotency`.
+macro_rules! idempotency_columns {
+    () => {
+        "scope, key, body_hash, execution, created_at, expires_at"
     };
 }
 
 pub(crate) use {
     event_columns, execution_columns, execution_read_columns, executions_with_inputs,
-    task_run_columns,
+    idempotency_columns, inbox_columns, task_run_columns, timer_columns,
 };
 
 /// The value of `item` that stands for "the task itself" (`item: None`).
@@ -124,6 +145,14 @@ impl<'r, D: Dialect> Columns<'r, D> {
         self.opt_int(column)?
             .map(|n| self.to_u32(column, n))
             .transpose()
+    }
+
+    pub(crate) fn bool(&self, column: &str) -> Result<bool> {
+        match self.int(column)? {
+            0 => Ok(false),
+            1 => Ok(true),
+            n => Err(self.corrupt(column, format!("{n} is not a boolean (0 or 1)"))),
+        }
     }
 
     pub(crate) fn u64(&self, column: &str) -> Result<u64> {
@@ -228,6 +257,9 @@ pub(crate) fn execution<D: Dialect>(row: &Row<D>) -> Result<ExecutionRecord> {
         started_at: c.opt_time("started_at")?,
         ended_at: c.opt_time("ended_at")?,
         updated_at: c.time("updated_at")?,
+        owner: c.opt_string("owner")?,
+        fence: c.u64("fence")?,
+        parked: c.bool("parked")?,
     })
 }
 
@@ -249,6 +281,47 @@ pub(crate) fn task_run<D: Dialect>(row: &Row<D>) -> Result<TaskRunRecord> {
         skip_reason: c.opt_string("skip_reason")?,
         started_at: c.opt_time("started_at")?,
         ended_at: c.opt_time("ended_at")?,
+        wait: c.opt_json("wait")?,
+        wait_for: c.opt_string("wait_for")?,
+        wait_key: c.opt_string("wait_key")?,
+    })
+}
+
+/// A row of `timers` ([`timer_columns`]).
+pub(crate) fn timer<D: Dialect>(row: &Row<D>) -> Result<TimerRecord> {
+    let c = Columns::<D>::new(row, "timers");
+    Ok(TimerRecord {
+        execution: ExecutionId(c.uuid("execution")?),
+        key: c.string("key")?,
+        due: c.time("due")?,
+    })
+}
+
+/// A row of `inbox` ([`inbox_columns`]).
+pub(crate) fn inbox_event<D: Dialect>(row: &Row<D>) -> Result<InboxEvent> {
+    let c = Columns::<D>::new(row, "inbox");
+    Ok(InboxEvent {
+        seq: c.u64("seq")?,
+        source: c.string("source")?,
+        id: c.string("id")?,
+        ty: c.string("type")?,
+        received_at: c.time("received_at")?,
+        event: c.raw_json("event")?,
+        routed_at: c.opt_time("routed_at")?,
+        deliveries: c.opt_json("deliveries")?,
+    })
+}
+
+/// A row of `idempotency` ([`idempotency_columns`]).
+pub(crate) fn idempotency<D: Dialect>(row: &Row<D>) -> Result<IdempotencyRecord> {
+    let c = Columns::<D>::new(row, "idempotency");
+    Ok(IdempotencyRecord {
+        scope: c.string("scope")?,
+        key: c.string("key")?,
+        body_hash: c.string("body_hash")?,
+        execution: ExecutionId(c.uuid("execution")?),
+        created_at: c.time("created_at")?,
+        expires_at: c.time("expires_at")?,
     })
 }
 

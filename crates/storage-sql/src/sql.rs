@@ -18,6 +18,9 @@ use sqlx::error::BoxDynError;
 
 use crate::dialect::{Connection, Dialect, Row, Value};
 
+/// The most rows one [`Sql::any_of`] matches.
+pub(crate) const MAX_ANY_OF: usize = 256;
+
 /// A statement of dialect `D`, ready to run.
 pub(crate) struct Sql<D: Dialect> {
     text: Cow<'static, str>,
@@ -68,6 +71,29 @@ impl<D: Dialect> Sql<D> {
             self.bind(v);
         }
         self.push(")")
+    }
+
+    /// Appends `(a = v AND b = v) OR (a = v AND b = v) ...`: rows matching any of
+    /// `rows` by `columns`. Where a row value list (`(a, b) IN (VALUES ...)`) makes
+    /// SQLite scan the table, this uses the key's index once per row. Keep the rows to
+    /// [`MAX_ANY_OF`]: each `OR` is a level of the expression tree, whose depth SQLite
+    /// limits to 1,000.
+    pub(crate) fn any_of<const N: usize>(
+        &mut self,
+        columns: [&str; N],
+        rows: impl IntoIterator<Item = [Value; N]>,
+    ) -> &mut Sql<D> {
+        for (i, row) in rows.into_iter().enumerate() {
+            self.push(if i == 0 { "(" } else { " OR (" });
+            for (j, (column, value)) in columns.iter().zip(row).enumerate() {
+                if j > 0 {
+                    self.push(" AND ");
+                }
+                self.push(column).push(" = ").bind(value);
+            }
+            self.push(")");
+        }
+        self
     }
 
     fn add(&mut self, value: Value) {

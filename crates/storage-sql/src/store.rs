@@ -9,8 +9,10 @@
 //! ([`ExecutionLog`](harmonia_storage::ExecutionLog)), `queries.rs`
 //! ([`ExecutionQueries`](harmonia_storage::ExecutionQueries)), `catalog.rs`
 //! ([`Catalog`](harmonia_storage::catalog::Catalog) for every document kind),
-//! `tokens.rs` ([`Tokens`](harmonia_storage::Tokens)); so an `SqlStore` is a
-//! [`Store`](harmonia_storage::Store).
+//! `tokens.rs` ([`Tokens`](harmonia_storage::Tokens)), `timers.rs`
+//! ([`Timers`](harmonia_storage::Timers)), `inbox.rs` ([`Inbox`](harmonia_storage::Inbox)),
+//! `idempotency.rs` ([`Idempotency`](harmonia_storage::Idempotency)); so an `SqlStore` is
+//! a [`Store`](harmonia_storage::Store).
 
 use harmonia_storage::Result;
 use sqlx::Pool;

@@ -14,6 +14,15 @@
 //!   statement, and the last write is the one that must win.
 //! - `execution_inputs`: insert-or-ignore ([`Dialect::insert_ignore`]): inputs are
 //!   written once.
+//! - `timers`: the batch's clears (`DELETE ... WHERE (execution = ? AND key = ?) OR
+//!   ...`, which SQLite serves from the primary key once per pair, where a row-value
+//!   `IN (VALUES ...)` scans the table), then its sets (upserts by (execution, key), the
+//!   last of a key winning), then the timers of the executions whose row the batch
+//!   leaves ended (`DELETE ... WHERE execution IN (...)`): in that order, so that a key
+//!   both cleared and set stays set and an ended execution keeps none.
+//!
+//! Idempotency records are not written here: whether each is an insert or a replace
+//! depends on what the commit read in its transaction (see `log.rs`).
 //!
 //! Statement sizes: at most [`Dialect::MAX_BIND_PARAMS`] bound values and [`MAX_ROWS`]
 //! rows per statement, and always a power of two rows: a batch is split into full
@@ -34,20 +43,22 @@ use std::hash::Hash;
 use std::sync::Arc;
 
 use harmonia_storage::{
-    CommitBatch, EventRecord, ExecutionId, ExecutionRecord, Result, TaskRunRecord,
+    CommitBatch, EventRecord, ExecutionId, ExecutionRecord, Result, TaskRunRecord, commit,
 };
 use uuid::Uuid;
 
 use crate::dialect::{Connection, Dialect, Value};
 use crate::error::backend_msg;
-use crate::rows::{TASK_ITSELF, event_columns, execution_columns, task_run_columns};
-use crate::sql::Sql;
+use crate::rows::{TASK_ITSELF, event_columns, execution_columns, task_run_columns, timer_columns};
+use crate::sql::{MAX_ANY_OF, Sql};
 
 /// Columns per row of each table (the number of values one row binds).
 const EVENT_WIDTH: usize = 5;
-const EXECUTION_WIDTH: usize = 15;
+const EXECUTION_WIDTH: usize = 18;
 const INPUTS_WIDTH: usize = 2;
-const TASK_RUN_WIDTH: usize = 10;
+const TASK_RUN_WIDTH: usize = 13;
+const TIMER_WIDTH: usize = 3;
+const ENDED_WIDTH: usize = 1;
 
 /// The most rows in one statement, whatever the width: statements of 256 to 4,096
 /// rows measured the same, and smaller ones keep the SQL text and the prepared
@@ -87,16 +98,17 @@ pub(crate) enum Table {
     Executions,
     ExecutionInputs,
     TaskRuns,
+    Timers,
 }
 
 /// The statements that write one batch, in order: events first (a conflict is found
-/// before anything else is written), then executions, then task runs.
+/// before anything else is written), then executions, task runs, and timers.
 pub(crate) struct Statements<D: Dialect> {
     statements: Vec<(Table, Sql<D>)>,
 }
 
 /// The columns of `executions` that an upsert replaces: all but the key.
-const EXECUTION_UPDATES: [&str; 14] = [
+const EXECUTION_UPDATES: [&str; 17] = [
     "workflow_id",
     "workflow",
     "version",
@@ -111,11 +123,14 @@ const EXECUTION_UPDATES: [&str; 14] = [
     "started_at",
     "ended_at",
     "updated_at",
+    "owner",
+    "fence",
+    "parked",
 ];
 
 /// The columns of `task_runs` that an upsert replaces: all but the key and the
 /// execution's.
-const TASK_RUN_UPDATES: [&str; 7] = [
+const TASK_RUN_UPDATES: [&str; 10] = [
     "status",
     "attempts",
     "output",
@@ -123,6 +138,9 @@ const TASK_RUN_UPDATES: [&str; 7] = [
     "skip_reason",
     "started_at",
     "ended_at",
+    "wait",
+    "wait_for",
+    "wait_key",
 ];
 
 impl<D: Dialect> Statements<D> {
@@ -155,9 +173,9 @@ impl<D: Dialect> Statements<D> {
             },
         );
 
-        let executions: Vec<ExecutionRow> = last_of_each_key(&batch.executions, |x| x.id)
+        let executions = last_of_each_key(&batch.executions, |x| x.id)
             .map(ExecutionRow::new)
-            .collect();
+            .collect::<Result<Vec<_>>>()?;
         out.push(
             Table::Executions,
             executions,
@@ -185,6 +203,9 @@ impl<D: Dialect> Statements<D> {
                     r.started_at.into(),
                     r.ended_at.into(),
                     r.updated_at.into(),
+                    r.owner.into(),
+                    r.fence.into(),
+                    r.parked.into(),
                 ]
             },
         );
@@ -226,8 +247,49 @@ impl<D: Dialect> Statements<D> {
                     r.skip_reason.into(),
                     r.started_at.into(),
                     r.ended_at.into(),
+                    r.wait.into(),
+                    r.wait_for.into(),
+                    r.wait_key.into(),
                 ]
             },
+        );
+
+        let cleared: Vec<[Value; 2]> = batch
+            .timers_cleared
+            .iter()
+            .map(|(execution, key)| [shared.id(execution.0).into(), key.clone().into()])
+            .collect();
+        let mut cleared = cleared.into_iter();
+        for size in statement_sizes(cleared.len(), MAX_ANY_OF) {
+            let mut sql = Sql::new("DELETE FROM timers WHERE ");
+            sql.any_of(["execution", "key"], cleared.by_ref().take(size));
+            out.statements.push((Table::Timers, sql));
+        }
+
+        let set: Vec<(Arc<str>, String, i64)> =
+            last_of_each_key(&batch.timers_set, |t| (t.execution, t.key.as_str()))
+                .map(|t| (shared.id(t.execution.0), t.key.clone(), t.due.0))
+                .collect();
+        out.push(
+            Table::Timers,
+            set,
+            TIMER_WIDTH,
+            concat!("INSERT INTO timers (", timer_columns!(), ") VALUES "),
+            &D::upsert("execution, key", &["due"]),
+            |(execution, key, due)| [execution.into(), key.into(), due.into()],
+        );
+
+        let ended: Vec<String> = commit::ended(batch)
+            .into_iter()
+            .map(|id| id_text(id.0))
+            .collect();
+        out.push(
+            Table::Timers,
+            ended,
+            ENDED_WIDTH,
+            "DELETE FROM timers WHERE execution IN (",
+            ")",
+            |execution| [execution.into()],
         );
 
         Ok(out)
@@ -235,7 +297,8 @@ impl<D: Dialect> Statements<D> {
 
     /// Appends the statements that write `rows` of `width` columns: `head` (`INSERT
     /// INTO t (cols) VALUES `), up to the most rows that fit, `tail` (the `ON CONFLICT`
-    /// clause, if any).
+    /// clause, if any). A `DELETE` by one column uses the same shape: a head that ends
+    /// in `IN (`, the rows (each a parenthesized value), and `)`.
     fn push<R, const N: usize>(
         &mut self,
         table: Table,
@@ -379,11 +442,20 @@ struct ExecutionRow {
     started_at: Option<i64>,
     ended_at: Option<i64>,
     updated_at: i64,
+    owner: Option<String>,
+    fence: i64,
+    parked: bool,
 }
 
 impl ExecutionRow {
-    fn new(x: &ExecutionRecord) -> ExecutionRow {
-        ExecutionRow {
+    fn new(x: &ExecutionRecord) -> Result<ExecutionRow> {
+        let fence = i64::try_from(x.fence).map_err(|_| {
+            backend_msg(format!(
+                "execution {}: fence {} does not fit a 64-bit signed integer",
+                x.id, x.fence
+            ))
+        })?;
+        Ok(ExecutionRow {
             id: id_text(x.id.0),
             workflow_id: id_text(x.workflow_id.0),
             workflow: x.workflow.clone(),
@@ -399,7 +471,10 @@ impl ExecutionRow {
             started_at: x.started_at.map(|t| t.0),
             ended_at: x.ended_at.map(|t| t.0),
             updated_at: x.updated_at.0,
-        }
+            owner: x.owner.clone(),
+            fence,
+            parked: x.parked,
+        })
     }
 }
 
@@ -414,6 +489,9 @@ struct TaskRunRow {
     skip_reason: Option<String>,
     started_at: Option<i64>,
     ended_at: Option<i64>,
+    wait: Option<String>,
+    wait_for: Option<Arc<str>>,
+    wait_key: Option<Arc<str>>,
 }
 
 impl TaskRunRow {
@@ -429,6 +507,9 @@ impl TaskRunRow {
             skip_reason: t.skip_reason.clone(),
             started_at: t.started_at.map(|t| t.0),
             ended_at: t.ended_at.map(|t| t.0),
+            wait: t.wait.as_ref().map(json_text),
+            wait_for: t.wait_for.as_deref().map(|w| shared.text(w)),
+            wait_key: t.wait_key.as_deref().map(|k| shared.text(k)),
         }
     }
 }
@@ -445,7 +526,13 @@ mod tests {
         assert_eq!(max_rows(max, EXECUTION_WIDTH), 1024);
         assert_eq!(max_rows(max, 40), 512);
         assert_eq!(max_rows(1_000, 15), 64);
-        for width in [EVENT_WIDTH, TASK_RUN_WIDTH, EXECUTION_WIDTH] {
+        for width in [
+            EVENT_WIDTH,
+            TASK_RUN_WIDTH,
+            EXECUTION_WIDTH,
+            TIMER_WIDTH,
+            ENDED_WIDTH,
+        ] {
             assert!(max_rows(max, width) * width <= max);
         }
         let sizes: Vec<usize> = statement_sizes(4096 * 2 + 100, 4096).collect();

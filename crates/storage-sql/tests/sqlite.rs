@@ -11,11 +11,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use harmonia_storage::json::RawJson;
 use harmonia_storage::prelude::*;
 use harmonia_storage::{
     CommitBatch, Error, EventRecord, ExecutionId, ExecutionQuery, ExecutionRecord, ExecutionStatus,
-    NewTemplateVersion, NewWorkflowVersion, OnConflict, ParentLink, PutOutcome, Store,
-    TaskRunRecord, TaskStatus, TemplateQuery, Timestamp, WorkflowId,
+    IdempotencyRecord, NewTemplateVersion, NewWorkflowVersion, OnConflict, ParentLink, PutOutcome,
+    Received, Store, TaskRunRecord, TaskStatus, TemplateQuery, TimerRecord, Timestamp, WorkflowId,
 };
 use harmonia_storage_sql::{SqliteOptions, SqliteStore, Synchronous};
 use serde_json::json;
@@ -91,6 +92,9 @@ fn execution(id: ExecutionId, status: ExecutionStatus) -> ExecutionRecord {
         started_at: None,
         ended_at: None,
         updated_at: Timestamp(1),
+        owner: None,
+        fence: 1,
+        parked: false,
     }
 }
 
@@ -106,6 +110,9 @@ fn task_run(execution: ExecutionId, item: Option<u32>) -> TaskRunRecord {
         skip_reason: None,
         started_at: Some(Timestamp(2)),
         ended_at: Some(Timestamp(3)),
+        wait: None,
+        wait_for: None,
+        wait_key: None,
     }
 }
 
@@ -115,6 +122,7 @@ fn batch(id: ExecutionId, events: u64, tasks: u32) -> CommitBatch {
         events: (1..=events).map(|s| event(id, s)).collect(),
         executions: vec![execution(id, ExecutionStatus::Running)],
         task_runs: (0..tasks).map(|i| task_run(id, Some(i))).collect(),
+        ..CommitBatch::default()
     }
 }
 
@@ -294,6 +302,7 @@ async fn rows_repeated_in_a_batch_keep_the_last() {
         events: vec![],
         executions: vec![execution(id, ExecutionStatus::Running), done.clone()],
         task_runs: vec![task_run(id, Some(7)), task_run(id, None), last.clone()],
+        ..CommitBatch::default()
     };
     store.commit(&b).await.unwrap();
     assert_eq!(store.execution(id).await.unwrap(), Some(done));
@@ -605,4 +614,212 @@ async fn having_had_tokens_survives_reopening_and_upgrades() {
         .unwrap();
     assert!(store.had_tokens().await.unwrap(), "marked by the migration");
     store.close().await;
+}
+
+/// Two stores on one file (two processes, as far as SQLite can tell) receiving the same
+/// event at once, from many tasks on several threads: exactly one receipt is new.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_receipts_on_two_stores_of_one_file_make_one_new_event() {
+    let dir = TempDir::new().unwrap();
+    let mut stores = Vec::new();
+    for _ in 0..2 {
+        stores.push(std::sync::Arc::new(
+            SqliteStore::open(&db_path(&dir), SqliteOptions::default())
+                .await
+                .unwrap(),
+        ));
+    }
+    let event = RawJson::from(&json!({"id": "e", "source": "/s", "type": "t"}));
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..64 {
+        let store = stores[i % 2].clone();
+        let event = event.clone();
+        tasks.spawn(async move {
+            store
+                .receive("/s", "e", "t", &event, Timestamp(i as i64))
+                .await
+        });
+    }
+    let mut new = Vec::new();
+    let mut duplicates = Vec::new();
+    while let Some(r) = tasks.join_next().await {
+        match r.unwrap().unwrap() {
+            Received::New(e) => new.push(e),
+            Received::Duplicate(e) => duplicates.push(e),
+        }
+    }
+    assert_eq!(new.len(), 1, "{new:?}");
+    assert_eq!(duplicates.len(), 63);
+    assert!(duplicates.iter().all(|e| *e == new[0]));
+    assert_eq!(stores[1].unrouted().await.unwrap(), new);
+    for store in stores {
+        store.close().await;
+    }
+}
+
+/// Two stores on one file starting executions with the same idempotency key at once:
+/// exactly one start lands, every other is reported a duplicate of it and writes
+/// nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_starts_with_one_key_on_two_stores_land_once() {
+    let dir = TempDir::new().unwrap();
+    let stores = [
+        std::sync::Arc::new(
+            SqliteStore::open(&db_path(&dir), SqliteOptions::default())
+                .await
+                .unwrap(),
+        ),
+        std::sync::Arc::new(
+            SqliteStore::open(&db_path(&dir), SqliteOptions::default())
+                .await
+                .unwrap(),
+        ),
+    ];
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..16 {
+        let store = stores[i % 2].clone();
+        tasks.spawn(async move {
+            let id = ExecutionId::new();
+            let mut b = batch(id, 2, 1);
+            b.idempotency.push(IdempotencyRecord {
+                scope: "wf".into(),
+                key: "k".into(),
+                body_hash: "h".into(),
+                execution: id,
+                created_at: Timestamp(10),
+                expires_at: Timestamp(1_000),
+            });
+            (id, store.commit(&b).await.unwrap())
+        });
+    }
+    let mut landed = Vec::new();
+    let mut refused = Vec::new();
+    while let Some(r) = tasks.join_next().await {
+        let (id, report) = r.unwrap();
+        assert!(report.fenced.is_empty());
+        match report.duplicates.as_slice() {
+            [] => landed.push(id),
+            [(dup, holder)] => {
+                assert_eq!(*dup, id);
+                refused.push((id, holder.execution));
+            }
+            more => panic!("{more:?}"),
+        }
+    }
+    assert_eq!(landed.len(), 1, "{landed:?}");
+    assert_eq!(refused.len(), 15);
+    let store = &stores[0];
+    for (id, holder) in refused {
+        assert_eq!(holder, landed[0]);
+        assert!(store.events(id).await.unwrap().is_empty());
+        assert_eq!(store.execution(id).await.unwrap(), None);
+    }
+    assert_eq!(
+        store
+            .idempotency("wf", "k", Timestamp(10))
+            .await
+            .unwrap()
+            .map(|r| r.execution),
+        Some(landed[0])
+    );
+    for store in stores {
+        store.close().await;
+    }
+}
+
+/// A database from before migration 6 gets owners, fences (1 for every existing
+/// execution), parked flags and waits, and the new tables.
+#[tokio::test]
+async fn executions_from_before_migration_6_get_fence_1() {
+    let dir = TempDir::new().unwrap();
+    let path = db_path(&dir);
+    let store = SqliteStore::open(&path, SqliteOptions::default())
+        .await
+        .unwrap();
+    let id = ExecutionId::new();
+    let mut x = execution(id, ExecutionStatus::Running);
+    x.fence = 9;
+    x.owner = Some("n".into());
+    x.parked = true;
+    let mut b = batch(id, 1, 1);
+    b.executions = vec![x.clone()];
+    store.commit(&b).await.unwrap();
+    store.close().await;
+
+    // The database as it was before migration 6.
+    let mut conn = raw(&path).await;
+    for sql in [
+        "DROP TABLE timers",
+        "DROP TABLE inbox",
+        "DROP TABLE idempotency",
+        "DROP INDEX task_runs_by_wait",
+        "ALTER TABLE task_runs DROP COLUMN wait",
+        "ALTER TABLE task_runs DROP COLUMN wait_for",
+        "ALTER TABLE task_runs DROP COLUMN wait_key",
+        "ALTER TABLE executions DROP COLUMN owner",
+        "ALTER TABLE executions DROP COLUMN fence",
+        "ALTER TABLE executions DROP COLUMN parked",
+        "DELETE FROM _sqlx_migrations WHERE version = 6",
+    ] {
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
+    }
+    conn.close().await.unwrap();
+
+    let store = SqliteStore::open(&path, SqliteOptions::default())
+        .await
+        .unwrap();
+    let upgraded = ExecutionRecord {
+        owner: None,
+        fence: 1,
+        parked: false,
+        ..x
+    };
+    assert_eq!(store.execution(id).await.unwrap(), Some(upgraded));
+    assert_eq!(store.task_runs(id).await.unwrap(), b.task_runs);
+    assert_eq!(store.claim_unfinished("n").await.unwrap(), vec![(id, 2)]);
+    assert!(store.timers().await.unwrap().is_empty());
+    store.close().await;
+}
+
+/// Rows of the durable tables that do not decode say which column is wrong.
+#[tokio::test]
+async fn undecodable_durable_rows_are_corrupt_and_say_where() {
+    let store = TestStore::new().await;
+    let path = db_path(&store.dir);
+    let id = ExecutionId::new();
+    let mut b = batch(id, 1, 0);
+    b.timers_set.push(TimerRecord {
+        execution: id,
+        key: "t".into(),
+        due: Timestamp(5),
+    });
+    b.idempotency.push(IdempotencyRecord {
+        scope: "wf".into(),
+        key: "k".into(),
+        body_hash: "h".into(),
+        execution: id,
+        created_at: Timestamp(1),
+        expires_at: Timestamp(100),
+    });
+    store.commit(&b).await.unwrap();
+    let event = RawJson::from(&json!({"id": "e"}));
+    store
+        .receive("/s", "e", "t", &event, Timestamp(1))
+        .await
+        .unwrap();
+
+    spoil(&path, "executions", "parked", "2").await;
+    assert_corrupt(store.execution(id).await, "executions.parked");
+    spoil(&path, "executions", "parked", "1").await;
+    spoil(&path, "executions", "fence", "-5").await;
+    assert_corrupt(store.claim_unfinished("n").await, "executions.fence");
+    spoil(&path, "timers", "execution", "nope").await;
+    assert_corrupt(store.timers().await, "timers.execution");
+    spoil(&path, "inbox", "event", "{not json").await;
+    assert_corrupt(store.unrouted().await, "inbox.event");
+    spoil(&path, "idempotency", "execution", "nope").await;
+    assert_corrupt(
+        store.idempotency("wf", "k", Timestamp(1)).await,
+        "idempotency.execution",
+    );
 }

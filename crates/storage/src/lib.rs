@@ -15,6 +15,15 @@
 //!   and `templates.rs` ([`TemplateDoc`](catalog::TemplateDoc), and [`Templates`]:
 //!   `put_template`, `templates`, `import_templates`, ...).
 //! - [`Tokens`] (`tokens.rs`): API tokens.
+//! - [`Timers`] (`timers.rs`): durable timers and the waits of running attempts, which
+//!   commits write.
+//! - [`Inbox`] (`inbox.rs`): CloudEvents received through the API, once each by
+//!   (source, id), and where the engine routed them.
+//! - [`Idempotency`] (`idempotency.rs`): the idempotency keys that commits store with
+//!   the executions they start.
+//!
+//! A commit's conditions (fences, idempotency keys) are decided once for every backend,
+//! in `commit.rs` ([`commit::decide`]).
 //!
 //! [`Store`] (`store.rs`) is all of them, implemented for every type that implements
 //! the roles, so that the engine and the server hold one `Arc<dyn Store>`; callers
@@ -24,8 +33,11 @@
 //! and the read models are rows for queries.
 
 pub mod catalog;
+pub mod commit;
+mod idempotency;
 mod ids;
 pub mod import;
+mod inbox;
 pub mod json;
 mod log;
 mod memory;
@@ -35,25 +47,30 @@ mod status;
 mod store;
 mod templates;
 mod time;
+mod timers;
 mod tokens;
 mod workflows;
 
 #[cfg(any(test, feature = "test-suite"))]
 pub mod suite;
 
+pub use idempotency::Idempotency;
 pub use ids::{ExecutionId, TemplateId, WorkflowId};
+pub use inbox::Inbox;
 pub use log::ExecutionLog;
 pub use memory::MemoryStore;
 pub use queries::ExecutionQueries;
 pub use records::{
-    CommitBatch, EventRecord, ExecutionQuery, ExecutionRecord, NewTemplateVersion,
-    NewWorkflowVersion, OnConflict, ParentLink, PutOutcome, TaskRunRecord, TemplatePut,
-    TemplateQuery, TemplateRecord, TokenRecord, WorkflowRecord,
+    CommitBatch, CommitReport, EventRecord, ExecutionQuery, ExecutionRecord, IdempotencyRecord,
+    InboxEvent, InboxQuery, NewTemplateVersion, NewWorkflowVersion, OnConflict, Page, Paged,
+    ParentLink, PutOutcome, Received, TaskRunRecord, TemplatePut, TemplateQuery, TemplateRecord,
+    TimerRecord, TokenRecord, WorkflowRecord,
 };
 pub use status::{ExecutionStatus, TaskStatus};
 pub use store::Store;
 pub use templates::Templates;
 pub use time::Timestamp;
+pub use timers::Timers;
 pub use tokens::Tokens;
 pub use workflows::Workflows;
 
@@ -64,9 +81,13 @@ pub use workflows::Workflows;
 /// module that has an item of the same name (such as its own `Templates`), which
 /// shadows the named import of a glob.
 pub mod prelude {
-    pub use crate::{ExecutionLog, ExecutionQueries, Store, Templates, Tokens, Workflows};
     pub use crate::{
-        ExecutionLog as _, ExecutionQueries as _, Templates as _, Tokens as _, Workflows as _,
+        ExecutionLog, ExecutionQueries, Idempotency, Inbox, Store, Templates, Timers, Tokens,
+        Workflows,
+    };
+    pub use crate::{
+        ExecutionLog as _, ExecutionQueries as _, Idempotency as _, Inbox as _, Templates as _,
+        Timers as _, Tokens as _, Workflows as _,
     };
 }
 
@@ -82,8 +103,9 @@ pub enum Error {
     /// A stored record could not be decoded.
     #[error("corrupt record: {0}")]
     Corrupt(String),
-    /// The store refuses to write a record (it could not be read back); nothing of the
-    /// batch was written.
+    /// The store refuses a write: a record that could not be read back (nothing of its
+    /// batch was written), or one about something the store does not hold (such as
+    /// marking an inbox event it never received).
     #[error("record refused: {0}")]
     Invalid(String),
 }

@@ -3,19 +3,26 @@
 //! It follows the same contract as the durable stores (the shared suite runs against
 //! it), except that nothing survives the process. One lock guards everything, so each
 //! call is atomic. Its catalogs are [`Shelf`]s, the in-memory form of the catalog
-//! contract, one per document kind.
+//! contract, one per document kind; its commits decide their conditions (fences,
+//! idempotency keys) with [`commit::decide`], as every backend does. Inbox events are
+//! kept in `seq` order, so `seq - 1` is an event's index.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
+use serde_json::Value;
 
 use crate::catalog::{Catalog, Document, Put, Shelf, TemplateDoc, WorkflowDoc};
+use crate::json::RawJson;
 use crate::records::{
-    CommitBatch, EventRecord, ExecutionQuery, ExecutionRecord, OnConflict, TaskRunRecord,
-    TokenRecord,
+    CommitBatch, CommitReport, EventRecord, ExecutionQuery, ExecutionRecord, IdempotencyRecord,
+    InboxEvent, InboxQuery, OnConflict, Page, Received, TaskRunRecord, TimerRecord, TokenRecord,
 };
-use crate::{DEFAULT_LIMIT, Error, ExecutionId, ExecutionLog, ExecutionQueries, Result, Tokens};
+use crate::{
+    DEFAULT_LIMIT, Error, ExecutionId, ExecutionLog, ExecutionQueries, Idempotency, Inbox, Result,
+    TaskStatus, Timers, Timestamp, Tokens, commit,
+};
 
 /// A store in memory.
 #[derive(Debug, Default)]
@@ -32,6 +39,13 @@ struct Inner {
     templates: Shelf<TemplateDoc>,
     tokens: Vec<TokenRecord>,
     had_tokens: bool,
+    timers: BTreeMap<(ExecutionId, String), Timestamp>,
+    /// By (scope, key).
+    idempotency: HashMap<(String, String), IdempotencyRecord>,
+    /// By `seq - 1`: seqs are 1, 2, 3, ...
+    inbox: Vec<InboxEvent>,
+    /// (source, id) to `seq`.
+    inbox_ids: HashMap<(String, String), u64>,
 }
 
 /// The document kinds a [`MemoryStore`] keeps, each on its shelf.
@@ -75,9 +89,20 @@ fn item_key(item: Option<u32>) -> i64 {
 
 #[async_trait]
 impl ExecutionLog for MemoryStore {
-    async fn commit(&self, batch: &CommitBatch) -> Result<()> {
+    async fn commit(&self, batch: &CommitBatch) -> Result<CommitReport> {
         batch.check_json()?;
         let mut inner = self.lock()?;
+        let decision = commit::decide(
+            batch,
+            |id| inner.executions.get(&id).map(|x| x.fence),
+            |scope, key| {
+                inner
+                    .idempotency
+                    .get(&(scope.to_owned(), key.to_owned()))
+                    .cloned()
+            },
+        );
+        let batch = decision.kept(batch);
         // Check every event first, so that a conflict writes nothing.
         let mut seen: HashMap<ExecutionId, HashSet<u64>> = HashMap::new();
         for e in &batch.events {
@@ -119,7 +144,22 @@ impl ExecutionLog for MemoryStore {
                 .or_default()
                 .insert((t.task.clone(), item_key(t.item)), t.clone());
         }
-        Ok(())
+        for (execution, key) in &batch.timers_cleared {
+            inner.timers.remove(&(*execution, key.clone()));
+        }
+        for t in &batch.timers_set {
+            inner.timers.insert((t.execution, t.key.clone()), t.due);
+        }
+        let ended: HashSet<ExecutionId> = commit::ended(&batch).into_iter().collect();
+        if !ended.is_empty() {
+            inner.timers.retain(|(id, _), _| !ended.contains(id));
+        }
+        for r in &batch.idempotency {
+            inner
+                .idempotency
+                .insert((r.scope.clone(), r.key.clone()), r.clone());
+        }
+        Ok(decision.report)
     }
 
     async fn events(&self, execution: ExecutionId) -> Result<Vec<EventRecord>> {
@@ -166,6 +206,19 @@ impl ExecutionQueries for MemoryStore {
             .collect())
     }
 
+    async fn claim_unfinished(&self, owner: &str) -> Result<Vec<(ExecutionId, u64)>> {
+        let mut inner = self.lock()?;
+        let mut claimed = Vec::new();
+        for x in inner.executions.values_mut() {
+            if !x.status.is_terminal() {
+                x.owner = Some(owner.to_owned());
+                x.fence = x.fence.saturating_add(1);
+                claimed.push((x.id, x.fence));
+            }
+        }
+        Ok(claimed)
+    }
+
     async fn task_runs(&self, execution: ExecutionId) -> Result<Vec<TaskRunRecord>> {
         Ok(self
             .lock()?
@@ -173,6 +226,158 @@ impl ExecutionQueries for MemoryStore {
             .get(&execution)
             .map(|m| m.values().cloned().collect())
             .unwrap_or_default())
+    }
+}
+
+#[async_trait]
+impl Timers for MemoryStore {
+    async fn timers(&self) -> Result<Vec<TimerRecord>> {
+        let mut timers: Vec<TimerRecord> = self
+            .lock()?
+            .timers
+            .iter()
+            .map(|((execution, key), due)| TimerRecord {
+                execution: *execution,
+                key: key.clone(),
+                due: *due,
+            })
+            .collect();
+        // Stable: ties keep the map's (execution, key) order.
+        timers.sort_by_key(|t| t.due);
+        Ok(timers)
+    }
+
+    async fn waiting(&self, wait_for: &str, wait_key: Option<&str>) -> Result<Vec<TaskRunRecord>> {
+        let inner = self.lock()?;
+        let mut open: Vec<&ExecutionId> = inner
+            .task_runs
+            .keys()
+            .filter(|id| {
+                inner
+                    .executions
+                    .get(id)
+                    .is_some_and(|x| !x.status.is_terminal())
+            })
+            .collect();
+        open.sort();
+        Ok(open
+            .into_iter()
+            .filter_map(|id| inner.task_runs.get(id))
+            .flat_map(|runs| runs.values())
+            .filter(|t| {
+                t.status == TaskStatus::Running
+                    && t.wait_for.as_deref() == Some(wait_for)
+                    && wait_key.is_none_or(|k| t.wait_key.as_deref() == Some(k))
+            })
+            .cloned()
+            .collect())
+    }
+}
+
+#[async_trait]
+impl Inbox for MemoryStore {
+    async fn receive(
+        &self,
+        source: &str,
+        id: &str,
+        ty: &str,
+        event: &RawJson,
+        at: Timestamp,
+    ) -> Result<Received> {
+        event
+            .check()
+            .map_err(|m| Error::Invalid(format!("inbox event `{id}` of `{source}`: {m}")))?;
+        let mut inner = self.lock()?;
+        let key = (source.to_owned(), id.to_owned());
+        if let Some(&seq) = inner.inbox_ids.get(&key) {
+            return inbox_event(&inner, seq)
+                .cloned()
+                .map(Received::Duplicate)
+                .ok_or_else(|| Error::Corrupt(format!("inbox event {seq} is missing")));
+        }
+        let seq = inner.inbox.len() as u64 + 1;
+        let stored = InboxEvent {
+            seq,
+            source: source.to_owned(),
+            id: id.to_owned(),
+            ty: ty.to_owned(),
+            received_at: at,
+            event: event.clone(),
+            routed_at: None,
+            deliveries: None,
+        };
+        inner.inbox.push(stored.clone());
+        inner.inbox_ids.insert(key, seq);
+        Ok(Received::New(stored))
+    }
+
+    async fn mark_routed(&self, seq: u64, deliveries: &Value, at: Timestamp) -> Result<()> {
+        crate::json::check(deliveries)
+            .map_err(|m| Error::Invalid(format!("deliveries of inbox event {seq}: {m}")))?;
+        let mut inner = self.lock()?;
+        let event = seq
+            .checked_sub(1)
+            .and_then(|i| usize::try_from(i).ok())
+            .and_then(|i| inner.inbox.get_mut(i))
+            .ok_or_else(|| Error::Invalid(format!("no inbox event has seq {seq}")))?;
+        event.routed_at = Some(at);
+        event.deliveries = Some(deliveries.clone());
+        Ok(())
+    }
+
+    async fn unrouted(&self) -> Result<Vec<InboxEvent>> {
+        Ok(self
+            .lock()?
+            .inbox
+            .iter()
+            .filter(|e| e.routed_at.is_none())
+            .cloned()
+            .collect())
+    }
+
+    async fn inbox(&self, q: &InboxQuery) -> Result<Page<InboxEvent>> {
+        let inner = self.lock()?;
+        let limit = if q.limit == 0 { DEFAULT_LIMIT } else { q.limit };
+        let items = inner
+            .inbox
+            .iter()
+            .rev()
+            .filter(|e| q.ty.as_ref().is_none_or(|t| &e.ty == t))
+            .filter(|e| q.after.is_none_or(|c| e.seq < c))
+            .take(limit.saturating_add(1))
+            .cloned()
+            .collect();
+        Ok(Page::of(items, limit))
+    }
+}
+
+/// The inbox event of `seq`.
+fn inbox_event(inner: &Inner, seq: u64) -> Option<&InboxEvent> {
+    let i = usize::try_from(seq.checked_sub(1)?).ok()?;
+    inner.inbox.get(i)
+}
+
+#[async_trait]
+impl Idempotency for MemoryStore {
+    async fn idempotency(
+        &self,
+        scope: &str,
+        key: &str,
+        now: Timestamp,
+    ) -> Result<Option<IdempotencyRecord>> {
+        Ok(self
+            .lock()?
+            .idempotency
+            .get(&(scope.to_owned(), key.to_owned()))
+            .filter(|r| r.holds_at(now))
+            .cloned())
+    }
+
+    async fn prune_idempotency(&self, now: Timestamp) -> Result<u64> {
+        let mut inner = self.lock()?;
+        let before = inner.idempotency.len();
+        inner.idempotency.retain(|_, r| r.holds_at(now));
+        Ok((before - inner.idempotency.len()) as u64)
     }
 }
 

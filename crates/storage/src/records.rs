@@ -1,9 +1,12 @@
-//! What the store holds: the event log, the read models derived from it, workflow
-//! definitions with their versions, and templates with theirs.
+//! What the store holds: the event log, the read models derived from it, durable timers
+//! and idempotency keys, workflow definitions with their versions, templates with
+//! theirs, received CloudEvents, and API tokens.
 //!
 //! Events are opaque to the store (a kind and a JSON payload, made and read by the
-//! engine); read models are plain rows for queries. Both are written together by one
-//! [`CommitBatch`], so the read models never disagree with the log.
+//! engine); read models are plain rows for queries. Events, read models, timers and
+//! idempotency keys are written together by one [`CommitBatch`], so the read models
+//! never disagree with the log; what a conditional batch left out comes back as a
+//! [`CommitReport`].
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -69,6 +72,27 @@ pub struct ExecutionRecord {
     pub ended_at: Option<Timestamp>,
     /// When this record last changed.
     pub updated_at: Timestamp,
+    /// The node that runs it (set by [`ExecutionQueries::claim_unfinished`], or by the
+    /// engine in the rows it commits); `None` before any node has claimed it.
+    ///
+    /// [`ExecutionQueries::claim_unfinished`]: crate::ExecutionQueries::claim_unfinished
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// Its fence: 1 when the engine creates it, bumped by every claim. A commit can be
+    /// conditioned on it ([`CommitBatch::fences`]), so that a node that lost the
+    /// execution to another cannot write it any more. The stored value is what the last
+    /// row written says, or what the last claim made it.
+    #[serde(default = "first_fence")]
+    pub fence: u64,
+    /// Whether it has nothing to do until a timer fires or a signal comes. Set by the
+    /// engine; stored and returned, with no other meaning for storage.
+    #[serde(default)]
+    pub parked: bool,
+}
+
+/// The fence of a new execution.
+fn first_fence() -> u64 {
+    1
 }
 
 /// The read model of a task of an execution, or of one item of a fan-out.
@@ -94,10 +118,26 @@ pub struct TaskRunRecord {
     pub started_at: Option<Timestamp>,
     /// When it ended.
     pub ended_at: Option<Timestamp>,
+    /// What its running attempt waits on, as the engine describes it (JSON).
+    #[serde(default)]
+    pub wait: Option<Value>,
+    /// The name of the signal that wait expects (`approval`, `event`), for
+    /// [`Timers::waiting`](crate::Timers::waiting).
+    #[serde(default)]
+    pub wait_for: Option<String>,
+    /// The routing key of that wait (such as an event type).
+    #[serde(default)]
+    pub wait_key: Option<String>,
 }
 
 /// Everything one commit writes, atomically: new events of any number of executions,
-/// and the read-model rows they changed (inserted or replaced by key).
+/// the read-model rows they changed (inserted or replaced by key), the durable timers
+/// they armed or cleared, and the idempotency keys of the executions they start.
+///
+/// A batch may be conditioned, per execution, on the execution's fence (`fences`) and on
+/// its idempotency keys being free (`idempotency`); an execution whose condition fails
+/// is left out of the batch whole, and the rest is written (see the `ExecutionLog`
+/// contract and [`CommitReport`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CommitBatch {
     /// New events; each `(execution, seq)` must not exist yet.
@@ -106,12 +146,34 @@ pub struct CommitBatch {
     pub executions: Vec<ExecutionRecord>,
     /// Task rows to insert or replace (key: execution, task, item).
     pub task_runs: Vec<TaskRunRecord>,
+    /// Durable timers armed: insert or replace by (execution, key).
+    pub timers_set: Vec<TimerRecord>,
+    /// Timers that fired or no longer matter, by (execution, key); absent ones are fine.
+    /// Clears apply before sets: a key both cleared and set in one batch stays set.
+    pub timers_cleared: Vec<(ExecutionId, String)>,
+    /// Idempotency keys of executions this batch starts.
+    pub idempotency: Vec<IdempotencyRecord>,
+    /// For executions that already exist: the fence their writes in this batch are
+    /// conditioned on (see [`ExecutionRecord::fence`]).
+    pub fences: Vec<(ExecutionId, u64)>,
 }
 
 impl CommitBatch {
     /// Whether there is nothing to write.
     pub fn is_empty(&self) -> bool {
-        self.events.is_empty() && self.executions.is_empty() && self.task_runs.is_empty()
+        self.events.is_empty()
+            && self.executions.is_empty()
+            && self.task_runs.is_empty()
+            && self.timers_set.is_empty()
+            && self.timers_cleared.is_empty()
+            && self.idempotency.is_empty()
+            && self.fences.is_empty()
+    }
+
+    /// Whether the batch is conditioned on anything (fences or idempotency keys), so
+    /// that a store must read before it writes.
+    pub fn is_conditional(&self) -> bool {
+        !self.fences.is_empty() || !self.idempotency.is_empty()
     }
 
     /// Checks that every JSON value of the batch can be read back once written (see
@@ -136,13 +198,175 @@ impl CommitBatch {
             }
         }
         for t in &self.task_runs {
-            for v in [t.output.as_ref(), t.error.as_ref()].into_iter().flatten() {
+            for v in [t.output.as_ref(), t.error.as_ref(), t.wait.as_ref()]
+                .into_iter()
+                .flatten()
+            {
                 crate::json::check(v).map_err(|m| {
                     refuse(format!("task `{}` of execution {}", t.task, t.execution), m)
                 })?;
             }
         }
+        // Timers, idempotency records and fences hold no JSON.
         Ok(())
+    }
+}
+
+/// What a commit left out of its batch; empty when everything was written.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CommitReport {
+    /// Executions whose writes were left out because their stored fence differs from
+    /// the batch's (another owner took them over), or because they have no row; in the
+    /// order of [`CommitBatch::fences`], each once.
+    pub fenced: Vec<ExecutionId>,
+    /// Executions left out because their idempotency (scope, key) is already held by an
+    /// unexpired record: (the new execution, the record that holds the key), in the
+    /// order of [`CommitBatch::idempotency`].
+    pub duplicates: Vec<(ExecutionId, IdempotencyRecord)>,
+}
+
+impl CommitReport {
+    /// Whether the whole batch was written.
+    pub fn is_clean(&self) -> bool {
+        self.fenced.is_empty() && self.duplicates.is_empty()
+    }
+}
+
+/// A durable timer of an execution: due at `due`, named by `key` within the execution
+/// (the engine's timer key, as text).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimerRecord {
+    /// The execution it belongs to.
+    pub execution: ExecutionId,
+    /// Its name within the execution.
+    pub key: String,
+    /// When it fires.
+    pub due: Timestamp,
+}
+
+/// An idempotency key, held by the execution it started until it expires.
+///
+/// A record is *unexpired* at time `t` while `t < expires_at`; in a commit, the time is
+/// the new record's `created_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdempotencyRecord {
+    /// What the key is unique within (a workflow id, as text).
+    pub scope: String,
+    /// The client's `Idempotency-Key`.
+    pub key: String,
+    /// A hash of the request, to tell "the same request again" from "the key reused for
+    /// another request".
+    pub body_hash: String,
+    /// The execution it started.
+    pub execution: ExecutionId,
+    /// When it was stored.
+    pub created_at: Timestamp,
+    /// From this time on the key may be used again.
+    pub expires_at: Timestamp,
+}
+
+impl IdempotencyRecord {
+    /// Whether it still holds its key at `now`.
+    pub fn holds_at(&self, now: Timestamp) -> bool {
+        now < self.expires_at
+    }
+}
+
+/// A CloudEvent received through the API, as the inbox keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InboxEvent {
+    /// Its place in the inbox, assigned by the store on receipt: increasing, never
+    /// reused.
+    pub seq: u64,
+    /// The CloudEvent's `source`.
+    pub source: String,
+    /// The CloudEvent's `id` (unique within its source).
+    pub id: String,
+    /// The CloudEvent's `type`.
+    pub ty: String,
+    /// When it was received.
+    pub received_at: Timestamp,
+    /// The whole CloudEvent as received.
+    pub event: crate::json::RawJson,
+    /// When it was routed, once it was.
+    pub routed_at: Option<Timestamp>,
+    /// Where it went, as the engine reports it (a JSON array), once routed.
+    pub deliveries: Option<Value>,
+}
+
+/// What receiving an event did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Received {
+    /// The event is new: stored, with its `seq`.
+    New(InboxEvent),
+    /// An event with the same (source, id) was received before: this is it, unchanged
+    /// (the new copy is not stored).
+    Duplicate(InboxEvent),
+}
+
+impl Received {
+    /// The stored event.
+    pub fn event(&self) -> &InboxEvent {
+        match self {
+            Received::New(e) | Received::Duplicate(e) => e,
+        }
+    }
+
+    /// Whether the event is new.
+    pub fn is_new(&self) -> bool {
+        matches!(self, Received::New(_))
+    }
+}
+
+/// Which inbox events to list, newest first.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InboxQuery {
+    /// Only events of this type (exact).
+    pub ty: Option<String>,
+    /// Only events older than this one (the cursor of the previous page:
+    /// [`Page::next`]).
+    pub after: Option<u64>,
+    /// At most this many (0 means the default of 50).
+    pub limit: usize,
+}
+
+/// What a listing's items are ordered and continued by.
+pub trait Paged {
+    /// The cursor: the key of an item, given back as the next query's `after`.
+    type Cursor: Clone + std::fmt::Debug + PartialEq;
+    /// This item's cursor.
+    fn cursor(&self) -> Self::Cursor;
+}
+
+impl Paged for InboxEvent {
+    type Cursor = u64;
+    fn cursor(&self) -> u64 {
+        self.seq
+    }
+}
+
+/// One page of a listing, and where the next one starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T: Paged> {
+    /// The items, in the listing's order.
+    pub items: Vec<T>,
+    /// The cursor of the next page (the `after` of the next query): the last item's,
+    /// when more items follow; `None` on the last page.
+    pub next: Option<T::Cursor>,
+}
+
+impl<T: Paged> Page<T> {
+    /// The page of `limit` items out of `items`, which holds up to `limit + 1` (a store
+    /// reads one more to know whether another page follows).
+    pub fn of(mut items: Vec<T>, limit: usize) -> Page<T> {
+        let more = items.len() > limit;
+        items.truncate(limit);
+        let next = if more {
+            items.last().map(Paged::cursor)
+        } else {
+            None
+        };
+        Page { items, next }
     }
 }
 

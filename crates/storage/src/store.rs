@@ -5,7 +5,8 @@
 //! contract: [`ExecutionLog`] (`log.rs`), [`ExecutionQueries`] (`queries.rs`),
 //! [`Catalog`] for every [`Document`](crate::catalog::Document) kind (`catalog.rs`:
 //! workflows and templates, named by [`Workflows`](crate::Workflows) and
-//! [`Templates`](crate::Templates)), and [`Tokens`] (`tokens.rs`). `Store` is then
+//! [`Templates`](crate::Templates)), [`Tokens`] (`tokens.rs`), [`Timers`] (`timers.rs`),
+//! [`Inbox`] (`inbox.rs`) and [`Idempotency`] (`idempotency.rs`). `Store` is then
 //! implemented for it: there is nothing else to write, and nothing to implement by hand.
 //! The shared suite (`suite`) checks every role on every backend.
 //!
@@ -13,7 +14,7 @@
 //! `use harmonia_storage::prelude::*`.
 
 use crate::catalog::{Catalog, TemplateDoc, WorkflowDoc};
-use crate::{ExecutionLog, ExecutionQueries, Tokens};
+use crate::{ExecutionLog, ExecutionQueries, Idempotency, Inbox, Timers, Tokens};
 
 /// Durable storage: every role.
 pub trait Store:
@@ -22,6 +23,9 @@ pub trait Store:
     + Catalog<WorkflowDoc>
     + Catalog<TemplateDoc>
     + Tokens
+    + Timers
+    + Inbox
+    + Idempotency
     + Send
     + Sync
     + 'static
@@ -34,6 +38,9 @@ impl<T> Store for T where
         + Catalog<WorkflowDoc>
         + Catalog<TemplateDoc>
         + Tokens
+        + Timers
+        + Inbox
+        + Idempotency
         + Send
         + Sync
         + 'static

@@ -42,6 +42,9 @@ impl Execution {
             started_at: Some(self.started_at),
             ended_at: self.ended_at,
             updated_at: now,
+            owner: None,
+            fence: 1,
+            parked: false,
         }
     }
 
@@ -63,6 +66,9 @@ impl Execution {
                     skip_reason: None,
                     started_at: unit.started_at,
                     ended_at: unit.ended_at,
+                    wait: None,
+                    wait_for: None,
+                    wait_key: None,
                 }
             }
             None => {
@@ -87,6 +93,9 @@ impl Execution {
                     skip_reason: ts.skip_reason.map(|r| r.as_str().to_string()),
                     started_at: ts.started_at,
                     ended_at: ts.ended_at,
+                    wait: None,
+                    wait_for: None,
+                    wait_key: None,
                 }
             }
         }

@@ -107,6 +107,9 @@ proptest! {
                         skip_reason: None,
                         started_at: None,
                         ended_at: None,
+                        wait: None,
+                        wait_for: None,
+                        wait_key: None,
                     }],
                     ..CommitBatch::default()
                 };

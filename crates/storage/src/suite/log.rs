@@ -1,13 +1,23 @@
 //! The suite of the execution log ([`ExecutionLog`](crate::ExecutionLog)): commits are
 //! atomic, conflicts write nothing, rows replace by key, inputs are written once, deep
-//! values round-trip, big and concurrent batches land.
+//! values round-trip, big and concurrent batches land; fenced executions and duplicate
+//! idempotency keys are left out whole while the rest of their batch lands. (Timers
+//! written by commits are checked in `suite::timers`.)
 
 use serde_json::json;
 
-use super::{event, execution, expect, run};
+use super::{event, execution, expect, key_record, run, waiting_run};
 use crate::prelude::*;
-use crate::records::CommitBatch;
+use crate::records::{CommitBatch, CommitReport, TimerRecord};
 use crate::{Error, ExecutionId, ExecutionStatus, TaskStatus, Timestamp};
+
+fn timer(execution: ExecutionId, key: &str, due: i64) -> TimerRecord {
+    TimerRecord {
+        execution,
+        key: key.into(),
+        due: Timestamp(due),
+    }
+}
 
 /// A batch reads back exactly as written.
 pub async fn commit_and_read_back(store: &dyn Store) {
@@ -19,12 +29,20 @@ pub async fn commit_and_read_back(store: &dyn Store) {
         item: Some(3),
     });
     x.error = Some(json!({"message": "m"}));
+    x.owner = Some("node-1".into());
+    x.fence = 7;
+    x.parked = true;
     let batch = CommitBatch {
         events: vec![event(id, 1, "started"), event(id, 2, "attempt_started")],
         executions: vec![x.clone()],
-        task_runs: vec![run(id, "a", None, TaskStatus::Running)],
+        task_runs: vec![
+            run(id, "a", None, TaskStatus::Running),
+            waiting_run(id, "b", "event", Some("order.paid")),
+        ],
+        ..CommitBatch::default()
     };
-    expect(store.commit(&batch).await, "commit");
+    let report = expect(store.commit(&batch).await, "commit");
+    assert_eq!(report, CommitReport::default());
     assert_eq!(expect(store.events(id).await, "events"), batch.events);
     assert_eq!(expect(store.execution(id).await, "execution"), Some(x));
     assert_eq!(
@@ -56,9 +74,17 @@ pub async fn a_conflicting_batch_writes_nothing(store: &dyn Store) {
             events: vec![event(other, 1, "started"), event(id, 1, "again")],
             executions: vec![execution(other, "w", ExecutionStatus::Running, 1)],
             task_runs: vec![run(other, "a", None, TaskStatus::Running)],
+            timers_set: vec![timer(other, "t", 5)],
+            idempotency: vec![key_record("s", "k", other, 1, 100)],
+            ..CommitBatch::default()
         })
         .await;
     assert!(matches!(r, Err(Error::Conflict(_))), "{r:?}");
+    assert!(expect(store.timers().await, "timers").is_empty());
+    assert_eq!(
+        expect(store.idempotency("s", "k", Timestamp(2)).await, "key"),
+        None
+    );
     assert_eq!(expect(store.events(id).await, "events").len(), 1);
     assert!(expect(store.events(other).await, "events").is_empty());
     assert_eq!(expect(store.execution(other).await, "execution"), None);
@@ -85,12 +111,14 @@ pub async fn deep_values_round_trip_and_deeper_ones_write_nothing(store: &dyn St
     x.outputs = Some(deep.clone());
     let mut t = run(id, "a", None, TaskStatus::Succeeded);
     t.output = Some(deep.clone());
+    t.wait = Some(deep.clone());
     expect(
         store
             .commit(&CommitBatch {
                 events: vec![e],
                 executions: vec![x],
                 task_runs: vec![t],
+                ..CommitBatch::default()
             })
             .await,
         "a deep batch",
@@ -101,6 +129,7 @@ pub async fn deep_values_round_trip_and_deeper_ones_write_nothing(store: &dyn St
     assert_eq!(x.outputs.as_ref(), Some(&deep));
     let runs = expect(store.task_runs(id).await, "runs");
     assert_eq!(runs[0].output.as_ref(), Some(&deep));
+    assert_eq!(runs[0].wait.as_ref(), Some(&deep));
 
     let other = ExecutionId::new();
     let mut e = event(other, 1, "started");
@@ -218,10 +247,46 @@ pub async fn large_batches(store: &dyn Store) {
         task_runs: (0..5_000)
             .map(|i| run(id, "fan", Some(i), TaskStatus::Succeeded))
             .collect(),
+        timers_set: (0..2_000).map(|i| timer(id, &format!("t{i}"), i)).collect(),
+        ..CommitBatch::default()
     };
     expect(store.commit(&batch).await, "commit");
     assert_eq!(expect(store.events(id).await, "events").len(), 10_000);
     assert_eq!(expect(store.task_runs(id).await, "runs").len(), 5_000);
+    assert_eq!(expect(store.timers().await, "timers").len(), 2_000);
+
+    // Many clears and many keys in one batch (stores look them up in chunks).
+    let starts: Vec<ExecutionId> = (0..600).map(|_| ExecutionId::new()).collect();
+    let batch = CommitBatch {
+        timers_cleared: (0..1_500).map(|i| (id, format!("t{i}"))).collect(),
+        idempotency: starts
+            .iter()
+            .enumerate()
+            .map(|(i, x)| key_record("w", &format!("k{i}"), *x, 1, 100))
+            .collect(),
+        fences: vec![(id, 1)],
+        ..CommitBatch::default()
+    };
+    let report = expect(store.commit(&batch).await, "clears and keys");
+    assert!(report.is_clean(), "{report:?}");
+    assert_eq!(expect(store.timers().await, "timers").len(), 500);
+    let again = CommitBatch {
+        idempotency: batch
+            .idempotency
+            .iter()
+            .map(|r| key_record("w", &r.key, ExecutionId::new(), 2, 100))
+            .collect(),
+        ..CommitBatch::default()
+    };
+    let report = expect(store.commit(&again).await, "taken keys");
+    assert_eq!(report.duplicates.len(), 600);
+    assert!(
+        report
+            .duplicates
+            .iter()
+            .zip(&starts)
+            .all(|((_, holder), start)| holder.execution == *start)
+    );
 }
 
 /// Commits of different executions from concurrent callers all land.
@@ -241,4 +306,309 @@ pub async fn concurrent_commits(store: &dyn Store) {
     for id in ids {
         assert_eq!(expect(store.events(id).await, "events").len(), 20);
     }
+}
+
+/// A batch whose conditions all hold is written whole, and reports nothing; a batch of
+/// fences alone is not empty, and writes nothing.
+pub async fn a_batch_without_conditions_reports_nothing(store: &dyn Store) {
+    let id = ExecutionId::new();
+    let x = execution(id, "w", ExecutionStatus::Running, 1);
+    let start = CommitBatch {
+        events: vec![event(id, 1, "started")],
+        executions: vec![x.clone()],
+        idempotency: vec![key_record("w", "k", id, 1, 100)],
+        ..CommitBatch::default()
+    };
+    assert!(start.is_conditional());
+    assert_eq!(
+        expect(store.commit(&start).await, "start"),
+        CommitReport::default()
+    );
+    let next = CommitBatch {
+        events: vec![event(id, 2, "attempt_started")],
+        task_runs: vec![run(id, "a", None, TaskStatus::Running)],
+        timers_set: vec![timer(id, "timeout", 50)],
+        fences: vec![(id, 1)],
+        ..CommitBatch::default()
+    };
+    let report = expect(store.commit(&next).await, "next");
+    assert!(report.is_clean(), "{report:?}");
+    assert_eq!(expect(store.events(id).await, "events").len(), 2);
+    assert_eq!(expect(store.task_runs(id).await, "runs").len(), 1);
+    assert_eq!(expect(store.timers().await, "timers"), next.timers_set);
+
+    let fences_only = CommitBatch {
+        fences: vec![(id, 1)],
+        ..CommitBatch::default()
+    };
+    assert!(!fences_only.is_empty());
+    assert!(CommitBatch::default().is_empty());
+    let report = expect(store.commit(&fences_only).await, "fences only");
+    assert!(report.is_clean(), "{report:?}");
+    assert_eq!(expect(store.execution(id).await, "row"), Some(x));
+}
+
+/// The timers of one execution, by key.
+async fn timers_of(store: &dyn Store, id: ExecutionId) -> Vec<(String, i64)> {
+    let mut keys: Vec<(String, i64)> = expect(store.timers().await, "timers")
+        .into_iter()
+        .filter(|t| t.execution == id)
+        .map(|t| (t.key, t.due.0))
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// An execution whose stored fence differs from the batch's (another node claimed
+/// it), or that has no row, is left out whole: its events, row, task runs, timers set
+/// and cleared, and idempotency records; the rest of the batch lands.
+pub async fn a_fenced_execution_is_left_out_whole(store: &dyn Store) {
+    let (a, b, c, missing) = (
+        ExecutionId::new(),
+        ExecutionId::new(),
+        ExecutionId::new(),
+        ExecutionId::new(),
+    );
+    let row = |id, fence: u64| {
+        let mut x = execution(id, "w", ExecutionStatus::Running, 1);
+        x.fence = fence;
+        x
+    };
+    expect(
+        store
+            .commit(&CommitBatch {
+                events: vec![event(a, 1, "started"), event(b, 1, "started")],
+                executions: vec![row(a, 1), row(b, 1)],
+                task_runs: vec![
+                    run(a, "t", None, TaskStatus::Running),
+                    run(b, "t", None, TaskStatus::Running),
+                ],
+                timers_set: vec![timer(a, "keep", 10), timer(b, "keep", 10)],
+                ..CommitBatch::default()
+            })
+            .await,
+        "start",
+    );
+    // Another node took `a` over: its stored fence is 2.
+    let mut a_now = row(a, 2);
+    a_now.owner = Some("other".into());
+    expect(
+        store
+            .commit(&CommitBatch {
+                executions: vec![a_now.clone()],
+                ..CommitBatch::default()
+            })
+            .await,
+        "take over",
+    );
+
+    let done = |id| {
+        let mut x = row(id, 1);
+        x.parked = true;
+        x
+    };
+    let batch = CommitBatch {
+        events: vec![
+            event(a, 2, "stale"),
+            event(b, 2, "attempt_succeeded"),
+            event(c, 1, "started"),
+            event(missing, 1, "started"),
+        ],
+        executions: vec![done(a), done(b), row(c, 1), row(missing, 1)],
+        task_runs: vec![
+            run(a, "t", None, TaskStatus::Succeeded),
+            run(b, "t", None, TaskStatus::Succeeded),
+            run(c, "t", None, TaskStatus::Running),
+            run(missing, "t", None, TaskStatus::Running),
+        ],
+        timers_set: vec![
+            timer(a, "new", 5),
+            timer(b, "new", 5),
+            timer(c, "new", 7),
+            timer(missing, "new", 1),
+        ],
+        timers_cleared: vec![(a, "keep".into()), (b, "keep".into())],
+        idempotency: vec![
+            key_record("w", "missing", missing, 1, 100),
+            key_record("w", "c", c, 1, 100),
+        ],
+        fences: vec![(a, 1), (b, 1), (missing, 1)],
+    };
+    let report = expect(store.commit(&batch).await, "commit");
+    assert_eq!(
+        report,
+        CommitReport {
+            fenced: vec![a, missing],
+            duplicates: vec![],
+        }
+    );
+
+    // `a` is as the other node left it.
+    assert_eq!(expect(store.events(a).await, "events").len(), 1);
+    assert_eq!(expect(store.execution(a).await, "row"), Some(a_now));
+    assert_eq!(
+        expect(store.task_runs(a).await, "runs")[0].status,
+        TaskStatus::Running
+    );
+    assert_eq!(timers_of(store, a).await, [("keep".into(), 10)]);
+    // `missing` has nothing.
+    assert!(expect(store.events(missing).await, "events").is_empty());
+    assert_eq!(expect(store.execution(missing).await, "row"), None);
+    assert!(expect(store.task_runs(missing).await, "runs").is_empty());
+    assert!(timers_of(store, missing).await.is_empty());
+    assert_eq!(
+        expect(store.idempotency("w", "missing", Timestamp(2)).await, "key"),
+        None
+    );
+    // The rest landed.
+    assert_eq!(expect(store.events(b).await, "events").len(), 2);
+    assert_eq!(expect(store.execution(b).await, "row"), Some(done(b)));
+    assert_eq!(
+        expect(store.task_runs(b).await, "runs")[0].status,
+        TaskStatus::Succeeded
+    );
+    assert_eq!(timers_of(store, b).await, [("new".into(), 5)]);
+    assert_eq!(expect(store.events(c).await, "events").len(), 1);
+    assert_eq!(expect(store.execution(c).await, "row"), Some(row(c, 1)));
+    assert_eq!(timers_of(store, c).await, [("new".into(), 7)]);
+    assert_eq!(
+        expect(store.idempotency("w", "c", Timestamp(2)).await, "key"),
+        Some(key_record("w", "c", c, 1, 100))
+    );
+}
+
+/// A start whose idempotency key an unexpired record of another execution holds is left
+/// out whole and reported with that record; the other starts of the batch land.
+pub async fn a_duplicate_key_is_left_out_and_reported_with_its_holder(store: &dyn Store) {
+    let (a, b, c) = (ExecutionId::new(), ExecutionId::new(), ExecutionId::new());
+    let start = |id: ExecutionId, key: &str, at: i64| CommitBatch {
+        events: vec![event(id, 1, "started")],
+        executions: vec![execution(id, "w", ExecutionStatus::Running, at)],
+        task_runs: vec![run(id, "t", None, TaskStatus::Running)],
+        timers_set: vec![timer(id, "timeout", 500)],
+        idempotency: vec![key_record("wf", key, id, at, 1_000)],
+        ..CommitBatch::default()
+    };
+    let holder = key_record("wf", "k", a, 10, 1_000);
+    expect(store.commit(&start(a, "k", 10)).await, "a");
+
+    let mut batch = start(b, "k", 20);
+    let other = start(c, "k2", 20);
+    batch.events.extend(other.events);
+    batch.executions.extend(other.executions);
+    batch.task_runs.extend(other.task_runs);
+    batch.timers_set.extend(other.timers_set);
+    batch.idempotency.extend(other.idempotency);
+    let report = expect(store.commit(&batch).await, "b and c");
+    assert_eq!(
+        report,
+        CommitReport {
+            fenced: vec![],
+            duplicates: vec![(b, holder.clone())],
+        }
+    );
+    assert!(expect(store.events(b).await, "events").is_empty());
+    assert_eq!(expect(store.execution(b).await, "row"), None);
+    assert!(expect(store.task_runs(b).await, "runs").is_empty());
+    assert!(timers_of(store, b).await.is_empty());
+    assert_eq!(
+        expect(store.idempotency("wf", "k", Timestamp(20)).await, "key"),
+        Some(holder)
+    );
+    assert_eq!(expect(store.events(c).await, "events").len(), 1);
+    assert!(expect(store.execution(c).await, "row").is_some());
+    assert_eq!(
+        expect(store.idempotency("wf", "k2", Timestamp(20)).await, "key"),
+        Some(key_record("wf", "k2", c, 20, 1_000))
+    );
+}
+
+/// Two starts of one batch with the same key: the first holds it, the second is left
+/// out and reported with the first's record. A record never duplicates its own
+/// execution's (a start committed again is not refused for its own key).
+pub async fn duplicates_within_one_batch(store: &dyn Store) {
+    let (d, e) = (ExecutionId::new(), ExecutionId::new());
+    let batch = CommitBatch {
+        events: vec![event(d, 1, "started"), event(e, 1, "started")],
+        executions: vec![
+            execution(d, "w", ExecutionStatus::Running, 1),
+            execution(e, "w", ExecutionStatus::Running, 1),
+        ],
+        idempotency: vec![
+            key_record("wf", "same", d, 5, 100),
+            key_record("wf", "same", e, 5, 100),
+        ],
+        ..CommitBatch::default()
+    };
+    let report = expect(store.commit(&batch).await, "commit");
+    assert_eq!(
+        report.duplicates,
+        vec![(e, key_record("wf", "same", d, 5, 100))]
+    );
+    assert!(report.fenced.is_empty());
+    assert_eq!(expect(store.events(d).await, "events").len(), 1);
+    assert!(expect(store.events(e).await, "events").is_empty());
+    assert_eq!(expect(store.execution(e).await, "row"), None);
+
+    let again = CommitBatch {
+        idempotency: vec![key_record("wf", "same", d, 6, 200)],
+        ..CommitBatch::default()
+    };
+    let report = expect(store.commit(&again).await, "again");
+    assert!(report.is_clean(), "{report:?}");
+    assert_eq!(
+        expect(store.idempotency("wf", "same", Timestamp(150)).await, "key"),
+        Some(key_record("wf", "same", d, 6, 200))
+    );
+}
+
+/// A key whose record has expired (at the new record's creation time, `expires_at`
+/// included) is taken by the new record.
+pub async fn an_expired_key_is_replaced(store: &dyn Store) {
+    let (a, b) = (ExecutionId::new(), ExecutionId::new());
+    let start = |id, at: i64, until: i64| CommitBatch {
+        events: vec![event(id, 1, "started")],
+        executions: vec![execution(id, "w", ExecutionStatus::Running, at)],
+        idempotency: vec![key_record("wf", "k", id, at, until)],
+        ..CommitBatch::default()
+    };
+    expect(store.commit(&start(a, 10, 60)).await, "a");
+    let report = expect(store.commit(&start(b, 60, 500)).await, "b");
+    assert!(report.is_clean(), "{report:?}");
+    assert_eq!(expect(store.events(b).await, "events").len(), 1);
+    assert_eq!(
+        expect(store.idempotency("wf", "k", Timestamp(60)).await, "key"),
+        Some(key_record("wf", "k", b, 60, 500))
+    );
+}
+
+/// Writes left out are not checked: a fenced execution's events that exist already
+/// (a stale writer re-sending them) are no conflict.
+pub async fn left_out_writes_do_not_conflict(store: &dyn Store) {
+    let (a, b) = (ExecutionId::new(), ExecutionId::new());
+    let mut x = execution(a, "w", ExecutionStatus::Running, 1);
+    x.fence = 3;
+    expect(
+        store
+            .commit(&CommitBatch {
+                events: vec![event(a, 1, "started")],
+                executions: vec![x],
+                ..CommitBatch::default()
+            })
+            .await,
+        "a",
+    );
+    let report = expect(
+        store
+            .commit(&CommitBatch {
+                events: vec![event(a, 1, "stale"), event(b, 1, "started")],
+                fences: vec![(a, 2)],
+                ..CommitBatch::default()
+            })
+            .await,
+        "stale writer",
+    );
+    assert_eq!(report.fenced, vec![a]);
+    assert_eq!(expect(store.events(a).await, "events")[0].kind, "started");
+    assert_eq!(expect(store.events(b).await, "events").len(), 1);
 }

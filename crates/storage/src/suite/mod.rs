@@ -1,6 +1,7 @@
 //! The behaviour every store must have, as tests any backend can run, by role: one
 //! module per role ([`log`], [`queries`], [`catalog`], [`workflows`], [`templates`],
-//! [`tokens`]), which together call every method of every role.
+//! [`tokens`], [`timers`], [`inbox`], [`idempotency`]), which together call every method
+//! of every role.
 //!
 //! A backend's tests call [`storage_suite!`](crate::storage_suite) with an expression
 //! that makes a fresh, empty store; each case becomes a `#[tokio::test]` in a module
@@ -9,15 +10,18 @@
 //! `template_catalog::...`).
 
 pub mod catalog;
+pub mod idempotency;
+pub mod inbox;
 pub mod log;
 pub mod queries;
 pub mod templates;
+pub mod timers;
 pub mod tokens;
 pub mod workflows;
 
 use serde_json::json;
 
-use crate::records::{EventRecord, ExecutionRecord, TaskRunRecord};
+use crate::records::{EventRecord, ExecutionRecord, IdempotencyRecord, TaskRunRecord};
 use crate::{ExecutionId, ExecutionStatus, Store, TaskStatus, Timestamp, WorkflowId};
 
 /// What the suite runs against: a [`Store`], or a value that owns one (such as a store
@@ -50,11 +54,34 @@ macro_rules! storage_suite {
             rows_are_replaced_by_key,
             large_batches,
             concurrent_commits,
+            a_batch_without_conditions_reports_nothing,
+            a_fenced_execution_is_left_out_whole,
+            a_duplicate_key_is_left_out_and_reported_with_its_holder,
+            duplicates_within_one_batch,
+            an_expired_key_is_replaced,
+            left_out_writes_do_not_conflict,
         );
         $crate::storage_suite!(@role execution_queries: queries;
             task_runs_are_ordered,
             unfinished_lists_what_has_not_ended,
             executions_filter_and_paginate,
+            claiming_bumps_fences_and_fences_out_the_old_owner,
+        );
+        $crate::storage_suite!(@role timers: timers;
+            timers_are_set_cleared_and_replaced,
+            an_ended_execution_has_no_timers,
+            waiting_filters_by_signal_key_status_and_execution,
+        );
+        $crate::storage_suite!(@role inbox: inbox;
+            an_event_is_received_once,
+            concurrent_receipts_make_one_new_event,
+            routing_is_recorded,
+            the_inbox_pages_newest_first,
+            deep_events_are_refused,
+        );
+        $crate::storage_suite!(@role idempotency: idempotency;
+            lookups_see_unexpired_keys_only,
+            pruning_deletes_expired_keys_only,
         );
         $crate::storage_suite!(@catalog workflow_catalog: $crate::catalog::WorkflowDoc);
         $crate::storage_suite!(@catalog template_catalog: $crate::catalog::TemplateDoc);
@@ -146,6 +173,9 @@ fn execution(
         started_at: Some(Timestamp(created)),
         ended_at: None,
         updated_at: Timestamp(created),
+        owner: None,
+        fence: 1,
+        parked: false,
     }
 }
 
@@ -161,6 +191,44 @@ fn run(execution: ExecutionId, task: &str, item: Option<u32>, status: TaskStatus
         skip_reason: None,
         started_at: Some(Timestamp(5)),
         ended_at: None,
+        wait: None,
+        wait_for: None,
+        wait_key: None,
+    }
+}
+
+/// A run of `task` waiting for `wait_for` (routing key `wait_key`).
+fn waiting_run(
+    execution: ExecutionId,
+    task: &str,
+    wait_for: &str,
+    wait_key: Option<&str>,
+) -> TaskRunRecord {
+    TaskRunRecord {
+        wait: Some(json!({"for": wait_for, "key": wait_key})),
+        wait_for: Some(wait_for.into()),
+        wait_key: wait_key.map(str::to_owned),
+        output: None,
+        ..run(execution, task, None, TaskStatus::Running)
+    }
+}
+
+/// An idempotency record of `execution` for (`scope`, `key`), valid from `at` until
+/// `until`.
+fn key_record(
+    scope: &str,
+    key: &str,
+    execution: ExecutionId,
+    at: i64,
+    until: i64,
+) -> IdempotencyRecord {
+    IdempotencyRecord {
+        scope: scope.into(),
+        key: key.into(),
+        body_hash: format!("hash-{execution}"),
+        execution,
+        created_at: Timestamp(at),
+        expires_at: Timestamp(until),
     }
 }
 
