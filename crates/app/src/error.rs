@@ -136,6 +136,11 @@ pub enum Error {
     /// The caller may not do this (an approval restricted to a higher role).
     #[error("{0}")]
     Forbidden(String),
+    /// An idempotency key used again, within its time, for another request.
+    #[error(
+        "the idempotency key `{0}` was used for another request; use a new key for a new request"
+    )]
+    KeyReused(String),
     /// The engine is stopping (or has stopped).
     #[error("the engine is stopping")]
     Unavailable,

@@ -12,6 +12,11 @@
 //! `harmonia_engine::retry`); [`RetryMode::Preview`] says what it would do and starts
 //! nothing.
 //!
+//! A start may carry an idempotency key: the same key with the same request within
+//! [`IDEMPOTENCY_TTL`] answers the execution the first one started (nothing new
+//! starts, and [`Started::replayed`] says so); the same key with another request is
+//! [`Error::KeyReused`]. Racing starts with one key start one execution.
+//!
 //! An approval is answered with [`Executions::answer`]: the task's kind checks the
 //! answer (its form, who may answer) and either refuses it, changing nothing, or
 //! records it and the task's result, returned once durable.
@@ -39,13 +44,22 @@ use crate::{Ctx, Error, Page, Result, limit, present};
 #[derive(Clone)]
 pub struct Executions(pub(crate) Ctx);
 
+/// How long an idempotency key holds.
+pub const IDEMPOTENCY_TTL: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// The longest idempotency key, in bytes.
+pub const MAX_KEY_BYTES: usize = 255;
+
 /// An execution that was started.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Started {
-    /// The new execution.
+    /// The new execution (or the one the idempotency key started).
     pub execution: ExecutionId,
-    /// Its status once its start was durable.
+    /// Its status once its start was durable (for a replay: its status now).
     pub status: ExecutionStatus,
+    /// Whether this answers an earlier start with the same idempotency key (nothing
+    /// new started).
+    pub replayed: bool,
     /// The workflow.
     pub workflow: String,
     /// The version it runs.
@@ -140,6 +154,56 @@ pub async fn history(store: &dyn Store, id: ExecutionId) -> Result<Vec<EventReco
     Ok(events)
 }
 
+/// An idempotency key as a client may send it: 1 to 255 visible ASCII characters.
+fn check_key(key: &str) -> Result<&str> {
+    let ok =
+        !key.is_empty() && key.len() <= MAX_KEY_BYTES && key.bytes().all(|b| b.is_ascii_graphic());
+    if ok {
+        Ok(key)
+    } else {
+        Err(Error::InvalidRequest(format!(
+            "an idempotency key is 1 to {MAX_KEY_BYTES} visible ASCII characters (no spaces)"
+        )))
+    }
+}
+
+/// The hash that tells a repeated start from another one under the same key: of the
+/// version asked for and the inputs, objects compared whatever their key order.
+fn request_hash(version: Option<u32>, inputs: &Value) -> String {
+    use sha2::{Digest, Sha256};
+    fn feed(h: &mut Sha256, v: &Value) {
+        match v {
+            Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                h.update(b"{");
+                for k in keys {
+                    feed(h, &Value::String(k.clone()));
+                    h.update(b":");
+                    feed(h, &map[k]);
+                    h.update(b",");
+                }
+                h.update(b"}");
+            }
+            Value::Array(items) => {
+                h.update(b"[");
+                for i in items {
+                    feed(h, i);
+                    h.update(b",");
+                }
+                h.update(b"]");
+            }
+            other => h.update(other.to_string().as_bytes()),
+        }
+    }
+    let mut h = Sha256::new();
+    feed(
+        &mut h,
+        &serde_json::json!({"version": version, "inputs": inputs}),
+    );
+    hex::encode(h.finalize())
+}
+
 fn not_found(id: ExecutionId) -> Error {
     Error::NotFound(format!("no execution {id}"))
 }
@@ -147,12 +211,15 @@ fn not_found(id: ExecutionId) -> Error {
 impl Executions {
     /// Starts the version `version` (the latest when `None`) of workflow `id` (an id
     /// or a name) on `inputs`.
+    /// With `key`, at most once per key and request (see the module doc).
     pub async fn start(
         &self,
         id: &str,
         version: Option<u32>,
         inputs: Map<String, Value>,
+        key: Option<&str>,
     ) -> Result<Started> {
+        let key = key.map(check_key).transpose()?;
         let latest = crate::workflows::record(self.0.store().as_ref(), id, None).await?;
         let record = match version {
             Some(v) if v != latest.version => self
@@ -173,24 +240,52 @@ impl Executions {
             .plans()
             .get(&record.name, Some(record.version))
             .await?;
-        self.start_version(workflow, Value::Object(inputs)).await
+        let inputs = Value::Object(inputs);
+        let idempotency = key.map(|key| harmonia_engine::Idempotency {
+            key: key.to_string(),
+            body_hash: request_hash(version, &inputs),
+            ttl: IDEMPOTENCY_TTL,
+        });
+        self.start_request(workflow, inputs, idempotency).await
     }
 
     /// Starts `workflow` (a compiled version) on `inputs` (an object, or null for
     /// none).
     pub async fn start_version(&self, workflow: Workflow, inputs: Value) -> Result<Started> {
+        self.start_request(workflow, inputs, None).await
+    }
+
+    async fn start_request(
+        &self,
+        workflow: Workflow,
+        inputs: Value,
+        idempotency: Option<harmonia_engine::Idempotency>,
+    ) -> Result<Started> {
         let name = workflow.record.name.clone();
         let version = workflow.record.version;
-        let (execution, status) = self
-            .0
-            .handle
-            .start_with_status(StartRequest::new(workflow, inputs))
-            .await?;
+        let hash = idempotency.as_ref().map(|i| i.body_hash.clone());
+        let mut request = StartRequest::new(workflow, inputs);
+        request.idempotency = idempotency;
+        let started = self.0.handle.start_with_status(request).await?;
+        let Some(existing) = started.existing else {
+            return Ok(Started {
+                execution: started.id,
+                status: started.status.unwrap_or(ExecutionStatus::Running),
+                replayed: false,
+                workflow: name,
+                version,
+            });
+        };
+        if Some(&existing.body_hash) != hash.as_ref() {
+            return Err(Error::KeyReused(existing.key));
+        }
+        let record = self.record(existing.execution).await?;
         Ok(Started {
-            execution,
-            status,
-            workflow: name,
-            version,
+            execution: record.id,
+            status: record.status,
+            replayed: true,
+            workflow: record.workflow,
+            version: record.version,
         })
     }
 

@@ -20,6 +20,9 @@ pub struct EngineConfig {
     pub max_batch_events: usize,
     /// Bounds on each expression evaluation.
     pub limits: Limits,
+    /// The name this engine owns executions under (see `scheduler::commit`): unique
+    /// among the engines that share a store. Default: `node-` and random hex.
+    pub node: String,
     /// Settings of the built-in task kinds.
     pub kinds: KindsConfig,
     /// Values of `$secrets`, by name. Never stored or logged; redacted from outputs and
@@ -38,6 +41,7 @@ impl Default for EngineConfig {
             max_batch: 8192,
             max_batch_events: 50_000,
             limits: Limits::default(),
+            node: format!("node-{:016x}", rand::random::<u64>()),
             kinds: KindsConfig::default(),
             secrets: BTreeMap::new(),
             inline_pure_tasks: true,

@@ -70,6 +70,10 @@ pub enum Error {
     /// changed.
     #[error(transparent)]
     Refused(#[from] crate::kinds::Refusal),
+    /// Another engine took the execution over (its writes here were refused); ask
+    /// again: the other engine answers.
+    #[error("execution {0} is run by another engine now")]
+    Moved(ExecutionId),
     /// The storage failed.
     #[error(transparent)]
     Storage(#[from] harmonia_storage::Error),

@@ -44,4 +44,6 @@ pub use config::EngineConfig;
 pub use error::{Error, Result};
 pub use plans::{DefinitionSource, Plans, RegisterError, Workflow};
 pub use retry::{RetryOptions, RetryPlan};
-pub use scheduler::{Delivery, Handle, LoggedEvent, StartRequest, spawn};
+pub use scheduler::{
+    Delivery, Handle, Idempotency, LoggedEvent, StartRequest, Started, Stats, spawn,
+};

@@ -63,6 +63,8 @@ pub enum Code {
     Conflict,
     /// A signal (an approval) for a task that does not wait for one.
     NotWaiting,
+    /// An `Idempotency-Key` used again for another request.
+    IdempotencyKeyReused,
     /// The body is larger than the server accepts.
     PayloadTooLarge,
     /// The body's content type is not one this route reads (or it has none).
@@ -93,6 +95,7 @@ impl Code {
             Code::MethodNotAllowed => "method_not_allowed",
             Code::Conflict => "conflict",
             Code::NotWaiting => "not_waiting",
+            Code::IdempotencyKeyReused => "idempotency_key_reused",
             Code::PayloadTooLarge => "payload_too_large",
             Code::UnsupportedMediaType => "unsupported_media_type",
             Code::UriTooLong => "uri_too_long",
@@ -106,9 +109,10 @@ impl Code {
     pub fn status(self) -> StatusCode {
         match self {
             Code::InvalidRequest => StatusCode::BAD_REQUEST,
-            Code::InvalidDefinition | Code::InvalidInputs | Code::InvalidParams => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            Code::InvalidDefinition
+            | Code::InvalidInputs
+            | Code::InvalidParams
+            | Code::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Code::Unauthorized => StatusCode::UNAUTHORIZED,
             Code::Forbidden | Code::ForbiddenOrigin | Code::ForbiddenHost => StatusCode::FORBIDDEN,
             Code::NotFound => StatusCode::NOT_FOUND,
@@ -324,6 +328,7 @@ impl From<harmonia_app::Error> for ApiError {
             }
             E::Conflict(m) | E::Unrunnable(m) => ApiError::new(Code::Conflict, m),
             E::NotWaiting(m) => ApiError::new(Code::NotWaiting, m),
+            e @ E::KeyReused(_) => ApiError::new(Code::IdempotencyKeyReused, e.to_string()),
             E::Refused { message, details } => {
                 let e = ApiError::new(Code::InvalidInputs, message);
                 if details.is_null() {

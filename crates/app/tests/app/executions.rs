@@ -33,20 +33,20 @@ async fn starting_checks_the_inputs_and_pins_the_version() {
         .await
         .expect("created");
     let x = env.app.executions();
-    match x.start("greet", None, Map::new()).await {
+    match x.start("greet", None, Map::new(), None).await {
         Err(Error::InvalidInputs(v)) => assert_eq!(v.len(), 1, "{v:?}"),
         other => panic!("expected invalid inputs, got {other:?}"),
     }
     assert!(matches!(
-        x.start("greet", Some(7), Map::new()).await,
+        x.start("greet", Some(7), Map::new(), None).await,
         Err(Error::NotFound(m)) if m == "workflow `greet` has no version 7 (its latest is 1)"
     ));
     assert!(matches!(
-        x.start("nope", None, Map::new()).await,
+        x.start("nope", None, Map::new(), None).await,
         Err(Error::NotFound(m)) if m == "no workflow `nope`"
     ));
     let started = x
-        .start("greet", Some(1), inputs(json!({"who": "ada"})))
+        .start("greet", Some(1), inputs(json!({"who": "ada"})), None)
         .await
         .expect("started");
     assert_eq!((started.workflow.as_str(), started.version), ("greet", 1));
@@ -76,7 +76,7 @@ async fn lists_filter_and_page_newest_first() {
     let mut ids = Vec::new();
     for who in ["a", "b", "c"] {
         let s = x
-            .start("greet", None, inputs(json!({"who": who})))
+            .start("greet", None, inputs(json!({"who": who})), None)
             .await
             .expect("started");
         env.ended(s.execution).await;
@@ -136,7 +136,7 @@ async fn control_answers_the_status_or_a_conflict() {
         .expect("created");
     let x = env.app.executions();
     let id = x
-        .start("slow", None, Map::new())
+        .start("slow", None, Map::new(), None)
         .await
         .expect("started")
         .execution;
@@ -182,7 +182,7 @@ tasks:
         .expect("created");
     let x = env.app.executions();
     let id = x
-        .start("flaky", None, Map::new())
+        .start("flaky", None, Map::new(), None)
         .await
         .expect("started")
         .execution;

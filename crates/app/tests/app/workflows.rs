@@ -182,7 +182,7 @@ async fn deleting_refuses_while_executions_run_unless_they_may_run_on() {
     let started = env
         .app
         .executions()
-        .start("slow", None, Map::new())
+        .start("slow", None, Map::new(), None)
         .await
         .expect("started");
     env.announced();

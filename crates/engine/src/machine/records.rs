@@ -8,7 +8,23 @@ use harmonia_storage::{ExecutionRecord, TaskRunRecord, TaskStatus, Timestamp};
 use serde_json::Value;
 
 use super::state::Execution;
-use crate::event::TaskError;
+use crate::event::{TaskError, Wait};
+
+/// The wait columns of a task row: the wait as JSON, what it waits for (a signal's
+/// name, or `timer`, `child`, `worker`) and its routing key (an event's type, a
+/// worker's queue), so that the store can find the tasks an event or an answer is for.
+fn waiting(wait: Option<&Wait>) -> (Option<Value>, Option<String>, Option<String>) {
+    let Some(wait) = wait else {
+        return (None, None, None);
+    };
+    let (wait_for, wait_key) = match wait {
+        Wait::Timer { .. } => ("timer".to_string(), None),
+        Wait::Child { .. } => ("child".to_string(), None),
+        Wait::Signal { name, key, .. } => (name.clone(), key.clone()),
+        Wait::Worker { queue } => ("worker".to_string(), Some(queue.clone())),
+    };
+    (serde_json::to_value(wait).ok(), Some(wait_for), wait_key)
+}
 
 /// Rows to write after a batch of events.
 #[derive(Debug, Clone, Default)]
@@ -43,8 +59,8 @@ impl Execution {
             ended_at: self.ended_at,
             updated_at: now,
             owner: None,
-            fence: 1,
-            parked: false,
+            fence: self.fence,
+            parked: self.is_parked(),
         }
     }
 
@@ -55,6 +71,7 @@ impl Execution {
         match item {
             Some(u) => {
                 let unit = &ts.units[u as usize];
+                let (wait, wait_for, wait_key) = waiting(unit.wait.as_ref());
                 TaskRunRecord {
                     execution: self.id,
                     task: name,
@@ -66,9 +83,9 @@ impl Execution {
                     skip_reason: None,
                     started_at: unit.started_at,
                     ended_at: unit.ended_at,
-                    wait: None,
-                    wait_for: None,
-                    wait_key: None,
+                    wait,
+                    wait_for,
+                    wait_key,
                 }
             }
             None => {
@@ -78,6 +95,7 @@ impl Execution {
                     (TaskStatus::Running, Some(u)) => u.status,
                     (s, _) => s,
                 };
+                let (wait, wait_for, wait_key) = waiting(unit.and_then(|u| u.wait.as_ref()));
                 let error = ts
                     .error
                     .as_ref()
@@ -93,9 +111,9 @@ impl Execution {
                     skip_reason: ts.skip_reason.map(|r| r.as_str().to_string()),
                     started_at: ts.started_at,
                     ended_at: ts.ended_at,
-                    wait: None,
-                    wait_for: None,
-                    wait_key: None,
+                    wait,
+                    wait_for,
+                    wait_key,
                 }
             }
         }
@@ -116,7 +134,14 @@ impl Execution {
         // store keeps them. They may be megabytes, and many times that as a value: once
         // in the row (and in the first event, written in the same commit), the state
         // keeps only what expressions read (`$inputs`), and `inputs` becomes `null`.
+        // Whether it is parked is in its row (a restart loads only the others): a
+        // change of it alone rewrites the row.
+        let parked = self.is_parked();
+        if parked != self.parked_stored {
+            self.dirty.execution = true;
+        }
         let execution = std::mem::take(&mut self.dirty.execution).then(|| {
+            self.parked_stored = parked;
             let inputs = if self.row_stored {
                 std::sync::Arc::new(Value::Null)
             } else {

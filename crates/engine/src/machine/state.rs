@@ -43,6 +43,11 @@ pub(crate) struct Execution {
     /// Whether its read-model row is stored (then the row's inputs, which never
     /// change, are not written again).
     pub(crate) row_stored: bool,
+    /// The fence of this node's ownership (see `scheduler::commit`): its writes go in
+    /// only while the stored row still carries it.
+    pub(crate) fence: u64,
+    /// Whether the stored row says it is parked (see [`Execution::is_parked`]).
+    pub(crate) parked_stored: bool,
     /// The task that started it, for a sub-workflow.
     pub parent: Option<ParentLink>,
     /// The execution it retries.
@@ -270,6 +275,8 @@ impl Execution {
             status: ExecutionStatus::Running,
             inputs,
             row_stored: false,
+            fence: 1,
+            parked_stored: false,
             parent,
             retry_of,
             started_at: at,
@@ -300,6 +307,33 @@ impl Execution {
     }
 
     /// The index of the task named `name`.
+    /// Whether it has nothing to do until a timer fires or a signal arrives: every
+    /// unit that has not ended waits (on a timer, a signal, a child) or waits for
+    /// other units, and no decision is pending. A parked execution need not be in
+    /// memory: after a restart it is loaded when one of its timers is due or someone
+    /// addresses it.
+    pub(crate) fn is_parked(&self) -> bool {
+        if self.status.is_terminal()
+            || self.stopping.is_some()
+            || self.cancel_requested.is_some()
+            || self.timed_out
+            || !self.candidates.is_empty()
+            || !self.completions.is_empty()
+            || !self.retries.is_empty()
+            || !self.dispatch.is_empty()
+        {
+            return false;
+        }
+        self.tasks.iter().all(|t| {
+            t.units.iter().all(|u| match u.status {
+                TaskStatus::Queued => false,
+                TaskStatus::Running => u.wait.is_some(),
+                TaskStatus::Retrying => u.retry_due.is_some(),
+                _ => true,
+            })
+        })
+    }
+
     pub(crate) fn task_index(&self, name: &str) -> Option<usize> {
         self.plan.task_index(name)
     }

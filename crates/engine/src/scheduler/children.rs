@@ -126,25 +126,11 @@ impl Service {
         let Some(child) = self.executions.get(&id) else {
             return;
         };
-        let Some(link) = child.parent.clone() else {
-            return;
-        };
-        let record = child.record(harmonia_storage::Timestamp::now());
-        let Some(parent) = self.executions.get(&link.execution) else {
-            return;
-        };
-        let Some(t) = parent.task_index(&link.task) else {
-            return;
-        };
-        let Some(u) = parent.tasks[t].unit_of(link.item) else {
-            return;
-        };
-        let a = AttemptRef {
-            task: t,
-            item: link.item,
-            attempt: parent.tasks[t].units[u as usize].attempt,
-        };
-        self.child_ended(link.execution, a, &record);
+        if child.parent.is_some() {
+            let record = child.record(harmonia_storage::Timestamp::now());
+            // The parent may be parked and not in memory: then it is loaded first.
+            self.child_finished(record, false);
+        }
     }
 
     /// Records the result of a parent's attempt from its child's final record.

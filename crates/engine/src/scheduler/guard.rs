@@ -84,22 +84,32 @@ impl Service {
 
     /// Marks an execution that cannot be recovered as failed, in the read model.
     pub(super) async fn unrecoverable(&self, record: &ExecutionRecord, why: &str) {
-        tracing::error!(execution_id = %record.id, error = %why, "cannot recover execution: it is marked failed");
-        let now = Timestamp::now();
-        let error = internal_error("while recovering it", why);
-        let failed = ExecutionRecord {
-            status: ExecutionStatus::Failed,
-            error: Some(error.to_json()),
-            ended_at: Some(now),
-            updated_at: now,
-            ..record.clone()
-        };
-        let batch = CommitBatch {
-            executions: vec![failed],
-            ..CommitBatch::default()
-        };
-        if let Err(e) = self.store.commit(&batch).await {
-            tracing::error!(execution_id = %record.id, error = %e, "cannot mark the execution failed");
-        }
+        unrecoverable(self.store.as_ref(), record, why).await;
+    }
+}
+
+/// Marks an execution that cannot be recovered (its log does not replay) as failed,
+/// in the read model.
+pub(super) async fn unrecoverable(
+    store: &dyn harmonia_storage::Store,
+    record: &ExecutionRecord,
+    why: &str,
+) {
+    tracing::error!(execution_id = %record.id, error = %why, "cannot recover execution: it is marked failed");
+    let now = Timestamp::now();
+    let error = internal_error("while recovering it", why);
+    let failed = ExecutionRecord {
+        status: ExecutionStatus::Failed,
+        error: Some(error.to_json()),
+        ended_at: Some(now),
+        updated_at: now,
+        ..record.clone()
+    };
+    let batch = CommitBatch {
+        executions: vec![failed],
+        ..CommitBatch::default()
+    };
+    if let Err(e) = store.commit(&batch).await {
+        tracing::error!(execution_id = %record.id, error = %e, "cannot mark the execution failed");
     }
 }

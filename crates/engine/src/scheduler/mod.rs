@@ -18,10 +18,12 @@
 //! unfinished execution, replays its log and resumes it (attempts in flight run again).
 
 mod children;
+mod commit;
 mod crash;
 mod dispatch;
 mod fair;
 mod guard;
+mod loading;
 mod observe;
 mod runner;
 mod service;
@@ -71,6 +73,45 @@ pub struct StartRequest {
     pub retry_of: Option<ExecutionId>,
     /// Outputs reused from the retried execution.
     pub reused: Vec<Reused>,
+    /// Start at most once per key (see [`Idempotency`]).
+    pub idempotency: Option<Idempotency>,
+}
+
+/// An idempotency key for a start: a second start with the same key (within the same
+/// workflow, before it expires) starts nothing and answers the first execution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Idempotency {
+    /// The client's key.
+    pub key: String,
+    /// A hash of the request, so that the caller can tell a repeat of the same request
+    /// from the key reused for another one.
+    pub body_hash: String,
+    /// How long the key holds.
+    pub ttl: std::time::Duration,
+}
+
+/// What an engine holds in memory now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stats {
+    /// Executions in memory (parked ones are not, after a restart, until needed).
+    pub executions: usize,
+    /// Attempts running.
+    pub running: usize,
+    /// Durable timers armed.
+    pub timers: usize,
+}
+
+/// What a start did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Started {
+    /// The execution: the new one, or the one the idempotency key already started.
+    pub id: ExecutionId,
+    /// Its status once the start was durable (`None` for an existing execution this
+    /// engine does not run: read it from the store).
+    pub status: Option<ExecutionStatus>,
+    /// The key's record when the key had already started an execution (then nothing
+    /// new started).
+    pub existing: Option<harmonia_storage::IdempotencyRecord>,
 }
 
 impl StartRequest {
@@ -82,6 +123,7 @@ impl StartRequest {
             params: Value::Null,
             retry_of: None,
             reused: Vec::new(),
+            idempotency: None,
         }
     }
 }
@@ -133,7 +175,7 @@ pub(crate) enum Command {
     Start {
         request: StartRequest,
         inputs: Value,
-        reply: oneshot::Sender<Result<(ExecutionId, ExecutionStatus)>>,
+        reply: oneshot::Sender<Result<Started>>,
     },
     Control {
         id: ExecutionId,
@@ -168,6 +210,31 @@ pub(crate) enum Command {
     Event {
         event: Value,
         reply: oneshot::Sender<Result<Vec<Delivery>>>,
+    },
+    /// Load execution `id` if it is not in memory (and has not ended), then answer.
+    Ensure {
+        id: ExecutionId,
+        reply: oneshot::Sender<()>,
+    },
+    /// What the engine holds now.
+    Stats(oneshot::Sender<Stats>),
+    /// Answers an `Ensure` once its execution is loaded.
+    Ack(oneshot::Sender<()>),
+    /// An execution loaded on demand (see `loading`).
+    Loaded {
+        id: ExecutionId,
+        result: Result<Option<Box<crate::machine::Execution>>>,
+    },
+    /// A durable timer is due (`loaded`: its execution's load was tried already).
+    Fire {
+        execution: ExecutionId,
+        key: crate::event::TimerKey,
+        loaded: bool,
+    },
+    /// A child ended, for its parent (`loaded`: the parent's load was tried already).
+    ChildFinished {
+        child: Box<ExecutionRecord>,
+        loaded: bool,
     },
     /// A waiting attempt's result, finished off the turn.
     WaitEnded {
@@ -298,17 +365,33 @@ impl Handle {
     /// Starts an execution. The inputs are validated (defaults applied) first: invalid
     /// inputs create nothing. Returns once the start is durable.
     pub async fn start(&self, request: StartRequest) -> Result<ExecutionId> {
-        self.start_with_status(request).await.map(|(id, _)| id)
+        self.start_with_status(request).await.map(|s| s.id)
     }
 
     /// [`Handle::start`], also answering the execution's status once its start is
     /// durable: `running`, or already `succeeded` or `failed` when every task was pure
     /// and ran inline in the same commit. Without `params`, the workflow's own `params`
     /// (those an instantiated template recorded) are `$params`.
-    pub async fn start_with_status(
-        &self,
-        mut request: StartRequest,
-    ) -> Result<(ExecutionId, ExecutionStatus)> {
+    ///
+    /// With an idempotency key that already started an execution of this workflow
+    /// (and has not expired), nothing starts: the answer is that execution, with the
+    /// key's record (compare its `body_hash` to tell a repeat from a reused key). Two
+    /// starts racing with one key start one execution: the store holds each key once.
+    pub async fn start_with_status(&self, mut request: StartRequest) -> Result<Started> {
+        if let Some(key) = &request.idempotency {
+            let scope = request.workflow.record.id.to_string();
+            if let Some(existing) = self
+                .store
+                .idempotency(&scope, &key.key, Timestamp::now())
+                .await?
+            {
+                return Ok(Started {
+                    id: existing.execution,
+                    status: None,
+                    existing: Some(existing),
+                });
+            }
+        }
         self.check_runnable(&request.workflow)?;
         if request.params.is_null()
             && let Some(params) = &request.workflow.plan.workflow.params
@@ -348,6 +431,7 @@ impl Handle {
     }
 
     async fn control(&self, id: ExecutionId, control: Control) -> Result<ExecutionStatus> {
+        self.ensure(id).await?;
         let (reply, rx) = oneshot::channel();
         self.send(Command::Control { id, control, reply }).await?;
         rx.await.map_err(|_| Error::Stopped)?
@@ -365,6 +449,7 @@ impl Handle {
         item: Option<u32>,
         signal: Signal,
     ) -> Result<Delivery> {
+        self.ensure(execution).await?;
         let (reply, rx) = oneshot::channel();
         self.send(Command::Signal {
             execution,
@@ -382,9 +467,38 @@ impl Handle {
     /// reaches only waits that have begun: storing it once (by `source` and `id`) is
     /// the caller's part.
     pub async fn deliver_event(&self, event: Value) -> Result<Vec<Delivery>> {
+        // Waits of parked executions may not be in memory: load them first.
+        let ty = event
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let waiting = self
+            .store
+            .waiting(crate::kinds::EVENT_SIGNAL, Some(ty))
+            .await?;
+        let mut ids: Vec<ExecutionId> = waiting.iter().map(|t| t.execution).collect();
+        ids.dedup();
+        for id in ids {
+            self.ensure(id).await?;
+        }
         let (reply, rx) = oneshot::channel();
         self.send(Command::Event { event, reply }).await?;
         rx.await.map_err(|_| Error::Stopped)?
+    }
+
+    /// Makes sure execution `id` is in memory if it has not ended: a parked one (see
+    /// `loading`) is loaded.
+    async fn ensure(&self, id: ExecutionId) -> Result<()> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::Ensure { id, reply }).await?;
+        rx.await.map_err(|_| Error::Stopped)
+    }
+
+    /// What the engine holds in memory now.
+    pub async fn stats(&self) -> Result<Stats> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::Stats(reply)).await?;
+        rx.await.map_err(|_| Error::Stopped)
     }
 
     /// The task kinds this engine runs.
@@ -400,6 +514,7 @@ impl Handle {
             {
                 return Ok(r);
             }
+            self.ensure(id).await?;
             let (reply, rx) = oneshot::channel();
             self.send(Command::Wait { id, reply }).await?;
             match rx.await.map_err(|_| Error::Stopped)? {
@@ -457,6 +572,7 @@ impl Handle {
             params,
             retry_of: Some(id),
             reused: prepared.reused,
+            idempotency: None,
         };
         let new = self.start(request).await?;
         Ok((new, prepared.plan))

@@ -58,8 +58,10 @@ pub(super) fn commit(events: usize, took: Duration) {
     metrics::histogram!("harmonia_commit_seconds").record(took.as_secs_f64());
 }
 
-/// Records the depth of the ready queue and the attempts running.
-pub(super) fn load(ready: usize, running: usize) {
+/// Records the depth of the ready queue, the attempts running and the executions in
+/// memory.
+pub(super) fn load(ready: usize, running: usize, loaded: usize) {
     metrics::gauge!("harmonia_ready_queue_depth").set(ready as f64);
     metrics::gauge!("harmonia_running_attempts").set(running as f64);
+    metrics::gauge!("harmonia_executions_in_memory").set(loaded as f64);
 }

@@ -9,13 +9,13 @@
 //!   next turn's batch, which is committed without waiting for new commands.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::panic::{AssertUnwindSafe, catch_unwind};
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use harmonia_storage::json::RawJson;
 use harmonia_storage::{
-    CommitBatch, EventRecord, ExecutionId, ExecutionRecord, ExecutionStatus, Store, Timestamp,
+    EventRecord, ExecutionId, ExecutionRecord, ExecutionStatus, Store, Timestamp,
 };
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
@@ -35,10 +35,7 @@ use crate::plans::Plans;
 
 /// Something to do once the current batch is committed.
 pub(super) enum After {
-    ReplyStart(
-        oneshot::Sender<Result<(ExecutionId, ExecutionStatus)>>,
-        ExecutionId,
-    ),
+    ReplyStart(oneshot::Sender<Result<super::Started>>, ExecutionId),
     ReplyControl(
         oneshot::Sender<Result<ExecutionStatus>>,
         Result<ExecutionStatus>,
@@ -57,18 +54,57 @@ pub(super) enum After {
     ),
 }
 
+impl After {
+    /// The execution it is about.
+    pub(super) fn execution(&self) -> Option<ExecutionId> {
+        match self {
+            After::ReplyStart(_, id)
+            | After::Spawn(id, ..)
+            | After::Timer(id, ..)
+            | After::Abort(id, _)
+            | After::Finished(id)
+            | After::ResolveChild(id, ..)
+            | After::AwaitChild(id, ..) => Some(*id),
+            After::Launch(l) => Some(l.id),
+            After::ReplySignal(_, Ok(d)) => Some(d.execution),
+            After::ReplyControl(..) | After::ReplySignal(_, Err(_)) | After::ReplyEvent(..) => None,
+        }
+    }
+
+    /// Drops it, answering its caller, if it has one, with `error(execution)`.
+    pub(super) fn refuse(self, error: impl Fn(ExecutionId) -> Error) {
+        let id = self.execution();
+        let Some(id) = id else {
+            return;
+        };
+        match self {
+            After::ReplyStart(reply, _) => {
+                let _ = reply.send(Err(error(id)));
+            }
+            After::ReplySignal(reply, _) => {
+                let _ = reply.send(Err(error(id)));
+            }
+            _ => {}
+        }
+    }
+}
+
 /// The events and effects of the current turn.
 #[derive(Default)]
 pub(super) struct Batch {
     pub(super) events: Vec<EventRecord>,
-    logged: Vec<LoggedEvent>,
-    touched: HashSet<ExecutionId>,
+    pub(super) logged: Vec<LoggedEvent>,
+    pub(super) touched: HashSet<ExecutionId>,
+    /// Timers that fired in this turn: their rows go (see `commit`).
+    pub(super) timers_fired: Vec<(ExecutionId, TimerKey)>,
+    /// The idempotency keys of the executions this turn starts.
+    pub(super) idempotency: Vec<harmonia_storage::IdempotencyRecord>,
     pub(super) work: VecDeque<(ExecutionId, Event)>,
     /// Pure attempts to run in a turn (see `dispatch`), after the events queued; the
     /// executions take turns.
     pub(super) pure: Fair<ExecutionId, (AttemptRef, bool)>,
     /// Executions with decisions or dispatches left (`Effect::Continue`), last.
-    proceed: VecDeque<ExecutionId>,
+    pub(super) proceed: VecDeque<ExecutionId>,
     pub(super) after: Vec<After>,
 }
 
@@ -89,21 +125,24 @@ pub(crate) struct Service {
     pub(super) kinds: Kinds,
     pub(super) tx: mpsc::Sender<Command>,
     rx: mpsc::Receiver<Command>,
-    events: broadcast::Sender<Arc<LoggedEvent>>,
+    pub(super) events: broadcast::Sender<Arc<LoggedEvent>>,
     shutdown: CancellationToken,
     pub(super) secrets: Arc<Secrets>,
     pub(super) executions: HashMap<ExecutionId, Execution>,
     pub(super) timers: Timers,
     pub(super) running: HashMap<(ExecutionId, AttemptRef), CancellationToken>,
     pub(super) ready: VecDeque<(ExecutionId, AttemptRef, bool)>,
-    waiters: HashMap<ExecutionId, Vec<oneshot::Sender<ExecutionRecord>>>,
+    pub(super) waiters: HashMap<ExecutionId, Vec<oneshot::Sender<ExecutionRecord>>>,
     pub(super) batch: Batch,
     /// What is left of this turn's time for evaluating expressions in it.
     pub(super) budget: Budget,
     pub(super) offload: Offload,
     /// Set while draining: until when running attempts may finish, and who waits.
     pub(super) drain: Option<(std::time::Instant, Vec<oneshot::Sender<()>>)>,
-    crasher: Crasher,
+    pub(super) crasher: Crasher,
+    /// Executions being loaded from the store, with what to do once they are (see
+    /// `loading`).
+    pub(super) loading: HashMap<ExecutionId, Vec<Command>>,
 }
 
 impl Service {
@@ -138,85 +177,9 @@ impl Service {
             budget: Budget::turn(),
             offload: Offload::default(),
             drain: None,
+            loading: HashMap::new(),
             crasher: Crasher::new(CrashPoint::from_env()),
         }
-    }
-
-    /// Reloads every unfinished execution from the store and resumes it.
-    pub(super) async fn recover(&mut self) -> Result<()> {
-        let unfinished = self.store.unfinished().await?;
-        let mut recovered = Vec::new();
-        for record in unfinished {
-            match self.reload(&record).await {
-                Ok(x) => {
-                    recovered.push(x.id);
-                    self.executions.insert(x.id, x);
-                }
-                Err(e) => self.unrecoverable(&record, &e.to_string()).await,
-            }
-        }
-        for id in recovered {
-            self.guarded(id, |s| {
-                let mut env = s.env();
-                let Some(x) = s.executions.get_mut(&id) else {
-                    return;
-                };
-                let before = x.seq;
-                let effects = machine::resume(x, &mut env);
-                s.spent(&env);
-                tracing::info!(execution_id = %id, events = before, "recovered execution");
-                s.handle_effects(id, before, Timestamp::now(), effects);
-            });
-        }
-        self.settle_batch();
-        self.commit().await
-    }
-
-    async fn reload(&self, record: &ExecutionRecord) -> Result<Execution> {
-        let events = self.store.events(record.id).await?;
-        let mut parsed = Vec::with_capacity(events.len());
-        for e in &events {
-            let event: Event = e.data.decode().map_err(|err| {
-                harmonia_storage::Error::Corrupt(format!(
-                    "event {} of execution {}: {err}",
-                    e.seq, e.execution
-                ))
-            })?;
-            parsed.push((event, e.at));
-        }
-        let Some((
-            first @ Event::ExecutionStarted {
-                workflow, version, ..
-            },
-            at,
-        )) = parsed.first()
-        else {
-            return Err(harmonia_storage::Error::Corrupt(format!(
-                "execution {} has no start event",
-                record.id
-            ))
-            .into());
-        };
-        let plan = self.plans.get(workflow, Some(*version)).await?.plan;
-        let mut x = machine::start(record.id, plan, first, *at).ok_or_else(|| {
-            harmonia_storage::Error::Corrupt(format!("execution {} cannot start", record.id))
-        })?;
-        // Its row is stored already (its inputs are not written again).
-        x.row_stored = true;
-        let replayed = catch_unwind(AssertUnwindSafe(|| {
-            for (event, at) in &parsed {
-                machine::replay(&mut x, event, *at);
-            }
-        }));
-        if let Err(panic) = replayed {
-            return Err(harmonia_storage::Error::Corrupt(format!(
-                "replaying the log of execution {} failed: {}",
-                record.id,
-                super::panic_message(panic.as_ref())
-            ))
-            .into());
-        }
-        Ok(x)
     }
 
     /// The machine's environment now, carrying what is left of the turn's budget
@@ -312,26 +275,7 @@ impl Service {
                 }
             }
             for (id, key) in self.timers.take_due(Timestamp::now()) {
-                let event = match key {
-                    // A sleep that ends is its attempt succeeding.
-                    TimerKey::Sleep {
-                        task,
-                        item,
-                        attempt,
-                    } => Event::AttemptSucceeded {
-                        task,
-                        item,
-                        attempt,
-                        output: serde_json::Value::Null,
-                    },
-                    // The end of a signal wait: its kind decides the result.
-                    key @ TimerKey::Wait { .. } => {
-                        self.guarded(id, |s| s.expire_wait(id, key));
-                        continue;
-                    }
-                    key => Event::TimerFired { key },
-                };
-                self.batch.work.push_back((id, event));
+                self.fire(id, key, false);
             }
             self.settle_batch();
             self.commit().await?;
@@ -487,7 +431,7 @@ impl Service {
         }
     }
 
-    fn command(&mut self, command: Command) {
+    pub(super) fn command(&mut self, command: Command) {
         match command {
             Command::Start { reply, .. } if self.drain.is_some() => {
                 let _ = reply.send(Err(Error::Stopped));
@@ -561,6 +505,24 @@ impl Service {
                 }
             }
             Command::Event { event, reply } => self.deliver_event(event, reply),
+            Command::Ensure { id, reply } => self.load_then(id, Command::Ack(reply)),
+            Command::Stats(reply) => {
+                let _ = reply.send(super::Stats {
+                    executions: self.executions.len(),
+                    running: self.running.len(),
+                    timers: self.timers.count(),
+                });
+            }
+            Command::Ack(reply) => {
+                let _ = reply.send(());
+            }
+            Command::Loaded { id, result } => self.loaded(id, result),
+            Command::Fire {
+                execution,
+                key,
+                loaded,
+            } => self.fire(execution, key, loaded),
+            Command::ChildFinished { child, loaded } => self.child_finished(*child, loaded),
             Command::WaitEnded {
                 execution,
                 attempt,
@@ -589,6 +551,19 @@ impl Service {
         parent: Option<harmonia_storage::ParentLink>,
     ) -> ExecutionId {
         let id = ExecutionId::new();
+        if let Some(key) = &request.idempotency {
+            let now = Timestamp::now();
+            self.batch
+                .idempotency
+                .push(harmonia_storage::IdempotencyRecord {
+                    scope: request.workflow.record.id.to_string(),
+                    key: key.key.clone(),
+                    body_hash: key.body_hash.clone(),
+                    execution: id,
+                    created_at: now,
+                    expires_at: now.plus(key.ttl),
+                });
+        }
         let first = Event::ExecutionStarted {
             workflow_id: request.workflow.record.id,
             workflow: request.workflow.record.name.clone(),
@@ -709,64 +684,7 @@ impl Service {
             .push(After::ReplyControl(reply, Ok(status)));
     }
 
-    /// Writes the batch, then runs its effects. Work not applied yet stays queued.
-    pub(super) async fn commit(&mut self) -> Result<()> {
-        let mut batch = std::mem::take(&mut self.batch);
-        self.batch.work = std::mem::take(&mut batch.work);
-        self.batch.pure = std::mem::take(&mut batch.pure);
-        self.batch.proceed = std::mem::take(&mut batch.proceed);
-        let now = Timestamp::now();
-        let mut write = CommitBatch {
-            events: batch.events,
-            ..CommitBatch::default()
-        };
-        for id in &batch.touched {
-            if let Some(x) = self.executions.get_mut(id) {
-                let records = x.take_records(now);
-                write.executions.extend(records.execution);
-                write.task_runs.extend(records.task_runs);
-            }
-        }
-        let recorded_success = write.events.iter().any(|e| e.kind == "task_succeeded");
-        if !write.is_empty() {
-            self.crasher.before_commit();
-            let mut delay = Duration::from_millis(50);
-            let mut tries = 0;
-            loop {
-                let started = std::time::Instant::now();
-                // The batch has no fences or idempotency keys yet: nothing is left out.
-                match self.store.commit(&write).await {
-                    Ok(_) => {
-                        super::observe::commit(write.events.len(), started.elapsed());
-                        break;
-                    }
-                    Err(harmonia_storage::Error::Backend(e)) if tries < 5 => {
-                        tries += 1;
-                        tracing::warn!(error = %e, tries, "commit failed; retrying");
-                        tokio::time::sleep(delay).await;
-                        delay *= 2;
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, "commit failed; the engine stops");
-                        return Err(e.into());
-                    }
-                }
-            }
-        }
-        if !write.is_empty() {
-            self.crasher.after_commit(recorded_success);
-        }
-        for event in batch.logged {
-            let _ = self.events.send(Arc::new(event));
-        }
-        for after in batch.after {
-            self.after(after, now);
-        }
-        super::observe::load(self.ready.len(), self.running.len());
-        Ok(())
-    }
-
-    fn after(&mut self, after: After, now: Timestamp) {
+    pub(super) fn after(&mut self, after: After, now: Timestamp) {
         match after {
             After::ReplyStart(reply, id) => {
                 // Replies come before `Finished` in a batch: the execution is still here.
@@ -774,7 +692,11 @@ impl Service {
                     .executions
                     .get(&id)
                     .map_or(ExecutionStatus::Running, |x| x.status);
-                let _ = reply.send(Ok((id, status)));
+                let _ = reply.send(Ok(super::Started {
+                    id,
+                    status: Some(status),
+                    existing: None,
+                }));
             }
             After::ReplyControl(reply, answer) => {
                 let _ = reply.send(answer);

@@ -25,6 +25,11 @@ impl Timers {
         self.heap.push(Reverse((due, self.seq, execution, key)));
     }
 
+    /// Forgets every timer of `execution` (another engine runs it now).
+    pub(crate) fn forget(&mut self, execution: ExecutionId) {
+        self.heap.retain(|Reverse((_, _, x, _))| *x != execution);
+    }
+
     /// When the earliest timer is due.
     pub(crate) fn next_due(&self) -> Option<Timestamp> {
         self.heap.peek().map(|Reverse((due, ..))| *due)
@@ -44,8 +49,8 @@ impl Timers {
         out
     }
 
-    #[cfg(test)]
-    pub(crate) fn len(&self) -> usize {
+    /// How many timers are armed.
+    pub(crate) fn count(&self) -> usize {
         self.heap.len()
     }
 }
@@ -86,6 +91,6 @@ mod tests {
             .collect();
         assert_eq!(due.len(), 2);
         assert!(matches!(due[0], TimerKey::Retry { .. }));
-        assert_eq!(t.len(), 1);
+        assert_eq!(t.count(), 1);
     }
 }

@@ -104,6 +104,8 @@ async fn an_execution_whose_log_cannot_be_read_is_failed_at_recovery() {
         .await
         .expect("commits");
     let second = engine_on(store.clone(), EngineConfig::default()).await;
+    // It was parked (a sleep of an hour): it is loaded when someone needs it.
+    let _ = tokio::time::timeout(Duration::from_secs(5), second.handle.wait(broken)).await;
     let r = store
         .execution(broken)
         .await

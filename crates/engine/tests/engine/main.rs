@@ -28,6 +28,7 @@ async fn the_in_memory_store_runs_the_same_workflow() {
 use serde_json::{Value, json};
 
 mod drain;
+mod durable;
 mod fairness;
 mod isolation;
 mod roundtrip;

@@ -214,25 +214,44 @@ async fn versions(
     params(("id" = String, Path, description = "The workflow's id or name")),
     request_body(content((Option<ExecuteRequest> = "application/json"), (Option<ExecuteRequest> = "application/yaml"))),
     responses(
+        (status = 200, description = "A repeat of an earlier request with the same `Idempotency-Key`: the execution it started (header `Idempotent-Replayed: true`)", body = Started),
         (status = 201, description = "Started (durably): the new execution", body = Started),
         (status = 400, description = "Unreadable body, or no such version", body = ErrorBody),
         (status = 404, description = "No such workflow", body = ErrorBody),
         (status = 409, description = "The workflow cannot run here (a disabled task type)", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 415, description = "Unsupported content type", body = ErrorBody),
-        (status = 422, description = "Invalid inputs: `details` lists every violation with its path and keyword", body = ErrorBody),
-    )
+        (status = 422, description = "Invalid inputs (`details` lists every violation with its path and keyword), or an `Idempotency-Key` used for another request (`idempotency_key_reused`)", body = ErrorBody),
+    ),
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Start at most once: the same key and request within 24 hours answer the first execution (200); the same key with another request is 422. 1 to 255 visible ASCII characters."),
+    ),
 )]
 async fn execute(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
     Body(request): Body<ExecuteRequest>,
-) -> ApiResult<(StatusCode, Json<Started>)> {
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => Some(v.to_str().map_err(|_| {
+            crate::error::ApiError::bad_request(
+                "`Idempotency-Key` must be visible ASCII characters",
+            )
+        })?),
+    };
     let executions = state.app().executions();
     let started = executions
-        .start(&id, request.version, request.inputs)
+        .start(&id, request.version, request.inputs, key)
         .await?;
-    Ok((StatusCode::CREATED, Json(Started::from_started(&started))))
+    let body = Json(Started::from_started(&started));
+    Ok(if started.replayed {
+        (StatusCode::OK, [("idempotent-replayed", "true")], body).into_response()
+    } else {
+        (StatusCode::CREATED, body).into_response()
+    })
 }
 
 /// How to draw a graph.

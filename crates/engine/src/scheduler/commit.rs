@@ -1,0 +1,162 @@
+//! The commit of a turn: everything the turn changed, in one transaction, then its
+//! effects.
+//!
+//! A commit writes the turn's events and the read-model rows they changed, and with
+//! them what makes the engine's memory recoverable without replaying everything:
+//! - the durable timers the turn armed (retry backoff, a sleep's end, a wait's
+//!   timeout, the workflow's timeout) as rows, and the rows of the timers that fired;
+//!   the store drops an execution's timers when it ends. A restart arms the timers of
+//!   executions it does not load from those rows;
+//! - each execution's owner and fence: the writes of an execution that already exists
+//!   go in only if its stored fence is still the one this engine holds. Another engine
+//!   that took it over (`claim_unfinished` bumps the fence) makes this engine's writes
+//!   for it fail, and only its: the engine lets go of that execution (its replies get
+//!   [`Error::Moved`]) and goes on with the others;
+//! - the idempotency keys of the executions it starts: a key already held by another
+//!   execution leaves the new one out, and its start is answered with the holder.
+//!
+//! Invariant: nothing of a turn is visible (replies, launched attempts, armed timers,
+//! broadcast events) before its commit; what a commit left out is never visible.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use harmonia_storage::{CommitBatch, CommitReport, ExecutionId, TimerRecord, Timestamp};
+
+use super::service::{After, Service};
+use super::{Started, observe};
+use crate::error::{Error, Result};
+use crate::event::TimerKey;
+
+/// The text a timer's key is stored as (its JSON).
+pub(super) fn timer_key(key: &TimerKey) -> String {
+    serde_json::to_string(key).unwrap_or_default()
+}
+
+impl Service {
+    /// Writes the batch, then runs its effects. Work not applied yet stays queued.
+    pub(super) async fn commit(&mut self) -> Result<()> {
+        let mut batch = std::mem::take(&mut self.batch);
+        self.batch.work = std::mem::take(&mut batch.work);
+        self.batch.pure = std::mem::take(&mut batch.pure);
+        self.batch.proceed = std::mem::take(&mut batch.proceed);
+        let now = Timestamp::now();
+        let mut write = CommitBatch {
+            events: batch.events,
+            idempotency: std::mem::take(&mut batch.idempotency),
+            ..CommitBatch::default()
+        };
+        for id in &batch.touched {
+            if let Some(x) = self.executions.get_mut(id) {
+                if x.row_stored {
+                    write.fences.push((*id, x.fence));
+                }
+                let records = x.take_records(now);
+                write.executions.extend(records.execution.map(|mut r| {
+                    r.owner = Some(self.config.node.clone());
+                    r
+                }));
+                write.task_runs.extend(records.task_runs);
+            }
+        }
+        for after in &batch.after {
+            if let After::Timer(id, key, due) = after {
+                write.timers_set.push(TimerRecord {
+                    execution: *id,
+                    key: timer_key(key),
+                    due: *due,
+                });
+            }
+        }
+        write.timers_cleared = batch
+            .timers_fired
+            .iter()
+            .map(|(id, key)| (*id, timer_key(key)))
+            .collect();
+        let recorded_success = write.events.iter().any(|e| e.kind == "task_succeeded");
+        let mut report = CommitReport::default();
+        if !write.is_empty() {
+            self.crasher.before_commit();
+            report = self.write(&write).await?;
+            self.crasher.after_commit(recorded_success);
+        }
+        let left_out = self.left_out(&report);
+        for event in batch.logged {
+            if !left_out.contains(&event.execution) {
+                let _ = self.events.send(Arc::new(event));
+            }
+        }
+        for after in batch.after {
+            match after {
+                After::ReplyStart(reply, id) if left_out.contains(&id) => {
+                    let answer = match report.duplicates.iter().find(|(new, _)| *new == id) {
+                        Some((_, holder)) => Ok(Started {
+                            id: holder.execution,
+                            status: self.executions.get(&holder.execution).map(|x| x.status),
+                            existing: Some(holder.clone()),
+                        }),
+                        None => Err(Error::Moved(id)),
+                    };
+                    let _ = reply.send(answer);
+                }
+                after if after.execution().is_some_and(|id| left_out.contains(&id)) => {
+                    after.refuse(Error::Moved);
+                }
+                after => self.after(after, now),
+            }
+        }
+        observe::load(self.ready.len(), self.running.len(), self.executions.len());
+        Ok(())
+    }
+
+    /// Writes `batch`, retrying transient failures; a storage failure that persists
+    /// stops the engine.
+    async fn write(&self, batch: &CommitBatch) -> Result<CommitReport> {
+        let mut delay = Duration::from_millis(50);
+        let mut tries = 0;
+        loop {
+            let started = std::time::Instant::now();
+            match self.store.commit(batch).await {
+                Ok(report) => {
+                    observe::commit(batch.events.len(), started.elapsed());
+                    return Ok(report);
+                }
+                Err(harmonia_storage::Error::Backend(e)) if tries < 5 => {
+                    tries += 1;
+                    tracing::warn!(error = %e, tries, "commit failed; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "commit failed; the engine stops");
+                    return Err(e.into());
+                }
+            }
+        }
+    }
+
+    /// Lets go of the executions a commit left out: those another engine took over
+    /// (their writes were refused) and those started under a key another execution
+    /// holds (never written). Returns their ids.
+    fn left_out(&mut self, report: &CommitReport) -> HashSet<ExecutionId> {
+        let mut out: HashSet<ExecutionId> = report.fenced.iter().copied().collect();
+        out.extend(report.duplicates.iter().map(|(new, _)| *new));
+        for id in &report.fenced {
+            tracing::warn!(execution_id = %id, "another engine took this execution over; this one lets go of it");
+        }
+        for id in &out {
+            self.executions.remove(id);
+            self.ready.retain(|(x, ..)| x != id);
+            self.running.retain(|(x, _), token| {
+                if x == id {
+                    token.cancel();
+                }
+                x != id
+            });
+            self.waiters.remove(id);
+            self.timers.forget(*id);
+        }
+        out
+    }
+}

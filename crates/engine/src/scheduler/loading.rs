@@ -1,0 +1,280 @@
+//! Executions in memory: which are loaded at start, and loading the others when
+//! they are needed.
+//!
+//! At start the engine claims every unfinished execution for itself (bumping its
+//! fence, see `commit`), then loads and resumes those that have work to do. A
+//! *parked* execution (every unit that has not ended waits on a timer, a signal or a
+//! child; see `Execution::is_parked`) is not loaded: the rows of its durable timers
+//! are armed instead, and it is loaded (its log replayed, then resumed) when one of
+//! them is due, when someone addresses it (a signal, an event for one of its waits, a
+//! control, a wait for its end), or when a child it waits on ends. So a restart costs
+//! the executions that run, not every approval waiting for a week.
+//!
+//! Invariant: while an execution is being loaded, what needs it waits in `loading`
+//! and runs, in order, once it is in memory (or found ended); nothing loads an
+//! execution twice at once.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use harmonia_storage::{ExecutionId, ExecutionRecord, Store, Timestamp};
+
+use super::Command;
+use super::service::Service;
+use crate::error::Result;
+use crate::event::{Event, TimerKey};
+use crate::machine::{self, AttemptRef, Execution};
+use crate::plans::Plans;
+
+impl Service {
+    /// Claims every unfinished execution, loads and resumes those not parked, and
+    /// arms the timers of the others.
+    pub(super) async fn recover(&mut self) -> Result<()> {
+        let claimed = self.store.claim_unfinished(&self.config.node).await?;
+        let unfinished = self.store.unfinished().await?;
+        let mut recovered = Vec::new();
+        let mut parked = 0usize;
+        for record in unfinished {
+            if record.parked {
+                parked += 1;
+                continue;
+            }
+            match replayed(&self.store, &self.plans, &record).await {
+                Ok(x) => {
+                    recovered.push(x.id);
+                    self.executions.insert(x.id, x);
+                }
+                Err(e) => self.unrecoverable(&record, &e.to_string()).await,
+            }
+        }
+        let mut armed = 0usize;
+        for timer in self.store.timers().await? {
+            if self.executions.contains_key(&timer.execution) {
+                continue; // Resumed below, which arms its timers from its state.
+            }
+            match serde_json::from_str::<TimerKey>(&timer.key) {
+                Ok(key) => {
+                    self.timers.set(timer.execution, key, timer.due);
+                    armed += 1;
+                }
+                Err(e) => {
+                    tracing::error!(execution_id = %timer.execution, key = %timer.key, error = %e, "a stored timer does not read; skipped")
+                }
+            }
+        }
+        tracing::info!(
+            claimed = claimed.len(),
+            loaded = recovered.len(),
+            parked,
+            timers = armed,
+            "recovered unfinished executions"
+        );
+        for id in recovered {
+            self.resume(id);
+        }
+        self.settle_batch();
+        self.commit().await
+    }
+
+    /// Resumes execution `id`, just loaded: attempts in flight run again, timers are
+    /// armed, pending work is dispatched.
+    fn resume(&mut self, id: ExecutionId) {
+        self.guarded(id, |s| {
+            let mut env = s.env();
+            let Some(x) = s.executions.get_mut(&id) else {
+                return;
+            };
+            let before = x.seq;
+            let effects = machine::resume(x, &mut env);
+            s.spent(&env);
+            tracing::info!(execution_id = %id, events = before, "resumed execution");
+            s.handle_effects(id, before, Timestamp::now(), effects);
+        });
+    }
+
+    /// Runs `then` once execution `id` is in memory: at once if it is, else after
+    /// loading it. An execution that ended (or does not exist) is not loaded, and
+    /// `then` runs all the same, finding it absent: `then` must not ask to load again.
+    pub(super) fn load_then(&mut self, id: ExecutionId, then: Command) {
+        if self.executions.contains_key(&id) {
+            self.command(then);
+            return;
+        }
+        if let Some(waiting) = self.loading.get_mut(&id) {
+            waiting.push(then);
+            return;
+        }
+        self.loading.insert(id, vec![then]);
+        let store = self.store.clone();
+        let plans = self.plans.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let result = load(&store, &plans, id).await;
+            let _ = tx.send(Command::Loaded { id, result }).await;
+        });
+    }
+
+    /// Takes in an execution loaded on demand, resumes it, then runs what waited.
+    pub(super) fn loaded(&mut self, id: ExecutionId, result: Result<Option<Box<Execution>>>) {
+        let waiting = self.loading.remove(&id).unwrap_or_default();
+        match result {
+            Ok(Some(x)) if !self.executions.contains_key(&id) => {
+                self.executions.insert(id, *x);
+                self.resume(id);
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(execution_id = %id, error = %e, "cannot load an execution");
+            }
+        }
+        for command in waiting {
+            self.command(command);
+        }
+    }
+
+    /// A durable timer is due: applies it, loading its execution first if needed.
+    pub(super) fn fire(&mut self, id: ExecutionId, key: TimerKey, loaded: bool) {
+        if !self.executions.contains_key(&id) {
+            if !loaded {
+                self.load_then(
+                    id,
+                    Command::Fire {
+                        execution: id,
+                        key,
+                        loaded: true,
+                    },
+                );
+            }
+            return; // Ended meanwhile: its timers went with it.
+        }
+        self.batch.timers_fired.push((id, key.clone()));
+        let event = match key {
+            // A sleep that ends is its attempt succeeding.
+            TimerKey::Sleep {
+                task,
+                item,
+                attempt,
+            } => Event::AttemptSucceeded {
+                task,
+                item,
+                attempt,
+                output: serde_json::Value::Null,
+            },
+            // The end of a signal wait: its kind decides the result.
+            key @ TimerKey::Wait { .. } => {
+                self.guarded(id, |s| s.expire_wait(id, key));
+                return;
+            }
+            key => Event::TimerFired { key },
+        };
+        self.batch.work.push_back((id, event));
+    }
+
+    /// A child ended: its parent's waiting attempt gets its result, the parent being
+    /// loaded first if needed.
+    pub(super) fn child_finished(&mut self, child: ExecutionRecord, loaded: bool) {
+        let Some(link) = child.parent.clone() else {
+            return;
+        };
+        let Some(parent) = self.executions.get(&link.execution) else {
+            if !loaded {
+                self.load_then(
+                    link.execution,
+                    Command::ChildFinished {
+                        child: Box::new(child),
+                        loaded: true,
+                    },
+                );
+            }
+            return;
+        };
+        let Some(t) = parent.task_index(&link.task) else {
+            return;
+        };
+        let Some(u) = parent.tasks[t].unit_of(link.item) else {
+            return;
+        };
+        let a = AttemptRef {
+            task: t,
+            item: link.item,
+            attempt: parent.tasks[t].units[u as usize].attempt,
+        };
+        self.child_ended(link.execution, a, &child);
+    }
+}
+
+/// Execution `id` from the store, replayed, if it has not ended.
+async fn load(
+    store: &Arc<dyn Store>,
+    plans: &Arc<Plans>,
+    id: ExecutionId,
+) -> Result<Option<Box<Execution>>> {
+    match store.execution(id).await? {
+        Some(record) if !record.status.is_terminal() => {
+            match replayed(store, plans, &record).await {
+                Ok(x) => Ok(Some(Box::new(x))),
+                // As at start: a log that does not replay fails its execution only.
+                Err(crate::Error::Storage(harmonia_storage::Error::Corrupt(why))) => {
+                    super::guard::unrecoverable(store.as_ref(), &record, &why).await;
+                    Ok(None)
+                }
+                Err(e) => Err(e),
+            }
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The state of the execution of `record`, rebuilt by replaying its log.
+pub(super) async fn replayed(
+    store: &Arc<dyn Store>,
+    plans: &Arc<Plans>,
+    record: &ExecutionRecord,
+) -> Result<Execution> {
+    let events = store.events(record.id).await?;
+    let mut parsed = Vec::with_capacity(events.len());
+    for e in &events {
+        let event: Event = e.data.decode().map_err(|err| {
+            harmonia_storage::Error::Corrupt(format!(
+                "event {} of execution {}: {err}",
+                e.seq, e.execution
+            ))
+        })?;
+        parsed.push((event, e.at));
+    }
+    let Some((
+        first @ Event::ExecutionStarted {
+            workflow, version, ..
+        },
+        at,
+    )) = parsed.first()
+    else {
+        return Err(harmonia_storage::Error::Corrupt(format!(
+            "execution {} has no start event",
+            record.id
+        ))
+        .into());
+    };
+    let plan = plans.get(workflow, Some(*version)).await?.plan;
+    let mut x = machine::start(record.id, plan, first, *at).ok_or_else(|| {
+        harmonia_storage::Error::Corrupt(format!("execution {} cannot start", record.id))
+    })?;
+    // Its row is stored already (its inputs are not written again), with its fence.
+    x.row_stored = true;
+    x.fence = record.fence;
+    x.parked_stored = record.parked;
+    let replayed = catch_unwind(AssertUnwindSafe(|| {
+        for (event, at) in &parsed {
+            machine::replay(&mut x, event, *at);
+        }
+    }));
+    if let Err(panic) = replayed {
+        return Err(harmonia_storage::Error::Corrupt(format!(
+            "replaying the log of execution {} failed: {}",
+            record.id,
+            super::panic_message(panic.as_ref())
+        ))
+        .into());
+    }
+    Ok(x)
+}
