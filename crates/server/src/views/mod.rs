@@ -381,6 +381,13 @@ pub struct TaskView {
     /// `condition` or `upstream`, when skipped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skip_reason: Option<String>,
+    /// What a running attempt waits for, while it waits: `{for, until, ...}` where
+    /// `for` is `approval` (with `prompt`, `approvers`, `form`, `timeout`,
+    /// `on_timeout`, `on_reject`, and `links` to approve or reject), `event` (with
+    /// `type`, `source`), `timer`, `child` (with `execution`) or `worker`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub waiting: Option<Value>,
     /// The items of a fan-out, in item order.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(no_recursion)]
@@ -397,9 +404,61 @@ impl TaskView {
             started_at: r.started_at.map(|t| t.to_string()),
             ended_at: r.ended_at.map(|t| t.to_string()),
             skip_reason: r.skip_reason.clone(),
+            waiting: waiting(r),
             items: None,
         }
     }
+}
+
+/// What a task row's attempt waits for, as the API shows it (see `TaskView::waiting`).
+fn waiting(r: &TaskRunRecord) -> Option<Value> {
+    let wait = r.wait.as_ref()?;
+    let mut out = Map::new();
+    out.insert("for".into(), Value::from(r.wait_for.clone()?));
+    match wait.get("on").and_then(Value::as_str) {
+        Some("signal") => {
+            if let Some(Value::Object(spec)) = wait.get("spec") {
+                for (k, v) in spec {
+                    out.insert(k.clone(), v.clone());
+                }
+            }
+            out.insert(
+                "until".into(),
+                wait.get("until").cloned().unwrap_or(Value::Null),
+            );
+        }
+        Some("timer") => {
+            out.insert(
+                "until".into(),
+                wait.get("due").cloned().unwrap_or(Value::Null),
+            );
+        }
+        Some("child") => {
+            let child = wait.get("execution").cloned().unwrap_or(Value::Null);
+            if let Some(id) = child.as_str() {
+                out.insert(
+                    "links".into(),
+                    serde_json::json!({"execution": format!("/api/executions/{id}")}),
+                );
+            }
+            out.insert("execution".into(), child);
+        }
+        _ => {
+            for (k, v) in wait.as_object().into_iter().flatten() {
+                if k != "on" {
+                    out.insert(k.clone(), v.clone());
+                }
+            }
+        }
+    }
+    if r.wait_for.as_deref() == Some("approval") {
+        let base = format!("/api/executions/{}/tasks/{}", r.execution, r.task);
+        out.insert(
+            "links".into(),
+            serde_json::json!({"approve": format!("{base}/approve"), "reject": format!("{base}/reject")}),
+        );
+    }
+    Some(Value::Object(out))
 }
 
 /// The tasks of an execution by name, in definition order, fan-out items nested.

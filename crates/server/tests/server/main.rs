@@ -15,6 +15,7 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
+mod approvals;
 mod security;
 mod templates;
 
