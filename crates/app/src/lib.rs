@@ -10,8 +10,10 @@
 //! - [`Templates`]: create and update (with the Tekton conversion and a dry run), read,
 //!   list, versions, delete, diff, instantiate, export, import, seed the built-ins;
 //! - [`Executions`]: start with inputs, read with task detail, list with filters and a
-//!   cursor, cancel, pause, resume, retry (or preview it), history, and the stream of
-//!   events;
+//!   cursor, cancel, pause, resume, retry (or preview it), answer an approval,
+//!   history, and the stream of events; a start may carry an idempotency key;
+//! - [`Events`]: CloudEvents received once each (by source and id), delivered to the
+//!   `wait_event` tasks they match, and listed;
 //! - [`Changes`]: the hub of workflow changes, announced by [`Workflows`] only, so that
 //!   every way a workflow changes (an API call, an instantiation, a local run) is
 //!   announced once and in one shape.
@@ -32,6 +34,7 @@
 
 mod changes;
 mod error;
+pub mod events;
 pub mod executions;
 pub mod templates;
 pub mod workflows;
@@ -43,6 +46,7 @@ use harmonia_storage::Store;
 
 pub use changes::{Change, Changes};
 pub use error::{Error, Kind, Result};
+pub use events::Events;
 pub use executions::Executions;
 pub use templates::Templates;
 pub use workflows::Workflows;
@@ -70,6 +74,7 @@ pub struct App {
     workflows: Workflows,
     templates: Templates,
     executions: Executions,
+    events: Events,
     changes: Changes,
 }
 
@@ -90,6 +95,7 @@ impl App {
             workflows: Workflows(ctx.clone()),
             templates: Templates(ctx.clone()),
             executions: Executions(ctx.clone()),
+            events: Events(ctx.clone()),
             changes: ctx.changes,
         }
     }
@@ -107,6 +113,11 @@ impl App {
     /// Executions.
     pub fn executions(&self) -> &Executions {
         &self.executions
+    }
+
+    /// Events received (CloudEvents).
+    pub fn events(&self) -> &Events {
+        &self.events
     }
 
     /// The hub of workflow changes.

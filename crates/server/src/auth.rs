@@ -227,6 +227,16 @@ mod tests {
             Need::of(&Method::POST, "/api/v1/executions/x/cancel"),
             Need::Operate
         );
+        assert_eq!(
+            Need::of(&Method::POST, "/api/executions/x/tasks/go/approve"),
+            Need::Operate
+        );
+        assert_eq!(
+            Need::of(&Method::POST, "/api/v1/executions/x/tasks/go/reject"),
+            Need::Operate
+        );
+        assert_eq!(Need::of(&Method::POST, "/api/events"), Need::Operate);
+        assert_eq!(Need::of(&Method::GET, "/api/events"), Need::Read);
         assert_eq!(Need::of(&Method::POST, "/api/workflows"), Need::Admin);
         assert_eq!(Need::of(&Method::DELETE, "/api/workflows/etl"), Need::Admin);
         assert_eq!(

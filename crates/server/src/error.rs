@@ -65,6 +65,8 @@ pub enum Code {
     NotWaiting,
     /// An `Idempotency-Key` used again for another request.
     IdempotencyKeyReused,
+    /// A body that is not a CloudEvent; `details` lists every problem.
+    InvalidEvent,
     /// The body is larger than the server accepts.
     PayloadTooLarge,
     /// The body's content type is not one this route reads (or it has none).
@@ -96,6 +98,7 @@ impl Code {
             Code::Conflict => "conflict",
             Code::NotWaiting => "not_waiting",
             Code::IdempotencyKeyReused => "idempotency_key_reused",
+            Code::InvalidEvent => "invalid_event",
             Code::PayloadTooLarge => "payload_too_large",
             Code::UnsupportedMediaType => "unsupported_media_type",
             Code::UriTooLong => "uri_too_long",
@@ -112,7 +115,8 @@ impl Code {
             Code::InvalidDefinition
             | Code::InvalidInputs
             | Code::InvalidParams
-            | Code::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            | Code::IdempotencyKeyReused
+            | Code::InvalidEvent => StatusCode::UNPROCESSABLE_ENTITY,
             Code::Unauthorized => StatusCode::UNAUTHORIZED,
             Code::Forbidden | Code::ForbiddenOrigin | Code::ForbiddenHost => StatusCode::FORBIDDEN,
             Code::NotFound => StatusCode::NOT_FOUND,
@@ -329,6 +333,9 @@ impl From<harmonia_app::Error> for ApiError {
             E::Conflict(m) | E::Unrunnable(m) => ApiError::new(Code::Conflict, m),
             E::NotWaiting(m) => ApiError::new(Code::NotWaiting, m),
             e @ E::KeyReused(_) => ApiError::new(Code::IdempotencyKeyReused, e.to_string()),
+            ref e @ E::InvalidEvent(ref problems) => {
+                ApiError::new(Code::InvalidEvent, e.to_string()).with_details(details(problems))
+            }
             E::Refused { message, details } => {
                 let e = ApiError::new(Code::InvalidInputs, message);
                 if details.is_null() {

@@ -47,6 +47,7 @@ fn api() -> OpenApiRouter<AppState> {
     routes::workflows::router()
         .merge(routes::executions::router())
         .merge(routes::approvals::router())
+        .merge(routes::events::router())
         .merge(routes::templates::router())
 }
 

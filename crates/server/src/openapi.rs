@@ -21,6 +21,7 @@ use utoipa::{Modify, OpenApi};
         (name = "workflows", description = "Workflow definitions and their versions"),
         (name = "executions", description = "Executions, their history and their control"),
         (name = "templates", description = "Parameterized, versioned workflows: instantiate, diff, export and import"),
+        (name = "events", description = "CloudEvents received: kept once each, delivered to the tasks that wait for them"),
         (name = "websockets", description = "Live updates"),
         (name = "operations", description = "Health, readiness and metrics"),
     ),

@@ -244,8 +244,21 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     }
     let engine = builder.spawn().await?;
     let handle = engine.handle().clone();
+    let app = App::new(handle.clone());
+    // Events stored but not delivered when the last process stopped.
+    let routed = app
+        .events()
+        .route_unrouted()
+        .await
+        .context("cannot deliver the events received before the restart")?;
+    if routed > 0 {
+        tracing::info!(
+            events = routed,
+            "delivered the events received before the restart"
+        );
+    }
     let state = AppState::with_app(
-        App::new(handle.clone()),
+        app,
         ApiConfig {
             max_body_bytes: settings.max_body_bytes,
             cors_origins: settings.cors_origins.clone(),

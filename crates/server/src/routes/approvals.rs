@@ -53,7 +53,7 @@ async fn answer(
             task,
             request.item,
             decision,
-            request.inputs,
+            serde_json::Value::Object(request.inputs),
             by,
         )
         .await?;

@@ -2,7 +2,7 @@
 
 use harmonia_app::executions::Answered;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 /// An answer to an approval.
@@ -13,9 +13,11 @@ pub struct AnswerRequest {
     /// The values of the task's `form` (checked against it; every violation is
     /// reported and nothing changes).
     #[serde(default)]
-    pub inputs: Value,
+    #[schema(value_type = Object)]
+    pub inputs: Map<String, Value>,
     /// Which item of a fan-out, when several of its items wait.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::item_index")]
+    #[schema(minimum = 0, maximum = 4294967295_u64)]
     pub item: Option<u32>,
 }
 

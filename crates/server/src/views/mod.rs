@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 pub mod approvals;
+pub mod events;
 pub mod templates;
 
 use harmonia_app::Page;
@@ -669,14 +670,30 @@ pub struct Ready {
 
 /// An optional version number, also written as a whole float (`3.0`).
 fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    whole_at_least(d, "version", "a version number (1 or more)", 1)
+}
+
+/// An optional fan-out item index, also written as a whole float (`3.0`).
+pub(crate) fn item_index<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    whole_at_least(d, "item", "an item index (0 or more)", 0)
+}
+
+/// An optional whole number of at least `min` (JSON Schema counts `3.0` as an integer,
+/// so it is one here too).
+fn whole_at_least<'de, D: serde::Deserializer<'de>>(
+    d: D,
+    field: &str,
+    expected: &str,
+    min: u32,
+) -> Result<Option<u32>, D::Error> {
     let v: Option<f64> = Option::deserialize(d)?;
     match v {
         None => Ok(None),
-        Some(f) if f.fract() == 0.0 && (1.0..=f64::from(u32::MAX)).contains(&f) => {
+        Some(f) if f.fract() == 0.0 && (f64::from(min)..=f64::from(u32::MAX)).contains(&f) => {
             Ok(Some(f as u32))
         }
         Some(f) => Err(serde::de::Error::custom(format!(
-            "`version` must be a version number (1 or more), found {f}"
+            "`{field}` must be {expected}, found {f}"
         ))),
     }
 }

@@ -16,6 +16,8 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 mod approvals;
+mod events;
+mod idempotency;
 mod security;
 mod templates;
 
