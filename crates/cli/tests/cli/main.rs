@@ -3,6 +3,7 @@
 
 mod crash;
 mod crash_serve;
+mod crash_waits;
 mod isolation;
 mod ledger;
 mod run;
