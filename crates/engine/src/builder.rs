@@ -195,6 +195,23 @@ mod tests {
             .await
             .expect("valid");
         engine.handle().check_runnable(&workflow).expect("runnable");
+        let id = engine
+            .handle()
+            .start(crate::StartRequest::new(workflow, json!({})))
+            .await
+            .expect("starts");
+        let ended =
+            tokio::time::timeout(std::time::Duration::from_secs(30), engine.handle().wait(id))
+                .await
+                .expect("ends in time")
+                .expect("ends");
+        assert_eq!(
+            ended.status,
+            harmonia_storage::ExecutionStatus::Succeeded,
+            "{ended:?}"
+        );
+        let tasks = engine.handle().store().task_runs(id).await.expect("tasks");
+        assert_eq!(tasks[0].output, Some(json!({"x": 1})));
         engine.handle().shutdown();
         engine.stopped().await.expect("stops");
     }

@@ -4,9 +4,9 @@
 //! its output shape, and how it runs (inline, spawned or waiting; see [`TaskKind`] and [`Run`]).
 //! [`Kinds`] is the registry an engine runs with, and the task types validation uses
 //! are derived from it ([`Kinds::task_types`]): a kind is described once, where it is
-//! implemented. Adding a kind is one new file plus one `register` line (in
-//! [`Kinds::builtin`], or in the program that builds the engine for a kind the engine
-//! does not know); `docs/dev/task-kinds.md` walks through it.
+//! implemented. Adding a kind is one new file, its `mod` line here and one line that
+//! registers it (in [`Kinds::builtin`], or `Engine::builder(store).kind(...)` in the
+//! program that builds the engine, for a kind the engine does not know); `docs/dev/task-kinds.md` walks through it.
 //!
 //! | kind | mode | what it does |
 //! |---|---|---|
@@ -99,7 +99,7 @@ impl Kinds {
     /// unless `config.allow_shell`.
     pub fn builtin(config: &KindsConfig) -> Kinds {
         let mut k = Kinds::empty();
-        let kinds: [Arc<dyn TaskKind>; 8] = [
+        let kinds: Vec<Arc<dyn TaskKind>> = vec![
             Arc::new(Set),
             Arc::new(Transform::default()),
             Arc::new(Http::new(config.max_response_bytes)),
@@ -108,6 +108,7 @@ impl Kinds {
             Arc::new(SubWorkflow),
             Arc::new(Approval),
             Arc::new(WaitEvent),
+            // A new kind: its line here, and its `mod` line above.
         ];
         for kind in kinds {
             // The built-in schemas are constants, checked by a test: this cannot fail.

@@ -1,8 +1,9 @@
 //! Durable timers, armed in memory.
 //!
-//! The due times are in the event log (retry scheduled, sleeping, the workflow's
-//! timeout), so after a restart `resume` arms them again with their remaining time.
-//! Here they only wait: a heap ordered by due time, the earliest first. A timer that no
+//! The due times are in the event log (retry scheduled, a sleep's or a wait's end, the
+//! workflow's timeout) and, written in the same commit, in the store's timer rows. After
+//! a restart, `resume` arms those of a loaded execution again with their remaining
+//! time, and the rows arm those of a parked one (see `loading`). Here they only wait: a heap ordered by due time, the earliest first. A timer that no
 //! longer applies when it fires (its unit moved on) is ignored by the state machine.
 
 use std::cmp::Reverse;
