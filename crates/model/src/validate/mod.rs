@@ -1,0 +1,283 @@
+//! Validation of a read workflow, and its compilation into a [`Plan`].
+//!
+//! The rules, each reported with the field and position it concerns, all in one pass:
+//! - the workflow's name is `[a-z0-9][a-z0-9_-]*`, and so is `template.name`;
+//! - every task's `type` is a registered task type;
+//! - every name in `needs` is a task, not the task itself; the graph has no cycle (each
+//!   cycle is printed, `a -> b -> a`);
+//! - every expression compiles, reads only the variables available where it is written,
+//!   and reads `$tasks.X` only for a task X that is upstream of it (for workflow
+//!   outputs, any task); the field read is one a task result has;
+//! - `if` and `output` are single expressions; `for_each` is a list or an expression;
+//!   `concurrency` is only set with `for_each`;
+//! - `inputs` is a valid JSON Schema describing an object;
+//! - a static path read from `$inputs` (from `$params`, in a template's body) names
+//!   keys the `inputs` (`parameters`) schema declares, as far as the schema describes
+//!   them (see `declared`): an error where that level is closed
+//!   (`additionalProperties: false`, so the value is always null), a warning
+//!   otherwise, with "did you mean". Without a schema nothing is said;
+//! - each task's `with` matches its type's parameter schema and check. Values that are
+//!   `${ }` expressions are only known at run time and are not type-checked here.
+//!
+//! `$params` may be read wherever `$inputs` may; its value is the workflow's `params`
+//! (null without them). `params` is data, not checked against anything here: a
+//! template checks parameter values against its `parameters` schema when it is
+//! instantiated.
+//!
+//! Warnings (the definition works, but probably not as meant): `join` without `needs`;
+//! a read of an input or parameter that an open schema does not declare.
+//!
+//! Layout, one concept per file: this file holds the pass (the `Validator`, the order of
+//! its checks, and the compilation of each task into a [`PlanTask`]); `names` checks the
+//! workflow and template names; `needs` resolves the dependency graph and reports cycles;
+//! `expressions` compiles expressions and checks what they read; `params` checks each
+//! task's `with` against its type; `schema` checks and compiles the `inputs` (and
+//! `parameters`) schema.
+
+mod expressions;
+mod names;
+mod needs;
+mod params;
+mod schema;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use harmonia_expr::{PathSeg, ValueTemplate, VarSet};
+use serde_json::Value;
+
+use crate::definition::{Join, Task, Workflow};
+use crate::diagnostic::{Diagnostics, FieldPath, Locations};
+use crate::plan::{Condition, ForEach, InputSchema, Plan, PlanTask, Retry};
+use crate::task_types::TaskTypes;
+use expressions::Place;
+#[cfg(test)]
+pub(crate) use names::is_valid_name;
+pub(crate) use names::{fix_name, name_problem};
+pub(crate) use schema::{object_schema, schema_message};
+
+/// Validates `wf` and compiles it. `params` is the JSON Schema of the values `$params`
+/// reads, when there is one (a template's `parameters`, for its body).
+pub(crate) fn validate(
+    wf: &Workflow,
+    locs: &Locations,
+    types: &TaskTypes,
+    params: Option<&Value>,
+    diags: &mut Diagnostics<'_>,
+) -> Option<Plan> {
+    let names: Vec<&str> = wf.tasks.keys().map(String::as_str).collect();
+    let index: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+    let mut v = Validator {
+        wf,
+        locs,
+        types,
+        diags,
+        names,
+        index,
+        ancestors: HashMap::new(),
+        needs: Vec::new(),
+        inputs_schema: None,
+        params_schema: params,
+    };
+    v.run()
+}
+
+struct Validator<'a, 's> {
+    wf: &'a Workflow,
+    locs: &'a Locations,
+    types: &'a TaskTypes,
+    diags: &'a mut Diagnostics<'s>,
+    names: Vec<&'a str>,
+    index: HashMap<&'a str, usize>,
+    /// Resolved `needs`, by task index.
+    needs: Vec<Vec<usize>>,
+    /// Ancestor sets, computed on demand.
+    ancestors: HashMap<usize, HashSet<usize>>,
+    /// The `inputs` schema, once it is known to be valid.
+    inputs_schema: Option<&'a Value>,
+    /// The schema of `$params`, when there is one.
+    params_schema: Option<&'a Value>,
+}
+
+impl Validator<'_, '_> {
+    fn error(&mut self, path: &FieldPath, offset: usize, message: impl Into<String>) {
+        self.diags.error(path, offset, message);
+    }
+
+    fn task_path(&self, i: usize) -> FieldPath {
+        FieldPath::root().key("tasks").key(self.names[i])
+    }
+
+    fn run(&mut self) -> Option<Plan> {
+        self.check_name();
+        self.resolve_needs();
+        let order = self.order();
+        let inputs = self.inputs();
+
+        let mut tasks = Vec::with_capacity(self.names.len());
+        for (i, task) in self.wf.tasks.values().enumerate() {
+            tasks.push(self.task(i, task));
+        }
+        let outputs = self.outputs();
+
+        if self.diags.has_errors() {
+            return None;
+        }
+        let mut tasks: Vec<PlanTask> = tasks.into_iter().collect::<Option<_>>()?;
+        for i in 0..tasks.len() {
+            for &n in &self.needs[i] {
+                tasks[n].dependents.push(i);
+            }
+        }
+        Some(Plan {
+            workflow: Arc::new(self.wf.clone()),
+            inputs,
+            outputs,
+            timeout: self.wf.timeout.map(|d| d.get()),
+            by_name: Plan::index_names(&tasks),
+            tasks,
+            order: order.unwrap_or_default(),
+        })
+    }
+
+    fn inputs(&mut self) -> Option<InputSchema> {
+        let schema = self.wf.inputs.as_ref()?;
+        let base = FieldPath::root().key("inputs");
+        let validator = object_schema(schema, &base, "inputs", self.locs, self.diags)?;
+        self.inputs_schema = Some(schema);
+        Some(InputSchema {
+            schema: schema.clone(),
+            validator,
+        })
+    }
+
+    fn task(&mut self, i: usize, task: &Task) -> Option<PlanTask> {
+        let path = self.task_path(i);
+        let fan_out = task.for_each.is_some();
+
+        self.check_type(i, task);
+        if task.join != Join::All && task.needs.is_empty() {
+            let p = path.key("join");
+            let offset = self.locs.key(&p);
+            self.diags
+                .warning(&p, offset, "`join` has no effect on a task without `needs`");
+        }
+        if task.concurrency.is_some() && !fan_out {
+            let p = path.key("concurrency");
+            let offset = self.locs.key(&p);
+            self.error(
+                &p,
+                offset,
+                "`concurrency` limits a fan-out: set `for_each` too, or remove `concurrency`",
+            );
+        }
+
+        let condition = match &task.condition {
+            None | Some(Value::Bool(true)) => Some(Condition::Always),
+            Some(Value::Bool(false)) => Some(Condition::Never),
+            Some(Value::String(s)) => self
+                .single(s, &path.key("if"), Place::If, Some(i))
+                .map(Condition::When),
+            Some(_) => None,
+        };
+        let for_each = match &task.for_each {
+            None => None,
+            Some(Value::String(s)) => self
+                .single(s, &path.key("for_each"), Place::ForEach, Some(i))
+                .map(ForEach::Expr),
+            Some(items) => self
+                .value(items, &path.key("for_each"), Place::ForEach, Some(i))
+                .map(ForEach::Items),
+        };
+        // Parameters the kind evaluates later are compiled apart, with their own
+        // variables, and left out of what is evaluated when an attempt starts.
+        let deferred_keys: Vec<(String, VarSet)> = self
+            .types
+            .get(&task.kind)
+            .map(|ty| {
+                ty.deferred()
+                    .iter()
+                    .map(|d| (d.key.clone(), d.vars))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut now_part = task.with.clone();
+        let mut deferred = Vec::new();
+        let mut deferred_ok = true;
+        if let Value::Object(map) = &mut now_part {
+            for (key, vars) in &deferred_keys {
+                if let Some(value) = map.remove(key) {
+                    let place = Place::Deferred {
+                        fan_out,
+                        vars: *vars,
+                    };
+                    match self.value(&value, &path.key("with").key(key), place, Some(i)) {
+                        Some(t) => deferred.push((key.clone(), t)),
+                        None => deferred_ok = false,
+                    }
+                }
+            }
+        }
+        let with = self.value(
+            &now_part,
+            &path.key("with"),
+            Place::With { fan_out },
+            Some(i),
+        );
+        let output = match &task.output {
+            None => None,
+            Some(s) => {
+                Some(self.single(s, &path.key("output"), Place::Output { fan_out }, Some(i))?)
+            }
+        };
+        let defaults = &self.wf.defaults;
+        Some(PlanTask {
+            name: self.names[i].to_string(),
+            kind: task.kind.clone(),
+            needs: self.needs[i].clone(),
+            dependents: Vec::new(),
+            condition: condition?,
+            join: task.join,
+            on_error: task.on_error,
+            with: with?,
+            deferred: if deferred_ok { deferred } else { return None },
+            for_each: match (&task.for_each, for_each) {
+                (None, _) => None,
+                (Some(_), Some(f)) => Some(f),
+                (Some(_), None) => return None,
+            },
+            concurrency: task.concurrency,
+            output,
+            retry: Retry::resolve(task.retry.as_ref(), defaults.retry.as_ref()),
+            timeout: task.timeout.or(defaults.timeout).map(|d| d.get()),
+        })
+    }
+
+    fn outputs(&mut self) -> Vec<(String, ValueTemplate)> {
+        let mut out = Vec::new();
+        for (name, value) in &self.wf.outputs {
+            let path = FieldPath::root().key("outputs").key(name);
+            if let Some(t) = self.value(value, &path, Place::WorkflowOutput, None) {
+                out.push((name.clone(), t));
+            }
+        }
+        out
+    }
+}
+
+/// The value at `segs` under `root`, if there is one.
+fn lookup<'v>(root: &'v Value, segs: &[PathSeg]) -> Option<&'v Value> {
+    segs.iter().try_fold(root, |v, seg| match (seg, v) {
+        (PathSeg::Key(k), Value::Object(m)) => m.get(k),
+        (PathSeg::Index(n), Value::Array(a)) => a.get(*n),
+        _ => None,
+    })
+}
+
+/// `base` followed by `segs`.
+fn extend(base: &FieldPath, segs: &[PathSeg]) -> FieldPath {
+    segs.iter().fold(base.clone(), |p, s| match s {
+        PathSeg::Key(k) => p.key(k),
+        PathSeg::Index(i) => p.index(*i),
+    })
+}
