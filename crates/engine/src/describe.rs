@@ -171,12 +171,12 @@ mod tests {
             task: "settle".into(),
             item: None,
             attempt: 1,
-            wait: Wait::Signal {
+            wait: Box::new(Wait::Signal {
                 name: "event".into(),
                 key: Some("paid".into()),
                 spec: json!(null),
                 until: None,
-            },
+            }),
         };
         assert_eq!(
             waits.describe(),

@@ -276,7 +276,7 @@ pub enum Event {
         /// The attempt.
         attempt: u32,
         /// On what.
-        wait: Wait,
+        wait: Box<Wait>,
     },
     /// A waiting attempt took a signal (an approval, an event): the attempt's result
     /// follows in the same commit. Recorded for the history (who answered); it ends the

@@ -189,7 +189,7 @@ pub(crate) fn resume(x: &mut Execution, env: &mut Env) -> Vec<Effect> {
                 item,
                 attempt: unit.attempt,
             };
-            match (unit.status, &unit.wait) {
+            match (unit.status, unit.wait.as_deref()) {
                 (TaskStatus::Running, Some(Wait::Child { execution })) => {
                     effects.push(Effect::AwaitChild {
                         attempt,

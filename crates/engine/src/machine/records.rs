@@ -71,7 +71,7 @@ impl Execution {
         match item {
             Some(u) => {
                 let unit = &ts.units[u as usize];
-                let (wait, wait_for, wait_key) = waiting(unit.wait.as_ref());
+                let (wait, wait_for, wait_key) = waiting(unit.wait.as_deref());
                 TaskRunRecord {
                     execution: self.id,
                     task: name,
@@ -95,7 +95,7 @@ impl Execution {
                     (TaskStatus::Running, Some(u)) => u.status,
                     (s, _) => s,
                 };
-                let (wait, wait_for, wait_key) = waiting(unit.and_then(|u| u.wait.as_ref()));
+                let (wait, wait_for, wait_key) = waiting(unit.and_then(|u| u.wait.as_deref()));
                 let error = ts
                     .error
                     .as_ref()

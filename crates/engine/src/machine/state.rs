@@ -161,7 +161,7 @@ pub(crate) struct Unit {
     /// When the next attempt is due, while retrying.
     pub retry_due: Option<Timestamp>,
     /// What the running attempt waits on.
-    pub wait: Option<Wait>,
+    pub wait: Option<Box<Wait>>,
     pub(crate) dirty: bool,
 }
 

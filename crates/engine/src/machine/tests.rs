@@ -569,7 +569,7 @@ fn sleep_is_a_durable_timer() {
         task: "nap".into(),
         item: None,
         attempt: a.attempt,
-        wait: Wait::Timer { due },
+        wait: Box::new(Wait::Timer { due }),
     });
     assert_eq!(s.timers.last().map(|(_, d)| *d), Some(due));
     assert_eq!(s.status("nap"), TaskStatus::Running);
@@ -593,12 +593,12 @@ fn external_waits_end_with_a_result() {
         task: "approve".into(),
         item: None,
         attempt: a.attempt,
-        wait: Wait::Signal {
+        wait: Box::new(Wait::Signal {
             name: "approval".into(),
             key: None,
             spec: json!(null),
             until: None,
-        },
+        }),
     });
     assert!(s.dispatched.is_empty());
     s.succeed(a, json!({"approved_by": "ada"}));

@@ -25,7 +25,7 @@ fn waiting(s: &mut Sim, a: AttemptRef, until: Option<Timestamp>) {
         task: "go".into(),
         item: None,
         attempt: a.attempt,
-        wait: signal_wait(until),
+        wait: Box::new(signal_wait(until)),
     });
 }
 
@@ -48,7 +48,7 @@ fn wait_key(a: AttemptRef) -> TimerKey {
 }
 
 fn unit_wait(s: &Sim) -> Option<Wait> {
-    s.x.tasks[0].units[0].wait.clone()
+    s.x.tasks[0].units[0].wait.as_deref().cloned()
 }
 
 #[test]
@@ -152,5 +152,8 @@ fn after_a_restart_the_wait_goes_on_with_its_timeout_armed_again() {
         !effects.iter().any(|e| matches!(e, Effect::Dispatch { .. })),
         "a waiting attempt does not run again"
     );
-    assert_eq!(r.tasks[0].units[0].wait, Some(signal_wait(Some(until))));
+    assert_eq!(
+        r.tasks[0].units[0].wait.as_deref(),
+        Some(&signal_wait(Some(until)))
+    );
 }

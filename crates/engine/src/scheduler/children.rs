@@ -108,7 +108,7 @@ impl Service {
                         task,
                         item: a.item,
                         attempt: a.attempt,
-                        wait: Wait::Child { execution: child },
+                        wait: Box::new(Wait::Child { execution: child }),
                     },
                 );
             }

@@ -211,15 +211,12 @@ pub(crate) enum Command {
         event: Value,
         reply: oneshot::Sender<Result<Vec<Delivery>>>,
     },
-    /// Load execution `id` if it is not in memory (and has not ended), then answer.
-    Ensure {
-        id: ExecutionId,
-        reply: oneshot::Sender<()>,
-    },
+    /// Load execution `id` if it is not in memory (and has not ended), then run
+    /// `then`: one trip through the loop for a command about an execution that may be
+    /// parked.
+    Ensure { id: ExecutionId, then: Box<Command> },
     /// What the engine holds now.
     Stats(oneshot::Sender<Stats>),
-    /// Answers an `Ensure` once its execution is loaded.
-    Ack(oneshot::Sender<()>),
     /// An execution loaded on demand (see `loading`).
     Loaded {
         id: ExecutionId,
@@ -431,9 +428,9 @@ impl Handle {
     }
 
     async fn control(&self, id: ExecutionId, control: Control) -> Result<ExecutionStatus> {
-        self.ensure(id).await?;
         let (reply, rx) = oneshot::channel();
-        self.send(Command::Control { id, control, reply }).await?;
+        self.send_loaded(id, Command::Control { id, control, reply })
+            .await?;
         rx.await.map_err(|_| Error::Stopped)?
     }
 
@@ -449,15 +446,17 @@ impl Handle {
         item: Option<u32>,
         signal: Signal,
     ) -> Result<Delivery> {
-        self.ensure(execution).await?;
         let (reply, rx) = oneshot::channel();
-        self.send(Command::Signal {
+        self.send_loaded(
             execution,
-            task: task.to_string(),
-            item,
-            signal,
-            reply,
-        })
+            Command::Signal {
+                execution,
+                task: task.to_string(),
+                item,
+                signal,
+                reply,
+            },
+        )
         .await?;
         rx.await.map_err(|_| Error::Stopped)?
     }
@@ -477,21 +476,29 @@ impl Handle {
             .waiting(crate::kinds::EVENT_SIGNAL, Some(ty))
             .await?;
         let mut ids: Vec<ExecutionId> = waiting.iter().map(|t| t.execution).collect();
+        ids.sort_unstable();
         ids.dedup();
-        for id in ids {
-            self.ensure(id).await?;
-        }
         let (reply, rx) = oneshot::channel();
-        self.send(Command::Event { event, reply }).await?;
+        // Each load runs the next; the last runs the delivery.
+        let command = ids
+            .into_iter()
+            .fold(Command::Event { event, reply }, |then, id| {
+                Command::Ensure {
+                    id,
+                    then: Box::new(then),
+                }
+            });
+        self.send(command).await?;
         rx.await.map_err(|_| Error::Stopped)?
     }
 
-    /// Makes sure execution `id` is in memory if it has not ended: a parked one (see
-    /// `loading`) is loaded.
-    async fn ensure(&self, id: ExecutionId) -> Result<()> {
-        let (reply, rx) = oneshot::channel();
-        self.send(Command::Ensure { id, reply }).await?;
-        rx.await.map_err(|_| Error::Stopped)
+    /// Sends `then` about execution `id`, loading the execution first if it is parked.
+    async fn send_loaded(&self, id: ExecutionId, then: Command) -> Result<()> {
+        self.send(Command::Ensure {
+            id,
+            then: Box::new(then),
+        })
+        .await
     }
 
     /// What the engine holds in memory now.
@@ -514,9 +521,8 @@ impl Handle {
             {
                 return Ok(r);
             }
-            self.ensure(id).await?;
             let (reply, rx) = oneshot::channel();
-            self.send(Command::Wait { id, reply }).await?;
+            self.send_loaded(id, Command::Wait { id, reply }).await?;
             match rx.await.map_err(|_| Error::Stopped)? {
                 Some(done) => {
                     let ended = done.await.map_err(|_| Error::Stopped)?;

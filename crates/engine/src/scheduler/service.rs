@@ -505,16 +505,13 @@ impl Service {
                 }
             }
             Command::Event { event, reply } => self.deliver_event(event, reply),
-            Command::Ensure { id, reply } => self.load_then(id, Command::Ack(reply)),
+            Command::Ensure { id, then } => self.load_then(id, *then),
             Command::Stats(reply) => {
                 let _ = reply.send(super::Stats {
                     executions: self.executions.len(),
                     running: self.running.len(),
                     timers: self.timers.count(),
                 });
-            }
-            Command::Ack(reply) => {
-                let _ = reply.send(());
             }
             Command::Loaded { id, result } => self.loaded(id, result),
             Command::Fire {

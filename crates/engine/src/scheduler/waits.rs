@@ -112,11 +112,11 @@ impl Service {
             attempt: a.attempt,
             recovered,
         };
-        let waiting = |wait| Event::AttemptWaiting {
+        let waiting = |wait: Wait| Event::AttemptWaiting {
             task: task.clone(),
             item: a.item,
             attempt: a.attempt,
-            wait,
+            wait: Box::new(wait),
         };
         let next = match begin {
             Ok(Begin::Child {
@@ -206,7 +206,7 @@ impl Service {
                         name,
                         key: Some(key),
                         ..
-                    }) = &unit.wait
+                    }) = unit.wait.as_deref()
                         && name == crate::kinds::EVENT_SIGNAL
                         && key == ty
                     {
@@ -301,7 +301,7 @@ impl Service {
         };
         let waits_for = |unit: &crate::machine::Unit| {
             unit.status == TaskStatus::Running
-                && matches!(&unit.wait, Some(Wait::Signal { name: n, .. }) if n == name)
+                && matches!(unit.wait.as_deref(), Some(Wait::Signal { name: n, .. }) if n == name)
         };
         let state = &x.tasks[t];
         let units: Vec<u32> = match item {
@@ -348,7 +348,7 @@ impl Service {
         let u = x.tasks[t].unit_of(item)?;
         let unit = &x.tasks[t].units[u as usize];
         let waits = unit.status == TaskStatus::Running
-            && matches!(unit.wait, Some(Wait::Signal { .. }))
+            && matches!(unit.wait.as_deref(), Some(Wait::Signal { .. }))
             && attempt == unit.attempt;
         waits.then_some(AttemptRef {
             task: t,
@@ -380,7 +380,8 @@ impl Service {
             return None;
         };
         let u = x.tasks[a.task].unit_of(a.item)?;
-        let Some(Wait::Signal { spec, .. }) = &x.tasks[a.task].units[u as usize].wait else {
+        let Some(Wait::Signal { spec, .. }) = x.tasks[a.task].units[u as usize].wait.as_deref()
+        else {
             return None;
         };
         let ctx = x.context(a.task, Some(u));

@@ -61,7 +61,7 @@ pub(super) fn apply(x: &mut Execution, event: &Event, at: Timestamp, effects: &m
             // ended, a signal changes nothing.
             if let Some((t, u)) = locate(x, task, *item)
                 && current(x, t, u, *attempt)
-                && matches!(&x.tasks[t].units[u as usize].wait, Some(Wait::Signal { name: n, .. }) if n == name)
+                && matches!(x.tasks[t].units[u as usize].wait.as_deref(), Some(Wait::Signal { name: n, .. }) if n == name)
             {
                 x.tasks[t].units[u as usize].wait = None;
                 x.mark_unit(t, u);

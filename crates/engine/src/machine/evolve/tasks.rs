@@ -107,7 +107,7 @@ pub(super) fn cancel_units(
             continue;
         }
         let item = x.tasks[t].item_of(u);
-        match (status, &unit.wait) {
+        match (status, unit.wait.as_deref()) {
             (TaskStatus::Running, Some(Wait::Child { execution })) => {
                 effects.push(Effect::CancelChild(*execution));
             }

@@ -39,7 +39,10 @@ pub(super) fn apply(x: &mut Execution, key: &TimerKey, at: Timestamp, _effects: 
         } => {
             if let Some((t, u)) = locate(x, task, *item)
                 && current(x, t, u, *attempt)
-                && matches!(x.tasks[t].units[u as usize].wait, Some(Wait::Timer { .. }))
+                && matches!(
+                    x.tasks[t].units[u as usize].wait.as_deref(),
+                    Some(Wait::Timer { .. })
+                )
             {
                 succeed_unit(x, t, u, Value::Null, at);
             }
@@ -54,7 +57,10 @@ pub(super) fn apply(x: &mut Execution, key: &TimerKey, at: Timestamp, _effects: 
         } => {
             if let Some((t, u)) = locate(x, task, *item)
                 && current(x, t, u, *attempt)
-                && matches!(x.tasks[t].units[u as usize].wait, Some(Wait::Signal { .. }))
+                && matches!(
+                    x.tasks[t].units[u as usize].wait.as_deref(),
+                    Some(Wait::Signal { .. })
+                )
             {
                 x.tasks[t].units[u as usize].wait = None;
                 x.mark_unit(t, u);
