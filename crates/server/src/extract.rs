@@ -5,6 +5,7 @@
 //!   invalid_request` with the position; bodies over the limit `413`.
 //! - [`DefinitionBody`]: the text of a workflow or template definition and its format,
 //!   for the model's reader, which reports every problem with its line and column.
+//! - [`CloudEventRequest`]: a CloudEvent in either HTTP mode (see its doc).
 //! - [`Query<T>`]: query parameters, malformed ones `400 invalid_request`; and
 //!   [`execution_id`], an execution id in a path (one that is not an id is `404`).
 //!
@@ -14,6 +15,8 @@
 //! particular `text/plain`, `application/x-www-form-urlencoded` and
 //! `multipart/form-data`, which a web page of any site can send without the browser
 //! asking the server first (no CORS preflight). An empty body needs no content type.
+//! The one exception is a CloudEvent in binary mode, whose body may have any type: it
+//! comes with `ce-*` headers, which no page can send without that preflight.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -182,4 +185,47 @@ impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for
 pub(crate) fn execution_id(id: &str) -> Result<ExecutionId, ApiError> {
     id.parse()
         .map_err(|_| ApiError::not_found(format!("no execution `{id}`")))
+}
+
+/// A CloudEvent, as JSON in structured mode, from either HTTP mode: binary when the
+/// request has a `ce-specversion` header (the attributes are `ce-*` headers and the
+/// body, of any content type, is the data: see `harmonia_app::events::binary`),
+/// structured otherwise (a JSON body, read as [`Body`] reads it). A binary-mode request
+/// that cannot be read is `422 invalid_event`, each problem named by its attribute.
+#[derive(Debug)]
+pub(crate) struct CloudEventRequest(pub(crate) serde_json::Value);
+
+impl<S: Send + Sync> FromRequest<S> for CloudEventRequest {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        use harmonia_app::events::binary;
+        if !binary::is_binary(req.headers().keys().map(|k| k.as_str())) {
+            let Body(value) = Body::<serde_json::Value>::from_request(req, state).await?;
+            return Ok(CloudEventRequest(value));
+        }
+        let headers: Vec<(String, Vec<u8>)> = req
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec()))
+            .collect();
+        let content_type = match req.headers().get(CONTENT_TYPE) {
+            None => None,
+            Some(v) => Some(
+                v.to_str()
+                    .map_err(|_| {
+                        ApiError::bad_request("the `Content-Type` header is not ASCII text")
+                    })?
+                    .to_owned(),
+            ),
+        };
+        let body = bytes(req).await?;
+        binary::to_structured(
+            headers.iter().map(|(n, v)| (n.as_str(), v.as_slice())),
+            content_type.as_deref(),
+            &body,
+        )
+        .map(CloudEventRequest)
+        .map_err(|problems| ApiError::from(harmonia_app::Error::InvalidEvent(problems)))
+    }
 }

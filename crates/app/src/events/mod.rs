@@ -14,6 +14,7 @@
 //! ([`Events::route_unrouted`]), so delivery is at least once and a waiting task takes
 //! at most one event (its wait ends with the first).
 
+pub mod binary;
 pub mod cloudevent;
 
 use harmonia_engine::Delivery;

@@ -1,7 +1,8 @@
 //! `/api/events`: receive CloudEvents, and list those received.
 //!
 //! Adapters over `harmonia_app::Events`. `POST` takes one CloudEvent 1.0 in
-//! structured JSON (`application/json` or `application/cloudevents+json`): `202` with
+//! structured JSON (`application/json` or `application/cloudevents+json`), or in binary
+//! mode (`ce-*` headers, the body its data; see `extract::CloudEventRequest`): `202` with
 //! where it went when it is new, `200` with `duplicate: true` (and the first receipt)
 //! when an event with the same `source` and `id` was received before, `422
 //! invalid_event` with every problem otherwise. Operators and above may post; viewers
@@ -11,13 +12,12 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::Value;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Body, Query};
+use crate::extract::{CloudEventRequest, Query};
 use crate::state::AppState;
 use crate::views::events::{CloudEventBody, EventPageView, EventReceipt};
 
@@ -27,6 +27,12 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 
 /// Receive a CloudEvent: stored once by `source` and `id`, then delivered to every
 /// `wait_event` task waiting on its `type` whose `filter` it matches.
+///
+/// Structured mode: the event as a JSON body. Binary mode (the CloudEvents HTTP
+/// binding): the attributes as headers, `ce-specversion: 1.0`, `ce-id`, `ce-source`,
+/// `ce-type` and any other `ce-<attribute>` (percent-encoded values are decoded), and
+/// the body as the event's data, of any content type: JSON is parsed, other text kept
+/// as text, anything else kept as `data_base64`.
 #[utoipa::path(
     post,
     path = "/events",
@@ -43,7 +49,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 )]
 async fn receive(
     State(state): State<AppState>,
-    Body(event): Body<Value>,
+    CloudEventRequest(event): CloudEventRequest,
 ) -> ApiResult<(StatusCode, Json<EventReceipt>)> {
     let receipt = state.app().events().receive(event).await?;
     let status = if receipt.duplicate {

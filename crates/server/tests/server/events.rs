@@ -141,3 +141,98 @@ async fn an_event_posted_many_times_at_once_is_delivered_once() {
         .count();
     assert_eq!(received, 1, "the task took the event once");
 }
+
+/// A binary-mode request (the CloudEvents HTTP binding): the attributes as `ce-*`
+/// headers, the body as the data.
+fn binary(id: &str, content_type: &str, body: Vec<u8>) -> axum::http::Request<axum::body::Body> {
+    axum::http::Request::builder()
+        .method(Method::POST)
+        .uri("/api/events")
+        .header("ce-specversion", "1.0")
+        .header("ce-id", id)
+        .header("ce-source", "shop")
+        .header("ce-type", "payment.settled")
+        .header("ce-tenant", "acme%20corp")
+        .header("content-type", content_type)
+        .body(axum::body::Body::from(body))
+        .expect("request")
+}
+
+#[tokio::test]
+async fn binary_mode_events_are_the_same_events_as_structured_ones() {
+    let s = server().await;
+    assert_eq!(
+        s.post_yaml("/api/workflows", SETTLE).await.status,
+        StatusCode::CREATED
+    );
+    let id = waiting(&s, 4).await;
+
+    // JSON data, in binary mode: delivered like a structured event.
+    let r = s
+        .send(binary(
+            "b1",
+            "application/json",
+            br#"{"order": 4, "amount": 40}"#.to_vec(),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    assert_eq!(r.json()["delivered_to"][0]["execution_id"], id.as_str());
+    let x = s.get(&format!("/api/executions/{id}")).await.json();
+    assert_eq!(x["outputs"], json!({"amount": 40}), "{x}");
+    let got = &x["tasks"]["paid"]["output"];
+    assert_eq!(got["tenant"], "acme corp", "{got}");
+    assert_eq!(got["datacontenttype"], "application/json", "{got}");
+
+    // The same (source, id) in structured mode is a duplicate of it.
+    let r = post(&s, &event("b1", 4)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json()["duplicate"], true);
+
+    // Any content type in binary mode: text is kept as text, bytes as base64.
+    let r = s
+        .send(binary("b2", "text/plain", b"settled".to_vec()))
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    let r = s
+        .send(binary("b3", "application/octet-stream", vec![0xff, 0x00]))
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    let listed = s.get("/api/events?limit=2").await.json();
+    assert_eq!(
+        listed["events"][0]["event"]["data_base64"], "/wA=",
+        "{listed}"
+    );
+    assert_eq!(listed["events"][1]["event"]["data"], "settled", "{listed}");
+
+    // Binary mode with JSON that is not JSON, or a missing attribute: 422, nothing kept.
+    let r = s
+        .send(binary("b4", "application/json", b"{nope".to_vec()))
+        .await;
+    let e = assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_event");
+    assert_eq!(e["details"][0]["attribute"], "data", "{e}");
+    let mut no_type = binary("b5", "text/plain", b"x".to_vec());
+    no_type.headers_mut().remove("ce-type");
+    let e = assert_error(
+        &s.send(no_type).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_event",
+    );
+    assert_eq!(e["details"][0]["attribute"], "type", "{e}");
+    let listed = s.get("/api/events?limit=10").await.json();
+    assert_eq!(
+        listed["events"].as_array().map(Vec::len),
+        Some(3),
+        "{listed}"
+    );
+
+    // Without `ce-*` headers, text/plain is still refused: no web page can post an
+    // event behind a browser's back.
+    let r = s
+        .call(Method::POST, "/api/events", Some("text/plain"), "{}", None)
+        .await;
+    assert_error(
+        &r,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    );
+}
