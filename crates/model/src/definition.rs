@@ -53,6 +53,10 @@ pub struct Workflow {
     /// Time limit of the whole execution.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout: Option<Dur>,
+    /// What starts the workflow without a person: each trigger starts an execution
+    /// when it fires, with the `inputs` it maps.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub triggers: Vec<Trigger>,
     /// The tasks, by name. Names are identifiers (`fetch_data`), so that
     /// `$tasks.fetch_data` works in expressions.
     #[schemars(length(min = 1))]
@@ -71,8 +75,55 @@ impl Workflow {
         "outputs",
         "defaults",
         "timeout",
+        "triggers",
         "tasks",
     ];
+}
+
+/// A trigger: one kind, written as a mapping with the kind's name as its only key
+/// (`- event: {type: order.created}`).
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Trigger {
+    /// Starts an execution for each CloudEvent posted to `POST /api/events` whose
+    /// `type` (and `source`, when set) is the trigger's and whose `filter` holds; once
+    /// per event (`source` and `id`).
+    Event(EventTrigger),
+}
+
+impl Trigger {
+    /// The kinds of triggers, as written.
+    pub const KINDS: &'static [&'static str] = &["event"];
+    /// Kinds of the definition format that this version does not run yet.
+    pub const PLANNED: &'static [&'static str] = &["webhook", "schedule"];
+}
+
+/// An `event` trigger.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventTrigger {
+    /// The events' `type` (`order.created`).
+    #[serde(rename = "type")]
+    #[schemars(length(min = 1))]
+    pub ty: String,
+    /// Only events from this `source`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// One `${ }` expression over `$event`: the event starts the workflow only when it
+    /// is true.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
+    /// The execution's inputs: names and values, whose strings may hold `${ }`
+    /// expressions over `$event` (`order: ${ $event.data }`). Checked against the
+    /// workflow's `inputs` schema when the event arrives.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(with = "serde_json::Map<String, Value>")]
+    pub inputs: IndexMap<String, Value>,
+}
+
+impl EventTrigger {
+    /// The fields of an `event` trigger, as written.
+    pub const FIELDS: &'static [&'static str] = &["type", "source", "filter", "inputs"];
 }
 
 /// Where a workflow came from: a template and its version.

@@ -44,6 +44,7 @@ mod json_errors;
 mod node;
 mod plan;
 mod read;
+mod read_triggers;
 pub mod schema;
 mod source;
 mod sub_workflows;
@@ -53,14 +54,15 @@ mod validate;
 pub mod yaml;
 
 pub use definition::{
-    Backoff, Defaults, ErrorClass, Join, OnError, RetryPolicy, Task, TemplateRef, Workflow,
+    Backoff, Defaults, ErrorClass, EventTrigger, Join, OnError, RetryPolicy, Task, TemplateRef,
+    Trigger, Workflow,
 };
 pub use diagnostic::{Diagnostic, FieldPath, Locations, Severity};
 pub use duration::{DURATION_PATTERN, Dur};
 /// The bounded quoting of user text in messages (see [`harmonia_expr::clip`]).
 pub use harmonia_expr::clip;
 pub use inputs::{InputViolation, SchemaProblem};
-pub use plan::{Condition, ForEach, InputSchema, Plan, PlanTask, Retry};
+pub use plan::{Condition, EventPlan, ForEach, InputSchema, Plan, PlanTask, PlanTrigger, Retry};
 pub use source::{Format, Position, Source};
 pub use sub_workflows::{SubWorkflow, sub_workflows};
 pub use task_types::{Deferred, ParamCheck, ParamProblem, SchemaError, TaskType, TaskTypes};

@@ -29,6 +29,8 @@ pub struct Plan {
     pub tasks: Vec<PlanTask>,
     /// Task indices in a topological order (every task after the tasks it needs).
     pub order: Vec<usize>,
+    /// The triggers, compiled, in definition order.
+    pub triggers: Vec<PlanTrigger>,
     /// Task indices by name (events name tasks: a plan of 20,000 tasks looks one up for
     /// every event).
     pub(crate) by_name: HashMap<String, usize>,
@@ -288,4 +290,26 @@ mod tests {
         assert!(!r.should_retry(ErrorClass::Http4xx, 1));
         assert!(!r.should_retry(ErrorClass::Expression, 1));
     }
+}
+
+/// A trigger, compiled: what it fires on, and the inputs it maps.
+#[derive(Debug, Clone)]
+pub enum PlanTrigger {
+    /// An `event` trigger.
+    Event(EventPlan),
+}
+
+/// An `event` trigger, compiled.
+#[derive(Debug, Clone)]
+pub struct EventPlan {
+    /// Its position in `triggers:`.
+    pub index: usize,
+    /// The events' `type`.
+    pub ty: String,
+    /// Only events from this `source`.
+    pub source: Option<String>,
+    /// When set, the event starts the workflow only when this is true (over `$event`).
+    pub filter: Option<Template>,
+    /// The execution's inputs (an object), over `$event` and `$params`.
+    pub inputs: ValueTemplate,
 }

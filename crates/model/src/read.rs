@@ -555,6 +555,9 @@ impl<'a, 's> Reader<'a, 's> {
         let timeout = f
             .get("timeout")
             .and_then(|n| self.duration(n, &path.key("timeout")));
+        let triggers = f
+            .get("triggers")
+            .map_or_else(Vec::new, |n| self.triggers(n, &path.key("triggers")));
         let tasks = self
             .required(&f, &path, "tasks", what, "")
             .map(|n| self.tasks(n, &path.key("tasks")))
@@ -569,6 +572,7 @@ impl<'a, 's> Reader<'a, 's> {
             outputs,
             defaults,
             timeout,
+            triggers,
             tasks,
         })
     }

@@ -27,6 +27,8 @@ use crate::diagnostic::FieldPath;
 
 /// Variables of expressions evaluated once per task, before any fan-out.
 const TASK_VARS: VarSet = VarSet::of(&[Var::Inputs, Var::Tasks, Var::Params, Var::Execution]);
+/// Variables of a trigger's expressions: the execution does not exist yet.
+const TRIGGER_VARS: VarSet = VarSet::of(&[Var::Event, Var::Params]);
 /// Fields of a task's result in `$tasks.<name>`.
 const RESULT_FIELDS: [&str; 5] = ["output", "status", "error", "attempts", "skip_reason"];
 
@@ -47,6 +49,8 @@ pub(super) enum Place {
         fan_out: bool,
     },
     WorkflowOutput,
+    /// A trigger's `filter` and `inputs`: only the event that fired (and `$params`).
+    Trigger,
 }
 
 impl Place {
@@ -60,6 +64,7 @@ impl Place {
         };
         match self {
             Place::If | Place::ForEach | Place::WorkflowOutput => TASK_VARS,
+            Place::Trigger => TRIGGER_VARS,
             Place::With { fan_out } => fan(TASK_VARS.with(Var::Secrets), fan_out),
             Place::Output { fan_out } => fan(TASK_VARS.with(Var::Output), fan_out),
             Place::Deferred { fan_out, vars } => {
@@ -74,6 +79,9 @@ impl Place {
 
     fn not_allowed(self, var: Var) -> String {
         match (var, self) {
+            (var, Place::Trigger) => format!(
+                "`{var}` is not available in a trigger: it runs before the execution exists; read the event as `$event` (and `$params`)"
+            ),
             (Var::Item | Var::Index, Place::If) => format!(
                 "`{var}` is not available in `if`: it is evaluated once, before the fan-out; filter the `for_each` list instead"
             ),
@@ -86,7 +94,7 @@ impl Place {
                 "`$secrets` is not available here: this parameter is evaluated inside the engine, where secrets are never given".to_string()
             }
             (Var::Event, _) => {
-                "`$event` is only available where an event is judged (a `wait_event` task's `filter`)".to_string()
+                "`$event` is only available where an event is judged (a `wait_event` task's `filter`, an `event` trigger)".to_string()
             }
             (Var::Secrets, _) => {
                 "`$secrets` is only available in `with:`, where secrets are resolved inside the executor and never stored".to_string()

@@ -39,6 +39,7 @@ mod names;
 mod needs;
 mod params;
 mod schema;
+mod triggers;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -119,6 +120,7 @@ impl Validator<'_, '_> {
             tasks.push(self.task(i, task));
         }
         let outputs = self.outputs();
+        let triggers = self.triggers();
 
         if self.diags.has_errors() {
             return None;
@@ -137,6 +139,7 @@ impl Validator<'_, '_> {
             by_name: Plan::index_names(&tasks),
             tasks,
             order: order.unwrap_or_default(),
+            triggers: triggers.unwrap_or_default(),
         })
     }
 

@@ -1,0 +1,178 @@
+//! Reading `triggers:`: a list, each item a mapping whose one key is the trigger's kind
+//! (`- event: {type: order.created, ...}`).
+//!
+//! Every problem is reported with its place, as the rest of the reader does: a list
+//! expected, an item with no kind or several, an unknown kind ("did you mean"), a kind
+//! of the format that this version does not run yet (`webhook`, `schedule`: an error,
+//! so that nothing a user writes is silently ignored), and each kind's fields.
+//! Expressions are kept as text here and compiled by `validate`. When an item has a
+//! problem, no trigger is kept (the definition is invalid anyway), so that the
+//! positions `validate` reports always match the list as written.
+
+use indexmap::IndexMap;
+use serde_json::Value;
+
+use harmonia_expr::clip;
+
+use crate::definition::{EventTrigger, Trigger};
+use crate::diagnostic::FieldPath;
+use crate::node::{Kind, Node};
+use crate::read::Reader;
+
+impl Reader<'_, '_> {
+    /// The triggers of a workflow.
+    pub(crate) fn triggers(&mut self, node: &Node, path: &FieldPath) -> Vec<Trigger> {
+        let Kind::Seq(items) = &node.kind else {
+            self.error(
+                path,
+                node.offset,
+                format!(
+                    "expected a list of triggers (`- event: {{type: ...}}`), found {}",
+                    node.describe()
+                ),
+            );
+            return Vec::new();
+        };
+        self.locs.set_value(path, node.offset);
+        let read: Vec<Option<Trigger>> = items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| self.trigger(item, &path.index(i)))
+            .collect();
+        // All or none: validation names a trigger by its position in the list, which
+        // dropping one would shift (the problems of the others are reported above).
+        read.into_iter()
+            .collect::<Option<Vec<_>>>()
+            .unwrap_or_default()
+    }
+
+    fn trigger(&mut self, node: &Node, path: &FieldPath) -> Option<Trigger> {
+        self.locs.set_value(path, node.offset);
+        let Kind::Map(entries) = &node.kind else {
+            self.error(
+                path,
+                node.offset,
+                format!(
+                    "expected a trigger: a mapping with its kind as key (`event: {{type: ...}}`), found {}",
+                    node.describe()
+                ),
+            );
+            return None;
+        };
+        let [(key, body)] = entries.as_slice() else {
+            let kinds: Vec<&str> = entries.iter().map(|(k, _)| k.name.as_str()).collect();
+            self.error(
+                path,
+                node.offset,
+                if kinds.is_empty() {
+                    "a trigger needs its kind as its one key: `event: {type: ...}`".to_string()
+                } else {
+                    format!(
+                        "a trigger has exactly one kind as its key, found {}: write each as its own item of the list",
+                        kinds.iter().map(|k| format!("`{}`", clip(k))).collect::<Vec<_>>().join(", ")
+                    )
+                },
+            );
+            return None;
+        };
+        let p = path.key(&key.name);
+        self.locs.set_key(&p, key.offset);
+        match key.name.as_str() {
+            "event" => self.event_trigger(body, &p).map(Trigger::Event),
+            planned if Trigger::PLANNED.contains(&planned) => {
+                self.error(
+                    &p,
+                    key.offset,
+                    format!(
+                        "`{planned}` triggers are part of the format but not run by this version of Harmonia yet; \
+                         for now a workflow can start from an `event` trigger (or through the API)"
+                    ),
+                );
+                None
+            }
+            other => {
+                let all = Trigger::KINDS.iter().chain(Trigger::PLANNED).copied();
+                let hint = harmonia_expr::suggest(other, all)
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                self.error(
+                    &p,
+                    key.offset,
+                    format!(
+                        "unknown trigger kind `{}`{hint}; expected one of: {}",
+                        clip(other),
+                        Trigger::KINDS.join(", ")
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn event_trigger(&mut self, node: &Node, path: &FieldPath) -> Option<EventTrigger> {
+        let what = "an `event` trigger";
+        let f = self.fields(
+            node,
+            path,
+            what,
+            EventTrigger::FIELDS,
+            &[
+                ("event_type", "type"),
+                ("types", "type"),
+                ("when", "filter"),
+                ("if", "filter"),
+            ],
+        )?;
+        let ty = self
+            .required(
+                &f,
+                path,
+                "type",
+                what,
+                " (the events' `type`, such as `order.created`)",
+            )
+            .and_then(|n| self.string(n, &path.key("type")));
+        if let (Some(t), Some(n)) = (&ty, f.get("type"))
+            && t.trim().is_empty()
+        {
+            self.error(
+                &path.key("type"),
+                n.offset,
+                "the event `type` must not be empty",
+            );
+        }
+        let source = f
+            .get("source")
+            .and_then(|n| self.string(n, &path.key("source")));
+        let filter = f
+            .get("filter")
+            .and_then(|n| self.string(n, &path.key("filter")));
+        let inputs = f
+            .get("inputs")
+            .map_or_else(IndexMap::new, |n| self.mapping(n, &path.key("inputs")));
+        Some(EventTrigger {
+            ty: ty.filter(|t| !t.trim().is_empty())?,
+            source,
+            filter,
+            inputs,
+        })
+    }
+
+    /// A mapping of names to any values (a trigger's `inputs`).
+    fn mapping(&mut self, node: &Node, path: &FieldPath) -> IndexMap<String, Value> {
+        match self.json(node, path) {
+            Value::Object(m) => m.into_iter().collect(),
+            _ => {
+                self.error(
+                    path,
+                    node.offset,
+                    format!(
+                        "expected a mapping of input names to values, found {}",
+                        node.describe()
+                    ),
+                );
+                IndexMap::new()
+            }
+        }
+    }
+}
