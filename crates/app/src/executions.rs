@@ -255,7 +255,7 @@ impl Executions {
         self.start_request(workflow, inputs, None).await
     }
 
-    async fn start_request(
+    pub(crate) async fn start_request(
         &self,
         workflow: Workflow,
         inputs: Value,

@@ -16,6 +16,7 @@
 
 pub mod binary;
 pub mod cloudevent;
+mod triggers;
 
 use harmonia_engine::Delivery;
 use harmonia_storage::json::RawJson;
@@ -96,7 +97,8 @@ impl Events {
         limit: Option<u32>,
         cursor: Option<String>,
     ) -> Result<EventPage> {
-        let after = match crate::present(cursor) {
+        // An empty cursor is not one a listing gave (a cursor is a number).
+        let after = match cursor {
             None => None,
             Some(c) => Some(
                 c.parse::<u64>()
@@ -131,8 +133,9 @@ impl Events {
             .event
             .decode()
             .map_err(|m| Error::Internal(format!("a stored event does not read: {m}")))?;
-        let delivered = self.0.handle.deliver_event(value).await?;
-        let deliveries = Value::Array(delivered.iter().map(delivery).collect());
+        let delivered = self.0.handle.deliver_event(value.clone()).await?;
+        let started = self.fire_triggers(&value).await?;
+        let deliveries = Value::Array(delivered.iter().map(delivery).chain(started).collect());
         let at = Timestamp::now();
         self.0
             .store()

@@ -76,7 +76,7 @@ impl utoipa::ToSchema for CloudEventBody {}
 
 /// A received event and where it went.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-#[schema(example = json!({"id": "a1", "source": "shop", "type": "payment.settled", "received_at": "2026-11-30T10:00:00.000Z", "duplicate": false, "routed_at": "2026-11-30T10:00:00.004Z", "delivered_to": [{"execution_id": "01a20b95-3770-719e-8ae1-f9888c382918", "task": "settle", "item": null}]}))]
+#[schema(example = json!({"id": "a1", "source": "shop", "type": "payment.settled", "received_at": "2026-11-30T10:00:00.000Z", "duplicate": false, "routed_at": "2026-11-30T10:00:00.004Z", "delivered_to": [{"execution_id": "01a20b95-3770-719e-8ae1-f9888c382918", "task": "settle", "item": null}], "started": [{"workflow": "fulfil", "trigger": 0, "execution_id": "01a20b95-3771-7a5e-8f0e-2b1f6ad0c001"}]}))]
 pub struct EventReceipt {
     /// The event's `id`.
     pub id: String,
@@ -97,6 +97,11 @@ pub struct EventReceipt {
     /// The waiting tasks that took it: `{execution_id, task, item}` each (empty when
     /// none waited for it: it is kept all the same).
     pub delivered_to: Vec<Value>,
+    /// What the `event` triggers it matched did: `{workflow, trigger, execution_id}`
+    /// for each execution started, `{workflow, trigger, error}` for each that could not
+    /// start (a filter that failed, inputs the workflow refuses). An event starts a
+    /// workflow once per trigger, however often it is posted.
+    pub started: Vec<Value>,
     /// The event as received.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event: Option<Value>,
@@ -112,12 +117,8 @@ impl EventReceipt {
             received_at: e.received_at.to_string(),
             duplicate,
             routed_at: e.routed_at.map(|t| t.to_string()),
-            delivered_to: e
-                .deliveries
-                .as_ref()
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default(),
+            delivered_to: deliveries(e, "task"),
+            started: deliveries(e, "workflow"),
             event: full.then(|| e.event.decode().unwrap_or(Value::Null)),
         }
     }
@@ -126,6 +127,18 @@ impl EventReceipt {
     pub fn from_receipt(r: &Receipt) -> EventReceipt {
         EventReceipt::from_event(&r.event, r.duplicate, false)
     }
+}
+
+/// The recorded deliveries of an event that have the field `kind`.
+fn deliveries(e: &InboxEvent, kind: &str) -> Vec<Value> {
+    e.deliveries
+        .as_ref()
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|d| d.get(kind).is_some())
+        .cloned()
+        .collect()
 }
 
 /// A page of received events, newest first.

@@ -103,11 +103,13 @@ async fn an_event_is_checked_kept_once_and_delivered_to_the_task_it_matches() {
         .await
         .json();
     assert_eq!(next["events"][0]["id"], "e1");
-    assert_error(
-        &s.get("/api/events?cursor=nope").await,
-        StatusCode::BAD_REQUEST,
-        "invalid_request",
-    );
+    for bad in ["nope", "", "9007199254740992"] {
+        assert_error(
+            &s.get(&format!("/api/events?cursor={bad}")).await,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        );
+    }
 }
 
 #[tokio::test]

@@ -20,6 +20,7 @@ mod events;
 mod idempotency;
 mod security;
 mod templates;
+mod triggers;
 
 struct Server {
     app: Router,

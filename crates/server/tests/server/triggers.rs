@@ -1,0 +1,185 @@
+//! Event triggers through the API: a posted CloudEvent starts the workflows whose
+//! `event` trigger it matches, once per event, with the inputs the trigger maps; what
+//! each trigger did is in the event's receipt.
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use super::{Server, server};
+
+const FULFIL: &str = "name: fulfil
+inputs: {type: object, required: [order], properties: {order: {type: integer}, rush: {type: boolean}}}
+triggers:
+  - event:
+      type: order.paid
+      source: shop
+      filter: ${ $event.data.total > 100 }
+      inputs: {order: '${ $event.data.order }', rush: '${ $event.data.total > 1000 }'}
+  - event:
+      type: order.rush
+      inputs: {order: '${ $event.data.order }'}
+tasks:
+  pack: {type: set, with: '${ {order: $inputs.order, rush: ($inputs.rush // false)} }'}
+outputs: {packed: '${ $tasks.pack.output }'}
+";
+
+fn event(id: &str, ty: &str, source: &str, data: Value) -> Value {
+    json!({"specversion": "1.0", "id": id, "source": source, "type": ty, "data": data})
+}
+
+async fn post(s: &Server, body: &Value) -> super::Reply {
+    s.call(
+        Method::POST,
+        "/api/events",
+        Some("application/json"),
+        &body.to_string(),
+        None,
+    )
+    .await
+}
+
+async fn outputs(s: &Server, id: &str) -> Value {
+    for _ in 0..500 {
+        let x = s.get(&format!("/api/executions/{id}")).await.json();
+        if x["status"] == "succeeded" {
+            return x["outputs"].clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("execution {id} did not succeed");
+}
+
+async fn executions(s: &Server) -> usize {
+    let page = s
+        .get("/api/executions?workflow=fulfil&limit=100")
+        .await
+        .json();
+    page["executions"].as_array().map_or(0, Vec::len)
+}
+
+#[tokio::test]
+async fn a_matching_event_starts_the_workflow_once_with_the_mapped_inputs() {
+    let s = server().await;
+    let r = s.post_yaml("/api/workflows", FULFIL).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+
+    // Matches the first trigger: started with the inputs it maps.
+    let r = post(
+        &s,
+        &event(
+            "o1",
+            "order.paid",
+            "shop",
+            json!({"order": 7, "total": 2000}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    let receipt = r.json();
+    let started = receipt["started"].as_array().cloned().unwrap_or_default();
+    assert_eq!(started.len(), 1, "{receipt}");
+    assert_eq!(started[0]["workflow"], "fulfil");
+    assert_eq!(started[0]["trigger"], 0);
+    let id = started[0]["execution_id"]
+        .as_str()
+        .expect("an execution")
+        .to_string();
+    assert_eq!(
+        outputs(&s, &id).await,
+        json!({"packed": {"order": 7, "rush": true}})
+    );
+
+    // The same event again: a duplicate, nothing more started.
+    let r = post(
+        &s,
+        &event(
+            "o1",
+            "order.paid",
+            "shop",
+            json!({"order": 7, "total": 2000}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json()["started"][0]["execution_id"], id.as_str());
+    assert_eq!(executions(&s).await, 1);
+
+    // The filter is false, the source is another, the type matches no trigger: nothing.
+    for e in [
+        event("o2", "order.paid", "shop", json!({"order": 8, "total": 5})),
+        event(
+            "o3",
+            "order.paid",
+            "elsewhere",
+            json!({"order": 9, "total": 500}),
+        ),
+        event(
+            "o4",
+            "order.created",
+            "shop",
+            json!({"order": 10, "total": 500}),
+        ),
+    ] {
+        let r = post(&s, &e).await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+        assert_eq!(r.json()["started"], json!([]), "{}", r.text);
+    }
+    assert_eq!(executions(&s).await, 1);
+
+    // Inputs the workflow refuses: the event is kept, the receipt says why.
+    let r = post(
+        &s,
+        &event("o5", "order.rush", "any", json!({"order": "seven"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    let receipt = r.json();
+    let why = receipt["started"][0]["error"].as_str().unwrap_or_default();
+    assert!(why.contains("order"), "{receipt}");
+    assert_eq!(executions(&s).await, 1);
+
+    // The second trigger, from any source.
+    let r = post(&s, &event("o6", "order.rush", "any", json!({"order": 11}))).await;
+    let receipt = r.json();
+    assert_eq!(receipt["started"][0]["trigger"], 1, "{receipt}");
+    let id = receipt["started"][0]["execution_id"]
+        .as_str()
+        .expect("an execution")
+        .to_string();
+    assert_eq!(
+        outputs(&s, &id).await,
+        json!({"packed": {"order": 11, "rush": false}})
+    );
+}
+
+#[tokio::test]
+async fn an_event_posted_many_times_at_once_starts_its_workflow_once() {
+    let s = server().await;
+    assert_eq!(
+        s.post_yaml("/api/workflows", FULFIL).await.status,
+        StatusCode::CREATED
+    );
+    let e = event(
+        "burst",
+        "order.paid",
+        "shop",
+        json!({"order": 1, "total": 200}),
+    );
+    let posts = (0..20).map(|_| post(&s, &e));
+    let replies = futures::future::join_all(posts).await;
+    // A duplicate answered while the first receipt is still being routed shows no
+    // deliveries yet (`routed_at` is null); every reply that shows a start shows the
+    // same execution, and there is one.
+    let mut ids = std::collections::HashSet::new();
+    for r in &replies {
+        let receipt = r.json();
+        match receipt["started"][0]["execution_id"].as_str() {
+            Some(id) => {
+                ids.insert(id.to_string());
+            }
+            None => assert!(receipt["routed_at"].is_null(), "{receipt}"),
+        }
+    }
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert_eq!(executions(&s).await, 1);
+}
