@@ -47,6 +47,7 @@ mod store;
 mod tables;
 mod timers;
 mod tokens;
+mod triggers;
 mod write;
 
 pub use sqlite::{SqliteDialect, SqliteOptions, SqliteStore, Synchronous};

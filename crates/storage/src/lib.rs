@@ -15,6 +15,7 @@
 //!   and `templates.rs` ([`TemplateDoc`](catalog::TemplateDoc), and [`Templates`]:
 //!   `put_template`, `templates`, `import_templates`, ...).
 //! - [`Tokens`] (`tokens.rs`): API tokens.
+//! - [`TriggerStates`] (`triggers.rs`): which triggers are paused.
 //! - [`Timers`] (`timers.rs`): durable timers and the waits of running attempts, which
 //!   commits write.
 //! - [`Inbox`] (`inbox.rs`): CloudEvents received through the API, once each by
@@ -49,6 +50,7 @@ mod templates;
 mod time;
 mod timers;
 mod tokens;
+mod triggers;
 mod workflows;
 
 #[cfg(any(test, feature = "test-suite"))]
@@ -72,6 +74,7 @@ pub use templates::Templates;
 pub use time::Timestamp;
 pub use timers::Timers;
 pub use tokens::Tokens;
+pub use triggers::TriggerStates;
 pub use workflows::Workflows;
 
 /// The role traits, whose methods a caller of a store needs in scope:
@@ -83,11 +86,11 @@ pub use workflows::Workflows;
 pub mod prelude {
     pub use crate::{
         ExecutionLog, ExecutionQueries, Idempotency, Inbox, Store, Templates, Timers, Tokens,
-        Workflows,
+        TriggerStates, Workflows,
     };
     pub use crate::{
         ExecutionLog as _, ExecutionQueries as _, Idempotency as _, Inbox as _, Templates as _,
-        Timers as _, Tokens as _, Workflows as _,
+        Timers as _, Tokens as _, TriggerStates as _, Workflows as _,
     };
 }
 

@@ -21,7 +21,7 @@ use crate::records::{
 };
 use crate::{
     DEFAULT_LIMIT, Error, ExecutionId, ExecutionLog, ExecutionQueries, Idempotency, Inbox, Result,
-    TaskStatus, Timers, Timestamp, Tokens, commit,
+    TaskStatus, Timers, Timestamp, Tokens, TriggerStates, commit,
 };
 
 /// A store in memory.
@@ -39,6 +39,8 @@ struct Inner {
     templates: Shelf<TemplateDoc>,
     tokens: Vec<TokenRecord>,
     had_tokens: bool,
+    /// Paused triggers, since when.
+    paused_triggers: BTreeMap<String, Timestamp>,
     timers: BTreeMap<(ExecutionId, String), Timestamp>,
     /// By (scope, key).
     idempotency: HashMap<(String, String), IdempotencyRecord>,
@@ -452,6 +454,28 @@ impl Tokens for MemoryStore {
 
     async fn had_tokens(&self) -> Result<bool> {
         Ok(self.lock()?.had_tokens)
+    }
+}
+
+#[async_trait]
+impl TriggerStates for MemoryStore {
+    async fn set_trigger_paused(&self, id: &str, paused: bool, at: Timestamp) -> Result<()> {
+        let mut inner = self.lock()?;
+        if paused {
+            inner.paused_triggers.entry(id.to_string()).or_insert(at);
+        } else {
+            inner.paused_triggers.remove(id);
+        }
+        Ok(())
+    }
+
+    async fn paused_triggers(&self) -> Result<Vec<(String, Timestamp)>> {
+        Ok(self
+            .lock()?
+            .paused_triggers
+            .iter()
+            .map(|(id, at)| (id.clone(), *at))
+            .collect())
     }
 }
 

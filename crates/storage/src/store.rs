@@ -5,7 +5,7 @@
 //! contract: [`ExecutionLog`] (`log.rs`), [`ExecutionQueries`] (`queries.rs`),
 //! [`Catalog`] for every [`Document`](crate::catalog::Document) kind (`catalog.rs`:
 //! workflows and templates, named by [`Workflows`](crate::Workflows) and
-//! [`Templates`](crate::Templates)), [`Tokens`] (`tokens.rs`), [`Timers`] (`timers.rs`),
+//! [`Templates`](crate::Templates)), [`Tokens`] (`tokens.rs`), [`TriggerStates`] (`triggers.rs`), [`Timers`] (`timers.rs`),
 //! [`Inbox`] (`inbox.rs`) and [`Idempotency`] (`idempotency.rs`). `Store` is then
 //! implemented for it: there is nothing else to write, and nothing to implement by hand.
 //! The shared suite (`suite`) checks every role on every backend.
@@ -14,7 +14,7 @@
 //! `use harmonia_storage::prelude::*`.
 
 use crate::catalog::{Catalog, TemplateDoc, WorkflowDoc};
-use crate::{ExecutionLog, ExecutionQueries, Idempotency, Inbox, Timers, Tokens};
+use crate::{ExecutionLog, ExecutionQueries, Idempotency, Inbox, Timers, Tokens, TriggerStates};
 
 /// Durable storage: every role.
 pub trait Store:
@@ -23,6 +23,7 @@ pub trait Store:
     + Catalog<WorkflowDoc>
     + Catalog<TemplateDoc>
     + Tokens
+    + TriggerStates
     + Timers
     + Inbox
     + Idempotency
@@ -38,6 +39,7 @@ impl<T> Store for T where
         + Catalog<WorkflowDoc>
         + Catalog<TemplateDoc>
         + Tokens
+        + TriggerStates
         + Timers
         + Inbox
         + Idempotency

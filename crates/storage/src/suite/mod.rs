@@ -1,6 +1,6 @@
 //! The behaviour every store must have, as tests any backend can run, by role: one
 //! module per role ([`log`], [`queries`], [`catalog`], [`workflows`], [`templates`],
-//! [`tokens`], [`timers`], [`inbox`], [`idempotency`]), which together call every method
+//! [`tokens`], [`triggers`], [`timers`], [`inbox`], [`idempotency`]), which together call every method
 //! of every role.
 //!
 //! A backend's tests call [`storage_suite!`](crate::storage_suite) with an expression
@@ -17,6 +17,7 @@ pub mod queries;
 pub mod templates;
 pub mod timers;
 pub mod tokens;
+pub mod triggers;
 pub mod workflows;
 
 use serde_json::json;
@@ -102,6 +103,9 @@ macro_rules! storage_suite {
         $crate::storage_suite!(@role tokens: tokens;
             tokens,
             having_had_tokens_is_forever,
+        );
+        $crate::storage_suite!(@role trigger_states: triggers;
+            pausing_and_resuming,
         );
     };
     (@catalog $module:ident: $doc:ty) => {
