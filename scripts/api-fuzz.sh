@@ -59,6 +59,8 @@ inputs:
   type: object
   properties:
     n: { type: integer, default: 1 }
+triggers:
+  - event: { type: fuzz.never, filter: "${ false }" }
 tasks:
   wait:
     type: sleep

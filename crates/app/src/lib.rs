@@ -14,11 +14,13 @@
 //!   history, and the stream of events; a start may carry an idempotency key;
 //! - [`Events`]: CloudEvents received once each (by source and id), delivered to the
 //!   `wait_event` tasks they match, and listed;
+//! - [`Triggers`]: the triggers of every workflow, listed, read, paused and resumed
+//!   (an `event` trigger starts its workflow from [`Events`]);
 //! - [`Changes`]: the hub of workflow changes, announced by [`Workflows`] only, so that
 //!   every way a workflow changes (an API call, an instantiation, a local run) is
 //!   announced once and in one shape.
 //!
-//! Triggers, components and the assist features will be use cases of the same shape
+//! Components and the assist features will be use cases of the same shape
 //! (a cheap struct over the same context, one accessor on [`App`]).
 //!
 //! Invariants: nothing here knows HTTP, WebSockets or the command line (no status, no
@@ -37,6 +39,7 @@ mod error;
 pub mod events;
 pub mod executions;
 pub mod templates;
+pub mod triggers;
 pub mod workflows;
 
 use std::sync::Arc;
@@ -49,6 +52,7 @@ pub use error::{Error, Kind, Result};
 pub use events::Events;
 pub use executions::Executions;
 pub use templates::Templates;
+pub use triggers::Triggers;
 pub use workflows::Workflows;
 
 /// What every use case works over: the engine, its store and plans, and the hub.
@@ -75,6 +79,7 @@ pub struct App {
     templates: Templates,
     executions: Executions,
     events: Events,
+    triggers: Triggers,
     changes: Changes,
 }
 
@@ -96,6 +101,7 @@ impl App {
             templates: Templates(ctx.clone()),
             executions: Executions(ctx.clone()),
             events: Events(ctx.clone()),
+            triggers: Triggers(ctx.clone()),
             changes: ctx.changes,
         }
     }
@@ -118,6 +124,11 @@ impl App {
     /// Events received (CloudEvents).
     pub fn events(&self) -> &Events {
         &self.events
+    }
+
+    /// Triggers: listed, read, paused and resumed.
+    pub fn triggers(&self) -> &Triggers {
+        &self.triggers
     }
 
     /// The hub of workflow changes.

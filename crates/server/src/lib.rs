@@ -48,6 +48,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(routes::executions::router())
         .merge(routes::approvals::router())
         .merge(routes::events::router())
+        .merge(routes::triggers::router())
         .merge(routes::templates::router())
 }
 

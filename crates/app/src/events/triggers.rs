@@ -8,7 +8,9 @@
 //! once per trigger. What each trigger did, an execution started or why not (a filter
 //! or a mapping that failed, inputs the workflow refuses), is recorded with the event.
 //!
-//! The latest version of each workflow is the one whose triggers count. Expressions are
+//! The latest version of each workflow is the one whose triggers count. A paused
+//! trigger (see `crate::triggers`) starts nothing: it is recorded as `paused`, before
+//! its filter is evaluated. Expressions are
 //! evaluated off the async runtime, under the default limits.
 
 use harmonia_engine::Workflow;
@@ -36,6 +38,8 @@ impl Events {
     pub(super) async fn fire_triggers(&self, event: &Value) -> Result<Vec<Value>> {
         let field = |k: &str| event.get(k).and_then(Value::as_str).unwrap_or_default();
         let (ty, source) = (field("type").to_string(), field("source").to_string());
+        let paused = self.0.store().paused_triggers().await?;
+        let mut out = Vec::new();
         let mut candidates = Vec::new();
         for record in self.0.store().workflows().await? {
             // A workflow that no longer compiles (a kind since removed) starts nothing.
@@ -53,13 +57,21 @@ impl Events {
                     }
                 })
                 .map(|(i, _)| i)
+                .filter(|i| {
+                    let id = crate::triggers::trigger_id(&record.name, *i);
+                    let on = !paused.iter().any(|(p, _)| *p == id);
+                    if !on {
+                        out.push(json!({"workflow": record.name, "trigger": i, "paused": true}));
+                    }
+                    on
+                })
                 .collect();
             if !triggers.is_empty() {
                 candidates.push((workflow, triggers));
             }
         }
         if candidates.is_empty() {
-            return Ok(Vec::new());
+            return Ok(out);
         }
         let judged = {
             let event = event.clone();
@@ -68,7 +80,6 @@ impl Events {
                 .map_err(|e| crate::Error::Internal(format!("judging triggers: {e}")))?
         };
         let key_base = hex::encode(Sha256::digest(format!("{source}\0{}", field("id"))));
-        let mut out = Vec::with_capacity(judged.len());
         for m in judged {
             let name = m.workflow.record.name.clone();
             let mut record = json!({"workflow": name, "trigger": m.trigger});

@@ -11,6 +11,7 @@ pub(crate) mod events;
 pub(crate) mod executions;
 pub(crate) mod ops;
 pub(crate) mod templates;
+pub(crate) mod triggers;
 pub(crate) mod workflows;
 
 /// Which version to read (of a workflow or a template).

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 pub mod approvals;
 pub mod events;
 pub mod templates;
+pub mod triggers;
 
 use harmonia_app::Page;
 use harmonia_app::executions::{Execution, Retried, RetryMode};

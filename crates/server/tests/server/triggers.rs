@@ -183,3 +183,84 @@ async fn an_event_posted_many_times_at_once_starts_its_workflow_once() {
     assert_eq!(ids.len(), 1, "{ids:?}");
     assert_eq!(executions(&s).await, 1);
 }
+
+#[tokio::test]
+async fn triggers_are_listed_and_a_paused_one_starts_nothing_until_resumed() {
+    let s = server().await;
+    assert_eq!(
+        s.post_yaml("/api/workflows", FULFIL).await.status,
+        StatusCode::CREATED
+    );
+    let listed = s.get("/api/triggers").await.json();
+    let ids: Vec<&str> = listed["triggers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["fulfil.0", "fulfil.1"], "{listed}");
+    let one = s.get("/api/triggers/fulfil.0").await.json();
+    assert_eq!(one["kind"], "event");
+    assert_eq!(one["definition"]["type"], "order.paid");
+    assert_eq!(one["paused"], false);
+    for missing in [
+        "/api/triggers/fulfil.7",
+        "/api/triggers/nope.0",
+        "/api/triggers/fulfil",
+    ] {
+        let r = s.get(missing).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{missing}: {}", r.text);
+    }
+    let r = s.post_json("/api/triggers/fulfil.9/pause", json!({})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+
+    let paused = s.post_json("/api/triggers/fulfil.0/pause", json!({})).await;
+    assert_eq!(paused.status, StatusCode::OK, "{}", paused.text);
+    let since = paused.json()["paused_since"].clone();
+    assert!(since.is_string(), "{}", paused.text);
+    // Pausing again keeps the first time.
+    let again = s
+        .post_json("/api/triggers/fulfil.0/pause", json!({}))
+        .await
+        .json();
+    assert_eq!(again["paused_since"], since);
+
+    let r = post(
+        &s,
+        &event(
+            "p1",
+            "order.paid",
+            "shop",
+            json!({"order": 1, "total": 500}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    assert_eq!(
+        r.json()["started"],
+        json!([{"workflow": "fulfil", "trigger": 0, "paused": true}])
+    );
+    assert_eq!(executions(&s).await, 0);
+
+    let resumed = s
+        .post_json("/api/triggers/fulfil.0/resume", json!({}))
+        .await
+        .json();
+    assert_eq!(resumed["paused"], false, "{resumed}");
+    let r = post(
+        &s,
+        &event(
+            "p2",
+            "order.paid",
+            "shop",
+            json!({"order": 2, "total": 500}),
+        ),
+    )
+    .await;
+    assert!(
+        r.json()["started"][0]["execution_id"].is_string(),
+        "{}",
+        r.text
+    );
+    assert_eq!(executions(&s).await, 1);
+}
