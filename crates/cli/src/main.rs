@@ -58,6 +58,8 @@ enum Command {
     /// Work with templates on a running server: list, show, create, export, import,
     /// instantiate.
     Template(commands::template::Args),
+    /// Work with triggers on a running server: list, show, pause, resume.
+    Trigger(commands::trigger::Args),
 }
 
 /// Logs to stderr, filtered by `RUST_LOG` (default: info for `serve`, warnings for
@@ -101,6 +103,7 @@ fn main() -> ExitCode {
         Command::History(args) => commands::history::run(&args),
         Command::Bench(args) => commands::bench::run(&args),
         Command::Template(args) => commands::template::run(&args),
+        Command::Trigger(args) => commands::trigger::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -7,6 +7,7 @@ pub(crate) mod graph;
 pub(crate) mod history;
 mod local;
 mod progress;
+pub(crate) mod remote;
 mod report;
 pub(crate) mod resume;
 pub(crate) mod retry;
@@ -15,6 +16,7 @@ pub(crate) mod schema;
 pub(crate) mod serve;
 pub(crate) mod template;
 pub(crate) mod token;
+pub(crate) mod trigger;
 pub(crate) mod validate;
 
 use std::path::{Path, PathBuf};

@@ -12,6 +12,7 @@ mod served;
 mod server;
 mod template_cli;
 mod templates;
+mod trigger_cli;
 mod validate;
 
 use std::path::{Path, PathBuf};

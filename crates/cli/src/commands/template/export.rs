@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::client::{Client, Failure};
+use crate::commands::remote::client::{Client, Failure};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {

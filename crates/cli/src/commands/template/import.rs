@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use super::client::{Client, Failure, content_type};
+use crate::commands::remote::client::{Client, Failure, content_type};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {

@@ -16,8 +16,8 @@ use std::path::PathBuf;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::client::{Client, Failure};
 use super::pairs::{self, Pair};
+use crate::commands::remote::client::{Client, Failure};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {

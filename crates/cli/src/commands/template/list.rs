@@ -9,8 +9,8 @@ use crate::output::{out, outln};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::client::{Client, Failure};
-use super::table;
+use crate::commands::remote::client::{Client, Failure};
+use crate::commands::remote::table;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {

@@ -4,24 +4,21 @@
 //! Unlike `run` or `history`, these commands never open a database: everything goes
 //! through the server named by `--server` (`HARMONIA_SERVER`, default
 //! `http://127.0.0.1:8007`), with `--token` (`HARMONIA_TOKEN`) as a bearer token when
-//! auth is on. One file per subcommand; `client.rs` speaks HTTP and turns every way a
-//! request can fail into a [`client::Failure`], which is printed in one place.
+//! auth is on. One file per subcommand; `commands::remote` speaks HTTP and turns every
+//! way a request can fail into a `Failure`, which is printed in one place.
 //!
 //! Output: results on stdout, errors on stderr as `error: MESSAGE` followed by the
 //! server's details (diagnostics as `FILE:LINE:COL: error: ...` when the command sent a
 //! file). Exit codes: 0 success, 1 when the server refused or could not be reached (or
 //! a local file could not be read or written), 2 when the command line is wrong.
 
-mod client;
 mod create;
 mod export;
-mod failure;
 mod import;
 mod instantiate;
 mod list;
 mod pairs;
 mod show;
-mod table;
 
 use std::process::ExitCode;
 
@@ -30,7 +27,7 @@ use super::local::runtime;
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     #[command(flatten)]
-    connection: client::Connection,
+    connection: crate::commands::remote::Connection,
     #[command(subcommand)]
     command: Command,
 }
@@ -55,7 +52,7 @@ enum Command {
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let client = client::Client::new(&args.connection)?;
+    let client = crate::commands::remote::Client::new(&args.connection)?;
     let outcome = runtime()?.block_on(async {
         match &args.command {
             Command::List(a) => list::run(&client, a).await,

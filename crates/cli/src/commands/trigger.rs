@@ -1,0 +1,134 @@
+//! `harmonia trigger list|show|pause|resume`: a client of a running server's trigger
+//! API (`/api/triggers`), like `harmonia template` (see `commands::remote` for the
+//! connection, `--server` and `--token`, and how failures are printed).
+//!
+//! A trigger's id is its workflow's name and its position in `triggers:` (`fulfil.0`).
+//! `list` prints ID, WORKFLOW, KIND, STATE and what it fires on; `show` the trigger as
+//! JSON; `pause` and `resume` print the trigger's new state. Exit codes: 0 success, 1
+//! when the server refused or could not be reached, 2 when the command line is wrong.
+
+use std::process::ExitCode;
+
+use serde_json::Value;
+
+use super::local::runtime;
+use super::remote::{Client, Connection, Failure, table};
+use crate::output::{out, outln};
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    #[command(flatten)]
+    connection: Connection,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// List every trigger: ID WORKFLOW KIND STATE ON.
+    List {
+        /// Print the triggers as one JSON array, as the server sent them.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print one trigger, as JSON.
+    Show {
+        /// The trigger's id: WORKFLOW.POSITION, such as `fulfil.0`.
+        id: String,
+    },
+    /// Pause a trigger: it starts nothing until it is resumed.
+    Pause {
+        /// The trigger's id: WORKFLOW.POSITION, such as `fulfil.0`.
+        id: String,
+    },
+    /// Resume a paused trigger.
+    Resume {
+        /// The trigger's id: WORKFLOW.POSITION, such as `fulfil.0`.
+        id: String,
+    },
+}
+
+pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let client = Client::new(&args.connection)?;
+    let outcome = runtime()?.block_on(async {
+        match &args.command {
+            Command::List { json } => list(&client, *json).await,
+            Command::Show { id } => {
+                let t: Value = client.json(client.get(&["api", "triggers", id])).await?;
+                print_json(&t)
+            }
+            Command::Pause { id } => set(&client, id, "pause").await,
+            Command::Resume { id } => set(&client, id, "resume").await,
+        }
+    });
+    Ok(match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => failure.print(),
+    })
+}
+
+async fn list(client: &Client, json: bool) -> Result<(), Failure> {
+    let listed: Value = client.json(client.get(&["api", "triggers"])).await?;
+    let triggers = listed["triggers"].as_array().cloned().unwrap_or_default();
+    if json {
+        return print_json(&Value::Array(triggers));
+    }
+    if triggers.is_empty() {
+        eprintln!("no triggers");
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = triggers.iter().map(row).collect();
+    out!(
+        "{}",
+        table::render(
+            &["ID", "WORKFLOW", "KIND", "STATE", "ON"],
+            &rows,
+            table::WIDTH
+        )
+    );
+    Ok(())
+}
+
+async fn set(client: &Client, id: &str, action: &str) -> Result<(), Failure> {
+    let t: Value = client
+        .json(client.post(&["api", "triggers", id, action]))
+        .await?;
+    outln!("{} {}", text(&t["id"]), state(&t));
+    Ok(())
+}
+
+/// A trigger's row in `list`.
+fn row(t: &Value) -> Vec<String> {
+    let d = &t["definition"];
+    let mut on = text(&d["type"]);
+    if let Some(source) = d["source"].as_str() {
+        on.push_str(&format!(" from {source}"));
+    }
+    if let Some(filter) = d["filter"].as_str() {
+        on.push_str(&format!(" if {filter}"));
+    }
+    vec![
+        text(&t["id"]),
+        text(&t["workflow"]),
+        text(&t["kind"]),
+        state(t),
+        on,
+    ]
+}
+
+fn state(t: &Value) -> String {
+    match t["paused_since"].as_str() {
+        Some(since) => format!("paused since {since}"),
+        None => "active".into(),
+    }
+}
+
+fn text(v: &Value) -> String {
+    v.as_str().map_or_else(|| v.to_string(), str::to_string)
+}
+
+fn print_json(v: &Value) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(v).map_err(|e| Failure::Local(e.to_string()))?;
+    outln!("{text}");
+    Ok(())
+}

@@ -1,0 +1,125 @@
+//! `harmonia trigger` against a real `harmonia serve`: list, show, pause and resume a
+//! workflow's event trigger, and check with a posted event that a paused trigger starts
+//! nothing and a resumed one starts its workflow.
+
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+use super::served::Served;
+use super::{stderr, stdout};
+
+const FULFIL: &str = "name: fulfil
+inputs: {type: object, required: [order], properties: {order: {type: integer}}}
+triggers:
+  - event: {type: order.paid, filter: '${ $event.data.total > 100 }', inputs: {order: '${ $event.data.order }'}}
+tasks:
+  pack: {type: set, with: '${ $inputs.order }'}
+";
+
+fn trigger(served: &Served, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_harmonia"))
+        .arg("trigger")
+        .args(args)
+        .args(["--server", &served.base])
+        .env_remove("HARMONIA_SERVER")
+        .env_remove("HARMONIA_TOKEN")
+        .output()
+        .expect("the binary runs")
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        stdout(out),
+        stderr(out)
+    );
+    stdout(out)
+}
+
+/// POSTs `body` with `content_type` and returns the status and the JSON answer.
+fn post(url: &str, content_type: &str, body: String) -> (u16, Value) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let response = reqwest::Client::new()
+            .post(url)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("the server answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON"))
+    })
+}
+
+fn paid(served: &Served, id: &str) -> Value {
+    let event = json!({"specversion": "1.0", "id": id, "source": "shop", "type": "order.paid",
+                       "data": {"order": 3, "total": 500}});
+    let (status, receipt) = post(
+        &format!("{}/api/events", served.base),
+        "application/json",
+        event.to_string(),
+    );
+    assert_eq!(status, 202, "{receipt}");
+    receipt
+}
+
+#[test]
+fn triggers_are_listed_paused_and_resumed_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let served = Served::start(&dir.path().join("t.db"), &[]);
+    let (status, created) = post(
+        &format!("{}/api/workflows", served.base),
+        "application/yaml",
+        FULFIL.to_string(),
+    );
+    assert_eq!(status, 201, "{created}");
+
+    let listed = ok(&trigger(&served, &["list"]));
+    let line = listed
+        .lines()
+        .find(|l| l.starts_with("fulfil.0"))
+        .unwrap_or_else(|| panic!("no fulfil.0 in:\n{listed}"));
+    for part in [
+        "fulfil",
+        "event",
+        "active",
+        "order.paid if ${ $event.data.total > 100 }",
+    ] {
+        assert!(line.contains(part), "{part} not in {line}");
+    }
+
+    let paused = ok(&trigger(&served, &["pause", "fulfil.0"]));
+    assert!(paused.starts_with("fulfil.0 paused since "), "{paused}");
+    let receipt = paid(&served, "e1");
+    assert_eq!(receipt["started"][0]["paused"], true, "{receipt}");
+    let json: Value =
+        serde_json::from_str(&ok(&trigger(&served, &["list", "--json"]))).expect("JSON");
+    assert!(json[0]["paused_since"].is_string(), "{json}");
+
+    let missing = trigger(&served, &["show", "fulfil.9"]);
+    assert_eq!(missing.status.code(), Some(1), "{}", stderr(&missing));
+    assert!(
+        stderr(&missing).contains("no trigger `fulfil.9`"),
+        "{}",
+        stderr(&missing)
+    );
+
+    let resumed = ok(&trigger(&served, &["resume", "fulfil.0"]));
+    assert_eq!(resumed.trim(), "fulfil.0 active");
+    let receipt = paid(&served, "e2");
+    assert!(
+        receipt["started"][0]["execution_id"].is_string(),
+        "{receipt}"
+    );
+    let shown: Value =
+        serde_json::from_str(&ok(&trigger(&served, &["show", "fulfil.0"]))).expect("JSON");
+    assert_eq!(shown["paused"], false, "{shown}");
+}
