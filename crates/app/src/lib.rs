@@ -40,6 +40,7 @@ pub mod events;
 pub mod executions;
 pub mod templates;
 pub mod triggers;
+pub mod webhooks;
 pub mod workflows;
 
 use std::sync::Arc;
