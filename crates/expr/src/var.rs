@@ -28,11 +28,13 @@ pub enum Var {
     Output,
     /// `$event`: the event a `wait_event` task's `filter` (or an event trigger) judges.
     Event,
+    /// `$request`: the HTTP request a `webhook` trigger received.
+    Request,
 }
 
 impl Var {
     /// Every variable, in a fixed order (the order of their bindings at evaluation).
-    pub const ALL: [Var; 9] = [
+    pub const ALL: [Var; 10] = [
         Var::Inputs,
         Var::Tasks,
         Var::Params,
@@ -42,6 +44,7 @@ impl Var {
         Var::Secrets,
         Var::Output,
         Var::Event,
+        Var::Request,
     ];
 
     /// The name as written in expressions, with its `$`.
@@ -56,6 +59,7 @@ impl Var {
             Var::Secrets => "$secrets",
             Var::Output => "$output",
             Var::Event => "$event",
+            Var::Request => "$request",
         }
     }
 

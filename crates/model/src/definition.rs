@@ -89,13 +89,148 @@ pub enum Trigger {
     /// `type` (and `source`, when set) is the trigger's and whose `filter` holds; once
     /// per event (`source` and `id`).
     Event(EventTrigger),
+    /// Starts an execution for each request to `POST /hooks/{name}` whose signature
+    /// `verify` accepts (once per `dedup` value, when set).
+    Webhook(WebhookTrigger),
 }
 
 impl Trigger {
     /// The kinds of triggers, as written.
-    pub const KINDS: &'static [&'static str] = &["event"];
+    pub const KINDS: &'static [&'static str] = &["event", "webhook"];
     /// Kinds of the definition format that this version does not run yet.
-    pub const PLANNED: &'static [&'static str] = &["webhook", "schedule"];
+    pub const PLANNED: &'static [&'static str] = &["schedule"];
+}
+
+/// A `webhook` trigger.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookTrigger {
+    /// The hook's name: requests go to `POST /hooks/{name}`.
+    #[schemars(regex(pattern = r"^[a-z0-9][a-z0-9_-]*$"), length(max = 128))]
+    pub name: String,
+    /// How a request proves where it comes from.
+    pub verify: Verify,
+    /// One `${ }` expression over `$request` (such as the delivery id header): a
+    /// request with a value seen before answers the first execution and starts nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dedup: Option<String>,
+    /// The execution's inputs: names and values, whose strings may hold `${ }`
+    /// expressions over `$request` (`method`, `headers` lower-cased, `query`, `body`
+    /// parsed by its content type, `raw`).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(with = "serde_json::Map<String, Value>")]
+    pub inputs: IndexMap<String, Value>,
+}
+
+impl WebhookTrigger {
+    /// The fields of a `webhook` trigger, as written.
+    pub const FIELDS: &'static [&'static str] = &["name", "verify", "dedup", "inputs"];
+}
+
+/// How a webhook's requests are verified.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Verify {
+    /// The scheme: a sender's preset, a generic `hmac`, or `none` (only served on
+    /// loopback).
+    pub preset: Preset,
+    /// The secret, always as `${ $secrets.NAME }` (never written in a definition).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// `hmac`: the header holding the signature.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header: Option<String>,
+    /// `hmac`: the hash (default `sha256`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub algorithm: Option<HmacAlgorithm>,
+    /// `hmac`: text before the signature in its header (`sha256=`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    /// `hmac`: how the signature is written (default `hex`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<SignatureEncoding>,
+    /// `hmac`: a header with the request's Unix time; then `TIMESTAMP.BODY` is signed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp_header: Option<String>,
+    /// How far a signed timestamp may be from now (default `5m`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tolerance: Option<Dur>,
+}
+
+impl Verify {
+    /// The fields of `verify`, as written.
+    pub const FIELDS: &'static [&'static str] = &[
+        "preset",
+        "secret",
+        "header",
+        "algorithm",
+        "prefix",
+        "encoding",
+        "timestamp_header",
+        "tolerance",
+    ];
+    /// The fields only a generic `hmac` takes.
+    pub const HMAC_ONLY: &'static [&'static str] = &[
+        "header",
+        "algorithm",
+        "prefix",
+        "encoding",
+        "timestamp_header",
+    ];
+}
+
+/// A webhook verification scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Preset {
+    /// GitHub: `X-Hub-Signature-256`.
+    Github,
+    /// GitLab: `X-Gitlab-Token`.
+    Gitlab,
+    /// Stripe: `Stripe-Signature`.
+    Stripe,
+    /// Slack: `X-Slack-Signature`.
+    Slack,
+    /// A generic HMAC, configured by the other fields.
+    Hmac,
+    /// No verification: only served when the server listens on loopback.
+    None,
+}
+
+impl Preset {
+    /// The presets, as written.
+    pub const NAMES: [&'static str; 6] = ["github", "gitlab", "stripe", "slack", "hmac", "none"];
+    /// The presets, in the order of [`Preset::NAMES`].
+    pub const ALL: [Preset; 6] = [
+        Preset::Github,
+        Preset::Gitlab,
+        Preset::Stripe,
+        Preset::Slack,
+        Preset::Hmac,
+        Preset::None,
+    ];
+}
+
+/// The hash of a generic HMAC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum HmacAlgorithm {
+    /// SHA-1.
+    Sha1,
+    /// SHA-256.
+    Sha256,
+    /// SHA-512.
+    Sha512,
+}
+
+/// How a signature is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SignatureEncoding {
+    /// Hexadecimal.
+    Hex,
+    /// Base64.
+    Base64,
 }
 
 /// An `event` trigger.

@@ -54,15 +54,17 @@ mod validate;
 pub mod yaml;
 
 pub use definition::{
-    Backoff, Defaults, ErrorClass, EventTrigger, Join, OnError, RetryPolicy, Task, TemplateRef,
-    Trigger, Workflow,
+    Backoff, Defaults, ErrorClass, EventTrigger, HmacAlgorithm, Join, OnError, Preset, RetryPolicy,
+    SignatureEncoding, Task, TemplateRef, Trigger, Verify, WebhookTrigger, Workflow,
 };
 pub use diagnostic::{Diagnostic, FieldPath, Locations, Severity};
 pub use duration::{DURATION_PATTERN, Dur};
 /// The bounded quoting of user text in messages (see [`harmonia_expr::clip`]).
 pub use harmonia_expr::clip;
 pub use inputs::{InputViolation, SchemaProblem};
-pub use plan::{Condition, EventPlan, ForEach, InputSchema, Plan, PlanTask, PlanTrigger, Retry};
+pub use plan::{
+    Condition, EventPlan, ForEach, InputSchema, Plan, PlanTask, PlanTrigger, Retry, WebhookPlan,
+};
 pub use source::{Format, Position, Source};
 pub use sub_workflows::{SubWorkflow, sub_workflows};
 pub use task_types::{Deferred, ParamCheck, ParamProblem, SchemaError, TaskType, TaskTypes};

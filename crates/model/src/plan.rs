@@ -297,6 +297,27 @@ mod tests {
 pub enum PlanTrigger {
     /// An `event` trigger.
     Event(EventPlan),
+    /// A `webhook` trigger.
+    Webhook(WebhookPlan),
+}
+
+/// A `webhook` trigger, compiled.
+#[derive(Debug, Clone)]
+pub struct WebhookPlan {
+    /// Its position in `triggers:`.
+    pub index: usize,
+    /// The hook's name (`POST /hooks/{name}`).
+    pub name: String,
+    /// How requests are verified, as written.
+    pub verify: crate::definition::Verify,
+    /// The name of the secret (`NAME` of `${ $secrets.NAME }`), unless `preset: none`.
+    pub secret: Option<String>,
+    /// How far a signed timestamp may be from now.
+    pub tolerance: Duration,
+    /// The value that makes a delivery a repeat, over `$request`.
+    pub dedup: Option<Template>,
+    /// The execution's inputs (an object), over `$request` and `$params`.
+    pub inputs: ValueTemplate,
 }
 
 /// An `event` trigger, compiled.

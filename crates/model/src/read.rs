@@ -289,7 +289,7 @@ impl<'a, 's> Reader<'a, 's> {
         }
     }
 
-    fn duration(&mut self, node: &Node, path: &FieldPath) -> Option<Dur> {
+    pub(crate) fn duration(&mut self, node: &Node, path: &FieldPath) -> Option<Dur> {
         match &node.kind {
             Kind::String(s) => match Dur::parse(s) {
                 Ok(d) => Some(d),
@@ -387,7 +387,7 @@ impl<'a, 's> Reader<'a, 's> {
         }
     }
 
-    fn one_of<T: Copy>(
+    pub(crate) fn one_of<T: Copy>(
         &mut self,
         node: &Node,
         path: &FieldPath,

@@ -3,7 +3,7 @@
 //!
 //! Every problem is reported with its place, as the rest of the reader does: a list
 //! expected, an item with no kind or several, an unknown kind ("did you mean"), a kind
-//! of the format that this version does not run yet (`webhook`, `schedule`: an error,
+//! of the format that this version does not run yet (`schedule`: an error,
 //! so that nothing a user writes is silently ignored), and each kind's fields.
 //! Expressions are kept as text here and compiled by `validate`. When an item has a
 //! problem, no trigger is kept (the definition is invalid anyway), so that the
@@ -14,7 +14,9 @@ use serde_json::Value;
 
 use harmonia_expr::clip;
 
-use crate::definition::{EventTrigger, Trigger};
+use crate::definition::{
+    EventTrigger, HmacAlgorithm, Preset, SignatureEncoding, Trigger, Verify, WebhookTrigger,
+};
 use crate::diagnostic::FieldPath;
 use crate::node::{Kind, Node};
 use crate::read::Reader;
@@ -79,6 +81,7 @@ impl Reader<'_, '_> {
         self.locs.set_key(&p, key.offset);
         match key.name.as_str() {
             "event" => self.event_trigger(body, &p).map(Trigger::Event),
+            "webhook" => self.webhook_trigger(body, &p).map(Trigger::Webhook),
             planned if Trigger::PLANNED.contains(&planned) => {
                 self.error(
                     &p,
@@ -155,6 +158,153 @@ impl Reader<'_, '_> {
             source,
             filter,
             inputs,
+        })
+    }
+
+    fn webhook_trigger(&mut self, node: &Node, path: &FieldPath) -> Option<WebhookTrigger> {
+        let what = "a `webhook` trigger";
+        let f = self.fields(
+            node,
+            path,
+            what,
+            WebhookTrigger::FIELDS,
+            &[
+                ("path", "name"),
+                ("verification", "verify"),
+                ("signature", "verify"),
+                ("dedupe", "dedup"),
+                ("idempotency_key", "dedup"),
+            ],
+        )?;
+        let name = self
+            .required(
+                &f,
+                path,
+                "name",
+                what,
+                " (requests go to `POST /hooks/NAME`)",
+            )
+            .and_then(|n| self.string(n, &path.key("name")));
+        let verify = self
+            .required(
+                &f,
+                path,
+                "verify",
+                what,
+                " (such as `{preset: github, secret: \"${ $secrets.GH_HOOK }\"}`)",
+            )
+            .and_then(|n| self.verify(n, &path.key("verify")));
+        let dedup = f
+            .get("dedup")
+            .and_then(|n| self.string(n, &path.key("dedup")));
+        let inputs = f
+            .get("inputs")
+            .map_or_else(IndexMap::new, |n| self.mapping(n, &path.key("inputs")));
+        Some(WebhookTrigger {
+            name: name?,
+            verify: verify?,
+            dedup,
+            inputs,
+        })
+    }
+
+    fn verify(&mut self, node: &Node, path: &FieldPath) -> Option<Verify> {
+        let what = "`verify`";
+        let f = self.fields(
+            node,
+            path,
+            what,
+            Verify::FIELDS,
+            &[
+                ("scheme", "preset"),
+                ("type", "preset"),
+                ("hash", "algorithm"),
+            ],
+        )?;
+        let preset = self
+            .required(
+                &f,
+                path,
+                "preset",
+                what,
+                " (github, gitlab, stripe, slack, hmac or none)",
+            )
+            .and_then(|n| {
+                self.one_of(
+                    n,
+                    &path.key("preset"),
+                    "preset",
+                    &Preset::NAMES,
+                    &Preset::ALL,
+                )
+            })?;
+        let text = |r: &mut Self, k: &str| f.get(k).and_then(|n| r.string(n, &path.key(k)));
+        let secret = text(self, "secret");
+        match (preset, &secret, f.get("secret")) {
+            (Preset::None, Some(_), Some(n)) => self.error(
+                &path.key("secret"),
+                n.offset,
+                "`preset: none` verifies nothing: it takes no `secret`",
+            ),
+            (Preset::None, _, _) => {}
+            (_, None, None) => self.error(
+                path,
+                f.offset,
+                "missing required field `secret` in `verify` (as `${ $secrets.NAME }`: a secret is never written in a definition)",
+            ),
+            _ => {}
+        }
+        if preset != Preset::Hmac {
+            for field in Verify::HMAC_ONLY {
+                if let Some(offset) = f.key_offset(field) {
+                    self.error(
+                        &path.key(field),
+                        offset,
+                        format!(
+                            "`{field}` is only for `preset: hmac`; the `{}` preset knows its own",
+                            Preset::NAMES
+                                [Preset::ALL.iter().position(|p| *p == preset).unwrap_or(0)]
+                        ),
+                    );
+                }
+            }
+        } else if f.get("header").is_none() {
+            self.error(path, f.offset, "missing required field `header` in `verify` (`preset: hmac` needs the header that holds the signature)");
+        }
+        let algorithm = f.get("algorithm").and_then(|n| {
+            self.one_of(
+                n,
+                &path.key("algorithm"),
+                "algorithm",
+                &["sha1", "sha256", "sha512"],
+                &[
+                    HmacAlgorithm::Sha1,
+                    HmacAlgorithm::Sha256,
+                    HmacAlgorithm::Sha512,
+                ],
+            )
+        });
+        let encoding = f.get("encoding").and_then(|n| {
+            self.one_of(
+                n,
+                &path.key("encoding"),
+                "encoding",
+                &["hex", "base64"],
+                &[SignatureEncoding::Hex, SignatureEncoding::Base64],
+            )
+        });
+        let tolerance = f
+            .get("tolerance")
+            .and_then(|n| self.duration(n, &path.key("tolerance")));
+        Some(Verify {
+            preset,
+            secret,
+            header: text(self, "header"),
+            algorithm,
+            prefix: text(self, "prefix"),
+            encoding,
+            timestamp_header: text(self, "timestamp_header"),
+            tolerance,
         })
     }
 

@@ -19,11 +19,12 @@ use super::kind::{Description, Inline, Run, TaskKind};
 use crate::event::TaskError;
 
 /// What a `transform` program may read: a task's variables, not `$output` (it is
-/// not a task's `output:`), `$secrets` (it is pure) or `$event`.
+/// not a task's `output:`), `$secrets` (it is pure), `$event` or `$request`.
 const VARS: VarSet = VarSet::ALL
     .without(Var::Output)
     .without(Var::Secrets)
-    .without(Var::Event);
+    .without(Var::Event)
+    .without(Var::Request);
 
 /// The `transform` kind.
 #[derive(Debug, Default)]

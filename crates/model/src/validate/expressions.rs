@@ -29,6 +29,8 @@ use crate::diagnostic::FieldPath;
 const TASK_VARS: VarSet = VarSet::of(&[Var::Inputs, Var::Tasks, Var::Params, Var::Execution]);
 /// Variables of a trigger's expressions: the execution does not exist yet.
 const TRIGGER_VARS: VarSet = VarSet::of(&[Var::Event, Var::Params]);
+/// Variables of a webhook trigger's expressions.
+const WEBHOOK_VARS: VarSet = VarSet::of(&[Var::Request, Var::Params]);
 /// Fields of a task's result in `$tasks.<name>`.
 const RESULT_FIELDS: [&str; 5] = ["output", "status", "error", "attempts", "skip_reason"];
 
@@ -51,6 +53,8 @@ pub(super) enum Place {
     WorkflowOutput,
     /// A trigger's `filter` and `inputs`: only the event that fired (and `$params`).
     Trigger,
+    /// A webhook trigger's `dedup` and `inputs`: only the request (and `$params`).
+    Webhook,
 }
 
 impl Place {
@@ -65,6 +69,7 @@ impl Place {
         match self {
             Place::If | Place::ForEach | Place::WorkflowOutput => TASK_VARS,
             Place::Trigger => TRIGGER_VARS,
+            Place::Webhook => WEBHOOK_VARS,
             Place::With { fan_out } => fan(TASK_VARS.with(Var::Secrets), fan_out),
             Place::Output { fan_out } => fan(TASK_VARS.with(Var::Output), fan_out),
             Place::Deferred { fan_out, vars } => {
@@ -82,6 +87,10 @@ impl Place {
             (var, Place::Trigger) => format!(
                 "`{var}` is not available in a trigger: it runs before the execution exists; read the event as `$event` (and `$params`)"
             ),
+            (var, Place::Webhook) => format!(
+                "`{var}` is not available in a webhook trigger: it runs before the execution exists; read the request as `$request` (and `$params`)"
+            ),
+            (Var::Request, _) => "`$request` is only available in a `webhook` trigger".to_string(),
             (Var::Item | Var::Index, Place::If) => format!(
                 "`{var}` is not available in `if`: it is evaluated once, before the fan-out; filter the `for_each` list instead"
             ),

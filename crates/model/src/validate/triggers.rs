@@ -1,23 +1,46 @@
 //! A workflow's triggers, compiled: an `event` trigger's `filter` is one expression and
 //! its `inputs` a value whose strings may hold expressions, both over `$event` (and
-//! `$params`); nothing else is available there, since the execution does not exist
-//! yet. A reference to anything else is an error saying what is available.
+//! `$params`); a `webhook` trigger's `dedup` and `inputs` are the same over `$request`.
+//! Nothing else is available there, since the execution does not exist yet: a
+//! reference to anything else is an error saying what is available.
+//!
+//! A webhook's name follows the rule of workflow names and is unique in its workflow;
+//! its secret is written `${ $secrets.NAME }` and nothing else, so that a secret never
+//! sits in a definition.
 
 use serde_json::Value;
 
 use super::Validator;
 use super::expressions::Place;
-use crate::definition::Trigger;
+use std::collections::HashMap;
+use std::time::Duration;
+
+use super::names::name_problem;
+use crate::definition::{Trigger, WebhookTrigger};
 use crate::diagnostic::FieldPath;
-use crate::plan::{EventPlan, PlanTrigger};
+use crate::plan::{EventPlan, PlanTrigger, WebhookPlan};
+
+/// How far a signed timestamp may be from now, unless `tolerance` says.
+const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
 
 impl Validator<'_, '_> {
     /// Every trigger compiled, or `None` when one has a problem (reported).
     pub(super) fn triggers(&mut self) -> Option<Vec<PlanTrigger>> {
         let mut out = Vec::with_capacity(self.wf.triggers.len());
         let mut ok = true;
+        let mut hooks: HashMap<&str, usize> = HashMap::new();
         for (index, trigger) in self.wf.triggers.iter().enumerate() {
             match trigger {
+                Trigger::Webhook(w) => {
+                    let path = FieldPath::root()
+                        .key("triggers")
+                        .index(index)
+                        .key("webhook");
+                    match self.webhook(index, w, &path, &mut hooks) {
+                        Some(plan) => out.push(PlanTrigger::Webhook(plan)),
+                        None => ok = false,
+                    }
+                }
                 Trigger::Event(e) => {
                     let path = FieldPath::root().key("triggers").index(index).key("event");
                     let filter = match &e.filter {
@@ -50,5 +73,98 @@ impl Validator<'_, '_> {
             }
         }
         ok.then_some(out)
+    }
+
+    fn webhook<'w>(
+        &mut self,
+        index: usize,
+        w: &'w WebhookTrigger,
+        path: &FieldPath,
+        hooks: &mut HashMap<&'w str, usize>,
+    ) -> Option<WebhookPlan> {
+        let mut ok = true;
+        let name_path = path.key("name");
+        if let Some(message) = name_problem("webhook", &w.name) {
+            let offset = self.locs.value(&name_path);
+            self.error(&name_path, offset, message);
+            ok = false;
+        } else if let Some(first) = hooks.insert(&w.name, index) {
+            let offset = self.locs.value(&name_path);
+            self.error(
+                &name_path,
+                offset,
+                format!("the webhook `{}` is also trigger {first} of this workflow: a name routes to one trigger", w.name),
+            );
+            ok = false;
+        }
+        let secret = match &w.verify.secret {
+            None => None,
+            Some(text) => match secret_name(text) {
+                Some(name) => Some(name.to_string()),
+                None => {
+                    let p = path.key("verify").key("secret");
+                    let offset = self.locs.value(&p);
+                    self.error(
+                        &p,
+                        offset,
+                        "write the secret as `${ $secrets.NAME }` (set `HARMONIA_SECRET_NAME` where the server runs): a secret is never written in a definition",
+                    );
+                    ok = false;
+                    None
+                }
+            },
+        };
+        let dedup = match &w.dedup {
+            None => None,
+            Some(text) => {
+                let compiled = self.single(text, &path.key("dedup"), Place::Webhook, None);
+                ok &= compiled.is_some();
+                compiled
+            }
+        };
+        let inputs = Value::Object(
+            w.inputs
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        );
+        let inputs = self.value(&inputs, &path.key("inputs"), Place::Webhook, None);
+        Some(WebhookPlan {
+            index,
+            name: w.name.clone(),
+            verify: w.verify.clone(),
+            secret,
+            tolerance: w.verify.tolerance.map_or(DEFAULT_TOLERANCE, |d| d.get()),
+            dedup,
+            inputs: inputs.filter(|_| ok)?,
+        })
+    }
+}
+
+/// The `NAME` of a secret written `${ $secrets.NAME }`.
+fn secret_name(text: &str) -> Option<&str> {
+    let inner = text.trim().strip_prefix("${")?.strip_suffix('}')?.trim();
+    let name = inner.strip_prefix("$secrets.")?;
+    let valid = !name.is_empty()
+        && name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    valid.then_some(name)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_secret_is_named_and_nothing_else() {
+        assert_eq!(super::secret_name("${ $secrets.GH_HOOK }"), Some("GH_HOOK"));
+        assert_eq!(super::secret_name("${$secrets.a1}"), Some("a1"));
+        for bad in [
+            "hunter2",
+            "${ $secrets }",
+            "${ $secrets.A + 1 }",
+            "x${ $secrets.A }",
+            "${ $secrets.1A }",
+        ] {
+            assert_eq!(super::secret_name(bad), None, "{bad}");
+        }
     }
 }
