@@ -136,6 +136,9 @@ pub enum Error {
     /// The caller may not do this (an approval restricted to a higher role).
     #[error("{0}")]
     Forbidden(String),
+    /// A webhook request whose signature does not verify (or is missing, or stale).
+    #[error("{0}")]
+    BadSignature(String),
     /// An event that is not a CloudEvent: every problem, by attribute.
     #[error("not a CloudEvent: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     InvalidEvent(Vec<crate::events::cloudevent::Problem>),

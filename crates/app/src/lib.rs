@@ -16,6 +16,8 @@
 //!   `wait_event` tasks they match, and listed;
 //! - [`Triggers`]: the triggers of every workflow, listed, read, paused and resumed
 //!   (an `event` trigger starts its workflow from [`Events`]);
+//! - [`Webhooks`]: requests to `webhook` triggers, verified by signature, each
+//!   starting its workflow (once per `dedup` value);
 //! - [`Changes`]: the hub of workflow changes, announced by [`Workflows`] only, so that
 //!   every way a workflow changes (an API call, an instantiation, a local run) is
 //!   announced once and in one shape.
@@ -54,6 +56,7 @@ pub use events::Events;
 pub use executions::Executions;
 pub use templates::Templates;
 pub use triggers::Triggers;
+pub use webhooks::Webhooks;
 pub use workflows::Workflows;
 
 /// What every use case works over: the engine, its store and plans, and the hub.
@@ -81,6 +84,7 @@ pub struct App {
     executions: Executions,
     events: Events,
     triggers: Triggers,
+    webhooks: Webhooks,
     changes: Changes,
 }
 
@@ -103,6 +107,7 @@ impl App {
             executions: Executions(ctx.clone()),
             events: Events(ctx.clone()),
             triggers: Triggers(ctx.clone()),
+            webhooks: Webhooks(ctx.clone()),
             changes: ctx.changes,
         }
     }
@@ -130,6 +135,11 @@ impl App {
     /// Triggers: listed, read, paused and resumed.
     pub fn triggers(&self) -> &Triggers {
         &self.triggers
+    }
+
+    /// Webhooks: deliveries verified by signature, starting workflows.
+    pub fn webhooks(&self) -> &Webhooks {
+        &self.webhooks
     }
 
     /// The hub of workflow changes.

@@ -31,7 +31,7 @@ pub struct TriggerInfo {
     pub version: u32,
     /// Its position in `triggers:`.
     pub position: usize,
-    /// Its kind: `event`.
+    /// Its kind: `event` or `webhook`.
     pub kind: &'static str,
     /// Its definition, as written (the fields of its kind).
     pub definition: Value,
@@ -154,6 +154,7 @@ fn info(
 ) -> TriggerInfo {
     let (kind, definition) = match trigger {
         Trigger::Event(e) => ("event", serde_json::to_value(e).unwrap_or(Value::Null)),
+        Trigger::Webhook(w) => ("webhook", serde_json::to_value(w).unwrap_or(Value::Null)),
     };
     TriggerInfo {
         id,

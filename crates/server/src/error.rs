@@ -14,6 +14,7 @@
 //! |---|---|---|
 //! | `invalid_request` | 400 | a malformed body, query or parameter; a retry `from` naming no task |
 //! | `unauthorized` | 401 | no token, or one that does not exist (any more) |
+//! | `invalid_signature` | 401 | a webhook request whose signature is missing, wrong or stale |
 //! | `forbidden` | 403 | a token whose role is too low |
 //! | `forbidden_origin` | 403 | a web page of another origin (`Origin`, `Sec-Fetch-Site`) |
 //! | `forbidden_host` | 403 | auth off, and a `Host` that is not a loopback name |
@@ -47,6 +48,8 @@ pub enum Code {
     InvalidParams,
     /// No credentials, or credentials that are not valid.
     Unauthorized,
+    /// A webhook request whose signature does not verify.
+    InvalidSignature,
     /// Valid credentials without the role this needs.
     Forbidden,
     /// A request from a web page of another origin (`Origin`, or `Sec-Fetch-Site:
@@ -90,6 +93,7 @@ impl Code {
             Code::InvalidInputs => "invalid_inputs",
             Code::InvalidParams => "invalid_params",
             Code::Unauthorized => "unauthorized",
+            Code::InvalidSignature => "invalid_signature",
             Code::Forbidden => "forbidden",
             Code::ForbiddenOrigin => "forbidden_origin",
             Code::ForbiddenHost => "forbidden_host",
@@ -117,7 +121,7 @@ impl Code {
             | Code::InvalidParams
             | Code::IdempotencyKeyReused
             | Code::InvalidEvent => StatusCode::UNPROCESSABLE_ENTITY,
-            Code::Unauthorized => StatusCode::UNAUTHORIZED,
+            Code::Unauthorized | Code::InvalidSignature => StatusCode::UNAUTHORIZED,
             Code::Forbidden | Code::ForbiddenOrigin | Code::ForbiddenHost => StatusCode::FORBIDDEN,
             Code::NotFound => StatusCode::NOT_FOUND,
             Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -155,9 +159,10 @@ pub struct ErrorBody {
 #[schema(example = json!({"code": "not_found", "message": "no workflow `etl`", "details": null}))]
 pub struct ErrorInfo {
     /// A stable code: invalid_request, invalid_definition, invalid_inputs,
-    /// invalid_params, unauthorized, forbidden, forbidden_origin, forbidden_host,
-    /// not_found, method_not_allowed, conflict, payload_too_large,
-    /// unsupported_media_type, uri_too_long, headers_too_large, internal, unavailable.
+    /// invalid_params, invalid_event, unauthorized, invalid_signature, forbidden,
+    /// forbidden_origin, forbidden_host, not_found, not_waiting, method_not_allowed,
+    /// conflict, idempotency_key_reused, payload_too_large, unsupported_media_type,
+    /// uri_too_long, headers_too_large, internal, unavailable.
     pub code: String,
     /// What happened.
     pub message: String,
@@ -345,6 +350,7 @@ impl From<harmonia_app::Error> for ApiError {
                 }
             }
             E::Forbidden(m) => ApiError::new(Code::Forbidden, m),
+            E::BadSignature(m) => ApiError::new(Code::InvalidSignature, m),
             ref e @ E::InvalidDefinition {
                 ref name,
                 ref diagnostics,

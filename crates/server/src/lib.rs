@@ -61,6 +61,7 @@ fn description() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest("/api", api())
         .merge(routes::ops::router())
+        .merge(routes::hooks::router())
         .routes(routes!(ws::execution))
         .routes(routes!(ws::workflows))
         .split_for_parts()

@@ -23,6 +23,7 @@ use utoipa::{Modify, OpenApi};
         (name = "templates", description = "Parameterized, versioned workflows: instantiate, diff, export and import"),
         (name = "events", description = "CloudEvents received: kept once each, delivered to the tasks that wait for them and to the event triggers they match"),
         (name = "triggers", description = "What starts workflows without a person: listed, paused and resumed"),
+        (name = "webhooks", description = "Deliveries from other systems, authenticated by their signature rather than a token"),
         (name = "websockets", description = "Live updates"),
         (name = "operations", description = "Health, readiness and metrics"),
     ),

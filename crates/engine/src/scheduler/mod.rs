@@ -273,6 +273,8 @@ pub struct Handle {
     kinds: Kinds,
     /// The names of the secrets set (`$secrets.NAME`).
     secret_names: Arc<std::collections::BTreeSet<String>>,
+    /// The secrets' values, for [`Handle::secret`].
+    secrets: Arc<std::collections::BTreeMap<String, String>>,
 }
 
 impl std::fmt::Debug for Handle {
@@ -296,6 +298,7 @@ pub async fn spawn(
     let secret_names = Arc::new(config.secrets.keys().cloned().collect());
     let handle = Handle {
         secret_names,
+        secrets: Arc::new(config.secrets.clone()),
         tx: tx.clone(),
         store: store.clone(),
         plans: plans.clone(),
@@ -506,6 +509,12 @@ impl Handle {
         let (reply, rx) = oneshot::channel();
         self.send(Command::Stats(reply)).await?;
         rx.await.map_err(|_| Error::Stopped)
+    }
+
+    /// The value of secret `name` (`$secrets.NAME`), for what must check a signature
+    /// with it (a webhook); never to be logged, stored or answered.
+    pub fn secret(&self, name: &str) -> Option<&str> {
+        self.secrets.get(name).map(String::as_str)
     }
 
     /// The task kinds this engine runs.

@@ -9,6 +9,7 @@ use utoipa::IntoParams;
 pub(crate) mod approvals;
 pub(crate) mod events;
 pub(crate) mod executions;
+pub(crate) mod hooks;
 pub(crate) mod ops;
 pub(crate) mod templates;
 pub(crate) mod triggers;

@@ -17,6 +17,7 @@ use tower::ServiceExt;
 
 mod approvals;
 mod events;
+mod hooks;
 mod idempotency;
 mod security;
 mod templates;
@@ -34,6 +35,11 @@ async fn server_with(config: ApiConfig) -> Server {
 
 /// A server on the database `s.db` in `dir` (which may hold one already: a restart).
 async fn server_in(dir: tempfile::TempDir, config: ApiConfig) -> Server {
+    server_engine(dir, config, EngineConfig::default()).await
+}
+
+/// [`server_in`] with these engine settings (secrets, say).
+async fn server_engine(dir: tempfile::TempDir, config: ApiConfig, engine: EngineConfig) -> Server {
     let store: Arc<dyn Store> = Arc::new(
         harmonia_storage_sql::SqliteStore::open(&dir.path().join("s.db"), Default::default())
             .await
@@ -41,10 +47,9 @@ async fn server_in(dir: tempfile::TempDir, config: ApiConfig) -> Server {
     );
     let kinds = Kinds::builtin(&KindsConfig::default());
     let plans = Arc::new(Plans::new(store.clone(), kinds.task_types().clone(), None));
-    let (handle, _join) =
-        harmonia_engine::spawn(EngineConfig::default(), store.clone(), plans, kinds)
-            .await
-            .expect("engine");
+    let (handle, _join) = harmonia_engine::spawn(engine, store.clone(), plans, kinds)
+        .await
+        .expect("engine");
     let state = AppState::new(handle, config, None);
     Server {
         app: harmonia_server::app(state),
