@@ -5,10 +5,15 @@ busy for SECONDS, each request a new event (a unique id), and prints one JSON li
 
 Usage: bench-events.py BASE TOKEN KIND CONNECTIONS SECONDS
 KIND: health (GET /health, the baseline), intake (an event no trigger or wait takes),
-      trigger (an event whose trigger starts a 3-task workflow).
+      trigger (an event whose trigger starts a 3-task workflow), hook (a GitHub-signed
+      webhook delivery, a new delivery id each, that starts the same workflow; the
+      secret is HOOK_SECRET from the environment).
 """
+import hashlib
+import hmac
 import http.client
 import json
+import os
 import sys
 import threading
 import time
@@ -29,6 +34,12 @@ def worker():
     while time.perf_counter() < deadline:
         if kind == "health":
             method, path, body = "GET", "/health", None
+        elif kind == "hook":
+            body = json.dumps({"repository": {"full_name": "bench/repo"}, "n": 3})
+            signature = hmac.new(os.environ["HOOK_SECRET"].encode(), body.encode(), hashlib.sha256).hexdigest()
+            method, path = "POST", "/hooks/bench-push"
+            headers = {"Content-Type": "application/json", "X-GitHub-Delivery": uuid.uuid4().hex,
+                       "X-Hub-Signature-256": "sha256=" + signature}
         else:
             ty = "bench.ignored" if kind == "intake" else "bench.order"
             body = json.dumps({"specversion": "1.0", "id": uuid.uuid4().hex,

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Load benchmark of event intake: requests per second and p50/p99 latency of
+# Load benchmark of event and webhook intake: requests per second and p50/p99 latency of
 #   - POST /api/events, an event nothing takes (checked, stored once, routed to nobody)
 #   - POST /api/events, an event whose trigger starts a 3-task workflow
+#   - POST /hooks/bench-push, a GitHub-signed delivery (verified, deduplicated by its
+#     delivery id) that starts the same workflow
 # and, as the baseline measured in the same run with the same client, GET /health.
 # A release server on a fresh SQLite file, auth on; the client (bench-events.py) keeps
 # CONNECTIONS connections busy, every event with a new id. Each figure is the median
@@ -29,7 +31,8 @@ trap cleanup EXIT
 
 db="$work/bench.db"
 token="$("$bin" token create --db "$db" --role admin --name bench 2>/dev/null)"
-"$bin" serve --db "$db" --port 0 >"$work/server.log" 2>&1 &
+export HOOK_SECRET="bench-secret"
+HARMONIA_SECRET_BENCH_HOOK="$HOOK_SECRET" "$bin" serve --db "$db" --port 0 >"$work/server.log" 2>&1 &
 server=$!
 base=""
 for _ in $(seq 1 100); do
@@ -45,6 +48,11 @@ name: bench-order
 inputs: {type: object, properties: {n: {type: integer}}}
 triggers:
   - event: {type: bench.order, filter: "${ $event.data.n > 0 }", inputs: {n: "${ $event.data.n }"}}
+  - webhook:
+      name: bench-push
+      verify: {preset: github, secret: "${ $secrets.BENCH_HOOK }"}
+      dedup: ${ $request.headers["x-github-delivery"] }
+      inputs: {n: "${ $request.body.n }"}
 tasks:
   a: {type: set, with: "${ $inputs.n }"}
   b: {type: set, needs: [a], with: "${ $tasks.a.output + 1 }"}
@@ -52,7 +60,7 @@ tasks:
 YAML
 
 for run in $(seq 1 "$runs"); do
-    for kind in health intake trigger; do
+    for kind in health intake trigger hook; do
         python3 scripts/bench-events.py "$base" "$token" "$kind" "$connections" "$seconds" >>"$work/results.jsonl"
     done
 done
@@ -67,8 +75,9 @@ base = statistics.median(r["rps"] for r in by["health"])
 print(f"medians of {sys.argv[2]} runs, {sys.argv[3]} connections")
 print(f"{'endpoint':<44}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'ratio':>8}")
 names = {"health": "GET /health (baseline)", "intake": "POST /api/events (stored, nobody takes it)",
-         "trigger": "POST /api/events (starts a 3-task workflow)"}
-for kind in ("health", "intake", "trigger"):
+         "trigger": "POST /api/events (starts a 3-task workflow)",
+         "hook": "POST /hooks (GitHub-signed, starts it)"}
+for kind in ("health", "intake", "trigger", "hook"):
     rs = by[kind]
     rps = statistics.median(r["rps"] for r in rs)
     print(f"{names[kind]:<44}{rps:>10.0f}{statistics.median(r['p50_ms'] for r in rs):>10.2f}"

@@ -68,25 +68,6 @@ fn payload(repo: &str) -> String {
     json!({"repository": {"full_name": repo}, "pusher": {"name": "ada"}}).to_string()
 }
 
-async fn outputs(s: &Server, id: &str) -> Value {
-    for _ in 0..500 {
-        let x = s.get(&format!("/api/executions/{id}")).await.json();
-        if x["status"] == "succeeded" {
-            return x["outputs"].clone();
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    panic!("execution {id} did not succeed");
-}
-
-async fn runs(s: &Server) -> usize {
-    let page = s
-        .get("/api/executions?workflow=deploy&limit=100")
-        .await
-        .json();
-    page["executions"].as_array().map_or(0, Vec::len)
-}
-
 #[tokio::test]
 async fn a_signed_push_runs_once_per_delivery() {
     let s = hooked().await;
@@ -103,7 +84,7 @@ async fn a_signed_push_runs_once_per_delivery() {
         .expect("an execution")
         .to_string();
     assert_eq!(
-        outputs(&s, &id).await,
+        s.outputs_when_succeeded(&id).await,
         json!({"shipped": "acme/site by ada"})
     );
 
@@ -115,7 +96,7 @@ async fn a_signed_push_runs_once_per_delivery() {
     // A new delivery of the same payload is a new run.
     let r = s.send(push("d-2", &sig, &body)).await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
-    assert_eq!(runs(&s).await, 2);
+    assert_eq!(s.executions_of("deploy").await, 2);
 
     // Tampered body, wrong secret, no signature: 401, nothing started.
     let other = payload("evil/site");
@@ -145,7 +126,7 @@ async fn a_signed_push_runs_once_per_delivery() {
         "{e}"
     );
     assert!(!e.to_string().contains(SECRET));
-    assert_eq!(runs(&s).await, 2);
+    assert_eq!(s.executions_of("deploy").await, 2);
 
     // An unknown hook: 404.
     let mut unknown = push("d-7", &sig, &body);
@@ -160,12 +141,12 @@ async fn a_signed_push_runs_once_per_delivery() {
         StatusCode::CONFLICT,
         "conflict",
     );
-    assert_eq!(runs(&s).await, 2);
+    assert_eq!(s.executions_of("deploy").await, 2);
     s.post_json("/api/triggers/deploy.0/resume", json!({}))
         .await;
     let r = s.send(push("d-8", &sig, &body)).await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
-    assert_eq!(runs(&s).await, 3);
+    assert_eq!(s.executions_of("deploy").await, 3);
 }
 
 #[tokio::test]
@@ -191,7 +172,10 @@ async fn gitlab_sends_its_token_and_inputs_the_workflow_refuses_are_422() {
         .as_str()
         .expect("an execution")
         .to_string();
-    assert_eq!(outputs(&s, &id).await, json!({"shipped": "g/p by ?"}));
+    assert_eq!(
+        s.outputs_when_succeeded(&id).await,
+        json!({"shipped": "g/p by ?"})
+    );
     assert_error(
         &s.send(gitlab(
             "wrong",
@@ -204,5 +188,5 @@ async fn gitlab_sends_its_token_and_inputs_the_workflow_refuses_are_422() {
     // Verified, but the mapped `repo` is missing: the workflow refuses its inputs.
     let r = s.send(gitlab("gl-token", json!({"other": 1}))).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
-    assert_eq!(runs(&s).await, 1);
+    assert_eq!(s.executions_of("deploy").await, 1);
 }

@@ -75,6 +75,27 @@ impl Reply {
 }
 
 impl Server {
+    /// The outputs of execution `id` once it has succeeded (it must, within 5 s).
+    async fn outputs_when_succeeded(&self, id: &str) -> Value {
+        for _ in 0..500 {
+            let x = self.get(&format!("/api/executions/{id}")).await.json();
+            if x["status"] == "succeeded" {
+                return x["outputs"].clone();
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("execution {id} did not succeed");
+    }
+
+    /// How many executions of `workflow` there are (up to 100).
+    async fn executions_of(&self, workflow: &str) -> usize {
+        let page = self
+            .get(&format!("/api/executions?workflow={workflow}&limit=100"))
+            .await
+            .json();
+        page["executions"].as_array().map_or(0, Vec::len)
+    }
+
     /// Stops serving and starts a new server, with `config`, on the same database (as
     /// a restart of the process would).
     async fn restart(self, config: ApiConfig) -> Server {

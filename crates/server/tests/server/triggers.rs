@@ -38,25 +38,6 @@ async fn post(s: &Server, body: &Value) -> super::Reply {
     .await
 }
 
-async fn outputs(s: &Server, id: &str) -> Value {
-    for _ in 0..500 {
-        let x = s.get(&format!("/api/executions/{id}")).await.json();
-        if x["status"] == "succeeded" {
-            return x["outputs"].clone();
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    panic!("execution {id} did not succeed");
-}
-
-async fn executions(s: &Server) -> usize {
-    let page = s
-        .get("/api/executions?workflow=fulfil&limit=100")
-        .await
-        .json();
-    page["executions"].as_array().map_or(0, Vec::len)
-}
-
 #[tokio::test]
 async fn a_matching_event_starts_the_workflow_once_with_the_mapped_inputs() {
     let s = server().await;
@@ -85,7 +66,7 @@ async fn a_matching_event_starts_the_workflow_once_with_the_mapped_inputs() {
         .expect("an execution")
         .to_string();
     assert_eq!(
-        outputs(&s, &id).await,
+        s.outputs_when_succeeded(&id).await,
         json!({"packed": {"order": 7, "rush": true}})
     );
 
@@ -102,7 +83,7 @@ async fn a_matching_event_starts_the_workflow_once_with_the_mapped_inputs() {
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json()["started"][0]["execution_id"], id.as_str());
-    assert_eq!(executions(&s).await, 1);
+    assert_eq!(s.executions_of("fulfil").await, 1);
 
     // The filter is false, the source is another, the type matches no trigger: nothing.
     for e in [
@@ -124,7 +105,7 @@ async fn a_matching_event_starts_the_workflow_once_with_the_mapped_inputs() {
         assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
         assert_eq!(r.json()["started"], json!([]), "{}", r.text);
     }
-    assert_eq!(executions(&s).await, 1);
+    assert_eq!(s.executions_of("fulfil").await, 1);
 
     // Inputs the workflow refuses: the event is kept, the receipt says why.
     let r = post(
@@ -136,7 +117,7 @@ async fn a_matching_event_starts_the_workflow_once_with_the_mapped_inputs() {
     let receipt = r.json();
     let why = receipt["started"][0]["error"].as_str().unwrap_or_default();
     assert!(why.contains("order"), "{receipt}");
-    assert_eq!(executions(&s).await, 1);
+    assert_eq!(s.executions_of("fulfil").await, 1);
 
     // The second trigger, from any source.
     let r = post(&s, &event("o6", "order.rush", "any", json!({"order": 11}))).await;
@@ -147,7 +128,7 @@ async fn a_matching_event_starts_the_workflow_once_with_the_mapped_inputs() {
         .expect("an execution")
         .to_string();
     assert_eq!(
-        outputs(&s, &id).await,
+        s.outputs_when_succeeded(&id).await,
         json!({"packed": {"order": 11, "rush": false}})
     );
 }
@@ -181,7 +162,7 @@ async fn an_event_posted_many_times_at_once_starts_its_workflow_once() {
         }
     }
     assert_eq!(ids.len(), 1, "{ids:?}");
-    assert_eq!(executions(&s).await, 1);
+    assert_eq!(s.executions_of("fulfil").await, 1);
 }
 
 #[tokio::test]
@@ -240,7 +221,7 @@ async fn triggers_are_listed_and_a_paused_one_starts_nothing_until_resumed() {
         r.json()["started"],
         json!([{"workflow": "fulfil", "trigger": 0, "paused": true}])
     );
-    assert_eq!(executions(&s).await, 0);
+    assert_eq!(s.executions_of("fulfil").await, 0);
 
     let resumed = s
         .post_json("/api/triggers/fulfil.0/resume", json!({}))
@@ -262,5 +243,5 @@ async fn triggers_are_listed_and_a_paused_one_starts_nothing_until_resumed() {
         "{}",
         r.text
     );
-    assert_eq!(executions(&s).await, 1);
+    assert_eq!(s.executions_of("fulfil").await, 1);
 }
