@@ -15,9 +15,10 @@ use harmonia_model::ErrorClass;
 use harmonia_storage::{ExecutionId, ExecutionRecord, ExecutionStatus, ParentLink};
 use serde_json::Value;
 
+use super::output::Applied;
 use super::service::{After, Service};
 use super::waits::ChildCall;
-use super::{Command, StartRequest, runner};
+use super::{Command, StartRequest};
 use crate::event::{Event, TaskError, Wait};
 use crate::machine::AttemptRef;
 use crate::plans::Workflow;
@@ -140,9 +141,9 @@ impl Service {
         a: AttemptRef,
         child: &ExecutionRecord,
     ) {
-        let Some(x) = self.executions.get(&parent) else {
+        if !self.executions.contains_key(&parent) {
             return;
-        };
+        }
         let raw = match child.status {
             ExecutionStatus::Succeeded => Ok(child.outputs.clone().unwrap_or(Value::Null)),
             ExecutionStatus::Cancelled => Err(TaskError::new(
@@ -169,35 +170,18 @@ impl Service {
             }
         };
         // The task's `output:` applies to the child's outputs: in the turn when quick.
-        let job = runner::PrepareJob::new(x, a, &self.secrets, self.config.limits, false);
-        let output = x.plan.tasks[a.task].output.clone();
-        let limits = self.config.limits;
-        let inline = self.budget.inline(&limits, |l| {
-            job.finish(raw.clone(), output.as_ref(), l, &[])
-        });
-        match inline {
-            Some(result) => {
+        match self.apply_output(parent, a, raw) {
+            Applied::Now(result) => {
                 if let Some(event) = self.result_event(parent, a, result) {
                     self.batch.work.push_back((parent, event));
                 }
             }
-            None => {
-                let tx = self.tx.clone();
-                let offload = self.offload.clone();
-                tokio::spawn(async move {
-                    let result = offload
-                        .run(move || job.finish(raw, output.as_ref(), &job.limits, &[]))
-                        .await
-                        .unwrap_or_else(|| Err(super::dispatch::internal("finishing the task")));
-                    let _ = tx
-                        .send(Command::AttemptDone {
-                            execution: parent,
-                            attempt: a,
-                            result,
-                        })
-                        .await;
-                });
-            }
+            Applied::Later(later) => later.then(move |result| Command::AttemptDone {
+                execution: parent,
+                attempt: a,
+                result,
+            }),
+            Applied::Gone => {}
         }
     }
 

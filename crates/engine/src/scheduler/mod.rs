@@ -25,6 +25,7 @@ mod fair;
 mod guard;
 mod loading;
 mod observe;
+mod output;
 mod runner;
 mod service;
 mod timers;

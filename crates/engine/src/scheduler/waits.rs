@@ -22,6 +22,7 @@ use harmonia_storage::{ExecutionId, TaskStatus, Timestamp};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
+use super::output::Applied;
 use super::runner::PrepareJob;
 use super::service::{After, Service};
 use super::{Command, Delivery, SignalReply};
@@ -445,35 +446,15 @@ impl Service {
         raw: Result<Value, TaskError>,
         reply: Option<SignalReply>,
     ) {
-        let Some(x) = self.executions.get(&id) else {
-            return;
-        };
-        let job = PrepareJob::new(x, a, &self.secrets, self.config.limits, false);
-        let output = x.plan.tasks[a.task].output.clone();
-        let limits = self.config.limits;
-        let inline = self.budget.inline(&limits, |l| {
-            job.finish(raw.clone(), output.as_ref(), l, &[])
-        });
-        match inline {
-            Some(result) => self.wait_ended(id, a, result, reply),
-            None => {
-                let tx = self.tx.clone();
-                let offload = self.offload.clone();
-                tokio::spawn(async move {
-                    let result = offload
-                        .run(move || job.finish(raw, output.as_ref(), &job.limits, &[]))
-                        .await
-                        .unwrap_or_else(|| Err(super::dispatch::internal("finishing the task")));
-                    let _ = tx
-                        .send(Command::WaitEnded {
-                            execution: id,
-                            attempt: a,
-                            result,
-                            reply,
-                        })
-                        .await;
-                });
-            }
+        match self.apply_output(id, a, raw) {
+            Applied::Now(result) => self.wait_ended(id, a, result, reply),
+            Applied::Later(later) => later.then(move |result| Command::WaitEnded {
+                execution: id,
+                attempt: a,
+                result,
+                reply,
+            }),
+            Applied::Gone => {}
         }
     }
 
