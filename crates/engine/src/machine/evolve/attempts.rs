@@ -4,7 +4,7 @@
 use harmonia_model::ErrorClass;
 use harmonia_storage::{TaskStatus, Timestamp};
 
-use super::{current, locate, succeed_unit, unit_ended};
+use super::{current, end_wait, locate, succeed_unit, unit_ended, waiting};
 use crate::event::{Event, TimerKey, Wait};
 use crate::machine::Effect;
 use crate::machine::state::Execution;
@@ -59,12 +59,9 @@ pub(super) fn apply(x: &mut Execution, event: &Event, at: Timestamp, effects: &m
         } => {
             // Only a wait for this signal ends; before the wait begins, or after it
             // ended, a signal changes nothing.
-            if let Some((t, u)) = locate(x, task, *item)
-                && current(x, t, u, *attempt)
-                && matches!(x.tasks[t].units[u as usize].wait.as_deref(), Some(Wait::Signal { name: n, .. }) if n == name)
-            {
-                x.tasks[t].units[u as usize].wait = None;
-                x.mark_unit(t, u);
+            let signal = |w: &Wait| matches!(w, Wait::Signal { name: n, .. } if n == name);
+            if let Some((t, u)) = waiting(x, task, *item, *attempt, signal) {
+                end_wait(x, t, u);
             }
         }
         Event::AttemptSucceeded {

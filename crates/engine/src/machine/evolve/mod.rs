@@ -37,6 +37,26 @@ pub(super) fn current(x: &Execution, t: usize, u: u32, attempt: u32) -> bool {
     unit.attempt == attempt && matches!(unit.status, TaskStatus::Running | TaskStatus::Queued)
 }
 
+/// The unit of `task` (`item`) whose current attempt is `attempt` and waits on
+/// something `on` accepts.
+pub(super) fn waiting(
+    x: &Execution,
+    task: &str,
+    item: Option<u32>,
+    attempt: u32,
+    on: impl Fn(&Wait) -> bool,
+) -> Option<(usize, u32)> {
+    let (t, u) = locate(x, task, item)?;
+    let waits = x.tasks[t].units[u as usize].wait.as_deref().is_some_and(on);
+    (current(x, t, u, attempt) && waits).then_some((t, u))
+}
+
+/// Ends the wait of unit `u` of task `t` (its result comes as another event).
+pub(super) fn end_wait(x: &mut Execution, t: usize, u: u32) {
+    x.tasks[t].units[u as usize].wait = None;
+    x.mark_unit(t, u);
+}
+
 /// Applies `event` (which happened at `at`) to `x`.
 pub(crate) fn evolve(x: &mut Execution, event: &Event, at: Timestamp) -> Vec<Effect> {
     x.seq += 1;

@@ -4,7 +4,7 @@
 use harmonia_storage::{TaskStatus, Timestamp};
 use serde_json::Value;
 
-use super::{current, locate, succeed_unit};
+use super::{end_wait, locate, succeed_unit, waiting};
 use crate::event::{TimerKey, Wait};
 use crate::machine::Effect;
 use crate::machine::state::Execution;
@@ -37,13 +37,8 @@ pub(super) fn apply(x: &mut Execution, key: &TimerKey, at: Timestamp, _effects: 
             item,
             attempt,
         } => {
-            if let Some((t, u)) = locate(x, task, *item)
-                && current(x, t, u, *attempt)
-                && matches!(
-                    x.tasks[t].units[u as usize].wait.as_deref(),
-                    Some(Wait::Timer { .. })
-                )
-            {
+            let timer = |w: &Wait| matches!(w, Wait::Timer { .. });
+            if let Some((t, u)) = waiting(x, task, *item, *attempt, timer) {
                 succeed_unit(x, t, u, Value::Null, at);
             }
         }
@@ -55,15 +50,9 @@ pub(super) fn apply(x: &mut Execution, key: &TimerKey, at: Timestamp, _effects: 
             item,
             attempt,
         } => {
-            if let Some((t, u)) = locate(x, task, *item)
-                && current(x, t, u, *attempt)
-                && matches!(
-                    x.tasks[t].units[u as usize].wait.as_deref(),
-                    Some(Wait::Signal { .. })
-                )
-            {
-                x.tasks[t].units[u as usize].wait = None;
-                x.mark_unit(t, u);
+            let signal = |w: &Wait| matches!(w, Wait::Signal { .. });
+            if let Some((t, u)) = waiting(x, task, *item, *attempt, signal) {
+                end_wait(x, t, u);
             }
         }
     }
