@@ -186,6 +186,27 @@ fn limit(value: Option<u32>, default: u32, max: u32) -> Result<usize> {
     }
 }
 
+/// The largest numeric cursor: the largest integer a JSON number holds exactly.
+const MAX_CURSOR: u64 = 9_007_199_254_740_991;
+
+/// The `after` of a listing paged by a number (`seq`), from the `cursor` the previous
+/// page gave. An empty cursor is not one a listing gave.
+fn seq_cursor(cursor: Option<String>) -> Result<Option<u64>> {
+    cursor
+        .map(|c| {
+            c.parse::<u64>()
+                .ok()
+                .filter(|n| *n <= MAX_CURSOR)
+                .ok_or_else(|| {
+                    Error::InvalidRequest(format!(
+                        "`cursor` is not one this listing gave: `{}`",
+                        harmonia_expr::clip(&c)
+                    ))
+                })
+        })
+        .transpose()
+}
+
 /// `None` for an absent or empty filter or cursor: an empty one filters nothing.
 fn present(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.is_empty())

@@ -104,7 +104,7 @@ impl Need {
             return Need::Read;
         }
         let operate = [
-            "/execute", "/cancel", "/pause", "/resume", "/retry", "/approve", "/reject",
+            "/execute", "/cancel", "/pause", "/resume", "/retry", "/approve", "/reject", "/replay",
         ];
         let events = path == "/api/events" || path == "/api/v1/events";
         if *method == axum::http::Method::POST

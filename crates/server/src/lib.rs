@@ -49,6 +49,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(routes::approvals::router())
         .merge(routes::events::router())
         .merge(routes::triggers::router())
+        .merge(routes::deliveries::router())
         .merge(routes::templates::router())
 }
 

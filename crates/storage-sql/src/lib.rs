@@ -34,6 +34,7 @@
 
 mod catalog;
 mod checkpoint;
+mod deliveries;
 pub mod dialect;
 mod error;
 mod idempotency;

@@ -15,7 +15,10 @@
 //!   and `templates.rs` ([`TemplateDoc`](catalog::TemplateDoc), and [`Templates`]:
 //!   `put_template`, `templates`, `import_templates`, ...).
 //! - [`Tokens`] (`tokens.rs`): API tokens.
-//! - [`TriggerStates`] (`triggers.rs`): which triggers are paused.
+//! - [`TriggerStates`] (`triggers.rs`): which triggers are paused, and when each
+//!   schedule last fired.
+//! - [`Deliveries`] (`deliveries.rs`): the requests webhooks received, with their
+//!   verdicts.
 //! - [`Timers`] (`timers.rs`): durable timers and the waits of running attempts, which
 //!   commits write.
 //! - [`Inbox`] (`inbox.rs`): CloudEvents received through the API, once each by
@@ -35,6 +38,7 @@
 
 pub mod catalog;
 pub mod commit;
+mod deliveries;
 mod idempotency;
 mod ids;
 pub mod import;
@@ -56,6 +60,7 @@ mod workflows;
 #[cfg(any(test, feature = "test-suite"))]
 pub mod suite;
 
+pub use deliveries::{Deliveries, DeliveryQuery, DeliveryRecord, KEPT_PER_TRIGGER, NewDelivery};
 pub use idempotency::Idempotency;
 pub use ids::{ExecutionId, TemplateId, WorkflowId};
 pub use inbox::Inbox;
@@ -85,12 +90,12 @@ pub use workflows::Workflows;
 /// shadows the named import of a glob.
 pub mod prelude {
     pub use crate::{
-        ExecutionLog, ExecutionQueries, Idempotency, Inbox, Store, Templates, Timers, Tokens,
-        TriggerStates, Workflows,
+        Deliveries, ExecutionLog, ExecutionQueries, Idempotency, Inbox, Store, Templates, Timers,
+        Tokens, TriggerStates, Workflows,
     };
     pub use crate::{
-        ExecutionLog as _, ExecutionQueries as _, Idempotency as _, Inbox as _, Templates as _,
-        Timers as _, Tokens as _, TriggerStates as _, Workflows as _,
+        Deliveries as _, ExecutionLog as _, ExecutionQueries as _, Idempotency as _, Inbox as _,
+        Templates as _, Timers as _, Tokens as _, TriggerStates as _, Workflows as _,
     };
 }
 

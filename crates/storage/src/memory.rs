@@ -20,8 +20,9 @@ use crate::records::{
     InboxEvent, InboxQuery, OnConflict, Page, Received, TaskRunRecord, TimerRecord, TokenRecord,
 };
 use crate::{
-    DEFAULT_LIMIT, Error, ExecutionId, ExecutionLog, ExecutionQueries, Idempotency, Inbox, Result,
-    TaskStatus, Timers, Timestamp, Tokens, TriggerStates, commit,
+    DEFAULT_LIMIT, Deliveries, DeliveryQuery, DeliveryRecord, Error, ExecutionId, ExecutionLog,
+    ExecutionQueries, Idempotency, Inbox, KEPT_PER_TRIGGER, NewDelivery, Result, TaskStatus,
+    Timers, Timestamp, Tokens, TriggerStates, commit,
 };
 
 /// A store in memory.
@@ -41,6 +42,10 @@ struct Inner {
     had_tokens: bool,
     /// Paused triggers, since when.
     paused_triggers: BTreeMap<String, Timestamp>,
+    /// The latest fire time of each schedule.
+    fire_marks: BTreeMap<String, Timestamp>,
+    /// Webhook deliveries by `seq - 1` (forgotten ones are `None`).
+    deliveries: Vec<Option<DeliveryRecord>>,
     timers: BTreeMap<(ExecutionId, String), Timestamp>,
     /// By (scope, key).
     idempotency: HashMap<(String, String), IdempotencyRecord>,
@@ -476,6 +481,76 @@ impl TriggerStates for MemoryStore {
             .iter()
             .map(|(id, at)| (id.clone(), *at))
             .collect())
+    }
+
+    async fn mark_fired(&self, id: &str, at: Timestamp) -> Result<()> {
+        let mut inner = self.lock()?;
+        let mark = inner.fire_marks.entry(id.to_string()).or_insert(at);
+        *mark = (*mark).max(at);
+        Ok(())
+    }
+
+    async fn fire_marks(&self) -> Result<Vec<(String, Timestamp)>> {
+        Ok(self
+            .lock()?
+            .fire_marks
+            .iter()
+            .map(|(id, at)| (id.clone(), *at))
+            .collect())
+    }
+}
+
+#[async_trait]
+impl Deliveries for MemoryStore {
+    async fn record_delivery(&self, delivery: &NewDelivery) -> Result<DeliveryRecord> {
+        let mut inner = self.lock()?;
+        let record = DeliveryRecord {
+            seq: inner.deliveries.len() as u64 + 1,
+            delivery: delivery.clone(),
+        };
+        inner.deliveries.push(Some(record.clone()));
+        let kept: Vec<usize> = inner
+            .deliveries
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| {
+                d.as_ref()
+                    .is_some_and(|d| d.delivery.trigger == delivery.trigger)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if let Some(excess) = kept.len().checked_sub(KEPT_PER_TRIGGER) {
+            for &i in &kept[..excess] {
+                if let Some(slot) = inner.deliveries.get_mut(i) {
+                    *slot = None;
+                }
+            }
+        }
+        Ok(record)
+    }
+
+    async fn delivery(&self, seq: u64) -> Result<Option<DeliveryRecord>> {
+        let inner = self.lock()?;
+        Ok(usize::try_from(seq)
+            .ok()
+            .and_then(|s| s.checked_sub(1))
+            .and_then(|i| inner.deliveries.get(i))
+            .and_then(Clone::clone))
+    }
+
+    async fn deliveries(&self, trigger: &str, q: &DeliveryQuery) -> Result<Page<DeliveryRecord>> {
+        let limit = if q.limit == 0 { DEFAULT_LIMIT } else { q.limit };
+        let inner = self.lock()?;
+        let items: Vec<DeliveryRecord> = inner
+            .deliveries
+            .iter()
+            .rev()
+            .flatten()
+            .filter(|d| d.delivery.trigger == trigger && q.after.is_none_or(|a| d.seq < a))
+            .take(limit.saturating_add(1))
+            .cloned()
+            .collect();
+        Ok(Page::of(items, limit))
     }
 }
 

@@ -5,7 +5,8 @@
 //! contract: [`ExecutionLog`] (`log.rs`), [`ExecutionQueries`] (`queries.rs`),
 //! [`Catalog`] for every [`Document`](crate::catalog::Document) kind (`catalog.rs`:
 //! workflows and templates, named by [`Workflows`](crate::Workflows) and
-//! [`Templates`](crate::Templates)), [`Tokens`] (`tokens.rs`), [`TriggerStates`] (`triggers.rs`), [`Timers`] (`timers.rs`),
+//! [`Templates`](crate::Templates)), [`Tokens`] (`tokens.rs`), [`TriggerStates`] (`triggers.rs`),
+//! [`Deliveries`] (`deliveries.rs`), [`Timers`] (`timers.rs`),
 //! [`Inbox`] (`inbox.rs`) and [`Idempotency`] (`idempotency.rs`). `Store` is then
 //! implemented for it: there is nothing else to write, and nothing to implement by hand.
 //! The shared suite (`suite`) checks every role on every backend.
@@ -14,7 +15,9 @@
 //! `use harmonia_storage::prelude::*`.
 
 use crate::catalog::{Catalog, TemplateDoc, WorkflowDoc};
-use crate::{ExecutionLog, ExecutionQueries, Idempotency, Inbox, Timers, Tokens, TriggerStates};
+use crate::{
+    Deliveries, ExecutionLog, ExecutionQueries, Idempotency, Inbox, Timers, Tokens, TriggerStates,
+};
 
 /// Durable storage: every role.
 pub trait Store:
@@ -24,6 +27,7 @@ pub trait Store:
     + Catalog<TemplateDoc>
     + Tokens
     + TriggerStates
+    + Deliveries
     + Timers
     + Inbox
     + Idempotency
@@ -40,6 +44,7 @@ impl<T> Store for T where
         + Catalog<TemplateDoc>
         + Tokens
         + TriggerStates
+        + Deliveries
         + Timers
         + Inbox
         + Idempotency

@@ -25,9 +25,6 @@ use serde_json::{Value, json};
 
 use crate::{Ctx, Error, Result};
 
-/// The largest cursor: the largest integer a JSON number holds exactly.
-const MAX_CURSOR: u64 = 9_007_199_254_740_991;
-
 /// Events (see the module doc).
 #[derive(Clone)]
 pub struct Events(pub(crate) Ctx);
@@ -97,21 +94,7 @@ impl Events {
         limit: Option<u32>,
         cursor: Option<String>,
     ) -> Result<EventPage> {
-        // An empty cursor is not one a listing gave (a cursor is a number).
-        let after = match cursor {
-            None => None,
-            Some(c) => Some(
-                c.parse::<u64>()
-                    .ok()
-                    .filter(|n| *n <= MAX_CURSOR)
-                    .ok_or_else(|| {
-                        Error::InvalidRequest(format!(
-                            "`cursor` is not one this listing gave: `{}`",
-                            harmonia_expr::clip(&c)
-                        ))
-                    })?,
-            ),
-        };
+        let after = crate::seq_cursor(cursor)?;
         let page = self
             .0
             .store()

@@ -13,11 +13,16 @@
 //! by its content type (JSON; form fields as an object; other text as a string; bytes
 //! as null), and `raw`, the body as text (lossy for bytes).
 //!
+//! Every delivery to a hook that exists is stored with its verdict (`deliveries.rs`):
+//! [`Webhooks::deliveries`] lists a trigger's, [`Webhooks::replay`] maps a stored one
+//! again and starts anew.
+//!
 //! Invariants: nothing is started, and no expression is evaluated, before the
 //! signature verifies; a hook with `preset: none` is served only when the caller says
 //! the server listens on loopback; a name that two workflows claim is refused
 //! (`Conflict`) rather than routed to either.
 
+mod deliveries;
 pub mod verify;
 
 use std::collections::BTreeMap;
@@ -66,28 +71,62 @@ pub struct HookReceipt {
     pub execution: harmonia_storage::ExecutionId,
     /// Whether this delivery repeats one seen before (by `dedup`).
     pub duplicate: bool,
+    /// The stored delivery (`None` only when storing it failed, which is logged).
+    pub delivery: Option<u64>,
 }
 
 impl Webhooks {
-    /// Verifies and runs a delivery (see the module doc).
+    /// Verifies and runs a delivery (see the module doc), and records it with its
+    /// verdict.
     pub async fn receive(&self, request: HookRequest) -> Result<HookReceipt> {
         let (workflow, plan) = self.find(&request.name).await?;
         let trigger = crate::triggers::trigger_id(&workflow.record.name, plan.index);
+        let received_at = harmonia_storage::Timestamp::now();
+        let outcome = async {
+            self.refuse_paused(&trigger, &request.name).await?;
+            self.verify(&plan, &request)?;
+            self.start(workflow, &plan, &trigger, &request, true).await
+        }
+        .await;
+        deliveries::record(
+            &self.0,
+            &plan,
+            &trigger,
+            &request,
+            received_at,
+            outcome,
+            None,
+        )
+        .await
+    }
+
+    async fn refuse_paused(&self, trigger: &str, hook: &str) -> Result<()> {
         if self
             .0
             .store()
             .paused_triggers()
             .await?
             .iter()
-            .any(|(id, _)| *id == trigger)
+            .any(|(id, _)| id == trigger)
         {
             return Err(Error::Conflict(format!(
-                "the trigger `{trigger}` of hook `{}` is paused: resume it to start runs",
-                request.name
+                "the trigger `{trigger}` of hook `{hook}` is paused: resume it to start runs"
             )));
         }
-        self.verify(&plan, &request)?;
-        let value = request_value(&request);
+        Ok(())
+    }
+
+    /// Maps a verified request to inputs and starts the workflow (once per `dedup`
+    /// value when `dedup` is on).
+    async fn start(
+        &self,
+        workflow: Workflow,
+        plan: &WebhookPlan,
+        trigger: &str,
+        request: &HookRequest,
+        dedup_on: bool,
+    ) -> Result<HookReceipt> {
+        let value = request_value(request);
         let (dedup, inputs) = {
             let plan = plan.clone();
             let params = workflow.plan.workflow.params.clone().unwrap_or(Value::Null);
@@ -95,7 +134,7 @@ impl Webhooks {
                 .await
                 .map_err(|e| Error::Internal(format!("evaluating a webhook's mapping: {e}")))??
         };
-        let idempotency = dedup.map(|d| {
+        let idempotency = dedup.filter(|_| dedup_on).map(|d| {
             let key = hex::encode(Sha256::digest(format!("{}\0{d}", request.name)));
             harmonia_engine::Idempotency {
                 key: format!("hook-{key}"),
@@ -109,9 +148,10 @@ impl Webhooks {
             .await?;
         Ok(HookReceipt {
             workflow: name,
-            trigger,
+            trigger: trigger.to_string(),
             execution: started.execution,
             duplicate: started.replayed,
+            delivery: None,
         })
     }
 

@@ -1,10 +1,12 @@
-//! `harmonia trigger list|show|pause|resume`: a client of a running server's trigger
+//! `harmonia trigger list|show|pause|resume|deliveries|replay`: a client of a running server's trigger
 //! API (`/api/triggers`), like `harmonia template` (see `commands::remote` for the
 //! connection, `--server` and `--token`, and how failures are printed).
 //!
 //! A trigger's id is its workflow's name and its position in `triggers:` (`fulfil.0`).
 //! `list` prints ID, WORKFLOW, KIND, STATE and what it fires on; `show` the trigger as
-//! JSON; `pause` and `resume` print the trigger's new state. Exit codes: 0 success, 1
+//! JSON; `pause` and `resume` print the trigger's new state; `deliveries` lists what a
+//! webhook trigger received (ID RECEIVED VERDICT EXECUTION REASON, newest first) and
+//! `replay` maps a stored delivery again and prints the execution it started. Exit codes: 0 success, 1
 //! when the server refused or could not be reached, 2 when the command line is wrong.
 
 use std::process::ExitCode;
@@ -46,6 +48,23 @@ enum Command {
         /// The trigger's id: WORKFLOW.POSITION, such as `fulfil.0`.
         id: String,
     },
+    /// List a webhook trigger's deliveries, newest first: ID RECEIVED VERDICT EXECUTION
+    /// REASON.
+    Deliveries {
+        /// The trigger's id: WORKFLOW.POSITION, such as `deploy.0`.
+        id: String,
+        /// At most this many (1 to 500).
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Print the page as JSON, as the server sent it.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replay a stored delivery: map it again and start a new run (prints its id).
+    Replay {
+        /// The delivery's id (from `deliveries`).
+        delivery: u64,
+    },
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
@@ -59,6 +78,15 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
             }
             Command::Pause { id } => set(&client, id, "pause").await,
             Command::Resume { id } => set(&client, id, "resume").await,
+            Command::Deliveries { id, limit, json } => deliveries(&client, id, *limit, *json).await,
+            Command::Replay { delivery } => {
+                let d = delivery.to_string();
+                let r: Value = client
+                    .json(client.post(&["api", "deliveries", &d, "replay"]))
+                    .await?;
+                outln!("{}", text(&r["execution_id"]));
+                Ok(())
+            }
         }
     });
     Ok(match outcome {
@@ -97,10 +125,57 @@ async fn set(client: &Client, id: &str, action: &str) -> Result<(), Failure> {
     Ok(())
 }
 
+async fn deliveries(client: &Client, id: &str, limit: u32, json: bool) -> Result<(), Failure> {
+    let page: Value = client
+        .json(
+            client
+                .get(&["api", "triggers", id, "deliveries"])
+                .query(&[("limit", limit)]),
+        )
+        .await?;
+    if json {
+        return print_json(&page);
+    }
+    let list = page["deliveries"].as_array().cloned().unwrap_or_default();
+    if list.is_empty() {
+        eprintln!("no deliveries");
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|d| {
+            vec![
+                text(&d["id"]),
+                text(&d["received_at"]),
+                text(&d["verdict"]),
+                d["execution_id"].as_str().unwrap_or("-").to_string(),
+                d["reason"].as_str().unwrap_or("").to_string(),
+            ]
+        })
+        .collect();
+    out!(
+        "{}",
+        table::render(
+            &["ID", "RECEIVED", "VERDICT", "EXECUTION", "REASON"],
+            &rows,
+            table::WIDTH
+        )
+    );
+    Ok(())
+}
+
 /// A trigger's row in `list`.
 fn row(t: &Value) -> Vec<String> {
     let d = &t["definition"];
-    let mut on = text(&d["type"]);
+    let mut on = match t["kind"].as_str() {
+        Some("webhook") => format!("POST /hooks/{}", text(&d["name"])),
+        Some("schedule") => format!(
+            "{} {}",
+            text(&d["cron"]),
+            d["timezone"].as_str().unwrap_or("UTC")
+        ),
+        _ => text(&d["type"]),
+    };
     if let Some(source) = d["source"].as_str() {
         on.push_str(&format!(" from {source}"));
     }

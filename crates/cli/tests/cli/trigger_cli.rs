@@ -123,3 +123,59 @@ fn triggers_are_listed_paused_and_resumed_from_the_command_line() {
         serde_json::from_str(&ok(&trigger(&served, &["show", "fulfil.0"]))).expect("JSON");
     assert_eq!(shown["paused"], false, "{shown}");
 }
+
+const LOCAL_HOOK: &str = "name: build
+inputs: {type: object, required: [branch], properties: {branch: {type: string}}}
+triggers:
+  - webhook: {name: local-build, verify: {preset: none}, inputs: {branch: '${ $request.body.ref }'}}
+tasks:
+  go: {type: set, with: '${ $inputs.branch }'}
+";
+
+#[test]
+fn a_webhooks_deliveries_are_listed_and_one_is_replayed_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let served = Served::start(&dir.path().join("t.db"), &[]);
+    let (status, created) = post(
+        &format!("{}/api/workflows", served.base),
+        "application/yaml",
+        LOCAL_HOOK.to_string(),
+    );
+    assert_eq!(status, 201, "{created}");
+    let listed = ok(&trigger(&served, &["list"]));
+    assert!(listed.contains("POST /hooks/local-build"), "{listed}");
+
+    let hook = format!("{}/hooks/local-build", served.base);
+    let (status, first) = post(&hook, "application/json", r#"{"ref": "main"}"#.into());
+    assert_eq!(status, 202, "{first}");
+    let (status, bad) = post(&hook, "application/json", r#"{"no": "ref"}"#.into());
+    assert_eq!(status, 422, "{bad}");
+
+    let table = ok(&trigger(&served, &["deliveries", "build.0"]));
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].starts_with("ID"), "{table}");
+    assert!(lines[1].contains("invalid"), "{table}");
+    assert!(lines[2].contains("started"), "{table}");
+    assert!(
+        lines[2].contains(first["execution_id"].as_str().unwrap_or("?")),
+        "{table}"
+    );
+
+    let delivery = first["delivery"].to_string();
+    let replayed = ok(&trigger(&served, &["replay", &delivery]));
+    assert_eq!(replayed.trim().len(), 36, "{replayed}");
+    assert_ne!(
+        replayed.trim(),
+        first["execution_id"].as_str().unwrap_or("")
+    );
+    let page: Value = serde_json::from_str(&ok(&trigger(
+        &served,
+        &["deliveries", "build.0", "--limit", "1", "--json"],
+    )))
+    .expect("JSON");
+    assert_eq!(
+        page["deliveries"][0]["replay_of"], first["delivery"],
+        "{page}"
+    );
+    assert_eq!(page["deliveries"][0]["execution_id"], replayed.trim());
+}

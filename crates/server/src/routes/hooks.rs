@@ -6,13 +6,14 @@
 //! (missing, wrong or stale signature); `404` for an unknown hook; `409` for a paused
 //! trigger (or a name two workflows claim); `413` over the body limit; `403` for a
 //! `preset: none` hook while the server listens beyond loopback. The body is read as
-//! it is, whatever its content type: the signature covers the raw bytes.
+//! it is, whatever its content type: the signature covers the raw bytes. Every
+//! delivery to a hook that exists is stored with its verdict (`routes/deliveries.rs`).
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode};
-use harmonia_app::webhooks::HookRequest;
+use harmonia_app::webhooks::{HookReceipt, HookRequest};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -28,7 +29,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 
 /// What a delivery did.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-#[schema(example = json!({"execution_id": "01a20b95-3770-719e-8ae1-f9888c382918", "workflow": "deploy", "trigger": "deploy.0", "duplicate": false}))]
+#[schema(example = json!({"execution_id": "01a20b95-3770-719e-8ae1-f9888c382918", "workflow": "deploy", "trigger": "deploy.0", "duplicate": false, "delivery": 12}))]
 pub(crate) struct HookReceiptView {
     /// The execution started (the first one, for a repeated delivery).
     #[schema(value_type = String, format = Uuid)]
@@ -39,6 +40,21 @@ pub(crate) struct HookReceiptView {
     pub trigger: String,
     /// Whether the delivery repeats one seen before (by the trigger's `dedup`).
     pub duplicate: bool,
+    /// The stored delivery's number (`GET /api/deliveries/{id}`).
+    pub delivery: Option<u64>,
+}
+
+impl HookReceiptView {
+    /// The view of a receipt.
+    pub(crate) fn from_receipt(r: &HookReceipt) -> HookReceiptView {
+        HookReceiptView {
+            execution_id: r.execution.to_string(),
+            workflow: r.workflow.clone(),
+            trigger: r.trigger.clone(),
+            duplicate: r.duplicate,
+            delivery: r.delivery,
+        }
+    }
 }
 
 /// Deliver a webhook: verified by the hook's signature scheme, then mapped to the
@@ -90,13 +106,5 @@ async fn deliver(
     } else {
         StatusCode::ACCEPTED
     };
-    Ok((
-        status,
-        Json(HookReceiptView {
-            execution_id: receipt.execution.to_string(),
-            workflow: receipt.workflow,
-            trigger: receipt.trigger,
-            duplicate: receipt.duplicate,
-        }),
-    ))
+    Ok((status, Json(HookReceiptView::from_receipt(&receipt))))
 }

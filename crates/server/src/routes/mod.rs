@@ -7,6 +7,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 pub(crate) mod approvals;
+pub(crate) mod deliveries;
 pub(crate) mod events;
 pub(crate) mod executions;
 pub(crate) mod hooks;

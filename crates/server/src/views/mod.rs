@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 pub mod approvals;
+pub mod deliveries;
 pub mod events;
 pub mod templates;
 pub mod triggers;

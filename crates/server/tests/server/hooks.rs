@@ -28,9 +28,9 @@ tasks:
 outputs: {shipped: "${ $tasks.ship.output }"}
 "#;
 
-const SECRET: &str = "It's a Secret to Everybody";
+pub(super) const SECRET: &str = "It's a Secret to Everybody";
 
-async fn hooked() -> Server {
+pub(super) async fn hooked() -> Server {
     let mut engine = EngineConfig::default();
     engine.secrets.insert("GH_HOOK".into(), SECRET.into());
     engine.secrets.insert("GL_TOKEN".into(), "gl-token".into());
@@ -46,13 +46,13 @@ async fn hooked() -> Server {
 }
 
 /// `X-Hub-Signature-256` as GitHub computes it: HMAC-SHA256 of the raw body.
-fn github_signature(secret: &str, body: &str) -> String {
+pub(super) fn github_signature(secret: &str, body: &str) -> String {
     let mut m = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).expect("key");
     m.update(body.as_bytes());
     format!("sha256={}", hex::encode(m.finalize().into_bytes()))
 }
 
-fn push(delivery: &str, signature: &str, body: &str) -> Request<Body> {
+pub(super) fn push(delivery: &str, signature: &str, body: &str) -> Request<Body> {
     Request::builder()
         .method(Method::POST)
         .uri("/hooks/github-push")
@@ -64,7 +64,7 @@ fn push(delivery: &str, signature: &str, body: &str) -> Request<Body> {
         .expect("request")
 }
 
-fn payload(repo: &str) -> String {
+pub(super) fn payload(repo: &str) -> String {
     json!({"repository": {"full_name": repo}, "pusher": {"name": "ada"}}).to_string()
 }
 

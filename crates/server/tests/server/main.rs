@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 mod approvals;
+mod deliveries;
 mod events;
 mod hooks;
 mod idempotency;

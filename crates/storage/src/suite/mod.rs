@@ -1,6 +1,6 @@
 //! The behaviour every store must have, as tests any backend can run, by role: one
 //! module per role ([`log`], [`queries`], [`catalog`], [`workflows`], [`templates`],
-//! [`tokens`], [`triggers`], [`timers`], [`inbox`], [`idempotency`]), which together call every method
+//! [`tokens`], [`triggers`], [`deliveries`], [`timers`], [`inbox`], [`idempotency`]), which together call every method
 //! of every role.
 //!
 //! A backend's tests call [`storage_suite!`](crate::storage_suite) with an expression
@@ -10,6 +10,7 @@
 //! `template_catalog::...`).
 
 pub mod catalog;
+pub mod deliveries;
 pub mod idempotency;
 pub mod inbox;
 pub mod log;
@@ -106,6 +107,12 @@ macro_rules! storage_suite {
         );
         $crate::storage_suite!(@role trigger_states: triggers;
             pausing_and_resuming,
+        );
+        $crate::storage_suite!(@role webhook_deliveries: deliveries;
+            a_delivery_comes_back_exactly,
+            deliveries_list_newest_first_by_trigger,
+            a_trigger_keeps_its_newest_deliveries,
+            fire_marks_only_move_forward,
         );
     };
     (@catalog $module:ident: $doc:ty) => {
