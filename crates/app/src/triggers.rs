@@ -31,7 +31,7 @@ pub struct TriggerInfo {
     pub version: u32,
     /// Its position in `triggers:`.
     pub position: usize,
-    /// Its kind: `event` or `webhook`.
+    /// Its kind: `event`, `webhook` or `schedule`.
     pub kind: &'static str,
     /// Its definition, as written (the fields of its kind).
     pub definition: Value,
@@ -155,6 +155,7 @@ fn info(
     let (kind, definition) = match trigger {
         Trigger::Event(e) => ("event", serde_json::to_value(e).unwrap_or(Value::Null)),
         Trigger::Webhook(w) => ("webhook", serde_json::to_value(w).unwrap_or(Value::Null)),
+        Trigger::Schedule(s) => ("schedule", serde_json::to_value(s).unwrap_or(Value::Null)),
     };
     TriggerInfo {
         id,

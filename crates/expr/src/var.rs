@@ -30,11 +30,13 @@ pub enum Var {
     Event,
     /// `$request`: the HTTP request a `webhook` trigger received.
     Request,
+    /// `$trigger`: the fire of a `schedule` trigger (`{id, scheduled_at, fired_at}`).
+    Trigger,
 }
 
 impl Var {
     /// Every variable, in a fixed order (the order of their bindings at evaluation).
-    pub const ALL: [Var; 10] = [
+    pub const ALL: [Var; 11] = [
         Var::Inputs,
         Var::Tasks,
         Var::Params,
@@ -45,6 +47,7 @@ impl Var {
         Var::Output,
         Var::Event,
         Var::Request,
+        Var::Trigger,
     ];
 
     /// The name as written in expressions, with its `$`.
@@ -60,6 +63,7 @@ impl Var {
             Var::Output => "$output",
             Var::Event => "$event",
             Var::Request => "$request",
+            Var::Trigger => "$trigger",
         }
     }
 

@@ -92,13 +92,93 @@ pub enum Trigger {
     /// Starts an execution for each request to `POST /hooks/{name}` whose signature
     /// `verify` accepts (once per `dedup` value, when set).
     Webhook(WebhookTrigger),
+    /// Starts an execution at each time a cron pattern names, in a time zone.
+    Schedule(ScheduleTrigger),
 }
 
 impl Trigger {
     /// The kinds of triggers, as written.
-    pub const KINDS: &'static [&'static str] = &["event", "webhook"];
+    pub const KINDS: &'static [&'static str] = &["event", "webhook", "schedule"];
     /// Kinds of the definition format that this version does not run yet.
-    pub const PLANNED: &'static [&'static str] = &["schedule"];
+    pub const PLANNED: &'static [&'static str] = &[];
+}
+
+/// A `schedule` trigger.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleTrigger {
+    /// A cron pattern of 5 fields (minute hour day-of-month month day-of-week) or 6
+    /// (seconds first); names (`MON`, `JAN`), `L`, `W`, `#` and `@daily`-style
+    /// nicknames are understood.
+    #[schemars(length(min = 1))]
+    pub cron: String,
+    /// The IANA time zone the pattern reads in (`Europe/Paris`); UTC when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    /// What a fire does while a run of the workflow is unfinished (default `skip`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overlap: Option<Overlap>,
+    /// What the fires missed while the server was down become (default `last`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub catchup: Option<Catchup>,
+    /// The execution's inputs: names and values, whose strings may hold `${ }`
+    /// expressions over `$trigger` (`id`, `scheduled_at`, `fired_at`).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(with = "serde_json::Map<String, Value>")]
+    pub inputs: IndexMap<String, Value>,
+}
+
+impl ScheduleTrigger {
+    /// The fields of a `schedule` trigger, as written.
+    pub const FIELDS: &'static [&'static str] =
+        &["cron", "timezone", "overlap", "catchup", "inputs"];
+}
+
+/// What a schedule's fire does while a run of the workflow is unfinished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Overlap {
+    /// Nothing: the fire is skipped (and recorded as skipped).
+    #[default]
+    Skip,
+    /// The fire waits until no run is unfinished, then starts.
+    Queue,
+    /// The fire starts a run beside the unfinished ones.
+    Allow,
+    /// The unfinished runs are cancelled, then the fire starts.
+    CancelPrevious,
+}
+
+impl Overlap {
+    /// The policies, as written.
+    pub const NAMES: [&'static str; 4] = ["skip", "queue", "allow", "cancel_previous"];
+    /// The policies, in the order of [`Overlap::NAMES`].
+    pub const ALL: [Overlap; 4] = [
+        Overlap::Skip,
+        Overlap::Queue,
+        Overlap::Allow,
+        Overlap::CancelPrevious,
+    ];
+}
+
+/// What the fires a schedule missed (the server was down) become.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Catchup {
+    /// None of them run.
+    None,
+    /// The latest of them runs.
+    #[default]
+    Last,
+    /// All of them run, oldest first, at most 100 (the latest 100).
+    All,
+}
+
+impl Catchup {
+    /// The policies, as written.
+    pub const NAMES: [&'static str; 3] = ["none", "last", "all"];
+    /// The policies, in the order of [`Catchup::NAMES`].
+    pub const ALL: [Catchup; 3] = [Catchup::None, Catchup::Last, Catchup::All];
 }
 
 /// A `webhook` trigger.

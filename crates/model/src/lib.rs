@@ -45,6 +45,7 @@ mod node;
 mod plan;
 mod read;
 mod read_triggers;
+mod schedule;
 pub mod schema;
 mod source;
 mod sub_workflows;
@@ -54,8 +55,9 @@ mod validate;
 pub mod yaml;
 
 pub use definition::{
-    Backoff, Defaults, ErrorClass, EventTrigger, HmacAlgorithm, Join, OnError, Preset, RetryPolicy,
-    SignatureEncoding, Task, TemplateRef, Trigger, Verify, WebhookTrigger, Workflow,
+    Backoff, Catchup, Defaults, ErrorClass, EventTrigger, HmacAlgorithm, Join, OnError, Overlap,
+    Preset, RetryPolicy, ScheduleTrigger, SignatureEncoding, Task, TemplateRef, Trigger, Verify,
+    WebhookTrigger, Workflow,
 };
 pub use diagnostic::{Diagnostic, FieldPath, Locations, Severity};
 pub use duration::{DURATION_PATTERN, Dur};
@@ -65,6 +67,7 @@ pub use inputs::{InputViolation, SchemaProblem};
 pub use plan::{
     Condition, EventPlan, ForEach, InputSchema, Plan, PlanTask, PlanTrigger, Retry, WebhookPlan,
 };
+pub use schedule::{SchedulePlan, parse_cron, parse_timezone};
 pub use source::{Format, Position, Source};
 pub use sub_workflows::{SubWorkflow, sub_workflows};
 pub use task_types::{Deferred, ParamCheck, ParamProblem, SchemaError, TaskType, TaskTypes};

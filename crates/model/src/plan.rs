@@ -299,6 +299,8 @@ pub enum PlanTrigger {
     Event(EventPlan),
     /// A `webhook` trigger.
     Webhook(WebhookPlan),
+    /// A `schedule` trigger.
+    Schedule(crate::schedule::SchedulePlan),
 }
 
 /// A `webhook` trigger, compiled.

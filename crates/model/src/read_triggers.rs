@@ -3,8 +3,8 @@
 //!
 //! Every problem is reported with its place, as the rest of the reader does: a list
 //! expected, an item with no kind or several, an unknown kind ("did you mean"), a kind
-//! of the format that this version does not run yet (`schedule`: an error,
-//! so that nothing a user writes is silently ignored), and each kind's fields.
+//! of the format that this version does not run yet (none now; such a kind is an
+//! error, so that nothing a user writes is silently ignored), and each kind's fields.
 //! Expressions are kept as text here and compiled by `validate`. When an item has a
 //! problem, no trigger is kept (the definition is invalid anyway), so that the
 //! positions `validate` reports always match the list as written.
@@ -15,7 +15,8 @@ use serde_json::Value;
 use harmonia_expr::clip;
 
 use crate::definition::{
-    EventTrigger, HmacAlgorithm, Preset, SignatureEncoding, Trigger, Verify, WebhookTrigger,
+    Catchup, EventTrigger, HmacAlgorithm, Overlap, Preset, ScheduleTrigger, SignatureEncoding,
+    Trigger, Verify, WebhookTrigger,
 };
 use crate::diagnostic::FieldPath;
 use crate::node::{Kind, Node};
@@ -82,6 +83,7 @@ impl Reader<'_, '_> {
         match key.name.as_str() {
             "event" => self.event_trigger(body, &p).map(Trigger::Event),
             "webhook" => self.webhook_trigger(body, &p).map(Trigger::Webhook),
+            "schedule" => self.schedule_trigger(body, &p).map(Trigger::Schedule),
             planned if Trigger::PLANNED.contains(&planned) => {
                 self.error(
                     &p,
@@ -157,6 +159,84 @@ impl Reader<'_, '_> {
             ty: ty.filter(|t| !t.trim().is_empty())?,
             source,
             filter,
+            inputs,
+        })
+    }
+
+    fn schedule_trigger(&mut self, node: &Node, path: &FieldPath) -> Option<ScheduleTrigger> {
+        let what = "a `schedule` trigger";
+        let f = self.fields(
+            node,
+            path,
+            what,
+            ScheduleTrigger::FIELDS,
+            &[
+                ("schedule", "cron"),
+                ("expression", "cron"),
+                ("tz", "timezone"),
+                ("time_zone", "timezone"),
+                ("concurrency", "overlap"),
+                ("concurrency_policy", "overlap"),
+                ("catch_up", "catchup"),
+                ("backfill", "catchup"),
+            ],
+        )?;
+        let cron = self
+            .required(
+                &f,
+                path,
+                "cron",
+                what,
+                " (such as `\"0 9 * * MON-FRI\"`, or with seconds first `\"0 */5 * * * *\"`)",
+            )
+            .and_then(|n| self.string(n, &path.key("cron")));
+        // Checked here, with the rest of the list's problems (a bad pattern must not
+        // wait for the other triggers to be fixed to be reported).
+        let cron = cron.filter(|c| {
+            crate::schedule::parse_cron(c)
+                .map_err(|m| {
+                    let offset = f.get("cron").map_or(f.offset, |n| n.offset);
+                    self.error(&path.key("cron"), offset, m);
+                })
+                .is_ok()
+        });
+        let timezone = f.get("timezone").and_then(|n| {
+            let zone = self.string(n, &path.key("timezone"))?;
+            crate::schedule::parse_timezone(&zone)
+                .map_err(|m| self.error(&path.key("timezone"), n.offset, m))
+                .ok()?;
+            Some(zone)
+        });
+        let timezone_bad = f.get("timezone").is_some() && timezone.is_none();
+        let overlap = f.get("overlap").and_then(|n| {
+            self.one_of(
+                n,
+                &path.key("overlap"),
+                "overlap",
+                &Overlap::NAMES,
+                &Overlap::ALL,
+            )
+        });
+        let catchup = f.get("catchup").and_then(|n| {
+            self.one_of(
+                n,
+                &path.key("catchup"),
+                "catchup",
+                &Catchup::NAMES,
+                &Catchup::ALL,
+            )
+        });
+        let inputs = f
+            .get("inputs")
+            .map_or_else(IndexMap::new, |n| self.mapping(n, &path.key("inputs")));
+        if timezone_bad {
+            return None;
+        }
+        Some(ScheduleTrigger {
+            cron: cron?,
+            timezone,
+            overlap,
+            catchup,
             inputs,
         })
     }

@@ -55,7 +55,7 @@ impl Events {
                     PlanTrigger::Event(e) => {
                         e.ty == ty && e.source.as_ref().is_none_or(|s| *s == source)
                     }
-                    PlanTrigger::Webhook(_) => false,
+                    PlanTrigger::Webhook(_) | PlanTrigger::Schedule(_) => false,
                 })
                 .map(|(i, _)| i)
                 .filter(|i| {

@@ -24,7 +24,8 @@ const VARS: VarSet = VarSet::ALL
     .without(Var::Output)
     .without(Var::Secrets)
     .without(Var::Event)
-    .without(Var::Request);
+    .without(Var::Request)
+    .without(Var::Trigger);
 
 /// The `transform` kind.
 #[derive(Debug, Default)]

@@ -31,6 +31,8 @@ const TASK_VARS: VarSet = VarSet::of(&[Var::Inputs, Var::Tasks, Var::Params, Var
 const TRIGGER_VARS: VarSet = VarSet::of(&[Var::Event, Var::Params]);
 /// Variables of a webhook trigger's expressions.
 const WEBHOOK_VARS: VarSet = VarSet::of(&[Var::Request, Var::Params]);
+/// What a schedule trigger's `inputs` reads: the fire (and `$params`).
+const SCHEDULE_VARS: VarSet = VarSet::of(&[Var::Trigger, Var::Params]);
 /// Fields of a task's result in `$tasks.<name>`.
 const RESULT_FIELDS: [&str; 5] = ["output", "status", "error", "attempts", "skip_reason"];
 
@@ -55,6 +57,8 @@ pub(super) enum Place {
     Trigger,
     /// A webhook trigger's `dedup` and `inputs`: only the request (and `$params`).
     Webhook,
+    /// A schedule trigger's `inputs`: only the fire (and `$params`).
+    Schedule,
 }
 
 impl Place {
@@ -70,6 +74,7 @@ impl Place {
             Place::If | Place::ForEach | Place::WorkflowOutput => TASK_VARS,
             Place::Trigger => TRIGGER_VARS,
             Place::Webhook => WEBHOOK_VARS,
+            Place::Schedule => SCHEDULE_VARS,
             Place::With { fan_out } => fan(TASK_VARS.with(Var::Secrets), fan_out),
             Place::Output { fan_out } => fan(TASK_VARS.with(Var::Output), fan_out),
             Place::Deferred { fan_out, vars } => {
@@ -90,7 +95,11 @@ impl Place {
             (var, Place::Webhook) => format!(
                 "`{var}` is not available in a webhook trigger: it runs before the execution exists; read the request as `$request` (and `$params`)"
             ),
+            (var, Place::Schedule) => format!(
+                "`{var}` is not available in a schedule trigger: it runs before the execution exists; read the fire as `$trigger` (`id`, `scheduled_at`, `fired_at`) and `$params`"
+            ),
             (Var::Request, _) => "`$request` is only available in a `webhook` trigger".to_string(),
+            (Var::Trigger, _) => "`$trigger` is only available in a `schedule` trigger's `inputs`".to_string(),
             (Var::Item | Var::Index, Place::If) => format!(
                 "`{var}` is not available in `if`: it is evaluated once, before the fan-out; filter the `for_each` list instead"
             ),

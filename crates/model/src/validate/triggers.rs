@@ -4,6 +4,9 @@
 //! Nothing else is available there, since the execution does not exist yet: a
 //! reference to anything else is an error saying what is available.
 //!
+//! A schedule's `cron` must parse (5 or 6 fields) and name a time that exists, its
+//! `timezone` must be an IANA name, and its `inputs` read `$trigger` (and `$params`).
+//!
 //! A webhook's name follows the rule of workflow names and is unique in its workflow;
 //! its secret is written `${ $secrets.NAME }` and nothing else, so that a secret never
 //! sits in a definition.
@@ -16,9 +19,10 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use super::names::name_problem;
-use crate::definition::{Trigger, WebhookTrigger};
+use crate::definition::{ScheduleTrigger, Trigger, WebhookTrigger};
 use crate::diagnostic::FieldPath;
 use crate::plan::{EventPlan, PlanTrigger, WebhookPlan};
+use crate::schedule::{SchedulePlan, parse_cron, parse_timezone};
 
 /// How far a signed timestamp may be from now, unless `tolerance` says.
 const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
@@ -38,6 +42,16 @@ impl Validator<'_, '_> {
                         .key("webhook");
                     match self.webhook(index, w, &path, &mut hooks) {
                         Some(plan) => out.push(PlanTrigger::Webhook(plan)),
+                        None => ok = false,
+                    }
+                }
+                Trigger::Schedule(t) => {
+                    let path = FieldPath::root()
+                        .key("triggers")
+                        .index(index)
+                        .key("schedule");
+                    match self.schedule(index, t, &path) {
+                        Some(plan) => out.push(PlanTrigger::Schedule(plan)),
                         None => ok = false,
                     }
                 }
@@ -73,6 +87,56 @@ impl Validator<'_, '_> {
             }
         }
         ok.then_some(out)
+    }
+
+    fn schedule(
+        &mut self,
+        index: usize,
+        t: &ScheduleTrigger,
+        path: &FieldPath,
+    ) -> Option<SchedulePlan> {
+        let cron_path = path.key("cron");
+        let cron = parse_cron(&t.cron)
+            .map_err(|m| {
+                let offset = self.locs.value(&cron_path);
+                self.error(&cron_path, offset, m);
+            })
+            .ok();
+        let zone = t.timezone.as_deref().unwrap_or("UTC");
+        let tz_path = path.key("timezone");
+        let timezone = parse_timezone(zone)
+            .map_err(|m| {
+                let offset = self.locs.value(&tz_path);
+                self.error(&tz_path, offset, m);
+            })
+            .ok();
+        let inputs = Value::Object(
+            t.inputs
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        );
+        let inputs = self.value(&inputs, &path.key("inputs"), Place::Schedule, None);
+        let plan = SchedulePlan {
+            index,
+            pattern: t.cron.clone(),
+            cron: cron?,
+            timezone_name: zone.to_string(),
+            timezone: timezone?,
+            overlap: t.overlap.unwrap_or_default(),
+            catchup: t.catchup.unwrap_or_default(),
+            inputs: inputs?,
+        };
+        if plan.next_after(0).is_none()
+            && plan
+                .next_after(jiff::Timestamp::now().as_millisecond())
+                .is_none()
+        {
+            let offset = self.locs.value(&cron_path);
+            self.error(&cron_path, offset, format!("the pattern `{}` names no time that exists (such as February 30th): it would never fire", harmonia_expr::clip(&t.cron)));
+            return None;
+        }
+        Some(plan)
     }
 
     fn webhook<'w>(

@@ -12,7 +12,12 @@ fn delivery(trigger: &str, n: u8) -> NewDelivery {
         trigger: trigger.to_string(),
         hook: "push".to_string(),
         received_at: Timestamp(1_000 + i64::from(n)),
-        verdict: if n.is_multiple_of(2) { "started" } else { "rejected" }.to_string(),
+        verdict: if n.is_multiple_of(2) {
+            "started"
+        } else {
+            "rejected"
+        }
+        .to_string(),
         reason: (!n.is_multiple_of(2)).then(|| "the signature does not match".to_string()),
         execution: (n.is_multiple_of(2)).then(ExecutionId::new),
         method: "POST".to_string(),
