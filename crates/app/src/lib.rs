@@ -40,6 +40,7 @@ mod changes;
 mod error;
 pub mod events;
 pub mod executions;
+pub mod schedules;
 pub mod templates;
 pub mod triggers;
 pub mod webhooks;
@@ -54,6 +55,7 @@ pub use changes::{Change, Changes};
 pub use error::{Error, Kind, Result};
 pub use events::Events;
 pub use executions::Executions;
+pub use schedules::Schedules;
 pub use templates::Templates;
 pub use triggers::Triggers;
 pub use webhooks::Webhooks;
@@ -85,6 +87,7 @@ pub struct App {
     events: Events,
     triggers: Triggers,
     webhooks: Webhooks,
+    schedules: Schedules,
     changes: Changes,
 }
 
@@ -108,6 +111,7 @@ impl App {
             events: Events(ctx.clone()),
             triggers: Triggers(ctx.clone()),
             webhooks: Webhooks(ctx.clone()),
+            schedules: Schedules(ctx.clone()),
             changes: ctx.changes,
         }
     }
@@ -135,6 +139,11 @@ impl App {
     /// Triggers: listed, read, paused and resumed.
     pub fn triggers(&self) -> &Triggers {
         &self.triggers
+    }
+
+    /// Schedules: fired on time, durably; backfilled on request.
+    pub fn schedules(&self) -> &Schedules {
+        &self.schedules
     }
 
     /// Webhooks: deliveries verified by signature, starting workflows.

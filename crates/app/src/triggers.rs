@@ -9,7 +9,7 @@
 //! Invariants: pausing or resuming a trigger that does not exist is `NotFound` and
 //! changes nothing; pausing twice keeps the first time.
 
-use harmonia_model::Trigger;
+use harmonia_model::{PlanTrigger, Trigger};
 use harmonia_storage::Timestamp;
 use harmonia_storage::prelude::*;
 use serde_json::Value;
@@ -37,12 +37,28 @@ pub struct TriggerInfo {
     pub definition: Value,
     /// Since when it is paused; `None` when it is active.
     pub paused_since: Option<Timestamp>,
+    /// For a `schedule`: its fire state and next fire times.
+    pub schedule: Option<ScheduleState>,
 }
+
+/// Where a schedule is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduleState {
+    /// Fires up to this time are handled (started, skipped, or passed by `catchup`);
+    /// `None` until the scheduler first sees the schedule.
+    pub fired_through: Option<Timestamp>,
+    /// The next fire times, from now (at most [`NEXT_FIRES`]).
+    pub next: Vec<Timestamp>,
+}
+
+/// How many next fire times a schedule shows.
+pub const NEXT_FIRES: usize = 5;
 
 impl Triggers {
     /// Every trigger of every workflow, by workflow name then position.
     pub async fn list(&self) -> Result<Vec<TriggerInfo>> {
         let paused = self.0.store().paused_triggers().await?;
+        let marks = self.0.store().fire_marks().await?;
         let mut out = Vec::new();
         for record in self.0.store().workflows().await? {
             let Ok(workflow) = self.0.plans().get(&record.name, Some(record.version)).await else {
@@ -51,6 +67,7 @@ impl Triggers {
             for (position, trigger) in workflow.plan.workflow.triggers.iter().enumerate() {
                 let id = trigger_id(&record.name, position);
                 let paused_since = paused.iter().find(|(p, _)| *p == id).map(|(_, at)| *at);
+                let schedule = schedule_state(&workflow, position, &id, &marks);
                 out.push(info(
                     id,
                     &record.name,
@@ -58,6 +75,7 @@ impl Triggers {
                     position,
                     trigger,
                     paused_since,
+                    schedule,
                 ));
             }
         }
@@ -92,6 +110,8 @@ impl Triggers {
             .into_iter()
             .find(|(p, _)| p == id)
             .map(|(_, at)| at);
+        let marks = self.0.store().fire_marks().await?;
+        let schedule = schedule_state(&workflow, position, id, &marks);
         Ok(info(
             id.to_string(),
             &record.name,
@@ -99,6 +119,7 @@ impl Triggers {
             position,
             trigger,
             paused_since,
+            schedule,
         ))
     }
 
@@ -144,6 +165,26 @@ fn not_found(id: &str) -> Error {
     Error::NotFound(format!("no trigger `{}`", harmonia_expr::clip(id)))
 }
 
+/// The state of the trigger at `position` of `workflow`, when it is a schedule.
+fn schedule_state(
+    workflow: &harmonia_engine::Workflow,
+    position: usize,
+    id: &str,
+    marks: &[(String, Timestamp)],
+) -> Option<ScheduleState> {
+    let PlanTrigger::Schedule(plan) = workflow.plan.triggers.get(position)? else {
+        return None;
+    };
+    Some(ScheduleState {
+        fired_through: marks.iter().find(|(m, _)| m == id).map(|(_, at)| *at),
+        next: plan
+            .fires_between(Timestamp::now().0, i64::MAX, NEXT_FIRES)
+            .into_iter()
+            .map(Timestamp)
+            .collect(),
+    })
+}
+
 fn info(
     id: String,
     workflow: &str,
@@ -151,6 +192,7 @@ fn info(
     position: usize,
     trigger: &Trigger,
     paused_since: Option<Timestamp>,
+    schedule: Option<ScheduleState>,
 ) -> TriggerInfo {
     let (kind, definition) = match trigger {
         Trigger::Event(e) => ("event", serde_json::to_value(e).unwrap_or(Value::Null)),
@@ -165,6 +207,7 @@ fn info(
         kind,
         definition,
         paused_since,
+        schedule,
     }
 }
 

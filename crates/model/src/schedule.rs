@@ -57,6 +57,32 @@ impl SchedulePlan {
         }
     }
 
+    /// The latest fire times at or before `until` and after `after`, newest first, at
+    /// most `max`.
+    pub fn latest_fires(&self, after: i64, until: i64, max: usize) -> Vec<i64> {
+        let mut out = Vec::new();
+        let Ok(start) = jiff::Timestamp::from_millisecond(until) else {
+            return out;
+        };
+        let mut at = start.to_zoned(self.timezone.clone());
+        let mut inclusive = true;
+        while out.len() < max {
+            let Ok(prev) = self.cron.find_previous_occurrence(&at, inclusive) else {
+                break;
+            };
+            let ms = prev.timestamp().as_millisecond();
+            if ms <= after {
+                break;
+            }
+            if ms <= until && out.last() != Some(&ms) {
+                out.push(ms);
+            }
+            at = prev;
+            inclusive = false;
+        }
+        out
+    }
+
     /// The fire times in `(after, until]`, oldest first, at most `max` (the oldest
     /// ones).
     pub fn fires_between(&self, after: i64, until: i64, max: usize) -> Vec<i64> {
@@ -221,6 +247,30 @@ mod tests {
             Some("2026-01-01T00:00:20Z".to_string())
         );
         assert_eq!(p.fires_between(0, i64::MAX, 3).len(), 3, "bounded");
+    }
+
+    #[test]
+    fn the_latest_fires_walk_back_and_stop_at_the_mark() {
+        let p = plan("0 * * * *", "UTC");
+        let latest: Vec<String> = p
+            .latest_fires(ms("2026-01-01T00:30:00Z"), ms("2026-01-01T05:00:00Z"), 3)
+            .into_iter()
+            .map(utc)
+            .collect();
+        assert_eq!(
+            latest,
+            [
+                "2026-01-01T05:00:00Z",
+                "2026-01-01T04:00:00Z",
+                "2026-01-01T03:00:00Z"
+            ]
+        );
+        assert_eq!(
+            p.latest_fires(ms("2026-01-01T03:00:00Z"), ms("2026-01-01T05:30:00Z"), 10)
+                .len(),
+            2,
+            "the mark itself has fired"
+        );
     }
 
     #[test]

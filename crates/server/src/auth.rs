@@ -104,7 +104,15 @@ impl Need {
             return Need::Read;
         }
         let operate = [
-            "/execute", "/cancel", "/pause", "/resume", "/retry", "/approve", "/reject", "/replay",
+            "/execute",
+            "/cancel",
+            "/pause",
+            "/resume",
+            "/retry",
+            "/approve",
+            "/reject",
+            "/replay",
+            "/backfill",
         ];
         let events = path == "/api/events" || path == "/api/v1/events";
         if *method == axum::http::Method::POST

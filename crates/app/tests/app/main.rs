@@ -13,6 +13,7 @@ use tokio::sync::broadcast;
 
 mod events;
 mod executions;
+mod schedules;
 mod templates;
 mod workflows;
 

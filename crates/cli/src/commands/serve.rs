@@ -257,6 +257,7 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
             "delivered the events received before the restart"
         );
     }
+    let schedules = app.schedules().clone();
     let state = AppState::with_app(
         app,
         ApiConfig {
@@ -284,6 +285,11 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         shutdown_signal().await;
         signal.cancel();
     });
+    // Schedules fire from now on, and stop with the listener.
+    let fired = tokio::spawn({
+        let stop = stop.clone();
+        async move { schedules.run(stop).await }
+    });
     let grace = settings.shutdown_grace;
     let http = async {
         let server = harmonia_server::serve(
@@ -308,6 +314,10 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     };
     let (served, ()) = tokio::join!(http, drain);
     served?;
+    stop.cancel();
+    if let Err(e) = fired.await {
+        tracing::error!(error = %e, "the schedules' task failed");
+    }
     let _ = engine.stopped().await;
     eprintln!("harmonia stopped");
     Ok(ExitCode::SUCCESS)

@@ -1,4 +1,4 @@
-//! `harmonia trigger list|show|pause|resume|deliveries|replay`: a client of a running server's trigger
+//! `harmonia trigger list|show|pause|resume|deliveries|replay|backfill`: a client of a running server's trigger
 //! API (`/api/triggers`), like `harmonia template` (see `commands::remote` for the
 //! connection, `--server` and `--token`, and how failures are printed).
 //!
@@ -6,7 +6,8 @@
 //! `list` prints ID, WORKFLOW, KIND, STATE and what it fires on; `show` the trigger as
 //! JSON; `pause` and `resume` print the trigger's new state; `deliveries` lists what a
 //! webhook trigger received (ID RECEIVED VERDICT EXECUTION REASON, newest first) and
-//! `replay` maps a stored delivery again and prints the execution it started. Exit codes: 0 success, 1
+//! `replay` maps a stored delivery again and prints the execution it started;
+//! `backfill` starts a schedule's past fires and prints one line per fire. Exit codes: 0 success, 1
 //! when the server refused or could not be reached, 2 when the command line is wrong.
 
 use std::process::ExitCode;
@@ -60,6 +61,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Start the runs a schedule would have started in a past window (at most 100):
+    /// SCHEDULED_AT EXECUTION STATE, one line per fire time.
+    Backfill {
+        /// The schedule trigger's id: WORKFLOW.POSITION, such as `report.0`.
+        id: String,
+        /// The window's start, RFC 3339 (`2026-11-29T00:00:00Z`), included.
+        #[arg(long)]
+        from: String,
+        /// The window's end, RFC 3339, included; not in the future.
+        #[arg(long)]
+        to: String,
+    },
     /// Replay a stored delivery: map it again and start a new run (prints its id).
     Replay {
         /// The delivery's id (from `deliveries`).
@@ -79,6 +92,28 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
             Command::Pause { id } => set(&client, id, "pause").await,
             Command::Resume { id } => set(&client, id, "resume").await,
             Command::Deliveries { id, limit, json } => deliveries(&client, id, *limit, *json).await,
+            Command::Backfill { id, from, to } => {
+                let r: Value = client
+                    .json(
+                        client
+                            .post(&["api", "triggers", id, "backfill"])
+                            .json(&serde_json::json!({"from": from, "to": to})),
+                    )
+                    .await?;
+                for f in r["fires"].as_array().into_iter().flatten() {
+                    let state = match (f["existing"].as_bool(), f["error"].as_str()) {
+                        (_, Some(e)) => format!("failed: {e}"),
+                        (Some(true), _) => "existing".to_string(),
+                        _ => "started".to_string(),
+                    };
+                    outln!(
+                        "{} {} {state}",
+                        text(&f["scheduled_at"]),
+                        f["execution_id"].as_str().unwrap_or("-")
+                    );
+                }
+                Ok(())
+            }
             Command::Replay { delivery } => {
                 let d = delivery.to_string();
                 let r: Value = client

@@ -7,6 +7,7 @@ mod crash_waits;
 mod isolation;
 mod ledger;
 mod run;
+mod schedule_crash;
 mod serve;
 mod served;
 mod server;

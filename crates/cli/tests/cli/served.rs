@@ -111,6 +111,24 @@ impl Served {
         }
     }
 
+    /// Waits for the process to exit by itself (a crash point aborting it), and its
+    /// status; panics if it still runs after `limit`.
+    pub(crate) fn exited_within(&mut self, limit: Duration) -> ExitStatus {
+        let since = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                self.join_drainer();
+                return status;
+            }
+            assert!(
+                since.elapsed() < limit,
+                "the server still runs after {limit:?}; its last lines:\n{}",
+                self.log_lines().join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// SIGKILL (no cleanup, no flush: a crash), once the process is gone.
     pub(crate) fn kill(mut self) {
         self.child.kill().expect("SIGKILL");

@@ -179,3 +179,56 @@ fn a_webhooks_deliveries_are_listed_and_one_is_replayed_from_the_command_line() 
     );
     assert_eq!(page["deliveries"][0]["execution_id"], replayed.trim());
 }
+
+#[test]
+fn a_schedule_is_listed_with_its_pattern_and_backfilled_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let served = Served::start(&dir.path().join("t.db"), &[]);
+    let (status, created) = post(
+        &format!("{}/api/workflows", served.base),
+        "application/yaml",
+        "name: nightly
+triggers:
+  - schedule: {cron: '0 2 * * *', timezone: America/New_York}
+tasks:
+  a: {type: set, with: 1}
+"
+        .to_string(),
+    );
+    assert_eq!(status, 201, "{created}");
+    let listed = ok(&trigger(&served, &["list"]));
+    assert!(listed.contains("0 2 * * * America/New_York"), "{listed}");
+    let out = ok(&trigger(
+        &served,
+        &[
+            "backfill",
+            "nightly.0",
+            "--from",
+            "2026-11-01T00:00:00Z",
+            "--to",
+            "2026-11-02T23:00:00Z",
+        ],
+    ));
+    let lines: Vec<&str> = out.lines().collect();
+    // The clocks went back from 02:00 EDT to 01:00 EST on the 1st: 02:00 came once,
+    // in EST, both days.
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].starts_with("2026-11-01T07:00:00Z ") && lines[0].ends_with(" started"),
+        "{out}"
+    );
+    assert!(lines[1].starts_with("2026-11-02T07:00:00Z "), "{out}");
+    let bad = trigger(
+        &served,
+        &[
+            "backfill",
+            "nightly.0",
+            "--from",
+            "soon",
+            "--to",
+            "2026-11-02T23:00:00Z",
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(stderr(&bad).contains("`from`"), "{}", stderr(&bad));
+}

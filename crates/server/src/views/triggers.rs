@@ -1,5 +1,6 @@
 //! The bodies of `/api/triggers`: a trigger as its workflow defines it, and its state.
 
+use harmonia_app::schedules::{Fire, FireOutcome, rfc3339};
 use harmonia_app::triggers::TriggerInfo;
 use serde::Serialize;
 use serde_json::Value;
@@ -17,7 +18,7 @@ pub struct TriggerView {
     pub version: u32,
     /// Its position in the workflow's `triggers:`, from 0.
     pub position: usize,
-    /// Its kind: `event`.
+    /// Its kind: `event`, `webhook` or `schedule`.
     pub kind: String,
     /// Its definition, as written (the fields of its kind).
     pub definition: Value,
@@ -26,8 +27,23 @@ pub struct TriggerView {
     /// Since when it is paused.
     #[schema(value_type = Option<String>, format = DateTime)]
     pub paused_since: Option<String>,
+    /// For a `schedule`: where it is, and when it fires next.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<ScheduleView>,
     /// Related routes.
     pub links: TriggerLinks,
+}
+
+/// Where a schedule is.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ScheduleView {
+    /// Fires up to this time are handled (started, skipped, or passed by `catchup`);
+    /// null until the scheduler first sees the schedule.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub fired_through: Option<String>,
+    /// The next fire times (UTC), soonest first.
+    #[schema(value_type = Vec<String>)]
+    pub next_fires: Vec<String>,
 }
 
 /// Routes about a trigger.
@@ -43,6 +59,12 @@ pub struct TriggerLinks {
     pub pause: String,
     /// Resume it.
     pub resume: String,
+    /// Its deliveries (a `webhook`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deliveries: Option<String>,
+    /// Backfill it (a `schedule`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backfill: Option<String>,
 }
 
 impl TriggerView {
@@ -58,10 +80,16 @@ impl TriggerView {
             definition: t.definition.clone(),
             paused: t.paused_since.is_some(),
             paused_since: t.paused_since.map(|at| at.to_string()),
+            schedule: t.schedule.as_ref().map(|s| ScheduleView {
+                fired_through: s.fired_through.map(|at| at.to_string()),
+                next_fires: s.next.iter().map(|at| at.to_string()).collect(),
+            }),
             links: TriggerLinks {
                 workflow: format!("/api/workflows/{}", t.workflow),
                 pause: format!("{this}/pause"),
                 resume: format!("{this}/resume"),
+                deliveries: (t.kind == "webhook").then(|| format!("{this}/deliveries")),
+                backfill: (t.kind == "schedule").then(|| format!("{this}/backfill")),
                 this,
             },
         }
@@ -73,4 +101,53 @@ impl TriggerView {
 pub struct TriggerListView {
     /// By workflow name, then position.
     pub triggers: Vec<TriggerView>,
+}
+
+/// What a backfill started.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BackfillView {
+    /// One per fire time in the window, oldest first.
+    pub fires: Vec<FireView>,
+}
+
+/// One fire of a schedule.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FireView {
+    /// The time it was scheduled for (UTC).
+    #[schema(format = DateTime)]
+    pub scheduled_at: String,
+    /// The execution it started (or had started).
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub execution_id: Option<String>,
+    /// Whether that execution existed already (the fire had run).
+    pub existing: bool,
+    /// Why it started nothing.
+    pub error: Option<String>,
+}
+
+impl BackfillView {
+    /// The view of the fires of a backfill.
+    pub fn from_fires(fires: &[Fire]) -> BackfillView {
+        BackfillView {
+            fires: fires
+                .iter()
+                .map(|f| {
+                    let (execution_id, existing, error) = match &f.outcome {
+                        FireOutcome::Started {
+                            execution,
+                            existing,
+                        } => (Some(execution.to_string()), *existing, None),
+                        FireOutcome::Failed(m) => (None, false, Some(m.clone())),
+                        other => (None, false, Some(format!("{other:?}"))),
+                    };
+                    FireView {
+                        scheduled_at: rfc3339(f.scheduled_at),
+                        execution_id,
+                        existing,
+                        error,
+                    }
+                })
+                .collect(),
+        }
+    }
 }

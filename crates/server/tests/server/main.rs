@@ -20,6 +20,7 @@ mod deliveries;
 mod events;
 mod hooks;
 mod idempotency;
+mod schedules;
 mod security;
 mod templates;
 mod triggers;
