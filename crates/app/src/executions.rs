@@ -264,9 +264,46 @@ impl Executions {
         let name = workflow.record.name.clone();
         let version = workflow.record.version;
         let hash = idempotency.as_ref().map(|i| i.body_hash.clone());
+        let admitted = match workflow.plan.concurrency.clone() {
+            Some(plan) => Some(
+                crate::Concurrency(self.0.clone())
+                    .admit(&workflow, &plan, &inputs)
+                    .await?,
+            ),
+            None => None,
+        };
         let mut request = StartRequest::new(workflow, inputs);
         request.idempotency = idempotency;
+        request.held = admitted.as_ref().is_some_and(|a| a.held);
         let started = self.0.handle.start_with_status(request).await?;
+        if let Some(admitted) = admitted
+            && started.existing.is_none()
+        {
+            if admitted.held {
+                self.0.gates.note(started.id, true);
+            }
+            if let Some(reason) = admitted.refuse {
+                self.0.handle.cancel(started.id, Some(reason)).await?;
+            }
+            for old in admitted.replaces {
+                let reason = format!(
+                    "replaced by the newer start {} (`on_conflict: coalesce`)",
+                    started.id
+                );
+                if let Err(e) = self.0.handle.cancel(old, Some(reason)).await {
+                    tracing::debug!(execution = %old, error = %e, "cancelling a coalesced start");
+                }
+            }
+            if let Some(status) = self.record(started.id).await.ok().map(|r| r.status) {
+                return Ok(Started {
+                    execution: started.id,
+                    status,
+                    replayed: false,
+                    workflow: name,
+                    version,
+                });
+            }
+        }
         let Some(existing) = started.existing else {
             return Ok(Started {
                 execution: started.id,

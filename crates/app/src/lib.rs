@@ -37,6 +37,7 @@
 //! engine's handle, as the `harmonia_storage::Store` trait.
 
 mod changes;
+pub mod concurrency;
 mod error;
 pub mod events;
 pub mod executions;
@@ -52,6 +53,7 @@ use harmonia_engine::{Handle, Plans};
 use harmonia_storage::Store;
 
 pub use changes::{Change, Changes};
+pub use concurrency::Concurrency;
 pub use error::{Error, Kind, Result};
 pub use events::Events;
 pub use executions::Executions;
@@ -66,6 +68,8 @@ pub use workflows::Workflows;
 struct Ctx {
     handle: Handle,
     changes: Changes,
+    /// The locks that serialize concurrency decisions, per workflow.
+    gates: Arc<concurrency::Gates>,
 }
 
 impl Ctx {
@@ -88,6 +92,7 @@ pub struct App {
     triggers: Triggers,
     webhooks: Webhooks,
     schedules: Schedules,
+    concurrency: Concurrency,
     changes: Changes,
 }
 
@@ -103,6 +108,7 @@ impl App {
         let ctx = Ctx {
             handle,
             changes: Changes::new(),
+            gates: Arc::default(),
         };
         App {
             workflows: Workflows(ctx.clone()),
@@ -112,6 +118,7 @@ impl App {
             triggers: Triggers(ctx.clone()),
             webhooks: Webhooks(ctx.clone()),
             schedules: Schedules(ctx.clone()),
+            concurrency: Concurrency(ctx.clone()),
             changes: ctx.changes,
         }
     }
@@ -139,6 +146,11 @@ impl App {
     /// Triggers: listed, read, paused and resumed.
     pub fn triggers(&self) -> &Triggers {
         &self.triggers
+    }
+
+    /// Concurrency policies: held runs released as others end.
+    pub fn concurrency(&self) -> &Concurrency {
+        &self.concurrency
     }
 
     /// Schedules: fired on time, durably; backfilled on request.

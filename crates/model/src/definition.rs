@@ -57,6 +57,10 @@ pub struct Workflow {
     /// when it fires, with the `inputs` it maps.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub triggers: Vec<Trigger>,
+    /// How many executions may run at once (per key), and what a start beyond that
+    /// does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<Concurrency>,
     /// The tasks, by name. Names are identifiers (`fetch_data`), so that
     /// `$tasks.fetch_data` works in expressions.
     #[schemars(length(min = 1))]
@@ -76,6 +80,7 @@ impl Workflow {
         "defaults",
         "timeout",
         "triggers",
+        "concurrency",
         "tasks",
     ];
 }
@@ -101,6 +106,57 @@ impl Trigger {
     pub const KINDS: &'static [&'static str] = &["event", "webhook", "schedule"];
     /// Kinds of the definition format that this version does not run yet.
     pub const PLANNED: &'static [&'static str] = &[];
+}
+
+/// A workflow's concurrency policy.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Concurrency {
+    /// One `${ }` expression over `$inputs` (and `$params`): executions with the same
+    /// value share the limit (`${ $inputs.repo }`); without it, every execution of the
+    /// workflow does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// How many may run at once per key (default 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 10000))]
+    pub limit: Option<u32>,
+    /// What a start beyond the limit does (default `queue`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_conflict: Option<ConflictPolicy>,
+}
+
+impl Concurrency {
+    /// The fields of `concurrency`, as written.
+    pub const FIELDS: &'static [&'static str] = &["key", "limit", "on_conflict"];
+}
+
+/// What a start beyond a concurrency limit does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConflictPolicy {
+    /// It waits, paused, and starts when a slot frees, first come first served.
+    #[default]
+    Queue,
+    /// It is cancelled at once (recorded, with the reason).
+    CancelNew,
+    /// The oldest running ones are cancelled to make room; it starts.
+    CancelOld,
+    /// It waits like `queue`, but replaces the start waiting before it (cancelled), so
+    /// a burst collapses into one run.
+    Coalesce,
+}
+
+impl ConflictPolicy {
+    /// The policies, as written.
+    pub const NAMES: [&'static str; 4] = ["queue", "cancel_new", "cancel_old", "coalesce"];
+    /// The policies, in the order of [`ConflictPolicy::NAMES`].
+    pub const ALL: [ConflictPolicy; 4] = [
+        ConflictPolicy::Queue,
+        ConflictPolicy::CancelNew,
+        ConflictPolicy::CancelOld,
+        ConflictPolicy::Coalesce,
+    ];
 }
 
 /// A `schedule` trigger.

@@ -55,9 +55,9 @@ mod validate;
 pub mod yaml;
 
 pub use definition::{
-    Backoff, Catchup, Defaults, ErrorClass, EventTrigger, HmacAlgorithm, Join, OnError, Overlap,
-    Preset, RetryPolicy, ScheduleTrigger, SignatureEncoding, Task, TemplateRef, Trigger, Verify,
-    WebhookTrigger, Workflow,
+    Backoff, Catchup, Concurrency, ConflictPolicy, Defaults, ErrorClass, EventTrigger,
+    HmacAlgorithm, Join, OnError, Overlap, Preset, RetryPolicy, ScheduleTrigger, SignatureEncoding,
+    Task, TemplateRef, Trigger, Verify, WebhookTrigger, Workflow,
 };
 pub use diagnostic::{Diagnostic, FieldPath, Locations, Severity};
 pub use duration::{DURATION_PATTERN, Dur};
@@ -65,7 +65,8 @@ pub use duration::{DURATION_PATTERN, Dur};
 pub use harmonia_expr::clip;
 pub use inputs::{InputViolation, SchemaProblem};
 pub use plan::{
-    Condition, EventPlan, ForEach, InputSchema, Plan, PlanTask, PlanTrigger, Retry, WebhookPlan,
+    ConcurrencyPlan, Condition, EventPlan, ForEach, InputSchema, Plan, PlanTask, PlanTrigger,
+    Retry, WebhookPlan,
 };
 pub use schedule::{SchedulePlan, parse_cron, parse_timezone};
 pub use source::{Format, Position, Source};

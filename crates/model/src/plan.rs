@@ -31,6 +31,8 @@ pub struct Plan {
     pub order: Vec<usize>,
     /// The triggers, compiled, in definition order.
     pub triggers: Vec<PlanTrigger>,
+    /// The concurrency policy, compiled.
+    pub concurrency: Option<ConcurrencyPlan>,
     /// Task indices by name (events name tasks: a plan of 20,000 tasks looks one up for
     /// every event).
     pub(crate) by_name: HashMap<String, usize>,
@@ -290,6 +292,18 @@ mod tests {
         assert!(!r.should_retry(ErrorClass::Http4xx, 1));
         assert!(!r.should_retry(ErrorClass::Expression, 1));
     }
+}
+
+/// A workflow's concurrency policy, compiled.
+#[derive(Debug, Clone)]
+pub struct ConcurrencyPlan {
+    /// The key executions share a limit by (over `$inputs` and `$params`); `None`: one
+    /// key for the whole workflow.
+    pub key: Option<Template>,
+    /// How many may run at once per key.
+    pub limit: u32,
+    /// What a start beyond the limit does.
+    pub on_conflict: crate::definition::ConflictPolicy,
 }
 
 /// A trigger, compiled: what it fires on, and the inputs it maps.

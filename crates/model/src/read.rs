@@ -17,7 +17,8 @@ use serde_json::Value;
 use harmonia_expr::clip;
 
 use crate::definition::{
-    Backoff, Defaults, ErrorClass, Join, OnError, RetryPolicy, Task, TemplateRef, Workflow,
+    Backoff, Concurrency, ConflictPolicy, Defaults, ErrorClass, Join, OnError, RetryPolicy, Task,
+    TemplateRef, Workflow,
 };
 use crate::diagnostic::{Diagnostics, FieldPath, Locations};
 use crate::duration::Dur;
@@ -558,6 +559,9 @@ impl<'a, 's> Reader<'a, 's> {
         let triggers = f
             .get("triggers")
             .map_or_else(Vec::new, |n| self.triggers(n, &path.key("triggers")));
+        let concurrency = f
+            .get("concurrency")
+            .and_then(|n| self.concurrency(n, &path.key("concurrency")));
         let tasks = self
             .required(&f, &path, "tasks", what, "")
             .map(|n| self.tasks(n, &path.key("tasks")))
@@ -573,7 +577,43 @@ impl<'a, 's> Reader<'a, 's> {
             defaults,
             timeout,
             triggers,
+            concurrency,
             tasks,
+        })
+    }
+
+    fn concurrency(&mut self, node: &Node, path: &FieldPath) -> Option<Concurrency> {
+        let what = "`concurrency`";
+        let f = self.fields(
+            node,
+            path,
+            what,
+            Concurrency::FIELDS,
+            &[
+                ("group", "key"),
+                ("max", "limit"),
+                ("max_concurrent", "limit"),
+                ("policy", "on_conflict"),
+                ("strategy", "on_conflict"),
+            ],
+        )?;
+        let key = f.get("key").and_then(|n| self.string(n, &path.key("key")));
+        let limit = f
+            .get("limit")
+            .and_then(|n| self.integer(n, &path.key("limit"), 1, 10_000));
+        let on_conflict = f.get("on_conflict").and_then(|n| {
+            self.one_of(
+                n,
+                &path.key("on_conflict"),
+                "on_conflict",
+                &ConflictPolicy::NAMES,
+                &ConflictPolicy::ALL,
+            )
+        });
+        Some(Concurrency {
+            key,
+            limit,
+            on_conflict,
         })
     }
 

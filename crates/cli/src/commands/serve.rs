@@ -258,6 +258,7 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         );
     }
     let schedules = app.schedules().clone();
+    let concurrency = app.concurrency().clone();
     let state = AppState::with_app(
         app,
         ApiConfig {
@@ -285,10 +286,15 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         shutdown_signal().await;
         signal.cancel();
     });
-    // Schedules fire from now on, and stop with the listener.
+    // Schedules fire from now on, and held runs are released as others end (those a
+    // restart left too); both stop with the listener.
     let fired = tokio::spawn({
         let stop = stop.clone();
         async move { schedules.run(stop).await }
+    });
+    let released = tokio::spawn({
+        let stop = stop.clone();
+        async move { concurrency.run(stop).await }
     });
     let grace = settings.shutdown_grace;
     let http = async {
@@ -315,8 +321,10 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     let (served, ()) = tokio::join!(http, drain);
     served?;
     stop.cancel();
-    if let Err(e) = fired.await {
-        tracing::error!(error = %e, "the schedules' task failed");
+    for (task, what) in [(fired, "schedules"), (released, "concurrency queues")] {
+        if let Err(e) = task.await {
+            tracing::error!(error = %e, "the {what} task failed");
+        }
     }
     let _ = engine.stopped().await;
     eprintln!("harmonia stopped");

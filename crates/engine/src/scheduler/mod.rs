@@ -76,6 +76,9 @@ pub struct StartRequest {
     pub reused: Vec<Reused>,
     /// Start at most once per key (see [`Idempotency`]).
     pub idempotency: Option<Idempotency>,
+    /// Start it held: created and paused in its first commit, before any task starts
+    /// (a concurrency queue resumes it when its turn comes).
+    pub held: bool,
 }
 
 /// An idempotency key for a start: a second start with the same key (within the same
@@ -125,6 +128,7 @@ impl StartRequest {
             retry_of: None,
             reused: Vec::new(),
             idempotency: None,
+            held: false,
         }
     }
 }
@@ -589,6 +593,7 @@ impl Handle {
             retry_of: Some(id),
             reused: prepared.reused,
             idempotency: None,
+            held: false,
         };
         let new = self.start(request).await?;
         Ok((new, prepared.plan))

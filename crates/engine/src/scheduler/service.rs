@@ -561,6 +561,7 @@ impl Service {
                     expires_at: now.plus(key.ttl),
                 });
         }
+        let held = request.held;
         let first = Event::ExecutionStarted {
             workflow_id: request.workflow.record.id,
             workflow: request.workflow.record.name.clone(),
@@ -571,9 +572,14 @@ impl Service {
             retry_of: request.retry_of,
             reused: request.reused,
         };
-        if let Some(x) = machine::start(id, request.workflow.plan, &first, Timestamp::now()) {
+        if let Some(mut x) = machine::start(id, request.workflow.plan, &first, Timestamp::now()) {
+            // Held: nothing is dispatched from its start, and its log says why.
+            x.paused = held;
             self.executions.insert(id, x);
             self.record(id, first);
+            if held {
+                self.record(id, Event::Paused);
+            }
         }
         id
     }

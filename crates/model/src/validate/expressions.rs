@@ -31,6 +31,8 @@ const TASK_VARS: VarSet = VarSet::of(&[Var::Inputs, Var::Tasks, Var::Params, Var
 const TRIGGER_VARS: VarSet = VarSet::of(&[Var::Event, Var::Params]);
 /// Variables of a webhook trigger's expressions.
 const WEBHOOK_VARS: VarSet = VarSet::of(&[Var::Request, Var::Params]);
+/// What `concurrency.key` reads: the inputs (and `$params`).
+const CONCURRENCY_VARS: VarSet = VarSet::of(&[Var::Inputs, Var::Params]);
 /// What a schedule trigger's `inputs` reads: the fire (and `$params`).
 const SCHEDULE_VARS: VarSet = VarSet::of(&[Var::Trigger, Var::Params]);
 /// Fields of a task's result in `$tasks.<name>`.
@@ -59,6 +61,8 @@ pub(super) enum Place {
     Webhook,
     /// A schedule trigger's `inputs`: only the fire (and `$params`).
     Schedule,
+    /// `concurrency.key`: only the inputs (and `$params`).
+    Concurrency,
 }
 
 impl Place {
@@ -75,6 +79,7 @@ impl Place {
             Place::Trigger => TRIGGER_VARS,
             Place::Webhook => WEBHOOK_VARS,
             Place::Schedule => SCHEDULE_VARS,
+            Place::Concurrency => CONCURRENCY_VARS,
             Place::With { fan_out } => fan(TASK_VARS.with(Var::Secrets), fan_out),
             Place::Output { fan_out } => fan(TASK_VARS.with(Var::Output), fan_out),
             Place::Deferred { fan_out, vars } => {
@@ -97,6 +102,9 @@ impl Place {
             ),
             (var, Place::Schedule) => format!(
                 "`{var}` is not available in a schedule trigger: it runs before the execution exists; read the fire as `$trigger` (`id`, `scheduled_at`, `fired_at`) and `$params`"
+            ),
+            (var, Place::Concurrency) => format!(
+                "`{var}` is not available in `concurrency.key`: it is decided before the execution starts; read `$inputs` (and `$params`)"
             ),
             (Var::Request, _) => "`$request` is only available in a `webhook` trigger".to_string(),
             (Var::Trigger, _) => "`$trigger` is only available in a `schedule` trigger's `inputs`".to_string(),

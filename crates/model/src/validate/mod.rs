@@ -121,6 +121,7 @@ impl Validator<'_, '_> {
         }
         let outputs = self.outputs();
         let triggers = self.triggers();
+        let concurrency = self.concurrency();
 
         if self.diags.has_errors() {
             return None;
@@ -140,6 +141,7 @@ impl Validator<'_, '_> {
             tasks,
             order: order.unwrap_or_default(),
             triggers: triggers.unwrap_or_default(),
+            concurrency,
         })
     }
 

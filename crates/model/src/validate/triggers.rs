@@ -4,6 +4,9 @@
 //! Nothing else is available there, since the execution does not exist yet: a
 //! reference to anything else is an error saying what is available.
 //!
+//! A workflow's `concurrency.key` is compiled here too: like a trigger's mapping, it
+//! runs before the execution exists, over `$inputs` and `$params` only.
+//!
 //! A schedule's `cron` must parse (5 or 6 fields) and name a time that exists, its
 //! `timezone` must be an IANA name, and its `inputs` read `$trigger` (and `$params`).
 //!
@@ -87,6 +90,23 @@ impl Validator<'_, '_> {
             }
         }
         ok.then_some(out)
+    }
+
+    /// The concurrency policy compiled (its `key` over `$inputs` and `$params`).
+    pub(super) fn concurrency(&mut self) -> Option<crate::plan::ConcurrencyPlan> {
+        let c = self.wf.concurrency.clone()?;
+        let key = match &c.key {
+            None => None,
+            Some(text) => {
+                let path = FieldPath::root().key("concurrency").key("key");
+                Some(self.single(text, &path, Place::Concurrency, None)?)
+            }
+        };
+        Some(crate::plan::ConcurrencyPlan {
+            key,
+            limit: c.limit.unwrap_or(1),
+            on_conflict: c.on_conflict.unwrap_or_default(),
+        })
     }
 
     fn schedule(
