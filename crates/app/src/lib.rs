@@ -41,6 +41,7 @@ pub mod concurrency;
 mod error;
 pub mod events;
 pub mod executions;
+pub mod notify;
 pub mod schedules;
 pub mod templates;
 pub mod triggers;
@@ -146,6 +147,16 @@ impl App {
     /// Triggers: listed, read, paused and resumed.
     pub fn triggers(&self) -> &Triggers {
         &self.triggers
+    }
+
+    /// The server-wide failure notification to `url` (see `notify`).
+    pub fn notifier(&self, url: reqwest::Url) -> std::result::Result<notify::Notifier, String> {
+        let client = harmonia_engine::kinds::http_client()?;
+        Ok(notify::Notifier::new(
+            self.executions.0.clone(),
+            url,
+            client,
+        ))
     }
 
     /// Concurrency policies: held runs released as others end.

@@ -80,6 +80,10 @@ pub(crate) struct Args {
     /// power loss; slower) [default: process].
     #[arg(long, value_enum, env = "HARMONIA_DURABILITY")]
     durability: Option<Durability>,
+    /// A URL that receives a JSON summary of every failed execution (Slack
+    /// incoming-webhook compatible) [default: none].
+    #[arg(long, env = "HARMONIA_NOTIFY_FAILURE_URL", value_name = "URL")]
+    notify_failure_url: Option<String>,
 }
 
 /// The config file: the same settings as the flags.
@@ -96,6 +100,7 @@ struct FileConfig {
     max_concurrency: Option<usize>,
     shutdown_grace: Option<String>,
     durability: Option<Durability>,
+    notify_failure_url: Option<String>,
 }
 
 /// The settings in effect.
@@ -110,6 +115,7 @@ struct Settings {
     max_concurrency: usize,
     shutdown_grace: std::time::Duration,
     durability: Durability,
+    notify_failure_url: Option<reqwest::Url>,
 }
 
 fn settings(args: &Args) -> anyhow::Result<Settings> {
@@ -151,6 +157,19 @@ fn settings(args: &Args) -> anyhow::Result<Settings> {
                 .map_err(|m| anyhow::anyhow!("invalid shutdown grace `{text}`: {m}"))?,
         },
         durability: args.durability.or(file.durability).unwrap_or_default(),
+        notify_failure_url: match args.notify_failure_url.clone().or(file.notify_failure_url) {
+            None => None,
+            Some(text) => Some(
+                reqwest::Url::parse(&text)
+                    .ok()
+                    .filter(|u| matches!(u.scheme(), "http" | "https"))
+                    .ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "invalid failure notification URL: expected an http:// or https:// URL (such as a Slack incoming webhook)"
+                        )
+                    })?,
+            ),
+        },
     })
 }
 
@@ -259,6 +278,13 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     }
     let schedules = app.schedules().clone();
     let concurrency = app.concurrency().clone();
+    let notifier = match &settings.notify_failure_url {
+        Some(url) => Some(
+            app.notifier(url.clone())
+                .map_err(|e| anyhow::anyhow!("cannot set up failure notifications: {e}"))?,
+        ),
+        None => None,
+    };
     let state = AppState::with_app(
         app,
         ApiConfig {
@@ -296,6 +322,14 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         let stop = stop.clone();
         async move { concurrency.run(stop).await }
     });
+    let notified = tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            if let Some(n) = notifier {
+                n.run(stop).await;
+            }
+        }
+    });
     let grace = settings.shutdown_grace;
     let http = async {
         let server = harmonia_server::serve(
@@ -321,7 +355,11 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     let (served, ()) = tokio::join!(http, drain);
     served?;
     stop.cancel();
-    for (task, what) in [(fired, "schedules"), (released, "concurrency queues")] {
+    for (task, what) in [
+        (fired, "schedules"),
+        (released, "concurrency queues"),
+        (notified, "failure notifications"),
+    ] {
         if let Err(e) = task.await {
             tracing::error!(error = %e, "the {what} task failed");
         }

@@ -6,6 +6,7 @@ mod crash_serve;
 mod crash_waits;
 mod isolation;
 mod ledger;
+mod notify;
 mod run;
 mod schedule_crash;
 mod serve;

@@ -42,7 +42,7 @@ use indexmap::IndexMap;
 
 pub use approval::{Approval, SIGNAL as APPROVAL_SIGNAL};
 pub use call::{Call, CallMeta};
-pub use http::Http;
+pub use http::{Http, build_client as http_client};
 pub use kind::{
     Actor, Answer, Begin, Description, Inline, Refusal, Run, Signal, Spawned, TaskKind, Waiter,
     Waiting,

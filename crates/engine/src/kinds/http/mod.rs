@@ -97,7 +97,10 @@ impl Http {
 
 /// The client: rustls with `ring`, the platform's roots; redirects are not followed by
 /// the client but by [`Http::perform`].
-fn build_client() -> Result<reqwest::Client, String> {
+/// The HTTP client Harmonia's own requests use (TLS with the platform's roots, no
+/// redirects followed, no `Referer`): the `http` kind's, and the server's
+/// notifications'.
+pub fn build_client() -> Result<reqwest::Client, String> {
     use rustls_platform_verifier::BuilderVerifierExt;
 
     let provider = Arc::new(rustls::crypto::ring::default_provider());
