@@ -23,6 +23,7 @@ impl Event {
                     SkipReason::Condition => "its condition is false",
                     SkipReason::UpstreamFailed => "a dependency failed",
                     SkipReason::UpstreamSkipped => "its dependencies were skipped",
+                    SkipReason::OtherOutcome => "it handles another outcome",
                 };
                 format!("{task}: skipped because {why}")
             }
@@ -106,6 +107,9 @@ impl Event {
                 "stopping: {}",
                 serde_json::to_string(reason).unwrap_or_default()
             ),
+            Event::Ending { outcome } => {
+                format!("ending ({}): running its handlers", outcome.describe())
+            }
             Event::ExecutionSucceeded { .. } => "succeeded".into(),
             Event::ExecutionFailed { error } => format!("failed: {error}"),
             Event::ExecutionCancelled => "cancelled".into(),

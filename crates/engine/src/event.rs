@@ -28,6 +28,8 @@ pub enum SkipReason {
     UpstreamFailed,
     /// Dependencies were skipped, so its `join` cannot be met.
     UpstreamSkipped,
+    /// A handler of another outcome (an `on_success` task of a failed execution).
+    OtherOutcome,
 }
 
 impl SkipReason {
@@ -37,6 +39,7 @@ impl SkipReason {
             SkipReason::Condition => "condition",
             SkipReason::UpstreamFailed => "upstream_failed",
             SkipReason::UpstreamSkipped => "upstream_skipped",
+            SkipReason::OtherOutcome => "other_outcome",
         }
     }
 }
@@ -371,6 +374,14 @@ pub enum Event {
         #[serde(flatten)]
         reason: StopReason,
     },
+    /// Decision: every task has ended with this outcome (`execution_succeeded`,
+    /// `execution_failed` or `execution_cancelled`); the handlers (`on_failure`,
+    /// `on_success`, `finally`) run now, and the outcome is recorded as it is once they
+    /// have ended.
+    Ending {
+        /// The outcome.
+        outcome: Box<Event>,
+    },
     /// Decision: it succeeded with these outputs.
     ExecutionSucceeded {
         /// The evaluated `outputs`.
@@ -406,6 +417,7 @@ impl Event {
             Event::Paused => "paused",
             Event::Resumed => "resumed",
             Event::Stopping { .. } => "stopping",
+            Event::Ending { .. } => "ending",
             Event::ExecutionSucceeded { .. } => "execution_succeeded",
             Event::ExecutionFailed { .. } => "execution_failed",
             Event::ExecutionCancelled => "execution_cancelled",

@@ -65,9 +65,33 @@ pub struct Workflow {
     /// `$tasks.fetch_data` works in expressions.
     #[schemars(length(min = 1))]
     pub tasks: IndexMap<String, Task>,
+    /// Tasks that run after the execution failed (or timed out), before it ends; they
+    /// read `$execution.status`, `$execution.error` and `$tasks`. Their own failure is
+    /// recorded and changes nothing of the outcome.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub on_failure: IndexMap<String, Task>,
+    /// Tasks that run after the execution succeeded, before it ends.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub on_success: IndexMap<String, Task>,
+    /// Tasks that run after the workflow's tasks whatever the outcome (cancelled too),
+    /// alongside `on_failure` or `on_success`.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub finally: IndexMap<String, Task>,
 }
 
 impl Workflow {
+    /// The blocks of handler tasks, as written, with the phase each runs in.
+    pub const HANDLER_BLOCKS: [&'static str; 3] = ["on_failure", "on_success", "finally"];
+
+    /// The tasks of handler block `block` (one of [`Workflow::HANDLER_BLOCKS`]).
+    pub fn handlers(&self, block: &str) -> &IndexMap<String, Task> {
+        match block {
+            "on_failure" => &self.on_failure,
+            "on_success" => &self.on_success,
+            _ => &self.finally,
+        }
+    }
+
     /// The fields of a workflow, as written.
     pub const FIELDS: &'static [&'static str] = &[
         "$schema",
@@ -82,6 +106,9 @@ impl Workflow {
         "triggers",
         "concurrency",
         "tasks",
+        "on_failure",
+        "on_success",
+        "finally",
     ];
 }
 

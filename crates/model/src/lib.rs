@@ -65,8 +65,8 @@ pub use duration::{DURATION_PATTERN, Dur};
 pub use harmonia_expr::clip;
 pub use inputs::{InputViolation, SchemaProblem};
 pub use plan::{
-    ConcurrencyPlan, Condition, EventPlan, ForEach, InputSchema, Plan, PlanTask, PlanTrigger,
-    Retry, WebhookPlan,
+    ConcurrencyPlan, Condition, EventPlan, ForEach, InputSchema, Phase, Plan, PlanTask,
+    PlanTrigger, Retry, WebhookPlan,
 };
 pub use schedule::{SchedulePlan, parse_cron, parse_timezone};
 pub use source::{Format, Position, Source};

@@ -68,6 +68,8 @@ pub struct InputSchema {
 pub struct PlanTask {
     /// Its name.
     pub name: String,
+    /// When it runs: with the workflow's tasks, or as a handler after they ended.
+    pub phase: Phase,
     /// Its type.
     pub kind: String,
     /// Indices of the tasks it needs.
@@ -291,6 +293,42 @@ mod tests {
         assert!(!r.should_retry(ErrorClass::Http5xx, 3));
         assert!(!r.should_retry(ErrorClass::Http4xx, 1));
         assert!(!r.should_retry(ErrorClass::Expression, 1));
+    }
+}
+
+/// When a task runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Phase {
+    /// One of the workflow's `tasks`.
+    #[default]
+    Main,
+    /// In `on_failure`: after the tasks, when the execution failed.
+    OnFailure,
+    /// In `on_success`: after the tasks, when the execution succeeded.
+    OnSuccess,
+    /// In `finally`: after the tasks, whatever the outcome.
+    Finally,
+}
+
+impl Phase {
+    /// The phase of the block written `block` (`tasks` or a handler block).
+    pub fn of_block(block: &str) -> Phase {
+        match block {
+            "on_failure" => Phase::OnFailure,
+            "on_success" => Phase::OnSuccess,
+            "finally" => Phase::Finally,
+            _ => Phase::Main,
+        }
+    }
+
+    /// Whether a task of this phase runs when the execution ends with `status`
+    /// (`succeeded`, `failed` or `cancelled`).
+    pub fn runs_on(self, status: &str) -> bool {
+        match self {
+            Phase::Main | Phase::Finally => true,
+            Phase::OnFailure => status == "failed",
+            Phase::OnSuccess => status == "succeeded",
+        }
     }
 }
 

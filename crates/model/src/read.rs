@@ -566,6 +566,15 @@ impl<'a, 's> Reader<'a, 's> {
             .required(&f, &path, "tasks", what, "")
             .map(|n| self.tasks(n, &path.key("tasks")))
             .unwrap_or_default();
+        let mut handler = |block: &str| {
+            f.get(block)
+                .map_or_else(IndexMap::new, |n| self.handler_tasks(n, &path.key(block)))
+        };
+        let (on_failure, on_success, finally) = (
+            handler("on_failure"),
+            handler("on_success"),
+            handler("finally"),
+        );
         Some(Workflow {
             schema,
             name,
@@ -579,7 +588,18 @@ impl<'a, 's> Reader<'a, 's> {
             triggers,
             concurrency,
             tasks,
+            on_failure,
+            on_success,
+            finally,
         })
+    }
+
+    /// A block of handler tasks: tasks like `tasks`, but the block may be empty.
+    fn handler_tasks(&mut self, node: &Node, path: &FieldPath) -> IndexMap<String, Task> {
+        if matches!(&node.kind, Kind::Map(entries) if entries.is_empty()) {
+            return IndexMap::new();
+        }
+        self.tasks(node, path)
     }
 
     fn concurrency(&mut self, node: &Node, path: &FieldPath) -> Option<Concurrency> {

@@ -13,7 +13,7 @@
 //! never starts because the execution is stopping (a cancel, the workflow's timeout, a
 //! failure elsewhere) is `cancelled`.
 
-use harmonia_model::{ErrorClass, Join};
+use harmonia_model::{ErrorClass, Join, Phase};
 use harmonia_storage::TaskStatus;
 use serde_json::Value;
 
@@ -128,6 +128,18 @@ fn candidate(x: &mut Execution, t: usize, env: &mut Env) -> Option<Event> {
     if x.tasks[t].status != TaskStatus::Pending {
         return None;
     }
+    let handler = x.plan.tasks[t].phase != Phase::Main;
+    if handler {
+        // A handler waits for every task to end, and runs only for its outcome.
+        let outcome = x.ending.as_deref()?;
+        if !x.plan.tasks[t].phase.runs_on(outcome_status(outcome)) {
+            x.tasks[t].start = None;
+            return Some(Event::TaskSkipped {
+                task: x.plan.tasks[t].name.clone(),
+                reason: SkipReason::OtherOutcome,
+            });
+        }
+    }
     let pt = &x.plan.tasks[t];
     let deps: Vec<TaskStatus> = pt.needs.iter().map(|&n| x.tasks[n].status).collect();
     if deps.iter().any(|s| !s.is_terminal()) {
@@ -158,7 +170,12 @@ fn candidate(x: &mut Execution, t: usize, env: &mut Env) -> Option<Event> {
             }
         });
     }
-    if x.stopping.is_some() {
+    let stopped = if handler {
+        x.handlers_stopped
+    } else {
+        x.stopping.is_some()
+    };
+    if stopped {
         x.tasks[t].start = None;
         return Some(Event::TaskCancelled { task });
     }
@@ -192,7 +209,31 @@ fn candidate(x: &mut Execution, t: usize, env: &mut Env) -> Option<Event> {
     })
 }
 
+/// The status an outcome event ends an execution with.
+fn outcome_status(outcome: &Event) -> &'static str {
+    match outcome {
+        Event::ExecutionSucceeded { .. } => "succeeded",
+        Event::ExecutionFailed { .. } => "failed",
+        _ => "cancelled",
+    }
+}
+
+/// Every open task has ended: the outcome, recorded as `Ending` first when the
+/// workflow has handlers (they run, then the outcome is recorded as it is).
 fn end(x: &mut Execution, env: &mut Env) -> Option<Event> {
+    if let Some(outcome) = &x.ending {
+        return Some(outcome.as_ref().clone());
+    }
+    let outcome = outcome(x, env)?;
+    if x.plan.tasks.iter().any(|t| t.phase != Phase::Main) {
+        return Some(Event::Ending {
+            outcome: Box::new(outcome),
+        });
+    }
+    Some(outcome)
+}
+
+fn outcome(x: &mut Execution, env: &mut Env) -> Option<Event> {
     match &x.stopping {
         Some(StopReason::TaskFailed { task }) => {
             let t = x.task_index(task);

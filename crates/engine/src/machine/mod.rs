@@ -322,7 +322,12 @@ fn settle(x: &mut Execution, env: &mut Env, effects: &mut Vec<Effect>) {
 /// concurrency, unless the execution is paused, stopping or over; at most
 /// [`MAX_STEPS`] (the task stays in the worklist). Returns how many it dispatched.
 fn dispatch(x: &mut Execution, effects: &mut Vec<Effect>) -> usize {
-    if x.paused || x.stopping.is_some() || x.status.is_terminal() {
+    // While the handlers run, the tasks' stop (a failure) does not stop them.
+    let stopped = match x.ending {
+        Some(_) => x.handlers_stopped,
+        None => x.stopping.is_some(),
+    };
+    if x.paused || stopped || x.status.is_terminal() {
         x.dispatch.clear();
         return 0;
     }

@@ -70,6 +70,11 @@ pub(crate) struct Execution {
     pub(crate) failed_task: Option<usize>,
     /// Paused by a user.
     pub paused: bool,
+    /// Every task has ended with this outcome and the handlers run (see
+    /// `Event::Ending`).
+    pub(crate) ending: Option<Box<crate::event::Event>>,
+    /// A cancel or a timeout stopped the handlers.
+    pub(crate) handlers_stopped: bool,
     /// The tasks, in plan order.
     pub tasks: Vec<TaskState>,
     /// The number of the last event applied.
@@ -260,13 +265,16 @@ impl Execution {
             tasks: Val::object(Vec::<(String, Val)>::new()),
         };
         let n = plan.tasks.len();
+        // Handlers open when every task has ended (`Event::Ending`).
+        let main = |t: &harmonia_model::PlanTask| t.phase == harmonia_model::Phase::Main;
         let candidates = plan
             .tasks
             .iter()
             .enumerate()
-            .filter(|(_, t)| t.needs.is_empty())
+            .filter(|(_, t)| t.needs.is_empty() && main(t))
             .map(|(i, _)| i)
             .collect();
+        let open_tasks = plan.tasks.iter().filter(|t| main(t)).count();
         Execution {
             id,
             workflow_id,
@@ -288,9 +296,11 @@ impl Execution {
             timed_out: false,
             failed_task: None,
             paused: false,
+            ending: None,
+            handlers_stopped: false,
             tasks: (0..n).map(|_| TaskState::new()).collect(),
             seq: 0,
-            open_tasks: n,
+            open_tasks,
             ctx,
             candidates,
             completions: VecDeque::new(),

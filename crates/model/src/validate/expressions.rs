@@ -259,8 +259,47 @@ impl Validator<'_, '_> {
                         ),
                     );
                 }
-                let Some(me) = task else { continue };
-                if target == me {
+                let Some(me) = task else {
+                    if self.blocks[target] != "tasks" {
+                        self.error(
+                            path,
+                            offset,
+                            format!(
+                                "`$tasks.{}` is a handler (in `{}`): the workflow's outputs are computed before handlers run",
+                                clip(&r.task),
+                                self.blocks[target]
+                            ),
+                        );
+                    }
+                    continue;
+                };
+                let handler = self.blocks[me] != "tasks";
+                if handler && self.blocks[target] == "tasks" {
+                    // A handler runs after every task of `tasks` has ended.
+                    continue;
+                }
+                if handler && self.blocks[target] != self.blocks[me] {
+                    self.error(
+                        path,
+                        offset,
+                        format!(
+                            "`$tasks.{}` is in `{}`, which may not run with `{}`: a handler reads the workflow's tasks and its own block's",
+                            clip(&r.task),
+                            self.blocks[target],
+                            self.blocks[me]
+                        ),
+                    );
+                } else if self.blocks[me] == "tasks" && self.blocks[target] != "tasks" {
+                    self.error(
+                        path,
+                        offset,
+                        format!(
+                            "`$tasks.{}` is a handler (in `{}`): it runs after the workflow's tasks, so they cannot read it",
+                            clip(&r.task),
+                            self.blocks[target]
+                        ),
+                    );
+                } else if target == me {
                     let hint = if matches!(place, Place::Output { .. }) {
                         "; in `output:`, the raw result is `$output`"
                     } else {

@@ -49,7 +49,7 @@ use serde_json::Value;
 
 use crate::definition::{Join, Task, Workflow};
 use crate::diagnostic::{Diagnostics, FieldPath, Locations};
-use crate::plan::{Condition, ForEach, InputSchema, Plan, PlanTask, Retry};
+use crate::plan::{Condition, ForEach, InputSchema, Phase, Plan, PlanTask, Retry};
 use crate::task_types::TaskTypes;
 use expressions::Place;
 #[cfg(test)]
@@ -66,14 +66,47 @@ pub(crate) fn validate(
     params: Option<&Value>,
     diags: &mut Diagnostics<'_>,
 ) -> Option<Plan> {
-    let names: Vec<&str> = wf.tasks.keys().map(String::as_str).collect();
-    let index: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+    // The workflow's tasks, then its handler blocks: one index space, since handlers
+    // read the tasks' results (`$tasks`) and each other's.
+    let mut entries: Vec<(&str, &str, &Task)> = wf
+        .tasks
+        .iter()
+        .map(|(n, t)| ("tasks", n.as_str(), t))
+        .collect();
+    for block in Workflow::HANDLER_BLOCKS {
+        entries.extend(
+            wf.handlers(block)
+                .iter()
+                .map(|(n, t)| (block, n.as_str(), t)),
+        );
+    }
+    let names: Vec<&str> = entries.iter().map(|(_, n, _)| *n).collect();
+    let mut index: HashMap<&str, usize> = HashMap::with_capacity(names.len());
+    for (i, (block, name, _)) in entries.iter().enumerate() {
+        if let Some(&first) = index.get(name) {
+            let path = FieldPath::root().key(block).key(name);
+            let offset = locs.key(&path);
+            diags.error(
+                &path,
+                offset,
+                format!(
+                    "task `{}` is also in `{}`: the tasks of `tasks`, `on_failure`, `on_success` and `finally` share one namespace (`$tasks`)",
+                    harmonia_expr::clip(name),
+                    entries[first].0
+                ),
+            );
+        } else {
+            index.insert(name, i);
+        }
+    }
     let mut v = Validator {
         wf,
         locs,
         types,
         diags,
         names,
+        blocks: entries.iter().map(|(b, _, _)| *b).collect(),
+        entries: entries.iter().map(|(_, _, t)| *t).collect(),
         index,
         ancestors: HashMap::new(),
         needs: Vec::new(),
@@ -89,6 +122,10 @@ struct Validator<'a, 's> {
     types: &'a TaskTypes,
     diags: &'a mut Diagnostics<'s>,
     names: Vec<&'a str>,
+    /// The block of each task (`tasks`, `on_failure`, `on_success`, `finally`).
+    blocks: Vec<&'a str>,
+    /// Each task's definition, by index.
+    entries: Vec<&'a Task>,
     index: HashMap<&'a str, usize>,
     /// Resolved `needs`, by task index.
     needs: Vec<Vec<usize>>,
@@ -106,7 +143,12 @@ impl Validator<'_, '_> {
     }
 
     fn task_path(&self, i: usize) -> FieldPath {
-        FieldPath::root().key("tasks").key(self.names[i])
+        FieldPath::root().key(self.blocks[i]).key(self.names[i])
+    }
+
+    /// The phase task `i` runs in.
+    fn phase(&self, i: usize) -> Phase {
+        Phase::of_block(self.blocks[i])
     }
 
     fn run(&mut self) -> Option<Plan> {
@@ -116,7 +158,8 @@ impl Validator<'_, '_> {
         let inputs = self.inputs();
 
         let mut tasks = Vec::with_capacity(self.names.len());
-        for (i, task) in self.wf.tasks.values().enumerate() {
+        let entries = self.entries.clone();
+        for (i, task) in entries.into_iter().enumerate() {
             tasks.push(self.task(i, task));
         }
         let outputs = self.outputs();
@@ -238,6 +281,7 @@ impl Validator<'_, '_> {
         let defaults = &self.wf.defaults;
         Some(PlanTask {
             name: self.names[i].to_string(),
+            phase: self.phase(i),
             kind: task.kind.clone(),
             needs: self.needs[i].clone(),
             dependents: Vec::new(),

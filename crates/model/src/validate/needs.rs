@@ -21,7 +21,8 @@ use super::Validator;
 impl Validator<'_, '_> {
     pub(super) fn resolve_needs(&mut self) {
         let mut all = Vec::with_capacity(self.names.len());
-        for (i, task) in self.wf.tasks.values().enumerate() {
+        let entries = self.entries.clone();
+        for (i, task) in entries.into_iter().enumerate() {
             let mut resolved = Vec::new();
             for (k, need) in task.needs.iter().enumerate() {
                 let path = self.task_path(i).key("needs").index(k);
@@ -32,6 +33,23 @@ impl Validator<'_, '_> {
                         offset,
                         format!("task `{}` cannot need itself", clip(need)),
                     ),
+                    Some(&j) if self.blocks[j] != self.blocks[i] => {
+                        let message = if self.blocks[i] == "tasks" {
+                            format!(
+                                "`{}` is a handler (in `{}`): it runs after the workflow's tasks, so none of them can need it",
+                                clip(need),
+                                self.blocks[j]
+                            )
+                        } else {
+                            format!(
+                                "`{}` is in `{}`: a task of `{}` runs after every task of `tasks` has ended, so it needs only tasks of its own block",
+                                clip(need),
+                                self.blocks[j],
+                                self.blocks[i]
+                            )
+                        };
+                        self.error(&path, offset, message);
+                    }
                     Some(&j) => resolved.push(j),
                     None => {
                         let hint = harmonia_expr::suggest(need, self.names.iter().copied())

@@ -18,6 +18,7 @@ use tower::ServiceExt;
 mod approvals;
 mod deliveries;
 mod events;
+mod handlers;
 mod hooks;
 mod idempotency;
 mod schedules;

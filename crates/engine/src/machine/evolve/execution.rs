@@ -3,6 +3,9 @@
 
 use harmonia_storage::{ExecutionStatus, TaskStatus, Timestamp};
 
+use harmonia_model::Phase;
+use serde_json::{Value, json};
+
 use crate::event::{Event, StopReason, TimerKey};
 use crate::machine::Effect;
 use crate::machine::state::Execution;
@@ -47,6 +50,9 @@ pub(super) fn apply(x: &mut Execution, event: &Event, at: Timestamp, effects: &m
             x.dispatch.extend(0..x.tasks.len());
         }
         Event::Stopping { reason } => stop(x, reason, at, effects),
+        Event::Ending { outcome } if x.ending.is_none() && !x.status.is_terminal() => {
+            begin_handlers(x, outcome);
+        }
         Event::ExecutionSucceeded { outputs } if !x.status.is_terminal() => {
             x.outputs = Some(outputs.clone());
             finish(x, ExecutionStatus::Succeeded, at, effects);
@@ -77,13 +83,26 @@ fn stop(x: &mut Execution, reason: &StopReason, at: Timestamp, effects: &mut Vec
         return;
     }
     let hard = !matches!(reason, StopReason::TaskFailed { .. });
-    let escalates = hard && matches!(x.stopping, None | Some(StopReason::TaskFailed { .. }));
-    if x.stopping.is_some() && !escalates {
-        return;
+    if x.ending.is_some() {
+        // The handlers are running: a cancel or a timeout now stops them (the outcome
+        // stays the one recorded in `Ending`).
+        if !hard || x.handlers_stopped {
+            return;
+        }
+        x.handlers_stopped = true;
+    } else {
+        let escalates = hard && matches!(x.stopping, None | Some(StopReason::TaskFailed { .. }));
+        if x.stopping.is_some() && !escalates {
+            return;
+        }
+        x.stopping = Some(reason.clone());
     }
-    x.stopping = Some(reason.clone());
     x.dirty.execution = true;
     for t in 0..x.tasks.len() {
+        // Handlers are not the tasks' to stop: they run once the tasks have ended.
+        if x.plan.tasks[t].phase != Phase::Main && x.ending.is_none() {
+            continue;
+        }
         match x.tasks[t].status {
             // A cancel or a timeout ends every task that has not started. After a failure
             // (a soft stop), each is decided once its dependencies have ended: skipped if
@@ -95,4 +114,36 @@ fn stop(x: &mut Execution, reason: &StopReason, at: Timestamp, effects: &mut Vec
         }
     }
     x.completions.extend(0..x.tasks.len());
+}
+
+/// Every task has ended with `outcome`: `$execution` says it, and the handlers become
+/// open tasks (those without `needs` are candidates; `decide` skips those of another
+/// outcome).
+fn begin_handlers(x: &mut Execution, outcome: &Event) {
+    x.ending = Some(Box::new(outcome.clone()));
+    let (status, error) = match outcome {
+        Event::ExecutionSucceeded { .. } => ("succeeded", Value::Null),
+        Event::ExecutionFailed { error } => (
+            "failed",
+            json!({"task": error.task, "class": error.class, "message": error.message}),
+        ),
+        _ => ("cancelled", Value::Null),
+    };
+    x.ctx.execution = harmonia_expr::Val::from(json!({
+        "id": x.id.to_string(),
+        "workflow": x.workflow,
+        "version": x.version,
+        "started_at": x.started_at.to_string(),
+        "status": status,
+        "error": error,
+    }));
+    for t in 0..x.tasks.len() {
+        if x.plan.tasks[t].phase == Phase::Main {
+            continue;
+        }
+        x.open_tasks += 1;
+        if x.plan.tasks[t].needs.is_empty() {
+            x.candidates.push_back(t);
+        }
+    }
 }

@@ -67,6 +67,7 @@ pub(crate) fn evolve(x: &mut Execution, event: &Event, at: Timestamp) -> Vec<Eff
         | Event::Paused
         | Event::Resumed
         | Event::Stopping { .. }
+        | Event::Ending { .. }
         | Event::ExecutionSucceeded { .. }
         | Event::ExecutionFailed { .. }
         | Event::ExecutionCancelled => execution::apply(x, event, at, &mut effects),

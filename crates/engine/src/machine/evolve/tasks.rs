@@ -63,7 +63,9 @@ pub(super) fn apply(x: &mut Execution, event: &Event, at: Timestamp, effects: &m
                 ts.error = Some(error.clone());
                 ts.ended_at = Some(at);
                 x.task_ended(t);
+                // A handler's failure is recorded and changes nothing of the outcome.
                 if x.plan.tasks[t].on_error == OnError::Fail
+                    && x.plan.tasks[t].phase == harmonia_model::Phase::Main
                     && x.stopping.is_none()
                     && x.failed_task.is_none()
                 {

@@ -1,0 +1,125 @@
+//! `on_failure`, `on_success` and `finally` through the API: after the tasks end, the
+//! handlers of the outcome run, reading `$execution.status`, `$execution.error` and
+//! `$tasks`; the others are skipped (`other_outcome`); a handler's own failure is
+//! recorded and changes nothing of the outcome; a cancelled run still runs `finally`.
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use super::{Server, server};
+
+async fn run(s: &Server, yaml: &str, name: &str) -> Value {
+    let r = s.post_yaml("/api/workflows", yaml).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let r = s
+        .post_json(
+            &format!("/api/workflows/{name}/execute"),
+            json!({"inputs": {}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let id = r.json()["execution_id"].as_str().expect("id").to_string();
+    s.finished(&id).await
+}
+
+const BREAKS: &str = r#"name: breaks
+tasks:
+  load: {type: set, with: 41}
+  post: {type: set, needs: [load], with: '${ error("the ledger is closed") }'}
+  never: {type: set, needs: [post], with: 1}
+on_failure:
+  alert: {type: set, with: {text: '${ $execution.status + ": " + $execution.error.task + " " + $execution.error.message }', loaded: '${ $tasks.load.output }'}}
+  page: {type: set, needs: [alert], with: '${ $tasks.alert.output.text }'}
+on_success:
+  celebrate: {type: set, with: yay}
+finally:
+  cleanup: {type: set, with: '${ $execution.status }'}
+"#;
+
+#[tokio::test]
+async fn a_failure_runs_its_handlers_and_keeps_its_outcome() {
+    let s = server().await;
+    let x = run(&s, BREAKS, "breaks").await;
+    assert_eq!(x["status"], "failed", "{x}");
+    assert_eq!(
+        x["error"]["task"], "post",
+        "the outcome is the task's failure"
+    );
+    let tasks = &x["tasks"];
+    assert_eq!(tasks["never"]["status"], "skipped");
+    assert_eq!(tasks["alert"]["status"], "succeeded", "{tasks}");
+    let text = tasks["alert"]["output"]["text"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(text.starts_with("failed: post "), "{text}");
+    assert!(text.contains("the ledger is closed"), "{text}");
+    assert_eq!(tasks["alert"]["output"]["loaded"], 41);
+    assert_eq!(tasks["page"]["output"], tasks["alert"]["output"]["text"]);
+    assert_eq!(tasks["celebrate"]["status"], "skipped");
+    assert_eq!(tasks["celebrate"]["skip_reason"], "other_outcome");
+    assert_eq!(tasks["cleanup"]["output"], "failed");
+}
+
+#[tokio::test]
+async fn a_handlers_own_failure_changes_nothing() {
+    let s = server().await;
+    let x = run(
+        &s,
+        r#"name: works
+tasks:
+  a: {type: set, with: 1}
+outputs: {a: '${ $tasks.a.output }'}
+on_success:
+  report: {type: set, with: '${ error("the chat is down") }'}
+  after: {type: set, needs: [report], join: all_done, with: '${ $tasks.report.status }'}
+"#,
+        "works",
+    )
+    .await;
+    assert_eq!(x["status"], "succeeded", "{x}");
+    assert_eq!(x["outputs"], json!({"a": 1}));
+    assert_eq!(x["tasks"]["report"]["status"], "failed");
+    assert_eq!(x["tasks"]["after"]["output"], "failed");
+    assert_eq!(x["error"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_cancelled_run_still_runs_finally() {
+    let s = server().await;
+    let r = s
+        .post_yaml(
+            "/api/workflows",
+            "name: waits
+tasks:
+  hold: {type: wait_event, with: {type: never, timeout: 1h}}
+on_failure:
+  alert: {type: set, with: 1}
+finally:
+  cleanup: {type: set, with: '${ $execution.status }'}
+",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let id = s
+        .post_json("/api/workflows/waits/execute", json!({"inputs": {}}))
+        .await
+        .json()["execution_id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    for _ in 0..200 {
+        let x = s.get(&format!("/api/executions/{id}")).await.json();
+        if x["tasks"]["hold"]["status"] == "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let r = s
+        .post_json(&format!("/api/executions/{id}/cancel"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let x = s.finished(&id).await;
+    assert_eq!(x["status"], "cancelled", "{x}");
+    assert_eq!(x["tasks"]["cleanup"]["output"], "cancelled", "{x}");
+    assert_eq!(x["tasks"]["alert"]["skip_reason"], "other_outcome");
+}
