@@ -24,6 +24,7 @@ impl Event {
                     SkipReason::UpstreamFailed => "a dependency failed",
                     SkipReason::UpstreamSkipped => "its dependencies were skipped",
                     SkipReason::OtherOutcome => "it handles another outcome",
+                    SkipReason::NothingToUndo => "its task did not succeed: nothing to undo",
                 };
                 format!("{task}: skipped because {why}")
             }

@@ -30,6 +30,8 @@ pub enum SkipReason {
     UpstreamSkipped,
     /// A handler of another outcome (an `on_success` task of a failed execution).
     OtherOutcome,
+    /// A compensation whose task did not succeed: there is nothing to undo.
+    NothingToUndo,
 }
 
 impl SkipReason {
@@ -40,6 +42,7 @@ impl SkipReason {
             SkipReason::UpstreamFailed => "upstream_failed",
             SkipReason::UpstreamSkipped => "upstream_skipped",
             SkipReason::OtherOutcome => "other_outcome",
+            SkipReason::NothingToUndo => "nothing_to_undo",
         }
     }
 }

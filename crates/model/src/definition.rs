@@ -508,6 +508,11 @@ pub struct Task {
     /// Time limit of each attempt.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout: Option<Dur>,
+    /// What undoes this task's effect: when the execution fails, the compensations of
+    /// the tasks that succeeded run, in reverse dependency order (it reads the task's
+    /// result as `$tasks.NAME`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compensate: Option<Box<Task>>,
 }
 
 impl Task {
@@ -525,6 +530,7 @@ impl Task {
         "output",
         "retry",
         "timeout",
+        "compensate",
     ];
 
     /// A task of type `kind` with everything else unset.
@@ -542,6 +548,7 @@ impl Task {
             output: None,
             retry: None,
             timeout: None,
+            compensate: None,
         }
     }
 }

@@ -70,6 +70,8 @@ pub struct PlanTask {
     pub name: String,
     /// When it runs: with the workflow's tasks, or as a handler after they ended.
     pub phase: Phase,
+    /// For a compensation: the task it undoes.
+    pub compensates: Option<usize>,
     /// Its type.
     pub kind: String,
     /// Indices of the tasks it needs.
@@ -308,6 +310,9 @@ pub enum Phase {
     OnSuccess,
     /// In `finally`: after the tasks, whatever the outcome.
     Finally,
+    /// A task's `compensate`: after the tasks, when the execution failed and its task
+    /// had succeeded.
+    Compensate,
 }
 
 impl Phase {
@@ -317,6 +322,7 @@ impl Phase {
             "on_failure" => Phase::OnFailure,
             "on_success" => Phase::OnSuccess,
             "finally" => Phase::Finally,
+            "compensate" => Phase::Compensate,
             _ => Phase::Main,
         }
     }
@@ -326,7 +332,7 @@ impl Phase {
     pub fn runs_on(self, status: &str) -> bool {
         match self {
             Phase::Main | Phase::Finally => true,
-            Phase::OnFailure => status == "failed",
+            Phase::OnFailure | Phase::Compensate => status == "failed",
             Phase::OnSuccess => status == "succeeded",
         }
     }

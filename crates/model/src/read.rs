@@ -819,6 +819,30 @@ impl<'a, 's> Reader<'a, 's> {
         if let Some(n) = f.get("timeout") {
             task.timeout = self.duration(n, &path.key("timeout"));
         }
+        if let Some(n) = f.get("compensate") {
+            let p = path.key("compensate");
+            self.locs.set_value(&p, n.offset);
+            if let Some(mut c) = self.task(n, &p) {
+                let nested = [
+                    ("needs", !c.needs.is_empty()),
+                    ("compensate", c.compensate.is_some()),
+                ];
+                for (field, set) in nested {
+                    if set {
+                        let offset = self.locs.key(&p.key(field));
+                        self.error(
+                            &p.key(field),
+                            offset,
+                            format!("a compensation takes no `{field}`: it runs when the execution fails, after the compensations of the tasks that depend on its task"),
+                        );
+                    }
+                }
+                // Reported once: validation need not report them again.
+                c.needs.clear();
+                c.compensate = None;
+                task.compensate = Some(Box::new(c));
+            }
+        }
         Some(task)
     }
 

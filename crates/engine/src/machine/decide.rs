@@ -13,7 +13,7 @@
 //! never starts because the execution is stopping (a cancel, the workflow's timeout, a
 //! failure elsewhere) is `cancelled`.
 
-use harmonia_model::{ErrorClass, Join, Phase};
+use harmonia_model::{Condition, ErrorClass, Join, Phase};
 use harmonia_storage::TaskStatus;
 use serde_json::Value;
 
@@ -139,6 +139,15 @@ fn candidate(x: &mut Execution, t: usize, env: &mut Env) -> Option<Event> {
                 reason: SkipReason::OtherOutcome,
             });
         }
+        if let Some(of) = x.plan.tasks[t].compensates
+            && x.tasks[of].status != TaskStatus::Succeeded
+        {
+            x.tasks[t].start = None;
+            return Some(Event::TaskSkipped {
+                task: x.plan.tasks[t].name.clone(),
+                reason: SkipReason::NothingToUndo,
+            });
+        }
     }
     let pt = &x.plan.tasks[t];
     let deps: Vec<TaskStatus> = pt.needs.iter().map(|&n| x.tasks[n].status).collect();
@@ -185,6 +194,8 @@ fn candidate(x: &mut Execution, t: usize, env: &mut Env) -> Option<Event> {
             x.tasks[t].start = Some(Pending::Evaluating);
             return None;
         }
+        // `if: false` is known without evaluating anything.
+        None if matches!(x.plan.tasks[t].condition, Condition::Never) => StartOutcome::Skip,
         None if !evaluate::has_start_expressions(&x.plan, t) => StartOutcome::Run(None),
         None => {
             let job = evaluate::start_job(x, t);

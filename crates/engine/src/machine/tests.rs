@@ -257,6 +257,25 @@ outputs:
 }
 
 #[test]
+fn a_literal_false_condition_skips_the_task() {
+    // `if: false` (a literal, not an expression) once ran the task.
+    let mut s = Sim::new(
+        "
+name: never
+tasks:
+  off: {type: set, if: false, with: 1}
+  on: {type: set, if: true, with: 2}
+",
+        json!({}),
+    );
+    assert_eq!(s.status("off"), TaskStatus::Skipped);
+    let t = s.x.task_index("off").expect("off");
+    assert_eq!(s.x.tasks[t].skip_reason, Some(SkipReason::Condition));
+    let a = s.start_next();
+    assert_eq!(s.name(&a), "on");
+}
+
+#[test]
 fn join_any_runs_when_one_dependency_succeeded() {
     let mut s = Sim::new(
         "

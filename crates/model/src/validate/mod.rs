@@ -80,6 +80,32 @@ pub(crate) fn validate(
                 .map(|(n, t)| (block, n.as_str(), t)),
         );
     }
+    // Each `compensate` is a task of its own, `NAME.compensate` (a name no task can
+    // have), after the handlers.
+    let compensated: Vec<(String, &str, &Task)> = wf
+        .tasks
+        .iter()
+        .filter_map(|(n, t)| {
+            Some((
+                format!("{n}.compensate"),
+                n.as_str(),
+                t.compensate.as_deref()?,
+            ))
+        })
+        .collect();
+    entries.extend(
+        compensated
+            .iter()
+            .map(|(name, _, t)| ("compensate", name.as_str(), *t)),
+    );
+    let mut paths: Vec<FieldPath> = entries
+        .iter()
+        .map(|(block, name, _)| FieldPath::root().key(block).key(name))
+        .collect();
+    let first_compensation = entries.len() - compensated.len();
+    for (k, (_, of, _)) in compensated.iter().enumerate() {
+        paths[first_compensation + k] = FieldPath::root().key("tasks").key(of).key("compensate");
+    }
     let names: Vec<&str> = entries.iter().map(|(_, n, _)| *n).collect();
     let mut index: HashMap<&str, usize> = HashMap::with_capacity(names.len());
     for (i, (block, name, _)) in entries.iter().enumerate() {
@@ -106,6 +132,12 @@ pub(crate) fn validate(
         diags,
         names,
         blocks: entries.iter().map(|(b, _, _)| *b).collect(),
+        paths,
+        compensates: compensated
+            .iter()
+            .map(|(_, of, _)| index.get(of).copied())
+            .collect(),
+        first_compensation,
         entries: entries.iter().map(|(_, _, t)| *t).collect(),
         index,
         ancestors: HashMap::new(),
@@ -126,6 +158,12 @@ struct Validator<'a, 's> {
     blocks: Vec<&'a str>,
     /// Each task's definition, by index.
     entries: Vec<&'a Task>,
+    /// Where each task is written.
+    paths: Vec<FieldPath>,
+    /// The index of the first compensation (they come last).
+    first_compensation: usize,
+    /// For each compensation, in order, the task it undoes.
+    compensates: Vec<Option<usize>>,
     index: HashMap<&'a str, usize>,
     /// Resolved `needs`, by task index.
     needs: Vec<Vec<usize>>,
@@ -143,7 +181,13 @@ impl Validator<'_, '_> {
     }
 
     fn task_path(&self, i: usize) -> FieldPath {
-        FieldPath::root().key(self.blocks[i]).key(self.names[i])
+        self.paths[i].clone()
+    }
+
+    /// The task that compensation `i` undoes, when `i` is a compensation.
+    fn compensated(&self, i: usize) -> Option<usize> {
+        i.checked_sub(self.first_compensation)
+            .and_then(|k| self.compensates.get(k).copied().flatten())
     }
 
     /// The phase task `i` runs in.
@@ -279,14 +323,21 @@ impl Validator<'_, '_> {
             }
         };
         let defaults = &self.wf.defaults;
+        let compensates = self.compensated(i);
         Some(PlanTask {
             name: self.names[i].to_string(),
             phase: self.phase(i),
+            compensates,
             kind: task.kind.clone(),
             needs: self.needs[i].clone(),
             dependents: Vec::new(),
             condition: condition?,
-            join: task.join,
+            // A compensation runs whatever became of the compensations it waits for.
+            join: if compensates.is_some() {
+                Join::AllDone
+            } else {
+                task.join
+            },
             on_error: task.on_error,
             with: with?,
             deferred: if deferred_ok { deferred } else { return None },

@@ -65,6 +65,25 @@ impl Validator<'_, '_> {
             }
             all.push(resolved);
         }
+        // A compensation waits for the compensations of every task downstream of its
+        // task: undoing runs in reverse dependency order.
+        for i in self.first_compensation..self.names.len() {
+            let Some(of) = self.compensated(i) else {
+                continue;
+            };
+            let mut downstream: HashSet<usize> = HashSet::new();
+            let mut stack = vec![of];
+            while let Some(t) = stack.pop() {
+                for (d, needs) in all.iter().enumerate().take(self.first_compensation) {
+                    if needs.contains(&t) && downstream.insert(d) {
+                        stack.push(d);
+                    }
+                }
+            }
+            all[i] = (self.first_compensation..self.names.len())
+                .filter(|&j| self.compensated(j).is_some_and(|c| downstream.contains(&c)))
+                .collect();
+        }
         self.needs = all;
     }
 

@@ -123,3 +123,61 @@ finally:
     assert_eq!(x["tasks"]["cleanup"]["output"], "cancelled", "{x}");
     assert_eq!(x["tasks"]["alert"]["skip_reason"], "other_outcome");
 }
+
+const DIAMOND: &str = r#"name: saga
+tasks:
+  a: {type: set, with: 1, compensate: {type: set, with: '${ "undo a after " + ($tasks.a.output | tostring) }'}}
+  b: {type: set, needs: [a], with: 2, compensate: {type: set, with: undo b}}
+  c: {type: set, needs: [a], with: 3, compensate: {type: set, with: undo c}}
+  d: {type: set, needs: [b, c], with: 4, compensate: {type: set, with: undo d}}
+  never: {type: set, needs: [a], if: false, with: 0, compensate: {type: set, with: undo never}}
+  charge: {type: set, needs: [d], with: '${ error("card declined") }'}
+"#;
+
+#[tokio::test]
+async fn a_failure_compensates_what_succeeded_in_reverse_dependency_order() {
+    let s = server().await;
+    let x = run(&s, DIAMOND, "saga").await;
+    assert_eq!(x["status"], "failed", "{x}");
+    assert_eq!(x["error"]["task"], "charge");
+    let tasks = &x["tasks"];
+    assert_eq!(tasks["a.compensate"]["output"], "undo a after 1", "{tasks}");
+    assert_eq!(tasks["d.compensate"]["output"], "undo d");
+    assert_eq!(
+        tasks["never.compensate"]["skip_reason"], "nothing_to_undo",
+        "{tasks}"
+    );
+    // The history says the order: d's undo ends before b's and c's start, and theirs
+    // before a's.
+    let id = x["id"].as_str().expect("id");
+    let history = s.get(&format!("/api/executions/{id}/events")).await.json();
+    let events = history["events"].as_array().cloned().unwrap_or_default();
+    let at = |kind: &str, task: &str| {
+        events
+            .iter()
+            .position(|e| e["kind"] == kind && (task.is_empty() || e["event"]["task"] == task))
+            .unwrap_or_else(|| panic!("no {kind} of {task} in {history}"))
+    };
+    assert!(at("task_succeeded", "d.compensate") < at("task_started", "b.compensate"));
+    assert!(at("task_succeeded", "d.compensate") < at("task_started", "c.compensate"));
+    assert!(at("task_succeeded", "b.compensate") < at("task_started", "a.compensate"));
+    assert!(at("task_succeeded", "c.compensate") < at("task_started", "a.compensate"));
+    assert!(at("ending", "") > at("task_failed", "charge"));
+    assert!(at("ending", "") < at("task_started", "d.compensate"));
+    assert_eq!(
+        events.last().map(|e| e["kind"].clone()),
+        Some(json!("execution_failed"))
+    );
+
+    // A run that succeeds compensates nothing.
+    let ok = run(
+        &s,
+        &DIAMOND
+            .replace("saga", "fine")
+            .replace(r#"'${ error("card declined") }'"#, "5"),
+        "fine",
+    )
+    .await;
+    assert_eq!(ok["status"], "succeeded", "{ok}");
+    assert_eq!(ok["tasks"]["a.compensate"]["skip_reason"], "other_outcome");
+}
