@@ -25,6 +25,7 @@ impl Event {
                     SkipReason::UpstreamSkipped => "its dependencies were skipped",
                     SkipReason::OtherOutcome => "it handles another outcome",
                     SkipReason::NothingToUndo => "its task did not succeed: nothing to undo",
+                    SkipReason::NotNeeded => "its task did not fail: no fallback needed",
                 };
                 format!("{task}: skipped because {why}")
             }
@@ -108,6 +109,9 @@ impl Event {
                 "stopping: {}",
                 serde_json::to_string(reason).unwrap_or_default()
             ),
+            Event::TaskRecovered { task, .. } => {
+                format!("{task}: recovered: its fallback's output stands in")
+            }
             Event::Ending { outcome } => {
                 format!("ending ({}): running its handlers", outcome.describe())
             }

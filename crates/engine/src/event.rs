@@ -32,6 +32,8 @@ pub enum SkipReason {
     OtherOutcome,
     /// A compensation whose task did not succeed: there is nothing to undo.
     NothingToUndo,
+    /// A fallback whose task did not fail: nothing to stand in for.
+    NotNeeded,
 }
 
 impl SkipReason {
@@ -43,6 +45,7 @@ impl SkipReason {
             SkipReason::UpstreamSkipped => "upstream_skipped",
             SkipReason::OtherOutcome => "other_outcome",
             SkipReason::NothingToUndo => "nothing_to_undo",
+            SkipReason::NotNeeded => "not_needed",
         }
     }
 }
@@ -377,6 +380,14 @@ pub enum Event {
         #[serde(flatten)]
         reason: StopReason,
     },
+    /// Decision: every attempt of the task failed and its fallback succeeded: the
+    /// fallback's output stands in, and the task succeeds (recovered by its fallback).
+    TaskRecovered {
+        /// The task.
+        task: String,
+        /// The fallback's output.
+        output: Value,
+    },
     /// Decision: every task has ended with this outcome (`execution_succeeded`,
     /// `execution_failed` or `execution_cancelled`); the handlers (`on_failure`,
     /// `on_success`, `finally`) run now, and the outcome is recorded as it is once they
@@ -421,6 +432,7 @@ impl Event {
             Event::Resumed => "resumed",
             Event::Stopping { .. } => "stopping",
             Event::Ending { .. } => "ending",
+            Event::TaskRecovered { .. } => "task_recovered",
             Event::ExecutionSucceeded { .. } => "execution_succeeded",
             Event::ExecutionFailed { .. } => "execution_failed",
             Event::ExecutionCancelled => "execution_cancelled",

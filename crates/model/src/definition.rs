@@ -513,6 +513,10 @@ pub struct Task {
     /// result as `$tasks.NAME`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub compensate: Option<Box<Task>>,
+    /// What stands in when every attempt failed: a task whose output becomes this
+    /// task's (which then succeeds, recovered by its fallback).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<Box<Task>>,
 }
 
 impl Task {
@@ -531,6 +535,7 @@ impl Task {
         "retry",
         "timeout",
         "compensate",
+        "fallback",
     ];
 
     /// A task of type `kind` with everything else unset.
@@ -549,6 +554,7 @@ impl Task {
             retry: None,
             timeout: None,
             compensate: None,
+            fallback: None,
         }
     }
 }

@@ -72,6 +72,10 @@ pub struct PlanTask {
     pub phase: Phase,
     /// For a compensation: the task it undoes.
     pub compensates: Option<usize>,
+    /// Its fallback (`NAME.fallback`), if it has one.
+    pub fallback: Option<usize>,
+    /// For a fallback: the task it stands in for.
+    pub falls_back_for: Option<usize>,
     /// Its type.
     pub kind: String,
     /// Indices of the tasks it needs.

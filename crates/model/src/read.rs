@@ -819,28 +819,47 @@ impl<'a, 's> Reader<'a, 's> {
         if let Some(n) = f.get("timeout") {
             task.timeout = self.duration(n, &path.key("timeout"));
         }
-        if let Some(n) = f.get("compensate") {
-            let p = path.key("compensate");
+        for (field, noun, runs) in [
+            (
+                "compensate",
+                "compensation",
+                "it runs when the execution fails, after the compensations of the tasks that depend on its task",
+            ),
+            (
+                "fallback",
+                "fallback",
+                "it runs when every attempt of its task failed, with its task's dependencies",
+            ),
+        ] {
+            let Some(n) = f.get(field) else { continue };
+            let p = path.key(field);
             self.locs.set_value(&p, n.offset);
-            if let Some(mut c) = self.task(n, &p) {
-                let nested = [
-                    ("needs", !c.needs.is_empty()),
-                    ("compensate", c.compensate.is_some()),
-                ];
-                for (field, set) in nested {
-                    if set {
-                        let offset = self.locs.key(&p.key(field));
-                        self.error(
-                            &p.key(field),
-                            offset,
-                            format!("a compensation takes no `{field}`: it runs when the execution fails, after the compensations of the tasks that depend on its task"),
-                        );
-                    }
+            let Some(mut c) = self.task(n, &p) else {
+                continue;
+            };
+            let nested = [
+                ("needs", !c.needs.is_empty()),
+                ("compensate", c.compensate.is_some()),
+                ("fallback", c.fallback.is_some()),
+            ];
+            for (inner, set) in nested {
+                if set {
+                    let offset = self.locs.key(&p.key(inner));
+                    self.error(
+                        &p.key(inner),
+                        offset,
+                        format!("a {noun} takes no `{inner}`: {runs}"),
+                    );
                 }
-                // Reported once: validation need not report them again.
-                c.needs.clear();
-                c.compensate = None;
+            }
+            // Reported once: validation need not report them again.
+            c.needs.clear();
+            c.compensate = None;
+            c.fallback = None;
+            if field == "compensate" {
                 task.compensate = Some(Box::new(c));
+            } else {
+                task.fallback = Some(Box::new(c));
             }
         }
         Some(task)

@@ -96,7 +96,7 @@ fn retry(x: &Execution, t: usize, u: u32, env: &mut Env) -> Option<Event> {
     })
 }
 
-fn completion(x: &Execution, t: usize) -> Option<Event> {
+fn completion(x: &mut Execution, t: usize) -> Option<Event> {
     let ts = &x.tasks[t];
     if ts.status != TaskStatus::Running || !ts.all_units_terminal() {
         return None;
@@ -108,6 +108,21 @@ fn completion(x: &Execution, t: usize) -> Option<Event> {
         .enumerate()
         .find(|(_, u)| u.status == TaskStatus::Failed)
     {
+        // Every attempt failed: its fallback, if it has one, decides.
+        if let Some(f) = x.plan.tasks[t].fallback {
+            match x.tasks[f].status {
+                TaskStatus::Succeeded => {
+                    let output = x.tasks[f].output.clone().unwrap_or(Value::Null);
+                    return Some(Event::TaskRecovered { task, output });
+                }
+                s if !s.is_terminal() => {
+                    // It starts (or runs): the task waits for it.
+                    x.candidates.push_back(f);
+                    return None;
+                }
+                _ => {}
+            }
+        }
         let mut error = unit
             .error
             .clone()
@@ -127,6 +142,23 @@ fn completion(x: &Execution, t: usize) -> Option<Event> {
 fn candidate(x: &mut Execution, t: usize, env: &mut Env) -> Option<Event> {
     if x.tasks[t].status != TaskStatus::Pending {
         return None;
+    }
+    if let Some(of) = x.plan.tasks[t].falls_back_for {
+        let task = &x.tasks[of];
+        let waiting = task.status == TaskStatus::Running
+            && task.all_units_terminal()
+            && task.units.iter().any(|u| u.status == TaskStatus::Failed);
+        if task.status.is_terminal() && !waiting {
+            x.tasks[t].start = None;
+            return Some(Event::TaskSkipped {
+                task: x.plan.tasks[t].name.clone(),
+                reason: SkipReason::NotNeeded,
+            });
+        }
+        if !waiting {
+            // Its task has not failed (yet): decided when it ends.
+            return None;
+        }
     }
     let handler = x.plan.tasks[t].phase != Phase::Main;
     if handler {

@@ -143,6 +143,8 @@ pub(crate) struct TaskState {
     pub(crate) requeue: VecDeque<u32>,
     /// Its `if` and `for_each`, while they are evaluated off the turn.
     pub(crate) start: Option<Pending<StartOutcome>>,
+    /// Its fallback's output stands in (`TaskRecovered`).
+    pub recovered: bool,
     pub(crate) dirty: bool,
 }
 
@@ -205,6 +207,7 @@ impl TaskState {
             next: 0,
             requeue: VecDeque::new(),
             start: None,
+            recovered: false,
             dirty: false,
         }
     }
@@ -408,7 +411,16 @@ impl Execution {
             "error": task.error.as_ref().map_or(Value::Null, TaskError::to_json),
             "attempts": task.attempts(),
             "skip_reason": task.skip_reason.map_or(Value::Null, |r| Value::from(r.as_str())),
+            "recovered_by": if task.recovered { Value::from("fallback") } else { Value::Null },
         }));
+        // A task's fallback is decided once the task ends (not needed), and a task
+        // waits for its fallback to end.
+        if let Some(f) = self.plan.tasks[t].fallback {
+            self.candidates.push_back(f);
+        }
+        if let Some(of) = self.plan.tasks[t].falls_back_for {
+            self.completions.push_back(of);
+        }
         let name = self.plan.tasks[t].name.clone();
         self.ctx.tasks.insert(&name, entry);
         let dependents = self.plan.tasks[t].dependents.clone();

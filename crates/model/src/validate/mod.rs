@@ -98,13 +98,29 @@ pub(crate) fn validate(
             .iter()
             .map(|(name, _, t)| ("compensate", name.as_str(), *t)),
     );
+    // Each `fallback` too, `NAME.fallback`, with its task's dependencies (in `tasks`:
+    // it runs with them).
+    let fallbacks: Vec<(String, &str, &Task)> = wf
+        .tasks
+        .iter()
+        .filter_map(|(n, t)| Some((format!("{n}.fallback"), n.as_str(), t.fallback.as_deref()?)))
+        .collect();
+    entries.extend(
+        fallbacks
+            .iter()
+            .map(|(name, _, t)| ("tasks", name.as_str(), *t)),
+    );
     let mut paths: Vec<FieldPath> = entries
         .iter()
         .map(|(block, name, _)| FieldPath::root().key(block).key(name))
         .collect();
-    let first_compensation = entries.len() - compensated.len();
+    let first_compensation = entries.len() - compensated.len() - fallbacks.len();
+    let first_fallback = entries.len() - fallbacks.len();
     for (k, (_, of, _)) in compensated.iter().enumerate() {
         paths[first_compensation + k] = FieldPath::root().key("tasks").key(of).key("compensate");
+    }
+    for (k, (_, of, _)) in fallbacks.iter().enumerate() {
+        paths[first_fallback + k] = FieldPath::root().key("tasks").key(of).key("fallback");
     }
     let names: Vec<&str> = entries.iter().map(|(_, n, _)| *n).collect();
     let mut index: HashMap<&str, usize> = HashMap::with_capacity(names.len());
@@ -138,6 +154,11 @@ pub(crate) fn validate(
             .map(|(_, of, _)| index.get(of).copied())
             .collect(),
         first_compensation,
+        first_fallback,
+        fallback_of: fallbacks
+            .iter()
+            .map(|(_, of, _)| index.get(of).copied())
+            .collect(),
         entries: entries.iter().map(|(_, _, t)| *t).collect(),
         index,
         ancestors: HashMap::new(),
@@ -164,6 +185,10 @@ struct Validator<'a, 's> {
     first_compensation: usize,
     /// For each compensation, in order, the task it undoes.
     compensates: Vec<Option<usize>>,
+    /// The index of the first fallback (they come after the compensations).
+    first_fallback: usize,
+    /// For each fallback, in order, the task it stands in for.
+    fallback_of: Vec<Option<usize>>,
     index: HashMap<&'a str, usize>,
     /// Resolved `needs`, by task index.
     needs: Vec<Vec<usize>>,
@@ -186,8 +211,22 @@ impl Validator<'_, '_> {
 
     /// The task that compensation `i` undoes, when `i` is a compensation.
     fn compensated(&self, i: usize) -> Option<usize> {
+        if i >= self.first_fallback {
+            return None;
+        }
         i.checked_sub(self.first_compensation)
             .and_then(|k| self.compensates.get(k).copied().flatten())
+    }
+
+    /// The task that fallback `i` stands in for, when `i` is a fallback.
+    fn falls_back_for(&self, i: usize) -> Option<usize> {
+        i.checked_sub(self.first_fallback)
+            .and_then(|k| self.fallback_of.get(k).copied().flatten())
+    }
+
+    /// The fallback of task `i`, if it has one.
+    fn fallback_of_task(&self, i: usize) -> Option<usize> {
+        (self.first_fallback..self.names.len()).find(|&f| self.falls_back_for(f) == Some(i))
     }
 
     /// The phase task `i` runs in.
@@ -328,6 +367,8 @@ impl Validator<'_, '_> {
             name: self.names[i].to_string(),
             phase: self.phase(i),
             compensates,
+            fallback: self.fallback_of_task(i),
+            falls_back_for: self.falls_back_for(i),
             kind: task.kind.clone(),
             needs: self.needs[i].clone(),
             dependents: Vec::new(),

@@ -67,7 +67,13 @@ impl Validator<'_, '_> {
         }
         // A compensation waits for the compensations of every task downstream of its
         // task: undoing runs in reverse dependency order.
-        for i in self.first_compensation..self.names.len() {
+        // A fallback runs with its task's dependencies.
+        for i in self.first_fallback..self.names.len() {
+            if let Some(of) = self.falls_back_for(i) {
+                all[i] = all[of].clone();
+            }
+        }
+        for i in self.first_compensation..self.first_fallback {
             let Some(of) = self.compensated(i) else {
                 continue;
             };
@@ -80,7 +86,7 @@ impl Validator<'_, '_> {
                     }
                 }
             }
-            all[i] = (self.first_compensation..self.names.len())
+            all[i] = (self.first_compensation..self.first_fallback)
                 .filter(|&j| self.compensated(j).is_some_and(|c| downstream.contains(&c)))
                 .collect();
         }

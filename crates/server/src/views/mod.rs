@@ -395,6 +395,10 @@ pub struct TaskView {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(no_recursion)]
     pub items: Option<Vec<TaskView>>,
+    /// `fallback` when every attempt failed and its fallback's output stands in (then
+    /// `error` is what it recovered from).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovered_by: Option<String>,
 }
 
 impl TaskView {
@@ -409,6 +413,7 @@ impl TaskView {
             skip_reason: r.skip_reason.clone(),
             waiting: waiting(r),
             items: None,
+            recovered_by: None,
         }
     }
 }
@@ -482,6 +487,16 @@ pub fn tasks_view(plan: &Plan, runs: &[TaskRunRecord]) -> indexmap::IndexMap<Str
                 .collect();
             items.sort_by_key(|r| r.item);
             view.items = Some(items.into_iter().map(TaskView::from_record).collect());
+        }
+        if let Some(f) = task.fallback
+            && view.status == "succeeded"
+            && runs.iter().any(|r| {
+                r.task == plan.tasks[f].name
+                    && r.item.is_none()
+                    && r.status == harmonia_storage::TaskStatus::Succeeded
+            })
+        {
+            view.recovered_by = Some("fallback".into());
         }
         out.insert(task.name.clone(), view);
     }

@@ -181,3 +181,61 @@ async fn a_failure_compensates_what_succeeded_in_reverse_dependency_order() {
     assert_eq!(ok["status"], "succeeded", "{ok}");
     assert_eq!(ok["tasks"]["a.compensate"]["skip_reason"], "other_outcome");
 }
+
+#[tokio::test]
+async fn a_fallback_stands_in_when_every_attempt_failed() {
+    let s = server().await;
+    let x = run(
+        &s,
+        r#"name: degrade
+tasks:
+  price: {type: set, with: 10}
+  quote:
+    type: set
+    needs: [price]
+    with: '${ error("the pricing service is down") }'
+    retry: {max_attempts: 2, initial_delay: 1ms, retry_on: [expression]}
+    fallback: {type: set, with: {status: degraded, price: '${ $tasks.price.output }'}}
+  fine:
+    type: set
+    with: 1
+    fallback: {type: set, with: never}
+  total: {type: set, needs: [quote], with: '${ $tasks.quote.output.price * 2 }'}
+outputs: {total: '${ $tasks.total.output }', quote: '${ $tasks.quote.output }'}
+"#,
+        "degrade",
+    )
+    .await;
+    assert_eq!(x["status"], "succeeded", "{x}");
+    assert_eq!(
+        x["outputs"],
+        json!({"total": 20, "quote": {"status": "degraded", "price": 10}})
+    );
+    let quote = &x["tasks"]["quote"];
+    assert_eq!(quote["status"], "succeeded");
+    assert_eq!(quote["recovered_by"], "fallback");
+    assert_eq!(quote["attempts"], 2, "retries come first: {quote}");
+    assert!(
+        quote["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("pricing service is down"),
+        "what it recovered from: {quote}"
+    );
+    assert_eq!(x["tasks"]["fine.fallback"]["skip_reason"], "not_needed");
+    assert_eq!(x["tasks"]["fine"]["recovered_by"], Value::Null);
+
+    // A fallback that fails too: the task fails with its own error.
+    let x = run(
+        &s,
+        r#"name: both
+tasks:
+  a: {type: set, with: '${ error("first") }', fallback: {type: set, with: '${ error("second") }'}}
+"#,
+        "both",
+    )
+    .await;
+    assert_eq!(x["status"], "failed", "{x}");
+    assert_eq!(x["error"]["task"], "a");
+    assert_eq!(x["tasks"]["a.fallback"]["status"], "failed");
+}

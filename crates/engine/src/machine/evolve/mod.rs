@@ -75,7 +75,8 @@ pub(crate) fn evolve(x: &mut Execution, event: &Event, at: Timestamp) -> Vec<Eff
         | Event::TaskSkipped { .. }
         | Event::TaskSucceeded { .. }
         | Event::TaskFailed { .. }
-        | Event::TaskCancelled { .. } => tasks::apply(x, event, at, &mut effects),
+        | Event::TaskCancelled { .. }
+        | Event::TaskRecovered { .. } => tasks::apply(x, event, at, &mut effects),
         Event::AttemptStarted { .. }
         | Event::AttemptWaiting { .. }
         | Event::SignalReceived { .. }

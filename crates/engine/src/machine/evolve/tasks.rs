@@ -66,11 +66,27 @@ pub(super) fn apply(x: &mut Execution, event: &Event, at: Timestamp, effects: &m
                 // A handler's failure is recorded and changes nothing of the outcome.
                 if x.plan.tasks[t].on_error == OnError::Fail
                     && x.plan.tasks[t].phase == harmonia_model::Phase::Main
+                    // A fallback's failure is its task's to report.
+                    && x.plan.tasks[t].falls_back_for.is_none()
                     && x.stopping.is_none()
                     && x.failed_task.is_none()
                 {
                     x.failed_task = Some(t);
                 }
+            }
+        }
+        Event::TaskRecovered { task, output } => {
+            if let Some(t) = x.task_index(task)
+                && x.tasks[t].status == TaskStatus::Running
+            {
+                let ts = &mut x.tasks[t];
+                ts.output = Some(output.clone());
+                ts.status = TaskStatus::Succeeded;
+                ts.recovered = true;
+                // What it recovered from stays readable.
+                ts.error = ts.units.iter().rev().find_map(|u| u.error.clone());
+                ts.ended_at = Some(at);
+                x.task_ended(t);
             }
         }
         Event::TaskCancelled { task } => {
