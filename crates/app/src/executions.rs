@@ -397,6 +397,18 @@ impl Executions {
         Ok(self.0.handle.cancel(id, reason).await?)
     }
 
+    /// Decides what becomes of `task` of execution `id`, held by `on_error: pause`:
+    /// run it again, take an output for it, or let it fail. A task that is not held is
+    /// [`Error::NotWaiting`]. The execution goes on once no task is held.
+    pub async fn decide_held(
+        &self,
+        id: ExecutionId,
+        task: &str,
+        decision: harmonia_engine::event::Decision,
+    ) -> Result<ExecutionStatus> {
+        Ok(self.0.handle.decide(id, task, decision).await?)
+    }
+
     /// Pauses execution `id`: no new task starts; running ones finish.
     pub async fn pause(&self, id: ExecutionId) -> Result<ExecutionStatus> {
         Ok(self.0.handle.pause(id).await?)

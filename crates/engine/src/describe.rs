@@ -109,6 +109,15 @@ impl Event {
                 "stopping: {}",
                 serde_json::to_string(reason).unwrap_or_default()
             ),
+            Event::TaskHeld { task, error } => {
+                format!(
+                    "{task}: held for a decision (retry, skip or fail): {}",
+                    error.message
+                )
+            }
+            Event::TaskDecided { task, decision } => {
+                format!("{task}: {} (decided)", decision.name())
+            }
             Event::TaskRecovered { task, .. } => {
                 format!("{task}: recovered: its fallback's output stands in")
             }

@@ -218,6 +218,32 @@ pub enum TimerKey {
     Timeout,
 }
 
+/// What a person decides for a held task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Decision {
+    /// Run it again (its failed attempts, or items, again).
+    Retry,
+    /// Take this output as its result: it succeeds, and its dependents run.
+    Skip {
+        /// The output that stands in.
+        output: Value,
+    },
+    /// Let it fail: the execution fails as under `on_error: fail`.
+    Fail,
+}
+
+impl Decision {
+    /// Its name, as the API spells it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Decision::Retry => "retry",
+            Decision::Skip { .. } => "skip",
+            Decision::Fail => "fail",
+        }
+    }
+}
+
 /// One fact of an execution's log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -380,6 +406,22 @@ pub enum Event {
         #[serde(flatten)]
         reason: StopReason,
     },
+    /// Decision: every attempt of the task failed under `on_error: pause`: it is held
+    /// and the execution pauses, until a person decides (`TaskDecided`).
+    TaskHeld {
+        /// The task.
+        task: String,
+        /// Why it failed.
+        error: TaskError,
+    },
+    /// A person decided what becomes of a held task.
+    TaskDecided {
+        /// The task.
+        task: String,
+        /// What they decided.
+        #[serde(flatten)]
+        decision: Decision,
+    },
     /// Decision: every attempt of the task failed and its fallback succeeded: the
     /// fallback's output stands in, and the task succeeds (recovered by its fallback).
     TaskRecovered {
@@ -433,6 +475,8 @@ impl Event {
             Event::Stopping { .. } => "stopping",
             Event::Ending { .. } => "ending",
             Event::TaskRecovered { .. } => "task_recovered",
+            Event::TaskHeld { .. } => "task_held",
+            Event::TaskDecided { .. } => "task_decided",
             Event::ExecutionSucceeded { .. } => "execution_succeeded",
             Event::ExecutionFailed { .. } => "execution_failed",
             Event::ExecutionCancelled => "execution_cancelled",

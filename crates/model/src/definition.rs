@@ -590,11 +590,14 @@ pub enum OnError {
     Fail,
     /// The task is `failed`, the execution goes on (dependents with `join: all_done` run).
     Continue,
+    /// The task is `held` and the execution pauses there, until a person retries it,
+    /// skips it with an output, or fails it.
+    Pause,
 }
 
 impl OnError {
     /// The spellings, in order.
-    pub const NAMES: &'static [&'static str] = &["fail", "continue"];
+    pub const NAMES: &'static [&'static str] = &["fail", "continue", "pause"];
 
     fn is_default(&self) -> bool {
         *self == OnError::Fail

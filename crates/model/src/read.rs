@@ -797,7 +797,7 @@ impl<'a, 's> Reader<'a, 's> {
                     &path.key("on_error"),
                     "on_error",
                     OnError::NAMES,
-                    &[OnError::Fail, OnError::Continue],
+                    &[OnError::Fail, OnError::Continue, OnError::Pause],
                 )
                 .unwrap_or_default();
         }

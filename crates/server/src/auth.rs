@@ -114,9 +114,12 @@ impl Need {
             "/replay",
             "/backfill",
         ];
+        // A person's decision on a held task (`.../tasks/{task}/skip|fail`).
+        let decision =
+            path.contains("/tasks/") && (path.ends_with("/skip") || path.ends_with("/fail"));
         let events = path == "/api/events" || path == "/api/v1/events";
         if *method == axum::http::Method::POST
-            && (events || operate.iter().any(|s| path.ends_with(s)))
+            && (events || decision || operate.iter().any(|s| path.ends_with(s)))
         {
             Need::Operate
         } else {
@@ -244,6 +247,15 @@ mod tests {
             Need::Operate
         );
         assert_eq!(Need::of(&Method::POST, "/api/events"), Need::Operate);
+        for decision in ["retry", "skip", "fail"] {
+            let path = format!("/api/executions/x/tasks/go/{decision}");
+            assert_eq!(Need::of(&Method::POST, &path), Need::Operate, "{path}");
+        }
+        for operate in ["/api/deliveries/3/replay", "/api/triggers/t.0/backfill"] {
+            assert_eq!(Need::of(&Method::POST, operate), Need::Operate, "{operate}");
+        }
+        // A name is not a decision: only a task's path is.
+        assert_eq!(Need::of(&Method::POST, "/api/workflows/fail"), Need::Admin);
         assert_eq!(Need::of(&Method::GET, "/api/events"), Need::Read);
         assert_eq!(Need::of(&Method::POST, "/api/workflows"), Need::Admin);
         assert_eq!(Need::of(&Method::DELETE, "/api/workflows/etl"), Need::Admin);

@@ -47,6 +47,7 @@ fn api() -> OpenApiRouter<AppState> {
     routes::workflows::router()
         .merge(routes::executions::router())
         .merge(routes::approvals::router())
+        .merge(routes::held::router())
         .merge(routes::events::router())
         .merge(routes::triggers::router())
         .merge(routes::deliveries::router())

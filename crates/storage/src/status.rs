@@ -84,6 +84,8 @@ status_enum!(
         Running => "running",
         /// Failed, waiting to be tried again.
         Retrying => "retrying",
+        /// Failed under `on_error: pause`: waits for a person to retry, skip or fail it.
+        Held => "held",
         /// Ended well.
         Succeeded => "succeeded",
         /// Ended with an error.

@@ -131,6 +131,14 @@ fn completion(x: &mut Execution, t: usize) -> Option<Event> {
             error.item = Some(u as u32);
             error.message = format!("item {u} failed: {}", error.message);
         }
+        // `on_error: pause`: a person decides, unless the execution is stopping anyway.
+        if x.plan.tasks[t].on_error == harmonia_model::OnError::Pause
+            && x.plan.tasks[t].phase == Phase::Main
+            && x.stopping.is_none()
+            && x.cancel_requested.is_none()
+        {
+            return Some(Event::TaskHeld { task, error });
+        }
         return Some(Event::TaskFailed { task, error });
     }
     if ts.units.iter().any(|u| u.status == TaskStatus::Cancelled) {

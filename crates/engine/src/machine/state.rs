@@ -373,6 +373,10 @@ impl Execution {
         if !old.is_terminal() && status.is_terminal() {
             task.terminal += 1;
         }
+        // A unit opened again (a held task retried) is no longer ended.
+        if old.is_terminal() && !status.is_terminal() {
+            task.terminal -= 1;
+        }
         unit.status = status;
         self.mark_unit(t, u);
     }

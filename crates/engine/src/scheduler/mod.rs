@@ -164,6 +164,10 @@ pub(crate) enum Control {
     Cancel(Option<String>),
     Pause,
     Resume,
+    Decide {
+        task: String,
+        decision: crate::event::Decision,
+    },
 }
 
 impl Control {
@@ -172,6 +176,7 @@ impl Control {
             Control::Cancel(_) => "cancel",
             Control::Pause => "pause",
             Control::Resume => "resume",
+            Control::Decide { decision, .. } => decision.name(),
         }
     }
 }
@@ -433,6 +438,18 @@ impl Handle {
     /// Resumes a paused execution.
     pub async fn resume(&self, id: ExecutionId) -> Result<ExecutionStatus> {
         self.control(id, Control::Resume).await
+    }
+
+    /// Decides what becomes of `task`, held by `on_error: pause`: run it again, take an
+    /// output for it, or let it fail. The execution goes on once no task is held.
+    pub async fn decide(
+        &self,
+        id: ExecutionId,
+        task: &str,
+        decision: crate::event::Decision,
+    ) -> Result<ExecutionStatus> {
+        let task = task.to_string();
+        self.control(id, Control::Decide { task, decision }).await
     }
 
     async fn control(&self, id: ExecutionId, control: Control) -> Result<ExecutionStatus> {

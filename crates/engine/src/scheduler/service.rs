@@ -673,6 +673,30 @@ impl Service {
             }
             (Control::Pause, ExecutionStatus::Running) if x.stopping.is_none() => Event::Paused,
             (Control::Resume, ExecutionStatus::Paused) => Event::Resumed,
+            (Control::Decide { task, decision }, _) => {
+                let held = x.task_index(task).map(|t| x.tasks[t].status);
+                if held != Some(harmonia_storage::TaskStatus::Held) {
+                    let why = match held {
+                        None => "the workflow has no such task".to_string(),
+                        Some(s) => format!(
+                            "it is {s}; only a task held by `on_error: pause` takes retry, skip or fail"
+                        ),
+                    };
+                    self.batch.after.push(After::ReplyControl(
+                        reply,
+                        Err(Error::NotWaiting {
+                            id,
+                            task: task.clone(),
+                            why,
+                        }),
+                    ));
+                    return;
+                }
+                Event::TaskDecided {
+                    task: task.clone(),
+                    decision: decision.clone(),
+                }
+            }
             _ => {
                 self.batch
                     .after

@@ -10,6 +10,7 @@ pub(crate) mod approvals;
 pub(crate) mod deliveries;
 pub(crate) mod events;
 pub(crate) mod executions;
+pub(crate) mod held;
 pub(crate) mod hooks;
 pub(crate) mod ops;
 pub(crate) mod templates;

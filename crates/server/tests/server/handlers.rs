@@ -239,3 +239,99 @@ tasks:
     assert_eq!(x["error"]["task"], "a");
     assert_eq!(x["tasks"]["a.fallback"]["status"], "failed");
 }
+
+const HELD: &str = r#"name: held
+tasks:
+  quote: {type: set, with: '${ error("the pricing service is down") }', on_error: pause}
+  total: {type: set, needs: [quote], with: '${ $tasks.quote.output.price * 2 }'}
+outputs: {total: '${ $tasks.total.output }'}
+"#;
+
+async fn held_run(s: &Server) -> String {
+    let id = s
+        .post_json("/api/workflows/held/execute", json!({"inputs": {}}))
+        .await
+        .json()["execution_id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    for _ in 0..300 {
+        let x = s.get(&format!("/api/executions/{id}")).await.json();
+        if x["status"] == "paused" {
+            assert_eq!(x["tasks"]["quote"]["status"], "held", "{x}");
+            assert!(
+                x["tasks"]["quote"]["error"]["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("pricing")
+            );
+            return id;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("{id} did not pause at its held task");
+}
+
+#[tokio::test]
+async fn a_held_task_waits_for_a_person_to_retry_skip_or_fail_it() {
+    let s = server().await;
+    let r = s.post_yaml("/api/workflows", HELD).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+
+    // Skip with an output: the dependents run on it and the execution succeeds.
+    let id = held_run(&s).await;
+    let wrong = s
+        .post_json(
+            &format!("/api/executions/{id}/tasks/total/skip"),
+            json!({"output": 1}),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::CONFLICT, "{}", wrong.text);
+    assert!(wrong.text.contains("pending"), "{}", wrong.text);
+    let r = s
+        .post_json(
+            &format!("/api/executions/{id}/tasks/quote/skip"),
+            json!({"output": {"price": 21}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let x = s.finished(&id).await;
+    assert_eq!(x["status"], "succeeded", "{x}");
+    assert_eq!(x["outputs"], json!({"total": 42}));
+
+    // Retry: it runs again (and is held again, still failing); then fail it.
+    let id = held_run(&s).await;
+    let r = s
+        .post_json(
+            &format!("/api/executions/{id}/tasks/quote/retry"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let mut attempts = 0;
+    for _ in 0..300 {
+        let x = s.get(&format!("/api/executions/{id}")).await.json();
+        attempts = x["tasks"]["quote"]["attempts"].as_u64().unwrap_or(0);
+        if x["status"] == "paused" && attempts == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(attempts, 2, "the retry ran");
+    let r = s
+        .post_json(&format!("/api/executions/{id}/tasks/quote/fail"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let x = s.finished(&id).await;
+    assert_eq!(x["status"], "failed", "{x}");
+    assert_eq!(x["error"]["task"], "quote");
+    assert_eq!(x["tasks"]["total"]["status"], "skipped");
+    // Decided once: a second decision finds nothing held.
+    let again = s
+        .post_json(
+            &format!("/api/executions/{id}/tasks/quote/retry"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
+}

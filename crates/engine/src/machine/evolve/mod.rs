@@ -76,7 +76,9 @@ pub(crate) fn evolve(x: &mut Execution, event: &Event, at: Timestamp) -> Vec<Eff
         | Event::TaskSucceeded { .. }
         | Event::TaskFailed { .. }
         | Event::TaskCancelled { .. }
-        | Event::TaskRecovered { .. } => tasks::apply(x, event, at, &mut effects),
+        | Event::TaskRecovered { .. }
+        | Event::TaskHeld { .. }
+        | Event::TaskDecided { .. } => tasks::apply(x, event, at, &mut effects),
         Event::AttemptStarted { .. }
         | Event::AttemptWaiting { .. }
         | Event::SignalReceived { .. }

@@ -2,10 +2,10 @@
 //! failed, cancelled; and cancelling a task's units.
 
 use harmonia_model::OnError;
-use harmonia_storage::{TaskStatus, Timestamp};
+use harmonia_storage::{ExecutionStatus, TaskStatus, Timestamp};
 use serde_json::Value;
 
-use crate::event::{Event, Wait};
+use crate::event::{Decision, Event, Wait};
 use crate::machine::state::{Execution, start_task};
 use crate::machine::{AttemptRef, Effect};
 
@@ -89,6 +89,25 @@ pub(super) fn apply(x: &mut Execution, event: &Event, at: Timestamp, effects: &m
                 x.task_ended(t);
             }
         }
+        Event::TaskHeld { task, error } => {
+            if let Some(t) = x.task_index(task)
+                && x.tasks[t].status == TaskStatus::Running
+            {
+                x.tasks[t].status = TaskStatus::Held;
+                x.tasks[t].error = Some(error.clone());
+                x.mark_task(t);
+                x.paused = true;
+                x.status = ExecutionStatus::Paused;
+                x.dirty.execution = true;
+            }
+        }
+        Event::TaskDecided { task, decision } => {
+            if let Some(t) = x.task_index(task)
+                && x.tasks[t].status == TaskStatus::Held
+            {
+                decide_held(x, t, decision, at);
+            }
+        }
         Event::TaskCancelled { task } => {
             if let Some(t) = x.task_index(task)
                 && !x.tasks[t].status.is_terminal()
@@ -97,6 +116,47 @@ pub(super) fn apply(x: &mut Execution, event: &Event, at: Timestamp, effects: &m
             }
         }
         _ => {}
+    }
+}
+
+/// A person's decision for held task `t`; the execution goes on once no task is held.
+fn decide_held(x: &mut Execution, t: usize, decision: &Decision, at: Timestamp) {
+    match decision {
+        Decision::Retry => {
+            x.tasks[t].status = TaskStatus::Running;
+            for u in 0..x.tasks[t].units.len() as u32 {
+                if x.tasks[t].units[u as usize].status == TaskStatus::Failed {
+                    let unit = &mut x.tasks[t].units[u as usize];
+                    unit.failures = 0;
+                    unit.ended_at = None;
+                    x.set_unit(t, u, TaskStatus::Pending);
+                    x.tasks[t].requeue.push_back(u);
+                }
+            }
+            x.mark_task(t);
+            x.dispatch.push_back(t);
+        }
+        Decision::Skip { output } => {
+            let ts = &mut x.tasks[t];
+            ts.status = TaskStatus::Succeeded;
+            ts.output = Some(output.clone());
+            ts.ended_at = Some(at);
+            x.task_ended(t);
+        }
+        Decision::Fail => {
+            x.tasks[t].status = TaskStatus::Failed;
+            x.tasks[t].ended_at = Some(at);
+            x.task_ended(t);
+            if x.stopping.is_none() && x.failed_task.is_none() {
+                x.failed_task = Some(t);
+            }
+        }
+    }
+    if !x.tasks.iter().any(|ts| ts.status == TaskStatus::Held) {
+        x.paused = false;
+        x.status = ExecutionStatus::Running;
+        x.dirty.execution = true;
+        x.dispatch.extend(0..x.tasks.len());
     }
 }
 
