@@ -178,22 +178,30 @@ impl Local {
         let mut progress = Progress::new(plan, text && std::io::stderr().is_terminal(), text);
         // Catch up with what was committed before we subscribed. What is committed
         // from now on may come both ways: `take` shows each event once.
-        self.catch_up(id, &mut progress).await?;
+        let mut held = self.catch_up(id, &mut progress).await?;
         let waiting = self.handle().wait(id);
         tokio::pin!(waiting);
         let mut interrupts = 0;
         let record = loop {
+            if let Some(task) = &held {
+                // Nobody can decide in a local run: say how, instead of waiting forever.
+                progress.finish();
+                anyhow::bail!(
+                    "task `{task}` is held (`on_error: pause`) and its run paused; a person decides through a server on this database: `harmonia serve --db ...`, then POST /api/executions/{id}/tasks/{task}/retry, skip or fail"
+                );
+            }
             tokio::select! {
                 r = &mut waiting => break r?,
                 e = events.recv() => match e {
                     Ok(e) if e.execution == id => {
+                        note_held(&mut held, &e.event);
                         if progress.take(e.seq, &e.event) == Taken::Gap {
-                            self.catch_up(id, &mut progress).await?;
+                            held = self.catch_up(id, &mut progress).await?;
                         }
                     }
                     Ok(_) | Err(RecvError::Closed) => {}
                     // The subscription lost events: the log has them.
-                    Err(RecvError::Lagged(_)) => self.catch_up(id, &mut progress).await?,
+                    Err(RecvError::Lagged(_)) => held = self.catch_up(id, &mut progress).await?,
                 },
                 _ = tokio::signal::ctrl_c() => {
                     interrupts += 1;
@@ -213,12 +221,29 @@ impl Local {
         Ok((record, progress.elapsed()))
     }
 
-    /// Shows what the log of execution `id` holds that `progress` has not shown yet.
-    async fn catch_up(&self, id: ExecutionId, progress: &mut Progress) -> anyhow::Result<()> {
+    /// Shows what the log of execution `id` holds that `progress` has not shown yet,
+    /// and says which task is held for a decision, if one is.
+    async fn catch_up(
+        &self,
+        id: ExecutionId,
+        progress: &mut Progress,
+    ) -> anyhow::Result<Option<String>> {
+        let mut held = None;
         for e in self.handle().history(id).await? {
+            note_held(&mut held, &e.event);
             progress.take(e.seq, &e.event);
         }
-        Ok(())
+        Ok(held)
+    }
+}
+
+/// Follows which task is held for a person's decision.
+fn note_held(held: &mut Option<String>, event: &harmonia_engine::event::Event) {
+    use harmonia_engine::event::Event;
+    match event {
+        Event::TaskHeld { task, .. } => *held = Some(task.clone()),
+        Event::TaskDecided { .. } => *held = None,
+        _ => {}
     }
 }
 

@@ -149,6 +149,10 @@ impl Progress {
             | Event::SignalReceived { .. }
             | Event::Paused
             | Event::Resumed
+            | Event::TaskHeld { .. }
+            | Event::TaskDecided { .. }
+            | Event::TaskRecovered { .. }
+            | Event::Ending { .. }
             | Event::CancelRequested { .. } => true,
             _ => false,
         };

@@ -584,3 +584,28 @@ fn a_secret_is_read_by_its_name_and_jq_cannot_print_it_to_the_log() {
     assert!(!stderr.contains("hunter2"), "{stderr}");
     assert!(!stdout.contains("hunter2"), "{stdout}");
 }
+
+#[test]
+fn a_held_task_ends_a_local_run_with_how_to_decide() {
+    // Nobody can answer in a local run: it must say so, not wait forever.
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("held.yaml");
+    std::fs::write(
+        &file,
+        "name: held\ntasks:\n  a: {type: set, with: '${ error(\"down\") }', on_error: pause}\n",
+    )
+    .expect("written");
+    let db = dir.path().join("h.db");
+    let started = std::time::Instant::now();
+    let out = harmonia(&[
+        "run",
+        file.to_str().expect("utf-8"),
+        "--db",
+        db.to_str().expect("utf-8"),
+    ]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("task `a` is held"), "{err}");
+    assert!(err.contains("/tasks/a/retry"), "{err}");
+}

@@ -12,6 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiResult, ErrorBody};
+use crate::extract::Body;
 use crate::state::AppState;
 use crate::views::triggers::{BackfillView, TriggerListView, TriggerView};
 
@@ -117,17 +118,19 @@ pub(crate) struct BackfillBody {
     path = "/triggers/{id}/backfill",
     tag = "triggers",
     params(("id" = String, Path, description = "`<workflow>.<position>` of a `schedule` trigger")),
-    request_body = BackfillBody,
+    request_body(content((BackfillBody = "application/json"), (BackfillBody = "application/yaml"))),
     responses(
         (status = 200, description = "The fires, with what each started", body = BackfillView),
         (status = 400, description = "A bad window (unparsable, reversed, in the future, over 100 fires)", body = ErrorBody),
         (status = 404, description = "No such schedule trigger", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Unsupported content type", body = ErrorBody),
     )
 )]
 async fn backfill(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Json(body): Json<BackfillBody>,
+    Body(body): Body<BackfillBody>,
 ) -> ApiResult<Json<BackfillView>> {
     let time = |field: &str, text: &str| {
         text.parse::<jiff::Timestamp>()
