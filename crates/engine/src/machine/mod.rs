@@ -27,6 +27,7 @@ use harmonia_model::Plan;
 use harmonia_storage::{ExecutionId, TaskStatus, Timestamp};
 
 pub(crate) use evaluate::{Evaluated, Job};
+pub(crate) use evolve::reopenable;
 pub(crate) use state::{Execution, Unit};
 
 use crate::eval::Budget;

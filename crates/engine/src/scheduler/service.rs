@@ -674,12 +674,18 @@ impl Service {
             (Control::Pause, ExecutionStatus::Running) if x.stopping.is_none() => Event::Paused,
             (Control::Resume, ExecutionStatus::Paused) => Event::Resumed,
             (Control::Decide { task, decision }, _) => {
-                let held = x.task_index(task).map(|t| x.tasks[t].status);
-                if held != Some(harmonia_storage::TaskStatus::Held) {
+                let t = x.task_index(task);
+                let held = t.map(|t| x.tasks[t].status);
+                let decidable = held == Some(harmonia_storage::TaskStatus::Held)
+                    || t.is_some_and(|t| crate::machine::reopenable(x, t));
+                if !decidable {
                     let why = match held {
                         None => "the workflow has no such task".to_string(),
+                        Some(harmonia_storage::TaskStatus::Failed) => format!(
+                            "it failed, but the execution is {status} or a task after it has run; a failed task takes retry, skip or fail while its execution is paused and nothing after it has run"
+                        ),
                         Some(s) => format!(
-                            "it is {s}; only a task held by `on_error: pause` takes retry, skip or fail"
+                            "it is {s}; retry, skip and fail are for a task held by `on_error: pause`, or a failed task of a paused execution"
                         ),
                     };
                     self.batch.after.push(After::ReplyControl(

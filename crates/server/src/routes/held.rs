@@ -1,11 +1,13 @@
 //! `/api/executions/{id}/tasks/{task}/retry`, `/skip` and `/fail`: a person decides
-//! what becomes of a task held by `on_error: pause` (its execution paused there).
+//! what becomes of a task held by `on_error: pause` (its execution paused there), or
+//! of a failed task of a paused execution when nothing after it has run (the tasks
+//! skipped because of it are pending again; the execution stays paused until resumed).
 //!
 //! Adapters over `harmonia_app::Executions::decide_held`. `retry` runs the task's
 //! failed attempts (or items) again; `skip` takes `{output}` as its result (it succeeds
 //! and its dependents run); `fail` lets it fail as under `on_error: fail`. The
-//! execution goes on once no task is held. A task that is not held is `409
-//! not_waiting`, and nothing changes.
+//! execution goes on once no task is held. Any other task is `409 not_waiting`, with
+//! the reason, and nothing changes.
 
 use axum::Json;
 use axum::extract::{Path, State};

@@ -335,3 +335,147 @@ async fn a_held_task_waits_for_a_person_to_retry_skip_or_fail_it() {
         .await;
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
 }
+
+#[tokio::test]
+async fn a_held_task_and_running_handlers_survive_a_restart() {
+    let s = server().await;
+    let r = s.post_yaml("/api/workflows", HELD).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let held = held_run(&s).await;
+    let r = s
+        .post_yaml(
+            "/api/workflows",
+            "name: undo
+tasks:
+  book: {type: set, with: 1, compensate: {type: wait_event, with: {type: undo.done, timeout: 1h}}}
+  pay: {type: set, needs: [book], with: '${ error(\"declined\") }'}
+finally:
+  note: {type: set, with: '${ $execution.status }'}
+",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let undo = s
+        .post_json("/api/workflows/undo/execute", json!({"inputs": {}}))
+        .await
+        .json()["execution_id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    for _ in 0..300 {
+        let x = s.get(&format!("/api/executions/{undo}")).await.json();
+        if x["tasks"]["book.compensate"]["status"] == "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+
+    let s = s.restart(harmonia_server::ApiConfig::default()).await;
+
+    // The held task is still held, and a decision still lands.
+    let x = s.get(&format!("/api/executions/{held}")).await.json();
+    assert_eq!(x["status"], "paused", "{x}");
+    assert_eq!(x["tasks"]["quote"]["status"], "held");
+    let r = s
+        .post_json(
+            &format!("/api/executions/{held}/tasks/quote/skip"),
+            json!({"output": {"price": 1}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(s.finished(&held).await["outputs"], json!({"total": 2}));
+
+    // The compensation still waits; its event ends it, and the run fails as it did.
+    let x = s.get(&format!("/api/executions/{undo}")).await.json();
+    assert_eq!(
+        x["status"], "running",
+        "handlers run before the outcome: {x}"
+    );
+    let event = json!({"specversion": "1.0", "id": "u-1", "source": "test", "type": "undo.done", "data": {}});
+    let r = s.post_json("/api/events", event).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    let x = s.finished(&undo).await;
+    assert_eq!(x["status"], "failed", "{x}");
+    assert_eq!(x["error"]["task"], "pay");
+    assert_eq!(x["tasks"]["book.compensate"]["status"], "succeeded");
+    assert_eq!(x["tasks"]["note"]["output"], "failed");
+}
+
+#[tokio::test]
+async fn a_failed_task_of_a_paused_execution_can_be_skipped_with_an_output() {
+    let s = server().await;
+    let r = s
+        .post_yaml(
+            "/api/workflows",
+            r#"name: mend
+tasks:
+  quote: {type: set, with: '${ error("down") }', on_error: continue}
+  total: {type: set, needs: [quote], with: '${ $tasks.quote.output.price * 2 }'}
+  gate: {type: wait_event, with: {type: mend.go, timeout: 1h}}
+outputs: {total: '${ $tasks.total.output }'}
+"#,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let id = s
+        .post_json("/api/workflows/mend/execute", json!({"inputs": {}}))
+        .await
+        .json()["execution_id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    for _ in 0..300 {
+        let x = s.get(&format!("/api/executions/{id}")).await.json();
+        if x["tasks"]["total"]["status"] == "skipped" && x["tasks"]["gate"]["status"] == "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    // Running: a failed task is not for deciding yet.
+    let r = s
+        .post_json(
+            &format!("/api/executions/{id}/tasks/quote/skip"),
+            json!({"output": {"price": 4}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    assert_eq!(
+        s.post_json(&format!("/api/executions/{id}/pause"), json!({}))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let r = s
+        .post_json(
+            &format!("/api/executions/{id}/tasks/quote/skip"),
+            json!({"output": {"price": 4}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        r.json()["status"],
+        "paused",
+        "it stays paused until resumed"
+    );
+    let x = s.get(&format!("/api/executions/{id}")).await.json();
+    assert_eq!(x["tasks"]["quote"]["status"], "succeeded", "{x}");
+    assert_eq!(
+        x["tasks"]["total"]["status"], "pending",
+        "skipped because of it: pending again"
+    );
+    assert_eq!(
+        s.post_json(&format!("/api/executions/{id}/resume"), json!({}))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let event =
+        json!({"specversion": "1.0", "id": "g-1", "source": "test", "type": "mend.go", "data": {}});
+    assert_eq!(
+        s.post_json("/api/events", event).await.status,
+        StatusCode::ACCEPTED
+    );
+    let x = s.finished(&id).await;
+    assert_eq!(x["status"], "succeeded", "{x}");
+    assert_eq!(x["outputs"], json!({"total": 8}));
+}

@@ -15,6 +15,8 @@
 mod attempts;
 mod execution;
 mod tasks;
+
+pub(crate) use tasks::reopenable;
 mod timers;
 
 use harmonia_storage::{TaskStatus, Timestamp};

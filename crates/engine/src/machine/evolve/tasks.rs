@@ -102,10 +102,12 @@ pub(super) fn apply(x: &mut Execution, event: &Event, at: Timestamp, effects: &m
             }
         }
         Event::TaskDecided { task, decision } => {
-            if let Some(t) = x.task_index(task)
-                && x.tasks[t].status == TaskStatus::Held
-            {
-                decide_held(x, t, decision, at);
+            if let Some(t) = x.task_index(task) {
+                if x.tasks[t].status == TaskStatus::Held {
+                    decide_held(x, t, decision, at);
+                } else if reopenable(x, t) {
+                    reopen_failed(x, t, decision, at);
+                }
             }
         }
         Event::TaskCancelled { task } => {
@@ -117,6 +119,59 @@ pub(super) fn apply(x: &mut Execution, event: &Event, at: Timestamp, effects: &m
         }
         _ => {}
     }
+}
+
+/// Whether failed task `t` of a paused execution can be decided again: nothing
+/// downstream of it has run (every task downstream is pending or was skipped).
+pub(crate) fn reopenable(x: &Execution, t: usize) -> bool {
+    x.status == ExecutionStatus::Paused
+        && x.tasks[t].status == TaskStatus::Failed
+        && x.plan.tasks[t].phase == harmonia_model::Phase::Main
+        && downstream(x, t)
+            .iter()
+            .all(|&d| matches!(x.tasks[d].status, TaskStatus::Pending | TaskStatus::Skipped))
+}
+
+/// The tasks downstream of `t` (through `dependents`).
+fn downstream(x: &Execution, t: usize) -> Vec<usize> {
+    let mut seen = vec![false; x.tasks.len()];
+    let mut stack = x.plan.tasks[t].dependents.clone();
+    let mut out = Vec::new();
+    while let Some(d) = stack.pop() {
+        if !std::mem::replace(&mut seen[d], true) {
+            out.push(d);
+            stack.extend(x.plan.tasks[d].dependents.iter().copied());
+        }
+    }
+    out
+}
+
+/// A person's decision for failed task `t` of a paused execution (see `reopenable`):
+/// the tasks skipped because of it are pending again, and it is retried, takes an
+/// output, or fails the execution. The execution stays paused until it is resumed.
+fn reopen_failed(x: &mut Execution, t: usize, decision: &Decision, at: Timestamp) {
+    if *decision == Decision::Fail {
+        if x.stopping.is_none() && x.failed_task.is_none() {
+            x.failed_task = Some(t);
+        }
+        return;
+    }
+    for d in downstream(x, t) {
+        if x.tasks[d].status == TaskStatus::Skipped {
+            let ts = &mut x.tasks[d];
+            ts.status = TaskStatus::Pending;
+            ts.skip_reason = None;
+            ts.ended_at = None;
+            x.open_tasks += 1;
+            x.mark_task(d);
+        }
+    }
+    x.open_tasks += 1;
+    x.tasks[t].status = TaskStatus::Held;
+    decide_held(x, t, decision, at);
+    // Reopened under a person's pause: it stays paused until they resume it.
+    x.paused = true;
+    x.status = ExecutionStatus::Paused;
 }
 
 /// A person's decision for held task `t`; the execution goes on once no task is held.
