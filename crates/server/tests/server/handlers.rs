@@ -11,6 +11,12 @@ use super::{Server, server};
 async fn run(s: &Server, yaml: &str, name: &str) -> Value {
     let r = s.post_yaml("/api/workflows", yaml).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let id = start(s, name).await;
+    s.finished(&id).await
+}
+
+/// Starts workflow `name` with no inputs: its execution's id.
+async fn start(s: &Server, name: &str) -> String {
     let r = s
         .post_json(
             &format!("/api/workflows/{name}/execute"),
@@ -18,8 +24,19 @@ async fn run(s: &Server, yaml: &str, name: &str) -> Value {
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    let id = r.json()["execution_id"].as_str().expect("id").to_string();
-    s.finished(&id).await
+    r.json()["execution_id"].as_str().expect("id").to_string()
+}
+
+/// Waits (up to 3 s) until execution `id`'s detail satisfies `done`, and returns it.
+async fn until(s: &Server, id: &str, done: impl Fn(&Value) -> bool) -> Value {
+    for _ in 0..300 {
+        let x = s.get(&format!("/api/executions/{id}")).await.json();
+        if done(&x) {
+            return x;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("execution {id} did not get there");
 }
 
 const BREAKS: &str = r#"name: breaks
@@ -100,20 +117,8 @@ finally:
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    let id = s
-        .post_json("/api/workflows/waits/execute", json!({"inputs": {}}))
-        .await
-        .json()["execution_id"]
-        .as_str()
-        .expect("id")
-        .to_string();
-    for _ in 0..200 {
-        let x = s.get(&format!("/api/executions/{id}")).await.json();
-        if x["tasks"]["hold"]["status"] == "running" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    let id = start(&s, "waits").await;
+    until(&s, &id, |x| x["tasks"]["hold"]["status"] == "running").await;
     let r = s
         .post_json(&format!("/api/executions/{id}/cancel"), json!({}))
         .await;
@@ -248,28 +253,14 @@ outputs: {total: '${ $tasks.total.output }'}
 "#;
 
 async fn held_run(s: &Server) -> String {
-    let id = s
-        .post_json("/api/workflows/held/execute", json!({"inputs": {}}))
-        .await
-        .json()["execution_id"]
+    let id = start(s, "held").await;
+    let x = until(s, &id, |x| x["status"] == "paused").await;
+    assert_eq!(x["tasks"]["quote"]["status"], "held", "{x}");
+    let message = x["tasks"]["quote"]["error"]["message"]
         .as_str()
-        .expect("id")
-        .to_string();
-    for _ in 0..300 {
-        let x = s.get(&format!("/api/executions/{id}")).await.json();
-        if x["status"] == "paused" {
-            assert_eq!(x["tasks"]["quote"]["status"], "held", "{x}");
-            assert!(
-                x["tasks"]["quote"]["error"]["message"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .contains("pricing")
-            );
-            return id;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    panic!("{id} did not pause at its held task");
+        .unwrap_or_default();
+    assert!(message.contains("pricing"), "{x}");
+    id
 }
 
 #[tokio::test]
@@ -308,16 +299,11 @@ async fn a_held_task_waits_for_a_person_to_retry_skip_or_fail_it() {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let mut attempts = 0;
-    for _ in 0..300 {
-        let x = s.get(&format!("/api/executions/{id}")).await.json();
-        attempts = x["tasks"]["quote"]["attempts"].as_u64().unwrap_or(0);
-        if x["status"] == "paused" && attempts == 2 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    assert_eq!(attempts, 2, "the retry ran");
+    // It ran again, failed again, and is held again.
+    until(&s, &id, |x| {
+        x["status"] == "paused" && x["tasks"]["quote"]["attempts"] == 2
+    })
+    .await;
     let r = s
         .post_json(&format!("/api/executions/{id}/tasks/quote/fail"), json!({}))
         .await;
@@ -355,20 +341,11 @@ finally:
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    let undo = s
-        .post_json("/api/workflows/undo/execute", json!({"inputs": {}}))
-        .await
-        .json()["execution_id"]
-        .as_str()
-        .expect("id")
-        .to_string();
-    for _ in 0..300 {
-        let x = s.get(&format!("/api/executions/{undo}")).await.json();
-        if x["tasks"]["book.compensate"]["status"] == "running" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    let undo = start(&s, "undo").await;
+    until(&s, &undo, |x| {
+        x["tasks"]["book.compensate"]["status"] == "running"
+    })
+    .await;
 
     let s = s.restart(harmonia_server::ApiConfig::default()).await;
 
@@ -417,20 +394,11 @@ outputs: {total: '${ $tasks.total.output }'}
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    let id = s
-        .post_json("/api/workflows/mend/execute", json!({"inputs": {}}))
-        .await
-        .json()["execution_id"]
-        .as_str()
-        .expect("id")
-        .to_string();
-    for _ in 0..300 {
-        let x = s.get(&format!("/api/executions/{id}")).await.json();
-        if x["tasks"]["total"]["status"] == "skipped" && x["tasks"]["gate"]["status"] == "running" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    let id = start(&s, "mend").await;
+    until(&s, &id, |x| {
+        x["tasks"]["total"]["status"] == "skipped" && x["tasks"]["gate"]["status"] == "running"
+    })
+    .await;
     // Running: a failed task is not for deciding yet.
     let r = s
         .post_json(
