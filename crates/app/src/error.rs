@@ -150,6 +150,18 @@ pub enum Error {
     /// The engine is stopping (or has stopped).
     #[error("the engine is stopping")]
     Unavailable,
+    /// A service Harmonia called for the request (a component) failed or could not be
+    /// reached.
+    #[error("{0}")]
+    Upstream(String),
+    /// A worker's lease is no longer held: its answer changes nothing.
+    #[error("{message}")]
+    LeaseLost {
+        /// Why: `expired`, `cancelled`, `completed`, `failed` or `unknown`.
+        reason: &'static str,
+        /// What happened, for people.
+        message: String,
+    },
     /// The store failed (a `Conflict` is a write that conflicts with what is stored).
     #[error(transparent)]
     Storage(#[from] harmonia_storage::Error),

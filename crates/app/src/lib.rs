@@ -18,12 +18,15 @@
 //!   (an `event` trigger starts its workflow from [`Events`]);
 //! - [`Webhooks`]: requests to `webhook` triggers, verified by signature, each
 //!   starting its workflow (once per `dedup` value);
+//! - [`Components`]: the Tekton components `component` tasks call, from the config and
+//!   from Hermes ([`hermes`] also keeps Harmonia registered there), with their tools;
+//! - [`Workers`]: the leases of `worker` tasks, for external workers that poll queues;
 //! - [`Changes`]: the hub of workflow changes, announced by [`Workflows`] only, so that
 //!   every way a workflow changes (an API call, an instantiation, a local run) is
 //!   announced once and in one shape.
 //!
-//! Components and the assist features will be use cases of the same shape
-//! (a cheap struct over the same context, one accessor on [`App`]).
+//! The assist features will be use cases of the same shape (a cheap struct over the
+//! same context, one accessor on [`App`]).
 //!
 //! Invariants: nothing here knows HTTP, WebSockets or the command line (no status, no
 //! route, no flag in a message); a use case checks all of its input before it writes
@@ -37,15 +40,18 @@
 //! engine's handle, as the `harmonia_storage::Store` trait.
 
 mod changes;
+pub mod components;
 pub mod concurrency;
 mod error;
 pub mod events;
 pub mod executions;
+pub mod hermes;
 pub mod notify;
 pub mod schedules;
 pub mod templates;
 pub mod triggers;
 pub mod webhooks;
+pub mod workers;
 pub mod workflows;
 
 use std::sync::Arc;
@@ -54,6 +60,7 @@ use harmonia_engine::{Handle, Plans};
 use harmonia_storage::Store;
 
 pub use changes::{Change, Changes};
+pub use components::Components;
 pub use concurrency::Concurrency;
 pub use error::{Error, Kind, Result};
 pub use events::Events;
@@ -62,6 +69,7 @@ pub use schedules::Schedules;
 pub use templates::Templates;
 pub use triggers::Triggers;
 pub use webhooks::Webhooks;
+pub use workers::Workers;
 pub use workflows::Workflows;
 
 /// What every use case works over: the engine, its store and plans, and the hub.
@@ -71,6 +79,8 @@ struct Ctx {
     changes: Changes,
     /// The locks that serialize concurrency decisions, per workflow.
     gates: Arc<concurrency::Gates>,
+    /// Where `component` tasks find their components.
+    components: Arc<components::Directory>,
 }
 
 impl Ctx {
@@ -94,6 +104,8 @@ pub struct App {
     webhooks: Webhooks,
     schedules: Schedules,
     concurrency: Concurrency,
+    components: Components,
+    workers: Workers,
     changes: Changes,
 }
 
@@ -104,12 +116,19 @@ impl std::fmt::Debug for App {
 }
 
 impl App {
-    /// The use cases over the engine behind `handle`.
+    /// The use cases over the engine behind `handle`, with no components.
     pub fn new(handle: Handle) -> App {
+        App::with_components(handle, Arc::new(components::Directory::empty()))
+    }
+
+    /// The use cases over the engine behind `handle`, whose `component` tasks find
+    /// their components in `directory` (the engine's kind should be given the same).
+    pub fn with_components(handle: Handle, directory: Arc<components::Directory>) -> App {
         let ctx = Ctx {
             handle,
             changes: Changes::new(),
             gates: Arc::default(),
+            components: directory,
         };
         App {
             workflows: Workflows(ctx.clone()),
@@ -120,6 +139,8 @@ impl App {
             webhooks: Webhooks(ctx.clone()),
             schedules: Schedules(ctx.clone()),
             concurrency: Concurrency(ctx.clone()),
+            components: Components(ctx.clone()),
+            workers: Workers::new(ctx.clone()),
             changes: ctx.changes,
         }
     }
@@ -172,6 +193,16 @@ impl App {
     /// Webhooks: deliveries verified by signature, starting workflows.
     pub fn webhooks(&self) -> &Webhooks {
         &self.webhooks
+    }
+
+    /// Components: listed with their tools.
+    pub fn components(&self) -> &Components {
+        &self.components
+    }
+
+    /// External workers: leases of `worker` tasks, polled, heart-beaten and answered.
+    pub fn workers(&self) -> &Workers {
+        &self.workers
     }
 
     /// The hub of workflow changes.

@@ -146,8 +146,9 @@ impl Workflows {
             .map_err(|e| Error::invalid(source.name(), &e))
     }
 
-    /// The warnings about a valid definition: the model's, and one for each
-    /// sub-workflow (or version of one) that the store does not hold.
+    /// The warnings about a valid definition: the model's, one for each sub-workflow
+    /// (or version of one) that the store does not hold, and one for each component
+    /// the directory does not know (yet).
     async fn warnings(&self, source: &Source, loaded: &Loaded) -> Result<Vec<Diagnostic>> {
         let mut found = loaded.warnings.clone();
         for sub in harmonia_model::sub_workflows(loaded, source) {
@@ -165,6 +166,22 @@ impl Workflows {
                 _ => continue,
             };
             found.push(sub.warning(message));
+        }
+        for c in harmonia_model::components(loaded, source) {
+            if !self.0.components.knows(&c.name).await {
+                let name = harmonia_model::clip(&c.name);
+                let task = &c.task;
+                let message = if self.0.components.discovers() {
+                    format!(
+                        "no component `{name}` is declared or registered with Hermes yet: task `{task}` fails when it runs unless `{name}` registers first"
+                    )
+                } else {
+                    format!(
+                        "no component `{name}` is declared: task `{task}` fails when it runs unless `{name}` is declared under [[components]] in the server's config"
+                    )
+                };
+                found.push(c.warning(message));
+            }
         }
         found.sort_by_key(|d| d.position);
         Ok(found)

@@ -153,6 +153,9 @@ fn waiting(wait: &Wait) -> String {
             name, key, until, ..
         } => {
             let what = match key {
+                Some(k) if name == crate::kinds::WORKER_SIGNAL => {
+                    format!("a worker on queue `{k}`")
+                }
                 Some(k) => format!("{} `{k}`", article(name)),
                 None => article(name),
             };
@@ -161,7 +164,6 @@ fn waiting(wait: &Wait) -> String {
                 None => what,
             }
         }
-        Wait::Worker { queue } => format!("a worker on queue `{queue}`"),
     }
 }
 

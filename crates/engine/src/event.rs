@@ -91,6 +91,10 @@ pub struct TaskError {
     /// More detail (a response body excerpt, stderr, ...). Boxed: most errors have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<Box<Value>>,
+    /// The other side said trying again cannot help (a worker's `retryable: false`):
+    /// never retried, whatever the retry policy says.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub permanent: bool,
 }
 
 impl TaskError {
@@ -104,7 +108,15 @@ impl TaskError {
             task: None,
             item: None,
             details: None,
+            permanent: false,
         }
+    }
+
+    /// This error, never retried (see [`TaskError::permanent`]).
+    #[must_use]
+    pub fn permanent(mut self) -> TaskError {
+        self.permanent = true;
+        self
     }
 
     /// This error with an HTTP status.
@@ -172,11 +184,6 @@ pub enum Wait {
         /// When the wait ends without a signal.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         until: Option<Timestamp>,
-    },
-    /// An external worker that polls a queue.
-    Worker {
-        /// The queue.
-        queue: String,
     },
 }
 

@@ -706,11 +706,15 @@ pub enum ErrorClass {
     WaitTimeout,
     /// A person rejected an approval.
     Rejected,
+    /// A component's tool or action answered with an error.
+    ComponentError,
+    /// An external worker reported that the work failed.
+    WorkerError,
 }
 
 impl ErrorClass {
     /// Every class, in order.
-    pub const ALL: [ErrorClass; 11] = [
+    pub const ALL: [ErrorClass; 13] = [
         ErrorClass::Timeout,
         ErrorClass::Connection,
         ErrorClass::Http429,
@@ -722,15 +726,20 @@ impl ErrorClass {
         ErrorClass::Cancelled,
         ErrorClass::WaitTimeout,
         ErrorClass::Rejected,
+        ErrorClass::ComponentError,
+        ErrorClass::WorkerError,
     ];
 
-    /// The classes retried when `retry_on` is not set.
-    pub const RETRIED_BY_DEFAULT: [ErrorClass; 5] = [
+    /// The classes retried when `retry_on` is not set: failures of work outside that
+    /// may well pass on another try.
+    pub const RETRIED_BY_DEFAULT: [ErrorClass; 7] = [
         ErrorClass::Timeout,
         ErrorClass::Connection,
         ErrorClass::Http429,
         ErrorClass::Http5xx,
         ErrorClass::ExitCode,
+        ErrorClass::ComponentError,
+        ErrorClass::WorkerError,
     ];
 
     /// The spelling in definitions.
@@ -747,6 +756,8 @@ impl ErrorClass {
             ErrorClass::Cancelled => "cancelled",
             ErrorClass::WaitTimeout => "wait_timeout",
             ErrorClass::Rejected => "rejected",
+            ErrorClass::ComponentError => "component_error",
+            ErrorClass::WorkerError => "worker_error",
         }
     }
 

@@ -25,8 +25,9 @@
 //! [`Diagnostic`] with its field path and line:column. The [`TaskTypes`] registry says
 //! which task types exist and what parameters each takes.
 //!
-//! [`sub_workflows`] lists the other workflows a definition runs, for callers that can
-//! tell whether they exist (a store, files beside the definition).
+//! [`sub_workflows`] lists the other workflows a definition runs, and [`components`]
+//! the components it calls, for callers that can tell whether they exist (a store,
+//! files beside the definition, a component directory).
 //!
 //! [`template`] holds templates: parameterized workflows read and checked the same way,
 //! instantiated into workflows, diffed, exported and imported as one document format,
@@ -45,10 +46,10 @@ mod node;
 mod plan;
 mod read;
 mod read_triggers;
+mod references;
 mod schedule;
 pub mod schema;
 mod source;
-mod sub_workflows;
 mod task_types;
 pub mod template;
 mod validate;
@@ -68,9 +69,9 @@ pub use plan::{
     ConcurrencyPlan, Condition, EventPlan, ForEach, InputSchema, Phase, Plan, PlanTask,
     PlanTrigger, Retry, WebhookPlan,
 };
+pub use references::{ComponentRef, SubWorkflow, components, sub_workflows};
 pub use schedule::{SchedulePlan, parse_cron, parse_timezone};
 pub use source::{Format, Position, Source};
-pub use sub_workflows::{SubWorkflow, sub_workflows};
 pub use task_types::{Deferred, ParamCheck, ParamProblem, SchemaError, TaskType, TaskTypes};
 
 use diagnostic::Diagnostics;

@@ -2,7 +2,9 @@
 //!
 //! A token is `hm_` followed by 64 hex characters of randomness; the store keeps only its
 //! SHA-256 ([`hash_token`]). Roles: `admin` (everything), `operator` (read, execute,
-//! cancel, pause, resume, retry), `viewer` (read). A request presents its token as
+//! cancel, pause, resume, retry, and a worker's calls), `viewer` (read), and `worker`
+//! (only an external worker's calls: poll, heartbeat, complete, fail; nothing else, not
+//! even reading). A request presents its token as
 //! `Authorization: Bearer <token>` (the scheme in any case); WebSocket routes also
 //! accept `?token=` because browsers cannot set headers on them.
 //!
@@ -31,6 +33,9 @@ use sha2::{Digest, Sha256};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
+    /// Only an external worker's calls (outside the order of the others: see
+    /// [`Role::satisfies`]).
+    Worker,
     /// Read.
     Viewer,
     /// Read and operate executions.
@@ -43,15 +48,29 @@ impl Role {
     /// The role's spelling.
     pub fn as_str(self) -> &'static str {
         match self {
+            Role::Worker => "worker",
             Role::Viewer => "viewer",
             Role::Operator => "operator",
             Role::Admin => "admin",
         }
     }
 
+    /// Whether this role may do what `need` asks: `worker` only a worker's calls;
+    /// the others in their order, with a worker's calls from `operator` up.
+    pub fn satisfies(self, need: Need) -> bool {
+        match (self, need) {
+            (_, Need::Public) => true,
+            (Role::Worker, Need::Work) => true,
+            (Role::Worker, _) => false,
+            (r, Need::Work) => r >= Role::Operator,
+            (r, n) => n.role().is_none_or(|least| r >= least),
+        }
+    }
+
     /// The role spelled `s`.
     pub fn parse(s: &str) -> Option<Role> {
         match s {
+            "worker" => Some(Role::Worker),
             "viewer" => Some(Role::Viewer),
             "operator" => Some(Role::Operator),
             "admin" => Some(Role::Admin),
@@ -79,6 +98,9 @@ pub enum Need {
     Read,
     /// Operating executions: `operator` and above.
     Operate,
+    /// An external worker's calls (poll, heartbeat, complete, fail): `worker`, and
+    /// `operator` and above.
+    Work,
     /// Changing definitions and tokens: `admin`.
     Admin,
 }
@@ -90,6 +112,7 @@ impl Need {
             Need::Public => None,
             Need::Read => Some(Role::Viewer),
             Need::Operate => Some(Role::Operator),
+            Need::Work => Some(Role::Worker),
             Need::Admin => Some(Role::Admin),
         }
     }
@@ -97,11 +120,17 @@ impl Need {
     /// What a request needs, from its method and path.
     pub fn of(method: &axum::http::Method, path: &str) -> Need {
         let api = path.starts_with("/api/") || path == "/api" || path.starts_with("/ws/");
-        if !api {
+        // What this component is, for other components that hold no token yet.
+        let discovery = path == "/api/discovery" || path == "/api/v1/discovery";
+        if !api || discovery {
             return Need::Public;
         }
         if matches!(*method, axum::http::Method::GET | axum::http::Method::HEAD) {
             return Need::Read;
+        }
+        let work = path.starts_with("/api/workers/") || path.starts_with("/api/v1/workers/");
+        if *method == axum::http::Method::POST && work {
+            return Need::Work;
         }
         let operate = [
             "/execute",

@@ -21,12 +21,14 @@
 //! | `not_found` | 404 | no such route or resource |
 //! | `method_not_allowed` | 405 | no such method on the route |
 //! | `conflict` | 409 | the operation does not apply to the resource as it is |
+//! | `lease_lost` | 409 | a worker's call for a lease it no longer holds (`details.reason`) |
 //! | `payload_too_large` | 413 | a body over `--max-body-bytes` |
 //! | `uri_too_long` | 414 | a request target over 65,534 bytes (hyper's limit) |
 //! | `unsupported_media_type` | 415 | a body that is not JSON or YAML by its content type |
 //! | `headers_too_large` | 431 | a request head over hyper's buffer, or over 100 headers |
 //! | `invalid_definition`, `invalid_inputs`, `invalid_params` | 422 | every problem in `details` |
 //! | `internal` | 500 | anything that failed on the server (logged, not sent) |
+//! | `bad_gateway` | 502 | a service called for the request (a component) failed |
 //! | `unavailable` | 503 | storage unreachable, starting, or stopping |
 
 use axum::http::StatusCode;
@@ -66,6 +68,10 @@ pub enum Code {
     Conflict,
     /// A signal (an approval) for a task that does not wait for one.
     NotWaiting,
+    /// A worker's call for a lease it no longer holds.
+    LeaseLost,
+    /// A service called for the request failed or could not be reached.
+    BadGateway,
     /// An `Idempotency-Key` used again for another request.
     IdempotencyKeyReused,
     /// A body that is not a CloudEvent; `details` lists every problem.
@@ -101,6 +107,8 @@ impl Code {
             Code::MethodNotAllowed => "method_not_allowed",
             Code::Conflict => "conflict",
             Code::NotWaiting => "not_waiting",
+            Code::LeaseLost => "lease_lost",
+            Code::BadGateway => "bad_gateway",
             Code::IdempotencyKeyReused => "idempotency_key_reused",
             Code::InvalidEvent => "invalid_event",
             Code::PayloadTooLarge => "payload_too_large",
@@ -125,7 +133,8 @@ impl Code {
             Code::Forbidden | Code::ForbiddenOrigin | Code::ForbiddenHost => StatusCode::FORBIDDEN,
             Code::NotFound => StatusCode::NOT_FOUND,
             Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Code::Conflict | Code::NotWaiting => StatusCode::CONFLICT,
+            Code::Conflict | Code::NotWaiting | Code::LeaseLost => StatusCode::CONFLICT,
+            Code::BadGateway => StatusCode::BAD_GATEWAY,
             Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Code::UriTooLong => StatusCode::URI_TOO_LONG,
@@ -161,7 +170,7 @@ pub struct ErrorInfo {
     /// A stable code: invalid_request, invalid_definition, invalid_inputs,
     /// invalid_params, invalid_event, unauthorized, invalid_signature, forbidden,
     /// forbidden_origin, forbidden_host, not_found, not_waiting, method_not_allowed,
-    /// conflict, idempotency_key_reused, payload_too_large, unsupported_media_type,
+    /// conflict, lease_lost, idempotency_key_reused, bad_gateway, payload_too_large, unsupported_media_type,
     /// uri_too_long, headers_too_large, internal, unavailable.
     pub code: String,
     /// What happened.
@@ -389,6 +398,9 @@ impl From<harmonia_app::Error> for ApiError {
             } => ApiError::bad_request(e.to_string())
                 .with_details(serde_json::json!({"task": task, "tasks": tasks})),
             E::Unavailable => ApiError::new(Code::Unavailable, "the engine is stopping"),
+            E::Upstream(m) => ApiError::new(Code::BadGateway, m),
+            E::LeaseLost { reason, message } => ApiError::new(Code::LeaseLost, message)
+                .with_details(serde_json::json!({"reason": reason})),
             E::Storage(harmonia_storage::Error::Conflict(m)) => ApiError::new(Code::Conflict, m),
             e @ (E::Storage(_) | E::Engine(_) | E::Internal(_)) => ApiError::internal(e),
         }

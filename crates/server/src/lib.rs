@@ -52,6 +52,9 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(routes::triggers::router())
         .merge(routes::deliveries::router())
         .merge(routes::templates::router())
+        .merge(routes::components::router())
+        .merge(routes::workers::router())
+        .merge(routes::discovery::router())
 }
 
 /// The OpenAPI description of the whole server.

@@ -31,7 +31,7 @@ use axum::http::{HeaderMap, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::auth::{Access, Caller, Need};
+use crate::auth::{Access, Caller, Need, Role};
 use crate::error::{ApiError, Code};
 use crate::state::AppState;
 
@@ -103,13 +103,23 @@ pub(crate) async fn authorize(
     match state.0.auth.check(&token).await {
         Err(e) => ApiError::from(e).into_response(),
         Ok(None) => unauthorized(&state, "invalid API token").await,
-        Ok(Some((have, name))) if have < role => ApiError::new(
+        Ok(Some((have, name))) if !have.satisfies(need) => ApiError::new(
             Code::Forbidden,
-            format!(
-                "this needs the `{}` role; the token `{name}` has `{}`",
-                role.as_str(),
-                have.as_str()
-            ),
+            match need {
+                Need::Work => format!(
+                    "this is a worker's call: it needs a `worker`, `operator` or `admin` token; the token `{name}` has `{}`",
+                    have.as_str()
+                ),
+                _ if have == Role::Worker => format!(
+                    "the token `{name}` has the `worker` role, which may only poll and report work (`/api/workers/...`); this needs `{}`",
+                    role.as_str()
+                ),
+                _ => format!(
+                    "this needs the `{}` role; the token `{name}` has `{}`",
+                    role.as_str(),
+                    have.as_str()
+                ),
+            },
         )
         .into_response(),
         Ok(Some((role, name))) => {

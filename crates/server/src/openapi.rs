@@ -14,7 +14,7 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(
         title = "Harmonia API",
-        description = "Workflows, executions and their events, and templates. Every route under `/api` is also served under `/api/v1`. Errors always have the shape `{\"error\": {\"code\", \"message\", \"details\"}}`. With auth on, send `Authorization: Bearer <token>`; roles: admin (everything), operator (execute, cancel, pause, resume, retry, read), viewer (read). Auth is on once the server's database has had a token (for good, even after every token is deleted), and always on a server listening beyond loopback. Any route answers `403 forbidden_origin` to a request from a web page of another origin (an `Origin` that is neither the server's own nor allowed by `--cors-origin`; or, on the API, `Sec-Fetch-Site: cross-site`), and, while auth is off, `403 forbidden_host` to a request whose `Host` is not a loopback name. Bodies must be sent as `application/json` (or `...+json`) or YAML (`application/yaml`, `application/x-yaml`, `text/yaml`, `text/x-yaml`): any other content type, and a non-empty body without one, is `415 unsupported_media_type`.",
+        description = "Workflows, executions and their events, and templates. Every route under `/api` is also served under `/api/v1`. Errors always have the shape `{\"error\": {\"code\", \"message\", \"details\"}}`. With auth on, send `Authorization: Bearer <token>`; roles: admin (everything), operator (execute, cancel, pause, resume, retry, read, and a worker's calls), viewer (read), worker (only `/api/workers/...` calls: poll, heartbeat, complete, fail). Auth is on once the server's database has had a token (for good, even after every token is deleted), and always on a server listening beyond loopback. Any route answers `403 forbidden_origin` to a request from a web page of another origin (an `Origin` that is neither the server's own nor allowed by `--cors-origin`; or, on the API, `Sec-Fetch-Site: cross-site`), and, while auth is off, `403 forbidden_host` to a request whose `Host` is not a loopback name. Bodies must be sent as `application/json` (or `...+json`) or YAML (`application/yaml`, `application/x-yaml`, `text/yaml`, `text/x-yaml`): any other content type, and a non-empty body without one, is `415 unsupported_media_type`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     tags(
@@ -24,6 +24,8 @@ use utoipa::{Modify, OpenApi};
         (name = "events", description = "CloudEvents received: kept once each, delivered to the tasks that wait for them and to the event triggers they match"),
         (name = "triggers", description = "What starts workflows without a person: listed, paused and resumed"),
         (name = "webhooks", description = "Deliveries from other systems, authenticated by their signature rather than a token"),
+        (name = "components", description = "Tekton components that `component` tasks call, declared in the config or registered with Hermes"),
+        (name = "workers", description = "External workers in any language: long-poll a queue for leases of `worker` tasks, heartbeat, complete or fail"),
         (name = "websockets", description = "Live updates"),
         (name = "operations", description = "Health, readiness and metrics"),
     ),

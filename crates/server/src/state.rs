@@ -22,6 +22,10 @@ pub struct ApiConfig {
     pub cors_origins: Vec<String>,
     /// Who may use the API without a token (from where the server listens).
     pub access: Access,
+    /// The port the server listens on, for `/health`.
+    pub port: Option<u16>,
+    /// Harmonia's registration with Hermes, for `/health`, when Hermes is configured.
+    pub hermes: Option<harmonia_app::hermes::Presence>,
 }
 
 impl Default for ApiConfig {
@@ -30,6 +34,8 @@ impl Default for ApiConfig {
             max_body_bytes: 10 * 1024 * 1024,
             cors_origins: Vec::new(),
             access: Access::default(),
+            port: None,
+            hermes: None,
         }
     }
 }

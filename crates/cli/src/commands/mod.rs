@@ -5,6 +5,7 @@ mod beside;
 pub(crate) mod durability;
 pub(crate) mod graph;
 pub(crate) mod history;
+mod integration;
 mod local;
 mod progress;
 pub(crate) mod remote;

@@ -13,6 +13,10 @@
 //! `--insecure` says to serve without tokens, which holds only as long as the database
 //! has never had one.
 //!
+//! With `HERMES_URL` (or `[hermes] url`) set, it registers with Hermes and heart-beats
+//! in the background, and unregisters on the way out; components are declared under
+//! `[[components]]` (see `integration`).
+//!
 //! On SIGTERM or Ctrl-C it stops accepting connections and lets requests in flight
 //! finish, while the engine drains: no new attempt starts, and attempts that are running
 //! get up to `--shutdown-grace` (30 s) to finish, their results committed. Then it exits;
@@ -101,6 +105,8 @@ struct FileConfig {
     shutdown_grace: Option<String>,
     durability: Option<Durability>,
     notify_failure_url: Option<String>,
+    hermes: Option<super::integration::HermesConfig>,
+    components: Option<Vec<super::integration::ComponentConfig>>,
 }
 
 /// The settings in effect.
@@ -116,6 +122,7 @@ struct Settings {
     shutdown_grace: std::time::Duration,
     durability: Durability,
     notify_failure_url: Option<reqwest::Url>,
+    integration: super::integration::Settings,
 }
 
 fn settings(args: &Args) -> anyhow::Result<Settings> {
@@ -157,6 +164,7 @@ fn settings(args: &Args) -> anyhow::Result<Settings> {
                 .map_err(|m| anyhow::anyhow!("invalid shutdown grace `{text}`: {m}"))?,
         },
         durability: args.durability.or(file.durability).unwrap_or_default(),
+        integration: super::integration::settings(file.hermes, file.components)?,
         notify_failure_url: match args.notify_failure_url.clone().or(file.notify_failure_url) {
             None => None,
             Some(text) => Some(
@@ -244,13 +252,16 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         .context("invalid metric buckets")?
         .install_recorder()
         .context("cannot install the metrics recorder")?;
+    let secrets = super::local::secrets();
+    let integration = super::integration::build(&settings.integration, &secrets)?;
     let config = EngineConfig {
         max_concurrency: settings.max_concurrency,
         kinds: KindsConfig {
             allow_shell: settings.allow_shell,
+            components: integration.directory.clone(),
             ..KindsConfig::default()
         },
-        secrets: super::local::secrets(),
+        secrets,
         ..EngineConfig::default()
     };
     let builder = Engine::builder(store.clone()).config(config);
@@ -263,7 +274,9 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     }
     let engine = builder.spawn().await?;
     let handle = engine.handle().clone();
-    let app = App::new(handle.clone());
+    let app = App::with_components(handle.clone(), integration.directory.clone());
+    // Worker queues are loaded now, so that they show (and fill) before the first poll.
+    app.workers().start();
     // Events stored but not delivered when the last process stopped.
     let routed = app
         .events()
@@ -285,19 +298,22 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         ),
         None => None,
     };
+    let listener = tokio::net::TcpListener::bind(settings.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.addr))?;
+    let local = listener.local_addr()?;
+    let presence = integration.presence(local);
     let state = AppState::with_app(
         app,
         ApiConfig {
             max_body_bytes: settings.max_body_bytes,
             cors_origins: settings.cors_origins.clone(),
             access,
+            port: Some(local.port()),
+            hermes: presence.clone(),
         },
         Some(metrics),
     );
-    let listener = tokio::net::TcpListener::bind(settings.addr)
-        .await
-        .with_context(|| format!("cannot listen on {}", settings.addr))?;
-    let local = listener.local_addr()?;
     eprintln!(
         "harmonia listening on http://{local} (API docs: http://{local}/docs; database: {}, durability: {})",
         settings.db.display(),
@@ -330,6 +346,16 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
             }
         }
     });
+    // Registered with Hermes in the background: never waited for, never fatal; the loop
+    // unregisters once the listener stops.
+    let registered = tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            if let Some(p) = presence {
+                p.run(stop).await;
+            }
+        }
+    });
     let grace = settings.shutdown_grace;
     let http = async {
         let server = harmonia_server::serve(
@@ -359,6 +385,7 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         (fired, "schedules"),
         (released, "concurrency queues"),
         (notified, "failure notifications"),
+        (registered, "Hermes registration"),
     ] {
         if let Err(e) = task.await {
             tracing::error!(error = %e, "the {what} task failed");

@@ -29,8 +29,9 @@ pub(crate) struct Args {
 enum Command {
     /// Create a token and print it (once).
     Create {
-        /// admin, operator or viewer.
-        #[arg(long, value_parser = ["admin", "operator", "viewer"])]
+        /// admin, operator, viewer, or worker (an external worker: may only poll and
+        /// report work).
+        #[arg(long, value_parser = ["admin", "operator", "viewer", "worker"])]
         role: String,
         /// Who or what uses it.
         #[arg(long)]

@@ -17,6 +17,8 @@ use tokio_util::sync::CancellationToken;
 pub struct CallMeta {
     /// The execution.
     pub execution: ExecutionId,
+    /// The workflow's name.
+    pub workflow: String,
     /// The task's name.
     pub task: String,
     /// The fan-out item.
@@ -63,6 +65,7 @@ impl Call {
             cancel,
             meta: CallMeta {
                 execution: ExecutionId::new(),
+                workflow: "test".into(),
                 task: task.into(),
                 item: None,
                 attempt: 1,

@@ -18,6 +18,8 @@
 //! | `workflow` | waiting | a child execution |
 //! | `approval` | waiting | a person approves or rejects, with a form |
 //! | `wait_event` | waiting | an event of a type, matching a filter |
+//! | `worker` | waiting | an external worker leases it from a queue |
+//! | `component` | spawned | a Tekton component's tool or action |
 //!
 //! Invariant: a kind stops its work when its call's token is cancelled and returns
 //! promptly; a waiting kind keeps nothing in memory that its recorded wait does not
@@ -25,6 +27,7 @@
 
 mod approval;
 mod call;
+pub mod component;
 mod http;
 mod kind;
 mod params;
@@ -33,6 +36,7 @@ mod shell;
 mod sleep;
 mod transform;
 mod wait_event;
+mod worker;
 mod workflow;
 
 use std::sync::Arc;
@@ -52,6 +56,7 @@ pub use shell::Shell;
 pub use sleep::Sleep;
 pub use transform::Transform;
 pub use wait_event::{SIGNAL as EVENT_SIGNAL, WaitEvent};
+pub use worker::{DEFAULT_HEARTBEAT, SIGNAL as WORKER_SIGNAL, Worker, valid_queue};
 pub use workflow::SubWorkflow;
 
 /// Settings of the built-in kinds.
@@ -63,6 +68,8 @@ pub struct KindsConfig {
     pub max_response_bytes: usize,
     /// The largest stdout or stderr kept from a process, in bytes.
     pub max_output_bytes: usize,
+    /// Where `component` tasks find their components.
+    pub components: Arc<dyn component::Directory>,
 }
 
 impl Default for KindsConfig {
@@ -71,6 +78,7 @@ impl Default for KindsConfig {
             allow_shell: false,
             max_response_bytes: 16 * 1024 * 1024,
             max_output_bytes: 4 * 1024 * 1024,
+            components: Arc::new(component::NoComponents),
         }
     }
 }
@@ -108,6 +116,11 @@ impl Kinds {
             Arc::new(SubWorkflow),
             Arc::new(Approval),
             Arc::new(WaitEvent),
+            Arc::new(Worker),
+            Arc::new(component::Component::new(
+                config.components.clone(),
+                config.max_response_bytes,
+            )),
             // A new kind: its line here, and its `mod` line above.
         ];
         for kind in kinds {
@@ -173,7 +186,9 @@ mod tests {
                 "sleep",
                 "workflow",
                 "approval",
-                "wait_event"
+                "wait_event",
+                "worker",
+                "component"
             ]
         );
         for kind in k.iter() {

@@ -21,7 +21,6 @@ fn waiting(wait: Option<&Wait>) -> (Option<Value>, Option<String>, Option<String
         Wait::Timer { .. } => ("timer".to_string(), None),
         Wait::Child { .. } => ("child".to_string(), None),
         Wait::Signal { name, key, .. } => (name.clone(), key.clone()),
-        Wait::Worker { queue } => ("worker".to_string(), Some(queue.clone())),
     };
     (serde_json::to_value(wait).ok(), Some(wait_for), wait_key)
 }

@@ -196,6 +196,7 @@ impl PrepareJob {
             effects,
             meta: CallMeta {
                 execution: x.id,
+                workflow: x.plan.workflow.name.clone(),
                 task: x.plan.tasks[a.task].name.clone(),
                 item: a.item,
                 attempt: a.attempt,

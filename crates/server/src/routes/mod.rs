@@ -7,7 +7,9 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 pub(crate) mod approvals;
+pub(crate) mod components;
 pub(crate) mod deliveries;
+pub(crate) mod discovery;
 pub(crate) mod events;
 pub(crate) mod executions;
 pub(crate) mod held;
@@ -15,6 +17,7 @@ pub(crate) mod hooks;
 pub(crate) mod ops;
 pub(crate) mod templates;
 pub(crate) mod triggers;
+pub(crate) mod workers;
 pub(crate) mod workflows;
 
 /// Which version to read (of a workflow or a template).

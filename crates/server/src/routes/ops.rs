@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 
 use crate::error::{ApiError, Code, ErrorBody};
 use crate::state::AppState;
-use crate::views::{Health, Ready};
+use crate::views::{Health, HermesStanding, Ready};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -20,12 +20,25 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(metrics))
 }
 
-/// Liveness: the process answers.
+/// Liveness: the process answers; with Tekton's fields (`component`, `port`, and
+/// whether Harmonia is `registered` with Hermes).
 #[utoipa::path(get, path = "/health", tag = "operations", responses((status = 200, description = "Alive", body = Health)))]
-async fn health() -> Json<Health> {
+async fn health(State(state): State<AppState>) -> Json<Health> {
+    let config = &state.0.config;
+    let hermes = config.hermes.as_ref().map(|p| (p.hermes_url(), p.status()));
     Json(Health {
         status: "ok".into(),
+        component: "harmonia".into(),
         version: env!("CARGO_PKG_VERSION").into(),
+        port: config.port,
+        registered: hermes.as_ref().is_some_and(|(_, s)| s.registered),
+        hermes: hermes.map(|(url, s)| HermesStanding {
+            url,
+            component_id: s.component_id,
+            last_contact: s.last_contact.map(|t| t.to_string()),
+            last_error: s.last_error,
+            registrations: s.registrations,
+        }),
     })
 }
 

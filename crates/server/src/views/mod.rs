@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 pub mod approvals;
 pub mod deliveries;
 pub mod events;
+pub mod integration;
 pub mod templates;
 pub mod triggers;
 
@@ -667,13 +668,42 @@ impl EventList {
     }
 }
 
-/// Liveness.
+/// Liveness, with the fields Tekton components report.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"status": "ok", "component": "harmonia", "version": "0.1.0", "port": 8007, "registered": true, "hermes": {"url": "http://127.0.0.1:8001", "component_id": "harmonia-1", "last_contact": "2026-11-30T10:00:00.000Z"}}))]
 pub struct Health {
     /// `ok`.
     pub status: String,
+    /// `harmonia`.
+    pub component: String,
     /// The server's version.
     pub version: String,
+    /// The port it listens on, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// Whether it is registered with Hermes now (false without `HERMES_URL`).
+    pub registered: bool,
+    /// Its standing with Hermes, when Hermes is configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hermes: Option<HermesStanding>,
+}
+
+/// Harmonia's standing with Hermes.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HermesStanding {
+    /// Hermes' base URL.
+    pub url: String,
+    /// The id Hermes gave, once registered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub component_id: Option<String>,
+    /// When the last heartbeat or registration succeeded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_contact: Option<String>,
+    /// Why the last call failed, when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// How many times Harmonia registered since it started.
+    pub registrations: u64,
 }
 
 /// Readiness.

@@ -38,7 +38,7 @@ pub(super) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// A failure below HTTP: classified, with the URL-free cause.
-pub(super) fn transport_error(what: &str, e: reqwest::Error) -> TaskError {
+pub(crate) fn transport_error(what: &str, e: reqwest::Error) -> TaskError {
     let e = e.without_url();
     let cause = root_cause(&e);
     if e.is_timeout() {
@@ -142,7 +142,7 @@ fn text_prefix(bytes: &[u8]) -> String {
 }
 
 /// `Retry-After` in milliseconds: delay-seconds, or an HTTP date (0 when past).
-pub(super) fn retry_after_ms(value: &str, now: SystemTime) -> Option<u64> {
+pub(crate) fn retry_after_ms(value: &str, now: SystemTime) -> Option<u64> {
     let v = value.trim();
     if let Ok(secs) = v.parse::<u64>() {
         return Some(secs.saturating_mul(1000));

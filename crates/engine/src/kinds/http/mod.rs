@@ -70,9 +70,11 @@ use serde_json::{Value, json};
 use super::call::Call;
 use super::kind::{Description, Run, Spawned, TaskKind};
 use crate::event::TaskError;
-use errors::{EXCERPT_BYTES, retry_after_ms, root_cause, status_error, transport_error};
+use errors::{EXCERPT_BYTES, root_cause, status_error};
+pub(crate) use errors::{retry_after_ms, transport_error};
 use request::{Auth, Request};
-use response::{decode_body_async, headers_json, read_body};
+pub(crate) use response::read_body;
+use response::{decode_body_async, headers_json};
 
 /// Redirects followed before giving up.
 const MAX_REDIRECTS: usize = 10;

@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 const PARSE_INLINE_BYTES: usize = 256 * 1024;
 
 /// Reads the body up to `limit` bytes; `true` when there was more (the rest is not read).
-pub(super) async fn read_body(
+pub(crate) async fn read_body(
     resp: &mut reqwest::Response,
     limit: usize,
 ) -> Result<(Vec<u8>, bool), reqwest::Error> {

@@ -92,6 +92,7 @@ pub(super) fn apply(x: &mut Execution, event: &Event, at: Timestamp, effects: &m
                 unit.wait = None;
                 let retried = x.stopping.is_none()
                     && error.class != ErrorClass::Cancelled
+                    && !error.permanent
                     && retry.should_retry(error.class, unit.failures);
                 if retried {
                     x.set_unit(t, u, TaskStatus::Retrying);

@@ -1,5 +1,6 @@
-//! The other workflows a definition runs (`type: workflow` tasks), with where each is
-//! named, for callers that can tell whether they exist.
+//! What a definition names outside itself, with where each is named, for callers that
+//! can tell whether it exists: the other workflows it runs (`type: workflow` tasks,
+//! [`sub_workflows`]) and the components it calls (`type: component`, [`components`]).
 //!
 //! This crate is pure and knows no store and no files, so whether `workflow: notify`
 //! names a workflow that exists is for its callers to check: the server looks in its
@@ -7,6 +8,9 @@
 //! file. Both report a missing one as a warning built by [`SubWorkflow::warning`], at
 //! the place the name is written: the workflow may be created later, and two workflows
 //! may run each other, so neither can be required to exist first.
+//!
+//! Components are the same: the directory may learn one later (from Hermes), so an
+//! unknown one is a warning, and a clear error when the task runs.
 //!
 //! Only names written as plain text are listed: a name computed by an expression
 //! (`workflow: "${ $inputs.flow }"`) is known only at run time. A task that runs the
@@ -47,40 +51,104 @@ impl SubWorkflow {
     }
 }
 
-/// The workflows that the loaded definition (read from `source`) runs as
-/// sub-workflows, in task order.
-pub fn sub_workflows(loaded: &Loaded, source: &Source) -> Vec<SubWorkflow> {
+/// A `type: component` task's static reference to a component.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComponentRef {
+    /// The task that calls it.
+    pub task: String,
+    /// The component's name.
+    pub name: String,
+    /// Where the name is written (`tasks.TASK.with.component`).
+    pub path: String,
+    /// Where, in the source.
+    pub position: Position,
+}
+
+impl ComponentRef {
+    /// A warning about this reference, at the place its name is written.
+    pub fn warning(&self, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Warning,
+            path: self.path.clone(),
+            task: Some(self.task.clone()),
+            message: message.into(),
+            position: self.position,
+        }
+    }
+}
+
+/// One static name: the task, its `with:`, the name, its path and position.
+struct Named<'a> {
+    task: &'a String,
+    with: &'a Value,
+    name: &'a str,
+    path: FieldPath,
+    position: Position,
+}
+
+/// The tasks of `kind` whose `with.<key>` is plain text.
+fn named<'a>(loaded: &'a Loaded, source: &Source, kind: &str, key: &str) -> Vec<Named<'a>> {
     let wf = &loaded.plan.workflow;
     let mut out = Vec::new();
     for (task, t) in &wf.tasks {
-        if t.kind != "workflow" {
+        if t.kind != kind {
             continue;
         }
-        let Some(name) = t.with.get("workflow").and_then(Value::as_str) else {
+        let Some(name) = t.with.get(key).and_then(Value::as_str) else {
             continue;
         };
-        if Template::has_expressions(name) || *name == wf.name {
+        if Template::has_expressions(name) {
             continue;
         }
-        let version = t
-            .with
-            .get("version")
-            .and_then(Value::as_u64)
-            .and_then(|v| u32::try_from(v).ok());
         let path = FieldPath::root()
             .key("tasks")
             .key(task)
             .key("with")
-            .key("workflow");
-        out.push(SubWorkflow {
-            task: task.clone(),
-            name: name.to_string(),
-            version,
+            .key(key);
+        out.push(Named {
+            task,
+            with: &t.with,
+            name,
             position: source.position(loaded.locations.value(&path)),
-            path: path.to_string(),
+            path,
         });
     }
     out
+}
+
+/// The workflows that the loaded definition (read from `source`) runs as
+/// sub-workflows, in task order.
+pub fn sub_workflows(loaded: &Loaded, source: &Source) -> Vec<SubWorkflow> {
+    let own = &loaded.plan.workflow.name;
+    named(loaded, source, "workflow", "workflow")
+        .into_iter()
+        .filter(|n| n.name != own)
+        .map(|n| SubWorkflow {
+            task: n.task.clone(),
+            name: n.name.to_string(),
+            version: n
+                .with
+                .get("version")
+                .and_then(Value::as_u64)
+                .and_then(|v| u32::try_from(v).ok()),
+            path: n.path.to_string(),
+            position: n.position,
+        })
+        .collect()
+}
+
+/// The components that the loaded definition (read from `source`) calls, in task
+/// order.
+pub fn components(loaded: &Loaded, source: &Source) -> Vec<ComponentRef> {
+    named(loaded, source, "component", "component")
+        .into_iter()
+        .map(|n| ComponentRef {
+            task: n.task.clone(),
+            name: n.name.to_string(),
+            path: n.path.to_string(),
+            position: n.position,
+        })
+        .collect()
 }
 
 #[cfg(test)]
