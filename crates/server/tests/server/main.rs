@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 mod approvals;
+mod components;
 mod deliveries;
 mod events;
 mod handlers;
@@ -25,6 +26,7 @@ mod schedules;
 mod security;
 mod templates;
 mod triggers;
+mod workers;
 
 struct Server {
     app: Router,
