@@ -191,13 +191,18 @@ struct Env {
 }
 
 async fn engine() -> Env {
+    engine_with(KindsConfig::default()).await
+}
+
+/// [`engine`] with these kinds' settings (a component directory, say).
+async fn engine_with(config: KindsConfig) -> Env {
     let dir = tempfile::tempdir().expect("tempdir");
     let store: Arc<dyn Store> = Arc::new(
         SqliteStore::open(&dir.path().join("harmonia.db"), Default::default())
             .await
             .expect("opens"),
     );
-    let kinds = Kinds::builtin(&KindsConfig::default());
+    let kinds = Kinds::builtin(&config);
     let plans = Arc::new(Plans::new(store.clone(), kinds.task_types().clone(), None));
     let (handle, _join) = spawn(EngineConfig::default(), store.clone(), plans, kinds)
         .await
@@ -666,7 +671,24 @@ async fn export_and_import_between_two_stores_is_byte_for_byte_stable() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_converted_tekton_chain_runs_against_its_components() {
     let s = services().await;
-    let env = engine().await;
+    // The chain's components, by name, as the server's config would declare them.
+    let declared = ["numa", "athena"]
+        .map(|name| harmonia_engine::kinds::component::Endpoint {
+            name: name.into(),
+            url: reqwest::Url::parse(&s.base).expect("url"),
+            mcp_prefix: "/api/mcp/v2".into(),
+            token: None,
+        })
+        .to_vec();
+    let env = engine_with(KindsConfig {
+        components: Arc::new(harmonia_app::components::Directory::new(
+            declared,
+            None,
+            harmonia_app::components::DEFAULT_TTL,
+        )),
+        ..KindsConfig::default()
+    })
+    .await;
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../model/tests/tekton/bug_fix.json");
     let text = std::fs::read_to_string(&path).expect("fixture");
@@ -687,7 +709,6 @@ async fn a_converted_tekton_chain_runs_against_its_components() {
             "bug_report": "crash on empty cart",
             "reproduction_steps": "empty the cart, check out",
             "ticket_id": "BUG-42",
-            "component_urls": {"numa": s.base, "athena": s.base},
         }),
     )
     .await;
@@ -708,6 +729,7 @@ async fn a_converted_tekton_chain_runs_against_its_components() {
     assert_eq!(fix["branch"], "fix/BUG-42");
     let verify = &s.seen.bodies("/api/actions/verify")[0];
     assert_eq!(verify["action"], "verify");
-    assert_eq!(verify["context"]["execution"], r.id.to_string());
+    assert_eq!(verify["context"]["execution_id"], r.id.to_string());
+    assert_eq!(verify["context"]["task"], "verify");
     assert_eq!(verify["params"]["regression_tests"], true);
 }

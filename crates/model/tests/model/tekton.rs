@@ -78,14 +78,14 @@ fn the_bug_fix_chain_converts_to_component_calls() {
     let names: Vec<&str> = t.workflow.tasks.keys().map(String::as_str).collect();
     assert_eq!(names, ["investigate", "fix", "verify"]);
     let fix = &t.workflow.tasks["fix"];
-    assert_eq!(fix.kind, "http");
+    assert_eq!(fix.kind, "component");
     assert_eq!(fix.needs, ["investigate"]);
     assert_eq!(
-        fix.with["url"],
-        "${ $params.component_urls.numa }/api/actions/fix"
+        (&fix.with["component"], &fix.with["action"]),
+        (&json!("numa"), &json!("fix"))
     );
     assert_eq!(
-        fix.with["json"]["params"],
+        fix.with["params"],
         json!({
             "root_cause": "${ $tasks.investigate.output.root_cause }",
             "strategy": "${ $tasks.investigate.output.recommended_fix // \"minimal change\" }",
@@ -98,13 +98,13 @@ fn the_bug_fix_chain_converts_to_component_calls() {
         params["properties"]["priority"],
         json!({"type": "string", "description": "How urgent", "enum": ["low", "medium", "high", "critical"], "default": "medium"})
     );
-    assert_eq!(
-        params["properties"]["component_urls"]["properties"]["athena"]["default"],
-        "http://localhost:8005"
+    assert!(
+        params["properties"].get("component_urls").is_none(),
+        "components are found by name, not by URL parameters"
     );
     // `| upper` has no conversion: the text stays, and the report says so.
     assert_eq!(
-        t.workflow.tasks["verify"].with["json"]["params"]["summary"],
+        t.workflow.tasks["verify"].with["params"]["summary"],
         "{{ fix.output.title | upper }}"
     );
     assert!(c.report.iter().any(
@@ -117,19 +117,18 @@ fn the_bug_fix_chain_converts_to_component_calls() {
     );
     let params = plan.workflow.params.clone().expect("params");
     assert_eq!(params["priority"], "medium");
-    assert_eq!(params["component_urls"]["numa"], "http://localhost:8016");
 }
 
 #[test]
 fn the_feature_chain_keeps_types_and_interpolates_text() {
     let c = fixture("feature_development.json");
     let t = &c.template;
-    let implement = &t.workflow.tasks["implement"].with["json"]["params"];
+    let implement = &t.workflow.tasks["implement"].with["params"];
     assert_eq!(
         implement["instructions"],
         "Implement ${ $params.feature_name } in ${ $params.language }, following ${ $inputs.coding_standards }"
     );
-    let test = &t.workflow.tasks["test"].with["json"]["params"];
+    let test = &t.workflow.tasks["test"].with["params"];
     assert_eq!(test["coverage_target"], "${ $params.test_coverage // 80 }");
     assert!(
         c.report
@@ -180,33 +179,16 @@ fn the_refactoring_chain_reports_what_it_could_not_convert() {
         "dropped: /workflow_definition/input/attachments/type",
         "dropped: /workflow_definition/output/refactored",
         "dropped: /usage_count",
-        "`linter` is not a Tekton component with a standard port",
     ] {
         assert!(
             report.contains(expected),
             "missing {expected:?} in\n{report}"
         );
     }
-    // The linter has no standard port: its URL is required.
-    let e = template::instantiate(
-        &template::read(&c.source(), &super::types::builtin())
-            .expect("valid")
-            .template,
-        1,
-        None,
-        json!({"code_path": "src"}),
-    )
-    .expect_err("the linter's URL is missing");
-    assert!(
-        e.violations()
-            .iter()
-            .any(|v| v.message.contains("component_urls")),
-        "{e}"
-    );
-    instance(
-        "code_refactoring.json",
-        json!({"code_path": "src", "component_urls": {"linter": "http://127.0.0.1:9999"}}),
-    );
+    // Components are found by name when the tasks run: no URL to give.
+    let plan = instance("code_refactoring.json", json!({"code_path": "src"}));
+    let lint = plan.tasks.iter().find(|t| t.name == "lint").expect("lint");
+    assert_eq!(lint.kind, "component");
 }
 
 #[test]

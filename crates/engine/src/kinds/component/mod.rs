@@ -7,9 +7,9 @@
 //!   with `{tool_name, arguments, context}`; the answer `{status, result, error}` gives
 //!   `result` when `status` is `success`, and an error with the `error` text otherwise;
 //! - `action` and `params` (an object, default `{}`): the original adapter's
-//!   `POST {endpoint}/api/actions/{action}` with `{action, params, context}`; the answer
-//!   is the output (its `result` when it is an object with `status: success` and a
-//!   `result`), unless it says `status: error` or `success: false`.
+//!   `POST {endpoint}/api/actions/{action}` with `{action, params, context}`; the output
+//!   is the answer's `result` (the whole answer when it has none), unless it says
+//!   `status: error` or `success: false`.
 //!
 //! `context` is `{execution_id, workflow, task, attempt}` (and `item` in a fan-out), so
 //! that the component can tell a retry from a new call.
@@ -303,8 +303,8 @@ impl Component {
                 Ok(answer.get("result").cloned().unwrap_or(Value::Null))
             }
             Ask::Action { .. } if !failed => Ok(match answer.get("result") {
-                Some(r) if said.is_some() => r.clone(),
-                _ => answer,
+                Some(r) => r.clone(),
+                None => answer,
             }),
             _ => {
                 let error = error_of(&answer);

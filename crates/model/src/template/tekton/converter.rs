@@ -187,12 +187,6 @@ impl Converter<'_> {
                 .collect(),
         };
 
-        let urls_param = if params.names.iter().any(|n| n == "component_urls") {
-            "harmonia_component_urls"
-        } else {
-            "component_urls"
-        };
-        let mut components: Vec<(String, usize)> = Vec::new();
         let mut body_tasks = Map::new();
         let upstream = upstream_sets(&tasks);
         let keys: Vec<String> = tasks.keys().cloned().collect();
@@ -200,19 +194,11 @@ impl Converter<'_> {
             let Some(task) = tasks.get_mut(key) else {
                 continue;
             };
-            let (value, component) = self.task(task, &scope, &upstream, urls_param);
-            if let Some(c) = component
-                && !components.iter().any(|(n, _)| *n == c.0)
-            {
-                components.push(c);
-            }
+            let value = self.task(task, &scope, &upstream);
             body_tasks.insert(task.name.clone(), value);
         }
 
-        let mut schema = params.schema;
-        if !components.is_empty() {
-            self.add_component_urls(&mut schema, urls_param, &components);
-        }
+        let schema = params.schema;
         let parameters = if schema_is_empty(&schema) {
             None
         } else {

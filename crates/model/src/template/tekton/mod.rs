@@ -18,14 +18,14 @@
 //! worth checking ([`IssueKind::Adjusted`]), each with its place in the Tekton file.
 //! Nothing is dropped silently. The conversion:
 //!
-//! - Each task becomes a component-style `http` task: `POST
-//!   {base}/api/actions/{action}` with `{action, params, context}` (how Tekton
-//!   components expose actions), where `base` is the parameter
-//!   `component_urls.<component>` (defaulting to the component's standard Tekton port on
-//!   localhost when it is a known component), `action` is the task's `action` or else
-//!   its key, and the task's output is the response's `result` (or the whole body when
-//!   it has none). `dependencies` become `needs`, `timeout` (seconds) a duration, the
-//!   display `name` and `description` the task's description.
+//! - Each task becomes a `component` task calling its component's action: `with:
+//!   {component, action, params}`, where `action` is the task's `action` or else its
+//!   key. The engine finds the component by name (declared in the server's config, or
+//!   registered with Hermes) and posts `{action, params, context}` to
+//!   `{endpoint}/api/actions/{action}`, as Tekton components expose actions; the task's
+//!   output is the answer's `result` (or the whole answer when it has none).
+//!   `dependencies` become `needs`, `timeout` (seconds) a duration, the display `name`
+//!   and `description` the task's description.
 //! - Jinja values become `${ }` expressions: `{{ var }}` reads `$params.var` when `var`
 //!   is a parameter, else `$inputs.var` when it is an input; `{{ task.output.field }}`
 //!   reads `$tasks.task.output.field` (and the task is added to `needs` when it was not

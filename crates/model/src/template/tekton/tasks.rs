@@ -1,14 +1,14 @@
-//! The tasks: each Tekton task becomes a component-style `http` task (`POST
-//! {base}/api/actions/{action}` with `{action, params, context}`, its output the
-//! response's `result`), or a `set` task passing its parameters on when it names no
-//! component; `dependencies` become `needs` and `timeout` a duration. Also the parameter
-//! (`component_urls`) holding the base URL of each component the tasks call.
+//! The tasks: each Tekton task becomes a `component` task calling its component's action
+//! (`with: {component, action, params}`: the engine finds the component in its
+//! directory, from the server's config or Hermes, and posts `{action, params, context}`
+//! to `{endpoint}/api/actions/{action}`; the output is the answer's `result`), or a `set`
+//! task passing its parameters on when it names no component; `dependencies` become
+//! `needs` and `timeout` a duration.
 //!
 //! Invariants: task names are unique identifiers (so that `$tasks.NAME` works), and a
 //! renamed task is reported; `needs` names only other tasks of the workflow, each once; a
 //! task that reads another's output has it upstream (it is added to `needs`, and that is
-//! reported, when it was not); a component without a standard port makes its base URL a
-//! required parameter value, and that is reported.
+//! reported, when it was not).
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -17,35 +17,12 @@ use indexmap::IndexMap;
 use serde_json::{Map, Value, json};
 
 use super::converter::{Converter, get, pointer, string};
-use super::expr::{Scope, jq_key};
+use super::expr::Scope;
 use super::jinja::escape_literal;
 use super::report::IssueKind;
 use crate::diagnostic::FieldPath;
 use crate::duration::Dur;
 use crate::node::{Kind, Node};
-use crate::validate;
-
-/// Standard ports of Tekton components (Tekton's `config/port_assignments.md`).
-const PORTS: &[(&str, u16)] = &[
-    ("engram", 8000),
-    ("hermes", 8001),
-    ("ergon", 8002),
-    ("rhetor", 8003),
-    ("terma", 8004),
-    ("athena", 8005),
-    ("prometheus", 8006),
-    ("harmonia", 8007),
-    ("telos", 8008),
-    ("synthesis", 8009),
-    ("tekton_core", 8010),
-    ("metis", 8011),
-    ("apollo", 8012),
-    ("penia", 8013),
-    ("sophia", 8014),
-    ("noesis", 8015),
-    ("numa", 8016),
-    ("hephaestus", 8080),
-];
 
 const TASK_FIELDS: &[&str] = &[
     "id",
@@ -57,10 +34,6 @@ const TASK_FIELDS: &[&str] = &[
     "parameters",
     "timeout",
 ];
-
-/// The output of a component action: its `result`, or the whole body without one.
-const ACTION_OUTPUT: &str =
-    r#"${ $output.body | if type == "object" and has("result") then .result else . end }"#;
 
 /// A task being converted.
 pub(super) struct TaskOut {
@@ -247,14 +220,13 @@ impl Converter<'_> {
         dur
     }
 
-    /// The task as our format, and the component it calls (with where it is named).
+    /// The task as our format.
     pub(super) fn task(
         &mut self,
         task: &mut TaskOut,
         scope: &Scope,
         upstream: &HashMap<String, HashSet<String>>,
-        urls_param: &str,
-    ) -> (Value, Option<(String, usize)>) {
+    ) -> Value {
         let mut reads: Vec<String> = Vec::new();
         let params = match get(&task.node, "parameters") {
             Some(p) => {
@@ -284,11 +256,12 @@ impl Converter<'_> {
         };
         let component = task
             .component
-            .as_ref()
-            .map(|c| validate::fix_name(c).replace('-', "_"));
-        match &component {
-            Some(c) if !c.is_empty() => {
-                out.insert("type".into(), json!("http"));
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty());
+        match component {
+            Some(c) => {
+                out.insert("type".into(), json!("component"));
                 if let Some(d) = description {
                     out.insert("description".into(), Value::String(d));
                 }
@@ -296,22 +269,16 @@ impl Converter<'_> {
                     out.insert("needs".into(), json!(task.needs));
                 }
                 let action = task.action.clone().unwrap_or_else(|| task.name.clone());
-                let base = format!("$params.{urls_param}{}", jq_key(c));
                 out.insert(
                     "with".into(),
                     json!({
-                        "method": "POST",
-                        "url": format!("${{ {base} }}/api/actions/{}", escape_literal(&action)),
-                        "json": {
-                            "action": escape_literal(&action),
-                            "params": params,
-                            "context": {"execution": "${ $execution.id }", "task": task.name},
-                        },
+                        "component": escape_literal(c),
+                        "action": escape_literal(&action),
+                        "params": params,
                     }),
                 );
-                out.insert("output".into(), json!(ACTION_OUTPUT));
             }
-            _ => {
+            None => {
                 self.issue(
                     IssueKind::Adjusted,
                     &task.path,
@@ -331,61 +298,6 @@ impl Converter<'_> {
         if let Some(t) = task.timeout {
             out.insert("timeout".into(), Value::String(t.to_string()));
         }
-        let named_at = get(&task.node, "component").map_or(task.node.offset, |n| n.offset);
-        (
-            Value::Object(out),
-            component.filter(|c| !c.is_empty()).map(|c| (c, named_at)),
-        )
-    }
-
-    pub(super) fn add_component_urls(
-        &mut self,
-        schema: &mut Value,
-        param: &str,
-        components: &[(String, usize)],
-    ) {
-        let mut props = Map::new();
-        let mut required = Vec::new();
-        for (c, offset) in components {
-            match PORTS.iter().find(|(n, _)| n == c) {
-                Some((_, port)) => {
-                    props.insert(
-                        c.clone(),
-                        json!({"type": "string", "description": format!("Base URL of the {c} component"), "default": format!("http://localhost:{port}")}),
-                    );
-                }
-                None => {
-                    self.issue(
-                        IssueKind::Adjusted,
-                        "/workflow_definition/tasks",
-                        *offset,
-                        format!("`{c}` is not a Tekton component with a standard port: its base URL is a required value of the parameter `{param}.{c}`"),
-                    );
-                    props.insert(
-                        c.clone(),
-                        json!({"type": "string", "description": format!("Base URL of the {c} component")}),
-                    );
-                    required.push(Value::String(c.clone()));
-                }
-            }
-        }
-        let mut p = json!({
-            "type": "object",
-            "description": "Base URLs of the Tekton components the tasks call (POST {base}/api/actions/{action})",
-            "properties": props,
-        });
-        if required.is_empty() {
-            p["default"] = json!({});
-        } else {
-            p["required"] = Value::Array(required);
-            if let Some(r) = schema.get_mut("required").and_then(Value::as_array_mut) {
-                r.push(json!(param));
-            } else {
-                schema["required"] = json!([param]);
-            }
-        }
-        if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
-            props.insert(param.to_string(), p);
-        }
+        Value::Object(out)
     }
 }
