@@ -3,9 +3,10 @@
 //!
 //! Declared components come first (a name declared shadows Hermes'). Hermes' list is
 //! cached for the directory's TTL; a name not in the cache refreshes it at once (at most
-//! once per [`MIN_REFRESH`]), so a component that registered a moment ago is found,
-//! and a failed refresh keeps the last list (logged), so a Hermes that is down does not
-//! make known components unreachable.
+//! once per [`MIN_REFRESH`]), so a component that registered a moment ago is found, and
+//! so does a call that could not connect to a component from Hermes (it may have moved).
+//! A failed refresh keeps the last list (logged), so a Hermes that is down does not make
+//! known components unreachable.
 //!
 //! Invariant: a component's token is kept only in its [`Endpoint`] and never shown:
 //! listings say whether there is one.
@@ -221,5 +222,18 @@ fn known(d: hermes::Discovered) -> Option<Known> {
 impl component::Directory for Directory {
     async fn find(&self, name: &str) -> Result<Endpoint, String> {
         self.get(name).await.map(|k| k.endpoint)
+    }
+
+    /// A component from Hermes that could not be reached may have moved: the next
+    /// lookup refreshes the list (at most once per [`MIN_REFRESH`]).
+    fn unreachable(&self, name: &str) {
+        if self.declared.iter().any(|k| k.endpoint.name == name) {
+            return;
+        }
+        if let Ok(mut cache) = self.cache.try_lock()
+            && cache.fetched.is_some_and(|t| t.elapsed() >= MIN_REFRESH)
+        {
+            cache.fetched = None;
+        }
     }
 }

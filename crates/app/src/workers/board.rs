@@ -286,6 +286,20 @@ impl Board {
             .collect()
     }
 
+    /// Drops the queues' keys of attempts withdrawn since they were offered, once they
+    /// outnumber the ready ones: a queue nobody polls does not grow without bound.
+    pub fn compact(&mut self) {
+        let keys: usize = self.queues.values().map(VecDeque::len).sum();
+        if keys <= 2 * self.ready.len() + 1024 {
+            return;
+        }
+        let ready = &self.ready;
+        for keys in self.queues.values_mut() {
+            keys.retain(|k| ready.contains_key(k));
+        }
+        self.queues.retain(|_, keys| !keys.is_empty());
+    }
+
     /// Forgets every ready attempt (before a rebuild from the store); leases stay.
     pub fn clear_ready(&mut self) {
         self.ready.clear();
@@ -303,6 +317,82 @@ impl Board {
             }
         }
         Some(lease)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ready(execution: ExecutionId, attempt: u32) -> Ready {
+        Ready {
+            key: AttemptKey {
+                execution,
+                task: "t".into(),
+                item: None,
+                attempt,
+            },
+            workflow: "w".into(),
+            queue: "q".into(),
+            input: Value::Null,
+            heartbeat: Duration::from_millis(50),
+            enqueued_at: Timestamp::now(),
+            since: Instant::now(),
+        }
+    }
+
+    #[test]
+    fn an_attempt_is_leased_once_and_ends_once() {
+        let mut b = Board::default();
+        let x = ExecutionId::new();
+        assert!(b.offer(ready(x, 1)));
+        assert!(!b.offer(ready(x, 1)), "offered twice");
+        let got = b.take(&["q".into()], 5, "w1");
+        assert_eq!(got.len(), 1);
+        assert!(
+            !b.offer(ready(x, 1)),
+            "a leased attempt is not offered again"
+        );
+        assert!(b.take(&["q".into()], 5, "w2").is_empty());
+        let id = got[0].id.clone();
+        assert!(b.finish(&id, Ended::Completed).is_ok());
+        assert_eq!(
+            b.finish(&id, Ended::Failed).err(),
+            Some(Some(Ended::Completed))
+        );
+        assert_eq!(b.heartbeat("ls_none").err(), Some(None));
+    }
+
+    #[test]
+    fn leases_expire_and_withdrawn_attempts_cancel_theirs() {
+        let mut b = Board::default();
+        let (x, y) = (ExecutionId::new(), ExecutionId::new());
+        b.offer(ready(x, 1));
+        b.offer(ready(y, 1));
+        let got = b.take(&["q".into()], 2, "w");
+        b.withdraw(y, None, None, None);
+        let y_lease = got.iter().find(|l| l.ready.key.execution == y).unwrap();
+        assert!(b.heartbeat(&y_lease.id).unwrap().cancelled);
+        assert_eq!(b.heartbeat(&y_lease.id).err(), Some(Some(Ended::Cancelled)));
+        std::thread::sleep(Duration::from_millis(60));
+        let expired = b.expired();
+        assert_eq!(expired.len(), 1);
+        assert_eq!(expired[0].ready.key.execution, x);
+        assert!(b.stats().is_empty());
+    }
+
+    #[test]
+    fn withdrawn_keys_are_compacted_away() {
+        let mut b = Board::default();
+        let x = ExecutionId::new();
+        for a in 0..5000 {
+            b.offer(ready(x, a));
+        }
+        b.withdraw(x, None, None, None);
+        b.offer(ready(ExecutionId::new(), 1));
+        b.compact();
+        assert_eq!(b.queues.values().map(VecDeque::len).sum::<usize>(), 1);
+        assert_eq!(b.take(&["q".into()], 10, "w").len(), 1);
     }
 }
 

@@ -213,7 +213,11 @@ impl Workers {
 
     /// Fails the attempts of expired leases as `timeout`.
     fn sweep(&self) {
-        let expired = self.board().expired();
+        let expired = {
+            let mut board = self.board();
+            board.compact();
+            board.expired()
+        };
         for lease in expired {
             let this = self.clone();
             tokio::spawn(async move {

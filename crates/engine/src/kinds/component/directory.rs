@@ -62,6 +62,10 @@ pub trait Directory: Send + Sync + std::fmt::Debug {
     /// The component named `name`, or why it cannot be reached (a message for the
     /// task's error).
     async fn find(&self, name: &str) -> Result<Endpoint, String>;
+
+    /// A call to the component named `name` could not connect: where it is may have
+    /// changed (a directory that caches looks again at the next lookup).
+    fn unreachable(&self, _name: &str) {}
 }
 
 /// The directory of an engine given none: it knows no component.

@@ -219,7 +219,12 @@ impl Component {
         if let Some(token) = &endpoint.token {
             rb = rb.bearer_auth(token);
         }
-        let mut resp = rb.send().await.map_err(|e| transport_error(what, e))?;
+        let mut resp = rb.send().await.map_err(|e| {
+            if e.is_connect() {
+                self.directory.unreachable(name);
+            }
+            transport_error(what, e)
+        })?;
         let status = resp.status();
         let retry_after = resp
             .headers()
