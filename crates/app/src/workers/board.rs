@@ -320,6 +320,11 @@ impl Board {
     }
 }
 
+/// A new lease id: `ls_` and the 32 hex digits of a UUID v7 (74 random bits).
+fn lease_id() -> String {
+    format!("ls_{}", ExecutionId::new().to_string().replace('-', ""))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -396,7 +401,3 @@ mod tests {
     }
 }
 
-/// A new lease id: `ls_` and the 32 hex digits of a UUID v7 (74 random bits).
-fn lease_id() -> String {
-    format!("ls_{}", ExecutionId::new().to_string().replace('-', ""))
-}
