@@ -41,7 +41,9 @@ db="$work/api.db"
 token="$("$bin" token create --db "$db" --role admin --name api-fuzz)"
 
 # A free port: bind 0 and read what the server chose from its log.
-"$bin" serve --db "$db" --port 0 >"$work/server.log" 2>&1 &
+# Workers' long polls are held at most 100 ms: generated polls would otherwise wait
+# up to a minute each for work that never comes.
+"$bin" serve --db "$db" --port 0 --worker-poll-max-wait 100ms >"$work/server.log" 2>&1 &
 server=$!
 base=""
 for _ in $(seq 1 100); do

@@ -85,6 +85,9 @@ struct Shared {
     board: Mutex<Board>,
     notify: Notify,
     feed: Once,
+    /// The longest a poll is held, in milliseconds (a poll asking for more waits this
+    /// long): a proxy in front of the server may close idle requests sooner.
+    max_wait_ms: std::sync::atomic::AtomicU64,
 }
 
 /// The external workers use case (cheap to clone).
@@ -102,8 +105,19 @@ impl Workers {
                 board: Mutex::default(),
                 notify: Notify::new(),
                 feed: Once::new(),
+                max_wait_ms: std::sync::atomic::AtomicU64::new(MAX_WAIT.as_millis() as u64),
             }),
         }
+    }
+
+    /// Holds polls at most `limit` (at most [`MAX_WAIT`]): a poll asking for longer
+    /// answers, empty, after `limit`.
+    pub fn limit_wait(&self, limit: Duration) {
+        let ms = limit.min(MAX_WAIT).as_millis();
+        self.shared.max_wait_ms.store(
+            u64::try_from(ms).unwrap_or(u64::MAX),
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
 
     fn board(&self) -> std::sync::MutexGuard<'_, Board> {
@@ -239,7 +253,12 @@ impl Workers {
     pub async fn poll(&self, poll: Poll) -> Result<Vec<Lease>> {
         check_poll(&poll)?;
         self.start();
-        let deadline = tokio::time::Instant::now() + poll.wait;
+        let limit = Duration::from_millis(
+            self.shared
+                .max_wait_ms
+                .load(std::sync::atomic::Ordering::Relaxed),
+        );
+        let deadline = tokio::time::Instant::now() + poll.wait.min(limit);
         loop {
             let notified = self.shared.notify.notified();
             tokio::pin!(notified);
@@ -448,9 +467,9 @@ fn check_failure(f: &Failure) -> Result<()> {
             "`error.class` must be at most 128 characters".into(),
         ));
     }
-    if f.message.len() > 64 * 1024 {
+    if f.message.chars().count() > 65_536 {
         return Err(Error::InvalidRequest(
-            "`error.message` must be at most 64 KiB".into(),
+            "`error.message` must be at most 65,536 characters".into(),
         ));
     }
     Ok(())

@@ -88,6 +88,10 @@ pub(crate) struct Args {
     /// incoming-webhook compatible) [default: none].
     #[arg(long, env = "HARMONIA_NOTIFY_FAILURE_URL", value_name = "URL")]
     notify_failure_url: Option<String>,
+    /// The longest an external worker's poll is held open when nothing is ready (a
+    /// proxy in front may close idle requests sooner) [default: 60s].
+    #[arg(long, env = "HARMONIA_WORKER_POLL_MAX_WAIT", value_name = "DURATION")]
+    worker_poll_max_wait: Option<String>,
 }
 
 /// The config file: the same settings as the flags.
@@ -105,6 +109,7 @@ struct FileConfig {
     shutdown_grace: Option<String>,
     durability: Option<Durability>,
     notify_failure_url: Option<String>,
+    worker_poll_max_wait: Option<String>,
     hermes: Option<super::integration::HermesConfig>,
     components: Option<Vec<super::integration::ComponentConfig>>,
 }
@@ -122,6 +127,7 @@ struct Settings {
     shutdown_grace: std::time::Duration,
     durability: Durability,
     notify_failure_url: Option<reqwest::Url>,
+    worker_poll_max_wait: Option<std::time::Duration>,
     integration: super::integration::Settings,
 }
 
@@ -164,6 +170,18 @@ fn settings(args: &Args) -> anyhow::Result<Settings> {
                 .map_err(|m| anyhow::anyhow!("invalid shutdown grace `{text}`: {m}"))?,
         },
         durability: args.durability.or(file.durability).unwrap_or_default(),
+        worker_poll_max_wait: match args
+            .worker_poll_max_wait
+            .clone()
+            .or(file.worker_poll_max_wait)
+        {
+            None => None,
+            Some(text) => Some(
+                harmonia_model::Dur::parse(&text)
+                    .map(|d| d.get())
+                    .map_err(|m| anyhow::anyhow!("invalid worker poll max wait `{text}`: {m}"))?,
+            ),
+        },
         integration: super::integration::settings(file.hermes, file.components)?,
         notify_failure_url: match args.notify_failure_url.clone().or(file.notify_failure_url) {
             None => None,
@@ -277,6 +295,9 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     let app = App::with_components(handle.clone(), integration.directory.clone());
     // Worker queues are loaded now, so that they show (and fill) before the first poll.
     app.workers().start();
+    if let Some(limit) = settings.worker_poll_max_wait {
+        app.workers().limit_wait(limit);
+    }
     // Events stored but not delivered when the last process stopped.
     let routed = app
         .events()

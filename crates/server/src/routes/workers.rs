@@ -37,20 +37,42 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"worker_id": "resizer-1", "queues": ["images"], "max_tasks": 1, "wait": 20}))]
 pub(crate) struct PollRequest {
-    /// Who polls: 1 to 128 characters, shown in leases and in errors.
-    #[schema(min_length = 1, max_length = 128)]
+    /// Who polls: 1 to 128 characters, no control characters; shown in leases and in
+    /// errors.
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     worker_id: String,
-    /// The queues to take work from, in order of preference (1 to 32).
-    #[schema(min_items = 1, max_items = 32)]
+    /// The queues to take work from, in order of preference (1 to 32 names of 1 to 128
+    /// letters, digits, `.`, `_` or `-`).
+    #[schema(schema_with = queues_schema)]
     queues: Vec<String>,
     /// At most this many leases (1 to 100; default 1).
     #[serde(default)]
-    #[schema(minimum = 1, maximum = 100)]
-    max_tasks: Option<u32>,
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    max_tasks: Option<f64>,
     /// Seconds to hold the request when nothing is ready (0 to 60; default 20).
     #[serde(default)]
     #[schema(minimum = 0, maximum = 60)]
     wait: Option<f64>,
+}
+
+fn queues_schema() -> utoipa::openapi::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some("^[A-Za-z0-9._-]{1,128}$")),
+        )
+        .min_items(Some(1))
+        .max_items(Some(32))
+        .description(Some(
+            "The queues to take work from, in order of preference.",
+        ))
+        .build()
 }
 
 /// A lease completed.
@@ -72,7 +94,8 @@ pub(crate) struct FailureBody {
     #[serde(default)]
     #[schema(max_length = 128)]
     class: Option<String>,
-    /// What happened.
+    /// What happened (at most 65,536 characters).
+    #[schema(max_length = 65536)]
     message: String,
     /// More detail.
     #[serde(default)]
@@ -124,13 +147,23 @@ async fn poll(
             ));
         }
     };
+    // JSON Schema counts `3.0` as an integer, so it is one here too.
+    let max_tasks = match req.max_tasks {
+        None => 1,
+        Some(n) if n.fract() == 0.0 && (1.0..=100.0).contains(&n) => n as u32,
+        Some(_) => {
+            return Err(crate::error::ApiError::bad_request(
+                "`max_tasks` must be a whole number from 1 to 100",
+            ));
+        }
+    };
     let leases = state
         .app()
         .workers()
         .poll(Poll {
             worker_id: req.worker_id,
             queues: req.queues,
-            max_tasks: req.max_tasks.unwrap_or(1),
+            max_tasks,
             wait,
         })
         .await?;
@@ -167,6 +200,7 @@ async fn heartbeat(
     request_body(content((Option<CompleteRequest> = "application/json"), (Option<CompleteRequest> = "application/yaml"))),
     responses(
         (status = 200, description = "Recorded", body = AnsweredResponse),
+        (status = 400, description = "A malformed body", body = ErrorBody),
         (status = 409, description = "The lease is no longer held (`lease_lost`): nothing changed", body = ErrorBody),
     )
 )]
