@@ -16,6 +16,10 @@
 //! capabilities = ["llm"]
 //! ```
 //!
+//! The local commands (`run`, `resume`, `retry`) find components the same way: the
+//! `[[components]]` of `harmonia.toml` in the working directory, and Hermes' when
+//! `HERMES_URL` is set (they never register).
+//!
 //! A component's token is named, never written in the file: it comes from the secret
 //! store (`HARMONIA_SECRET_<NAME>`), and a name with no value refuses to start.
 
@@ -121,6 +125,30 @@ pub(crate) fn settings(
         ttl: duration("Hermes discovery TTL", file.discovery_ttl, DEFAULT_TTL)?,
         components,
     })
+}
+
+/// The parts of `harmonia.toml` the local commands read.
+#[derive(Debug, Default, Deserialize)]
+struct LocalFile {
+    hermes: Option<HermesConfig>,
+    components: Option<Vec<ComponentConfig>>,
+}
+
+/// The component directory of a local command: `harmonia.toml`'s components (when the
+/// file exists) and Hermes' (when `HERMES_URL` is set).
+pub(crate) fn local_directory(
+    secrets: &BTreeMap<String, String>,
+) -> anyhow::Result<Arc<Directory>> {
+    let path = std::path::Path::new("harmonia.toml");
+    let file = if path.exists() {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the config file {}", path.display()))?;
+        toml::from_str::<LocalFile>(&text)
+            .with_context(|| format!("invalid config file {}", path.display()))?
+    } else {
+        LocalFile::default()
+    };
+    Ok(build(&settings(file.hermes, file.components)?, secrets)?.directory)
 }
 
 /// What the settings make: the component directory, and the Hermes client.

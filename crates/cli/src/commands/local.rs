@@ -124,12 +124,15 @@ impl Local {
                 .await
                 .with_context(|| format!("cannot open the database {}", path.display()))?,
         );
+        let secrets = secrets();
+        let directory = super::integration::local_directory(&secrets)?;
         let config = EngineConfig {
             kinds: KindsConfig {
                 allow_shell,
+                components: directory.clone(),
                 ..KindsConfig::default()
             },
-            secrets: secrets(),
+            secrets,
             ..EngineConfig::default()
         };
         let mut builder = Engine::builder(store).config(config);
@@ -138,7 +141,7 @@ impl Local {
         }
         let engine = builder.spawn().await?;
         Ok(Local {
-            app: App::new(engine.handle().clone()),
+            app: App::with_components(engine.handle().clone(), directory),
             engine,
             _temp: temp,
         })

@@ -609,3 +609,56 @@ fn a_held_task_ends_a_local_run_with_how_to_decide() {
     assert!(err.contains("task `a` is held"), "{err}");
     assert!(err.contains("/tasks/a/retry"), "{err}");
 }
+
+const LOCAL_COMPONENTS: &str = "name: local-components
+inputs: {type: object, properties: {issue: {type: string}}}
+tasks:
+  investigate: {type: component, retry: {max_attempts: 1}, with: {component: fixer, action: investigate, params: {issue: '${ $inputs.issue }'}}}
+  fix: {type: component, needs: [investigate], with: {component: fixer, action: fix, params: {diagnosis: '${ $tasks.investigate.output }'}}}
+outputs: {patch: '${ $tasks.fix.output }'}
+";
+
+/// `harmonia run` in `dir` (where a `harmonia.toml` may be).
+fn run_in(dir: &std::path::Path, args: &[&str]) -> (i32, Value, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_harmonia"))
+        .arg("run")
+        .args(args)
+        .args(["--output", "json"])
+        .current_dir(dir)
+        .env_remove("HERMES_URL")
+        .output()
+        .expect("runs");
+    (out.status.code().unwrap_or(-1), json(&out), stderr(&out))
+}
+
+#[test]
+fn a_local_run_calls_the_components_of_harmonia_toml_by_name() {
+    let s = server::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("flow.yaml"), LOCAL_COMPONENTS).expect("writes");
+    // Without a config, the task fails saying how to declare the component.
+    let (code, r, err) = run_in(dir.path(), &["flow.yaml", "-i", "issue=login fails"]);
+    assert_eq!(code, 1, "{r:#}\n{err}");
+    let error = r["error"]["message"].as_str().unwrap_or("");
+    assert!(
+        error.contains("no component named `fixer`") && error.contains("[[components]]"),
+        "{r:#}"
+    );
+    std::fs::write(
+        dir.path().join("harmonia.toml"),
+        format!(
+            "[[components]]\nname = \"fixer\"\nendpoint = \"{}\"\n",
+            s.base
+        ),
+    )
+    .expect("writes");
+    let (code, r, err) = run_in(dir.path(), &["flow.yaml", "-i", "issue=login fails"]);
+    assert_eq!(code, 0, "{r:#}\n{err}");
+    assert_eq!(
+        r["outputs"]["patch"],
+        "patch for: root cause of login fails"
+    );
+    let fix = s.seen.bodies("/api/actions/fix");
+    assert_eq!(fix[0]["context"]["task"], "fix");
+    assert_eq!(fix[0]["context"]["execution_id"], r["execution_id"]);
+}
