@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, exactly as CI runs it: formatting, lints, every test.
-# Installs what the tests need when it is missing (cargo-nextest; Schemathesis in a
-# virtualenv under target/). The test runner's summary is the last thing it prints.
+# Installs what the tests need when it is missing (cargo-nextest; Schemathesis, and
+# the Python MCP SDK that the /mcp client tests drive, in virtualenvs under target/).
+# The test runner's summary is the last thing it prints.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +26,15 @@ else
     cat "$target/api-fuzz.log"
     echo "API fuzzing failed (full output above, also in $target/api-fuzz.log)"
     exit 1
+fi
+
+# The real MCP client of crates/cli/tests/cli/mcp_client.rs (which fails under CI
+# without it): PyPI's `mcp` 2.x in target/mcp-venv, made once.
+mcp_venv=target/mcp-venv
+if ! "$mcp_venv/bin/python" -c 'import mcp' >/dev/null 2>&1; then
+    step "installing the Python MCP SDK into $mcp_venv"
+    python3 -m venv "$mcp_venv"
+    "$mcp_venv/bin/pip" install --quiet --disable-pip-version-check 'mcp==2.3.0'
 fi
 
 if ! cargo nextest --version >/dev/null 2>&1; then

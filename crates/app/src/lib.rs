@@ -4,9 +4,10 @@
 //! value or its [`Error`].
 //!
 //! [`App`] holds them all over an engine [`Handle`] (and, through it, the store):
-//! - [`Workflows`]: create and update (with diagnostics and warnings), read any version,
-//!   list, versions, delete (refused while executions are unfinished, unless told they
-//!   may run on), graph, and register (what instantiation and `harmonia run` store);
+//! - [`Workflows`]: create and update (with diagnostics and warnings), check without
+//!   storing, read any version, list, versions, delete (refused while executions are
+//!   unfinished, unless told they may run on), graph, and register (what
+//!   instantiation and `harmonia run` store);
 //! - [`Templates`]: create and update (with the Tekton conversion and a dry run), read,
 //!   list, versions, delete, diff, instantiate, export, import, seed the built-ins;
 //! - [`Executions`]: start with inputs, read with task detail, list with filters and a

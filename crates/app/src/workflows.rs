@@ -1,5 +1,5 @@
-//! Workflows: create, update (a new version), read any version, list, versions, delete,
-//! graph, and register.
+//! Workflows: create, update (a new version), check, read any version, list, versions,
+//! delete, graph, and register.
 //!
 //! A workflow is named by its id or its name wherever one is looked up. Definitions
 //! come as a [`Source`] (text, format, and the name diagnostics use) and are answered,
@@ -185,6 +185,14 @@ impl Workflows {
         }
         found.sort_by_key(|d| d.position);
         Ok(found)
+    }
+
+    /// Checks a definition and stores nothing: when it is valid, its warnings (those
+    /// [`Workflows::create`] would answer); when it is not, every problem
+    /// ([`Error::InvalidDefinition`]).
+    pub async fn check(&self, source: &Source) -> Result<Vec<Diagnostic>> {
+        let loaded = self.validate(source)?;
+        self.warnings(source, &loaded).await
     }
 
     /// Creates a workflow from a definition; refused when one by its name exists.

@@ -63,7 +63,8 @@ enum Command {
 }
 
 /// Logs to stderr, filtered by `RUST_LOG` (default: info for `serve`, warnings for
-/// the other commands), as text or as JSON lines.
+/// the other commands; the MCP SDK's per-request lines only from warnings), as text or
+/// as JSON lines.
 fn init_logging(json: bool, default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
@@ -86,7 +87,7 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     let default = if matches!(cli.command, Command::Serve(_)) {
-        "info"
+        "info,rmcp=warn"
     } else {
         "warn"
     };

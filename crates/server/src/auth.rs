@@ -117,8 +117,12 @@ impl Need {
         }
     }
 
-    /// What a request needs, from its method and path.
+    /// What a request needs, from its method and path. `/mcp` needs `Read` whatever
+    /// the method (every MCP call is a `POST`): each tool then checks its own need.
     pub fn of(method: &axum::http::Method, path: &str) -> Need {
+        if path == "/mcp" || path.starts_with("/mcp/") {
+            return Need::Read;
+        }
         let api = path.starts_with("/api/") || path == "/api" || path.starts_with("/ws/");
         // What this component is, for other components that hold no token yet.
         let discovery = path == "/api/discovery" || path == "/api/v1/discovery";
@@ -259,6 +263,8 @@ mod tests {
         assert_eq!(Need::of(&Method::GET, "/metrics"), Need::Public);
         assert_eq!(Need::of(&Method::GET, "/api/workflows"), Need::Read);
         assert_eq!(Need::of(&Method::GET, "/ws/executions/x"), Need::Read);
+        assert_eq!(Need::of(&Method::POST, "/mcp"), Need::Read);
+        assert_eq!(Need::of(&Method::GET, "/mcp"), Need::Read);
         assert_eq!(
             Need::of(&Method::POST, "/api/workflows/etl/execute"),
             Need::Operate

@@ -1,5 +1,5 @@
-//! Harmonia's HTTP server: the REST and WebSocket API on one port, its OpenAPI
-//! description, auth, and operations endpoints.
+//! Harmonia's HTTP server: the REST and WebSocket API on one port, an MCP server at
+//! `/mcp`, its OpenAPI description, auth, and operations endpoints.
 //!
 //! [`app`] builds the router on an [`AppState`] (the use cases of `harmonia_app` over
 //! an engine, and settings); [`serve`] runs it on a listener until a shutdown signal,
@@ -9,7 +9,8 @@
 //!
 //! Layout: `routes/` (one module per resource, handlers that parse, call a use case
 //! and render), `ws` (WebSockets, over the same use cases), `extract` (bodies, queries
-//! and path ids with the API's error shape), `error` (that shape, and the one table
+//! and path ids with the API's error shape), `mcp` (the same use cases as MCP tools
+//! and resources, behind the same guards), `error` (that shape, and the one table
 //! from the use cases' errors), `auth` and `middleware` (tokens and roles, and keeping
 //! other web pages out), `views` (what goes over the wire), `openapi`, `wire` (the
 //! connections under hyper, so that its own error answers have the shape too).
@@ -17,6 +18,7 @@
 pub mod auth;
 pub mod error;
 mod extract;
+mod mcp;
 mod middleware;
 mod openapi;
 mod routes;
@@ -89,6 +91,10 @@ pub fn app(state: AppState) -> Router {
     let (v1, _) = api().split_for_parts();
     let mut app = router
         .nest("/api/v1", v1)
+        .route(
+            "/mcp",
+            axum::routing::any(mcp::handle).with_state(mcp::service(state.clone())),
+        )
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -400,4 +400,3 @@ mod tests {
         assert_eq!(b.take(&["q".into()], 10, "w").len(), 1);
     }
 }
-

@@ -22,6 +22,7 @@ mod events;
 mod handlers;
 mod hooks;
 mod idempotency;
+mod mcp;
 mod schedules;
 mod security;
 mod templates;
