@@ -8,7 +8,7 @@ definition back as the resource `harmonia://workflows/NAME`, and prints what it 
 as one JSON document on stdout. Exits 1 on the first mismatch (the reason on
 stderr), 2 when it cannot connect.
 
-    python3 -m venv target/mcp-venv && target/mcp-venv/bin/pip install 'mcp>=2,<3'
+    python3 -m venv target/mcp-venv && target/mcp-venv/bin/pip install 'mcp==2.3.0'
     target/mcp-venv/bin/python scripts/mcp-client-check.py --url http://127.0.0.1:8007/mcp \
         [--token hm_...] [--mode auto|legacy]
 
