@@ -10,4 +10,6 @@ mod client;
 mod presence;
 
 pub use client::{Client, Discovered, HermesError, Registered, TIMEOUT};
-pub use presence::{CAPABILITIES, FIRST_BACKOFF, MAX_BACKOFF, Presence, Status, payload};
+pub use presence::{
+    CAPABILITIES, FIRST_BACKOFF, MAX_BACKOFF, Presence, Status, UNREGISTER_TIMEOUT, payload,
+};

@@ -4,7 +4,8 @@
 //! [`Presence::run`] is the loop `serve` spawns. Hermes is never needed: a failure is
 //! logged and retried (registration with a backoff from 1 s doubling to 60 s; heartbeats
 //! at their interval), never fatal, and nothing waits for it: start-up and requests go
-//! on whatever Hermes does. A heartbeat answered 401 or 404 (the token expired, or
+//! on whatever Hermes does, and neither does a shutdown (a call in flight is dropped,
+//! and the unregistration has [`UNREGISTER_TIMEOUT`]). A heartbeat answered 401 or 404 (the token expired, or
 //! Hermes restarted and forgot) registers again at once. [`Presence::status`] is what
 //! `/health` shows.
 
@@ -21,6 +22,8 @@ use super::client::{Client, HermesError, Registered};
 pub const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 /// The longest pause between registration tries.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// How long the unregistration on the way out may take.
+pub const UNREGISTER_TIMEOUT: Duration = Duration::from_secs(2);
 /// What Harmonia tells Hermes it can do.
 pub const CAPABILITIES: [&str; 8] = [
     "workflow_orchestration",
@@ -119,68 +122,16 @@ impl Presence {
         f(&mut s);
     }
 
-    /// Registers and heart-beats until `stop`, then unregisters (within the client's
-    /// timeout).
+    /// Registers and heart-beats until `stop`, then unregisters (within
+    /// [`UNREGISTER_TIMEOUT`]). A call in flight when `stop` comes is dropped: a Hermes
+    /// that hangs never holds up a shutdown.
     pub async fn run(&self, stop: CancellationToken) {
         let mut registration: Option<Registered> = None;
         let mut backoff = FIRST_BACKOFF;
         loop {
-            let pause = match &registration {
-                None => match self.client.register(&self.payload).await {
-                    Ok(r) => {
-                        tracing::info!(hermes = %self.client.base(), component_id = %r.component_id, "registered with Hermes");
-                        self.update(|s| {
-                            s.registered = true;
-                            s.component_id = Some(r.component_id.clone());
-                            s.last_contact = Some(Timestamp::now());
-                            s.last_error = None;
-                            s.registrations += 1;
-                        });
-                        registration = Some(r);
-                        backoff = FIRST_BACKOFF;
-                        self.interval
-                    }
-                    Err(e) => {
-                        tracing::warn!(hermes = %self.client.base(), error = %e, retry_in = ?backoff, "cannot register with Hermes");
-                        self.update(|s| {
-                            s.registered = false;
-                            s.last_error = Some(e.to_string());
-                        });
-                        let pause = backoff;
-                        backoff = (backoff * 2).min(MAX_BACKOFF);
-                        pause
-                    }
-                },
-                Some(r) => match self.client.heartbeat(r, "healthy").await {
-                    Ok(()) => {
-                        self.update(|s| {
-                            s.registered = true;
-                            s.last_contact = Some(Timestamp::now());
-                            s.last_error = None;
-                        });
-                        self.interval
-                    }
-                    Err(HermesError::Expired(status)) => {
-                        tracing::info!(
-                            status,
-                            "Hermes no longer knows this registration; registering again"
-                        );
-                        self.update(|s| {
-                            s.registered = false;
-                            s.last_error = Some(HermesError::Expired(status).to_string());
-                        });
-                        registration = None;
-                        Duration::ZERO
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "a heartbeat to Hermes failed");
-                        self.update(|s| {
-                            s.registered = false;
-                            s.last_error = Some(e.to_string());
-                        });
-                        self.interval.min(MAX_BACKOFF)
-                    }
-                },
+            let pause = tokio::select! {
+                () = stop.cancelled() => break,
+                pause = self.step(&mut registration, &mut backoff) => pause,
             };
             tokio::select! {
                 () = stop.cancelled() => break,
@@ -188,11 +139,79 @@ impl Presence {
             }
         }
         if let Some(r) = registration {
-            match self.client.unregister(&r).await {
-                Ok(()) => tracing::info!("unregistered from Hermes"),
-                Err(e) => tracing::warn!(error = %e, "cannot unregister from Hermes"),
+            match tokio::time::timeout(UNREGISTER_TIMEOUT, self.client.unregister(&r)).await {
+                Ok(Ok(())) => tracing::info!("unregistered from Hermes"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "cannot unregister from Hermes"),
+                Err(_) => tracing::warn!(
+                    "Hermes did not answer the unregistration within {UNREGISTER_TIMEOUT:?}"
+                ),
             }
             self.update(|s| s.registered = false);
+        }
+    }
+
+    /// One registration or heartbeat; returns how long to pause before the next.
+    async fn step(
+        &self,
+        registration: &mut Option<Registered>,
+        backoff: &mut Duration,
+    ) -> Duration {
+        match registration {
+            None => match self.client.register(&self.payload).await {
+                Ok(r) => {
+                    tracing::info!(hermes = %self.client.base(), component_id = %r.component_id, "registered with Hermes");
+                    self.update(|s| {
+                        s.registered = true;
+                        s.component_id = Some(r.component_id.clone());
+                        s.last_contact = Some(Timestamp::now());
+                        s.last_error = None;
+                        s.registrations += 1;
+                    });
+                    *registration = Some(r);
+                    *backoff = FIRST_BACKOFF;
+                    self.interval
+                }
+                Err(e) => {
+                    tracing::warn!(hermes = %self.client.base(), error = %e, retry_in = ?*backoff, "cannot register with Hermes");
+                    self.update(|s| {
+                        s.registered = false;
+                        s.last_error = Some(e.to_string());
+                    });
+                    let pause = *backoff;
+                    *backoff = (*backoff * 2).min(MAX_BACKOFF);
+                    pause
+                }
+            },
+            Some(r) => match self.client.heartbeat(r, "healthy").await {
+                Ok(()) => {
+                    self.update(|s| {
+                        s.registered = true;
+                        s.last_contact = Some(Timestamp::now());
+                        s.last_error = None;
+                    });
+                    self.interval
+                }
+                Err(HermesError::Expired(status)) => {
+                    tracing::info!(
+                        status,
+                        "Hermes no longer knows this registration; registering again"
+                    );
+                    self.update(|s| {
+                        s.registered = false;
+                        s.last_error = Some(HermesError::Expired(status).to_string());
+                    });
+                    *registration = None;
+                    Duration::ZERO
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "a heartbeat to Hermes failed");
+                    self.update(|s| {
+                        s.registered = false;
+                        s.last_error = Some(e.to_string());
+                    });
+                    self.interval.min(MAX_BACKOFF)
+                }
+            },
         }
     }
 }

@@ -4,8 +4,10 @@
 mod crash;
 mod crash_serve;
 mod crash_waits;
+mod hermes;
 mod isolation;
 mod ledger;
+mod mcp_client;
 mod notify;
 mod run;
 mod schedule_crash;
@@ -16,6 +18,7 @@ mod template_cli;
 mod templates;
 mod trigger_cli;
 mod validate;
+mod workers_e2e;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
