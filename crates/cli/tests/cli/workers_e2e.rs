@@ -1,7 +1,7 @@
 //! External workers end to end: real worker processes (the Python reference worker,
 //! `examples/workers/worker.py`) and a worker written in Rust here, polling a real
-//! `harmonia serve` over HTTP on 127.0.0.1. A fan-out of 200 items is shared among
-//! three workers, each item completed once; a worker killed mid-task loses its lease
+//! `harmonia serve` over HTTP on 127.0.0.1. A fan-out of 1,000 items is shared among
+//! four workers (two in each language), each item completed once; a worker killed mid-task loses its lease
 //! when its heartbeats stop, and another worker completes the retry.
 
 use std::fs::File;
@@ -224,9 +224,14 @@ struct RustTally {
     lost: usize,
 }
 
-/// A worker in Rust: a thread polling `queue` and completing every lease with
-/// `{"echo": input, "worker": "rust"}`, until `stop`.
-fn rust_worker(base: &str, queue: &str, stop: Arc<AtomicBool>) -> JoinHandle<RustTally> {
+/// A worker in Rust: a thread polling `queue` as `name` and completing every lease with
+/// `{"echo": input, "worker": name}`, until `stop`.
+fn rust_worker(
+    base: &str,
+    queue: &str,
+    name: &'static str,
+    stop: Arc<AtomicBool>,
+) -> JoinHandle<RustTally> {
     let api = base.to_string();
     let queue = queue.to_string();
     std::thread::spawn(move || {
@@ -235,14 +240,14 @@ fn rust_worker(base: &str, queue: &str, stop: Arc<AtomicBool>) -> JoinHandle<Rus
         while !stop.load(Ordering::SeqCst) {
             let (status, got) = api.post(
                 "/api/workers/poll",
-                &json!({"worker_id": "rust", "queues": [queue], "max_tasks": 1, "wait": 1}),
+                &json!({"worker_id": name, "queues": [queue], "max_tasks": 1, "wait": 1}),
             );
             assert_eq!(status, 200, "{got}");
             for lease in got["leases"].as_array().expect("leases") {
                 let id = lease["lease_id"].as_str().expect("a lease id");
                 let (status, answer) = api.post(
                     &format!("/api/workers/leases/{id}/complete"),
-                    &json!({"output": {"echo": lease["input"], "worker": "rust"}}),
+                    &json!({"output": {"echo": lease["input"], "worker": name}}),
                 );
                 match status {
                     200 => tally.completed += 1,
@@ -255,20 +260,20 @@ fn rust_worker(base: &str, queue: &str, stop: Arc<AtomicBool>) -> JoinHandle<Rus
     })
 }
 
-const ITEMS: usize = 200;
+const ITEMS: usize = 1000;
 
 const ECHOES: &str = "name: echoes
 tasks:
   work:
     type: worker
-    for_each: ${ [range(200)] }
+    for_each: ${ [range(1000)] }
     with: {queue: echoes, input: '${ {n: $item} }'}
 outputs:
   all: ${ $tasks.work.output }
 ";
 
 #[test]
-fn three_workers_in_two_languages_share_a_fan_out_of_200_items() {
+fn four_workers_in_two_languages_share_a_fan_out_of_1000_items() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let served = Served::start(&dir.path().join("w.db"), &[]);
     let api = Api::new(&served.base);
@@ -278,7 +283,7 @@ fn three_workers_in_two_languages_share_a_fan_out_of_200_items() {
         PyWorker::start(&served.base, "echoes", "py-2", dir.path(), &["--echo"], &[]),
     ];
     let stop = Arc::new(AtomicBool::new(false));
-    let rust = rust_worker(&served.base, "echoes", stop.clone());
+    let rust = ["rust-1", "rust-2"].map(|n| rust_worker(&served.base, "echoes", n, stop.clone()));
     for w in &mut py {
         w.wait_for_log("polling echoes", Duration::from_secs(10));
     }
@@ -287,11 +292,11 @@ fn three_workers_in_two_languages_share_a_fan_out_of_200_items() {
 
     let started = Instant::now();
     let id = api.start("echoes", ECHOES);
-    let x = api.finished(&id, Duration::from_secs(25));
+    let x = api.finished(&id, Duration::from_secs(60));
     let took = started.elapsed();
     assert_eq!(x["status"], "succeeded", "{x}");
     stop.store(true, Ordering::SeqCst);
-    let tally = rust.join().expect("the Rust worker ends");
+    let tallies = rust.map(|r| r.join().expect("the Rust worker ends"));
 
     let all = x["outputs"]["all"].as_array().expect("a list of outputs");
     assert_eq!(all.len(), ITEMS);
@@ -304,12 +309,14 @@ fn three_workers_in_two_languages_share_a_fan_out_of_200_items() {
     eprintln!("{ITEMS} items in {took:?}: {by_worker:?}");
     assert_eq!(
         by_worker.keys().collect::<Vec<_>>(),
-        ["py-1", "py-2", "rust"],
+        ["py-1", "py-2", "rust-1", "rust-2"],
         "each worker did some: {by_worker:?}"
     );
     // Nothing was completed twice: every completion a worker made is one output.
-    assert_eq!(tally.lost, 0, "{tally:?}");
-    assert_eq!(by_worker["rust"], tally.completed, "{tally:?}");
+    for (tally, name) in tallies.iter().zip(["rust-1", "rust-2"]) {
+        assert_eq!(tally.lost, 0, "{tally:?}");
+        assert_eq!(by_worker[name], tally.completed, "{name}: {tally:?}");
+    }
     for (w, name) in py.iter().zip(["py-1", "py-2"]) {
         let log = w.log();
         let completed = log.lines().filter(|l| l.contains(" completed ")).count();
