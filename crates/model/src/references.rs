@@ -41,13 +41,18 @@ pub struct SubWorkflow {
 impl SubWorkflow {
     /// A warning about this reference, at the place its name is written.
     pub fn warning(&self, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            severity: Severity::Warning,
-            path: self.path.clone(),
-            task: Some(self.task.clone()),
-            message: message.into(),
-            position: self.position,
-        }
+        warning_at(&self.path, &self.task, self.position, message.into())
+    }
+}
+
+/// A warning about a task's reference written at `path`.
+fn warning_at(path: &str, task: &str, position: Position, message: String) -> Diagnostic {
+    Diagnostic {
+        severity: Severity::Warning,
+        path: path.to_string(),
+        task: Some(task.to_string()),
+        message,
+        position,
     }
 }
 
@@ -67,13 +72,7 @@ pub struct ComponentRef {
 impl ComponentRef {
     /// A warning about this reference, at the place its name is written.
     pub fn warning(&self, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            severity: Severity::Warning,
-            path: self.path.clone(),
-            task: Some(self.task.clone()),
-            message: message.into(),
-            position: self.position,
-        }
+        warning_at(&self.path, &self.task, self.position, message.into())
     }
 }
 

@@ -8,9 +8,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use harmonia_expr::{Context, Limits};
+use harmonia_model::ErrorClass;
 use harmonia_storage::ExecutionId;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
+
+use crate::event::TaskError;
 
 /// Which attempt a call is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +50,37 @@ pub struct Call {
     /// an executor must not send them anywhere the task did not ask it to (an `http`
     /// redirect to another origin drops the headers that carry them).
     pub secret_texts: Arc<[String]>,
+}
+
+impl Call {
+    /// Runs `work` until it ends, the call is cancelled (a `cancelled` error: `what`,
+    /// then that the request was dropped) or its time limit passes (a `timeout` error:
+    /// `what`, then `late` and the limit). Cancellation wins a tie.
+    pub(crate) async fn bounded(
+        &self,
+        what: &str,
+        late: &str,
+        work: impl std::future::Future<Output = Result<Value, TaskError>>,
+    ) -> Result<Value, TaskError> {
+        let deadline = async {
+            match self.timeout {
+                Some(t) => tokio::time::sleep(t).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            biased;
+            () = self.cancel.cancelled() => Err(TaskError::new(
+                ErrorClass::Cancelled,
+                format!("{what}: cancelled; the request was dropped"),
+            )),
+            () = deadline => Err(TaskError::new(
+                ErrorClass::Timeout,
+                format!("{what}: {late} within {:?}", self.timeout.unwrap_or_default()),
+            )),
+            r = work => r,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! `null` is the same as absent. An argument the tool's schema does not declare is
 //! refused, with the ones it does, as the REST bodies refuse unknown fields.
 
+use harmonia_expr::kind_of as kind;
 use rmcp::model::JsonObject;
 use serde_json::{Map, Value};
 
@@ -14,17 +15,6 @@ use crate::error::ApiError;
 /// The arguments of one call.
 #[derive(Debug)]
 pub(crate) struct Args(JsonObject);
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
 
 impl Args {
     /// The arguments sent to `tool`, refused when one is not the tool's.

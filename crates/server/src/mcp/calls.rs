@@ -26,7 +26,7 @@ use super::tools::MAX_WAIT_SECONDS;
 use crate::error::ApiError;
 use crate::extract::execution_id;
 use crate::state::AppState;
-use crate::views::integration::{ComponentList, ComponentView};
+use crate::views::integration::ComponentList;
 use crate::views::templates::{Instantiated, TemplateDetail, TemplateList};
 use crate::views::{
     ControlResponse, ExecutionDetail, ExecutionList, RetryRequest, RetryResponse, Started,
@@ -152,17 +152,7 @@ pub(crate) async fn call(state: &AppState, name: &str, args: &Args) -> Result<Va
                 .await?;
             value(Instantiated::from_instantiated(done))
         }
-        "list_components" => {
-            let listing = app.components().list().await;
-            value(ComponentList {
-                components: listing
-                    .components
-                    .iter()
-                    .map(ComponentView::from_known)
-                    .collect(),
-                hermes_error: listing.hermes_error,
-            })
-        }
+        "list_components" => value(ComponentList::from_listing(&app.components().list().await)),
         other => Err(ApiError::internal(format!(
             "the MCP tool `{other}` is in the table but has no call"
         ))),

@@ -26,15 +26,9 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, description = "The components", body = ComponentList))
 )]
 async fn list(State(state): State<AppState>) -> Json<ComponentList> {
-    let listing = state.app().components().list().await;
-    Json(ComponentList {
-        components: listing
-            .components
-            .iter()
-            .map(ComponentView::from_known)
-            .collect(),
-        hermes_error: listing.hermes_error,
-    })
+    Json(ComponentList::from_listing(
+        &state.app().components().list().await,
+    ))
 }
 
 /// One component.

@@ -53,6 +53,20 @@ pub struct ComponentList {
     pub hermes_error: Option<String>,
 }
 
+impl ComponentList {
+    /// The view of the directory's listing.
+    pub fn from_listing(listing: &harmonia_app::components::Listing) -> ComponentList {
+        ComponentList {
+            components: listing
+                .components
+                .iter()
+                .map(ComponentView::from_known)
+                .collect(),
+            hermes_error: listing.hermes_error.clone(),
+        }
+    }
+}
+
 /// A component's tools, as it lists them.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ToolList {

@@ -161,24 +161,12 @@ impl Spawned for Component {
             .map_err(|e| TaskError::new(ErrorClass::Validation, e.clone()))?;
         let (name, ask) = parse(&call.params)?;
         let what = format!("component `{}` {}", harmonia_expr::clip(name), ask.label());
-        let deadline = async {
-            match call.timeout {
-                Some(t) => tokio::time::sleep(t).await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            biased;
-            () = call.cancel.cancelled() => Err(TaskError::new(
-                ErrorClass::Cancelled,
-                format!("{what}: cancelled; the request was dropped"),
-            )),
-            () = deadline => Err(TaskError::new(
-                ErrorClass::Timeout,
-                format!("{what}: no answer within {:?}", call.timeout.unwrap_or_default()),
-            )),
-            r = self.perform(client, name, &ask, &what, &call) => r,
-        }
+        call.bounded(
+            &what,
+            "no answer",
+            self.perform(client, name, &ask, &what, &call),
+        )
+        .await
     }
 }
 

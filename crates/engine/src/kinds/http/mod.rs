@@ -164,24 +164,13 @@ impl Spawned for Http {
                 format!("{what}: cancelled before it was sent"),
             ));
         }
-        let deadline = async {
-            match call.timeout {
-                Some(t) => tokio::time::sleep(t).await,
-                None => std::future::pending().await,
-            }
-        };
-        let result = tokio::select! {
-            biased;
-            () = call.cancel.cancelled() => Err(TaskError::new(
-                ErrorClass::Cancelled,
-                format!("{what}: cancelled; the request was dropped"),
-            )),
-            () = deadline => Err(TaskError::new(
-                ErrorClass::Timeout,
-                format!("{what}: no complete response within {:?}", call.timeout.unwrap_or_default()),
-            )),
-            r = self.perform(client, &request, &what, &call.secret_texts) => r,
-        };
+        let result = call
+            .bounded(
+                &what,
+                "no complete response",
+                self.perform(client, &request, &what, &call.secret_texts),
+            )
+            .await;
         result.map_err(|e| request.scrub(e))
     }
 }
