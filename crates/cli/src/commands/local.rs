@@ -130,6 +130,8 @@ impl Local {
             kinds: KindsConfig {
                 allow_shell,
                 components: directory.clone(),
+                // No API here for workers to poll.
+                serves_workers: false,
                 ..KindsConfig::default()
             },
             secrets,

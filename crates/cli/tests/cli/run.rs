@@ -662,3 +662,21 @@ fn a_local_run_calls_the_components_of_harmonia_toml_by_name() {
     assert_eq!(fix[0]["context"]["task"], "fix");
     assert_eq!(fix[0]["context"]["execution_id"], r["execution_id"]);
 }
+
+#[test]
+fn a_local_run_refuses_worker_tasks_that_nothing_could_poll() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("wq.yaml");
+    std::fs::write(
+        &file,
+        "name: wq\ntasks:\n  w: {type: worker, with: {queue: q}}\n",
+    )
+    .expect("writes");
+    let out = harmonia(&["run", file.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("worker tasks need `harmonia serve`"),
+        "{}",
+        stderr(&out)
+    );
+}

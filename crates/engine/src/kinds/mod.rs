@@ -70,6 +70,9 @@ pub struct KindsConfig {
     pub max_output_bytes: usize,
     /// Where `component` tasks find their components.
     pub components: Arc<dyn component::Directory>,
+    /// Whether external workers can poll this engine's `worker` attempts (an API
+    /// serves them); without, workflows with `worker` tasks are refused at start.
+    pub serves_workers: bool,
 }
 
 impl Default for KindsConfig {
@@ -79,6 +82,7 @@ impl Default for KindsConfig {
             max_response_bytes: 16 * 1024 * 1024,
             max_output_bytes: 4 * 1024 * 1024,
             components: Arc::new(component::NoComponents),
+            serves_workers: true,
         }
     }
 }
@@ -116,7 +120,7 @@ impl Kinds {
             Arc::new(SubWorkflow),
             Arc::new(Approval),
             Arc::new(WaitEvent),
-            Arc::new(Worker),
+            Arc::new(Worker::new(config.serves_workers)),
             Arc::new(component::Component::new(
                 config.components.clone(),
                 config.max_response_bytes,

@@ -43,8 +43,18 @@ pub const DEFAULT_HEARTBEAT: Dur = Dur(std::time::Duration::from_secs(30));
 const MAX_MESSAGE: usize = 4096;
 
 /// The `worker` kind.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Worker;
+#[derive(Debug, Clone, Copy)]
+pub struct Worker {
+    /// Whether workers can reach this engine (an API serves their polls).
+    served: bool,
+}
+
+impl Worker {
+    /// The kind, on an engine whose attempts workers can poll (`served`) or not.
+    pub fn new(served: bool) -> Worker {
+        Worker { served }
+    }
+}
 
 impl TaskKind for Worker {
     fn name(&self) -> &'static str {
@@ -79,6 +89,12 @@ impl TaskKind for Worker {
 
     fn run(&self) -> Run<'_> {
         Run::Waiting(self)
+    }
+
+    fn unavailable(&self) -> Option<String> {
+        (!self.served).then(|| {
+            "worker tasks need `harmonia serve`: external workers poll its API for them".to_string()
+        })
     }
 }
 
