@@ -17,6 +17,9 @@
 #     lease's expiry (`expires_at`, its `leased_at` + 1 s) to the retry being leased by
 #     another poll that was already waiting (server timestamps, in ms; the expiry sweep
 #     runs every 100 ms and the retry waits its 10 ms delay).
+#   - the baseline, in each round: WORKERS Python processes making the two round trips
+#     a task costs a worker (an empty queue's poll, a heartbeat answered 409) N times in
+#     all, with no engine work behind them; the throughput is also given as a ratio to it.
 # Each figure is the median of R rounds. The workers and the client are Python: on a
 # small machine they may be what limits the throughput (the load is printed first).
 #
@@ -44,11 +47,29 @@ trap cleanup EXIT
 
 # One round against the server at argv[1]; `worker` as argv[1] is a bench worker.
 cat >"$work/bench.py" <<'PY'
-import json, os, signal, subprocess, sys, time, urllib.request
+import json, os, signal, subprocess, sys, time, urllib.error, urllib.request
 from datetime import datetime
 
 def ts(text):
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+if sys.argv[1] == "baseline":
+    # The same two round trips a task costs a worker (a poll, then an answer), over the
+    # same Python HTTP client, with no work behind them: an empty queue's poll
+    # (`wait: 0`) and a heartbeat of an unknown lease (409).
+    _, _, base, count = sys.argv
+    def post(path, body):
+        req = urllib.request.Request(base + path, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                r.read()
+        except urllib.error.HTTPError as e:
+            e.read()
+    for _ in range(int(count)):
+        post("/api/workers/poll", {"worker_id": "b", "queues": ["baseline-empty"], "wait": 0})
+        post("/api/workers/leases/ls_none/heartbeat", {})
+    sys.exit(0)
 
 if sys.argv[1] == "worker":
     # A reference worker (the library) with an echo handler that notes the lease's times.
@@ -164,8 +185,19 @@ if len(rescue) != 1 or rescue[0]["attempt"] != 2:
 recovery = (ts(rescue[0]["leased_at"]) - ts(silent[0]["expires_at"])) * 1000
 call("POST", f"/api/workers/leases/{rescue[0]['lease_id']}/complete", {"output": 1})
 
+# The baseline, in the same round: WORKERS processes making the two round trips of
+# each of the N tasks, with nothing behind them.
+t0 = time.monotonic()
+base_procs = [subprocess.Popen([sys.executable, __file__, "baseline", base, str(tasks // workers)])
+              for _ in range(workers)]
+for p in base_procs:
+    if p.wait(timeout=300) != 0:
+        sys.exit("a baseline client failed")
+baseline_tps = (tasks // workers) * workers / (time.monotonic() - t0)
+
 print(json.dumps({
     "tasks": tasks,
+    "baseline_tps": baseline_tps,
     "tps_lease": tasks / (end - first_lease),
     "tps_exec": tasks / (end - start),
     "seconds": end - start,
@@ -198,6 +230,8 @@ m = lambda k: statistics.median(r[k] for r in rows)
 print(f"medians of {sys.argv[2]} rounds; {sys.argv[3]} worker tasks, {sys.argv[4]} Python reference workers (echo)")
 print(f"{'':<60}{'value':>12}")
 print(f"{'tasks/s, first lease -> execution end':<60}{m('tps_lease'):>12.0f}")
+print(f"{'baseline: the same 2 round trips per task, no work (tasks/s)':<60}{m('baseline_tps'):>12.0f}")
+print(f"{'ratio to the baseline (first lease -> end)':<60}{statistics.median(r['tps_lease'] / r['baseline_tps'] for r in rows):>12.2f}")
 print(f"{'tasks/s, execution start -> end':<60}{m('tps_exec'):>12.0f}")
 print(f"{'fan-out of ' + sys.argv[3] + ', start -> end (s)':<60}{m('seconds'):>12.2f}")
 print(f"{'':<60}{'p50 ms':>12}{'p99 ms':>10}")
