@@ -31,8 +31,13 @@ use super::durability::Durability;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Scenarios to run (a, b, c, d); all by default.
-    #[arg(long = "scenario", value_name = "NAME")]
+    /// Scenarios to run (a, b, c, d; repeat or comma-separate); all by default.
+    #[arg(
+        long = "scenario",
+        value_name = "NAME",
+        value_delimiter = ',',
+        value_parser = clap::builder::PossibleValuesParser::new(SCENARIOS.map(|s| s.name))
+    )]
     scenarios: Vec<String>,
     /// Runs per scenario and store; the median is reported.
     #[arg(long, default_value_t = 5)]

@@ -680,3 +680,29 @@ fn a_local_run_refuses_worker_tasks_that_nothing_could_poll() {
         stderr(&out)
     );
 }
+
+#[test]
+fn bench_takes_a_list_of_scenarios_and_refuses_an_unknown_one() {
+    let out = harmonia(&[
+        "bench",
+        "--scenario",
+        "a,c",
+        "--runs",
+        "1",
+        "--no-baseline",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let scenarios: Vec<String> = json(&out)
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|r| r["scenario"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(scenarios, ["a", "c"]);
+    let out = harmonia(&["bench", "--scenario", "a,z", "--runs", "1"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(stderr(&out).contains("'z'"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("a, b, c, d"), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty(), "nothing ran: {}", stdout(&out));
+}
