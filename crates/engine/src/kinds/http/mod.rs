@@ -32,7 +32,7 @@
 //! is not data, and the same request would get the same answer.
 //!
 //! Invariants:
-//! - one `reqwest::Client` per executor, using rustls with the `ring` provider given
+//! - one `reqwest::Client` per executor (built at its first request), using rustls with the `ring` provider given
 //!   explicitly, so building it neither needs nor minds a process-wide provider, and never
 //!   panics; if it cannot be built, every attempt fails with a `validation` error saying why;
 //! - when `call.cancel` is cancelled the request future is dropped at once (closing the
@@ -82,8 +82,10 @@ const MAX_REDIRECTS: usize = 10;
 /// The `http` kind.
 #[derive(Debug)]
 pub struct Http {
-    /// The shared client, or why it could not be built.
-    client: Result<reqwest::Client, String>,
+    /// The shared client, or why it could not be built; built at the first request,
+    /// since loading the platform's root certificates takes milliseconds that a
+    /// program that sends none (`validate`, a run without `http` tasks) should not pay.
+    client: std::sync::OnceLock<Result<reqwest::Client, String>>,
     max_response_bytes: usize,
 }
 
@@ -91,7 +93,7 @@ impl Http {
     /// A kind refusing response bodies larger than `max_response_bytes`.
     pub fn new(max_response_bytes: usize) -> Http {
         Http {
-            client: build_client(),
+            client: std::sync::OnceLock::new(),
             max_response_bytes,
         }
     }
@@ -154,6 +156,7 @@ impl Spawned for Http {
     async fn execute(&self, call: Call) -> Result<Value, TaskError> {
         let client = self
             .client
+            .get_or_init(build_client)
             .as_ref()
             .map_err(|e| TaskError::new(ErrorClass::Validation, e.clone()))?;
         let request = Request::parse(&call.params)?;
