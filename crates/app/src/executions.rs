@@ -114,8 +114,10 @@ pub struct Snapshot {
 pub struct ExecutionFilter {
     /// Only executions of this workflow (by name; empty: all).
     pub workflow: Option<String>,
-    /// Only executions with this status.
-    pub status: Option<ExecutionStatus>,
+    /// Only executions with one of these statuses (empty: any).
+    pub statuses: Vec<ExecutionStatus>,
+    /// Only executions whose id starts with this (hex digits and dashes, any case).
+    pub id_prefix: Option<String>,
     /// Created at or after this time.
     pub since: Option<Timestamp>,
     /// Created before this time.
@@ -381,7 +383,8 @@ impl Executions {
             .transpose()?;
         let query = ExecutionQuery {
             workflow: present(filter.workflow),
-            status: filter.status,
+            statuses: filter.statuses,
+            id_prefix: filter.id_prefix.as_deref().map(id_prefix).transpose()?,
             since: filter.since,
             until: filter.until,
             after,
@@ -494,5 +497,20 @@ impl Executions {
     /// [`Executions::snapshot`].
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<LoggedEvent>> {
         self.0.handle.subscribe()
+    }
+}
+
+/// Checks an id prefix: up to a whole id's 36 characters, hex digits and dashes only
+/// (so that it is never a pattern); the prefix in lowercase, as ids are stored.
+fn id_prefix(prefix: &str) -> Result<String> {
+    let valid = !prefix.is_empty()
+        && prefix.len() <= 36
+        && prefix.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+    if valid {
+        Ok(prefix.to_ascii_lowercase())
+    } else {
+        Err(Error::InvalidRequest(format!(
+            "`id_prefix` must be the start of an execution id (1 to 36 hex digits and dashes), found `{prefix}`"
+        )))
     }
 }

@@ -1,5 +1,5 @@
 //! Workflows: create, update (a new version), check, read any version, list, versions,
-//! delete, graph, and register.
+//! diff two versions, delete, graph, and register.
 //!
 //! A workflow is named by its id or its name wherever one is looked up. Definitions
 //! come as a [`Source`] (text, format, and the name diagnostics use) and are answered,
@@ -50,6 +50,20 @@ pub struct Detail {
     pub record: WorkflowRecord,
     /// Its definition as read back (absent if it no longer reads).
     pub definition: Option<harmonia_model::Workflow>,
+}
+
+/// The structural difference between two versions of a workflow.
+#[derive(Debug, Clone)]
+pub struct Diff {
+    /// The workflow.
+    pub name: String,
+    /// The older version.
+    pub from: u32,
+    /// The newer version.
+    pub to: u32,
+    /// Each change, a JSON pointer into the definition's JSON form, in a stable order
+    /// (see `harmonia_model::template::diff_values`).
+    pub changes: Vec<harmonia_model::template::Change>,
 }
 
 /// What registering a definition did to its workflow.
@@ -138,6 +152,37 @@ impl Workflows {
         let definition =
             harmonia_model::read(&Source::new("stored", record.source.clone(), format)).ok();
         Ok(Detail { record, definition })
+    }
+
+    /// The changes from version `from` (default: the one before `to`) to version `to`
+    /// (default: the latest) of workflow `id`, comparing the definitions as JSON.
+    pub async fn diff(&self, id: &str, from: Option<u32>, to: Option<u32>) -> Result<Diff> {
+        let latest = self.record(id, None).await?;
+        let to = to.unwrap_or(latest.version);
+        let from = match from {
+            Some(v) => v,
+            None if to > 1 => to - 1,
+            None => {
+                return Err(Error::NotFound(format!(
+                    "workflow `{}` has no version before {to} to compare it with; pass `from`",
+                    latest.name
+                )));
+            }
+        };
+        let a = self.get(&latest.name, Some(from)).await?;
+        let b = self.get(&latest.name, Some(to)).await?;
+        let json = |d: &Detail| {
+            d.definition
+                .as_ref()
+                .and_then(|w| serde_json::to_value(w).ok())
+                .unwrap_or(serde_json::Value::Null)
+        };
+        Ok(Diff {
+            changes: harmonia_model::template::diff_values(&json(&a), &json(&b)),
+            name: latest.name,
+            from,
+            to,
+        })
     }
 
     /// Validates a definition; every problem is in the error.

@@ -51,8 +51,19 @@ impl<D: Dialect> ExecutionQueries for SqlStore<D> {
         if let Some(workflow) = &q.workflow {
             sql.push(" AND workflow = ").bind(workflow.as_str());
         }
-        if let Some(status) = q.status {
-            sql.push(" AND status = ").bind(status.as_str());
+        if !q.statuses.is_empty() {
+            sql.push(" AND status IN (");
+            for (i, status) in q.statuses.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(status.as_str());
+            }
+            sql.push(")");
+        }
+        if let Some(prefix) = &q.id_prefix {
+            // The caller lets only hex digits and dashes in: no LIKE wildcard.
+            sql.push(" AND id LIKE ").bind(format!("{prefix}%"));
         }
         if let Some(since) = q.since {
             sql.push(" AND created_at >= ").bind(since.0);

@@ -326,7 +326,7 @@ async fn listing_uses_the_cursor_with_filters() {
     store.commit(&b).await.unwrap();
     let page = store
         .executions(&ExecutionQuery {
-            status: Some(ExecutionStatus::Failed),
+            statuses: vec![ExecutionStatus::Failed],
             workflow: Some("w".into()),
             after: Some(ids[3]),
             limit: 2,

@@ -193,7 +193,12 @@ impl ExecutionQueries for MemoryStore {
             .values()
             .rev()
             .filter(|x| q.workflow.as_ref().is_none_or(|w| &x.workflow == w))
-            .filter(|x| q.status.is_none_or(|s| x.status == s))
+            .filter(|x| q.statuses.is_empty() || q.statuses.contains(&x.status))
+            .filter(|x| {
+                q.id_prefix
+                    .as_deref()
+                    .is_none_or(|p| x.id.to_string().starts_with(p))
+            })
             .filter(|x| q.since.is_none_or(|t| x.created_at >= t))
             .filter(|x| q.until.is_none_or(|t| x.created_at < t))
             .filter(|x| q.after.is_none_or(|c| x.id < c))

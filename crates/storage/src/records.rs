@@ -409,8 +409,11 @@ pub struct NewWorkflowVersion {
 pub struct ExecutionQuery {
     /// Only this workflow (by name).
     pub workflow: Option<String>,
-    /// Only this status.
-    pub status: Option<ExecutionStatus>,
+    /// Only these statuses (empty: any).
+    pub statuses: Vec<ExecutionStatus>,
+    /// Only ids that start with this text (lowercase hex digits and dashes; the caller
+    /// checks it, so that it is never a pattern).
+    pub id_prefix: Option<String>,
     /// Created at or after.
     pub since: Option<Timestamp>,
     /// Created before.

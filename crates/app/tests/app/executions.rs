@@ -85,7 +85,7 @@ async fn lists_filter_and_page_newest_first() {
     let page = x
         .list(ExecutionFilter {
             workflow: Some("greet".into()),
-            status: Some(ExecutionStatus::Succeeded),
+            statuses: vec![ExecutionStatus::Succeeded],
             limit: Some(2),
             ..ExecutionFilter::default()
         })
@@ -109,7 +109,7 @@ async fn lists_filter_and_page_newest_first() {
     assert_eq!(rest.next_cursor, None);
     let none = x
         .list(ExecutionFilter {
-            status: Some(ExecutionStatus::Failed),
+            statuses: vec![ExecutionStatus::Failed],
             ..ExecutionFilter::default()
         })
         .await

@@ -64,14 +64,17 @@ pub(crate) async fn call(state: &AppState, name: &str, args: &Args) -> Result<Va
         "create_workflow" => create(state, &args.string("definition")?).await,
         "execute_workflow" => execute(state, args).await,
         "list_executions" => {
-            let status = args
+            let statuses = args
                 .opt_string("status")?
                 .map(|s| s.parse::<ExecutionStatus>())
                 .transpose()
-                .map_err(|m| ApiError::bad_request(format!("`status`: {m}")))?;
+                .map_err(|m| ApiError::bad_request(format!("`status`: {m}")))?
+                .into_iter()
+                .collect();
             let filter = ExecutionFilter {
                 workflow: args.opt_string("workflow")?,
-                status,
+                statuses,
+                id_prefix: None,
                 since: None,
                 until: None,
                 cursor: args.opt_string("cursor")?,

@@ -40,9 +40,14 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 struct ListQuery {
     /// Only executions of this workflow (by name).
     workflow: Option<String>,
-    /// Only executions with this status.
-    #[param(inline)]
-    status: Option<StatusParam>,
+    /// Only executions with one of these statuses, comma-separated (`failed,cancelled`):
+    /// pending, running, paused, succeeded, failed or cancelled.
+    #[param(example = "failed,cancelled")]
+    status: Option<String>,
+    /// Only executions whose id starts with this (hex digits and dashes): what a
+    /// client resolves a short id with.
+    #[param(example = "01a20b95")]
+    id_prefix: Option<String>,
     /// Created at or after this time (RFC 3339).
     #[param(format = DateTime)]
     since: Option<String>,
@@ -57,28 +62,23 @@ struct ListQuery {
     cursor: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-enum StatusParam {
-    Pending,
-    Running,
-    Paused,
-    Succeeded,
-    Failed,
-    Cancelled,
-}
-
-impl From<StatusParam> for ExecutionStatus {
-    fn from(s: StatusParam) -> ExecutionStatus {
-        match s {
-            StatusParam::Pending => ExecutionStatus::Pending,
-            StatusParam::Running => ExecutionStatus::Running,
-            StatusParam::Paused => ExecutionStatus::Paused,
-            StatusParam::Succeeded => ExecutionStatus::Succeeded,
-            StatusParam::Failed => ExecutionStatus::Failed,
-            StatusParam::Cancelled => ExecutionStatus::Cancelled,
-        }
-    }
+/// The statuses of `status=a,b`: each one known, at least one.
+fn statuses(value: Option<&str>) -> ApiResult<Vec<ExecutionStatus>> {
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<ExecutionStatus>().map_err(|_| {
+                ApiError::bad_request(format!(
+                    "`status` must be a comma-separated list of pending, running, paused, succeeded, failed or cancelled, found `{s}`"
+                ))
+            })
+        })
+        .collect()
 }
 
 fn time(name: &str, value: &Option<String>) -> ApiResult<Option<Timestamp>> {
@@ -111,7 +111,8 @@ async fn list(
 ) -> ApiResult<Json<ExecutionList>> {
     let filter = ExecutionFilter {
         workflow: q.workflow,
-        status: q.status.map(Into::into),
+        statuses: statuses(q.status.as_deref())?,
+        id_prefix: q.id_prefix,
         since: time("since", &q.since)?,
         until: time("until", &q.until)?,
         cursor: q.cursor,

@@ -25,7 +25,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Body, DefinitionBody, Query};
 use crate::state::AppState;
 use crate::views::{
-    ExecuteRequest, Started, VersionList, WorkflowDetail, WorkflowList, WorkflowSaved,
+    ExecuteRequest, Started, VersionList, WorkflowDetail, WorkflowDiff, WorkflowList, WorkflowSaved,
 };
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -33,6 +33,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create, list))
         .routes(routes!(get_one, update, delete))
         .routes(routes!(versions))
+        .routes(routes!(diff))
         .routes(routes!(execute))
         .routes(routes!(graph))
 }
@@ -204,6 +205,39 @@ async fn versions(
 ) -> ApiResult<Json<VersionList>> {
     let (name, versions) = state.app().workflows().versions(&id).await?;
     Ok(Json(VersionList::new(name, &versions)))
+}
+
+/// Which versions to compare.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct DiffQuery {
+    /// The older version (default: the one before `to`).
+    #[param(minimum = 1)]
+    from: Option<u32>,
+    /// The newer version (default: the latest).
+    #[param(minimum = 1)]
+    to: Option<u32>,
+}
+
+/// Compare two versions of a workflow, structurally.
+#[utoipa::path(
+    get,
+    path = "/workflows/{id}/diff",
+    tag = "workflows",
+    params(("id" = String, Path, description = "The workflow's id or name"), DiffQuery),
+    responses(
+        (status = 200, description = "The changes from `from` to `to`", body = WorkflowDiff),
+        (status = 400, description = "Bad query", body = ErrorBody),
+        (status = 404, description = "No such workflow or version", body = ErrorBody),
+    )
+)]
+async fn diff(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<DiffQuery>,
+) -> ApiResult<Json<WorkflowDiff>> {
+    let diff = state.app().workflows().diff(&id, q.from, q.to).await?;
+    Ok(Json(WorkflowDiff::from_diff(diff)))
 }
 
 /// Execute a workflow.

@@ -168,6 +168,33 @@ impl WorkflowDetail {
     }
 }
 
+/// The structural difference between two versions of a workflow.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WorkflowDiff {
+    /// The workflow.
+    pub name: String,
+    /// The older version.
+    pub from: u32,
+    /// The newer version.
+    pub to: u32,
+    /// Each change: a JSON pointer into the definition, `added`, `removed` or
+    /// `changed`, and the values before and after.
+    #[schema(value_type = Vec<Object>)]
+    pub changes: Vec<harmonia_model::template::Change>,
+}
+
+impl WorkflowDiff {
+    /// The view of a diff.
+    pub fn from_diff(d: harmonia_app::workflows::Diff) -> WorkflowDiff {
+        WorkflowDiff {
+            name: d.name,
+            from: d.from,
+            to: d.to,
+            changes: d.changes,
+        }
+    }
+}
+
 /// A page of workflows.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct WorkflowList {

@@ -432,6 +432,25 @@ async fn updates_make_versions_and_old_versions_stay_readable() {
         )
         .await;
     assert_eq!(r.json()["version"], 1);
+    // The difference between the versions, by default the latest and the one before.
+    let diff = s.get("/api/workflows/hello/diff").await.json();
+    assert_eq!((diff["from"].clone(), diff["to"].clone()), (json!(1), json!(2)));
+    assert_eq!(
+        diff["changes"],
+        json!([{"path": "/description", "change": "changed", "before": "Greets", "after": "Greets loudly"}])
+    );
+    let same = s.get("/api/workflows/hello/diff?from=2&to=2").await.json();
+    assert_eq!(same["changes"], json!([]));
+    assert_error(
+        &s.get("/api/workflows/hello/diff?from=1&to=9").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    assert_error(
+        &s.get("/api/workflows/hello/diff?from=x").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    );
 }
 
 #[tokio::test]
@@ -598,6 +617,38 @@ async fn listing_filters_and_pages_newest_first() {
     assert!(rest["next_cursor"].is_null());
     let succeeded = s.get("/api/executions?status=succeeded").await.json();
     assert_eq!(succeeded["executions"].as_array().map(Vec::len), Some(6));
+    let several = s
+        .get("/api/executions?status=failed,%20succeeded")
+        .await
+        .json();
+    assert_eq!(several["executions"].as_array().map(Vec::len), Some(6));
+    let none = s.get("/api/executions?status=failed,cancelled").await.json();
+    assert_eq!(none["executions"], json!([]));
+    // A short id finds its execution; the whole id too, in any case.
+    let upper = ids[3].to_uppercase();
+    for prefix in [&ids[3][..30], &ids[3][..], &upper[..]] {
+        let found = s
+            .get(&format!("/api/executions?id_prefix={prefix}"))
+            .await
+            .json();
+        let found: Vec<&str> = found["executions"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter_map(|x| x["id"].as_str())
+            .collect();
+        assert_eq!(found, [ids[3].as_str()], "{prefix}");
+    }
+    for bad in ["01%25", "x", "0123456789012345678901234567890123456"] {
+        let r = s.get(&format!("/api/executions?id_prefix={bad}")).await;
+        let body = assert_error(&r, StatusCode::BAD_REQUEST, "invalid_request");
+        assert!(
+            body["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("id_prefix")),
+            "{body}"
+        );
+    }
     assert_eq!(
         s.get("/api/executions?since=2999-01-01T00:00:00Z")
             .await
@@ -609,11 +660,16 @@ async fn listing_filters_and_pages_newest_first() {
         StatusCode::BAD_REQUEST,
         "invalid_request",
     );
-    assert_error(
-        &s.get("/api/executions?status=done").await,
-        StatusCode::BAD_REQUEST,
-        "invalid_request",
-    );
+    for bad in ["done", "failed,done"] {
+        let r = s.get(&format!("/api/executions?status={bad}")).await;
+        let body = assert_error(&r, StatusCode::BAD_REQUEST, "invalid_request");
+        assert!(
+            body["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("`done`")),
+            "{body}"
+        );
+    }
     let workflows = s.get("/api/workflows?limit=1").await.json();
     assert_eq!(workflows["workflows"][0]["name"], "hello");
     assert_eq!(workflows["next_cursor"], "hello");

@@ -92,7 +92,7 @@ pub async fn executions_filter_and_paginate(store: &dyn Store) {
     assert_eq!(even.len(), 4);
     let failed_odd = list(ExecutionQuery {
         workflow: Some("odd".into()),
-        status: Some(ExecutionStatus::Failed),
+        statuses: vec![ExecutionStatus::Failed],
         ..ExecutionQuery::default()
     })
     .await;
@@ -100,6 +100,33 @@ pub async fn executions_filter_and_paginate(store: &dyn Store) {
         failed_odd.iter().map(|x| x.id).collect::<Vec<_>>(),
         vec![ids[5], ids[3]]
     );
+    let several = list(ExecutionQuery {
+        statuses: vec![ExecutionStatus::Failed, ExecutionStatus::Succeeded],
+        ..ExecutionQuery::default()
+    })
+    .await;
+    assert_eq!(several.len(), ids.len(), "several statuses are any of them");
+    // A whole id is its own prefix; a prefix shared by none finds none.
+    let whole = ids[4].to_string();
+    let by_prefix = list(ExecutionQuery {
+        id_prefix: Some(whole.clone()),
+        ..ExecutionQuery::default()
+    })
+    .await;
+    assert_eq!(by_prefix.iter().map(|x| x.id).collect::<Vec<_>>(), vec![ids[4]]);
+    let short = list(ExecutionQuery {
+        id_prefix: Some(whole[..8].to_string()),
+        ..ExecutionQuery::default()
+    })
+    .await;
+    assert!(short.iter().any(|x| x.id == ids[4]), "a short prefix finds it");
+    assert!(short.iter().all(|x| x.id.to_string().starts_with(&whole[..8])));
+    let none = list(ExecutionQuery {
+        id_prefix: Some("ffffffff-ffff".into()),
+        ..ExecutionQuery::default()
+    })
+    .await;
+    assert!(none.is_empty(), "{none:?}");
     let window = list(ExecutionQuery {
         since: Some(Timestamp(102)),
         until: Some(Timestamp(105)),
