@@ -55,11 +55,22 @@ enum Command {
     History(commands::history::Args),
     /// Measure the engine on durable SQLite (chain, fan-outs, many executions).
     Bench(commands::bench::Args),
+    /// Work with workflows on a running server: apply, list, get, versions, diff,
+    /// delete.
+    Workflow(commands::workflow::Args),
+    /// Start an execution on a running server (from a file or a workflow's name), and
+    /// optionally watch it to its end.
+    Submit(commands::submit::Args),
+    /// Work with executions on a running server: list, get, watch, events, cancel,
+    /// pause, resume, retry, approve, reject.
+    Execution(commands::execution::Args),
     /// Work with templates on a running server: list, show, create, export, import,
     /// instantiate.
     Template(commands::template::Args),
     /// Work with triggers on a running server: list, show, pause, resume.
     Trigger(commands::trigger::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(commands::completions::Args),
 }
 
 /// Logs to stderr, filtered by `RUST_LOG` (default: info for `serve`, warnings for
@@ -105,6 +116,12 @@ fn main() -> ExitCode {
         Command::Bench(args) => commands::bench::run(&args),
         Command::Template(args) => commands::template::run(&args),
         Command::Trigger(args) => commands::trigger::run(&args),
+        Command::Workflow(args) => commands::workflow::run(&args),
+        Command::Submit(args) => commands::submit::run(&args),
+        Command::Execution(args) => commands::execution::run(&args),
+        Command::Completions(args) => {
+            commands::completions::run(&args, <Cli as clap::CommandFactory>::command())
+        }
     };
     match result {
         Ok(code) => code,

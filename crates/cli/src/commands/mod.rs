@@ -2,7 +2,9 @@
 
 pub(crate) mod bench;
 mod beside;
+pub(crate) mod completions;
 pub(crate) mod durability;
+pub(crate) mod execution;
 pub(crate) mod graph;
 pub(crate) mod history;
 mod integration;
@@ -15,10 +17,12 @@ pub(crate) mod retry;
 pub(crate) mod run;
 pub(crate) mod schema;
 pub(crate) mod serve;
+pub(crate) mod submit;
 pub(crate) mod template;
 pub(crate) mod token;
 pub(crate) mod trigger;
 pub(crate) mod validate;
+pub(crate) mod workflow;
 
 use std::path::{Path, PathBuf};
 

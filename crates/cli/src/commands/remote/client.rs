@@ -107,6 +107,49 @@ impl Client {
         self.request(Method::POST, segments)
     }
 
+    /// A PUT to `segments`, with the token.
+    pub(crate) fn put(&self, segments: &[&str]) -> RequestBuilder {
+        self.request(Method::PUT, segments)
+    }
+
+    /// A DELETE of `segments`, with the token.
+    pub(crate) fn delete(&self, segments: &[&str]) -> RequestBuilder {
+        self.request(Method::DELETE, segments)
+    }
+
+    /// Every item of a paged listing (`{FIELD: [...], next_cursor}`), following
+    /// `next_cursor` until the last page, or until `max` items when given.
+    pub(crate) async fn all_pages(
+        &self,
+        segments: &[&str],
+        query: &[(&str, String)],
+        field: &str,
+        max: Option<usize>,
+    ) -> Result<Vec<Value>, Failure> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut q: Vec<(&str, String)> = query.to_vec();
+            let want = max.map_or(500, |m| m.saturating_sub(items.len()).clamp(1, 500));
+            q.push(("limit", want.to_string()));
+            if let Some(c) = &cursor {
+                q.push(("cursor", c.clone()));
+            }
+            let page: Value = self.json(self.get(segments).query(&q)).await?;
+            if let Some(Value::Array(found)) = page.get(field) {
+                items.extend(found.iter().cloned());
+            }
+            cursor = page
+                .get("next_cursor")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            let full = max.is_some_and(|m| items.len() >= m);
+            if cursor.is_none() || full {
+                return Ok(items);
+            }
+        }
+    }
+
     fn request(&self, method: Method, segments: &[&str]) -> RequestBuilder {
         let request = self.http.request(method, self.url(segments));
         match &self.token {

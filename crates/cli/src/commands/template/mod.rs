@@ -17,7 +17,7 @@ mod export;
 mod import;
 mod instantiate;
 mod list;
-mod pairs;
+pub(crate) mod pairs;
 mod show;
 
 use std::process::ExitCode;
