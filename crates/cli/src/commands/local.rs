@@ -22,7 +22,10 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::beside::Beside;
 use super::durability::Durability;
+use super::execution::get::task_detail;
+use super::execution::watch::View;
 use super::progress::{Progress, Taken};
+use harmonia_server::views::ExecutionDetail;
 
 /// How a command prints its result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -179,8 +182,13 @@ impl Local {
         output: Output,
     ) -> anyhow::Result<(ExecutionRecord, std::time::Duration)> {
         let text = output == Output::Text;
+        let terminal = text && std::io::stderr().is_terminal();
         let mut events = self.handle().subscribe();
-        let mut progress = Progress::new(plan, text && std::io::stderr().is_terminal(), text);
+        // On a terminal the live task list draws (from snapshots, every tick); the
+        // progress still follows the events, for the held task and the elapsed time.
+        let mut progress = Progress::new(plan, false, text && !terminal);
+        let mut view = terminal.then(|| View::new(true));
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(150));
         // Catch up with what was committed before we subscribed. What is committed
         // from now on may come both ways: `take` shows each event once.
         let mut held = self.catch_up(id, &mut progress).await?;
@@ -197,6 +205,11 @@ impl Local {
             }
             tokio::select! {
                 r = &mut waiting => break r?,
+                _ = tick.tick(), if view.is_some() => {
+                    if let Some(v) = view.as_mut() {
+                        self.draw(id, v).await;
+                    }
+                }
                 e = events.recv() => match e {
                     Ok(e) if e.execution == id => {
                         note_held(&mut held, &e.event);
@@ -223,7 +236,20 @@ impl Local {
         // The execution has ended: its log is complete.
         self.catch_up(id, &mut progress).await?;
         progress.finish();
+        if let Some(v) = view.as_mut() {
+            self.draw(id, v).await;
+            v.clear();
+        }
         Ok((record, progress.elapsed()))
+    }
+
+    /// Draws execution `id` as it is now in the live view.
+    async fn draw(&self, id: ExecutionId, view: &mut View) {
+        if let Ok(x) = self.app.executions().get(id).await
+            && let Ok(v) = serde_json::to_value(ExecutionDetail::from_execution(&x))
+        {
+            view.update(&v, jiff::Timestamp::now());
+        }
     }
 
     /// Shows what the log of execution `id` holds that `progress` has not shown yet,
@@ -269,6 +295,11 @@ pub(crate) fn print_report(report: &Value, elapsed: std::time::Duration, output:
             );
             if let Some(message) = report["error"]["message"].as_str() {
                 eprintln!("error: {message}");
+            }
+            for (name, task) in report["tasks"].as_object().into_iter().flatten() {
+                if task["status"] == "failed" {
+                    eprintln!("  ✗ {name}: {}", task_detail(task));
+                }
             }
             if status == "succeeded" {
                 outln!(

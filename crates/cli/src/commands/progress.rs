@@ -1,8 +1,10 @@
-//! Live progress of a local run.
+//! Live progress of a local run when stderr is not a terminal (on a terminal,
+//! `execution::watch::View` draws the task list; this still follows the events).
 //!
 //! On a terminal: one status line, redrawn, with done/running/failed counts, the names
 //! of running tasks (with `done/total` for fan-outs) and the elapsed time. Elsewhere
-//! (a pipe, CI): plain lines as tasks start, retry and end. Both go to stderr, so
+//! (a pipe, CI): plain lines as tasks start, retry and end; a fan-out of more than
+//! `LONG_FAN_OUT` items prints its counts every tenth instead of a line per item. Both go to stderr, so
 //! stdout carries only the result.
 //!
 //! Events come from two sources that overlap: the live subscription and the
@@ -17,6 +19,10 @@ use std::time::{Duration, Instant};
 use harmonia_engine::event::Event;
 use harmonia_model::Plan;
 use indicatif::{ProgressBar, ProgressStyle};
+
+/// Past this many items, a fan-out's plain progress is counts, not a line per item
+/// (failures are still printed one by one).
+const LONG_FAN_OUT: usize = 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -106,6 +112,15 @@ impl Progress {
         Taken::Shown
     }
 
+    /// Whether `task` is a fan-out of more than [`LONG_FAN_OUT`] items, whose items'
+    /// routine events are counted rather than printed one by one.
+    fn long_fan_out(&self, task: &str) -> bool {
+        self.index
+            .get(task)
+            .and_then(|&i| self.tasks[i].items)
+            .is_some_and(|(_, total)| total > LONG_FAN_OUT)
+    }
+
     fn line(&self, text: String) {
         if self.plain {
             eprintln!("[{:>8.2}s] {text}", self.started.elapsed().as_secs_f64());
@@ -115,6 +130,19 @@ impl Progress {
     /// Shows one event of the execution: its state in the task list, and, in plain
     /// mode, a line (the same words as `harmonia history`; see `Event::describe`).
     fn event(&mut self, event: &Event) {
+        let quiet_item = match event {
+            Event::AttemptWaiting {
+                task,
+                item: Some(_),
+                ..
+            }
+            | Event::RetryScheduled {
+                task,
+                item: Some(_),
+                ..
+            } => self.long_fan_out(task),
+            _ => false,
+        };
         let mut set = |name: &str, state: State| -> Option<usize> {
             let i = *self.index.get(name)?;
             self.tasks[i].state = state;
@@ -133,12 +161,27 @@ impl Progress {
                 ..
             } => {
                 if let Some(&i) = self.index.get(task)
-                    && let Some((done, _)) = &mut self.tasks[i].items
+                    && let Some((done, total)) = &mut self.tasks[i].items
                 {
                     *done += 1;
+                    // A long fan-out says how far it is every tenth, not item by item.
+                    let (done, total) = (*done, *total);
+                    if total > LONG_FAN_OUT && (done * 10 / total) > ((done - 1) * 10 / total) {
+                        self.line(format!("{task}: {done}/{total} items done"));
+                    }
                 }
                 false
             }
+            Event::AttemptWaiting {
+                task,
+                item: Some(_),
+                ..
+            }
+            | Event::RetryScheduled {
+                task,
+                item: Some(_),
+                ..
+            } if quiet_item => false,
             Event::TaskSucceeded { task } => set(task, State::Succeeded).is_some(),
             Event::TaskFailed { task, .. } => set(task, State::Failed).is_some(),
             Event::TaskSkipped { task, .. } => set(task, State::Skipped).is_some(),

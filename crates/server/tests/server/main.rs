@@ -434,7 +434,10 @@ async fn updates_make_versions_and_old_versions_stay_readable() {
     assert_eq!(r.json()["version"], 1);
     // The difference between the versions, by default the latest and the one before.
     let diff = s.get("/api/workflows/hello/diff").await.json();
-    assert_eq!((diff["from"].clone(), diff["to"].clone()), (json!(1), json!(2)));
+    assert_eq!(
+        (diff["from"].clone(), diff["to"].clone()),
+        (json!(1), json!(2))
+    );
     assert_eq!(
         diff["changes"],
         json!([{"path": "/description", "change": "changed", "before": "Greets", "after": "Greets loudly"}])
@@ -622,7 +625,10 @@ async fn listing_filters_and_pages_newest_first() {
         .await
         .json();
     assert_eq!(several["executions"].as_array().map(Vec::len), Some(6));
-    let none = s.get("/api/executions?status=failed,cancelled").await.json();
+    let none = s
+        .get("/api/executions?status=failed,cancelled")
+        .await
+        .json();
     assert_eq!(none["executions"], json!([]));
     // A short id finds its execution; the whole id too, in any case.
     let upper = ids[3].to_uppercase();

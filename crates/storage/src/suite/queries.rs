@@ -113,14 +113,24 @@ pub async fn executions_filter_and_paginate(store: &dyn Store) {
         ..ExecutionQuery::default()
     })
     .await;
-    assert_eq!(by_prefix.iter().map(|x| x.id).collect::<Vec<_>>(), vec![ids[4]]);
+    assert_eq!(
+        by_prefix.iter().map(|x| x.id).collect::<Vec<_>>(),
+        vec![ids[4]]
+    );
     let short = list(ExecutionQuery {
         id_prefix: Some(whole[..8].to_string()),
         ..ExecutionQuery::default()
     })
     .await;
-    assert!(short.iter().any(|x| x.id == ids[4]), "a short prefix finds it");
-    assert!(short.iter().all(|x| x.id.to_string().starts_with(&whole[..8])));
+    assert!(
+        short.iter().any(|x| x.id == ids[4]),
+        "a short prefix finds it"
+    );
+    assert!(
+        short
+            .iter()
+            .all(|x| x.id.to_string().starts_with(&whole[..8]))
+    );
     let none = list(ExecutionQuery {
         id_prefix: Some("ffffffff-ffff".into()),
         ..ExecutionQuery::default()

@@ -6,8 +6,9 @@
 use harmonia_engine::event::Event;
 use serde_json::Value;
 
+use super::reader::{DbArg, Reader};
 use crate::commands::remote::print::{self, OutputArg};
-use crate::commands::remote::{Client, Failure, ids};
+use crate::commands::remote::{Client, Failure};
 use crate::output::outln;
 
 #[derive(Debug, clap::Args)]
@@ -17,13 +18,14 @@ pub(crate) struct Args {
     id: String,
     #[command(flatten)]
     output: OutputArg,
+    #[command(flatten)]
+    db: DbArg,
 }
 
 pub(crate) async fn run(client: &Client, args: &Args) -> Result<(), Failure> {
-    let id = ids::execution(client, &args.id).await?;
-    let log: Value = client
-        .json(client.get(&["api", "executions", &id, "events"]))
-        .await?;
+    let reader = Reader::open(client, &args.db).await?;
+    let id = reader.resolve(&args.id).await?;
+    let log: Value = reader.events(&id).await?;
     if print::data(args.output.format, &log)? {
         return Ok(());
     }

@@ -5,8 +5,9 @@
 use jiff::Timestamp;
 use serde_json::Value;
 
+use super::reader::{DbArg, Reader};
 use crate::commands::remote::print::{self, OutputArg};
-use crate::commands::remote::{Client, Failure, ids, table, when};
+use crate::commands::remote::{Client, Failure, table, when};
 use crate::output::out;
 
 #[derive(Debug, clap::Args)]
@@ -16,11 +17,14 @@ pub(crate) struct Args {
     id: String,
     #[command(flatten)]
     output: OutputArg,
+    #[command(flatten)]
+    db: DbArg,
 }
 
 pub(crate) async fn run(client: &Client, args: &Args) -> Result<(), Failure> {
-    let id = ids::execution(client, &args.id).await?;
-    let detail: Value = client.json(client.get(&["api", "executions", &id])).await?;
+    let reader = Reader::open(client, &args.db).await?;
+    let id = reader.resolve(&args.id).await?;
+    let detail: Value = reader.execution(&id).await?;
     if print::data(args.output.format, &detail)? {
         return Ok(());
     }

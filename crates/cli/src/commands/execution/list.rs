@@ -2,12 +2,14 @@
 //! executions, newest first, as a table (`ID WORKFLOW VERSION STATUS STARTED
 //! DURATION`) or the server's summaries with `-o json|yaml`.
 //!
-//! Filters go to the server (`GET /api/executions?status=&workflow=&since=`); the
-//! listing follows the server's pages up to `--limit` (default 50; 0 for all).
+//! Filters go to the server (`GET /api/executions?status=&workflow=&since=`), or to a
+//! local database with `--db`; the listing follows the pages up to `--limit` (default
+//! 50; 0 for all).
 
 use jiff::Timestamp;
 use serde_json::Value;
 
+use super::reader::{DbArg, Filter, Reader};
 use crate::commands::remote::print::{self, OutputArg};
 use crate::commands::remote::{Client, Failure, table, when};
 use crate::output::out;
@@ -30,31 +32,29 @@ pub(crate) struct Args {
     limit: usize,
     #[command(flatten)]
     output: OutputArg,
+    #[command(flatten)]
+    db: DbArg,
 }
 
 pub(crate) async fn run(client: &Client, args: &Args) -> Result<(), Failure> {
     let now = Timestamp::now();
-    let mut query = Vec::new();
-    let statuses: Vec<&str> = args
-        .status
-        .iter()
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .collect();
-    if !statuses.is_empty() {
-        query.push(("status", statuses.join(",")));
-    }
-    if let Some(w) = &args.workflow {
-        query.push(("workflow", w.clone()));
-    }
+    let mut filter = Filter {
+        statuses: args
+            .status
+            .iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        workflow: args.workflow.clone(),
+        since: None,
+    };
     if let Some(s) = &args.since {
         let since = when::since(s, now).map_err(|e| Failure::Local(format!("--since: {e}")))?;
-        query.push(("since", since));
+        filter.since = Some(since);
     }
     let max = (args.limit > 0).then_some(args.limit);
-    let items = client
-        .all_pages(&["api", "executions"], &query, "executions", max)
-        .await?;
+    let reader = Reader::open(client, &args.db).await?;
+    let items = reader.executions(&filter, max).await?;
     if print::data(args.output.format, &Value::Array(items.clone()))? {
         return Ok(());
     }

@@ -3,14 +3,15 @@
 //!
 //! Every command that names an execution takes its id or any unique prefix of it
 //! (`commands::remote::ids`). Read commands print a table or view for people, or the
-//! server's answer with `-o json|yaml`. Like the other client commands these never open
-//! a database. Exit codes: 0 success, 1 the server refused (or could not be reached),
+//! server's answer with `-o json|yaml`; `list`, `get` and `events` also read a local
+//! database with `--db PATH` (`reader.rs`), the others always go through a server. Exit codes: 0 success, 1 the server refused (or could not be reached),
 //! and for `watch`, 1 when the execution did not succeed; 2 the command line is wrong.
 
 mod control;
 mod events;
-mod get;
+pub(crate) mod get;
 mod list;
+mod reader;
 mod retry;
 pub(crate) mod watch;
 

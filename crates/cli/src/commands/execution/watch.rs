@@ -150,7 +150,7 @@ impl Row {
 }
 
 /// The live view (a terminal) or the plain lines (anything else).
-struct View {
+pub(crate) struct View {
     live: Option<Live>,
     seen: HashMap<String, Row>,
     /// For plain output: when each fan-out's counts were last printed.
@@ -165,7 +165,8 @@ struct Live {
 }
 
 impl View {
-    fn new(terminal: bool) -> View {
+    /// A live view when `terminal`, plain lines otherwise.
+    pub(crate) fn new(terminal: bool) -> View {
         let live = terminal.then(|| {
             let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
             let header = multi.add(ProgressBar::new_spinner());
@@ -185,7 +186,8 @@ impl View {
         }
     }
 
-    fn update(&mut self, x: &Value, now: Timestamp) {
+    /// Shows execution `x` (the server's view of it) as of `now`.
+    pub(crate) fn update(&mut self, x: &Value, now: Timestamp) {
         let tasks: Vec<(String, Row, Value)> = x
             .get("tasks")
             .and_then(Value::as_object)
@@ -216,7 +218,8 @@ impl View {
         }
     }
 
-    fn clear(&mut self) {
+    /// Ends the view: the tasks' lines stay, the header goes.
+    pub(crate) fn clear(&mut self) {
         if let Some(live) = &self.live {
             for bar in live.bars.values() {
                 bar.finish();

@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::{Client, Failure};
 
 /// How many candidates an ambiguous prefix lists.
-const SHOWN: usize = 5;
+pub(crate) const SHOWN: usize = 5;
 
 /// The whole id of the execution that `given` names (an id or a unique prefix).
 pub(crate) async fn execution(client: &Client, given: &str) -> Result<String, Failure> {
@@ -20,11 +20,7 @@ pub(crate) async fn execution(client: &Client, given: &str) -> Result<String, Fa
     if given.len() == 36 && given.parse::<harmonia_storage::ExecutionId>().is_ok() {
         return Ok(given.to_ascii_lowercase());
     }
-    if given.is_empty() || !given.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-        return Err(Failure::Local(format!(
-            "`{given}` is not an execution id: ids are hex digits and dashes, such as 01a22e3a-35c8-7202-a0f7-7fe52d1d4d48 or a prefix of one"
-        )));
-    }
+    let given = check(given)?;
     let query = [("id_prefix", given.to_string())];
     let found = client
         .all_pages(
@@ -34,11 +30,25 @@ pub(crate) async fn execution(client: &Client, given: &str) -> Result<String, Fa
             Some(SHOWN + 1),
         )
         .await?;
-    pick(given, &found)
+    pick(&given, &found)
+}
+
+/// `given` when it can be the start of an id: hex digits and dashes, at most 36.
+pub(crate) fn check(given: &str) -> Result<String, Failure> {
+    let given = given.trim();
+    if given.is_empty()
+        || given.len() > 36
+        || !given.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+    {
+        return Err(Failure::Local(format!(
+            "`{given}` is not an execution id: ids are hex digits and dashes, such as 01a22e3a-35c8-7202-a0f7-7fe52d1d4d48, or a prefix of one"
+        )));
+    }
+    Ok(given.to_string())
 }
 
 /// The one id among the executions found for prefix `given`.
-fn pick(given: &str, found: &[Value]) -> Result<String, Failure> {
+pub(crate) fn pick(given: &str, found: &[Value]) -> Result<String, Failure> {
     let id = |x: &Value| {
         x.get("id")
             .and_then(Value::as_str)
