@@ -23,7 +23,7 @@ use crate::sql::Sql;
 use crate::store::SqlStore;
 
 const COLUMNS: &str = "seq, trigger_id, hook, received_at, verdict, reason, execution, \
-                       method, headers, query, body, replay_of";
+                       method, headers, query, body, replay_of, verified";
 
 #[async_trait]
 impl<D: Dialect> Deliveries for SqlStore<D> {
@@ -38,8 +38,8 @@ impl<D: Dialect> Deliveries for SqlStore<D> {
         let mut tx = self.begin().await?;
         let row = Sql::<D>::new(
             "INSERT INTO deliveries (trigger_id, hook, received_at, verdict, reason, \
-             execution, method, headers, query, body, replay_of) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING seq",
+             execution, method, headers, query, body, replay_of, verified) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING seq",
         )
         .arg(d.trigger.as_str())
         .arg(d.hook.as_str())
@@ -52,6 +52,7 @@ impl<D: Dialect> Deliveries for SqlStore<D> {
         .arg(query)
         .arg(STANDARD.encode(&d.body))
         .arg(replay_of)
+        .arg(d.verified)
         .fetch_optional(&mut *tx)
         .await
         .map_err(backend)?
@@ -116,6 +117,7 @@ fn delivery<D: Dialect>(row: &Row<D>) -> Result<DeliveryRecord> {
         delivery: NewDelivery {
             trigger: c.string("trigger_id")?,
             hook: c.string("hook")?,
+            verified: c.bool("verified")?,
             received_at: c.time("received_at")?,
             verdict: c.string("verdict")?,
             reason: c.opt_string("reason")?,

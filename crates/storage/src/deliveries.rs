@@ -34,6 +34,9 @@ pub struct NewDelivery {
     pub trigger: String,
     /// The hook's name.
     pub hook: String,
+    /// Whether it proved its sender (a signature checked, or a loopback-only hook on
+    /// loopback): only a verified delivery may be replayed.
+    pub verified: bool,
     /// When it arrived.
     pub received_at: Timestamp,
     /// `started`, `duplicate`, `rejected`, `forbidden`, `paused`, `invalid` or `failed`.

@@ -12,8 +12,10 @@
 //! A replay maps the stored request again under the hook's current definition and
 //! starts anew, without `dedup` (replaying is asking for another run), and is recorded
 //! as a delivery of its own (`replay_of`). Only a delivery that passed verification is
-//! replayed: one that was `rejected` or `forbidden` never proved its sender, and an
-//! operator's click must not start what a forger sent.
+//! replayed (its `verified` flag, set when it was received: verification comes before
+//! any other check): one that was `rejected` or `forbidden`, or that could not be
+//! checked (its secret unset), never proved its sender, and an operator's click must
+//! not start what a forger sent.
 //!
 //! Invariant: failing to store a delivery does not undo or hide what it did (the
 //! execution it started stands; the failure is logged and the receipt says `None`).
@@ -68,9 +70,9 @@ impl Webhooks {
     /// Maps stored delivery `seq` again and starts anew (see the module doc).
     pub async fn replay(&self, seq: u64) -> Result<HookReceipt> {
         let stored = self.delivery(seq).await?.delivery;
-        if matches!(stored.verdict.as_str(), "rejected" | "forbidden") {
+        if !stored.verified {
             return Err(Error::Conflict(format!(
-                "delivery {seq} was {} ({}): only a delivery that passed verification can be replayed",
+                "delivery {seq} was {} ({}) before its sender was verified: only a delivery that passed verification can be replayed",
                 stored.verdict,
                 stored.reason.as_deref().unwrap_or("no reason recorded")
             )));
@@ -98,10 +100,23 @@ impl Webhooks {
             &request,
             received_at,
             outcome,
-            Some(seq),
+            Origin {
+                // It was verified when it arrived; its signature is not kept to check
+                // again.
+                verified: true,
+                replay_of: Some(seq),
+            },
         )
         .await
     }
+}
+
+/// Where a recorded delivery comes from: whether it proved its sender, and the
+/// delivery it replays.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Origin {
+    pub(super) verified: bool,
+    pub(super) replay_of: Option<u64>,
 }
 
 /// Records a judged delivery, and gives back its outcome with the delivery's number.
@@ -112,7 +127,7 @@ pub(super) async fn record(
     request: &HookRequest,
     received_at: Timestamp,
     outcome: Result<HookReceipt>,
-    replay_of: Option<u64>,
+    origin: Origin,
 ) -> Result<HookReceipt> {
     let (verdict, reason, execution) = match &outcome {
         Ok(r) if r.duplicate => ("duplicate", None, Some(r.execution)),
@@ -122,6 +137,7 @@ pub(super) async fn record(
     let delivery = NewDelivery {
         trigger: trigger.to_string(),
         hook: request.name.clone(),
+        verified: origin.verified,
         received_at,
         verdict: verdict.to_string(),
         reason,
@@ -136,7 +152,7 @@ pub(super) async fn record(
                 .collect(),
         ),
         body: request.body.clone(),
-        replay_of,
+        replay_of: origin.replay_of,
     };
     let stored = match ctx.store().record_delivery(&delivery).await {
         Ok(d) => Some(d.seq),

@@ -82,9 +82,15 @@ impl Webhooks {
         let (workflow, plan) = self.find(&request.name).await?;
         let trigger = crate::triggers::trigger_id(&workflow.record.name, plan.index);
         let received_at = harmonia_storage::Timestamp::now();
+        // Verification comes first, whatever else refuses the delivery: what is stored
+        // says whether it proved its sender, and only then may it be replayed (a
+        // delivery refused while its trigger was paused is worth replaying once it
+        // resumes, if it was genuine).
+        let verified = self.verify(&plan, &request);
+        let passed = verified.is_ok();
         let outcome = async {
+            verified?;
             self.refuse_paused(&trigger, &request.name).await?;
-            self.verify(&plan, &request)?;
             self.start(workflow, &plan, &trigger, &request, true).await
         }
         .await;
@@ -95,7 +101,10 @@ impl Webhooks {
             &request,
             received_at,
             outcome,
-            None,
+            deliveries::Origin {
+                verified: passed,
+                replay_of: None,
+            },
         )
         .await
     }

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 /// A webhook delivery.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-#[schema(example = json!({"id": 12, "trigger": "deploy.0", "hook": "github-push", "received_at": "2026-11-30T10:00:00Z", "verdict": "started", "reason": null, "execution_id": "01a20b95-3770-719e-8ae1-f9888c382918", "method": "POST", "headers": {"content-type": "application/json", "x-github-event": "push", "x-hub-signature-256": "[redacted]"}, "query": {}, "body_bytes": 2, "body": "{}", "body_base64": null, "replay_of": null, "links": {"self": "/api/deliveries/12", "replay": "/api/deliveries/12/replay", "trigger": "/api/triggers/deploy.0"}}))]
+#[schema(example = json!({"id": 12, "trigger": "deploy.0", "hook": "github-push", "received_at": "2026-11-30T10:00:00Z", "verdict": "started", "reason": null, "verified": true, "execution_id": "01a20b95-3770-719e-8ae1-f9888c382918", "method": "POST", "headers": {"content-type": "application/json", "x-github-event": "push", "x-hub-signature-256": "[redacted]"}, "query": {}, "body_bytes": 2, "body": "{}", "body_base64": null, "replay_of": null, "links": {"self": "/api/deliveries/12", "replay": "/api/deliveries/12/replay", "trigger": "/api/triggers/deploy.0"}}))]
 pub struct DeliveryView {
     /// Its number (increasing).
     pub id: u64,
@@ -27,6 +27,9 @@ pub struct DeliveryView {
     pub verdict: String,
     /// Why it was refused.
     pub reason: Option<String>,
+    /// Whether it proved its sender (its signature checked): only a verified delivery
+    /// can be replayed.
+    pub verified: bool,
     /// The execution it started (the first one, for a duplicate).
     #[schema(value_type = Option<String>, format = Uuid)]
     pub execution_id: Option<String>,
@@ -75,6 +78,7 @@ impl DeliveryView {
             received_at: d.received_at.to_string(),
             verdict: d.verdict.clone(),
             reason: d.reason.clone(),
+            verified: d.verified,
             execution_id: d.execution.map(|e| e.to_string()),
             method: d.method.clone(),
             headers: d.headers.clone(),

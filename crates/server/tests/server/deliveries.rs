@@ -27,6 +27,10 @@ async fn every_delivery_is_stored_with_its_verdict_and_replays_when_verified() {
     s.send(push("d-2", &sig, &forged)).await;
     s.post_json("/api/triggers/deploy.0/pause", json!({})).await;
     s.send(push("d-3", &sig, &body)).await;
+    // Regression: a delivery to a paused trigger was stored before its signature was
+    // checked, so a forged one could be replayed once the trigger resumed.
+    let forged_while_paused = s.send(push("d-4", &sig, &forged)).await;
+    assert_eq!(forged_while_paused.status, StatusCode::UNAUTHORIZED);
     s.post_json("/api/triggers/deploy.0/resume", json!({}))
         .await;
 
@@ -36,7 +40,18 @@ async fn every_delivery_is_stored_with_its_verdict_and_replays_when_verified() {
         .iter()
         .map(|d| d["verdict"].as_str().unwrap_or_default())
         .collect();
-    assert_eq!(verdicts, ["paused", "rejected", "duplicate", "started"]);
+    assert_eq!(
+        verdicts,
+        ["rejected", "paused", "rejected", "duplicate", "started"]
+    );
+    let verified: Vec<bool> = list
+        .iter()
+        .map(|d| d["verified"].as_bool().unwrap_or_default())
+        .collect();
+    assert_eq!(verified, [false, true, false, true, true]);
+    let forged_paused = list[0].clone();
+    let genuine_paused = list[1].clone();
+    let list = &list[1..];
     assert_eq!(list[3]["id"], first["delivery"]);
     assert_eq!(list[3]["execution_id"], first["execution_id"]);
     assert_eq!(list[2]["execution_id"], first["execution_id"]);
@@ -56,10 +71,10 @@ async fn every_delivery_is_stored_with_its_verdict_and_replays_when_verified() {
         .json();
     assert_eq!(one["body"], body.as_str());
 
-    // Paging: two at a time, newest first, every delivery once.
-    let p1 = deliveries(&s, "?limit=2").await;
+    // Paging: three at a time, newest first, every delivery once.
+    let p1 = deliveries(&s, "?limit=3").await;
     let cursor = p1["next_cursor"].as_str().expect("more").to_string();
-    let p2 = deliveries(&s, &format!("?limit=2&cursor={cursor}")).await;
+    let p2 = deliveries(&s, &format!("?limit=3&cursor={cursor}")).await;
     assert_eq!(p2["deliveries"][0]["verdict"], "duplicate");
     assert_eq!(p2["next_cursor"], Value::Null);
 
@@ -102,6 +117,23 @@ async fn every_delivery_is_stored_with_its_verdict_and_replays_when_verified() {
         "{e}"
     );
     assert_eq!(s.executions_of("deploy").await, before);
+    let r = s
+        .post_json(
+            &format!("/api/deliveries/{}/replay", forged_paused["id"]),
+            json!({}),
+        )
+        .await;
+    assert_error(&r, StatusCode::CONFLICT, "conflict");
+    assert_eq!(s.executions_of("deploy").await, before);
+    // A genuine delivery that arrived while the trigger was paused replays once it
+    // is resumed.
+    let r = s
+        .post_json(
+            &format!("/api/deliveries/{}/replay", genuine_paused["id"]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
 
     // Unknown ones: 404; a bad cursor: 400.
     assert_error(
@@ -125,4 +157,43 @@ async fn every_delivery_is_stored_with_its_verdict_and_replays_when_verified() {
         StatusCode::BAD_REQUEST,
         "invalid_request",
     );
+}
+
+/// Regression: a delivery whose hook's secret is not set could not be checked, was
+/// stored as `failed`, and could be replayed as though it had proved its sender.
+#[tokio::test]
+async fn a_delivery_that_could_not_be_verified_never_replays() {
+    // No GH_HOOK secret: nothing can verify a delivery to `github-push`.
+    let s = super::server_engine(
+        tempfile::tempdir().expect("tempdir"),
+        harmonia_server::ApiConfig::default(),
+        harmonia_engine::EngineConfig::default(),
+    )
+    .await;
+    let r = s.post_yaml("/api/workflows", super::hooks::DEPLOY).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let body = payload("acme/site");
+    let r = s
+        .send(push("d-1", &github_signature("anything", &body), &body))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    let page = deliveries(&s, "").await;
+    let stored = &page["deliveries"][0];
+    assert_eq!(stored["verdict"], "failed");
+    assert_eq!(stored["verified"], false);
+    let r = s
+        .post_json(
+            &format!("/api/deliveries/{}/replay", stored["id"]),
+            json!({}),
+        )
+        .await;
+    let e = assert_error(&r, StatusCode::CONFLICT, "conflict");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("verification"),
+        "{e}"
+    );
+    assert_eq!(s.executions_of("deploy").await, 0);
 }

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::{Server, assert_error, server_engine};
 
-const DEPLOY: &str = r#"name: deploy
+pub(super) const DEPLOY: &str = r#"name: deploy
 inputs: {type: object, required: [repo], properties: {repo: {type: string}, by: {type: string}}}
 triggers:
   - webhook:

@@ -11,6 +11,7 @@ fn delivery(trigger: &str, n: u8) -> NewDelivery {
     NewDelivery {
         trigger: trigger.to_string(),
         hook: "push".to_string(),
+        verified: n.is_multiple_of(2),
         received_at: Timestamp(1_000 + i64::from(n)),
         verdict: if n.is_multiple_of(2) {
             "started"
