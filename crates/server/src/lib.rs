@@ -21,6 +21,7 @@ mod extract;
 mod mcp;
 mod middleware;
 mod openapi;
+mod request_span;
 mod routes;
 mod state;
 pub mod views;
@@ -31,7 +32,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Method};
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -127,11 +128,11 @@ pub fn app(state: AppState) -> Router {
         );
     }
     // Every request and its status and latency, at debug level
-    // (`RUST_LOG=tower_http=debug`).
+    // (`RUST_LOG=tower_http=debug`), credentials in the query redacted.
     // Outside everything but tracing: every error response gets the API's shape.
     app = app.layer(axum::middleware::from_fn(error::shape));
     let trace = TraceLayer::new_for_http()
-        .make_span_with(DefaultMakeSpan::new().level(tracing::Level::DEBUG))
+        .make_span_with(request_span::make)
         .on_response(DefaultOnResponse::new().level(tracing::Level::DEBUG));
     app.layer(trace).with_state(state)
 }
