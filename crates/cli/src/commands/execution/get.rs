@@ -125,12 +125,30 @@ pub(crate) fn task_detail(t: &Value) -> String {
             .count();
         return format!("{done}/{} items", items.len());
     }
-    match t.get("skip_reason").and_then(Value::as_str) {
-        Some("condition") => "its `if` was false".into(),
-        Some("upstream") => "a task it needs did not succeed".into(),
-        Some(other) => other.to_string(),
-        None => String::new(),
+    match t.get("skip_reason") {
+        Some(Value::Null) | None => String::new(),
+        Some(reason) => skip_words(reason),
     }
+}
+
+/// Why a task was skipped, in words; the reason as sent when this client does not
+/// know it.
+fn skip_words(reason: &Value) -> String {
+    use harmonia_engine::event::SkipReason;
+    let Ok(known) = serde_json::from_value::<SkipReason>(reason.clone()) else {
+        return reason
+            .as_str()
+            .map_or_else(|| reason.to_string(), str::to_string);
+    };
+    match known {
+        SkipReason::Condition => "its `if` was false",
+        SkipReason::UpstreamFailed => "a task it needs failed",
+        SkipReason::UpstreamSkipped => "tasks it needs were skipped",
+        SkipReason::OtherOutcome => "a handler of another outcome",
+        SkipReason::NothingToUndo => "nothing to undo: its task did not succeed",
+        SkipReason::NotNeeded => "not needed: its task did not fail",
+    }
+    .to_string()
 }
 
 /// `CLASS: MESSAGE` of an error object.
@@ -193,7 +211,7 @@ mod tests {
                 "extract": {"status": "succeeded", "attempts": 1, "started_at": "2026-11-30T11:59:00Z", "ended_at": "2026-11-30T11:59:01Z", "error": null, "output": {}},
                 "shard": {"status": "succeeded", "attempts": 3, "started_at": "2026-11-30T11:59:01Z", "ended_at": "2026-11-30T11:59:02Z", "error": null, "items": [{"status": "succeeded"}, {"status": "succeeded"}, {"status": "succeeded"}]},
                 "load": {"status": "failed", "attempts": 3, "started_at": "2026-11-30T11:59:02Z", "ended_at": "2026-11-30T11:59:02.500Z", "error": {"class": "connection", "message": "GET http://127.0.0.1:1/x: could not connect"}},
-                "report": {"status": "skipped", "attempts": 0, "skip_reason": "upstream", "error": null}
+                "report": {"status": "skipped", "attempts": 0, "skip_reason": "upstream_failed", "error": null}
             },
             "outputs": null
         });
@@ -209,7 +227,23 @@ mod tests {
         extract  succeeded  1         1.0s
         shard    succeeded  3         1.0s      3/3 items
         load     failed     3         0.5s      connection: GET http://127.0.0.1:1/x: could not connect
-        report   skipped    0         -         a task it needs did not succeed
+        report   skipped    0         -         a task it needs failed
         ");
+    }
+
+    /// Regression: the engine's reasons (`upstream_failed`, ...) were shown raw.
+    #[test]
+    fn every_skip_reason_reads_in_words() {
+        for (reason, words) in [
+            ("condition", "its `if` was false"),
+            ("upstream_failed", "a task it needs failed"),
+            ("upstream", "a task it needs failed"),
+            ("upstream_skipped", "tasks it needs were skipped"),
+            ("not_needed", "not needed: its task did not fail"),
+            ("from_the_future", "from_the_future"),
+        ] {
+            let t = json!({"status": "skipped", "skip_reason": reason, "error": null});
+            assert_eq!(task_detail(&t), words, "{reason}");
+        }
     }
 }

@@ -49,7 +49,11 @@ impl Failure {
                 ..
             } => Failure::Api {
                 status,
-                message,
+                // The server names the text it read `request`; here it is the file.
+                message: match message.strip_suffix(" (request)") {
+                    Some(m) => format!("{m} ({name})"),
+                    None => message,
+                },
                 details,
                 file: Some(name.to_string()),
             },
@@ -138,6 +142,21 @@ mod tests {
             details,
             file: file.map(str::to_string),
         }
+    }
+
+    #[test]
+    fn the_message_names_the_file_instead_of_the_request() {
+        let f = Failure::Api {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            message: "the definition has 2 problems (request)".into(),
+            details: Value::Null,
+            file: None,
+        }
+        .in_file("flows/etl.yaml");
+        assert_eq!(
+            f.lines(),
+            ["error: the definition has 2 problems (flows/etl.yaml)"]
+        );
     }
 
     #[test]

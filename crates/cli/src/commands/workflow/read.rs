@@ -148,7 +148,25 @@ pub(crate) async fn delete(client: &Client, args: &DeleteArgs) -> Result<(), Fai
     if args.force {
         request = request.query(&[("force", "true")]);
     }
-    client.send(request).await?;
+    match client.send(request).await {
+        Ok(_) => {}
+        Err(Failure::Api {
+            status: reqwest::StatusCode::CONFLICT,
+            details,
+            ..
+        }) if !args.force => {
+            return Err(Failure::Api {
+                status: reqwest::StatusCode::CONFLICT,
+                message: format!(
+                    "workflow `{}` has unfinished executions; pass --force to delete it anyway (they run on to their end), or cancel them first",
+                    args.name
+                ),
+                details,
+                file: None,
+            });
+        }
+        Err(other) => return Err(other),
+    }
     outln!("workflow/{} deleted", args.name);
     Ok(())
 }
