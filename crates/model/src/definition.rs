@@ -630,7 +630,7 @@ pub struct RetryPolicy {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jitter: Option<bool>,
     /// Error classes that are retried (default: timeout, connection, http_429, http_5xx,
-    /// exit_code).
+    /// exit_code, component_error, worker_error).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_on: Option<Vec<ErrorClass>>,
 }

@@ -73,6 +73,7 @@ pub use references::{ComponentRef, SubWorkflow, components, sub_workflows};
 pub use schedule::{SchedulePlan, parse_cron, parse_timezone};
 pub use source::{Format, Position, Source};
 pub use task_types::{Deferred, ParamCheck, ParamProblem, SchemaError, TaskType, TaskTypes};
+pub use validate::RESULT_FIELDS;
 
 use diagnostic::Diagnostics;
 

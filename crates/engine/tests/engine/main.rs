@@ -1085,3 +1085,24 @@ async fn a_paused_execution_stays_paused_across_a_restart() {
     let r = second.handle.wait(id).await.expect("waits");
     assert_eq!(r.status, ExecutionStatus::Succeeded);
 }
+
+/// Regression: `$tasks.X.recovered_by` was refused by validation although the engine
+/// puts it there. What a task's result holds is exactly what validation lets read.
+#[tokio::test]
+async fn a_task_result_has_exactly_the_fields_validation_allows() {
+    let env = engine().await;
+    let r = env
+        .run(
+            "name: fields\ntasks:\n  a: {type: set, with: {x: 1}}\n  b: {type: set, needs: [a], with: {keys: \"${ $tasks.a | keys_unsorted }\", recovered: \"${ $tasks.a.recovered_by }\"}}\noutputs: {keys: \"${ $tasks.b.output.keys }\"}\n",
+            json!({}),
+        )
+        .await;
+    let outputs = r.outputs.clone().expect("outputs");
+    let keys: Vec<&str> = outputs["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(keys, harmonia_model::RESULT_FIELDS);
+}

@@ -35,8 +35,16 @@ const WEBHOOK_VARS: VarSet = VarSet::of(&[Var::Request, Var::Params]);
 const CONCURRENCY_VARS: VarSet = VarSet::of(&[Var::Inputs, Var::Params]);
 /// What a schedule trigger's `inputs` reads: the fire (and `$params`).
 const SCHEDULE_VARS: VarSet = VarSet::of(&[Var::Trigger, Var::Params]);
-/// Fields of a task's result in `$tasks.<name>`.
-const RESULT_FIELDS: [&str; 5] = ["output", "status", "error", "attempts", "skip_reason"];
+/// Fields of a task's result in `$tasks.<name>`: what the engine puts there (its tests
+/// check that the two agree).
+pub const RESULT_FIELDS: [&str; 6] = [
+    "output",
+    "status",
+    "error",
+    "attempts",
+    "skip_reason",
+    "recovered_by",
+];
 
 /// Where an expression is written, which decides its variables and its messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

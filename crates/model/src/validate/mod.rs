@@ -35,6 +35,7 @@
 //! `parameters`) schema.
 
 mod expressions;
+pub use expressions::RESULT_FIELDS;
 mod names;
 mod needs;
 mod params;

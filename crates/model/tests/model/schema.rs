@@ -72,3 +72,22 @@ fn the_template_schema_accepts_the_built_ins_and_catches_shape_errors() {
         assert!(!v.is_valid(&bad), "{bad}");
     }
 }
+
+/// Regression: the description of `retry_on` named five default classes while seven
+/// are retried by default.
+#[test]
+fn the_retry_on_description_names_every_class_retried_by_default() {
+    let schema = harmonia_model::schema::workflow_schema(&harmonia_model::TaskTypes::default());
+    let text = schema.to_string();
+    let start = text
+        .find("Error classes that are retried")
+        .expect("retry_on's description");
+    let description = &text[start..start + 200];
+    for class in harmonia_model::ErrorClass::RETRIED_BY_DEFAULT {
+        assert!(
+            description.contains(class.name()),
+            "{} in {description}",
+            class.name()
+        );
+    }
+}
