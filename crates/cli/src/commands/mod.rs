@@ -3,6 +3,8 @@
 pub(crate) mod bench;
 mod beside;
 pub(crate) mod completions;
+#[cfg(test)]
+mod config_reference;
 pub(crate) mod durability;
 pub(crate) mod execution;
 pub(crate) mod graph;

@@ -97,7 +97,7 @@ pub(crate) struct Args {
 /// The config file: the same settings as the flags.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FileConfig {
+pub(crate) struct FileConfig {
     port: Option<u16>,
     bind: Option<IpAddr>,
     db: Option<PathBuf>,

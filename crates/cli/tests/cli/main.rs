@@ -1,9 +1,11 @@
 //! The `harmonia` binary as a user runs it: real processes, real files, real HTTP
 //! servers on 127.0.0.1, real SQLite databases.
 
+mod client_cli;
 mod crash;
 mod crash_serve;
 mod crash_waits;
+mod docs;
 mod hermes;
 mod isolation;
 mod ledger;
