@@ -6,8 +6,9 @@
 //! stdout through `output` (`outln!`), which ends the process quietly, with 0, when
 //! stdout is closed.
 
-// Results go through `output::outln!`, which handles a closed stdout.
-#![deny(clippy::print_stdout)]
+// Results go through `output::outln!`, which handles a closed stdout, and messages
+// through `output::errln!`, which never panics on a closed stderr.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod commands;
 mod output;
@@ -82,6 +83,9 @@ fn init_logging(json: bool, default: &str) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // A log line that cannot be written is dropped: reporting it would write to
+        // the same closed stderr, and panic.
+        .log_internal_errors(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let _ = if json {
         builder.json().try_init()
@@ -94,7 +98,7 @@ fn main() -> ExitCode {
     // Freed memory goes back to the system in the background, not only when the
     // allocator is busy: an idle server that handled large inputs shrinks again.
     if let Err(e) = tikv_jemalloc_ctl::background_thread::write(true) {
-        eprintln!("warning: cannot start the allocator's background thread: {e}");
+        crate::output::errln!("warning: cannot start the allocator's background thread: {e}");
     }
     let cli = Cli::parse();
     let default = if matches!(cli.command, Command::Serve(_)) {
@@ -126,7 +130,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            crate::output::errln!("error: {e:#}");
             ExitCode::from(2)
         }
     }

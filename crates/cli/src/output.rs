@@ -6,8 +6,10 @@
 //! Here a closed stdout ends the process at once, quietly, with status 0: the reader
 //! has all it wanted. Any other failure to write is an error on stderr (status 1).
 //!
-//! stderr (progress, summaries, errors) keeps `eprintln!`: it is for people, and a
-//! closed stderr loses nothing a script reads.
+//! stderr (progress, summaries, errors) is for people, and a closed stderr loses
+//! nothing a script reads: [`errln!`] writes there and ignores a failure, where
+//! `eprintln!` would panic (a server whose stderr was piped to `grep -m1` must still
+//! stop on SIGTERM). Nothing here uses `eprintln!`.
 
 use std::io::Write;
 
@@ -31,7 +33,7 @@ fn failed(e: &std::io::Error) -> ! {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
         std::process::exit(0);
     }
-    eprintln!("error: cannot write to stdout: {e}");
+    write_err(format_args!("error: cannot write to stdout: {e}\n"));
     std::process::exit(1);
 }
 
@@ -52,4 +54,19 @@ macro_rules! outln {
     };
 }
 
-pub(crate) use {out, outln};
+/// `eprintln!` to stderr that never panics: a closed or full stderr drops the line.
+macro_rules! errln {
+    () => {
+        $crate::output::write_err(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::write_err(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// Writes formatted text to stderr, ignoring a failure (see the module doc).
+pub(crate) fn write_err(args: std::fmt::Arguments<'_>) {
+    let _ = std::io::stderr().lock().write_fmt(args);
+}
+
+pub(crate) use {errln, out, outln};

@@ -367,7 +367,7 @@ mod tests {
             let updated = format!("{}{wanted}{}", &text[..begin + BEGIN.len()], &text[end..]);
             std::fs::write(&path, updated)
                 .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
-            eprintln!("rewrote the configuration reference in {}", path.display());
+            crate::output::errln!("rewrote the configuration reference in {}", path.display());
             return;
         }
         let differ = inside

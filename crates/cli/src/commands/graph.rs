@@ -46,7 +46,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
         Err(e) => {
             for d in e.diagnostics() {
-                eprintln!("{}", d.render(&name));
+                crate::output::errln!("{}", d.render(&name));
             }
             Ok(ExitCode::from(1))
         }

@@ -59,24 +59,24 @@ impl Invalid {
                 json!({"error": {"code": self.code, "message": self.message, "details": self.details}})
             ),
             Output::Text => {
-                eprintln!("error: {}", self.message);
+                crate::output::errln!("error: {}", self.message);
                 if let Value::Array(lines) = &self.details {
                     for l in lines {
                         match l {
-                            Value::String(s) => eprintln!("  {s}"),
+                            Value::String(s) => crate::output::errln!("  {s}"),
                             Value::Object(v) => {
                                 let path = v
                                     .get("path")
                                     .and_then(Value::as_str)
                                     .filter(|p| !p.is_empty())
                                     .unwrap_or("inputs");
-                                eprintln!(
+                                crate::output::errln!(
                                     "  {path}: {} ({})",
                                     v.get("message").and_then(Value::as_str).unwrap_or(""),
                                     v.get("keyword").and_then(Value::as_str).unwrap_or("")
                                 );
                             }
-                            other => eprintln!("  {other}"),
+                            other => crate::output::errln!("  {other}"),
                         }
                     }
                 }
@@ -225,10 +225,10 @@ impl Local {
                     interrupts += 1;
                     if interrupts > 1 {
                         progress.finish();
-                        eprintln!("interrupted again: exiting; with --db, `harmonia resume --db` finishes the run");
+                        crate::output::errln!("interrupted again: exiting; with --db, `harmonia resume --db` finishes the run");
                         std::process::exit(130);
                     }
-                    eprintln!("interrupted: cancelling (press Ctrl-C again to exit at once)");
+                    crate::output::errln!("interrupted: cancelling (press Ctrl-C again to exit at once)");
                     let _ = self.handle().cancel(id, Some("interrupted by the user".into())).await;
                 }
             }
@@ -288,17 +288,17 @@ pub(crate) fn print_report(report: &Value, elapsed: std::time::Duration, output:
         ),
         Output::Text => {
             let status = report["status"].as_str().unwrap_or("unknown");
-            eprintln!(
+            crate::output::errln!(
                 "{status} in {:.2}s (execution {})",
                 elapsed.as_secs_f64(),
                 report["execution_id"].as_str().unwrap_or("")
             );
             if let Some(message) = report["error"]["message"].as_str() {
-                eprintln!("error: {message}");
+                crate::output::errln!("error: {message}");
             }
             for (name, task) in report["tasks"].as_object().into_iter().flatten() {
                 if task["status"] == "failed" {
-                    eprintln!("  ✗ {name}: {}", task_detail(task));
+                    crate::output::errln!("  ✗ {name}: {}", task_detail(task));
                 }
             }
             if status == "succeeded" {

@@ -123,7 +123,7 @@ impl Progress {
 
     fn line(&self, text: String) {
         if self.plain {
-            eprintln!("[{:>8.2}s] {text}", self.started.elapsed().as_secs_f64());
+            crate::output::errln!("[{:>8.2}s] {text}", self.started.elapsed().as_secs_f64());
         }
     }
 

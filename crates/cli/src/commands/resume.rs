@@ -54,7 +54,7 @@ async fn resume(args: &Args) -> anyhow::Result<ExitCode> {
         .filter(|x| x.status != ExecutionStatus::Paused && x.parent.is_none())
         .collect();
     if args.output == Output::Text {
-        eprintln!(
+        crate::output::errln!(
             "resuming {} execution{}",
             pending.len(),
             if pending.len() == 1 { "" } else { "s" }
@@ -65,15 +65,15 @@ async fn resume(args: &Args) -> anyhow::Result<ExitCode> {
     for x in pending {
         let workflow = local.plans().get(&x.workflow, Some(x.version)).await?;
         if args.output == Output::Text {
-            eprintln!("{} (execution {})", x.workflow, x.id);
+            crate::output::errln!("{} (execution {})", x.workflow, x.id);
         }
         let (record, elapsed) = local.watch(x.id, &workflow.plan, args.output).await?;
         all_ok &= record.status == ExecutionStatus::Succeeded;
         let report = execution_report(local.store().as_ref(), x.id, &workflow.plan).await?;
         if args.output == Output::Text {
-            eprintln!("{} in {:.2}s", record.status, elapsed.as_secs_f64());
+            crate::output::errln!("{} in {:.2}s", record.status, elapsed.as_secs_f64());
             if let Some(m) = report["error"]["message"].as_str() {
-                eprintln!("error: {m}");
+                crate::output::errln!("error: {m}");
             }
         }
         reports.push(report);

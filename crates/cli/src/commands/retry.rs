@@ -121,7 +121,7 @@ async fn retry(args: &Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     };
     if args.output == Output::Text {
-        eprintln!(
+        crate::output::errln!(
             "retrying {} as execution {new}: running again {}",
             plan.original,
             plan.rerun.join(", ")

@@ -157,7 +157,7 @@ async fn run_async(args: &Args) -> anyhow::Result<ExitCode> {
         }
     };
     if args.output == Output::Text {
-        eprintln!("running {} (execution {id})", plan.workflow.name);
+        crate::output::errln!("running {} (execution {id})", plan.workflow.name);
     }
     let (record, elapsed) = local.watch(id, &plan, args.output).await?;
     let report = execution_report(local.store().as_ref(), id, &plan).await?;

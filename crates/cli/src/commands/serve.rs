@@ -241,7 +241,7 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         Access::Network
     };
     if access == Access::Network && store.tokens().await?.is_empty() {
-        eprintln!(
+        crate::output::errln!(
             "error: refusing to serve on {} without authentication.\n  Create a token first: harmonia token create --role admin --name me --db {}\n  or pass --insecure to serve without auth.",
             settings.addr,
             settings.db.display()
@@ -249,7 +249,7 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     if access == Access::Insecure && store.had_tokens().await? {
-        eprintln!(
+        crate::output::errln!(
             "warning: --insecure does not apply: the database {} has had API tokens, so every API request needs one",
             settings.db.display()
         );
@@ -335,7 +335,7 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         },
         Some(metrics),
     );
-    eprintln!(
+    crate::output::errln!(
         "harmonia listening on http://{local} (API docs: http://{local}/docs; database: {}, durability: {})",
         settings.db.display(),
         settings.durability.name()
@@ -413,6 +413,6 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         }
     }
     let _ = engine.stopped().await;
-    eprintln!("harmonia stopped");
+    crate::output::errln!("harmonia stopped");
     Ok(ExitCode::SUCCESS)
 }

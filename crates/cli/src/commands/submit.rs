@@ -60,9 +60,11 @@ async fn submit(client: &Client, args: &Args) -> Result<ExitCode, Failure> {
     let path = Path::new(&args.target);
     let name = if path.is_file() {
         let applied = apply::apply(client, path).await?;
-        eprintln!(
+        crate::output::errln!(
             "workflow/{} {} (version {})",
-            applied.name, applied.outcome, applied.version
+            applied.name,
+            applied.outcome,
+            applied.version
         );
         applied.name
     } else if looks_like_a_file(&args.target) {
@@ -89,7 +91,7 @@ async fn submit(client: &Client, args: &Args) -> Result<ExitCode, Failure> {
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    eprintln!(
+    crate::output::errln!(
         "execution {id} started: {name} version {}",
         started.get("version").and_then(Value::as_u64).unwrap_or(0)
     );

@@ -60,9 +60,11 @@ async fn token(args: &Args) -> anyhow::Result<ExitCode> {
         Command::Create { role, name } => {
             let role = Role::parse(role).ok_or_else(|| anyhow::anyhow!("unknown role `{role}`"))?;
             let (token, record) = harmonia_server::create_token(&store, name, role).await?;
-            eprintln!(
+            crate::output::errln!(
                 "created token {} ({} `{}`); it is shown only once:",
-                record.id, record.role, record.name
+                record.id,
+                record.role,
+                record.name
             );
             outln!("{token}");
         }
@@ -73,10 +75,10 @@ async fn token(args: &Args) -> anyhow::Result<ExitCode> {
         }
         Command::Delete { id } => {
             if !store.delete_token(id).await? {
-                eprintln!("error: no token {id}");
+                crate::output::errln!("error: no token {id}");
                 return Ok(ExitCode::from(1));
             }
-            eprintln!("deleted token {id}");
+            crate::output::errln!("deleted token {id}");
         }
     }
     Ok(ExitCode::SUCCESS)

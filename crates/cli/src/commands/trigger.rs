@@ -137,7 +137,7 @@ async fn list(client: &Client, json: bool) -> Result<(), Failure> {
         return print_json(&Value::Array(triggers));
     }
     if triggers.is_empty() {
-        eprintln!("no triggers");
+        crate::output::errln!("no triggers");
         return Ok(());
     }
     let rows: Vec<Vec<String>> = triggers.iter().map(row).collect();
@@ -173,7 +173,7 @@ async fn deliveries(client: &Client, id: &str, limit: u32, json: bool) -> Result
     }
     let list = page["deliveries"].as_array().cloned().unwrap_or_default();
     if list.is_empty() {
-        eprintln!("no deliveries");
+        crate::output::errln!("no deliveries");
         return Ok(());
     }
     let rows: Vec<Vec<String>> = list

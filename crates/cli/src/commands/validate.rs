@@ -91,15 +91,15 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 .map(|(_, d)| d.iter().filter(|d| d.severity == Severity::Warning).count())
                 .sum();
             if invalid == 0 && warnings == 0 {
-                eprintln!("{} valid", plural(reports.len(), "file"));
+                crate::output::errln!("{} valid", plural(reports.len(), "file"));
             } else if invalid == 0 {
-                eprintln!(
+                crate::output::errln!(
                     "{} valid ({})",
                     plural(reports.len(), "file"),
                     plural(warnings, "warning")
                 );
             } else {
-                eprintln!(
+                crate::output::errln!(
                     "{} in {} of {}",
                     plural(errors, "error"),
                     invalid,

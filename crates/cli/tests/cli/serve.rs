@@ -362,3 +362,51 @@ fn durability_comes_from_the_config_file_the_environment_and_the_flag() {
     let err = listening_line(&[], &[], d);
     assert!(err.contains("process") && err.contains("fsync"), "{err}");
 }
+
+/// Regression: with its stderr a closed pipe (`harmonia serve 2>&1 | grep -m1
+/// listening`), SIGTERM did not stop the server: logging "shutting down" to the closed
+/// pipe panicked the task that was to stop it.
+#[test]
+fn sigterm_stops_the_server_when_its_stderr_is_closed() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().expect("tempdir");
+    // stdout and stderr on one pipe, as `2>&1 |` makes them.
+    let mut child = std::process::Command::new("sh")
+        .args(["-c", "exec \"$0\" serve --port 0 --db \"$1\" 2>&1"])
+        .arg(env!("CARGO_BIN_EXE_harmonia"))
+        .arg(dir.path().join("h.db"))
+        .env_remove("HARMONIA_DB")
+        .env_remove("HARMONIA_PORT")
+        .env_remove("RUST_LOG")
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the server starts");
+    let out = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(out).lines();
+    let listening = lines.any(|l| l.is_ok_and(|l| l.contains("listening on")));
+    assert!(listening, "the server did not say it listens");
+    // Close the reading end, as `grep -m1` does once it has its line.
+    drop(lines);
+    // What the server logs from now on meets a closed pipe.
+    std::thread::sleep(Duration::from_millis(1500));
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("a pid"));
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(
+        status.is_some(),
+        "SIGTERM did not stop the server within 15 s"
+    );
+}

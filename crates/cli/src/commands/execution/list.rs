@@ -59,7 +59,7 @@ pub(crate) async fn run(client: &Client, args: &Args) -> Result<(), Failure> {
         return Ok(());
     }
     if items.is_empty() {
-        eprintln!("no executions");
+        crate::output::errln!("no executions");
         return Ok(());
     }
     out!("{}", render(&items, now));

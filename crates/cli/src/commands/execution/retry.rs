@@ -72,7 +72,7 @@ pub(crate) async fn run(client: &Client, args: &Args) -> Result<ExitCode, Failur
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    eprintln!(
+    crate::output::errln!(
         "retrying {id} as {new} on {workflow} version {version}; runs again: {}",
         names("rerun")
     );

@@ -52,7 +52,7 @@ pub(crate) async fn follow(client: &Client, id: &str) -> Result<ExitCode, Failur
     };
     view.clear();
     for line in summary(&detail, Timestamp::now()) {
-        eprintln!("{line}");
+        crate::output::errln!("{line}");
     }
     if let Some(outputs) = detail.get("outputs").filter(|o| !o.is_null()) {
         outln!(
@@ -209,7 +209,7 @@ impl View {
                         .get(name)
                         .is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
                     if status_changed || due || row.finished() {
-                        eprintln!("{}", plain_line(name, row));
+                        crate::output::errln!("{}", plain_line(name, row));
                         self.printed.insert(name.clone(), Instant::now());
                         self.seen.insert(name.clone(), row.clone());
                     }

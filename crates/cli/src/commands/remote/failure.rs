@@ -64,7 +64,7 @@ impl Failure {
     /// Prints the failure on stderr; the exit code.
     pub(crate) fn print(&self) -> ExitCode {
         for line in self.lines() {
-            eprintln!("{line}");
+            crate::output::errln!("{line}");
         }
         ExitCode::from(1)
     }

@@ -115,10 +115,10 @@ pub(crate) async fn run(client: &Client, args: &Args) -> Result<(), Failure> {
 /// Prints a conversion report and the warnings on stderr.
 fn report(file: &str, issues: Option<&[Issue]>, warnings: &[Warning]) {
     for line in report_lines(file, issues.unwrap_or_default()) {
-        eprintln!("{line}");
+        crate::output::errln!("{line}");
     }
     for line in warning_lines(file, issues.is_some(), warnings) {
-        eprintln!("{line}");
+        crate::output::errln!("{line}");
     }
 }
 

@@ -68,7 +68,7 @@ pub(crate) async fn run(client: &Client, args: &Args) -> Result<(), Failure> {
         Some(path) => {
             std::fs::write(path, &body)
                 .map_err(|e| Failure::Local(format!("cannot write {}: {e}", path.display())))?;
-            eprintln!("exported to {} ({} bytes)", path.display(), body.len());
+            crate::output::errln!("exported to {} ({} bytes)", path.display(), body.len());
         }
         None => crate::output::write_bytes(&body),
     }

@@ -67,7 +67,7 @@ pub(crate) async fn run(client: &Client, args: &Args) -> Result<(), Failure> {
             ))
         })?;
     if summaries.is_empty() {
-        eprintln!("no templates");
+        crate::output::errln!("no templates");
         return Ok(());
     }
     out!("{}", render(&summaries));

@@ -122,9 +122,9 @@ fn print_warnings(saved: &Value, file: &str) {
         let line = w.get("line").and_then(Value::as_u64).unwrap_or(1);
         let column = w.get("column").and_then(Value::as_u64).unwrap_or(1);
         if path.is_empty() {
-            eprintln!("{file}:{line}:{column}: warning: {message}");
+            crate::output::errln!("{file}:{line}:{column}: warning: {message}");
         } else {
-            eprintln!("{file}:{line}:{column}: warning: {path}: {message}");
+            crate::output::errln!("{file}:{line}:{column}: warning: {path}: {message}");
         }
     }
 }

@@ -75,7 +75,7 @@ pub(crate) async fn run(client: &Client, args: &Args) -> Result<(), Failure> {
     };
     let (a, b) = (source(from).await?, source(to).await?);
     if a == b {
-        eprintln!("{name}: versions {from} and {to} are the same");
+        crate::output::errln!("{name}: versions {from} and {to} are the same");
         return Ok(());
     }
     let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();

@@ -64,7 +64,7 @@ pub(crate) async fn list(client: &Client, args: &ListArgs) -> Result<(), Failure
         return Ok(());
     }
     if items.is_empty() {
-        eprintln!("no workflows; create one with `harmonia workflow apply FILE`");
+        crate::output::errln!("no workflows; create one with `harmonia workflow apply FILE`");
         return Ok(());
     }
     out!("{}", render_list(&items, Timestamp::now()));
