@@ -60,9 +60,10 @@ impl Role {
     pub fn satisfies(self, need: Need) -> bool {
         match (self, need) {
             (_, Need::Public) => true,
-            (Role::Worker, Need::Work) => true,
+            (Role::Worker, Need::Work | Need::ReadWork) => true,
             (Role::Worker, _) => false,
             (r, Need::Work) => r >= Role::Operator,
+            (r, Need::ReadWork) => r >= Role::Viewer,
             (r, n) => n.role().is_none_or(|least| r >= least),
         }
     }
@@ -101,6 +102,9 @@ pub enum Need {
     /// An external worker's calls (poll, heartbeat, complete, fail): `worker`, and
     /// `operator` and above.
     Work,
+    /// Reading the workers' side (`GET /api/workers/queues`): `worker`, and `viewer`
+    /// and above.
+    ReadWork,
     /// Changing definitions and tokens: `admin`.
     Admin,
 }
@@ -112,7 +116,7 @@ impl Need {
             Need::Public => None,
             Need::Read => Some(Role::Viewer),
             Need::Operate => Some(Role::Operator),
-            Need::Work => Some(Role::Worker),
+            Need::Work | Need::ReadWork => Some(Role::Worker),
             Need::Admin => Some(Role::Admin),
         }
     }
@@ -129,10 +133,10 @@ impl Need {
         if !api || discovery {
             return Need::Public;
         }
-        if matches!(*method, axum::http::Method::GET | axum::http::Method::HEAD) {
-            return Need::Read;
-        }
         let work = path.starts_with("/api/workers/") || path.starts_with("/api/v1/workers/");
+        if matches!(*method, axum::http::Method::GET | axum::http::Method::HEAD) {
+            return if work { Need::ReadWork } else { Need::Read };
+        }
         if *method == axum::http::Method::POST && work {
             return Need::Work;
         }

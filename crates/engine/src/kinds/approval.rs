@@ -200,7 +200,7 @@ fn check_approver(spec: &Value, by: Option<&Actor>) -> Option<Refusal> {
         return None;
     }
     Some(Refusal::forbidden(format!(
-        "only a `{needed}` (or above) may answer this approval; you are `{role}`"
+        "this approval needs the `{needed}` role (or above) to answer it; your token has `{role}`"
     )))
 }
 

@@ -415,11 +415,23 @@ async fn a_worker_token_may_only_poll_and_report() {
     };
     assert_eq!(poll_as(worker.clone()).await.status, StatusCode::OK);
     assert_eq!(poll_as(operator).await.status, StatusCode::OK);
-    let e = assert_error(&poll_as(viewer).await, StatusCode::FORBIDDEN, "forbidden");
+    let e = assert_error(
+        &poll_as(viewer.clone()).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
     assert!(
         e["message"].as_str().unwrap_or("").contains("worker"),
         "{e}"
     );
+    // Regression: the queues' figures, which the worker guide has workers read,
+    // refused a worker's token. Viewers read them too.
+    for t in [&worker, &viewer] {
+        let queues = s
+            .call(Method::GET, "/api/workers/queues", None, "", Some(t))
+            .await;
+        assert_eq!(queues.status, StatusCode::OK, "{}", queues.text);
+    }
     let read = s
         .call(Method::GET, "/api/workflows", None, "", Some(&worker))
         .await;
