@@ -9,14 +9,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use harmonia_engine::event::Event;
-use harmonia_storage::ExecutionId;
 use serde_json::json;
 
 use super::local::{Invalid, Output, runtime};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// The execution.
+    /// The execution: its id or a unique prefix of it.
     #[arg(value_name = "EXECUTION")]
     execution: String,
     /// The SQLite database that holds it.
@@ -32,19 +31,16 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn history(args: &Args) -> anyhow::Result<ExitCode> {
-    let Ok(id) = args.execution.parse::<ExecutionId>() else {
-        return Ok(Invalid::new(
-            "invalid_execution_id",
-            format!("`{}` is not an execution id", args.execution),
-        )
-        .print(args.output));
-    };
     if !args.db.exists() {
         anyhow::bail!("no database at {}", args.db.display());
     }
     // Reading only: the store is enough; an engine would also resume unfinished work.
     // The history is the use case `GET /api/executions/{id}/events` calls.
     let store = harmonia_storage_sql::SqliteStore::open(&args.db, Default::default()).await?;
+    let id = match super::local::resolve(&store, &args.execution).await? {
+        Ok(id) => id,
+        Err(invalid) => return Ok(invalid.print(args.output)),
+    };
     let records = match harmonia_app::executions::history(&store, id).await {
         Ok(records) => records,
         Err(harmonia_app::Error::NotFound(_)) => {

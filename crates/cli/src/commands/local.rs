@@ -330,3 +330,42 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()
         .context("cannot start the async runtime")
 }
+
+/// The execution that `given` names in `store`: a whole id, or a unique prefix of one
+/// (like `execution get --db`); none or several is an [`Invalid`] that says so.
+pub(crate) async fn resolve(
+    store: &dyn Store,
+    given: &str,
+) -> anyhow::Result<Result<ExecutionId, Invalid>> {
+    if let Ok(id) = given.trim().parse::<ExecutionId>() {
+        return Ok(Ok(id));
+    }
+    let prefix = match super::remote::ids::check(given) {
+        Ok(p) => p.to_ascii_lowercase(),
+        Err(_) => {
+            return Ok(Err(Invalid::new(
+                "invalid_execution_id",
+                format!("`{given}` is not an execution id (or the start of one)"),
+            )));
+        }
+    };
+    let query = harmonia_storage::ExecutionQuery {
+        id_prefix: Some(prefix.clone()),
+        limit: 2,
+        ..harmonia_storage::ExecutionQuery::default()
+    };
+    let found = store.executions(&query).await?;
+    Ok(match found.as_slice() {
+        [one] => Ok(one.id),
+        [] => Err(Invalid::new(
+            "not_found",
+            format!("no execution has an id that starts with `{prefix}`"),
+        )),
+        _ => Err(Invalid::new(
+            "ambiguous_execution_id",
+            format!(
+                "`{prefix}` is the start of several execution ids; give more of it (`harmonia execution list --db ...` shows them)"
+            ),
+        )),
+    })
+}

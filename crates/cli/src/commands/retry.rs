@@ -15,7 +15,6 @@ use std::process::ExitCode;
 use harmonia_app::Error as AppError;
 use harmonia_app::executions::RetryMode;
 use harmonia_engine::RetryOptions;
-use harmonia_storage::ExecutionId;
 
 use super::durability::Durability;
 use super::local::{Invalid, Local, Output, exit_code, print_report, runtime};
@@ -23,7 +22,7 @@ use super::report::execution_report;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// The execution to retry.
+    /// The execution to retry: its id or a unique prefix of it.
     #[arg(value_name = "EXECUTION")]
     execution: String,
     /// The SQLite database that holds it.
@@ -55,17 +54,17 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn retry(args: &Args) -> anyhow::Result<ExitCode> {
-    let Ok(id) = args.execution.parse::<ExecutionId>() else {
-        return Ok(Invalid::new(
-            "invalid_execution_id",
-            format!("`{}` is not an execution id", args.execution),
-        )
-        .print(args.output));
-    };
     if !args.db.exists() {
         anyhow::bail!("no database at {}", args.db.display());
     }
     let local = Local::open(Some(&args.db), args.durability, args.allow_shell, None).await?;
+    let id = match super::local::resolve(local.store().as_ref(), &args.execution).await? {
+        Ok(id) => id,
+        Err(invalid) => {
+            local.close().await;
+            return Ok(invalid.print(args.output));
+        }
+    };
     let options = RetryOptions {
         from: args.from.clone(),
         latest_version: args.latest,

@@ -706,3 +706,58 @@ fn bench_takes_a_list_of_scenarios_and_refuses_an_unknown_one() {
     assert!(stderr(&out).contains("a, b, c, d"), "{}", stderr(&out));
     assert!(stdout(&out).is_empty(), "nothing ran: {}", stdout(&out));
 }
+
+/// A local database is read by short ids and without a server: `execution
+/// list|get|events --db`, `history` and `retry` take any unique prefix of an id.
+#[test]
+fn local_executions_are_read_by_short_ids() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("h.db");
+    let db = db.to_str().expect("a UTF-8 path");
+    let hello = example("jq-transform.yaml");
+    for _ in 0..2 {
+        let o = harmonia(&["run", &hello, "--db", db]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    let o = harmonia(&["execution", "list", "--db", db, "-o", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let listed: Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    let ids: Vec<String> = listed
+        .as_array()
+        .expect("an array")
+        .iter()
+        .filter_map(|x| x["id"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(ids.len(), 2, "{listed}");
+    let short = &ids[0][..30];
+    let o = harmonia(&["execution", "get", "--db", db, short]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains(&ids[0]), "{}", stdout(&o));
+    let o = harmonia(&["execution", "events", "--db", db, short]);
+    assert!(stdout(&o).contains("execution_started"), "{}", stdout(&o));
+    let o = harmonia(&["history", "--db", db, short]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("execution_started"), "{}", stdout(&o));
+    // Both ids start with the same time: a short prefix names neither.
+    let o = harmonia(&["history", "--db", db, &ids[0][..4]]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("several execution ids"),
+        "{}",
+        stderr(&o)
+    );
+    let o = harmonia(&["execution", "get", "--db", db, &ids[0][..4]]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("is the start of 2 execution ids"),
+        "{}",
+        stderr(&o)
+    );
+    let o = harmonia(&["execution", "get", "--db", db, "ffff"]);
+    assert!(stderr(&o).contains("no execution"), "{}", stderr(&o));
+    let o = harmonia(&["retry", "--db", db, "ffff"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no execution"), "{}", stderr(&o));
+    let o = harmonia(&["execution", "list", "--db", &format!("{db}.missing")]);
+    assert!(stderr(&o).contains("no database"), "{}", stderr(&o));
+}
