@@ -42,11 +42,14 @@ struct ListQuery {
     workflow: Option<String>,
     /// Only executions with one of these statuses, comma-separated (`failed,cancelled`):
     /// pending, running, paused, succeeded, failed or cancelled.
-    #[param(example = "failed,cancelled")]
+    #[param(
+        example = "failed,cancelled",
+        pattern = "^(pending|running|paused|succeeded|failed|cancelled)(,(pending|running|paused|succeeded|failed|cancelled))*$"
+    )]
     status: Option<String>,
     /// Only executions whose id starts with this (hex digits and dashes): what a
     /// client resolves a short id with.
-    #[param(example = "01a20b95")]
+    #[param(example = "01a20b95", pattern = "^[0-9a-fA-F-]{1,36}$")]
     id_prefix: Option<String>,
     /// Created at or after this time (RFC 3339).
     #[param(format = DateTime)]
@@ -62,15 +65,14 @@ struct ListQuery {
     cursor: Option<String>,
 }
 
-/// The statuses of `status=a,b`: each one known, at least one.
+/// The statuses of `status=a,b`: each one known, at least one, no spaces (what the
+/// documented pattern says).
 fn statuses(value: Option<&str>) -> ApiResult<Vec<ExecutionStatus>> {
     let Some(value) = value else {
         return Ok(Vec::new());
     };
     value
         .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
         .map(|s| {
             s.parse::<ExecutionStatus>().map_err(|_| {
                 ApiError::bad_request(format!(

@@ -621,7 +621,7 @@ async fn listing_filters_and_pages_newest_first() {
     let succeeded = s.get("/api/executions?status=succeeded").await.json();
     assert_eq!(succeeded["executions"].as_array().map(Vec::len), Some(6));
     let several = s
-        .get("/api/executions?status=failed,%20succeeded")
+        .get("/api/executions?status=failed,succeeded")
         .await
         .json();
     assert_eq!(several["executions"].as_array().map(Vec::len), Some(6));
@@ -666,6 +666,10 @@ async fn listing_filters_and_pages_newest_first() {
         StatusCode::BAD_REQUEST,
         "invalid_request",
     );
+    for bad in ["", "failed,", "failed,%20succeeded"] {
+        let r = s.get(&format!("/api/executions?status={bad}")).await;
+        assert_error(&r, StatusCode::BAD_REQUEST, "invalid_request");
+    }
     for bad in ["done", "failed,done"] {
         let r = s.get(&format!("/api/executions?status={bad}")).await;
         let body = assert_error(&r, StatusCode::BAD_REQUEST, "invalid_request");
