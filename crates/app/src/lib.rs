@@ -271,6 +271,25 @@ fn seq_cursor(cursor: Option<String>) -> Result<Option<u64>> {
         .transpose()
 }
 
+/// The two versions a diff compares: `to` (default: the `latest`) and `from` (default:
+/// the one before `to`); a first version has nothing before it to compare with.
+fn diff_versions(
+    what: &str,
+    name: &str,
+    latest: u32,
+    from: Option<u32>,
+    to: Option<u32>,
+) -> Result<(u32, u32)> {
+    let to = to.unwrap_or(latest);
+    match from {
+        Some(v) => Ok((v, to)),
+        None if to > 1 => Ok((to - 1, to)),
+        None => Err(Error::NotFound(format!(
+            "{what} `{name}` has no version before {to} to compare it with; pass `from`"
+        ))),
+    }
+}
+
 /// `None` for an absent or empty filter or cursor: an empty one filters nothing.
 fn present(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.is_empty())

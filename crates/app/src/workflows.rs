@@ -158,17 +158,7 @@ impl Workflows {
     /// (default: the latest) of workflow `id`, comparing the definitions as JSON.
     pub async fn diff(&self, id: &str, from: Option<u32>, to: Option<u32>) -> Result<Diff> {
         let latest = self.record(id, None).await?;
-        let to = to.unwrap_or(latest.version);
-        let from = match from {
-            Some(v) => v,
-            None if to > 1 => to - 1,
-            None => {
-                return Err(Error::NotFound(format!(
-                    "workflow `{}` has no version before {to} to compare it with; pass `from`",
-                    latest.name
-                )));
-            }
-        };
+        let (from, to) = crate::diff_versions("workflow", &latest.name, latest.version, from, to)?;
         let a = self.get(&latest.name, Some(from)).await?;
         let b = self.get(&latest.name, Some(to)).await?;
         let json = |d: &Detail| {

@@ -311,17 +311,7 @@ impl Templates {
     /// (default: the latest) of template `id`.
     pub async fn diff(&self, id: &str, from: Option<u32>, to: Option<u32>) -> Result<Diff> {
         let latest = self.record(id, None).await?;
-        let to = to.unwrap_or(latest.version);
-        let from = match from {
-            Some(v) => v,
-            None if to > 1 => to - 1,
-            None => {
-                return Err(Error::NotFound(format!(
-                    "template `{}` has no version before {to} to compare it with; pass `from`",
-                    latest.name
-                )));
-            }
-        };
+        let (from, to) = crate::diff_versions("template", &latest.name, latest.version, from, to)?;
         let a = self.record(&latest.name, Some(from)).await?;
         let b = self.record(&latest.name, Some(to)).await?;
         Ok(Diff {

@@ -2,14 +2,13 @@
 //! runs them: the real binary against real `harmonia serve` processes on 127.0.0.1,
 //! each on its own SQLite file; and `harmonia completions`.
 
-use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use super::served::{Served, token};
-use super::{json, stderr, stdout};
+use super::{fails, json, ok, stderr, stdout, write};
 
 /// `harmonia ARGS --server BASE`, with no token from the environment.
 fn hm(served: &Served, args: &[&str]) -> Output {
@@ -28,35 +27,6 @@ fn command(args: &[&str]) -> Command {
         .env_remove("HARMONIA_DB")
         .env("NO_COLOR", "1");
     c
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        stdout(out),
-        stderr(out)
-    );
-    stdout(out)
-}
-
-/// Asserts the exit code; stderr.
-fn fails(out: &Output, code: i32) -> String {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        stdout(out),
-        stderr(out)
-    );
-    stderr(out)
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, text).expect("write");
-    path.to_str().expect("utf-8 path").to_string()
 }
 
 /// The execution id a command printed alone on stdout.

@@ -1,14 +1,13 @@
 //! `harmonia template ...` as a user runs it: the real binary against real `harmonia
 //! serve` processes on 127.0.0.1, each on its own SQLite file.
 
-use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use super::served::{Served, token};
-use super::{root, stderr, stdout};
+use super::{fails, ok, root, stderr, stdout, write};
 
 /// `harmonia template ARGS` against `served`, with no token from the environment.
 fn template(served: &Served, args: &[&str]) -> Output {
@@ -45,34 +44,6 @@ fn get(url: &str) -> Value {
         );
         response.json().await.expect("JSON")
     })
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        stdout(out),
-        stderr(out)
-    );
-    stdout(out)
-}
-
-fn fails(out: &Output, code: i32) -> String {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        stdout(out),
-        stderr(out)
-    );
-    stderr(out)
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, text).expect("write");
-    path.to_str().expect("utf-8 path").to_string()
 }
 
 const GREET: &str = "\

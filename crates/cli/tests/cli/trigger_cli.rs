@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 use serde_json::{Value, json};
 
 use super::served::Served;
-use super::{stderr, stdout};
+use super::{ok, stderr};
 
 const FULFIL: &str = "name: fulfil
 inputs: {type: object, required: [order], properties: {order: {type: integer}}}
@@ -26,17 +26,6 @@ fn trigger(served: &Served, args: &[&str]) -> Output {
         .env_remove("HARMONIA_TOKEN")
         .output()
         .expect("the binary runs")
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        stdout(out),
-        stderr(out)
-    );
-    stdout(out)
 }
 
 /// POSTs `body` with `content_type` and returns the status and the JSON answer.
