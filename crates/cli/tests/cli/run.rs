@@ -761,3 +761,44 @@ fn local_executions_are_read_by_short_ids() {
     let o = harmonia(&["execution", "list", "--db", &format!("{db}.missing")]);
     assert!(stderr(&o).contains("no database"), "{}", stderr(&o));
 }
+
+/// Regression: a `shell` task inherited the server's whole environment, its secrets
+/// (`HARMONIA_SECRET_*`) and token included. It gets only what its `env` passes.
+#[test]
+fn shell_tasks_do_not_inherit_the_secrets() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wf = dir.path().join("peek.yaml");
+    std::fs::write(
+        &wf,
+        "name: peek\ntasks:\n  look:\n    type: shell\n    with:\n      script: 'for v in \"$HARMONIA_SECRET_LEAK\" \"$HARMONIA_TOKEN\" \"$PASSED\"; do printf \"[%s]\" \"$v\"; done'\n      env: {PASSED: \"${ $secrets.LEAK }\"}\n",
+    )
+    .expect("write");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_harmonia"))
+        .args([
+            "run",
+            wf.to_str().expect("path"),
+            "--allow-shell",
+            "--output",
+            "json",
+        ])
+        .env_remove("HARMONIA_DB")
+        .env("HARMONIA_SECRET_LEAK", "topsecret")
+        .env("HARMONIA_TOKEN", "hm_not_for_tasks")
+        .output()
+        .expect("the binary runs");
+    let r = json(&out);
+    assert_eq!(out.status.code(), Some(0), "{r:#}\n{}", stderr(&out));
+    // What `env` passes arrives (masked in the output); nothing else of the kind does.
+    let stdout = r["tasks"]["look"]["output"]["stdout"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(stdout.starts_with("[][]["), "{r:#}");
+    assert!(
+        !stdout.contains("topsecret") && !stdout.contains("hm_not"),
+        "{r:#}"
+    );
+    assert_ne!(
+        stdout, "[][][]",
+        "the secret passed through env arrived: {r:#}"
+    );
+}

@@ -14,6 +14,8 @@
 //! - stdin is written and stdout and stderr are read concurrently with the wait; after the
 //!   group is killed, reading goes on for at most [`DRAIN_GRACE`] (a process that left the
 //!   group with `setsid` may keep the pipes open);
+//! - the process does not inherit the server's secrets (`HARMONIA_SECRET_*`) nor its
+//!   `HARMONIA_TOKEN`: a task passes what it needs through `env`;
 //! - a process that cannot be started is a `validation` error naming the program (never
 //!   its arguments) and saying why (no such file, not on the PATH, permission denied).
 
@@ -57,6 +59,9 @@ impl Drop for Group {
     }
 }
 
+/// The prefix of the environment variables that hold the server's secrets.
+const SECRET_PREFIX: &str = "HARMONIA_SECRET_";
+
 /// How the wait for the process ended.
 pub(super) enum End {
     Exited(std::io::Result<ExitStatus>),
@@ -76,6 +81,16 @@ pub(super) struct Finished {
 /// `limit` bytes of stdout and of stderr.
 pub(super) async fn run(spec: &Spec, call: &Call, limit: usize) -> Result<Finished, TaskError> {
     let mut cmd = tokio::process::Command::new(&spec.program);
+    // The server's secrets are not the process's: a task passes the ones it needs
+    // through `env` (`${ $secrets.NAME }`), where they are masked in what it reports.
+    for (name, _) in std::env::vars_os() {
+        if name
+            .to_str()
+            .is_some_and(|n| n.starts_with(SECRET_PREFIX) || n == "HARMONIA_TOKEN")
+        {
+            cmd.env_remove(&name);
+        }
+    }
     cmd.args(&spec.args)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
         .stdin(if spec.stdin.is_some() {
