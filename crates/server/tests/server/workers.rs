@@ -282,9 +282,13 @@ outputs:
     )
     .await;
     let mut seen = Vec::new();
+    // On a loaded machine one long poll may end before the next items are queued:
+    // polls go on until every item came, within a deadline.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while seen.len() < 25 {
+        assert!(std::time::Instant::now() < deadline, "leased {seen:?}");
         let got = poll(&s, "q", 10, 5.0).await;
-        assert!(!got.is_empty() && got.len() <= 10, "{}", got.len());
+        assert!(got.len() <= 10, "{}", got.len());
         for l in got {
             assert_eq!(l["input"], l["item"], "{l}");
             seen.push(l["item"].as_u64().expect("item"));
