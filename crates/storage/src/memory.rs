@@ -51,6 +51,8 @@ struct Inner {
     idempotency: HashMap<(String, String), IdempotencyRecord>,
     /// By `seq - 1`: seqs are 1, 2, 3, ...
     inbox: Vec<InboxEvent>,
+    /// How many batches `commit` took (what the engine's group commit is measured by).
+    commits: u64,
     /// (source, id) to `seq`.
     inbox_ids: HashMap<(String, String), u64>,
 }
@@ -78,6 +80,11 @@ impl MemoryStore {
         MemoryStore::default()
     }
 
+    /// How many non-empty batches have been committed so far.
+    pub fn commits(&self) -> u64 {
+        self.lock().map_or(0, |inner| inner.commits)
+    }
+
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Inner>> {
         self.inner
             .lock()
@@ -99,6 +106,9 @@ impl ExecutionLog for MemoryStore {
     async fn commit(&self, batch: &CommitBatch) -> Result<CommitReport> {
         batch.check_json()?;
         let mut inner = self.lock()?;
+        if !batch.is_empty() {
+            inner.commits += 1;
+        }
         let decision = commit::decide(
             batch,
             |id| inner.executions.get(&id).map(|x| x.fence),

@@ -8,10 +8,12 @@
 //! - Waiting kinds (`sleep`, `workflow`, `approval`, `wait_event`) evaluate their
 //!   `with:` (without secrets) and say what they wait on; see `waits`.
 //! - Spawned kinds wait in the ready queue for one of the `max_concurrency` slots,
-//!   in dispatch order. [`Service::pump`] records its `AttemptStarted` and launches it
-//!   only once that batch is committed (`After::Launch`): no side effect starts before
-//!   its attempt is durable, so after a crash every call that was made is in the log
-//!   (and runs again as `recovered`).
+//!   in dispatch order. [`Service::pump`], at the end of the turn that dispatched
+//!   them, records the `AttemptStarted` of those that get a slot, in the same batch
+//!   as what caused them (step N's success and step N+1's start: one commit per
+//!   step), and launches each only once that batch is committed (`After::Launch`): no
+//!   side effect starts before its attempt is durable, so after a crash every call
+//!   that was made is in the log (and runs again as `recovered`).
 //!
 //! The `with:` of every attempt is evaluated in the turn when it is quick and off it
 //! otherwise, like the rest of the expressions.
@@ -60,8 +62,10 @@ impl Service {
                 self.batch.pure.push(id, (a, recovered));
             }
             // Spawned, inline ones when inline execution is off, and a kind this engine
-            // does not have (`pump` records why it cannot run).
-            _ => self.batch.after.push(After::Spawn(id, a, recovered)),
+            // does not have (`pump` records why it cannot run). They wait for a slot
+            // in dispatch order; the turn's `pump` records the starts of those that
+            // get one, so that a result and the start it leads to share a commit.
+            _ => self.ready.push_back((id, a, recovered)),
         }
     }
 

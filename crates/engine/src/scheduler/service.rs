@@ -5,8 +5,11 @@
 //! - Within a turn, events are appended to the batch in the order they are applied, with
 //!   consecutive sequence numbers per execution; the batch is committed in one
 //!   transaction before any of its effects (`After`) runs.
-//! - Effects that themselves produce events (an attempt starting) record them into the
-//!   next turn's batch, which is committed without waiting for new commands.
+//! - An attempt's start is recorded in the turn that dispatched it (`pump` ends
+//!   `settle_batch`), so a step's result and the next step's start share one commit.
+//!   Effects that produce events after the commit (a child's end, a slot freed) record
+//!   them into the next turn's batch, which is committed without waiting for new
+//!   commands.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -40,7 +43,6 @@ pub(super) enum After {
         oneshot::Sender<Result<ExecutionStatus>>,
         Result<ExecutionStatus>,
     ),
-    Spawn(ExecutionId, AttemptRef, bool),
     Launch(Box<super::dispatch::Launch>),
     Timer(ExecutionId, TimerKey, Timestamp),
     Abort(ExecutionId, AttemptRef),
@@ -59,7 +61,6 @@ impl After {
     pub(super) fn execution(&self) -> Option<ExecutionId> {
         match self {
             After::ReplyStart(_, id)
-            | After::Spawn(id, ..)
             | After::Timer(id, ..)
             | After::Abort(id, _)
             | After::Finished(id)
@@ -298,6 +299,8 @@ impl Service {
                 break;
             }
         }
+        // The starts of the attempts dispatched in this turn go in its commit.
+        self.pump();
     }
 
     /// Applies `event` to execution `id` and handles the effects (guarded: a panic
@@ -733,10 +736,6 @@ impl Service {
             }
             After::ReplyControl(reply, answer) => {
                 let _ = reply.send(answer);
-            }
-            After::Spawn(id, a, recovered) => {
-                self.ready.push_back((id, a, recovered));
-                self.pump();
             }
             After::Launch(launch) => self.launch(*launch),
             After::Timer(id, key, due) => self.timers.set(id, key, due),

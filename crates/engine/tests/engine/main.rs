@@ -27,6 +27,33 @@ async fn the_in_memory_store_runs_the_same_workflow() {
 }
 use serde_json::{Value, json};
 
+/// A chain of separate attempts takes one commit per step: the record of a step's
+/// success and of the next step's start travel together (so one disk sync per step).
+#[tokio::test]
+async fn a_result_and_the_start_it_leads_to_share_one_commit() {
+    let store = Arc::new(MemoryStore::new());
+    let config = EngineConfig {
+        inline_pure_tasks: false,
+        ..EngineConfig::default()
+    };
+    let env = engine_on(store.clone(), config).await;
+    let steps = 20;
+    let mut yaml = String::from("name: chain\ntasks:\n  t0: {type: probe}\n");
+    for i in 1..steps {
+        yaml.push_str(&format!(
+            "  t{i}: {{type: set, needs: [t{}], with: {i}}}\n",
+            i - 1
+        ));
+    }
+    let r = env.run(&yaml, json!({})).await;
+    assert_eq!(r.status, ExecutionStatus::Succeeded);
+    // The start (with the first attempt's start), then one per step (its result, the
+    // next start, and with the last one the execution's end). A turn cut short by a
+    // stalled machine may split one; two commits per step is what this rules out.
+    let commits = store.commits();
+    assert!(commits <= steps + 3, "{commits} commits for {steps} steps");
+}
+
 mod drain;
 mod durable;
 mod fairness;
