@@ -7,6 +7,8 @@
 //!   dialect must provide (its module doc).
 //! - `sqlite.rs`: [`SqliteDialect`], and [`SqliteStore`]: opening a file, its options
 //!   and connections (one writer, a pool of readers, WAL mode).
+//! - `sqlite_log.rs`: SQLite's log writer, a thread that writes an execution log
+//!   commit in one trip (sqlx would take one trip per statement).
 //! - `checkpoint.rs`: SQLite's background task that copies the WAL into the database
 //!   file, so that commits do not pay for it.
 //! - `store.rs`: [`SqlStore`], its pools, and what its roles share.
@@ -44,6 +46,7 @@ mod queries;
 mod rows;
 mod sql;
 mod sqlite;
+mod sqlite_log;
 mod store;
 mod tables;
 mod timers;

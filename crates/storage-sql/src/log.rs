@@ -17,6 +17,9 @@
 //!   the key after the read (possible where there are row locks, not on SQLite, whose
 //!   write lock is taken first), and the transaction is rolled back and run again, at
 //!   most [`KEY_RACES`] times.
+//! - On SQLite, a batch without idempotency records is written by the log writer
+//!   thread in one trip (`sqlite_log.rs`), the fences checked there; a fence that does
+//!   not match sends the batch down the path above, which decides what is left out.
 //! - After a commit the dialect hears of it ([`Dialect::committed`]: SQLite's
 //!   checkpointer).
 
@@ -34,6 +37,8 @@ use crate::dialect::{Connection, Dialect, Value};
 use crate::error::backend;
 use crate::rows::{self, Columns, event_columns, idempotency_columns};
 use crate::sql::{MAX_ANY_OF, Sql};
+use crate::sqlite::SqliteDialect;
+use crate::sqlite_log::Outcome;
 use crate::store::{SqlStore, cpu_bound};
 use crate::write::{Statements, Table};
 
@@ -62,6 +67,14 @@ impl<D: Dialect> ExecutionLog for SqlStore<D> {
             batch.check_json()?;
             Statements::<D>::encode(batch)
         })?;
+        let mut encoded = Some(statements);
+        if let Some(report) = self.commit_direct(batch, &mut encoded).await? {
+            return Ok(report);
+        }
+        let statements = match encoded {
+            Some(statements) => statements,
+            None => cpu_bound(rows, || Statements::<D>::encode(batch))?,
+        };
         if !batch.is_conditional() {
             let tx = self.begin().await?;
             self.finish(tx, statements, batch, &StoredKeys::new())
@@ -119,6 +132,52 @@ impl<D: Dialect> ExecutionLog for SqlStore<D> {
 }
 
 impl<D: Dialect> SqlStore<D> {
+    /// Commits through SQLite's log writer (see `sqlite_log.rs`) when this store is
+    /// SQLite's and the batch carries no idempotency records, taking `encoded`.
+    /// `None`: not done (another backend, idempotency records, or a fence that did not
+    /// match, which the caller's path decides); nothing was written.
+    async fn commit_direct(
+        &self,
+        batch: &CommitBatch,
+        encoded: &mut Option<Statements<D>>,
+    ) -> Result<Option<CommitReport>> {
+        let Some(sqlite) = (&self.dialect as &dyn std::any::Any).downcast_ref::<SqliteDialect>()
+        else {
+            return Ok(None);
+        };
+        if !batch.idempotency.is_empty() {
+            return Ok(None);
+        }
+        let Some(statements) = encoded.take() else {
+            return Ok(None);
+        };
+        let fences = batch
+            .fences
+            .iter()
+            .map(|(id, fence)| (id.to_string(), i64::try_from(*fence).unwrap_or(i64::MAX)))
+            .collect();
+        // Held while the thread writes: the pools' writes wait, and it waits for theirs.
+        let writer = self.writer().await?;
+        let outcome = sqlite
+            .log_writer()
+            .commit(fences, statements.into_parts())
+            .await;
+        drop(writer);
+        match outcome? {
+            Outcome::Committed => {
+                self.dialect.committed();
+                Ok(Some(CommitReport::default()))
+            }
+            Outcome::Fenced => Ok(None),
+            Outcome::Failed {
+                table: Some(Table::Events),
+                unique: true,
+                ..
+            } => Err(Error::Conflict(self.describe_conflict(batch).await)),
+            Outcome::Failed { error, .. } => Err(Error::Backend(Box::new(error))),
+        }
+    }
+
     /// Runs `statements` (the encoded `batch`) and writes the batch's idempotency
     /// records in `tx`, then commits. `false`: a new key was taken concurrently, and
     /// the transaction was rolled back.

@@ -6,15 +6,15 @@
 //! - text built piece by piece, each value with the dialect's placeholder:
 //!   `sql.push(" AND name = ").bind(name)`.
 //!
-//! Values are bound as they are added (a value the driver refuses is reported when the
-//! statement runs), so a statement is complete, and owns everything it sends, before a
-//! connection is taken.
+//! A statement owns its text and its values, complete before a connection is taken;
+//! they are bound to the driver's arguments when it runs (a value the driver refuses
+//! is reported then). [`Sql::into_parts`] hands both to a writer that is not sqlx's
+//! (SQLite's log writer, see `sqlite_log.rs`).
 
 use std::borrow::Cow;
 use std::marker::PhantomData;
 
 use sqlx::AssertSqlSafe;
-use sqlx::error::BoxDynError;
 
 use crate::dialect::{Connection, Dialect, Row, Value};
 
@@ -24,9 +24,7 @@ pub(crate) const MAX_ANY_OF: usize = 256;
 /// A statement of dialect `D`, ready to run.
 pub(crate) struct Sql<D: Dialect> {
     text: Cow<'static, str>,
-    args: D::Args,
-    count: usize,
-    refused: Option<BoxDynError>,
+    values: Vec<Value>,
     dialect: PhantomData<D>,
 }
 
@@ -35,9 +33,7 @@ impl<D: Dialect> Sql<D> {
     pub(crate) fn new(text: impl Into<Cow<'static, str>>) -> Sql<D> {
         Sql {
             text: text.into(),
-            args: D::Args::default(),
-            count: 0,
-            refused: None,
+            values: Vec::new(),
             dialect: PhantomData,
         }
     }
@@ -56,7 +52,7 @@ impl<D: Dialect> Sql<D> {
 
     /// Appends a placeholder and binds its value.
     pub(crate) fn bind(&mut self, value: impl Into<Value>) -> &mut Sql<D> {
-        D::placeholder(self.text.to_mut(), self.count + 1);
+        D::placeholder(self.text.to_mut(), self.values.len() + 1);
         self.add(value.into());
         self
     }
@@ -97,19 +93,20 @@ impl<D: Dialect> Sql<D> {
     }
 
     fn add(&mut self, value: Value) {
-        self.count += 1;
-        if let Err(e) = D::bind(&mut self.args, value)
-            && self.refused.is_none()
-        {
-            self.refused = Some(e);
-        }
+        self.values.push(value);
+    }
+
+    /// Its text and its values, in order.
+    pub(crate) fn into_parts(self) -> (Cow<'static, str>, Vec<Value>) {
+        (self.text, self.values)
     }
 
     fn query(self) -> Result<sqlx::query::Query<'static, D::Db, D::Args>, sqlx::Error> {
-        if let Some(e) = self.refused {
-            return Err(sqlx::Error::Encode(e));
+        let mut args = D::Args::default();
+        for value in self.values {
+            D::bind(&mut args, value).map_err(sqlx::Error::Encode)?;
         }
-        Ok(sqlx::query_with(AssertSqlSafe(self.text), self.args))
+        Ok(sqlx::query_with(AssertSqlSafe(self.text), args))
     }
 
     /// Runs it; the number of rows it changed.

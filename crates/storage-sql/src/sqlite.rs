@@ -9,7 +9,10 @@
 //!
 //! A third connection belongs to the [`Checkpointer`](crate::checkpoint), which copies
 //! the WAL into the database file in the background, so that commits do not; the
-//! dialect pokes it after each commit ([`Dialect::committed`]).
+//! dialect pokes it after each commit ([`Dialect::committed`]). A fourth belongs to the
+//! [`LogWriter`](crate::sqlite_log), the thread that writes the execution log's
+//! commits in one trip each; it writes only while the caller holds the writer, so
+//! writes stay serialized.
 //!
 //! Durability: WAL mode with `synchronous` [`Synchronous::Normal`] survives a killed
 //! process (a commit is in the WAL, in the OS's hands, when `commit` returns) but may
@@ -42,6 +45,7 @@ use sqlx::{Arguments, Executor, Row as _};
 use crate::checkpoint::Checkpointer;
 use crate::dialect::{Dialect, Value};
 use crate::error::backend;
+use crate::sqlite_log::{LogWriter, Settings};
 use crate::store::SqlStore;
 
 /// The migrations, embedded at build time.
@@ -100,6 +104,14 @@ const WRITER_CACHE_KIB: &str = "-65536";
 pub struct SqliteDialect {
     path: PathBuf,
     checkpointer: Checkpointer,
+    log: LogWriter,
+}
+
+impl SqliteDialect {
+    /// The thread that writes the execution log's commits (see `sqlite_log.rs`).
+    pub(crate) fn log_writer(&self) -> &LogWriter {
+        &self.log
+    }
 }
 
 impl Dialect for SqliteDialect {
@@ -148,8 +160,9 @@ impl Dialect for SqliteDialect {
     }
 
     async fn closing(&self) {
-        // Its connection closes first, so that the writer, closing last, checkpoints
-        // the WAL into the database file.
+        // Their connections close first, so that the writer, closing last,
+        // checkpoints the WAL into the database file.
+        self.log.stop().await;
         self.checkpointer.stop().await;
     }
 }
@@ -204,6 +217,16 @@ impl SqlStore<SqliteDialect> {
             .await
             .map_err(|e| Error::Backend(Box::new(e)))?;
         let checkpointer = Checkpointer::start(&base, CHECKPOINT_INTERVAL).await?;
+        let log = LogWriter::open(
+            path,
+            Settings {
+                synchronous_full: options.synchronous == Synchronous::Full,
+                busy_timeout: options.busy_timeout,
+                cache_kib: WRITER_CACHE_KIB.parse().unwrap_or(-2000),
+                journal_size_limit: JOURNAL_SIZE_LIMIT.parse().unwrap_or(-1),
+            },
+        )
+        .await?;
         let readers = pool(options.readers.max(1))
             .connect_with(base.pragma("query_only", "ON"))
             .await
@@ -214,6 +237,7 @@ impl SqlStore<SqliteDialect> {
             SqliteDialect {
                 path: path.to_owned(),
                 checkpointer,
+                log,
             },
         ))
     }

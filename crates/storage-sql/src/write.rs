@@ -323,6 +323,17 @@ impl<D: Dialect> Statements<D> {
         }
     }
 
+    /// The statements as text and values, in order, each with its table.
+    pub(crate) fn into_parts(self) -> Vec<(Table, std::borrow::Cow<'static, str>, Vec<Value>)> {
+        self.statements
+            .into_iter()
+            .map(|(table, sql)| {
+                let (text, values) = sql.into_parts();
+                (table, text, values)
+            })
+            .collect()
+    }
+
     /// Runs the statements on `conn` (inside the caller's transaction). On failure,
     /// says which table's statement failed, with the database's error.
     pub(crate) async fn execute(

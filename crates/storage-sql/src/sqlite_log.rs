@@ -1,0 +1,267 @@
+//! SQLite's log writer: a thread of its own, with a connection of its own, that writes
+//! a commit of the execution log in one trip.
+//!
+//! sqlx runs each SQLite statement on its connection's worker thread and sends every
+//! result back through a channel: a commit of five statements inside `BEGIN` and
+//! `COMMIT` is seven trips between threads, each a wake-up of both (about 25 context
+//! switches), which cost far more than SQLite's own work for a small batch. The
+//! engine commits once per step, so that cost is the engine's cost per step.
+//!
+//! Here the caller encodes the batch (see `write.rs`), then hands the statements to
+//! this thread, which runs the whole transaction (`BEGIN IMMEDIATE`, the fence check,
+//! every statement, `COMMIT`) with prepared statements it keeps, and answers once:
+//! two wake-ups per commit. It takes the batches the common case is made of: fences
+//! and no idempotency records. When a fence does not match it rolls back and says so
+//! ([`Outcome::Fenced`]); the caller then commits through the pools, where the shared
+//! decision (`commit::decide`) says what is left out.
+//!
+//! Invariants:
+//! - The thread's connection has the settings of the store's writer (`synchronous`,
+//!   foreign keys, busy timeout, no automatic checkpoints: the checkpointer's job).
+//! - The caller holds the store's writer connection (the pool of one) while the thread
+//!   commits: writes stay serialized in this process, and neither connection waits on
+//!   SQLite's busy handler for the other.
+//! - A transaction that fails is rolled back before the answer goes out; nothing of it
+//!   is written.
+//! - [`LogWriter::stop`] closes the connection and waits for the thread; dropping the
+//!   writer lets the thread finish on its own.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use harmonia_storage::{Error, Result};
+use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
+use tokio::sync::oneshot;
+
+use crate::dialect::Value;
+use crate::write::Table;
+
+/// Execution ids looked up per fence query.
+const LOOKUPS: usize = 500;
+
+/// Prepared statements the connection keeps (each table's statement shapes, see
+/// `write.rs`, and the fence queries).
+const STATEMENT_CACHE: usize = 128;
+
+/// What the thread did with a commit.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// Written and committed.
+    Committed,
+    /// A fence did not match its stored row (or the row is missing): nothing was
+    /// written; the caller decides through the pools.
+    Fenced,
+    /// A statement failed (`table`: which one's, if one did); nothing was written.
+    Failed {
+        table: Option<Table>,
+        unique: bool,
+        error: rusqlite::Error,
+    },
+}
+
+/// An encoded commit: the fences to check, then the statements.
+struct Job {
+    fences: Vec<(String, i64)>,
+    statements: Vec<(Table, Cow<'static, str>, Vec<Value>)>,
+    reply: oneshot::Sender<Outcome>,
+}
+
+/// The settings of the connection, as the store's writer has them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Settings {
+    pub(crate) synchronous_full: bool,
+    pub(crate) busy_timeout: Duration,
+    pub(crate) cache_kib: i64,
+    pub(crate) journal_size_limit: i64,
+}
+
+/// The thread and the way to it; see the module doc.
+#[derive(Debug)]
+pub(crate) struct LogWriter {
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    closed: tokio::sync::Mutex<Option<oneshot::Receiver<()>>>,
+}
+
+impl LogWriter {
+    /// Opens a connection to the database at `path` (which exists, with its schema) on
+    /// a new thread, and waits until it is ready.
+    pub(crate) async fn open(path: &Path, settings: Settings) -> Result<LogWriter> {
+        let (jobs, rx) = mpsc::channel::<Job>();
+        let (ready, is_ready) = oneshot::channel::<Result<()>>();
+        let (closed_tx, closed) = oneshot::channel();
+        let path = path.to_owned();
+        std::thread::Builder::new()
+            .name("sqlite-log".into())
+            .spawn(move || {
+                let conn = match connect(&path, settings) {
+                    Ok(conn) => conn,
+                    Err(e) => {
+                        let _ = ready.send(Err(e));
+                        return;
+                    }
+                };
+                let _ = ready.send(Ok(()));
+                let mut conn = conn;
+                while let Ok(job) = rx.recv() {
+                    let outcome = commit(&mut conn, &job.fences, job.statements);
+                    let _ = job.reply.send(outcome);
+                }
+                if let Err((_, e)) = conn.close() {
+                    tracing::warn!(error = %e, "closing the SQLite log writer's connection failed");
+                }
+                let _ = closed_tx.send(());
+            })
+            .map_err(|e| Error::Backend(Box::new(e)))?;
+        is_ready
+            .await
+            .map_err(|_| Error::Backend("the SQLite log writer did not start".into()))??;
+        Ok(LogWriter {
+            jobs: Mutex::new(Some(jobs)),
+            closed: tokio::sync::Mutex::new(Some(closed)),
+        })
+    }
+
+    /// Commits `statements` if every one of `fences` (execution id, fence) matches the
+    /// stored row; see [`Outcome`].
+    pub(crate) async fn commit(
+        &self,
+        fences: Vec<(String, i64)>,
+        statements: Vec<(Table, Cow<'static, str>, Vec<Value>)>,
+    ) -> Result<Outcome> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            fences,
+            statements,
+            reply,
+        };
+        let sent = match self.jobs.lock() {
+            Ok(jobs) => jobs.as_ref().is_some_and(|j| j.send(job).is_ok()),
+            Err(_) => false,
+        };
+        if !sent {
+            return Err(stopped());
+        }
+        answer.await.map_err(|_| stopped())
+    }
+
+    /// Stops the thread once the commits sent are done, and waits until its
+    /// connection is closed.
+    pub(crate) async fn stop(&self) {
+        if let Ok(mut jobs) = self.jobs.lock() {
+            jobs.take();
+        }
+        if let Some(closed) = self.closed.lock().await.take() {
+            let _ = closed.await;
+        }
+    }
+}
+
+fn stopped() -> Error {
+    Error::Backend("the SQLite log writer has stopped".into())
+}
+
+fn connect(path: &Path, settings: Settings) -> Result<Connection> {
+    let backend = |e: rusqlite::Error| Error::Backend(Box::new(e));
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(backend)?;
+    conn.busy_timeout(settings.busy_timeout).map_err(backend)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    let pragmas = format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON; \
+         PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = {}; PRAGMA journal_size_limit = {};",
+        if settings.synchronous_full {
+            "FULL"
+        } else {
+            "NORMAL"
+        },
+        settings.cache_kib,
+        settings.journal_size_limit,
+    );
+    conn.execute_batch(&pragmas).map_err(backend)?;
+    Ok(conn)
+}
+
+/// Runs one commit in a transaction of its own; see [`Outcome`].
+fn commit(
+    conn: &mut Connection,
+    fences: &[(String, i64)],
+    statements: Vec<(Table, Cow<'static, str>, Vec<Value>)>,
+) -> Outcome {
+    let failed = |table, error: rusqlite::Error| Outcome::Failed {
+        table,
+        unique: is_unique_violation(&error),
+        error,
+    };
+    // Dropped unfinished, the transaction rolls back.
+    let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => return failed(None, e),
+    };
+    match fences_hold(&tx, fences) {
+        Ok(true) => {}
+        Ok(false) => return Outcome::Fenced,
+        Err(e) => return failed(None, e),
+    }
+    for (table, text, values) in statements {
+        if let Err(e) = execute(&tx, &text, values) {
+            return failed(Some(table), e);
+        }
+    }
+    match tx.commit() {
+        Ok(()) => Outcome::Committed,
+        Err(e) => failed(None, e),
+    }
+}
+
+/// Whether every execution of `fences` has its row, with that fence.
+fn fences_hold(conn: &Connection, fences: &[(String, i64)]) -> rusqlite::Result<bool> {
+    let mut stored: HashMap<String, i64> = HashMap::with_capacity(fences.len());
+    for chunk in fences.chunks(LOOKUPS) {
+        let mut sql = String::from("SELECT id, fence FROM executions WHERE id IN (");
+        for i in 0..chunk.len() {
+            sql.push_str(if i == 0 { "?" } else { ", ?" });
+        }
+        sql.push(')');
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(chunk.iter().map(|(id, _)| id)))?;
+        while let Some(row) = rows.next()? {
+            stored.insert(row.get(0)?, row.get(1)?);
+        }
+    }
+    Ok(fences
+        .iter()
+        .all(|(id, fence)| stored.get(id) == Some(fence)))
+}
+
+fn execute(conn: &Connection, text: &str, values: Vec<Value>) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached(text)?;
+    for (i, value) in values.into_iter().enumerate() {
+        match value {
+            Value::Int(v) => stmt.raw_bind_parameter(i + 1, v)?,
+            Value::Text(v) => stmt.raw_bind_parameter(i + 1, v)?,
+            Value::Shared(v) => stmt.raw_bind_parameter(i + 1, &*v)?,
+        }
+    }
+    stmt.raw_execute()?;
+    Ok(())
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == ErrorCode::ConstraintViolation
+                && matches!(
+                    f.extended_code,
+                    rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+                        | rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                )
+    )
+}
