@@ -30,6 +30,7 @@ use serde_json::Value;
 use super::Command;
 use super::runner::{self, PrepareJob, Prepared};
 use super::service::{After, Service};
+use crate::eval::Budget;
 use crate::event::{Event, TaskError};
 use crate::kinds::{Run, TaskKind};
 use crate::machine::AttemptRef;
@@ -155,7 +156,14 @@ impl Service {
             let limits = self.config.limits;
             let spawned = matches!(kind.run(), Run::Spawned(_));
             let job = PrepareJob::new(x, a, &self.secrets, limits, spawned);
-            let prepared = match self.budget.inline(&limits, |l| job.run(l)) {
+            // A pure kind prepares, runs and finishes in one go when launched.
+            let pure = matches!(kind.run(), Run::Inline(_));
+            let quick = if pure {
+                None
+            } else {
+                self.budget.inline(&limits, |l| job.run(l))
+            };
+            let prepared = match quick {
                 Some(Err(error)) => {
                     self.record(id, started);
                     if let Some(done) = self.result_event(id, a, Err(error)) {
@@ -230,6 +238,21 @@ async fn run_launched(
             "the attempt was cancelled before it started",
         ));
     }
+    if matches!(kind.run(), Run::Inline(_)) {
+        // A pure kind launched as an attempt of its own (inline execution off): its
+        // `with:`, its work and its `output:` in one go, right here when that is quick
+        // (as a turn would, see `crate::eval`), else in one trip to the pool.
+        let limits = job.limits;
+        if let Some(result) =
+            Budget::turn().inline(&limits, |l| runner::run_pure(&job, kind.as_ref(), l))
+        {
+            return result;
+        }
+        return offload
+            .run(move || runner::run_pure(&job, kind.as_ref(), &job.limits))
+            .await
+            .unwrap_or_else(|| Err(internal("running the task")));
+    }
     let job = Arc::new(job);
     let prepared = match prepared {
         Some(p) => p,
@@ -243,20 +266,9 @@ async fn run_launched(
     };
     let Prepared { call, output } = prepared;
     let texts = call.secret_texts.clone();
-    let raw = if matches!(kind.run(), Run::Inline(_)) {
-        // An inline kind evaluates expressions: on the pool, not a runtime thread.
-        offload
-            .run(move || match kind.run() {
-                Run::Inline(k) => k.run(&call),
-                _ => Err(internal("running an inline task")),
-            })
-            .await
-            .unwrap_or_else(|| Err(internal("running the task")))
-    } else {
-        match kind.run() {
-            Run::Spawned(k) => runner::run(k, call).await,
-            _ => Err(internal("launching a waiting task")),
-        }
+    let raw = match kind.run() {
+        Run::Spawned(k) => runner::run(k, call).await,
+        _ => Err(internal("launching a waiting task")),
     };
     offload
         .run(move || job.finish(raw, output.as_ref(), &job.limits, &texts))
