@@ -9,6 +9,7 @@
 //!   and connections (one writer, a pool of readers, WAL mode).
 //! - `sqlite_log.rs`: SQLite's log writer, a thread that writes an execution log
 //!   commit in one trip (sqlx would take one trip per statement).
+//! - `sqlite_schema.rs`: a new SQLite file's whole schema in one transaction.
 //! - `checkpoint.rs`: SQLite's background task that copies the WAL into the database
 //!   file, so that commits do not pay for it.
 //! - `store.rs`: [`SqlStore`], its pools, and what its roles share.
@@ -47,6 +48,7 @@ mod rows;
 mod sql;
 mod sqlite;
 mod sqlite_log;
+mod sqlite_schema;
 mod store;
 mod tables;
 mod timers;

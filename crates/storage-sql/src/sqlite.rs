@@ -25,8 +25,10 @@
 //! in between; no row locks), values bound and read as sqlx's SQLite types.
 //!
 //! Invariants:
-//! - Migrations run once per `open`, on the writer, before anything else; they are
-//!   embedded in the binary (`migrations/sqlite/`) and are idempotent.
+//! - Migrations run once per `open`, on the writer, before anything is read or
+//!   written (on a new file the log writer has made the schema in one transaction
+//!   already, and the migrator finds them applied); they are embedded in the binary
+//!   (`migrations/sqlite/`) and are idempotent.
 //! - A database file `open` creates is its owner's only (mode 0600), and so are its
 //!   `-wal` and `-shm` files.
 
@@ -178,7 +180,20 @@ impl SqlStore<SqliteDialect> {
     /// holds token hashes, inputs and outputs. SQLite gives the `-wal` and `-shm` files
     /// the database file's mode. An existing file keeps the mode it has.
     pub async fn open(path: &Path, options: SqliteOptions) -> Result<SqliteStore> {
-        create_private(path).await?;
+        let new = create_private(path).await?;
+        // First: on a new file it makes the whole schema in one transaction (see
+        // `sqlite_schema`), which leaves the migrator nothing to do.
+        let log = LogWriter::open(
+            path,
+            Settings {
+                synchronous_full: options.synchronous == Synchronous::Full,
+                busy_timeout: options.busy_timeout,
+                cache_kib: WRITER_CACHE_KIB.parse().unwrap_or(-2000),
+                journal_size_limit: JOURNAL_SIZE_LIMIT.parse().unwrap_or(-1),
+            },
+            new.then(SqliteDialect::migrator),
+        )
+        .await?;
         let base = SqliteConnectOptions::new()
             .filename(path)
             .busy_timeout(options.busy_timeout)
@@ -217,16 +232,7 @@ impl SqlStore<SqliteDialect> {
             .await
             .map_err(|e| Error::Backend(Box::new(e)))?;
         let checkpointer = Checkpointer::start(&base, CHECKPOINT_INTERVAL).await?;
-        let log = LogWriter::open(
-            path,
-            Settings {
-                synchronous_full: options.synchronous == Synchronous::Full,
-                busy_timeout: options.busy_timeout,
-                cache_kib: WRITER_CACHE_KIB.parse().unwrap_or(-2000),
-                journal_size_limit: JOURNAL_SIZE_LIMIT.parse().unwrap_or(-1),
-            },
-        )
-        .await?;
+
         let readers = pool(options.readers.max(1))
             .connect_with(base.pragma("query_only", "ON"))
             .await
@@ -249,15 +255,15 @@ impl SqlStore<SqliteDialect> {
 }
 
 /// Creates `path` as an empty file with mode 0600 unless it exists (SQLite takes an
-/// empty file for a new database).
-async fn create_private(path: &Path) -> Result<()> {
+/// empty file for a new database); whether it did.
+async fn create_private(path: &Path) -> Result<bool> {
     let mut options = tokio::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     options.mode(0o600);
     match options.open(path).await {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
         Err(e) => Err(Error::Backend(Box::new(e))),
     }
 }

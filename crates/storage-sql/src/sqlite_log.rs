@@ -35,6 +35,7 @@ use std::time::Duration;
 
 use harmonia_storage::{Error, Result};
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
+use sqlx::migrate::Migrator;
 use tokio::sync::oneshot;
 
 use crate::dialect::Value;
@@ -87,9 +88,14 @@ pub(crate) struct LogWriter {
 }
 
 impl LogWriter {
-    /// Opens a connection to the database at `path` (which exists, with its schema) on
-    /// a new thread, and waits until it is ready.
-    pub(crate) async fn open(path: &Path, settings: Settings) -> Result<LogWriter> {
+    /// Opens a connection to the database at `path` on a new thread, and waits until
+    /// it is ready. `schema`: the file is new and empty, and gets the schema of these
+    /// migrations first (see `sqlite_schema`).
+    pub(crate) async fn open(
+        path: &Path,
+        settings: Settings,
+        schema: Option<&'static Migrator>,
+    ) -> Result<LogWriter> {
         let (jobs, rx) = mpsc::channel::<Job>();
         let (ready, is_ready) = oneshot::channel::<Result<()>>();
         let (closed_tx, closed) = oneshot::channel();
@@ -97,15 +103,17 @@ impl LogWriter {
         std::thread::Builder::new()
             .name("sqlite-log".into())
             .spawn(move || {
-                let conn = match connect(&path, settings) {
+                let mut conn = match connect(&path, settings) {
                     Ok(conn) => conn,
                     Err(e) => {
                         let _ = ready.send(Err(e));
                         return;
                     }
                 };
+                if let Some(migrator) = schema {
+                    crate::sqlite_schema::create(&mut conn, migrator);
+                }
                 let _ = ready.send(Ok(()));
-                let mut conn = conn;
                 while let Ok(job) = rx.recv() {
                     let outcome = commit(&mut conn, &job.fences, job.statements);
                     let _ = job.reply.send(outcome);
