@@ -203,7 +203,7 @@ async fn schema_of(path: &Path) -> Vec<String> {
     )
     .fetch_all(&mut conn)
     .await
-    .unwrap()
+    .expect("reads the schema")
     .into_iter()
     .map(|(t, n, sql)| format!("{t} {n}: {}", sql.unwrap_or_default()))
     .collect();
@@ -212,7 +212,7 @@ async fn schema_of(path: &Path) -> Vec<String> {
     )
     .fetch_all(&mut conn)
     .await
-    .unwrap();
+    .expect("reads the schema");
     out.extend(applied.into_iter().map(|m| format!("{m:?}")));
     out
 }
