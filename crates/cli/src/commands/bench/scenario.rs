@@ -22,16 +22,19 @@ pub(super) struct Scenario {
     /// The steps that run one after another, each after the previous one's commit
     /// (for `per step / fsync`); `None` when the work runs in parallel.
     pub(super) sequential_steps: Option<u32>,
+    /// Whether it runs when no `--scenario` is given (the long ones run when named).
+    pub(super) by_default: bool,
 }
 
-/// Every scenario, in the order they run; all of them run by default.
-pub(super) const SCENARIOS: [Scenario; 7] = [
+/// Every scenario, in the order they run; those `by_default` run when none is named.
+pub(super) const SCENARIOS: [Scenario; 8] = [
     Scenario {
         name: "a",
         title: "chain of 100",
         bar_ms: 20.0,
         drive: Drive::Together,
         sequential_steps: Some(100),
+        by_default: true,
     },
     Scenario {
         name: "b",
@@ -39,6 +42,7 @@ pub(super) const SCENARIOS: [Scenario; 7] = [
         bar_ms: 50.0,
         drive: Drive::Together,
         sequential_steps: None,
+        by_default: true,
     },
     Scenario {
         name: "c",
@@ -46,6 +50,7 @@ pub(super) const SCENARIOS: [Scenario; 7] = [
         bar_ms: 100.0,
         drive: Drive::Together,
         sequential_steps: None,
+        by_default: true,
     },
     Scenario {
         name: "d",
@@ -53,6 +58,7 @@ pub(super) const SCENARIOS: [Scenario; 7] = [
         bar_ms: 10_000.0,
         drive: Drive::Together,
         sequential_steps: None,
+        by_default: true,
     },
     Scenario {
         name: "e",
@@ -60,6 +66,7 @@ pub(super) const SCENARIOS: [Scenario; 7] = [
         bar_ms: 300.0,
         drive: Drive::OneAfterAnother,
         sequential_steps: Some(600),
+        by_default: true,
     },
     Scenario {
         name: "s",
@@ -67,6 +74,7 @@ pub(super) const SCENARIOS: [Scenario; 7] = [
         bar_ms: 8.0,
         drive: Drive::WholeProcess,
         sequential_steps: None,
+        by_default: true,
     },
     Scenario {
         name: "t",
@@ -74,6 +82,15 @@ pub(super) const SCENARIOS: [Scenario; 7] = [
         bar_ms: 40.0,
         drive: Drive::WholeProcess,
         sequential_steps: None,
+        by_default: true,
+    },
+    Scenario {
+        name: "m",
+        title: "fan-out of 1,000,000",
+        bar_ms: 60_000.0,
+        drive: Drive::Together,
+        sequential_steps: None,
+        by_default: false,
     },
 ];
 
@@ -120,6 +137,11 @@ pub(super) fn workload(scenario: &Scenario) -> Workload {
             }
             (y, 1000, 1)
         }
+        "m" => (
+            "name: bench-million\ntasks:\n  fan: {type: set, for_each: '${ [range(1000000)] }', with: '${ $item }'}\n".into(),
+            1_000_000,
+            1,
+        ),
         _ => (
             "name: bench-wide\ntasks:\n  fan: {type: set, for_each: '${ [range(100000)] }', with: '${ $item }'}\n".into(),
             100_000,
