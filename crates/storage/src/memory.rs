@@ -146,11 +146,17 @@ impl ExecutionLog for MemoryStore {
             }
         }
         for x in &batch.executions {
-            // An execution's inputs are written once (see the `Store` contract).
-            let inputs = inner.executions.get(&x.id).map(|old| old.inputs.clone());
+            // An execution's inputs and identity are written once (see the `Store`
+            // contract).
             let mut row = x.clone();
-            if let Some(inputs) = inputs {
-                row.inputs = inputs;
+            if let Some(old) = inner.executions.get(&x.id) {
+                row.inputs = old.inputs.clone();
+                row.workflow_id = old.workflow_id;
+                row.workflow = old.workflow.clone();
+                row.version = old.version;
+                row.created_at = old.created_at;
+                row.parent = old.parent.clone();
+                row.retry_of = old.retry_of;
             }
             inner.executions.insert(x.id, row);
         }

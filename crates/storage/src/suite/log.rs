@@ -9,7 +9,7 @@ use serde_json::json;
 use super::{event, execution, expect, key_record, run, waiting_run};
 use crate::prelude::*;
 use crate::records::{CommitBatch, CommitReport, TimerRecord};
-use crate::{Error, ExecutionId, ExecutionStatus, TaskStatus, Timestamp};
+use crate::{Error, ExecutionId, ExecutionRecord, ExecutionStatus, TaskStatus, Timestamp};
 
 fn timer(execution: ExecutionId, key: &str, due: i64) -> TimerRecord {
     TimerRecord {
@@ -149,8 +149,9 @@ pub async fn deep_values_round_trip_and_deeper_ones_write_nothing(store: &dyn St
     assert_eq!(expect(store.execution(other).await, "execution"), None);
 }
 
-/// An execution's inputs are written with its first row and kept: later writes of the
-/// row carry `null` (or anything) and change the rest only.
+/// An execution's inputs and identity (workflow, version, creation time, parent, the
+/// execution it retries) are written with its first row and kept: later writes of the
+/// row change the rest only.
 pub async fn an_execution_keeps_its_first_inputs(store: &dyn Store) {
     let id = ExecutionId::new();
     let mut x = execution(id, "w", ExecutionStatus::Running, 1);
@@ -169,6 +170,16 @@ pub async fn an_execution_keeps_its_first_inputs(store: &dyn Store) {
         let mut later = x.clone();
         later.inputs = std::sync::Arc::new(inputs);
         later.status = ExecutionStatus::Succeeded;
+        later.workflow_id = crate::WorkflowId::new();
+        later.workflow = "renamed".into();
+        later.version += 1;
+        later.created_at = Timestamp(x.created_at.0 + 1_000);
+        later.parent = Some(crate::ParentLink {
+            execution: ExecutionId::new(),
+            task: "t".into(),
+            item: Some(1),
+        });
+        later.retry_of = Some(ExecutionId::new());
         expect(
             store
                 .commit(&CommitBatch {
@@ -181,6 +192,17 @@ pub async fn an_execution_keeps_its_first_inputs(store: &dyn Store) {
         let stored = expect(store.execution(id).await, "read").expect("stored");
         assert_eq!(stored.status, ExecutionStatus::Succeeded);
         assert_eq!(stored.inputs, first);
+        let identity = |r: &ExecutionRecord| {
+            (
+                r.workflow_id,
+                r.workflow.clone(),
+                r.version,
+                r.created_at,
+                r.parent.clone(),
+                r.retry_of,
+            )
+        };
+        assert_eq!(identity(&stored), identity(&x));
     }
     let listed = expect(store.executions(&Default::default()).await, "list");
     assert_eq!(listed[0].inputs, first);
