@@ -166,6 +166,31 @@ pub(crate) fn replay(x: &mut Execution, event: &Event, at: Timestamp) {
 
 /// What a replayed execution needs to go on: attempts in flight run again (as
 /// `recovered`), timers are armed again, and pending work is dispatched.
+/// Whether `event` is an attempt's result for an attempt that is no longer the one in
+/// progress (it ended, or another started): the machine would ignore it, and the log
+/// must not say a unit ended twice. Such a result comes from a timer armed twice (a
+/// parked execution loaded by its own timer arms it again when it resumes) or from
+/// work that outlived its attempt.
+pub(crate) fn stale_result(x: &Execution, event: &Event) -> bool {
+    match event {
+        Event::AttemptSucceeded {
+            task,
+            item,
+            attempt,
+            ..
+        }
+        | Event::AttemptFailed {
+            task,
+            item,
+            attempt,
+            ..
+        } => {
+            !evolve::locate(x, task, *item).is_some_and(|(t, u)| evolve::current(x, t, u, *attempt))
+        }
+        _ => false,
+    }
+}
+
 pub(crate) fn resume(x: &mut Execution, env: &mut Env) -> Vec<Effect> {
     let mut effects = Vec::new();
     if x.status.is_terminal() {

@@ -334,6 +334,11 @@ impl Execution {
             || !self.completions.is_empty()
             || !self.retries.is_empty()
             || !self.dispatch.is_empty()
+            // A decision evaluated off the turn (a task's `if` or `for_each`, the
+            // outputs) is work: its result is not logged, and only a loaded
+            // execution evaluates it again.
+            || self.outputs_eval.is_some()
+            || self.tasks.iter().any(|t| t.start.is_some())
         {
             return false;
         }

@@ -740,3 +740,45 @@ fn read_models_list_what_changed() {
     assert_eq!(each.attempts, 2);
     let _ = Duration::ZERO;
 }
+
+#[test]
+fn a_decision_evaluated_off_the_turn_keeps_the_execution_from_parking() {
+    let mut s = Sim::new(
+        "name: s\ntasks:\n  nap: {type: sleep, with: {duration: 2s}}\n  fan: {type: set, for_each: '${ [1] }', with: 1, needs: [nap]}\n",
+        json!({}),
+    );
+    let a = s.start_next();
+    s.feed(Event::AttemptWaiting {
+        task: "nap".into(),
+        item: None,
+        attempt: a.attempt,
+        wait: Box::new(Wait::Timer {
+            due: Timestamp(s.now + 2000),
+        }),
+    });
+    assert!(s.x.is_parked(), "only a timer is left: parked");
+    // A `for_each` (or `if`, or the outputs) being evaluated off the turn is work the
+    // log does not hold: a parked execution would not evaluate it again until its
+    // timer fired.
+    let fan = s.x.task_index("fan").expect("fan");
+    s.x.tasks[fan].start = Some(evaluate::Pending::Evaluating);
+    assert!(!s.x.is_parked());
+    s.x.tasks[fan].start = None;
+    s.x.outputs_eval = Some(evaluate::Pending::Evaluating);
+    assert!(!s.x.is_parked());
+    s.x.outputs_eval = None;
+    let woke = |attempt| Event::AttemptSucceeded {
+        task: "nap".into(),
+        item: None,
+        attempt,
+        output: Value::Null,
+    };
+    assert!(!stale_result(&s.x, &woke(a.attempt)));
+    assert!(stale_result(&s.x, &woke(a.attempt + 1)), "not its attempt");
+    s.fire(TimerKey::Sleep {
+        task: "nap".into(),
+        item: None,
+        attempt: a.attempt,
+    });
+    assert!(stale_result(&s.x, &woke(a.attempt)), "it woke up already");
+}

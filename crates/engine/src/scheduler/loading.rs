@@ -149,7 +149,8 @@ impl Service {
         }
         self.batch.timers_fired.push((id, key.clone()));
         let event = match key {
-            // A sleep that ends is its attempt succeeding.
+            // A sleep that ends is its attempt succeeding (if it still sleeps: see
+            // `record`).
             TimerKey::Sleep {
                 task,
                 item,

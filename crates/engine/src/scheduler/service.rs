@@ -316,6 +316,10 @@ impl Service {
         let Some(x) = self.executions.get_mut(&id) else {
             return;
         };
+        if machine::stale_result(x, &event) {
+            // A result for an attempt that already ended: nothing to record.
+            return;
+        }
         let before = x.seq;
         let effects = machine::apply(x, &event, &mut env);
         self.spent(&env);

@@ -7,7 +7,7 @@
 //! longer applies when it fires (its unit moved on) is ignored by the state machine.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashSet};
 
 use harmonia_storage::{ExecutionId, Timestamp};
 
@@ -17,11 +17,19 @@ use crate::event::TimerKey;
 #[derive(Debug, Default)]
 pub(crate) struct Timers {
     heap: BinaryHeap<Reverse<(Timestamp, u64, ExecutionId, TimerKey)>>,
+    /// The timers in the heap: one of each (execution, key) at most.
+    pending: HashSet<(ExecutionId, TimerKey)>,
     seq: u64,
 }
 
 impl Timers {
+    /// Arms a timer, unless the same timer of the same execution is armed already (a
+    /// parked execution's timers are armed from their rows, then again when it is
+    /// loaded and resumes: the due time is the same, from the log).
     pub(crate) fn set(&mut self, execution: ExecutionId, key: TimerKey, due: Timestamp) {
+        if !self.pending.insert((execution, key.clone())) {
+            return;
+        }
         self.seq += 1;
         self.heap.push(Reverse((due, self.seq, execution, key)));
     }
@@ -29,6 +37,7 @@ impl Timers {
     /// Forgets every timer of `execution` (another engine runs it now).
     pub(crate) fn forget(&mut self, execution: ExecutionId) {
         self.heap.retain(|Reverse((_, _, x, _))| *x != execution);
+        self.pending.retain(|(x, _)| *x != execution);
     }
 
     /// When the earliest timer is due.
@@ -44,6 +53,7 @@ impl Timers {
                 break;
             }
             if let Some(Reverse((_, _, execution, key))) = self.heap.pop() {
+                self.pending.remove(&(execution, key.clone()));
                 out.push((execution, key));
             }
         }

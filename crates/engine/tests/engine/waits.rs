@@ -251,3 +251,48 @@ async fn waits_survive_a_restart_of_the_engine() {
         "go once, ship once: the wait did not start again"
     );
 }
+
+/// A parked execution loaded because its sleep's timer is due arms its timers again
+/// when it resumes: the sleep still ends once, and its log says so once.
+#[tokio::test]
+async fn a_sleep_that_wakes_a_parked_execution_ends_once() {
+    let (store, _dir) = sqlite().await;
+    let first = engine_on(store.clone(), EngineConfig::default()).await;
+    let id = first
+        .start(
+            "name: naps\ntasks:\n  short: {type: sleep, with: {duration: 200ms}}\n  long: {type: sleep, with: {duration: 1500ms}}\n",
+            json!({}),
+        )
+        .await;
+    for _ in 0..200 {
+        let events = store.events(id).await.expect("events");
+        if events
+            .iter()
+            .filter(|e| e.kind == "attempt_waiting")
+            .count()
+            == 2
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    first.handle.shutdown();
+    // Both sleeping: parked. The short one is due by the time the next engine starts.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let second = engine_on(store.clone(), EngineConfig::default()).await;
+    let r = second.handle.wait(id).await.expect("ends");
+    assert_eq!(r.status, ExecutionStatus::Succeeded);
+    let events = store.events(id).await.expect("events");
+    for task in ["short", "long"] {
+        let ended = events
+            .iter()
+            .filter(|e| e.kind == "attempt_succeeded" && e.data.value()["task"] == task)
+            .count();
+        assert_eq!(
+            ended,
+            1,
+            "{task}: {:#?}",
+            events.iter().map(|e| &e.kind).collect::<Vec<_>>()
+        );
+    }
+}

@@ -34,7 +34,7 @@ pub(crate) fn locate(x: &Execution, task: &str, item: Option<u32>) -> Option<(us
 }
 
 /// Whether attempt `attempt` of unit `(t, u)` is the one in progress.
-pub(super) fn current(x: &Execution, t: usize, u: u32, attempt: u32) -> bool {
+pub(crate) fn current(x: &Execution, t: usize, u: u32, attempt: u32) -> bool {
     let unit = &x.tasks[t].units[u as usize];
     unit.attempt == attempt && matches!(unit.status, TaskStatus::Running | TaskStatus::Queued)
 }
