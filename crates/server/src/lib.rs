@@ -13,7 +13,8 @@
 //! and resources, behind the same guards), `error` (that shape, and the one table
 //! from the use cases' errors), `auth` and `middleware` (tokens and roles, and keeping
 //! other web pages out), `views` (what goes over the wire), `openapi`, `wire` (the
-//! connections under hyper, so that its own error answers have the shape too).
+//! connections under hyper, so that its own error answers have the shape too), `ui`
+//! (the web console's embedded assets at `/`).
 
 pub mod auth;
 pub mod error;
@@ -24,6 +25,7 @@ mod openapi;
 mod request_span;
 mod routes;
 mod state;
+mod ui;
 pub mod views;
 mod wire;
 mod ws;
@@ -75,10 +77,6 @@ fn description() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .split_for_parts()
 }
 
-async fn not_found(uri: axum::http::Uri) -> Error {
-    Error::not_found(format!("no route {}", uri.path()))
-}
-
 async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> Error {
     Error::new(
         Code::MethodNotAllowed,
@@ -97,7 +95,11 @@ pub fn app(state: AppState) -> Router {
             axum::routing::any(mcp::handle).with_state(mcp::service(state.clone())),
         )
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
-        .fallback(not_found)
+        .route(
+            "/ui/hephaestus/harmonia-component.html",
+            axum::routing::get(ui::hephaestus),
+        )
+        .fallback(ui::fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.0.config.max_body_bytes))
         .layer(axum::middleware::from_fn_with_state(

@@ -1,0 +1,58 @@
+// The shell and the executions list: logging in with a token, deep links, the
+// list updating live and its filters.
+import { test, expect, shot } from "./fixtures";
+
+test("a user without a token is asked for one, and a wrong token is refused", async ({ browser, server }) => {
+  const page = await browser.newPage({ baseURL: server.url });
+  await page.goto("/executions");
+  await expect(page.getByRole("form", { name: "Log in" })).toBeVisible();
+  await page.getByLabel("Token").fill("hm_wrong");
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page.getByRole("alert")).toContainText("invalid API token");
+  await shot(page, "login");
+  await page.getByLabel("Token").fill(server.token);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page.getByRole("heading", { name: "Executions" })).toBeVisible();
+  // The token stays for the tab: a reload does not ask again.
+  await page.reload();
+  await expect(page.getByRole("heading", { name: "Executions" })).toBeVisible();
+  await page.close();
+});
+
+test("the executions list shows a new execution live and filters by status", async ({ page, server }) => {
+  await server.workflow(`name: e2e-list
+tasks:
+  wait: {type: sleep, with: {duration: 1s}}
+`);
+  await server.workflow(`name: e2e-list-fail
+tasks:
+  call: {type: http, with: {url: "${server.service}/fail"}}
+`);
+  await page.goto("/executions");
+  await expect(page.getByRole("heading", { name: "Executions" })).toBeVisible();
+  const ok = await server.execute("e2e-list");
+  const bad = await server.execute("e2e-list-fail");
+  // Live: no reload; the rows arrive over the WebSocket.
+  const okRow = page.locator(`tr[data-id="${ok}"]`);
+  await expect(okRow).toBeVisible();
+  await expect(okRow.locator(".status")).toHaveText("succeeded", { timeout: 20_000 });
+  const badRow = page.locator(`tr[data-id="${bad}"]`);
+  await expect(badRow.locator(".status")).toHaveText("failed", { timeout: 20_000 });
+  await shot(page, "executions");
+
+  await page.locator("label.chip", { hasText: "failed" }).click();
+  await expect(page).toHaveURL(/status=failed/);
+  await expect(badRow).toBeVisible();
+  await expect(okRow).toHaveCount(0);
+  // The filtered view is a link.
+  await page.reload();
+  await expect(badRow).toBeVisible();
+  await expect(okRow).toHaveCount(0);
+});
+
+test("a deep link to a page works on reload, and an unknown page says so", async ({ page }) => {
+  await page.goto("/workflows");
+  await expect(page.locator("nav a.active")).toHaveText("Workflows");
+  await page.goto("/no/such/page");
+  await expect(page.getByRole("heading", { name: "Not found" })).toBeVisible();
+});

@@ -1,0 +1,74 @@
+// What every end-to-end test gets: `server` (the URL, the token, the local service
+// the workflows call, and an authenticated API client for setting up state) and a
+// `page` already logged in (the token put in session storage before the console
+// loads). `shot(page, name)` saves a screenshot to e2e/artifacts/.
+import { test as base, expect, type Page } from "@playwright/test";
+
+export interface Server {
+  url: string;
+  token: string;
+  service: string;
+  api<T = any>(method: string, path: string, body?: unknown): Promise<T>;
+  /** Stores a workflow from YAML text (a new version if it exists). */
+  workflow(yaml: string): Promise<any>;
+  /** Starts `name` on `inputs`; returns the execution id. */
+  execute(name: string, inputs?: Record<string, unknown>): Promise<string>;
+  /** Waits until execution `id` has one of `statuses`; returns it. */
+  until(id: string, statuses: string[], timeoutMs?: number): Promise<any>;
+}
+
+function server(): Server {
+  const url = process.env.HARMONIA_E2E_URL!;
+  const token = process.env.HARMONIA_E2E_TOKEN!;
+  const service = process.env.HARMONIA_E2E_SERVICE!;
+  const api = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(url + path, {
+      method,
+      headers: {
+        Authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { "Content-Type": typeof body === "string" ? "application/yaml" : "application/json" }),
+      },
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  };
+  return {
+    url,
+    token,
+    service,
+    api,
+    workflow: (yaml) => api("POST", "/api/workflows", yaml),
+    execute: async (name, inputs = {}) => (await api("POST", `/api/workflows/${name}/execute`, { inputs })).execution_id,
+    until: async (id, statuses, timeoutMs = 20_000) => {
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        const x = await api("GET", `/api/executions/${id}`);
+        if (statuses.includes(x.status)) return x;
+        if (Date.now() > end) throw new Error(`execution ${id} is ${x.status}, not ${statuses.join("|")}`);
+        await new Promise((ok) => setTimeout(ok, 100));
+      }
+    },
+  };
+}
+
+export async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: `e2e/artifacts/${name}.png`, fullPage: false });
+}
+
+export const test = base.extend<{ server: Server }>({
+  server: async ({}, use) => {
+    await use(server());
+  },
+  baseURL: async ({}, use) => {
+    await use(process.env.HARMONIA_E2E_URL);
+  },
+  page: async ({ page }, use) => {
+    const token = process.env.HARMONIA_E2E_TOKEN!;
+    await page.addInitScript((t) => sessionStorage.setItem("harmonia.token", t), token);
+    await use(page);
+  },
+});
+
+export { expect };

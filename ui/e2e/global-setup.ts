@@ -1,0 +1,72 @@
+// Starts the one server the end-to-end tests share: `harmonia serve` (the binary in
+// HARMONIA_BIN, default target/debug/harmonia) on a fresh SQLite file in a temporary
+// folder, on a free port, with an admin token, and a local HTTP service the
+// workflows call (`/ok`, `/slow?ms=N`, `/fail`). The URL and the token reach the tests
+// through the environment; the returned function stops everything.
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const bin = resolve(process.env.HARMONIA_BIN ?? join(__dirname, "../../target/debug/harmonia"));
+
+function waitForListening(child: ChildProcess): Promise<string> {
+  return new Promise((ok, fail) => {
+    let seen = "";
+    const timer = setTimeout(() => fail(new Error(`server did not start:\n${seen}`)), 30_000);
+    const read = (chunk: Buffer) => {
+      seen += chunk.toString();
+      const m = seen.match(/listening on (http:\/\/[0-9.:]+)/);
+      if (m) {
+        clearTimeout(timer);
+        ok(m[1]);
+      }
+    };
+    child.stdout?.on("data", read);
+    child.stderr?.on("data", read);
+    child.on("exit", (code) => fail(new Error(`server exited (${code}):\n${seen}`)));
+  });
+}
+
+export default async function globalSetup() {
+  const dir = mkdtempSync(join(tmpdir(), "harmonia-e2e-"));
+  const db = join(dir, "harmonia.db");
+  const made = execFileSync(bin, ["token", "create", "--role", "admin", "--name", "e2e", "--db", db], {
+    encoding: "utf8",
+  });
+  const token = made.match(/hm_[0-9a-f]{64}/)?.[0];
+  if (!token) throw new Error(`no token in: ${made}`);
+
+  const service = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://x");
+    const answer = (status: number, body: unknown) => {
+      res.writeHead(status, { "Content-Type": "application/json" });
+      res.end(JSON.stringify(body));
+    };
+    if (url.pathname === "/slow") {
+      setTimeout(() => answer(200, { ok: true }), Number(url.searchParams.get("ms") ?? 500));
+    } else if (url.pathname === "/fail") answer(500, { error: "the service is down" });
+    else answer(200, { ok: true, path: url.pathname });
+  });
+  await new Promise<void>((ok) => service.listen(0, "127.0.0.1", ok));
+  const address = service.address();
+  const servicePort = typeof address === "object" && address ? address.port : 0;
+
+  const child = spawn(bin, ["serve", "--port", "0", "--db", db], {
+    cwd: dir,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" },
+  });
+  const url = await waitForListening(child);
+  process.env.HARMONIA_E2E_URL = url;
+  process.env.HARMONIA_E2E_TOKEN = token;
+  process.env.HARMONIA_E2E_SERVICE = `http://127.0.0.1:${servicePort}`;
+  return async () => {
+    child.kill("SIGTERM");
+    await new Promise((ok) => setTimeout(ok, 300));
+    child.kill("SIGKILL");
+    service.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+}
