@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, exactly as CI runs it: formatting, lints, every test.
 # Installs what the tests need when it is missing (cargo-nextest; Schemathesis, and
-# the Python MCP SDK that the /mcp client tests drive, in virtualenvs under target/).
+# the Python MCP SDK that the /mcp client tests drive, in virtualenvs under target/;
+# the console's npm packages, and chromium for its end-to-end tests).
 # The test runner's summary is the last thing it prints.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +28,9 @@ else
     echo "API fuzzing failed (full output above, also in $target/api-fuzz.log)"
     exit 1
 fi
+
+step "web console: types, unit tests, build freshness, end-to-end (scripts/ui-test.sh)"
+bash scripts/ui-test.sh "$target/debug/harmonia"
 
 # The real MCP client of crates/cli/tests/cli/mcp_client.rs (which fails under CI
 # without it): PyPI's `mcp` 2.x in target/mcp-venv, made once.

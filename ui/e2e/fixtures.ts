@@ -39,7 +39,15 @@ function server(): Server {
     token,
     service,
     api,
-    workflow: (yaml) => api("POST", "/api/workflows", yaml),
+    workflow: async (yaml) => {
+      try {
+        return await api("POST", "/api/workflows", yaml);
+      } catch (e) {
+        const name = yaml.match(/^name:\s*(\S+)/m)?.[1];
+        if (!name || !String(e).includes(" 409 ")) throw e;
+        return api("PUT", `/api/workflows/${name}`, yaml);
+      }
+    },
     execute: async (name, inputs = {}) => (await api("POST", `/api/workflows/${name}/execute`, { inputs })).execution_id,
     until: async (id, statuses, timeoutMs = 20_000) => {
       const end = Date.now() + timeoutMs;

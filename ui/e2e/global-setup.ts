@@ -38,6 +38,7 @@ export default async function globalSetup() {
   const token = made.match(/hm_[0-9a-f]{64}/)?.[0];
   if (!token) throw new Error(`no token in: ${made}`);
 
+  const flaky = new Map<string, number>();
   const service = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://x");
     const answer = (status: number, body: unknown) => {
@@ -47,6 +48,14 @@ export default async function globalSetup() {
     if (url.pathname === "/slow") {
       setTimeout(() => answer(200, { ok: true }), Number(url.searchParams.get("ms") ?? 500));
     } else if (url.pathname === "/fail") answer(500, { error: "the service is down" });
+    else if (url.pathname === "/flaky") {
+      // `/flaky?key=K&fail=N`: fails (503) the first N calls for each key K, then succeeds.
+      const key = url.searchParams.get("key") ?? "";
+      const calls = (flaky.get(key) ?? 0) + 1;
+      flaky.set(key, calls);
+      if (calls <= Number(url.searchParams.get("fail") ?? 1)) answer(503, { error: `flaky: call ${calls} fails` });
+      else answer(200, { ok: true, calls });
+    }
     else answer(200, { ok: true, path: url.pathname });
   });
   await new Promise<void>((ok) => service.listen(0, "127.0.0.1", ok));
