@@ -1,19 +1,15 @@
-// The console's entry: the router, with each page loaded when first visited so the
-// first paint needs only the shell (the graph libraries come with the pages that
-// draw graphs).
-import { StrictMode, Suspense, lazy } from "react";
+// The console's entry: the router over the pages of ./pages/routes.ts. The page the
+// URL names starts loading at once, while the shell checks the token.
+import { StrictMode, Suspense } from "react";
 import { createRoot } from "react-dom/client";
 import { BrowserRouter, Navigate, Route, Routes } from "react-router";
 import { Shell } from "./Shell";
+import { pageFor, pages } from "./pages/routes";
 import "./styles.css";
 
-const Executions = lazy(() => import("./pages/Executions"));
-const Execution = lazy(() => import("./pages/execution/ExecutionPage"));
-const Workflows = lazy(() => import("./pages/workflows/WorkflowsPage"));
-const Workflow = lazy(() => import("./pages/workflows/WorkflowPage"));
-const Triggers = lazy(() => import("./pages/triggers/TriggersPage"));
-const Analytics = lazy(() => import("./pages/analytics/AnalyticsPage"));
-const NotFound = lazy(() => import("./pages/NotFound"));
+pageFor(window.location.pathname).load();
+
+const P = pages;
 
 createRoot(document.getElementById("root")!).render(
   <StrictMode>
@@ -22,13 +18,13 @@ createRoot(document.getElementById("root")!).render(
         <Suspense fallback={<div className="loading">Loading…</div>}>
           <Routes>
             <Route path="/" element={<Navigate to="/executions" replace />} />
-            <Route path="/executions" element={<Executions />} />
-            <Route path="/executions/:id" element={<Execution />} />
-            <Route path="/workflows" element={<Workflows />} />
-            <Route path="/workflows/:name" element={<Workflow />} />
-            <Route path="/triggers" element={<Triggers />} />
-            <Route path="/analytics" element={<Analytics />} />
-            <Route path="*" element={<NotFound />} />
+            <Route path="/executions" element={<P.executions.Component />} />
+            <Route path="/executions/:id" element={<P.execution.Component />} />
+            <Route path="/workflows" element={<P.workflows.Component />} />
+            <Route path="/workflows/:name" element={<P.workflow.Component />} />
+            <Route path="/triggers" element={<P.triggers.Component />} />
+            <Route path="/analytics" element={<P.analytics.Component />} />
+            <Route path="*" element={<P.notFound.Component />} />
           </Routes>
         </Suspense>
       </Shell>

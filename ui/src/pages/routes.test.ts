@@ -1,0 +1,15 @@
+import { describe, expect, it } from "vitest";
+import { pageFor, pages } from "./routes";
+
+describe("the page a path names", () => {
+  it("follows the router's table", () => {
+    expect(pageFor("/")).toBe(pages.executions);
+    expect(pageFor("/executions/")).toBe(pages.executions);
+    expect(pageFor("/executions/01a2-x")).toBe(pages.execution);
+    expect(pageFor("/workflows")).toBe(pages.workflows);
+    expect(pageFor("/workflows/city-report")).toBe(pages.workflow);
+    expect(pageFor("/triggers")).toBe(pages.triggers);
+    expect(pageFor("/analytics")).toBe(pages.analytics);
+    expect(pageFor("/executions/a/b")).toBe(pages.notFound);
+  });
+});
