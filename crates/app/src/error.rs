@@ -124,6 +124,17 @@ pub enum Error {
     /// has not begun waiting, or that ended).
     #[error("{0}")]
     NotWaiting(String),
+    /// A task asked about has not started (its inputs do not exist yet), or never will.
+    #[error("{message}")]
+    NotStarted {
+        /// Why, for people.
+        message: String,
+        /// The first task upstream of it without an outcome yet, if that is why.
+        upstream: Option<String>,
+    },
+    /// Evaluating an expression failed; the message is the expression's error.
+    #[error("{0}")]
+    Evaluation(String),
     /// A waiting task refused what was sent (inputs that break its form); nothing
     /// changed. `details` says what is wrong, item by item.
     #[error("{message}")]
@@ -215,6 +226,11 @@ impl From<harmonia_engine::Error> for Error {
             },
             e @ E::Conflict { .. } => Error::Conflict(e.to_string()),
             e @ E::NotWaiting { .. } => Error::NotWaiting(e.to_string()),
+            E::InvalidItem(m) => Error::InvalidRequest(m),
+            E::NotStarted {
+                message, upstream, ..
+            } => Error::NotStarted { message, upstream },
+            E::Evaluation(m) => Error::Evaluation(m),
             E::Refused(r) if r.forbidden => Error::Forbidden(r.message),
             E::Refused(r) => Error::Refused {
                 message: r.message,
@@ -251,6 +267,17 @@ mod tests {
             status: "paused".into(),
         });
         assert!(matches!(conflict, Error::Conflict(_)), "{conflict:?}");
+        let item = Error::from(harmonia_engine::Error::InvalidItem("`item` is 3".into()));
+        assert!(matches!(item, Error::InvalidRequest(_)), "{item:?}");
+        let waits = Error::from(harmonia_engine::Error::NotStarted {
+            task: "b".into(),
+            upstream: Some("a".into()),
+            message: "task `b` has not started".into(),
+        });
+        assert!(
+            matches!(&waits, Error::NotStarted { upstream: Some(u), .. } if u == "a"),
+            "{waits:?}"
+        );
     }
 
     #[test]

@@ -12,6 +12,11 @@
 //! `harmonia_engine::retry`); [`RetryMode::Preview`] says what it would do and starts
 //! nothing.
 //!
+//! Every start says what starts it (an [`Origin`]: the API and its token, a trigger, a
+//! local run...), recorded with the execution and never changed; retries and
+//! sub-workflows get theirs from the engine. Listings filter on it (kinds, a trigger's
+//! id) and on text in the inputs' JSON ([`ExecutionFilter`]).
+//!
 //! A start may carry an idempotency key: the same key with the same request within
 //! [`IDEMPOTENCY_TTL`] answers the execution the first one started (nothing new
 //! starts, and [`Started::replayed`] says so); the same key with another request is
@@ -32,8 +37,8 @@ use harmonia_engine::{LoggedEvent, RetryOptions, RetryPlan, StartRequest, Workfl
 use harmonia_model::Plan;
 use harmonia_storage::prelude::*;
 use harmonia_storage::{
-    EventRecord, ExecutionId, ExecutionQuery, ExecutionRecord, ExecutionStatus, Store,
-    TaskRunRecord, Timestamp,
+    EventRecord, ExecutionId, ExecutionQuery, ExecutionRecord, ExecutionStatus, Origin, OriginKind,
+    Store, TaskRunRecord, Timestamp,
 };
 use serde_json::{Map, Value};
 use tokio::sync::broadcast;
@@ -49,6 +54,9 @@ pub const IDEMPOTENCY_TTL: std::time::Duration = std::time::Duration::from_secs(
 
 /// The longest idempotency key, in bytes.
 pub const MAX_KEY_BYTES: usize = 255;
+
+/// The longest text [`ExecutionFilter::input`] searches for, in characters.
+pub const MAX_INPUT_FILTER_CHARS: usize = 200;
 
 /// An execution that was started.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,6 +126,17 @@ pub struct ExecutionFilter {
     pub statuses: Vec<ExecutionStatus>,
     /// Only executions whose id starts with this (hex digits and dashes, any case).
     pub id_prefix: Option<String>,
+    /// Only executions started by one of these kinds of origin (empty: any; an
+    /// execution recorded before origins were matches none).
+    pub origins: Vec<OriginKind>,
+    /// Only executions a trigger started, by its id (`WORKFLOW.POSITION`, as
+    /// [`Triggers::list`](crate::Triggers::list) shows it; empty: any).
+    pub trigger: Option<String>,
+    /// Only executions whose inputs, as compact JSON text, contain this text
+    /// (case-sensitive, literal; at most [`MAX_INPUT_FILTER_CHARS`] characters; empty:
+    /// any). A string value is searched as JSON writes it: `"name":"alice"`, quotes and
+    /// escapes included.
+    pub input: Option<String>,
     /// Created at or after this time.
     pub since: Option<Timestamp>,
     /// Created before this time.
@@ -212,7 +231,7 @@ fn not_found(id: ExecutionId) -> Error {
 
 impl Executions {
     /// Starts the version `version` (the latest when `None`) of workflow `id` (an id
-    /// or a name) on `inputs`.
+    /// or a name) on `inputs`, recording `origin` as what started it.
     /// With `key`, at most once per key and request (see the module doc).
     pub async fn start(
         &self,
@@ -220,6 +239,7 @@ impl Executions {
         version: Option<u32>,
         inputs: Map<String, Value>,
         key: Option<&str>,
+        origin: Origin,
     ) -> Result<Started> {
         let key = key.map(check_key).transpose()?;
         let latest = crate::workflows::record(self.0.store().as_ref(), id, None).await?;
@@ -248,13 +268,19 @@ impl Executions {
             body_hash: request_hash(version, &inputs),
             ttl: IDEMPOTENCY_TTL,
         });
-        self.start_request(workflow, inputs, idempotency).await
+        self.start_request(workflow, inputs, idempotency, origin)
+            .await
     }
 
     /// Starts `workflow` (a compiled version) on `inputs` (an object, or null for
-    /// none).
-    pub async fn start_version(&self, workflow: Workflow, inputs: Value) -> Result<Started> {
-        self.start_request(workflow, inputs, None).await
+    /// none), recording `origin` as what started it.
+    pub async fn start_version(
+        &self,
+        workflow: Workflow,
+        inputs: Value,
+        origin: Origin,
+    ) -> Result<Started> {
+        self.start_request(workflow, inputs, None, origin).await
     }
 
     pub(crate) async fn start_request(
@@ -262,6 +288,7 @@ impl Executions {
         workflow: Workflow,
         inputs: Value,
         idempotency: Option<harmonia_engine::Idempotency>,
+        origin: Origin,
     ) -> Result<Started> {
         let name = workflow.record.name.clone();
         let version = workflow.record.version;
@@ -274,7 +301,7 @@ impl Executions {
             ),
             None => None,
         };
-        let mut request = StartRequest::new(workflow, inputs);
+        let mut request = StartRequest::new(workflow, inputs).with_origin(origin);
         request.idempotency = idempotency;
         request.held = admitted.as_ref().is_some_and(|a| a.held);
         let started = self.0.handle.start_with_status(request).await?;
@@ -385,6 +412,9 @@ impl Executions {
             workflow: present(filter.workflow),
             statuses: filter.statuses,
             id_prefix: filter.id_prefix.as_deref().map(id_prefix).transpose()?,
+            origins: filter.origins,
+            trigger: present(filter.trigger),
+            input: present(filter.input).map(input_text).transpose()?,
             since: filter.since,
             until: filter.until,
             after,
@@ -498,6 +528,18 @@ impl Executions {
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<LoggedEvent>> {
         self.0.handle.subscribe()
     }
+}
+
+/// The text of an `input` filter: at most [`MAX_INPUT_FILTER_CHARS`] characters (a
+/// search reads every execution's inputs it passes, so it stays short).
+fn input_text(text: String) -> Result<String> {
+    let chars = text.chars().count();
+    if chars > MAX_INPUT_FILTER_CHARS {
+        return Err(Error::InvalidRequest(format!(
+            "`input` is at most {MAX_INPUT_FILTER_CHARS} characters, found {chars}"
+        )));
+    }
+    Ok(text)
 }
 
 /// Checks an id prefix: up to a whole id's 36 characters, hex digits and dashes only

@@ -12,7 +12,8 @@
 //!   list, versions, delete, diff, instantiate, export, import, seed the built-ins;
 //! - [`Executions`]: start with inputs, read with task detail, list with filters and a
 //!   cursor, cancel, pause, resume, retry (or preview it), answer an approval,
-//!   history, and the stream of events; a start may carry an idempotency key;
+//!   history, and the stream of events; a start may carry an idempotency key; a
+//!   task's inputs evaluated again, secrets masked (`task_inputs`);
 //! - [`Events`]: CloudEvents received once each (by source and id), delivered to the
 //!   `wait_event` tasks they match, and listed;
 //! - [`Triggers`]: the triggers of every workflow, listed, read, paused and resumed
@@ -22,6 +23,8 @@
 //! - [`Components`]: the Tekton components `component` tasks call, from the config and
 //!   from Hermes ([`hermes`] also keeps Harmonia registered there), with their tools;
 //! - [`Workers`]: the leases of `worker` tasks, for external workers that poll queues;
+//! - [`Analytics`]: what fails most and what is slow over a window of executions
+//!   (aggregates the store computes), and what the server uses now;
 //! - [`Changes`]: the hub of workflow changes, announced by [`Workflows`] only, so that
 //!   every way a workflow changes (an API call, an instantiation, a local run) is
 //!   announced once and in one shape.
@@ -40,6 +43,7 @@
 //! Dependencies: `engine <- app <- server <- cli`; the store is reached through the
 //! engine's handle, as the `harmonia_storage::Store` trait.
 
+pub mod analytics;
 mod changes;
 pub mod components;
 pub mod concurrency;
@@ -49,6 +53,7 @@ pub mod executions;
 pub mod hermes;
 pub mod notify;
 pub mod schedules;
+mod task_inputs;
 pub mod templates;
 pub mod triggers;
 pub mod webhooks;
@@ -60,6 +65,7 @@ use std::sync::Arc;
 use harmonia_engine::{Handle, Plans};
 use harmonia_storage::Store;
 
+pub use analytics::Analytics;
 pub use changes::{Change, Changes};
 pub use components::Components;
 pub use concurrency::Concurrency;
@@ -107,6 +113,7 @@ pub struct App {
     concurrency: Concurrency,
     components: Components,
     workers: Workers,
+    analytics: Analytics,
     changes: Changes,
 }
 
@@ -142,6 +149,7 @@ impl App {
             concurrency: Concurrency(ctx.clone()),
             components: Components(ctx.clone()),
             workers: Workers::new(ctx.clone()),
+            analytics: Analytics(ctx.clone()),
             changes: ctx.changes,
         }
     }
@@ -204,6 +212,11 @@ impl App {
     /// External workers: leases of `worker` tasks, polled, heart-beaten and answered.
     pub fn workers(&self) -> &Workers {
         &self.workers
+    }
+
+    /// Analytics: aggregates over executions, and the server's resources.
+    pub fn analytics(&self) -> &Analytics {
+        &self.analytics
     }
 
     /// The hub of workflow changes.

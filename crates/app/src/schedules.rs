@@ -34,7 +34,7 @@ use harmonia_engine::Workflow;
 use harmonia_expr::{Context, Limits, Val, Var};
 use harmonia_model::{Catchup, Overlap, PlanTrigger, SchedulePlan};
 use harmonia_storage::prelude::*;
-use harmonia_storage::{ExecutionId, ExecutionRecord, Timestamp};
+use harmonia_storage::{ExecutionId, ExecutionRecord, Origin, OriginKind, Timestamp};
 use serde_json::{Value, json};
 
 use crate::triggers::trigger_id;
@@ -312,7 +312,12 @@ impl Schedules {
             ttl: KEY_TTL,
         };
         match crate::Executions(self.0.clone())
-            .start_request(workflow.clone(), inputs, Some(idempotency))
+            .start_request(
+                workflow.clone(),
+                inputs,
+                Some(idempotency),
+                Origin::by(OriginKind::Schedule, id),
+            )
             .await
         {
             Ok(started) => FireOutcome::Started {

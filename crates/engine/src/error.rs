@@ -74,6 +74,23 @@ pub enum Error {
     /// again: the other engine answers.
     #[error("execution {0} is run by another engine now")]
     Moved(ExecutionId),
+    /// A fan-out item asked of a task without `for_each`, missing for one with it, or
+    /// out of its range; the message says which items there are.
+    #[error("{0}")]
+    InvalidItem(String),
+    /// A task asked about has not started (or never will): what it waits for, or why.
+    #[error("{message}")]
+    NotStarted {
+        /// The task.
+        task: String,
+        /// The first task upstream of it without an outcome yet, if that is the reason.
+        upstream: Option<String>,
+        /// Why, for people.
+        message: String,
+    },
+    /// Evaluating an expression failed (the message is the expression's error).
+    #[error("{0}")]
+    Evaluation(String),
     /// The storage failed.
     #[error(transparent)]
     Storage(#[from] harmonia_storage::Error),

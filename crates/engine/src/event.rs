@@ -12,7 +12,7 @@
 //! randomness. Events name tasks by name (stable within a pinned workflow version).
 
 use harmonia_model::ErrorClass;
-use harmonia_storage::{ExecutionId, ParentLink, Timestamp, WorkflowId};
+use harmonia_storage::{ExecutionId, Origin, ParentLink, Timestamp, WorkflowId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -275,6 +275,9 @@ pub enum Event {
         /// The execution it retries.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         retry_of: Option<ExecutionId>,
+        /// What started it (`None` in logs written before origins were recorded).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        origin: Option<Origin>,
         /// Tasks whose outputs come from the retried execution: they count as succeeded
         /// from the start and do not run.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -14,7 +14,9 @@
 //! - `eval`: where expressions run: in the scheduler's turn when quick, on the
 //!   blocking pool when not, so that no execution holds the others;
 //! - `plans`: validated workflow versions from the store;
-//! - `retry`: retry from failure, reusing what succeeded.
+//! - `retry`: retry from failure, reusing what succeeded;
+//! - `inputs`: a task's `with:` evaluated again from the log, secrets masked
+//!   ([`Handle::evaluated_with`]).
 //!
 //! Durability: the event log of an execution is its checkpoint. "Checkpoint and
 //! resume" is replaying that log after a restart, then resuming: tasks whose success
@@ -33,6 +35,7 @@ mod describe;
 mod error;
 mod eval;
 pub mod event;
+mod inputs;
 pub mod kinds;
 mod machine;
 mod plans;
@@ -42,6 +45,7 @@ mod scheduler;
 pub use builder::{Builder, Engine};
 pub use config::EngineConfig;
 pub use error::{Error, Result};
+pub use inputs::{EvaluatedWith, MASK};
 pub use plans::{DefinitionSource, Plans, RegisterError, Workflow};
 pub use retry::{RetryOptions, RetryPlan};
 pub use scheduler::{

@@ -22,11 +22,13 @@
 //! | `method_not_allowed` | 405 | no such method on the route |
 //! | `conflict` | 409 | the operation does not apply to the resource as it is |
 //! | `lease_lost` | 409 | a worker's call for a lease it no longer holds (`details.reason`) |
+//! | `not_started` | 409 | a task's inputs asked before it started (`details.upstream`: the task upstream without an output yet) |
 //! | `payload_too_large` | 413 | a body over `--max-body-bytes` |
 //! | `uri_too_long` | 414 | a request target over 65,534 bytes (hyper's limit) |
 //! | `unsupported_media_type` | 415 | a body that is not JSON or YAML by its content type |
 //! | `headers_too_large` | 431 | a request head over hyper's buffer, or over 100 headers |
 //! | `invalid_definition`, `invalid_inputs`, `invalid_params` | 422 | every problem in `details` |
+//! | `evaluation_failed` | 422 | an expression evaluated for the request failed (its error in the message) |
 //! | `internal` | 500 | anything that failed on the server (logged, not sent) |
 //! | `bad_gateway` | 502 | a service called for the request (a component) failed |
 //! | `unavailable` | 503 | storage unreachable, starting, or stopping |
@@ -70,6 +72,10 @@ pub enum Code {
     NotWaiting,
     /// A worker's call for a lease it no longer holds.
     LeaseLost,
+    /// A task's inputs asked before the task started.
+    NotStarted,
+    /// An expression evaluated for the request failed.
+    EvaluationFailed,
     /// A service called for the request failed or could not be reached.
     BadGateway,
     /// An `Idempotency-Key` used again for another request.
@@ -108,6 +114,8 @@ impl Code {
             Code::Conflict => "conflict",
             Code::NotWaiting => "not_waiting",
             Code::LeaseLost => "lease_lost",
+            Code::NotStarted => "not_started",
+            Code::EvaluationFailed => "evaluation_failed",
             Code::BadGateway => "bad_gateway",
             Code::IdempotencyKeyReused => "idempotency_key_reused",
             Code::InvalidEvent => "invalid_event",
@@ -128,12 +136,15 @@ impl Code {
             | Code::InvalidInputs
             | Code::InvalidParams
             | Code::IdempotencyKeyReused
-            | Code::InvalidEvent => StatusCode::UNPROCESSABLE_ENTITY,
+            | Code::InvalidEvent
+            | Code::EvaluationFailed => StatusCode::UNPROCESSABLE_ENTITY,
             Code::Unauthorized | Code::InvalidSignature => StatusCode::UNAUTHORIZED,
             Code::Forbidden | Code::ForbiddenOrigin | Code::ForbiddenHost => StatusCode::FORBIDDEN,
             Code::NotFound => StatusCode::NOT_FOUND,
             Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Code::Conflict | Code::NotWaiting | Code::LeaseLost => StatusCode::CONFLICT,
+            Code::Conflict | Code::NotWaiting | Code::LeaseLost | Code::NotStarted => {
+                StatusCode::CONFLICT
+            }
             Code::BadGateway => StatusCode::BAD_GATEWAY,
             Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -170,7 +181,8 @@ pub struct ErrorInfo {
     /// A stable code: invalid_request, invalid_definition, invalid_inputs,
     /// invalid_params, invalid_event, unauthorized, invalid_signature, forbidden,
     /// forbidden_origin, forbidden_host, not_found, not_waiting, method_not_allowed,
-    /// conflict, lease_lost, idempotency_key_reused, bad_gateway, payload_too_large, unsupported_media_type,
+    /// conflict, lease_lost, not_started, idempotency_key_reused, evaluation_failed,
+    /// bad_gateway, payload_too_large, unsupported_media_type,
     /// uri_too_long, headers_too_large, internal, unavailable.
     pub code: String,
     /// What happened.
@@ -346,6 +358,9 @@ impl From<harmonia_app::Error> for ApiError {
             }
             E::Conflict(m) | E::Unrunnable(m) => ApiError::new(Code::Conflict, m),
             E::NotWaiting(m) => ApiError::new(Code::NotWaiting, m),
+            E::NotStarted { message, upstream } => ApiError::new(Code::NotStarted, message)
+                .with_details(serde_json::json!({"upstream": upstream})),
+            E::Evaluation(m) => ApiError::new(Code::EvaluationFailed, m),
             e @ E::KeyReused(_) => ApiError::new(Code::IdempotencyKeyReused, e.to_string()),
             ref e @ E::InvalidEvent(ref problems) => {
                 ApiError::new(Code::InvalidEvent, e.to_string()).with_details(details(problems))

@@ -53,6 +53,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(routes::executions::router())
         .merge(routes::approvals::router())
         .merge(routes::held::router())
+        .merge(routes::inputs::router())
         .merge(routes::events::router())
         .merge(routes::triggers::router())
         .merge(routes::deliveries::router())
@@ -60,6 +61,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(routes::components::router())
         .merge(routes::workers::router())
         .merge(routes::discovery::router())
+        .merge(routes::analytics::router())
 }
 
 /// The OpenAPI description of the whole server.

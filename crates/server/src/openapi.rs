@@ -27,6 +27,7 @@ use utoipa::{Modify, OpenApi};
         (name = "components", description = "Tekton components that `component` tasks call, declared in the config or registered with Hermes"),
         (name = "workers", description = "External workers in any language: long-poll a queue for leases of `worker` tasks, heartbeat, complete or fail"),
         (name = "websockets", description = "Live updates"),
+        (name = "analytics", description = "What fails most and what is slow, over a window of executions; and what the server uses"),
         (name = "operations", description = "Health, readiness and metrics"),
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorInfo)),

@@ -253,11 +253,12 @@ async fn feed(
             },
             received = events.recv() => match received {
                 Ok(e) => match &e.event {
-                    Event::ExecutionStarted { workflow, version, .. } => json!({
+                    Event::ExecutionStarted { workflow, version, origin, .. } => json!({
                         "type": "execution_started",
                         "execution_id": e.execution,
                         "workflow": workflow,
                         "version": version,
+                        "origin": origin.as_ref().map(crate::views::OriginView::from_origin),
                         "at": e.at,
                     }),
                     Event::ExecutionSucceeded { .. } | Event::ExecutionFailed { .. } | Event::ExecutionCancelled => {

@@ -31,6 +31,7 @@ fn row(id: ExecutionId, now: Timestamp) -> ExecutionRecord {
         error: None,
         parent: None,
         retry_of: None,
+        origin: None,
         created_at: now,
         started_at: Some(now),
         ended_at: None,

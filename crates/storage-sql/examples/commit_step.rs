@@ -45,6 +45,7 @@ fn row(id: ExecutionId, workflow_id: WorkflowId) -> ExecutionRecord {
         error: None,
         parent: None,
         retry_of: None,
+        origin: None,
         created_at: now,
         started_at: Some(now),
         ended_at: None,

@@ -61,6 +61,7 @@ fn batch(events: u64, tasks: u32) -> CommitBatch {
             error: None,
             parent: None,
             retry_of: None,
+            origin: None,
             created_at: now,
             started_at: Some(now),
             ended_at: None,

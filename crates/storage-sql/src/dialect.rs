@@ -46,7 +46,13 @@
 //!   its fences and the idempotency rows of its keys; a key that no row holds yet
 //!   cannot be locked, and the commit runs again when another took it meanwhile, see
 //!   `log.rs`); [`migrator`](Dialect::migrator) is
-//!   `sqlx::migrate!("migrations/postgres")`. The defaults of `upsert`,
+//!   `sqlx::migrate!("migrations/postgres")`;
+//!   [`json_field`](Dialect::json_field) is `CASE jsonb_typeof(c::jsonb -> 'f') WHEN
+//!   'string' THEN c::jsonb ->> 'f' WHEN 'null' THEN NULL ELSE (c::jsonb -> 'f')::text
+//!   END`, [`json_rows`](Dialect::json_rows) `coalesce(json_agg(json_build_array(a,
+//!   b)), '[]')::text`, and [`DATABASE_SIZE`](Dialect::DATABASE_SIZE) `SELECT
+//!   pg_database_size(current_database()) AS n` (the analytics, `analytics.rs`). The
+//!   defaults of `upsert`,
 //!   `insert_ignore` and `is_unique_violation` (SQLSTATE 23505) are right for it.
 //! - The migrations: the same tables and indexes as `migrations/sqlite/` (as they are
 //!   after the last SQLite migration; one initial migration will do). Every integer
@@ -187,6 +193,11 @@ pub trait Dialect: Debug + Send + Sync + Sized + 'static {
     /// (PostgreSQL: ` FOR UPDATE`; SQLite: nothing, its write lock is already held).
     const LOCK_ROW: &'static str;
 
+    /// The function `FIND(text, needle)`: the 1-based position of `needle` in `text`,
+    /// 0 when it is absent; a literal, case-sensitive search, no wildcards (SQLite's
+    /// `instr`, the default; PostgreSQL's is `strpos`).
+    const FIND: &'static str = "instr";
+
     /// Writes the placeholder of the `n`th value (from 1) of a statement being built.
     fn placeholder(sql: &mut String, n: usize);
 
@@ -228,6 +239,19 @@ pub trait Dialect: Debug + Send + Sync + Sized + 'static {
     fn insert_ignore(key: &str) -> String {
         format!(" ON CONFLICT ({key}) DO NOTHING")
     }
+
+    /// SQL that reads the field `field` of the JSON object in the text column
+    /// `column`: a string as its text, `null` or a missing field as NULL, any other
+    /// value as its JSON text. Both are names from this crate's code, never input.
+    fn json_field(column: &str, field: &str) -> String;
+
+    /// SQL of an aggregate that packs the values of `columns` (expressions) of every
+    /// row into one JSON array of arrays (`[]` for no row), as text.
+    fn json_rows(columns: &[&str]) -> String;
+
+    /// A statement whose one row has the database's size in bytes as column `n`;
+    /// `None` when the database cannot tell.
+    const DATABASE_SIZE: Option<&'static str> = None;
 
     /// Called after every commit of the execution log.
     fn committed(&self) {}

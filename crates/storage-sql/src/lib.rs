@@ -23,7 +23,8 @@
 //!   ([`Tokens`](harmonia_storage::Tokens)), `timers.rs`
 //!   ([`Timers`](harmonia_storage::Timers)), `inbox.rs`
 //!   ([`Inbox`](harmonia_storage::Inbox)), `idempotency.rs`
-//!   ([`Idempotency`](harmonia_storage::Idempotency)).
+//!   ([`Idempotency`](harmonia_storage::Idempotency)), `analytics.rs`
+//!   ([`Analytics`](harmonia_storage::Analytics): aggregates and percentiles in SQL).
 //! - `sql.rs`: a statement with its bound values, and running it on a connection.
 //! - `rows.rs`: column lists, and rows decoded back into records, where anything that
 //!   does not decode is [`Error::Corrupt`](harmonia_storage::Error::Corrupt).
@@ -35,6 +36,7 @@
 //! contract every store follows, and the shared suite that checks it, are in
 //! `harmonia-storage`.
 
+mod analytics;
 mod catalog;
 mod checkpoint;
 mod deliveries;

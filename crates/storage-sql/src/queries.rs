@@ -3,7 +3,11 @@
 //! Executions are read with their inputs, which live in `execution_inputs` (written
 //! once; see `write.rs`), joined in every `SELECT` ([`executions_with_inputs`]).
 //! Listings page by id (ids sort by creation): `ORDER BY id DESC` with `id < after`,
-//! which the indexes of the initial migration serve.
+//! which the indexes of the initial migration serve (and `executions_by_origin`, of
+//! `0010_execution_origins.sql`, a trigger's executions). Filters on origin kinds and on
+//! the inputs' text (`instr`, joined inputs) are checked row by row along that order: a
+//! page stops at `limit` matches, a rare match reads the whole table (measured in
+//! `docs/performance.md`).
 //!
 //! `claim_unfinished` is one `UPDATE ... RETURNING` on the writer: atomic on its own,
 //! so every unfinished execution is claimed at once, and a concurrent conditional
@@ -12,7 +16,7 @@
 use async_trait::async_trait;
 use harmonia_storage::{
     DEFAULT_LIMIT, ExecutionId, ExecutionQueries, ExecutionQuery, ExecutionRecord, ExecutionStatus,
-    Result, TaskRunRecord,
+    OriginKind, Result, TaskRunRecord,
 };
 
 use crate::dialect::Dialect;
@@ -64,6 +68,37 @@ impl<D: Dialect> ExecutionQueries for SqlStore<D> {
         if let Some(prefix) = &q.id_prefix {
             // The caller lets only hex digits and dashes in: no LIKE wildcard.
             sql.push(" AND id LIKE ").bind(format!("{prefix}%"));
+        }
+        if !q.origins.is_empty() {
+            sql.push(" AND origin_kind IN (");
+            for (i, kind) in q.origins.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(kind.as_str());
+            }
+            sql.push(")");
+        }
+        if let Some(trigger) = &q.trigger {
+            // `executions_by_origin` serves it, newest first.
+            sql.push(" AND origin_by = ").bind(trigger.as_str());
+            sql.push(" AND origin_kind IN (");
+            let kinds = OriginKind::ALL.iter().filter(|k| k.is_trigger());
+            for (i, kind) in kinds.enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(kind.as_str());
+            }
+            sql.push(")");
+        }
+        if let Some(text) = &q.input {
+            // A literal, case-sensitive search of the stored JSON text: no wildcards.
+            sql.push(" AND ")
+                .push(D::FIND)
+                .push("(inputs, ")
+                .bind(text.as_str())
+                .push(") > 0");
         }
         if let Some(since) = q.since {
             sql.push(" AND created_at >= ").bind(since.0);

@@ -8,14 +8,15 @@
 //!
 //! Storage conventions decoded here (and encoded in `write`): ids are hyphenated
 //! lowercase uuid text, JSON is text, timestamps are integer milliseconds, booleans are
-//! integers 0 and 1, a task run's `item` is -1 for the task itself, and a parent link is
-//! three columns that are all NULL or all set (the item may be NULL).
+//! integers 0 and 1, a task run's `item` is -1 for the task itself, a parent link is
+//! three columns that are all NULL or all set (the item may be NULL), and an origin is
+//! two (`origin_kind`, `origin_by`), whose `by` is NULL when the kind is.
 
 use std::str::FromStr;
 
 use harmonia_storage::{
-    Error, EventRecord, ExecutionId, ExecutionRecord, IdempotencyRecord, InboxEvent, ParentLink,
-    Result, TaskRunRecord, TimerRecord, Timestamp, TokenRecord, WorkflowId,
+    Error, EventRecord, ExecutionId, ExecutionRecord, IdempotencyRecord, InboxEvent, Origin,
+    ParentLink, Result, TaskRunRecord, TimerRecord, Timestamp, TokenRecord, WorkflowId,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -35,7 +36,7 @@ macro_rules! event_columns {
 macro_rules! execution_columns {
     () => {
         "id, workflow_id, workflow, version, status, outputs, error, \
-         parent_execution, parent_task, parent_item, retry_of, \
+         parent_execution, parent_task, parent_item, retry_of, origin_kind, origin_by, \
          created_at, started_at, ended_at, updated_at, owner, fence, parked"
     };
 }
@@ -241,6 +242,18 @@ pub(crate) fn execution<D: Dialect>(row: &Row<D>) -> Result<ExecutionRecord> {
             return Err(c.corrupt("parent_execution", "NULL beside a parent task"));
         }
     };
+    // An origin is two columns: a kind (NULL for executions recorded before origins
+    // were), and whom, which only a kind may have.
+    let origin = match (c.opt_text("origin_kind")?, c.opt_string("origin_by")?) {
+        (Some(kind), by) => Some(Origin {
+            kind: kind
+                .parse()
+                .map_err(|e: String| c.corrupt("origin_kind", e))?,
+            by,
+        }),
+        (None, None) => None,
+        (None, Some(_)) => return Err(c.corrupt("origin_kind", "NULL beside an origin_by")),
+    };
     Ok(ExecutionRecord {
         id: ExecutionId(c.uuid("id")?),
         workflow_id: WorkflowId(c.uuid("workflow_id")?),
@@ -253,6 +266,7 @@ pub(crate) fn execution<D: Dialect>(row: &Row<D>) -> Result<ExecutionRecord> {
         error: c.opt_json("error")?,
         parent,
         retry_of: c.opt_uuid("retry_of")?.map(ExecutionId),
+        origin,
         created_at: c.time("created_at")?,
         started_at: c.opt_time("started_at")?,
         ended_at: c.opt_time("ended_at")?,

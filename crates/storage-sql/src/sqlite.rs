@@ -163,6 +163,22 @@ impl Dialect for SqliteDialect {
         &MIGRATOR
     }
 
+    fn json_field(column: &str, field: &str) -> String {
+        format!(
+            "CASE json_type({column}, '$.{field}') WHEN 'text' THEN {column} ->> '$.{field}' \
+             WHEN 'null' THEN NULL ELSE {column} -> '$.{field}' END"
+        )
+    }
+
+    fn json_rows(columns: &[&str]) -> String {
+        format!("json_group_array(json_array({}))", columns.join(", "))
+    }
+
+    /// The main file's pages (the WAL's are not counted: they are copied in at the
+    /// next checkpoint).
+    const DATABASE_SIZE: Option<&'static str> =
+        Some("SELECT page_count * page_size AS n FROM pragma_page_count(), pragma_page_size()");
+
     fn committed(&self) {
         self.checkpointer.poke();
     }

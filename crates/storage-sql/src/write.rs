@@ -54,7 +54,7 @@ use crate::sql::{MAX_ANY_OF, Sql};
 
 /// Columns per row of each table (the number of values one row binds).
 const EVENT_WIDTH: usize = 5;
-const EXECUTION_WIDTH: usize = 18;
+const EXECUTION_WIDTH: usize = 20;
 const INPUTS_WIDTH: usize = 2;
 const TASK_RUN_WIDTH: usize = 13;
 const TIMER_WIDTH: usize = 3;
@@ -197,6 +197,8 @@ impl<D: Dialect> Statements<D> {
                     r.parent_task.into(),
                     r.parent_item.into(),
                     r.retry_of.into(),
+                    r.origin_kind.into(),
+                    r.origin_by.into(),
                     r.created_at.into(),
                     r.started_at.into(),
                     r.ended_at.into(),
@@ -447,6 +449,8 @@ struct ExecutionRow {
     parent_task: Option<String>,
     parent_item: Option<i64>,
     retry_of: Option<String>,
+    origin_kind: Option<&'static str>,
+    origin_by: Option<String>,
     created_at: i64,
     started_at: Option<i64>,
     ended_at: Option<i64>,
@@ -476,6 +480,8 @@ impl ExecutionRow {
             parent_task: x.parent.as_ref().map(|p| p.task.clone()),
             parent_item: x.parent.as_ref().and_then(|p| p.item).map(i64::from),
             retry_of: x.retry_of.map(|r: ExecutionId| id_text(r.0)),
+            origin_kind: x.origin.as_ref().map(|o| o.kind.as_str()),
+            origin_by: x.origin.as_ref().and_then(|o| o.by.clone()),
             created_at: x.created_at.0,
             started_at: x.started_at.map(|t| t.0),
             ended_at: x.ended_at.map(|t| t.0),

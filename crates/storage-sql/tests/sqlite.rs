@@ -88,6 +88,7 @@ fn execution(id: ExecutionId, status: ExecutionStatus) -> ExecutionRecord {
         error: None,
         parent: None,
         retry_of: None,
+        origin: None,
         created_at: Timestamp(1),
         started_at: None,
         ended_at: None,
@@ -149,6 +150,10 @@ async fn reopening_keeps_everything_and_migrations_run_once() {
         item: None,
     });
     x.retry_of = Some(ExecutionId::new());
+    x.origin = Some(harmonia_storage::Origin::by(
+        harmonia_storage::OriginKind::Webhook,
+        "etl.1",
+    ));
     x.outputs = Some(json!(null));
     let mut b = batch(id, 3, 2);
     b.executions = vec![x.clone()];

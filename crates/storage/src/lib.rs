@@ -25,6 +25,9 @@
 //!   (source, id), and where the engine routed them.
 //! - [`Idempotency`] (`idempotency.rs`): the idempotency keys that commits store with
 //!   the executions they start.
+//! - [`Analytics`] (`analytics.rs`): aggregates over the read models (counts by
+//!   status, duration percentiles, failures grouped by error, the backlog), with the
+//!   records they return.
 //!
 //! A commit's conditions (fences, idempotency keys) are decided once for every backend,
 //! in `commit.rs` ([`commit::decide`]).
@@ -36,6 +39,7 @@
 //! in memory. Records are plain data: the event log is opaque JSON made by the engine,
 //! and the read models are rows for queries.
 
+pub mod analytics;
 pub mod catalog;
 pub mod commit;
 mod deliveries;
@@ -46,6 +50,7 @@ mod inbox;
 pub mod json;
 mod log;
 mod memory;
+mod origin;
 mod queries;
 mod records;
 mod status;
@@ -60,12 +65,14 @@ mod workflows;
 #[cfg(any(test, feature = "test-suite"))]
 pub mod suite;
 
+pub use analytics::Analytics;
 pub use deliveries::{Deliveries, DeliveryQuery, DeliveryRecord, KEPT_PER_TRIGGER, NewDelivery};
 pub use idempotency::Idempotency;
 pub use ids::{ExecutionId, TemplateId, WorkflowId};
 pub use inbox::Inbox;
 pub use log::ExecutionLog;
 pub use memory::MemoryStore;
+pub use origin::{Origin, OriginKind};
 pub use queries::ExecutionQueries;
 pub use records::{
     CommitBatch, CommitReport, EventRecord, ExecutionQuery, ExecutionRecord, IdempotencyRecord,
@@ -90,12 +97,13 @@ pub use workflows::Workflows;
 /// shadows the named import of a glob.
 pub mod prelude {
     pub use crate::{
-        Deliveries, ExecutionLog, ExecutionQueries, Idempotency, Inbox, Store, Templates, Timers,
-        Tokens, TriggerStates, Workflows,
+        Analytics, Deliveries, ExecutionLog, ExecutionQueries, Idempotency, Inbox, Store,
+        Templates, Timers, Tokens, TriggerStates, Workflows,
     };
     pub use crate::{
-        Deliveries as _, ExecutionLog as _, ExecutionQueries as _, Idempotency as _, Inbox as _,
-        Templates as _, Timers as _, Tokens as _, TriggerStates as _, Workflows as _,
+        Analytics as _, Deliveries as _, ExecutionLog as _, ExecutionQueries as _,
+        Idempotency as _, Inbox as _, Templates as _, Timers as _, Tokens as _, TriggerStates as _,
+        Workflows as _,
     };
 }
 

@@ -19,8 +19,9 @@
 //!   row, and a later write of the row keeps the stored ones, so a writer sends them
 //!   once (later writes may carry `null`). Large inputs are then written once, not at
 //!   every change of the execution's status. So is its identity (workflow id, name and
-//!   version, creation time, parent, the execution it retries): a later write changes
-//!   the rest only (and a SQL store rewrites no index on those columns at every step).
+//!   version, creation time, parent, the execution it retries, its origin): a later
+//!   write changes the rest only (and a SQL store rewrites no index on those columns at
+//!   every step).
 //! - A batch with a JSON value nested deeper than [`crate::json::MAX_STORED_DEPTH`]
 //!   fails with [`Error::Invalid`] and writes nothing: what is written can always be
 //!   read back.

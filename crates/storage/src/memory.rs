@@ -7,6 +7,8 @@
 //! idempotency keys) with [`commit::decide`], as every backend does. Inbox events are
 //! kept in `seq` order, so `seq - 1` is an event's index.
 
+mod analytics;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
@@ -157,6 +159,7 @@ impl ExecutionLog for MemoryStore {
                 row.created_at = old.created_at;
                 row.parent = old.parent.clone();
                 row.retry_of = old.retry_of;
+                row.origin = old.origin.clone();
             }
             inner.executions.insert(x.id, row);
         }
@@ -214,6 +217,25 @@ impl ExecutionQueries for MemoryStore {
                 q.id_prefix
                     .as_deref()
                     .is_none_or(|p| x.id.to_string().starts_with(p))
+            })
+            .filter(|x| {
+                q.origins.is_empty()
+                    || x.origin
+                        .as_ref()
+                        .is_some_and(|o| q.origins.contains(&o.kind))
+            })
+            .filter(|x| {
+                q.trigger.as_deref().is_none_or(|t| {
+                    x.origin
+                        .as_ref()
+                        .is_some_and(|o| o.kind.is_trigger() && o.by.as_deref() == Some(t))
+                })
+            })
+            .filter(|x| {
+                // The inputs as a SQL store keeps them: `serde_json`'s compact text.
+                q.input.as_deref().is_none_or(|text| {
+                    serde_json::to_string(x.inputs.as_ref()).is_ok_and(|j| j.contains(text))
+                })
             })
             .filter(|x| q.since.is_none_or(|t| x.created_at >= t))
             .filter(|x| q.until.is_none_or(|t| x.created_at < t))

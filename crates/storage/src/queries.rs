@@ -4,9 +4,12 @@
 //! Contract, checked for every backend by the shared suite (`suite::queries`):
 //! - A row reads back exactly as it was last committed (its `inputs` as first written).
 //! - `executions` lists newest first (ids sort by creation), filtered by workflow name,
-//!   status and a creation-time window (`since` inclusive, `until` exclusive), after a
-//!   cursor (the id of the previous page's last execution), at most `limit` (0 means
-//!   [`DEFAULT_LIMIT`](crate::DEFAULT_LIMIT)).
+//!   status, id prefix, origin kinds (an execution without an origin matches no kind),
+//!   the trigger that started it (an origin of a trigger's kind with that `by`), text
+//!   its inputs' stored JSON contains (case-sensitive, literal: `%`, `_` and `*` are
+//!   plain characters) and a creation-time window (`since` inclusive, `until`
+//!   exclusive), after a cursor (the id of the previous page's last execution), at most
+//!   `limit` (0 means [`DEFAULT_LIMIT`](crate::DEFAULT_LIMIT)).
 //! - `unfinished` lists the executions whose status is not terminal (pending, running,
 //!   paused), oldest first: what the engine resumes after a restart.
 //! - `task_runs` orders by task name (bytewise), then the task's own row before its

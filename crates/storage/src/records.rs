@@ -11,7 +11,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{ExecutionId, ExecutionStatus, TaskStatus, TemplateId, Timestamp, WorkflowId};
+use crate::{
+    ExecutionId, ExecutionStatus, Origin, OriginKind, TaskStatus, TemplateId, Timestamp, WorkflowId,
+};
 
 /// One entry of an execution's append-only event log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,6 +66,10 @@ pub struct ExecutionRecord {
     pub parent: Option<ParentLink>,
     /// The execution it retries, for a retry from failure.
     pub retry_of: Option<ExecutionId>,
+    /// What started it (written with its first row, never changed; `None` for
+    /// executions recorded before origins were).
+    #[serde(default)]
+    pub origin: Option<Origin>,
     /// When it was created.
     pub created_at: Timestamp,
     /// When it started running.
@@ -414,6 +420,15 @@ pub struct ExecutionQuery {
     /// Only ids that start with this text (lowercase hex digits and dashes; the caller
     /// checks it, so that it is never a pattern).
     pub id_prefix: Option<String>,
+    /// Only executions with an origin of one of these kinds (empty: any, with an
+    /// origin or without).
+    pub origins: Vec<OriginKind>,
+    /// Only executions a trigger started: an origin of a trigger's kind
+    /// ([`OriginKind::is_trigger`]) whose `by` is exactly this trigger id.
+    pub trigger: Option<String>,
+    /// Only executions whose inputs, as stored JSON text (compact, as `serde_json`
+    /// writes it), contain this text: a case-sensitive substring, never a pattern.
+    pub input: Option<String>,
     /// Created at or after.
     pub since: Option<Timestamp>,
     /// Created before.

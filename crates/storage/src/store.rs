@@ -7,7 +7,8 @@
 //! workflows and templates, named by [`Workflows`](crate::Workflows) and
 //! [`Templates`](crate::Templates)), [`Tokens`] (`tokens.rs`), [`TriggerStates`] (`triggers.rs`),
 //! [`Deliveries`] (`deliveries.rs`), [`Timers`] (`timers.rs`),
-//! [`Inbox`] (`inbox.rs`) and [`Idempotency`] (`idempotency.rs`). `Store` is then
+//! [`Inbox`] (`inbox.rs`), [`Idempotency`] (`idempotency.rs`) and [`Analytics`]
+//! (`analytics.rs`). `Store` is then
 //! implemented for it: there is nothing else to write, and nothing to implement by hand.
 //! The shared suite (`suite`) checks every role on every backend.
 //!
@@ -16,7 +17,8 @@
 
 use crate::catalog::{Catalog, TemplateDoc, WorkflowDoc};
 use crate::{
-    Deliveries, ExecutionLog, ExecutionQueries, Idempotency, Inbox, Timers, Tokens, TriggerStates,
+    Analytics, Deliveries, ExecutionLog, ExecutionQueries, Idempotency, Inbox, Timers, Tokens,
+    TriggerStates,
 };
 
 /// Durable storage: every role.
@@ -31,6 +33,7 @@ pub trait Store:
     + Timers
     + Inbox
     + Idempotency
+    + Analytics
     + Send
     + Sync
     + 'static
@@ -48,6 +51,7 @@ impl<T> Store for T where
         + Timers
         + Inbox
         + Idempotency
+        + Analytics
         + Send
         + Sync
         + 'static

@@ -17,6 +17,7 @@ use harmonia_engine::Workflow;
 use harmonia_expr::{Context, Limits, Val, Var};
 use harmonia_model::PlanTrigger;
 use harmonia_storage::prelude::*;
+use harmonia_storage::{Origin, OriginKind};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -92,9 +93,13 @@ impl Events {
                         body_hash: key_base.clone(),
                         ttl: KEY_TTL,
                     };
+                    let origin = Origin::by(
+                        OriginKind::Event,
+                        crate::triggers::trigger_id(&name, m.trigger),
+                    );
                     match self
                         .executions()
-                        .start_request(m.workflow, inputs, Some(key))
+                        .start_request(m.workflow, inputs, Some(key), origin)
                         .await
                     {
                         Ok(started) => {

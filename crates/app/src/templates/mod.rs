@@ -27,7 +27,8 @@ use harmonia_model::template::{self, Change, Document, Template, tekton};
 use harmonia_model::{Diagnostic, Format, Source};
 use harmonia_storage::prelude::*;
 use harmonia_storage::{
-    OnConflict, PutOutcome, TemplateId, TemplatePut, TemplateQuery, TemplateRecord, Timestamp,
+    OnConflict, Origin, OriginKind, PutOutcome, TemplateId, TemplatePut, TemplateQuery,
+    TemplateRecord, Timestamp,
 };
 use serde_json::{Map, Value};
 
@@ -364,7 +365,11 @@ impl Templates {
         let execution = match request.execute {
             Some(inputs) => Some(
                 self.executions()
-                    .start_version(registered.workflow, Value::Object(inputs))
+                    .start_version(
+                        registered.workflow,
+                        Value::Object(inputs),
+                        Origin::by(OriginKind::Template, record.name.clone()),
+                    )
                     .await?,
             ),
             None => None,

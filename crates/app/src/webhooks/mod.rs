@@ -31,6 +31,7 @@ use harmonia_engine::Workflow;
 use harmonia_expr::{Context, Limits, Val, Var};
 use harmonia_model::{HmacAlgorithm, PlanTrigger, Preset, SignatureEncoding, WebhookPlan};
 use harmonia_storage::prelude::*;
+use harmonia_storage::{Origin, OriginKind};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
@@ -153,7 +154,12 @@ impl Webhooks {
         });
         let name = workflow.record.name.clone();
         let started = crate::Executions(self.0.clone())
-            .start_request(workflow, inputs, idempotency)
+            .start_request(
+                workflow,
+                inputs,
+                idempotency,
+                Origin::by(OriginKind::Webhook, trigger),
+            )
             .await?;
         Ok(HookReceipt {
             workflow: name,

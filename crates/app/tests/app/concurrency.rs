@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use harmonia_storage::{ExecutionId, ExecutionStatus};
 use serde_json::{Map, json};
 
-use super::{Env, env, yaml};
+use super::{Env, api, env, yaml};
 
 fn workflow(policy: &str, limit: u32) -> String {
     format!(
@@ -60,7 +60,7 @@ async fn burst(env: &Env, repo: &str) -> Vec<ExecutionId> {
                 inputs.insert("n".into(), json!(n));
                 inputs.insert("repo".into(), json!(repo));
                 app.executions()
-                    .start("guarded", None, inputs, None)
+                    .start("guarded", None, inputs, None, api())
                     .await
                     .expect("accepted")
                     .execution
@@ -217,7 +217,7 @@ async fn each_key_has_its_own_limit() {
         }
         async move {
             app.executions()
-                .start("guarded", None, inputs, None)
+                .start("guarded", None, inputs, None, api())
                 .await
                 .expect("accepted")
         }

@@ -7,7 +7,7 @@ use harmonia_storage::json::RawJson;
 use harmonia_storage::{ExecutionStatus, Timestamp};
 use serde_json::{Map, json};
 
-use super::{env, yaml};
+use super::{api, env, yaml};
 
 const WAITS: &str = "name: waits
 tasks:
@@ -39,7 +39,7 @@ async fn an_event_stored_but_not_routed_is_routed_once_at_the_next_start() {
     let waiting = env
         .app
         .executions()
-        .start("waits", None, Map::new(), None)
+        .start("waits", None, Map::new(), None, api())
         .await
         .expect("started")
         .execution;
@@ -71,6 +71,14 @@ async fn an_event_stored_but_not_routed_is_routed_once_at_the_next_start() {
         .await
         .expect("listed");
     assert_eq!(started.len(), 1, "{started:?}");
+    // Started by the trigger, recorded by its id (`GET /api/triggers`'s).
+    assert_eq!(
+        started[0].origin,
+        Some(harmonia_storage::Origin::by(
+            harmonia_storage::OriginKind::Event,
+            "starts.0"
+        ))
+    );
 
     // Nothing is left to route; the same event posted again is a duplicate.
     assert_eq!(env.app.events().route_unrouted().await.expect("routes"), 0);

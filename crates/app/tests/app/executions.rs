@@ -7,7 +7,7 @@ use harmonia_engine::RetryOptions;
 use harmonia_storage::{ExecutionId, ExecutionStatus};
 use serde_json::{Map, Value, json};
 
-use super::{env, yaml};
+use super::{api, env, yaml};
 
 const GREET: &str = "name: greet
 inputs: {type: object, required: [who], properties: {who: {type: string}}}
@@ -33,20 +33,20 @@ async fn starting_checks_the_inputs_and_pins_the_version() {
         .await
         .expect("created");
     let x = env.app.executions();
-    match x.start("greet", None, Map::new(), None).await {
+    match x.start("greet", None, Map::new(), None, api()).await {
         Err(Error::InvalidInputs(v)) => assert_eq!(v.len(), 1, "{v:?}"),
         other => panic!("expected invalid inputs, got {other:?}"),
     }
     assert!(matches!(
-        x.start("greet", Some(7), Map::new(), None).await,
+        x.start("greet", Some(7), Map::new(), None, api()).await,
         Err(Error::NotFound(m)) if m == "workflow `greet` has no version 7 (its latest is 1)"
     ));
     assert!(matches!(
-        x.start("nope", None, Map::new(), None).await,
+        x.start("nope", None, Map::new(), None, api()).await,
         Err(Error::NotFound(m)) if m == "no workflow `nope`"
     ));
     let started = x
-        .start("greet", Some(1), inputs(json!({"who": "ada"})), None)
+        .start("greet", Some(1), inputs(json!({"who": "ada"})), None, api())
         .await
         .expect("started");
     assert_eq!((started.workflow.as_str(), started.version), ("greet", 1));
@@ -76,7 +76,7 @@ async fn lists_filter_and_page_newest_first() {
     let mut ids = Vec::new();
     for who in ["a", "b", "c"] {
         let s = x
-            .start("greet", None, inputs(json!({"who": who})), None)
+            .start("greet", None, inputs(json!({"who": who})), None, api())
             .await
             .expect("started");
         env.ended(s.execution).await;
@@ -136,7 +136,7 @@ async fn control_answers_the_status_or_a_conflict() {
         .expect("created");
     let x = env.app.executions();
     let id = x
-        .start("slow", None, Map::new(), None)
+        .start("slow", None, Map::new(), None, api())
         .await
         .expect("started")
         .execution;
@@ -182,7 +182,7 @@ tasks:
         .expect("created");
     let x = env.app.executions();
     let id = x
-        .start("flaky", None, Map::new(), None)
+        .start("flaky", None, Map::new(), None, api())
         .await
         .expect("started")
         .execution;

@@ -90,3 +90,8 @@ fn updated(name: &str, version: u32) -> Change {
         version,
     }
 }
+
+/// The origin of a start through the API without a token.
+fn api() -> harmonia_storage::Origin {
+    harmonia_storage::Origin::new(harmonia_storage::OriginKind::Api, None)
+}

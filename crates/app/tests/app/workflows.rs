@@ -7,7 +7,7 @@ use harmonia_model::graph::GraphFormat;
 use harmonia_storage::prelude::*;
 use serde_json::Map;
 
-use super::{created, env, updated, yaml};
+use super::{api, created, env, updated, yaml};
 use harmonia_app::Change;
 
 const HELLO: &str = "name: hello\ntasks:\n  greet: {type: set, with: {msg: hi}}\n";
@@ -182,7 +182,7 @@ async fn deleting_refuses_while_executions_run_unless_they_may_run_on() {
     let started = env
         .app
         .executions()
-        .start("slow", None, Map::new(), None)
+        .start("slow", None, Map::new(), None, api())
         .await
         .expect("started");
     env.announced();

@@ -146,7 +146,8 @@ async fn run_async(args: &Args) -> anyhow::Result<ExitCode> {
     };
     let plan = workflow.plan.clone();
     let executions = local.app.executions();
-    let id = match executions.start_version(workflow, inputs).await {
+    let origin = harmonia_storage::Origin::new(harmonia_storage::OriginKind::Cli, None);
+    let id = match executions.start_version(workflow, inputs, origin).await {
         Ok(started) => started.execution,
         Err(e) => {
             local.close().await;

@@ -623,6 +623,15 @@ fn client_cli_executions_are_listed_read_and_found_by_prefix() {
     );
     assert_eq!(field(&combined, "id"), [f.as_str()]);
     assert_eq!(listed(&served, &["--limit", "2"]).len(), 2);
+    // What started them: `submit` is the API's execute (no token needed here).
+    assert_eq!(all[0]["origin"], json!({"kind": "api", "by": null}));
+    assert_eq!(listed(&served, &["--origin", "api,mcp"]).len(), 3);
+    assert!(listed(&served, &["--origin", "schedule"]).is_empty());
+    assert!(listed(&served, &["--trigger", "hello.0"]).is_empty());
+    let by_input = listed(&served, &["--input", r#""who":"b""#]);
+    assert_eq!(field(&by_input, "id"), [b.as_str()]);
+    let err = fails(&hm(&served, &["execution", "list", "--origin", "bogus"]), 1);
+    assert!(err.contains("`origin`"), "{err}");
     let err = fails(&hm(&served, &["execution", "list", "--status", "bogus"]), 1);
     assert!(err.contains("bogus"), "{err}");
     let err = fails(&hm(&served, &["execution", "list", "--since", "soon"]), 1);

@@ -363,6 +363,12 @@ fn inputs_from_a_file_are_overridden_by_flags_and_a_db_keeps_history() {
                 .expect("open");
         let all = store.executions(&Default::default()).await.expect("list");
         assert_eq!(all.len(), 2);
+        // Both recorded as local runs.
+        let cli = harmonia_storage::Origin::new(harmonia_storage::OriginKind::Cli, None);
+        assert!(
+            all.iter().all(|x| x.origin.as_ref() == Some(&cli)),
+            "{all:?}"
+        );
         assert_eq!(
             store
                 .workflow_versions("hello")

@@ -134,6 +134,7 @@ pub(crate) fn start(
         params,
         parent,
         retry_of,
+        origin,
         ..
     } = first
     else {
@@ -148,6 +149,7 @@ pub(crate) fn start(
         params.clone(),
         parent.clone(),
         *retry_of,
+        origin.clone(),
         at,
     ))
 }

@@ -53,6 +53,7 @@ impl Execution {
             error: self.error.as_ref().map(TaskError::to_json),
             parent: self.parent.clone(),
             retry_of: self.retry_of,
+            origin: self.origin.clone(),
             created_at: self.started_at,
             started_at: Some(self.started_at),
             ended_at: self.ended_at,

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use harmonia_expr::{Val, Var};
 use harmonia_model::Plan;
 use harmonia_storage::{
-    ExecutionId, ExecutionStatus, ParentLink, TaskStatus, Timestamp, WorkflowId,
+    ExecutionId, ExecutionStatus, Origin, ParentLink, TaskStatus, Timestamp, WorkflowId,
 };
 use serde_json::{Value, json};
 
@@ -52,6 +52,8 @@ pub(crate) struct Execution {
     pub parent: Option<ParentLink>,
     /// The execution it retries.
     pub retry_of: Option<ExecutionId>,
+    /// What started it (from its first event; never changes).
+    pub origin: Option<Origin>,
     /// When it started.
     pub started_at: Timestamp,
     /// When it ended.
@@ -252,6 +254,7 @@ impl Execution {
         params: Value,
         parent: Option<ParentLink>,
         retry_of: Option<ExecutionId>,
+        origin: Option<Origin>,
         at: Timestamp,
     ) -> Execution {
         let workflow = plan.workflow.name.clone();
@@ -290,6 +293,7 @@ impl Execution {
             parked_stored: false,
             parent,
             retry_of,
+            origin,
             started_at: at,
             ended_at: None,
             outputs: None,

@@ -46,6 +46,7 @@ impl Sim {
             params: Value::Null,
             parent: None,
             retry_of: None,
+            origin: None,
             reused: Vec::new(),
         };
         let at = Timestamp(1_000_000);

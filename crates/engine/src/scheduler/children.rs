@@ -12,7 +12,9 @@
 //! instead of starting children forever.
 
 use harmonia_model::ErrorClass;
-use harmonia_storage::{ExecutionId, ExecutionRecord, ExecutionStatus, ParentLink};
+use harmonia_storage::{
+    ExecutionId, ExecutionRecord, ExecutionStatus, Origin, OriginKind, ParentLink,
+};
 use serde_json::Value;
 
 use super::output::Applied;
@@ -100,7 +102,8 @@ impl Service {
                     task: task.clone(),
                     item: a.item,
                 };
-                let request = StartRequest::new(workflow, inputs.clone());
+                let request = StartRequest::new(workflow, inputs.clone())
+                    .with_origin(Origin::by(OriginKind::Workflow, parent.to_string()));
                 self.record(parent, started);
                 let child = self.create(request, inputs, Some(link));
                 self.record(

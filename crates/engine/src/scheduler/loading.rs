@@ -227,7 +227,7 @@ async fn load(
 }
 
 /// The state of the execution of `record`, rebuilt by replaying its log.
-pub(super) async fn replayed(
+pub(crate) async fn replayed(
     store: &Arc<dyn Store>,
     plans: &Arc<Plans>,
     record: &ExecutionRecord,

@@ -33,7 +33,9 @@ mod waits;
 
 use std::sync::Arc;
 
-use harmonia_storage::{ExecutionId, ExecutionRecord, ExecutionStatus, Store, Timestamp};
+use harmonia_storage::{
+    ExecutionId, ExecutionRecord, ExecutionStatus, Origin, OriginKind, Store, Timestamp,
+};
 use serde_json::Value;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
@@ -47,6 +49,7 @@ use crate::plans::{Plans, Workflow};
 use crate::retry::{self, RetryOptions, RetryPlan};
 
 pub(crate) use guard::panic_message;
+pub(crate) use loading::replayed;
 
 /// An event as committed, for subscribers.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,6 +75,11 @@ pub struct StartRequest {
     pub params: Value,
     /// The execution this one retries.
     pub retry_of: Option<ExecutionId>,
+    /// What starts it, recorded in its first event and row (see
+    /// [`harmonia_storage::Origin`]). The engine sets it for what it starts itself: a
+    /// retry (`retry`, by the original) and a sub-workflow (`workflow`, by the parent);
+    /// every other starter says who it is.
+    pub origin: Option<Origin>,
     /// Outputs reused from the retried execution.
     pub reused: Vec<Reused>,
     /// Start at most once per key (see [`Idempotency`]).
@@ -119,17 +127,25 @@ pub struct Started {
 }
 
 impl StartRequest {
-    /// A request to run `workflow` on `inputs`.
+    /// A request to run `workflow` on `inputs`, of no recorded origin (see
+    /// [`StartRequest::with_origin`]).
     pub fn new(workflow: Workflow, inputs: Value) -> StartRequest {
         StartRequest {
             workflow,
             inputs,
             params: Value::Null,
             retry_of: None,
+            origin: None,
             reused: Vec::new(),
             idempotency: None,
             held: false,
         }
+    }
+
+    /// The same request, started by `origin`.
+    pub fn with_origin(mut self, origin: Origin) -> StartRequest {
+        self.origin = Some(origin);
+        self
     }
 }
 
@@ -285,6 +301,10 @@ pub struct Handle {
     secret_names: Arc<std::collections::BTreeSet<String>>,
     /// The secrets' values, for [`Handle::secret`].
     secrets: Arc<std::collections::BTreeMap<String, String>>,
+    /// Bounds on each evaluation, and where evaluations asked through the handle run
+    /// (`crate::inputs`).
+    pub(crate) limits: harmonia_expr::Limits,
+    pub(crate) inputs_offload: crate::eval::Offload,
 }
 
 impl std::fmt::Debug for Handle {
@@ -309,6 +329,8 @@ pub async fn spawn(
     let handle = Handle {
         secret_names,
         secrets: Arc::new(config.secrets.clone()),
+        limits: config.limits,
+        inputs_offload: crate::eval::Offload::default(),
         tx: tx.clone(),
         store: store.clone(),
         plans: plans.clone(),
@@ -608,6 +630,7 @@ impl Handle {
             inputs: prepared.inputs,
             params,
             retry_of: Some(id),
+            origin: Some(Origin::by(OriginKind::Retry, id.to_string())),
             reused: prepared.reused,
             idempotency: None,
             held: false,

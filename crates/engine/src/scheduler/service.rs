@@ -577,6 +577,7 @@ impl Service {
             params: request.params,
             parent,
             retry_of: request.retry_of,
+            origin: request.origin,
             reused: request.reused,
         };
         if let Some(mut x) = machine::start(id, request.workflow.plan, &first, Timestamp::now()) {

@@ -587,6 +587,82 @@ outputs:
     );
 }
 
+/// What started an execution is recorded in its row and its first event: the starter's
+/// origin for a start, `retry` by the original for a retry, `workflow` by the parent
+/// for a sub-workflow (each of a retry's new children by the new parent).
+#[tokio::test]
+async fn retries_and_sub_workflows_record_their_origins() {
+    use harmonia_engine::event::Event;
+    use harmonia_storage::{Origin, OriginKind};
+    let env = engine().await;
+    env.register("name: leaf\ntasks:\n  a: {type: set, with: 1}\n")
+        .await;
+    let workflow = env
+        .register(
+            "name: tree
+tasks:
+  call: {type: workflow, with: {workflow: leaf}}
+  flaky: {type: probe, needs: [call], with: {key: flaky, fail_times: 1, class: http_4xx}}
+  again: {type: workflow, needs: [flaky], with: {workflow: leaf}}
+",
+        )
+        .await;
+    let by_api = Origin::by(OriginKind::Api, "ci-bot");
+    let id = env
+        .handle
+        .start(StartRequest::new(workflow, json!({})).with_origin(by_api.clone()))
+        .await
+        .expect("starts");
+    let first = env.handle.wait(id).await.expect("waits");
+    assert_eq!(first.status, ExecutionStatus::Failed);
+    assert_eq!(first.origin, Some(by_api.clone()));
+    let children = |parent: harmonia_storage::ExecutionId| {
+        let store = env.store.clone();
+        async move {
+            store
+                .executions(&harmonia_storage::ExecutionQuery {
+                    workflow: Some("leaf".into()),
+                    ..Default::default()
+                })
+                .await
+                .expect("list")
+                .into_iter()
+                .filter(|c| c.parent.as_ref().is_some_and(|p| p.execution == parent))
+                .map(|c| c.origin)
+                .collect::<Vec<_>>()
+        }
+    };
+    let by_first = Some(Origin::by(OriginKind::Workflow, id.to_string()));
+    assert_eq!(children(id).await, vec![by_first]);
+
+    let (retry, _) = env
+        .handle
+        .retry(id, &harmonia_engine::RetryOptions::default())
+        .await
+        .expect("retries");
+    let second = env.handle.wait(retry).await.expect("waits");
+    assert_eq!(
+        second.status,
+        ExecutionStatus::Succeeded,
+        "{:?}",
+        second.error
+    );
+    let by_retry = Some(Origin::by(OriginKind::Retry, id.to_string()));
+    assert_eq!(second.origin, by_retry);
+    // `call` is reused; `again` runs under the retry.
+    let by_second = Some(Origin::by(OriginKind::Workflow, retry.to_string()));
+    assert_eq!(children(retry).await, vec![by_second]);
+    // The first event says so too: a replay rebuilds the same row.
+    let history = env.handle.history(retry).await.expect("history");
+    match history.first().map(|e| &e.event) {
+        Some(Event::ExecutionStarted { origin, .. }) => assert_eq!(origin, &by_retry),
+        other => panic!("{other:?}"),
+    }
+    // The original is not touched.
+    let original = env.store.execution(id).await.expect("read").expect("row");
+    assert_eq!(original.origin, Some(by_api));
+}
+
 #[tokio::test]
 async fn cancel_really_stops_running_work_and_the_child() {
     let env = engine().await;

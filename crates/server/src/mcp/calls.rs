@@ -15,7 +15,7 @@ use harmonia_app::templates::{Instantiate, TemplateFilter};
 use harmonia_app::workflows::WorkflowFilter;
 use harmonia_engine::LoggedEvent;
 use harmonia_model::{Format, Source};
-use harmonia_storage::{ExecutionId, ExecutionStatus};
+use harmonia_storage::{ExecutionId, ExecutionStatus, Origin, OriginKind};
 use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
@@ -39,8 +39,14 @@ fn value(view: impl Serialize) -> Result<Value> {
     serde_json::to_value(view).map_err(ApiError::internal)
 }
 
-/// Calls tool `name` (one of the table's) with `args`; its result as JSON.
-pub(crate) async fn call(state: &AppState, name: &str, args: &Args) -> Result<Value> {
+/// Calls tool `name` (one of the table's) with `args` for `caller` (the name of the
+/// token checked, if any: what a start records as its origin); its result as JSON.
+pub(crate) async fn call(
+    state: &AppState,
+    name: &str,
+    args: &Args,
+    caller: Option<&str>,
+) -> Result<Value> {
     let app = state.app();
     match name {
         "list_workflows" => {
@@ -62,7 +68,7 @@ pub(crate) async fn call(state: &AppState, name: &str, args: &Args) -> Result<Va
         }
         "validate_workflow" => validate(state, &args.string("definition")?).await,
         "create_workflow" => create(state, &args.string("definition")?).await,
-        "execute_workflow" => execute(state, args).await,
+        "execute_workflow" => execute(state, args, caller).await,
         "list_executions" => {
             let statuses = args
                 .opt_string("status")?
@@ -71,10 +77,20 @@ pub(crate) async fn call(state: &AppState, name: &str, args: &Args) -> Result<Va
                 .map_err(|m| ApiError::bad_request(format!("`status`: {m}")))?
                 .into_iter()
                 .collect();
+            let origins = args
+                .opt_string("origin")?
+                .map(|s| s.parse::<OriginKind>())
+                .transpose()
+                .map_err(|m| ApiError::bad_request(format!("`origin`: {m}")))?
+                .into_iter()
+                .collect();
             let filter = ExecutionFilter {
                 workflow: args.opt_string("workflow")?,
                 statuses,
                 id_prefix: None,
+                origins,
+                trigger: args.opt_string("trigger")?,
+                input: args.opt_string("input")?,
                 since: None,
                 until: None,
                 cursor: args.opt_string("cursor")?,
@@ -231,7 +247,7 @@ async fn create(state: &AppState, text: &str) -> Result<Value> {
 
 /// Starts a workflow; with `wait_seconds`, answers the execution once it ended or the
 /// wait is over.
-async fn execute(state: &AppState, args: &Args) -> Result<Value> {
+async fn execute(state: &AppState, args: &Args, caller: Option<&str>) -> Result<Value> {
     let name = args.string("name")?;
     let inputs = args.object("inputs")?;
     let wait = args
@@ -240,8 +256,9 @@ async fn execute(state: &AppState, args: &Args) -> Result<Value> {
     let executions = state.app().executions();
     // Subscribed before the start, so that no event of the execution is missed.
     let events = (wait > 0).then(|| executions.subscribe());
+    let origin = Origin::new(OriginKind::Mcp, caller.map(str::to_owned));
     let started = executions
-        .start(&name, version(args)?, inputs, None)
+        .start(&name, version(args)?, inputs, None, origin)
         .await?;
     let Some(events) = events else {
         return value(Started::from_started(&started));

@@ -135,7 +135,12 @@ impl ServerHandler for Mcp {
         let done = async {
             self.allow(tool.need(), &what, &context).await?;
             let args = Args::new(tool, request.arguments)?;
-            calls::call(&self.state, tool.name, &args).await
+            let caller = context
+                .extensions
+                .get::<Parts>()
+                .and_then(|p| p.extensions.get::<Caller>())
+                .map(|c| c.name.as_str());
+            calls::call(&self.state, tool.name, &args, caller).await
         };
         Ok(match done.await {
             Ok(value) => CallToolResult::structured(value),

@@ -187,7 +187,7 @@ pub(crate) static TOOLS: &[ToolSpec] = &[
     },
     ToolSpec {
         name: "list_executions",
-        description: "List executions, newest first, a page at a time. Answers {executions: [{id, workflow, version, status, created_at, started_at, ended_at, error, ...}], next_cursor}.",
+        description: "List executions, newest first, a page at a time. Answers {executions: [{id, workflow, version, status, created_at, started_at, ended_at, origin: {kind, by} (what started it), error, ...}], next_cursor}.",
         route: Some(("GET", "/api/executions")),
         schema: || {
             object(
@@ -198,6 +198,13 @@ pub(crate) static TOOLS: &[ToolSpec] = &[
                         "enum": ["pending", "running", "paused", "succeeded", "failed", "cancelled"],
                         "description": "Only executions with this status.",
                     },
+                    "origin": {
+                        "type": "string",
+                        "enum": harmonia_storage::OriginKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+                        "description": "Only executions started by this kind of origin.",
+                    },
+                    "trigger": string("Only executions this trigger started, by its id (`WORKFLOW.POSITION`, as the triggers listing shows it)."),
+                    "input": string("Only executions whose inputs, as compact JSON, contain this text (case-sensitive, literal: `\"name\":\"alice\"`; at most 200 characters)."),
                     "limit": integer("At most this many (default 50).", 1, 500),
                     "cursor": cursor(),
                 }),

@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use harmonia_app::executions::{ExecutionFilter, RetryMode};
-use harmonia_storage::{ExecutionStatus, Timestamp};
+use harmonia_storage::{ExecutionStatus, OriginKind, Timestamp};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -51,6 +51,25 @@ struct ListQuery {
     /// client resolves a short id with.
     #[param(example = "01a20b95", pattern = "^[0-9a-fA-F-]{1,36}$")]
     id_prefix: Option<String>,
+    /// Only executions started by one of these kinds of origin, comma-separated
+    /// (`schedule,webhook`): api, mcp, cli, schedule, webhook, event, retry, workflow or
+    /// template. Executions recorded before origins were (`origin: null`) match none.
+    #[param(
+        example = "schedule,webhook",
+        pattern = "^(api|mcp|cli|schedule|webhook|event|retry|workflow|template)(,(api|mcp|cli|schedule|webhook|event|retry|workflow|template))*$"
+    )]
+    origin: Option<String>,
+    /// Only executions that this trigger started: its id as `GET /api/triggers` shows
+    /// it (`nightly.0`), matched exactly against `origin.by` of the `schedule`,
+    /// `webhook` and `event` kinds.
+    #[param(example = "nightly.0")]
+    trigger: Option<String>,
+    /// Only executions whose inputs contain this text: a case-sensitive, literal
+    /// substring of the inputs as compact JSON (`"name":"alice"` matches the field, with
+    /// its quotes; `alice` any value or key containing it). At most 200 characters.
+    /// Each page reads the inputs of the executions it passes over, newest first.
+    #[param(example = "alice", max_length = 200)]
+    input: Option<String>,
     /// Created at or after this time (RFC 3339).
     #[param(format = DateTime)]
     since: Option<String>,
@@ -77,6 +96,25 @@ fn statuses(value: Option<&str>) -> ApiResult<Vec<ExecutionStatus>> {
             s.parse::<ExecutionStatus>().map_err(|_| {
                 ApiError::bad_request(format!(
                     "`status` must be a comma-separated list of pending, running, paused, succeeded, failed or cancelled, found `{s}`"
+                ))
+            })
+        })
+        .collect()
+}
+
+/// The origin kinds of `origin=a,b`: each one known, at least one, no spaces (what the
+/// documented pattern says).
+fn origins(value: Option<&str>) -> ApiResult<Vec<OriginKind>> {
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
+    value
+        .split(',')
+        .map(|s| {
+            s.parse::<OriginKind>().map_err(|_| {
+                ApiError::bad_request(format!(
+                    "`origin` must be a comma-separated list of {}, found `{s}`",
+                    OriginKind::listed()
                 ))
             })
         })
@@ -115,6 +153,9 @@ async fn list(
         workflow: q.workflow,
         statuses: statuses(q.status.as_deref())?,
         id_prefix: q.id_prefix,
+        origins: origins(q.origin.as_deref())?,
+        trigger: q.trigger,
+        input: q.input,
         since: time("since", &q.since)?,
         until: time("until", &q.until)?,
         cursor: q.cursor,

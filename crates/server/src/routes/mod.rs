@@ -6,6 +6,7 @@
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+pub(crate) mod analytics;
 pub(crate) mod approvals;
 pub(crate) mod components;
 pub(crate) mod deliveries;
@@ -14,6 +15,7 @@ pub(crate) mod events;
 pub(crate) mod executions;
 pub(crate) mod held;
 pub(crate) mod hooks;
+pub(crate) mod inputs;
 pub(crate) mod ops;
 pub(crate) mod templates;
 pub(crate) mod triggers;

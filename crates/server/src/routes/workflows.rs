@@ -14,6 +14,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use harmonia_app::workflows::{OnUnfinished, WorkflowFilter};
 use harmonia_model::graph::GraphFormat;
+use harmonia_storage::{Origin, OriginKind};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
@@ -264,6 +265,7 @@ async fn diff(
 async fn execute(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    caller: Option<axum::Extension<crate::auth::Caller>>,
     headers: axum::http::HeaderMap,
     Body(request): Body<ExecuteRequest>,
 ) -> ApiResult<axum::response::Response> {
@@ -276,9 +278,11 @@ async fn execute(
             )
         })?),
     };
+    // Recorded with the execution: the token's name, when a token was checked.
+    let origin = Origin::new(OriginKind::Api, caller.map(|c| c.0.name));
     let executions = state.app().executions();
     let started = executions
-        .start(&id, request.version, request.inputs, key)
+        .start(&id, request.version, request.inputs, key, origin)
         .await?;
     let body = Json(Started::from_started(&started));
     Ok(if started.replayed {

@@ -6,9 +6,11 @@
 
 use std::collections::BTreeMap;
 
+pub mod analytics;
 pub mod approvals;
 pub mod deliveries;
 pub mod events;
+pub mod inputs;
 pub mod integration;
 pub mod templates;
 pub mod triggers;
@@ -18,7 +20,8 @@ use harmonia_app::executions::{Execution, Retried, RetryMode};
 use harmonia_app::workflows::{Detail, Saved};
 use harmonia_model::Plan;
 use harmonia_storage::{
-    EventRecord, ExecutionId, ExecutionRecord, ExecutionStatus, TaskRunRecord, WorkflowRecord,
+    EventRecord, ExecutionId, ExecutionRecord, ExecutionStatus, Origin, TaskRunRecord,
+    WorkflowRecord,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -341,10 +344,40 @@ pub struct ExecutionSummary {
     /// The execution it retries.
     #[schema(value_type = Option<String>, format = Uuid)]
     pub retry_of: Option<String>,
+    /// What started it; null for executions recorded before origins were.
+    pub origin: Option<OriginView>,
     /// Why it failed.
     pub error: Option<Value>,
     /// Links.
     pub links: Links,
+}
+
+/// What started an execution, recorded when it started and never changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct OriginView {
+    /// `api` (`POST /api/workflows/{id}/execute`), `mcp` (the `execute_workflow`
+    /// tool), `cli` (a local `harmonia run`), `schedule`, `webhook` or `event` (a
+    /// trigger; a webhook delivery's replay too), `retry` (a retry from failure),
+    /// `workflow` (a sub-workflow) or `template` (instantiating a template with
+    /// `execute`).
+    #[schema(example = "schedule")]
+    pub kind: String,
+    /// Who or what of that kind: the API token's name (`api`, `mcp`; null when the
+    /// server needed no token), the trigger's id as `GET /api/triggers` shows it
+    /// (`schedule`, `webhook`, `event`), the execution retried (`retry`), the parent
+    /// execution (`workflow`), the template's name (`template`); null for `cli`.
+    #[schema(example = "nightly.0")]
+    pub by: Option<String>,
+}
+
+impl OriginView {
+    /// The view of an origin.
+    pub fn from_origin(o: &Origin) -> OriginView {
+        OriginView {
+            kind: o.kind.as_str().to_owned(),
+            by: o.by.clone(),
+        }
+    }
 }
 
 impl ExecutionSummary {
@@ -363,6 +396,7 @@ impl ExecutionSummary {
             ended_at: x.ended_at.map(|t| t.to_string()),
             parent: x.parent.as_ref().and_then(|p| serde_json::to_value(p).ok()),
             retry_of: x.retry_of.map(|r| r.to_string()),
+            origin: x.origin.as_ref().map(OriginView::from_origin),
             error: x.error.clone(),
         }
     }

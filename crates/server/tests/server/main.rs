@@ -15,6 +15,7 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
+mod analytics;
 mod approvals;
 mod components;
 mod deliveries;
@@ -22,7 +23,9 @@ mod events;
 mod handlers;
 mod hooks;
 mod idempotency;
+mod inputs;
 mod mcp;
+mod origins;
 mod schedules;
 mod security;
 mod templates;
@@ -1044,7 +1047,7 @@ async fn hypers_own_answers_have_the_one_shape_too() {
     // Ordinary requests on the same server are untouched, keep-alive included.
     let (got, _, body) = raw_exchange(
         addr,
-        b"GET /nowhere HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\nGET /health HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n",
+        b"GET /api/nowhere HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\nGET /health HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n",
     )
     .await;
     assert_eq!(got, 404);
@@ -1335,6 +1338,9 @@ async fn a_websocket_sends_a_snapshot_every_event_and_the_end() {
         if let tokio_tungstenite::tungstenite::Message::Text(t) = m {
             let v: Value = serde_json::from_str(&t).expect("json");
             if v["execution_id"] == json!(id) {
+                if v["type"] == "execution_started" {
+                    assert_eq!(v["origin"], json!({"kind": "api", "by": null}), "{v}");
+                }
                 seen.push(v["type"].as_str().unwrap_or("").to_string());
             }
         }

@@ -40,7 +40,11 @@ async fn the_console_is_served_at_every_route_of_its_own() {
     assert!(csp.contains("script-src 'self'"), "{csp}");
     assert!(csp.contains("frame-ancestors 'self'"), "{csp}");
     // A deep link on reload gets the same page; the client's router takes it from there.
-    for route in ["/executions", "/executions/0190c2d4-aaaa", "/workflows/city-report"] {
+    for route in [
+        "/executions",
+        "/executions/0190c2d4-aaaa",
+        "/workflows/city-report",
+    ] {
         let (status, _, body) = headers(&s, route).await;
         assert_eq!(status, StatusCode::OK, "{route}");
         assert_eq!(body, index, "{route}");

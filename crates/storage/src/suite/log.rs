@@ -150,12 +150,13 @@ pub async fn deep_values_round_trip_and_deeper_ones_write_nothing(store: &dyn St
 }
 
 /// An execution's inputs and identity (workflow, version, creation time, parent, the
-/// execution it retries) are written with its first row and kept: later writes of the
-/// row change the rest only.
+/// execution it retries, its origin) are written with its first row and kept: later
+/// writes of the row change the rest only.
 pub async fn an_execution_keeps_its_first_inputs(store: &dyn Store) {
     let id = ExecutionId::new();
     let mut x = execution(id, "w", ExecutionStatus::Running, 1);
     x.inputs = std::sync::Arc::new(serde_json::json!({"data": "x".repeat(10_000)}));
+    x.origin = Some(crate::Origin::by(crate::OriginKind::Schedule, "w.0"));
     let first = x.inputs.clone();
     expect(
         store
@@ -167,6 +168,7 @@ pub async fn an_execution_keeps_its_first_inputs(store: &dyn Store) {
         "first row",
     );
     for inputs in [serde_json::Value::Null, serde_json::json!({"other": 1})] {
+        let inputs_null = inputs.is_null();
         let mut later = x.clone();
         later.inputs = std::sync::Arc::new(inputs);
         later.status = ExecutionStatus::Succeeded;
@@ -180,6 +182,12 @@ pub async fn an_execution_keeps_its_first_inputs(store: &dyn Store) {
             item: Some(1),
         });
         later.retry_of = Some(ExecutionId::new());
+        // Neither dropped nor replaced by a later row.
+        later.origin = if inputs_null {
+            None
+        } else {
+            Some(crate::Origin::by(crate::OriginKind::Api, "someone"))
+        };
         expect(
             store
                 .commit(&CommitBatch {
@@ -200,12 +208,14 @@ pub async fn an_execution_keeps_its_first_inputs(store: &dyn Store) {
                 r.created_at,
                 r.parent.clone(),
                 r.retry_of,
+                r.origin.clone(),
             )
         };
         assert_eq!(identity(&stored), identity(&x));
     }
     let listed = expect(store.executions(&Default::default()).await, "list");
     assert_eq!(listed[0].inputs, first);
+    assert_eq!(listed[0].origin, x.origin);
 }
 
 /// Events of several commits come back in `seq` order.

@@ -1,6 +1,7 @@
 //! The behaviour every store must have, as tests any backend can run, by role: one
 //! module per role ([`log`], [`queries`], [`catalog`], [`workflows`], [`templates`],
-//! [`tokens`], [`triggers`], [`deliveries`], [`timers`], [`inbox`], [`idempotency`]), which together call every method
+//! [`tokens`], [`triggers`], [`deliveries`], [`timers`], [`inbox`], [`idempotency`],
+//! [`analytics`]), which together call every method
 //! of every role.
 //!
 //! A backend's tests call [`storage_suite!`](crate::storage_suite) with an expression
@@ -9,6 +10,7 @@
 //! generic over the kind of document and run for each kind (`workflow_catalog::...`,
 //! `template_catalog::...`).
 
+pub mod analytics;
 pub mod catalog;
 pub mod deliveries;
 pub mod idempotency;
@@ -67,6 +69,7 @@ macro_rules! storage_suite {
             task_runs_are_ordered,
             unfinished_lists_what_has_not_ended,
             executions_filter_and_paginate,
+            executions_filter_by_origin_trigger_and_inputs,
             claiming_bumps_fences_and_fences_out_the_old_owner,
         );
         $crate::storage_suite!(@role timers: timers;
@@ -80,6 +83,14 @@ macro_rules! storage_suite {
             routing_is_recorded,
             the_inbox_pages_newest_first,
             deep_events_are_refused,
+        );
+        $crate::storage_suite!(@role analytics: analytics;
+            the_summary_counts_a_window,
+            counts_by_workflow_and_over_time,
+            durations_group_and_rank_slowest_first,
+            failures_group_by_class_task_and_message,
+            queue_waits_read_the_newest_logs,
+            the_backlog_is_what_is_in_flight_now,
         );
         $crate::storage_suite!(@role idempotency: idempotency;
             lookups_see_unexpired_keys_only,
@@ -180,6 +191,7 @@ fn execution(
         error: None,
         parent: None,
         retry_of: None,
+        origin: None,
         created_at: Timestamp(created),
         started_at: Some(Timestamp(created)),
         ended_at: None,

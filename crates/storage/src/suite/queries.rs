@@ -165,6 +165,121 @@ pub async fn executions_filter_and_paginate(store: &dyn Store) {
     );
 }
 
+/// Listing filters by origin kinds, by the trigger that started an execution (a
+/// trigger's kind and id, never another kind's `by`), and by text in the inputs' JSON
+/// (case-sensitive, literal); with the other filters and the cursor.
+pub async fn executions_filter_by_origin_trigger_and_inputs(store: &dyn Store) {
+    use crate::{Origin, OriginKind};
+    let rows = [
+        (
+            Some(Origin::by(OriginKind::Schedule, "w.0")),
+            serde_json::json!({"name": "alice", "n": 1}),
+        ),
+        (
+            Some(Origin::by(OriginKind::Webhook, "w.1")),
+            serde_json::json!({"name": "bob"}),
+        ),
+        (
+            Some(Origin::by(OriginKind::Event, "v.0")),
+            serde_json::json!({}),
+        ),
+        // A token may be named like a trigger: it is no trigger.
+        (
+            Some(Origin::by(OriginKind::Api, "w.0")),
+            serde_json::json!({"n": 2}),
+        ),
+        (
+            Some(Origin::by(
+                OriginKind::Retry,
+                ExecutionId::new().to_string(),
+            )),
+            serde_json::json!({"note": "50% off_ *x*"}),
+        ),
+        (None, serde_json::json!({"name": "Alice"})),
+    ];
+    let mut batch = CommitBatch::default();
+    let mut ids = Vec::new();
+    for (i, (origin, inputs)) in rows.into_iter().enumerate() {
+        let id = ExecutionId::new();
+        ids.push(id);
+        let mut x = execution(id, "w", ExecutionStatus::Succeeded, 100 + i as i64);
+        x.origin = origin;
+        x.inputs = std::sync::Arc::new(inputs);
+        batch.executions.push(x);
+    }
+    expect(store.commit(&batch).await, "commit");
+    let list = |q: ExecutionQuery| async move {
+        expect(store.executions(&q).await, "list")
+            .iter()
+            .map(|x| x.id)
+            .collect::<Vec<_>>()
+    };
+    let kinds = |origins: Vec<OriginKind>| ExecutionQuery {
+        origins,
+        ..ExecutionQuery::default()
+    };
+    assert_eq!(
+        list(kinds(vec![OriginKind::Schedule, OriginKind::Webhook])).await,
+        vec![ids[1], ids[0]]
+    );
+    assert_eq!(list(kinds(vec![OriginKind::Api])).await, vec![ids[3]]);
+    assert_eq!(list(kinds(vec![OriginKind::Cli])).await, vec![]);
+    assert_eq!(
+        list(kinds(Vec::new())).await.len(),
+        ids.len(),
+        "any origin, or none"
+    );
+    let trigger = |t: &str| ExecutionQuery {
+        trigger: Some(t.into()),
+        ..ExecutionQuery::default()
+    };
+    assert_eq!(list(trigger("w.0")).await, vec![ids[0]]);
+    assert_eq!(list(trigger("v.0")).await, vec![ids[2]]);
+    assert_eq!(list(trigger("w")).await, vec![], "an exact id");
+    assert_eq!(
+        list(ExecutionQuery {
+            origins: vec![OriginKind::Webhook],
+            ..trigger("w.0")
+        })
+        .await,
+        vec![],
+        "both filters apply"
+    );
+    let input = |text: &str| ExecutionQuery {
+        input: Some(text.into()),
+        ..ExecutionQuery::default()
+    };
+    assert_eq!(list(input("alice")).await, vec![ids[0]], "case-sensitive");
+    assert_eq!(list(input("Alice")).await, vec![ids[5]]);
+    assert_eq!(list(input(r#""name":"bob""#)).await, vec![ids[1]]);
+    for literal in ["%", "_", "*x*", "50% off_"] {
+        assert_eq!(list(input(literal)).await, vec![ids[4]], "`{literal}`");
+    }
+    assert_eq!(list(input("zzz")).await, vec![]);
+    let named = list(ExecutionQuery {
+        limit: 2,
+        ..input("name")
+    })
+    .await;
+    assert_eq!(named, vec![ids[5], ids[1]]);
+    assert_eq!(
+        list(ExecutionQuery {
+            after: named.last().copied(),
+            ..input("name")
+        })
+        .await,
+        vec![ids[0]]
+    );
+    assert_eq!(
+        list(ExecutionQuery {
+            origins: vec![OriginKind::Schedule, OriginKind::Webhook],
+            ..input("name")
+        })
+        .await,
+        vec![ids[1], ids[0]]
+    );
+}
+
 /// Claiming sets the owner and bumps the fence of every unfinished execution (and of
 /// nothing else), oldest first; a commit with the fence of the node before is fenced,
 /// one with the new fence lands.

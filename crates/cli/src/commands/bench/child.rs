@@ -65,15 +65,12 @@ pub(super) async fn run(
     let records = if scenario.drive == Drive::OneAfterAnother {
         let mut records = Vec::with_capacity(work.executions);
         for _ in 0..work.executions {
-            let id = handle
-                .start(StartRequest::new(workflow.clone(), Value::Null))
-                .await?;
+            let id = handle.start(request(&workflow)).await?;
             records.push(handle.wait(id).await?);
         }
         records
     } else {
-        let starts = (0..work.executions)
-            .map(|_| handle.start(StartRequest::new(workflow.clone(), Value::Null)));
+        let starts = (0..work.executions).map(|_| handle.start(request(&workflow)));
         let ids = futures::future::try_join_all(starts).await?;
         let waits = ids.iter().map(|id| handle.wait(*id));
         futures::future::try_join_all(waits).await?
@@ -123,4 +120,12 @@ pub(super) fn spawn(
     );
     let line = String::from_utf8_lossy(&out.stdout);
     serde_json::from_str(line.trim()).context("unreadable benchmark child output")
+}
+
+/// A start of the benchmark's workflow: a local run, as `harmonia run` records it.
+fn request(workflow: &harmonia_engine::Workflow) -> StartRequest {
+    StartRequest::new(workflow.clone(), Value::Null).with_origin(harmonia_storage::Origin::new(
+        harmonia_storage::OriginKind::Cli,
+        None,
+    ))
 }

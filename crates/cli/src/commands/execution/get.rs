@@ -53,6 +53,18 @@ pub(crate) fn render(x: &Value, now: Timestamp) -> String {
         ),
         ("Duration", when::took(started, ended, now)),
     ];
+    if let Some(o) = x.get("origin").filter(|o| !o.is_null()) {
+        // What started it: `schedule report.0`, `api ci-bot`, `cli`.
+        let by = o.get("by").and_then(Value::as_str);
+        let kind = print::text(o, "kind");
+        head.push((
+            "Origin",
+            match by {
+                Some(b) => format!("{kind} {b}"),
+                None => kind,
+            },
+        ));
+    }
     if let Some(r) = x.get("retry_of").and_then(Value::as_str) {
         head.push(("Retry of", r.to_string()));
     }
@@ -206,6 +218,7 @@ mod tests {
         let x = json!({
             "id": "01a22e3b-fe43-7679-b4d6-3a5543f5a959", "workflow": "etl", "version": 2,
             "status": "failed", "started_at": "2026-11-30T11:59:00Z", "ended_at": "2026-11-30T11:59:02.500Z",
+            "origin": {"kind": "schedule", "by": "etl.0"},
             "error": {"class": "connection", "message": "task `load` failed", "task": "load"},
             "tasks": {
                 "extract": {"status": "succeeded", "attempts": 1, "started_at": "2026-11-30T11:59:00Z", "ended_at": "2026-11-30T11:59:01Z", "error": null, "output": {}},
@@ -221,6 +234,7 @@ mod tests {
         Status     failed
         Started    2026-11-30T11:59:00Z (1m ago)
         Duration   2.5s
+        Origin     schedule etl.0
         Error      connection: task `load` failed
 
         TASK     STATUS     ATTEMPTS  DURATION  DETAIL

@@ -1,10 +1,11 @@
-//! `harmonia execution list [--status a,b] [--workflow W] [--since 1h] [--limit N]`:
-//! executions, newest first, as a table (`ID WORKFLOW VERSION STATUS STARTED
-//! DURATION`) or the server's summaries with `-o json|yaml`.
+//! `harmonia execution list [--status a,b] [--workflow W] [--since 1h] [--origin a,b]
+//! [--trigger ID] [--input TEXT] [--limit N]`: executions, newest first, as a table
+//! (`ID WORKFLOW VERSION STATUS STARTED DURATION`) or the server's summaries with
+//! `-o json|yaml`.
 //!
-//! Filters go to the server (`GET /api/executions?status=&workflow=&since=`), or to a
-//! local database with `--db`; the listing follows the pages up to `--limit` (default
-//! 50; 0 for all).
+//! Filters go to the server (`GET /api/executions?status=&workflow=&since=&origin=&
+//! trigger=&input=`), one option to one parameter, or to a local database with `--db`;
+//! the listing follows the pages up to `--limit` (default 50; 0 for all).
 
 use jiff::Timestamp;
 use serde_json::Value;
@@ -27,6 +28,18 @@ pub(crate) struct Args {
     /// 1h30m) or a time (2026-11-24T10:00:00Z).
     #[arg(long, value_name = "WHEN")]
     since: Option<String>,
+    /// Only executions started by these kinds of origin, comma-separated: api, mcp,
+    /// cli, schedule, webhook, event, retry, workflow, template.
+    #[arg(long, value_name = "KIND,...", value_delimiter = ',')]
+    origin: Vec<String>,
+    /// Only executions this trigger started (its id, as `harmonia trigger list` shows
+    /// it: `WORKFLOW.POSITION`).
+    #[arg(long, value_name = "ID")]
+    trigger: Option<String>,
+    /// Only executions whose inputs, as compact JSON, contain this text
+    /// (case-sensitive: `--input '"name":"alice"'`; at most 200 characters).
+    #[arg(long, value_name = "TEXT")]
+    input: Option<String>,
     /// At most this many (0: all).
     #[arg(long, default_value_t = 50, value_name = "N")]
     limit: usize,
@@ -47,6 +60,14 @@ pub(crate) async fn run(client: &Client, args: &Args) -> Result<(), Failure> {
             .collect(),
         workflow: args.workflow.clone(),
         since: None,
+        origins: args
+            .origin
+            .iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        trigger: args.trigger.clone().filter(|t| !t.is_empty()),
+        input: args.input.clone().filter(|i| !i.is_empty()),
     };
     if let Some(s) = &args.since {
         let since = when::since(s, now).map_err(|e| Failure::Local(format!("--since: {e}")))?;

@@ -12,7 +12,9 @@ use std::sync::Arc;
 
 use harmonia_app::executions::Execution;
 use harmonia_server::views::{EventList, ExecutionDetail, ExecutionSummary};
-use harmonia_storage::{ExecutionId, ExecutionQuery, ExecutionStatus, Store, Timestamp};
+use harmonia_storage::{
+    ExecutionId, ExecutionQuery, ExecutionStatus, OriginKind, Store, Timestamp,
+};
 use serde_json::Value;
 
 use crate::commands::remote::{Client, Failure, ids};
@@ -38,6 +40,12 @@ pub(crate) struct Filter {
     pub(crate) workflow: Option<String>,
     /// RFC 3339.
     pub(crate) since: Option<String>,
+    /// Origin kinds (`schedule`, `api`, ...).
+    pub(crate) origins: Vec<String>,
+    /// A trigger's id.
+    pub(crate) trigger: Option<String>,
+    /// Text the inputs' JSON contains.
+    pub(crate) input: Option<String>,
 }
 
 impl<'a> Reader<'a> {
@@ -70,6 +78,15 @@ impl<'a> Reader<'a> {
                 if let Some(s) = &filter.since {
                     query.push(("since", s.clone()));
                 }
+                if !filter.origins.is_empty() {
+                    query.push(("origin", filter.origins.join(",")));
+                }
+                if let Some(t) = &filter.trigger {
+                    query.push(("trigger", t.clone()));
+                }
+                if let Some(i) = &filter.input {
+                    query.push(("input", i.clone()));
+                }
                 client
                     .all_pages(&["api", "executions"], &query, "executions", max)
                     .await
@@ -86,9 +103,29 @@ impl<'a> Reader<'a> {
                         })
                     })
                     .collect::<Result<Vec<_>, _>>()?;
+                let origins = filter
+                    .origins
+                    .iter()
+                    .map(|s| {
+                        s.parse::<OriginKind>()
+                            .map_err(|e| Failure::Local(format!("--origin: {e}")))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                // What the server allows (`harmonia_app::executions::ExecutionFilter`).
+                let max_input = harmonia_app::executions::MAX_INPUT_FILTER_CHARS;
+                if let Some(i) = &filter.input
+                    && i.chars().count() > max_input
+                {
+                    return Err(Failure::Local(format!(
+                        "--input: at most {max_input} characters"
+                    )));
+                }
                 let query = ExecutionQuery {
                     workflow: filter.workflow.clone(),
                     statuses,
+                    origins,
+                    trigger: filter.trigger.clone(),
+                    input: filter.input.clone(),
                     since: filter.since.as_deref().and_then(Timestamp::parse),
                     limit: max.unwrap_or(usize::MAX >> 1),
                     ..ExecutionQuery::default()
