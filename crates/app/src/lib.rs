@@ -23,6 +23,9 @@
 //! - [`Components`]: the Tekton components `component` tasks call, from the config and
 //!   from Hermes ([`hermes`] also keeps Harmonia registered there), with their tools;
 //! - [`Workers`]: the leases of `worker` tasks, for external workers that poll queues;
+//! - [`TaskTypes`]: the task types definitions are validated against, with their
+//!   parameter and output schemas (what a designer may offer), and whether this
+//!   engine can run each;
 //! - [`Analytics`]: what fails most and what is slow over a window of executions
 //!   (aggregates the store computes), and what the server uses now;
 //! - [`Changes`]: the hub of workflow changes, announced by [`Workflows`] only, so that
@@ -54,6 +57,7 @@ pub mod hermes;
 pub mod notify;
 pub mod schedules;
 mod task_inputs;
+pub mod task_types;
 pub mod templates;
 pub mod triggers;
 pub mod webhooks;
@@ -73,6 +77,7 @@ pub use error::{Error, Kind, Result};
 pub use events::Events;
 pub use executions::Executions;
 pub use schedules::Schedules;
+pub use task_types::TaskTypes;
 pub use templates::Templates;
 pub use triggers::Triggers;
 pub use webhooks::Webhooks;
@@ -114,6 +119,7 @@ pub struct App {
     components: Components,
     workers: Workers,
     analytics: Analytics,
+    task_types: TaskTypes,
     changes: Changes,
 }
 
@@ -150,6 +156,7 @@ impl App {
             components: Components(ctx.clone()),
             workers: Workers::new(ctx.clone()),
             analytics: Analytics(ctx.clone()),
+            task_types: TaskTypes(ctx.clone()),
             changes: ctx.changes,
         }
     }
@@ -217,6 +224,11 @@ impl App {
     /// Analytics: aggregates over executions, and the server's resources.
     pub fn analytics(&self) -> &Analytics {
         &self.analytics
+    }
+
+    /// Task types: what definitions may use, as validation knows them.
+    pub fn task_types(&self) -> &TaskTypes {
+        &self.task_types
     }
 
     /// The hub of workflow changes.

@@ -1,5 +1,5 @@
-//! Workflows: create, update (a new version), check, read any version, list, versions,
-//! diff two versions, delete, graph, and register.
+//! Workflows: create, update (a new version), check (validate, storing nothing), read
+//! any version, list, versions, diff two versions, delete, graph, and register.
 //!
 //! A workflow is named by its id or its name wherever one is looked up. Definitions
 //! come as a [`Source`] (text, format, and the name diagnostics use) and are answered,
@@ -24,7 +24,7 @@
 
 use harmonia_engine::Workflow;
 use harmonia_model::graph::{GraphFormat, render};
-use harmonia_model::{Diagnostic, Format, Loaded, Source};
+use harmonia_model::{Diagnostic, Format, Loaded, Plan, Source};
 use harmonia_storage::prelude::*;
 use harmonia_storage::{Store, WorkflowId, WorkflowRecord};
 
@@ -41,6 +41,22 @@ pub struct Saved {
     pub record: WorkflowRecord,
     /// The warnings, in source order (the model's, and the sub-workflows not stored).
     pub warnings: Vec<Diagnostic>,
+}
+
+/// A definition that validates, checked without storing it.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// Its compiled plan.
+    pub plan: Plan,
+    /// The warnings, in source order (the model's, and the sub-workflows not stored).
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Checked {
+    /// Its task graph drawn in `format` (as [`Workflows::graph`] draws a stored one).
+    pub fn graph(&self, format: GraphFormat) -> String {
+        render(&self.plan, format)
+    }
 }
 
 /// A stored version with its definition.
@@ -222,12 +238,17 @@ impl Workflows {
         Ok(found)
     }
 
-    /// Checks a definition and stores nothing: when it is valid, its warnings (those
-    /// [`Workflows::create`] would answer); when it is not, every problem
-    /// ([`Error::InvalidDefinition`]).
-    pub async fn check(&self, source: &Source) -> Result<Vec<Diagnostic>> {
+    /// Checks a definition and stores nothing: when it is valid, its plan and its
+    /// warnings (those [`Workflows::create`] would answer: sub-workflows are looked
+    /// up in the store); when it is not, every problem ([`Error::InvalidDefinition`]).
+    /// What `harmonia validate` checks, with the server's task types.
+    pub async fn check(&self, source: &Source) -> Result<Checked> {
         let loaded = self.validate(source)?;
-        self.warnings(source, &loaded).await
+        let warnings = self.warnings(source, &loaded).await?;
+        Ok(Checked {
+            plan: loaded.plan,
+            warnings,
+        })
     }
 
     /// Creates a workflow from a definition; refused when one by its name exists.

@@ -2,7 +2,8 @@
 //!
 //! A token is `hm_` followed by 64 hex characters of randomness; the store keeps only its
 //! SHA-256 ([`hash_token`]). Roles: `admin` (everything), `operator` (read, execute,
-//! cancel, pause, resume, retry, and a worker's calls), `viewer` (read), and `worker`
+//! cancel, pause, resume, retry, and a worker's calls), `viewer` (read, and validate a
+//! definition, which stores nothing), and `worker`
 //! (only an external worker's calls: poll, heartbeat, complete, fail; nothing else, not
 //! even reading). A request presents its token as
 //! `Authorization: Bearer <token>` (the scheme in any case); WebSocket routes also
@@ -95,7 +96,8 @@ pub struct Caller {
 pub enum Need {
     /// Nothing: health, readiness, metrics, the API description and its page.
     Public,
-    /// Reading: `viewer` and above.
+    /// Reading (and `POST /api/workflows/validate`, which stores nothing): `viewer`
+    /// and above.
     Read,
     /// Operating executions: `operator` and above.
     Operate,
@@ -123,6 +125,8 @@ impl Need {
 
     /// What a request needs, from its method and path. `/mcp` needs `Read` whatever
     /// the method (every MCP call is a `POST`): each tool then checks its own need.
+    /// `GET` needs `Read`, and so does `POST /api/workflows/validate`; the other
+    /// `POST`s `Operate` (executions), `Work` (workers) or `Admin`.
     pub fn of(method: &axum::http::Method, path: &str) -> Need {
         if path == "/mcp" || path.starts_with("/mcp/") {
             return Need::Read;
@@ -139,6 +143,12 @@ impl Need {
         }
         if *method == axum::http::Method::POST && work {
             return Need::Work;
+        }
+        // Checking a definition writes nothing: it reads the stored workflows, as a
+        // `GET` does.
+        let validate = path == "/api/workflows/validate" || path == "/api/v1/workflows/validate";
+        if *method == axum::http::Method::POST && validate {
+            return Need::Read;
         }
         let operate = [
             "/execute",
@@ -297,6 +307,24 @@ mod tests {
         assert_eq!(Need::of(&Method::POST, "/api/workflows/fail"), Need::Admin);
         assert_eq!(Need::of(&Method::GET, "/api/events"), Need::Read);
         assert_eq!(Need::of(&Method::POST, "/api/workflows"), Need::Admin);
+        // Validating writes nothing; a workflow named `validate` is still changed by
+        // admins only.
+        for path in ["/api/workflows/validate", "/api/v1/workflows/validate"] {
+            assert_eq!(Need::of(&Method::POST, path), Need::Read, "{path}");
+        }
+        assert_eq!(
+            Need::of(&Method::PUT, "/api/workflows/validate"),
+            Need::Admin
+        );
+        assert_eq!(
+            Need::of(&Method::DELETE, "/api/workflows/validate"),
+            Need::Admin
+        );
+        assert_eq!(
+            Need::of(&Method::POST, "/api/workflows/x/validate"),
+            Need::Admin
+        );
+        assert_eq!(Need::of(&Method::GET, "/api/task-types/http"), Need::Read);
         assert_eq!(Need::of(&Method::DELETE, "/api/workflows/etl"), Need::Admin);
         assert_eq!(
             Need::of(&Method::POST, "/api/templates/t/instantiate"),

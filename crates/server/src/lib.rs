@@ -62,6 +62,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(routes::workers::router())
         .merge(routes::discovery::router())
         .merge(routes::analytics::router())
+        .merge(routes::task_types::router())
 }
 
 /// The OpenAPI description of the whole server.

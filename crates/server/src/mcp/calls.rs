@@ -199,7 +199,7 @@ fn source(text: &str) -> Source {
 /// invalid one.
 async fn validate(state: &AppState, text: &str) -> Result<Value> {
     match state.app().workflows().check(&source(text)).await {
-        Ok(warnings) => Ok(json!({"valid": true, "diagnostics": warnings})),
+        Ok(checked) => Ok(json!({"valid": true, "diagnostics": checked.warnings})),
         Err(harmonia_app::Error::InvalidDefinition { diagnostics, .. }) => {
             Ok(json!({"valid": false, "diagnostics": diagnostics}))
         }

@@ -3,8 +3,9 @@
 //! role.
 //!
 //! A tool's least role is its REST route's: `route` names that route, and its need is
-//! `auth::Need::of` that route, so the two cannot drift apart. A tool without a route
-//! (`validate_workflow`, which is `harmonia validate`'s check) only reads, like `GET`.
+//! `auth::Need::of` that route, so the two cannot drift apart (`validate_workflow` is
+//! `POST /api/workflows/validate`, which stores nothing and needs `Read`). A tool
+//! without a route would only read, like `GET`.
 
 use std::sync::Arc;
 
@@ -146,7 +147,7 @@ pub(crate) static TOOLS: &[ToolSpec] = &[
     ToolSpec {
         name: "validate_workflow",
         description: "Check a workflow definition (YAML or JSON text) without storing it. Answers {valid, diagnostics: [{severity, path, task?, message, line, column}]}: every problem when it is invalid, the warnings when it is valid.",
-        route: None,
+        route: Some(("POST", "/api/workflows/validate")),
         schema: || {
             object(
                 json!({"definition": string("The definition, as YAML or JSON text.")}),

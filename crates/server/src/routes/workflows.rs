@@ -1,4 +1,5 @@
-//! `/api/workflows`: create, list, read, update (a new version), delete, execute, draw.
+//! `/api/workflows`: create, list, read, update (a new version), delete, execute, draw,
+//! and validate (check a definition as create does, storing nothing).
 //!
 //! Adapters over `harmonia_app::Workflows` and `Executions::start` (whose module docs
 //! hold the rules: versions, warnings, deleting with unfinished executions). `{id}` is
@@ -6,12 +7,15 @@
 //! `Content-Type`) and answered, when invalid, with every diagnostic (`422
 //! invalid_definition`, `details`: the list, each with its line and column). Deleting
 //! a workflow with unfinished executions is `409` (`details`: their ids) unless
-//! `?force=true`.
+//! `?force=true`. `POST /workflows/validate` answers `200` either way, with `valid` and
+//! the diagnostics in the body; a workflow named `validate` is still read, updated and
+//! deleted at `/workflows/validate` (`named_validate`).
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::MethodRouter;
 use harmonia_app::workflows::{OnUnfinished, WorkflowFilter};
 use harmonia_model::graph::GraphFormat;
 use harmonia_storage::{Origin, OriginKind};
@@ -25,6 +29,7 @@ use super::VersionQuery;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Body, DefinitionBody, Query};
 use crate::state::AppState;
+use crate::views::designer::Validation;
 use crate::views::{
     ExecuteRequest, Started, VersionList, WorkflowDetail, WorkflowDiff, WorkflowList, WorkflowSaved,
 };
@@ -32,6 +37,8 @@ use crate::views::{
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create, list))
+        .routes(routes!(validate))
+        .route("/workflows/validate", named_validate())
         .routes(routes!(get_one, update, delete))
         .routes(routes!(versions))
         .routes(routes!(diff))
@@ -66,6 +73,71 @@ async fn create(
 ) -> ApiResult<(StatusCode, Json<WorkflowSaved>)> {
     let saved = state.app().workflows().create(&body.source()).await?;
     Ok((StatusCode::CREATED, Json(WorkflowSaved::from_saved(&saved))))
+}
+
+/// Check a definition as creating it would, and store nothing.
+///
+/// The same checks as `POST /api/workflows` and `harmonia validate` (the server's task
+/// types; `type: workflow` tasks looked up among the stored workflows), answered with
+/// `200` whether the definition is valid or not: `valid`, every diagnostic (errors and
+/// warnings, each with its line and column in the text sent) and, when it is valid,
+/// its task graph (the JSON of `GET /api/workflows/{id}/graph?format=json`). A body
+/// that does not parse as YAML or JSON is an invalid definition too (its diagnostic
+/// says where); an empty body, or one that is not UTF-8, is `400`, as for create.
+#[utoipa::path(
+    post,
+    path = "/workflows/validate",
+    tag = "workflows",
+    request_body(
+        description = "A workflow definition in YAML or JSON, as `POST /api/workflows` takes it.",
+        content(
+            (String = "application/yaml", example = "name: hello\ntasks:\n  greet: {type: set, with: {msg: hi}}\n"),
+            (Object = "application/json", example = json!({"name": "hello", "tasks": {"greet": {"type": "set", "with": {"msg": "hi"}}}})),
+        )
+    ),
+    responses(
+        (status = 200, description = "Checked: `valid`, every diagnostic, and the graph when valid", body = Validation,
+            examples(
+                ("valid" = (summary = "A valid definition", value = json!({"valid": true, "diagnostics": [], "graph": {"name": "hello", "nodes": [{"id": "greet", "type": "set", "description": null, "needs": [], "if": null, "for_each": null, "concurrency": null, "join": "all", "on_error": "fail"}], "edges": [], "order": ["greet"]}}))),
+                ("invalid" = (summary = "An invalid definition: every problem", value = json!({"valid": false, "diagnostics": [
+                    {"severity": "error", "path": "tasks.fetch.with", "task": "fetch", "message": "missing required parameter `url` for a `http` task", "line": 3, "column": 10},
+                    {"severity": "error", "path": "tasks.shout.neds", "task": "shout", "message": "unknown field `neds` in task `shout` (did you mean `needs`?)", "line": 5, "column": 5}
+                ]}))),
+            )
+        ),
+        (status = 400, description = "Unreadable body (empty, not UTF-8)", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Unsupported content type", body = ErrorBody),
+    )
+)]
+async fn validate(
+    State(state): State<AppState>,
+    body: DefinitionBody,
+) -> ApiResult<Json<Validation>> {
+    match state.app().workflows().check(&body.source()).await {
+        Ok(checked) => {
+            let graph: Value = serde_json::from_str(&checked.graph(GraphFormat::Json))
+                .map_err(ApiError::internal)?;
+            Ok(Json(Validation::valid(&checked.warnings, graph)))
+        }
+        Err(harmonia_app::Error::InvalidDefinition { diagnostics, .. }) => {
+            Ok(Json(Validation::invalid(&diagnostics)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The name a workflow can have whose path is also `POST /workflows/validate`'s.
+const VALIDATE: &str = "validate";
+
+/// `GET`, `PUT` and `DELETE /workflows/validate`: a workflow named `validate`, as at
+/// `/workflows/{id}` (the router prefers the fixed path of `POST
+/// /workflows/validate`, and would otherwise answer `405` for them).
+fn named_validate() -> MethodRouter<AppState> {
+    let named = || Path(VALIDATE.to_string());
+    axum::routing::get(move |s: State<AppState>, q: Query<VersionQuery>| get_one(s, named(), q))
+        .put(move |s: State<AppState>, body: DefinitionBody| update(s, named(), body))
+        .delete(move |s: State<AppState>, q: Query<DeleteQuery>| delete(s, named(), q))
 }
 
 /// Paging of workflow lists.

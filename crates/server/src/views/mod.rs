@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 pub mod analytics;
 pub mod approvals;
 pub mod deliveries;
+pub mod designer;
 pub mod events;
 pub mod inputs;
 pub mod integration;

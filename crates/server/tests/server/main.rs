@@ -19,6 +19,7 @@ mod analytics;
 mod approvals;
 mod components;
 mod deliveries;
+mod designer_api;
 mod events;
 mod handlers;
 mod hooks;
@@ -1099,6 +1100,9 @@ async fn operations_and_the_api_description() {
         "/api/workflows/{id}/versions",
         "/api/workflows/{id}/execute",
         "/api/workflows/{id}/graph",
+        "/api/workflows/validate",
+        "/api/task-types",
+        "/api/task-types/{name}",
         "/api/executions",
         "/api/executions/{id}",
         "/api/executions/{id}/events",
@@ -1202,6 +1206,23 @@ async fn the_auth_matrix() {
             Some("application/yaml"),
             3,
         ),
+        // Validating stores nothing: a viewer may.
+        (
+            Method::POST,
+            "/api/workflows/validate".into(),
+            "name: checked\ntasks:\n  a: {type: set}\n",
+            Some("application/yaml"),
+            1,
+        ),
+        (
+            Method::POST,
+            "/api/v1/workflows/validate".into(),
+            "{\"name\": \"checked\", \"tasks\": {\"a\": {\"type\": \"http\"}}}",
+            Some("application/json"),
+            1,
+        ),
+        (Method::GET, "/api/task-types".into(), "", None, 1),
+        (Method::GET, "/api/v1/task-types/http".into(), "", None, 1),
         (Method::GET, "/api/templates".into(), "", None, 1),
         (
             Method::POST,
