@@ -125,9 +125,19 @@ pub struct Resources {
     pub backlog: Backlog,
 }
 
-/// Rounded to thousandths (rates and ratios, for people).
+/// Rounded to thousandths (ratios, for people).
 fn round(x: f64) -> f64 {
     (x * 1_000.0).round() / 1_000.0
+}
+
+/// Rounded to three significant digits (rates: a quiet month's 0.00093 per minute is
+/// not 0).
+fn significant(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let scale = 10f64.powi(2 - x.abs().log10().floor() as i32);
+    (x * scale).round() / scale
 }
 
 impl Analytics {
@@ -143,7 +153,7 @@ impl Analytics {
         let backlog = self.store().backlog(window.workflow.as_deref()).await?;
         let ended = s.counts.ended();
         let minutes = window::elapsed_minutes(&window, now);
-        let per_minute = |n: u64| minutes.map_or(0.0, |m| round(n as f64 / m));
+        let per_minute = |n: u64| minutes.map_or(0.0, |m| significant(n as f64 / m));
         Ok(Summary {
             success_rate: (ended > 0).then(|| round(s.counts.succeeded as f64 / ended as f64)),
             ended_per_minute: per_minute(ended),
@@ -254,6 +264,15 @@ impl Analytics {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn rates_keep_three_significant_digits() {
+        assert_eq!(super::significant(40.0 / 43_200.0), 0.000926);
+        assert_eq!(super::significant(8.0 / 1_440.0), 0.00556);
+        assert_eq!(super::significant(50.0 / 60.0), 0.833);
+        assert_eq!(super::significant(12_345.0), 12_300.0);
+        assert_eq!(super::significant(0.0), 0.0);
+    }
+
     use super::*;
     use harmonia_engine::event::Event;
 

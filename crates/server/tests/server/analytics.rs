@@ -94,7 +94,7 @@ async fn analytics_of_real_runs_count_time_and_group_failures() {
     assert_eq!(sum["open_now"], 0);
     assert_eq!(sum["window"]["workflow"], Value::Null);
     // 8 ended over the 1,440 minutes of the window.
-    assert_eq!(sum["throughput"]["ended_per_minute"], 0.006);
+    assert_eq!(sum["throughput"]["ended_per_minute"], 0.00556);
     let d = &sum["durations"];
     assert_eq!(d["count"], 8);
     // Five quick runs, a timeout after 100 ms, two naps of 300 ms.
