@@ -323,8 +323,9 @@ impl Templates {
         })
     }
 
-    /// Makes a workflow from template `id`: checks the parameters, applies defaults,
-    /// registers the workflow (announced), and starts it when asked.
+    /// Makes a workflow from template `id`: checks the parameters (and, when asked to
+    /// start it, the inputs: nothing is stored when either is refused), applies
+    /// defaults, registers the workflow (announced), and starts it when asked.
     pub async fn instantiate(&self, id: &str, request: Instantiate) -> Result<Instantiated> {
         let record = self.record(id, request.version).await?;
         let t = template_of(&record)?;
@@ -357,10 +358,18 @@ impl Templates {
                 record.name
             )));
         }
-        let registered = self
-            .workflows()
-            .save(&name, &instance.source(Format::Yaml), &name)
-            .await?;
+        let source = instance.source(Format::Yaml);
+        // Inputs to start it on are checked before the workflow is stored: a refused
+        // instantiation changes nothing.
+        if let Some(inputs) = &request.execute {
+            let loaded = harmonia_model::load(&source, self.0.plans().types())
+                .map_err(|e| Error::invalid(&name, &e))?;
+            loaded
+                .plan
+                .prepare_inputs(Value::Object(inputs.clone()))
+                .map_err(Error::InvalidInputs)?;
+        }
+        let registered = self.workflows().save(&name, &source, &name).await?;
         let workflow = registered.workflow.record.clone();
         let execution = match request.execute {
             Some(inputs) => Some(

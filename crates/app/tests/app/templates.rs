@@ -208,3 +208,64 @@ async fn the_built_ins_are_seeded_once() {
     t.delete(&seeded[0]).await.expect("deleted");
     assert!(t.seed_builtins().await.expect("seeded").is_empty());
 }
+
+/// Regression: an instantiation asked to start the workflow on inputs its schema
+/// refuses stored the workflow (and announced it) before the start refused them.
+#[tokio::test]
+async fn an_instantiation_refused_for_its_inputs_stores_nothing() {
+    let mut env = env().await;
+    let t = env.app.templates().clone();
+    t.create(
+        &yaml(
+            "name: ask
+parameters: {type: object, properties: {greeting: {type: string, default: hi}}}
+workflow:
+  inputs: {type: object, required: [who], properties: {who: {type: string}}}
+  tasks:
+    say: {type: set, with: '${ $params.greeting + \" \" + $inputs.who }'}
+",
+        ),
+        None,
+        Mode::Store,
+    )
+    .await
+    .expect("stored");
+    let _ = env.announced();
+    let refused = t
+        .instantiate(
+            "ask",
+            Instantiate {
+                name: Some("asker".into()),
+                execute: Some(params(json!({"who": 7}))),
+                ..Instantiate::default()
+            },
+        )
+        .await;
+    assert!(
+        matches!(&refused, Err(Error::InvalidInputs(v)) if !v.is_empty()),
+        "{refused:?}"
+    );
+    assert!(
+        env.store
+            .workflow("asker", None)
+            .await
+            .expect("read")
+            .is_none()
+    );
+    assert_eq!(env.announced(), vec![]);
+    // The same with good inputs makes it and starts it.
+    let made = t
+        .instantiate(
+            "ask",
+            Instantiate {
+                name: Some("asker".into()),
+                execute: Some(params(json!({"who": "ada"}))),
+                ..Instantiate::default()
+            },
+        )
+        .await
+        .expect("made");
+    let started = made.execution.expect("started");
+    env.ended(started.execution).await;
+    assert_eq!(env.announced(), vec![created("asker", 1)]);
+}
