@@ -56,3 +56,33 @@ test("a deep link to a page works on reload, and an unknown page says so", async
   await page.goto("/no/such/page");
   await expect(page.getByRole("heading", { name: "Not found" })).toBeVisible();
 });
+
+test("the list says who or what started each execution, and finds executions by origin and by input text", async ({ page, server }) => {
+  await server.workflow(`name: e2e-origin
+inputs: {type: object, properties: {who: {type: string}}}
+tasks:
+  hi: {type: set, with: "\${ $inputs.who }"}
+`);
+  const ada = await server.execute("e2e-origin", { who: "ada-lovelace" });
+  const bob = await server.execute("e2e-origin", { who: "bob" });
+  await server.until(ada, ["succeeded"]);
+  const retried = await server.api("POST", `/api/executions/${ada}/retry`, { from: "hi" });
+  await server.until(retried.execution_id, ["succeeded"]);
+
+  await page.goto("/executions?workflow=e2e-origin");
+  const row = (id: string) => page.locator(`tr[data-id="${id}"]`);
+  // Started through the API with the token named `e2e`.
+  await expect(row(bob)).toContainText("api · e2e");
+  await expect(row(retried.execution_id)).toContainText(`retry of ${ada.slice(0, 8)}`);
+  await shot(page, "executions-origins");
+
+  await page.getByLabel("Inputs contain").fill("lovelace");
+  await expect(row(ada)).toBeVisible();
+  await expect(row(bob)).toHaveCount(0);
+  await page.getByLabel("Inputs contain").fill("");
+
+  await page.locator(".origin-filter label.chip", { hasText: "retry" }).click();
+  await expect(page).toHaveURL(/origin=retry/);
+  await expect(row(retried.execution_id)).toBeVisible();
+  await expect(row(bob)).toHaveCount(0);
+});

@@ -16,7 +16,7 @@ tasks:
   call:
     needs: fetch
     type: http
-    with: {url: "${server.service}/fail"}
+    with: {url: "${server.service}/fail?rows=\${ $tasks.fetch.output.rows }"}
   after: {type: set, needs: call, with: done}
   maybe: {type: set, needs: fetch, if: "\${ false }", with: 1}
 `);
@@ -42,6 +42,9 @@ tasks:
   await expect(p.getByRole("alert", { name: "Task error" })).toContainText("HTTP 500");
   await expect(p.getByRole("table", { name: "Attempts" })).toContainText("failed");
   await expect(p.getByRole("log", { name: "Events of call" })).toContainText("call: attempt 1 failed");
+  // Its inputs as the attempt saw them: the URL it called, evaluated.
+  await expect(p).toContainText("with (evaluated)");
+  await expect(p).toContainText(`${server.service}/fail?rows=3`);
   // The timeline has a row per task, the log every event.
   await expect(page.locator('[data-row="t:call"]')).toBeVisible();
   await expect(page.locator('[data-row="t:call"] .xp-seg.run')).toHaveCount(1);

@@ -17,7 +17,7 @@ function waitForListening(child: ChildProcess): Promise<string> {
     const timer = setTimeout(() => fail(new Error(`server did not start:\n${seen}`)), 30_000);
     const read = (chunk: Buffer) => {
       seen += chunk.toString();
-      const m = seen.match(/listening on (http:\/\/[0-9.:]+)/);
+      const m = seen.match(/listening on (http:\/\/[0-9.:]+)[^0-9.:]/);
       if (m) {
         clearTimeout(timer);
         ok(m[1]);

@@ -50,6 +50,7 @@ export function Shell({ children }: { children: ReactNode }) {
         <span className="brand">Harmonia</span>
         <NavLink to="/executions">Executions</NavLink>
         <NavLink to="/workflows">Workflows</NavLink>
+        <NavLink to="/templates">Templates</NavLink>
         <NavLink to="/triggers">Triggers</NavLink>
         <NavLink to="/analytics">Analytics</NavLink>
         <span className="spacer" />

@@ -21,9 +21,16 @@ createRoot(document.getElementById("root")!).render(
             <Route path="/executions" element={<P.executions.Component />} />
             <Route path="/executions/:id" element={<P.execution.Component />} />
             <Route path="/workflows" element={<P.workflows.Component />} />
+            <Route path="/workflows/new" element={<P.designer.Component />} />
+            <Route path="/workflows/:name/edit" element={<P.designer.Component />} />
             <Route path="/workflows/:name" element={<P.workflow.Component />} />
             <Route path="/triggers" element={<P.triggers.Component />} />
             <Route path="/analytics" element={<P.analytics.Component />} />
+            <Route path="/templates" element={<P.templates.Component />} />
+            <Route path="/templates/import" element={<P.templateImport.Component />} />
+            <Route path="/templates/_new" element={<P.templateEditor.Component />} />
+            <Route path="/templates/:name/edit" element={<P.templateEditor.Component />} />
+            <Route path="/templates/:name" element={<P.template.Component />} />
             <Route path="*" element={<P.notFound.Component />} />
           </Routes>
         </Suspense>

@@ -35,8 +35,18 @@ export interface ExecutionSummary {
   ended_at: string | null;
   parent: { execution: string; task: string; item?: number | null } | null;
   retry_of: string | null;
+  /** What started it (null for executions recorded before origins were). */
+  origin?: Origin | null;
   error: ErrorValue | null;
   links: Links;
+}
+
+export type OriginKind = "api" | "mcp" | "cli" | "schedule" | "webhook" | "event" | "retry" | "workflow" | "template";
+
+export interface Origin {
+  kind: OriginKind;
+  /** Who or which: a token's name, a trigger's id, the original or parent execution, a template. */
+  by: string | null;
 }
 
 export interface ErrorValue {
@@ -179,6 +189,16 @@ export interface RetryResponse {
   version: number;
   rerun: string[];
   reused: string[];
+}
+
+/** `GET /api/executions/{id}/tasks/{task}/inputs`: a task's `with` as its attempt saw
+ * it, evaluated again by the server; values computed from `$secrets` are `"***"`. */
+export interface TaskInputs {
+  task: string;
+  item: number | null;
+  with: unknown;
+  secrets_redacted: boolean;
+  evaluated_at: string;
 }
 
 /** A message on `/ws/executions/{id}`. */

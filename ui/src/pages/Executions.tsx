@@ -12,6 +12,7 @@ import { durationMs, formatDuration, formatTime, shortId } from "../lib/time";
 import { useNow } from "../lib/useNow";
 
 const STATUSES = ["pending", "running", "paused", "succeeded", "failed", "cancelled"];
+const ORIGINS = ["api", "schedule", "webhook", "event", "retry", "workflow", "template", "mcp", "cli"];
 
 /** `datetime-local` text (local time) to RFC 3339, or undefined. */
 function toRfc3339(local: string | null): string | undefined {
@@ -20,10 +21,31 @@ function toRfc3339(local: string | null): string | undefined {
   return Number.isNaN(t.getTime()) ? undefined : t.toISOString();
 }
 
+/** Who or what started an execution, as the list shows it (and where that leads). */
 export function origin(x: ExecutionSummary): { text: string; to?: string } {
-  if (x.parent) return { text: `sub-workflow of ${shortId(x.parent.execution)}`, to: `/executions/${x.parent.execution}` };
-  if (x.retry_of) return { text: `retry of ${shortId(x.retry_of)}`, to: `/executions/${x.retry_of}` };
-  return { text: "—" };
+  const o = x.origin;
+  if (x.parent || o?.kind === "workflow") {
+    const parent = x.parent?.execution ?? o?.by ?? "";
+    return { text: `sub-workflow of ${shortId(parent)}`, to: `/executions/${parent}` };
+  }
+  if (x.retry_of || o?.kind === "retry") {
+    const original = x.retry_of ?? o?.by ?? "";
+    return { text: `retry of ${shortId(original)}`, to: `/executions/${original}` };
+  }
+  if (!o) return { text: "—" };
+  switch (o.kind) {
+    case "schedule":
+    case "webhook":
+    case "event":
+      return { text: `${o.kind} ${o.by ?? ""}`.trim(), to: "/triggers" };
+    case "api":
+    case "mcp":
+      return { text: o.by ? `${o.kind} · ${o.by}` : o.kind };
+    case "template":
+      return { text: o.by ? `template ${o.by}` : "template" };
+    default:
+      return { text: o.by ? `${o.kind} · ${o.by}` : o.kind };
+  }
 }
 
 export default function Executions() {
@@ -31,6 +53,9 @@ export default function Executions() {
   const statuses = (params.get("status") ?? "").split(",").filter(Boolean);
   const workflow = params.get("workflow") ?? "";
   const idPrefix = params.get("id") ?? "";
+  const origins = (params.get("origin") ?? "").split(",").filter(Boolean);
+  const trigger = params.get("trigger") ?? "";
+  const input = params.get("input") ?? "";
   const since = params.get("since");
   const until = params.get("until");
   const [pages, setPages] = useState<ExecutionSummary[][]>([]);
@@ -45,6 +70,9 @@ export default function Executions() {
       status: statuses.join(",") || undefined,
       workflow: workflow || undefined,
       id_prefix: idPrefix || undefined,
+      origin: origins.join(",") || undefined,
+      trigger: trigger || undefined,
+      input: input || undefined,
       since: toRfc3339(since),
       until: toRfc3339(until),
       limit: 50,
@@ -82,15 +110,21 @@ export default function Executions() {
       .catch(() => {});
   }, []);
 
-  // Live: coalesce bursts of starts and ends into one refresh per 500 ms.
+  // Live: coalesce bursts of starts and ends into one refresh per 500 ms, with the
+  // filters as they are when it runs (not as they were when the burst began).
+  const latest = useRef(refresh);
+  latest.current = refresh;
   const pending = useRef<ReturnType<typeof setTimeout> | null>(null);
   const nudge = useCallback(() => {
     if (pending.current) return;
     pending.current = setTimeout(() => {
       pending.current = null;
-      refresh();
+      latest.current();
     }, 500);
-  }, [refresh]);
+  }, []);
+  useEffect(() => () => {
+    if (pending.current) clearTimeout(pending.current);
+  }, []);
   useSocket("/ws/workflows", {
     onMessage: (m) => {
       if (m.type === "execution_started" || m.type === "execution_finished" || m.type === "resync") nudge();
@@ -118,9 +152,9 @@ export default function Executions() {
     else next.delete(key);
     setParams(next, { replace: true });
   };
-  const toggle = (s: string) => {
-    const next = statuses.includes(s) ? statuses.filter((x) => x !== s) : [...statuses, s];
-    set("status", next.join(","));
+  const toggle = (key: string, list: string[], s: string) => {
+    const next = list.includes(s) ? list.filter((x) => x !== s) : [...list, s];
+    set(key, next.join(","));
   };
 
   const rows = pages.flat();
@@ -131,7 +165,7 @@ export default function Executions() {
         <div className="status-filter" aria-label="Status">
           {STATUSES.map((s) => (
             <label key={s} className={statuses.includes(s) ? "chip on" : "chip"}>
-              <input type="checkbox" checked={statuses.includes(s)} onChange={() => toggle(s)} />
+              <input type="checkbox" checked={statuses.includes(s)} onChange={() => toggle("status", statuses, s)} />
               {s}
             </label>
           ))}
@@ -162,6 +196,29 @@ export default function Executions() {
             onChange={(e) => set("id", e.target.value.trim().toLowerCase())}
           />
         </label>
+        <label>
+          Inputs contain
+          <input
+            name="input"
+            placeholder={'text, e.g. "who":"ada"'}
+            maxLength={200}
+            value={input}
+            onChange={(e) => set("input", e.target.value)}
+          />
+        </label>
+        <label>
+          Trigger
+          <input name="trigger" placeholder="trigger id" value={trigger} onChange={(e) => set("trigger", e.target.value.trim())} />
+        </label>
+      </div>
+      <div className="filters origin-filter" aria-label="Started by">
+        <span className="muted">Started by</span>
+        {ORIGINS.map((o) => (
+          <label key={o} className={origins.includes(o) ? "chip on" : "chip"}>
+            <input type="checkbox" checked={origins.includes(o)} onChange={() => toggle("origin", origins, o)} />
+            {o}
+          </label>
+        ))}
       </div>
       <ErrorBox error={error} />
       <table className="list executions">

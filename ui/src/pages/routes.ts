@@ -29,8 +29,13 @@ export const pages = {
   execution: page(() => import("./execution/ExecutionPage")),
   workflows: page(() => import("./workflows/WorkflowsPage")),
   workflow: page(() => import("./workflows/WorkflowPage")),
+  designer: page(() => import("./designer/DesignerPage")),
   triggers: page(() => import("./triggers/TriggersPage")),
   analytics: page(() => import("./analytics/AnalyticsPage")),
+  templates: page(() => import("./templates/LibraryPage")),
+  template: page(() => import("./templates/TemplatePage")),
+  templateEditor: page(() => import("./templates/EditorPage")),
+  templateImport: page(() => import("./templates/ImportExportPage")),
   notFound: page(() => import("./NotFound")),
 };
 
@@ -40,8 +45,13 @@ export function pageFor(path: string): Page {
   if (p === "/" || p === "/executions") return pages.executions;
   if (/^\/executions\/[^/]+$/.test(p)) return pages.execution;
   if (p === "/workflows") return pages.workflows;
+  if (p === "/workflows/new" || /^\/workflows\/[^/]+\/edit$/.test(p)) return pages.designer;
   if (/^\/workflows\/[^/]+$/.test(p)) return pages.workflow;
   if (p === "/triggers") return pages.triggers;
   if (p === "/analytics") return pages.analytics;
+  if (p === "/templates") return pages.templates;
+  if (p === "/templates/import") return pages.templateImport;
+  if (p === "/templates/_new" || /^\/templates\/[^/]+\/edit$/.test(p)) return pages.templateEditor;
+  if (/^\/templates\/[^/]+$/.test(p)) return pages.template;
   return pages.notFound;
 }

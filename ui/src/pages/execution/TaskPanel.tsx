@@ -1,8 +1,8 @@
 // The selected task (or fan-out item): status, times, attempts with their queue and
 // run times, what it waits for (an approval's form to answer), why it was skipped,
-// its error with its class, its inputs (the item's `$item`; the `with` as defined,
-// since the events do not carry the evaluated one), its output, its items (a
-// fan-out) and its own events. A held task offers its decisions.
+// its error with its class, its inputs (the item's `$item`; the `with` the attempt saw,
+// evaluated again by the server, or as defined when it cannot say), its output, its
+// items (a fan-out) and its own events. A held task offers its decisions.
 import { useMemo } from "react";
 import { Link } from "react-router";
 import type { EventView, TaskView } from "../../api/types";
@@ -10,6 +10,7 @@ import { durationMs, formatDuration, formatTime, shortId } from "../../lib/time"
 import { ApprovalForm } from "./ApprovalForm";
 import { formatCount } from "./counts";
 import { EventRows } from "./EventLog";
+import { Inputs } from "./Inputs";
 import { ItemsList } from "./ItemsList";
 import { Json } from "./Json";
 import type { PlanNode } from "./plan";
@@ -218,12 +219,16 @@ export function TaskPanel(p: Props) {
 
       <h3>Inputs</h3>
       {item !== undefined && <Json label="$item" value={p.itemValues?.[item]} open />}
-      {p.node?.with !== undefined ? (
-        <Json label="with (as defined)" value={p.node.with} open={item === undefined} />
-      ) : (
-        <p className="muted">No `with`.</p>
-      )}
-      <p className="muted xp-small">The events do not record the evaluated inputs: `with` is shown as the definition writes it.</p>
+      <Inputs
+        executionId={p.executionId}
+        task={p.task}
+        item={item}
+        fanOut={fanOut}
+        started={!!unitView?.started_at}
+        attempts={unitView?.attempts ?? 0}
+        asDefined={p.node?.with}
+        defined={!!p.node}
+      />
       {p.node?.forEach !== undefined && item === undefined && <Json label="for_each" value={p.node.forEach} />}
 
       <h3>Output</h3>

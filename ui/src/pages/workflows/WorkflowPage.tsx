@@ -158,6 +158,7 @@ export default function WorkflowPage() {
         <span className="spacer" />
         <Link to={`/executions?workflow=${encodeURIComponent(name)}`}>Executions</Link>
         <Link to={`/triggers?workflow=${encodeURIComponent(name)}`}>Triggers</Link>
+        <Link to={`/workflows/${encodeURIComponent(name)}/edit`}>Edit in designer</Link>
         <button className="primary" onClick={() => set({ execute: executing ? null : "1" })} disabled={!current || deleted}>
           Execute…
         </button>

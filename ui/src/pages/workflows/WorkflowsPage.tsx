@@ -103,7 +103,12 @@ export default function WorkflowsPage() {
   const rows = (workflows ?? []).filter((w) => !filter || w.name.includes(filter.toLowerCase()) || (w.description ?? "").toLowerCase().includes(filter.toLowerCase()));
   return (
     <div className="wf-page">
-      <h1>Workflows</h1>
+      <div className="dz-list-head">
+        <h1>Workflows</h1>
+        <Link to="/workflows/new" className="dz-button primary" role="button">
+          New workflow
+        </Link>
+      </div>
       <div className="filters" role="search">
         <label>
           Search

@@ -1,1 +1,0 @@
-import{t as e}from"./index-vZSXqVXH.js";var t=e();function n(){return(0,t.jsx)(`div`,{children:`Not built yet.`})}export{n as default};
