@@ -1,0 +1,340 @@
+// The visual workflow designer (`/workflows/new`, `/workflows/:name/edit`). Its state
+// is one definition (with its YAML text), kept in an undo history: the canvas, the
+// property editor and the YAML text all edit it; the YAML text is parsed (debounced)
+// back into it, a parse error leaving the last good definition on the canvas. The
+// server validates the text as it changes; saving stores a new workflow or, after a
+// line diff against the stored text, a new version.
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { Link, useNavigate, useParams } from "react-router";
+import { api } from "../../api/client";
+import type { WorkflowDetail } from "../../api/types";
+import { ErrorBox } from "../../components/ErrorBox";
+import { deepEqual } from "../workflows/schema";
+import { getTaskTypes, sendYaml, validateYaml, type TaskType, type Validation } from "./api";
+import { Canvas, autoLayout, type Positions } from "./Canvas";
+import { lineRange } from "./diagnostics";
+import { push, redo, start, undo, type History } from "./history";
+import { Library } from "./Library";
+import { lineDiff } from "./lineDiff";
+import { addTask, connect, disconnect, emptyDefinition, removeTask, renameTask, taskOfPath, toGraph, type Definition } from "./model";
+import { Properties } from "./Properties";
+import { parseDefinition, toYaml } from "./yamlText";
+
+function fresh(): History {
+  const def = emptyDefinition();
+  return start({ def, text: toYaml(def) });
+}
+
+function editable(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  return !!el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable);
+}
+
+/** The page, afresh for each workflow (or a new one). */
+export default function DesignerPage() {
+  const name = useParams().name ?? null;
+  return <Designer key={name ?? ""} name={name} />;
+}
+
+function Designer({ name }: { name: string | null }) {
+  const navigate = useNavigate();
+  const [hist, setHist] = useState<History | null>(() => (name ? null : fresh()));
+  const [stored, setStored] = useState<string | null>(null);
+  const [loadError, setLoadError] = useState<unknown>(null);
+  const [draft, setDraft] = useState(hist?.present.text ?? "");
+  const [parseError, setParseError] = useState<string | null>(null);
+  const [positions, setPositions] = useState<Positions>({});
+  const [fitKey, setFitKey] = useState(0);
+  const [selected, setSelected] = useState<string | null>(null);
+  const [types, setTypes] = useState<TaskType[] | null>(null);
+  const [validation, setValidation] = useState<Validation | null>(null);
+  const [message, setMessage] = useState<string | null>(null);
+  const [reviewing, setReviewing] = useState(false);
+  const [saveError, setSaveError] = useState<unknown>(null);
+  const [saving, setSaving] = useState(false);
+  const textArea = useRef<HTMLTextAreaElement>(null);
+
+  // The stored workflow, when editing one.
+  useEffect(() => {
+    if (!name) return;
+    const ctl = new AbortController();
+    api
+      .get<WorkflowDetail>(`/api/workflows/${encodeURIComponent(name)}`, undefined, ctl.signal)
+      .then((d) => {
+        const parsed = parseDefinition(d.source);
+        const def = parsed.ok ? parsed.def : ((d.definition ?? {}) as Definition);
+        const text = d.format === "yaml" ? d.source : toYaml(def);
+        setStored(text);
+        setHist(start({ def, text }));
+        setDraft(text);
+      })
+      .catch((e) => {
+        if ((e as Error).name !== "AbortError") setLoadError(e);
+      });
+    return () => ctl.abort();
+  }, [name]);
+
+  useEffect(() => {
+    const ctl = new AbortController();
+    getTaskTypes(ctl.signal)
+      .then((t) => setTypes(t.types))
+      .catch(() => setTypes([]));
+    return () => ctl.abort();
+  }, []);
+  const typeMap = useMemo(() => Object.fromEntries((types ?? []).map((t) => [t.name, t])), [types]);
+
+  const present = hist?.present ?? null;
+  const def = present?.def ?? null;
+  const text = present?.text ?? "";
+
+  const commit = useCallback((next: Definition, tag: string | null = null) => {
+    setMessage(null);
+    setHist((h) => (h ? push(h, { def: next, text: toYaml(next, h.present.text) }, tag) : h));
+  }, []);
+
+  // The text follows the definition (canvas and form edits, undo).
+  useEffect(() => {
+    setDraft(text);
+    setParseError(null);
+  }, [text]);
+
+  // Typing in the YAML: parsed 300 ms after the last key.
+  useEffect(() => {
+    if (!hist || draft === hist.present.text) return;
+    const timer = setTimeout(() => {
+      const parsed = parseDefinition(draft);
+      if (!parsed.ok) {
+        setParseError(`line ${parsed.line ?? "?"}: ${parsed.error}`);
+        return;
+      }
+      setParseError(null);
+      setHist((h) => {
+        if (!h) return h;
+        if (deepEqual(parsed.def, h.present.def)) return { ...h, present: { ...h.present, text: draft } };
+        return push(h, { def: parsed.def, text: draft }, "text");
+      });
+    }, 300);
+    return () => clearTimeout(timer);
+  }, [draft, hist]);
+
+  // The server's diagnostics, 500 ms after the text last changed.
+  useEffect(() => {
+    if (!text) return;
+    const ctl = new AbortController();
+    const timer = setTimeout(() => {
+      validateYaml(text, ctl.signal)
+        .then(setValidation)
+        .catch((e) => {
+          if ((e as Error).name !== "AbortError") setValidation({ valid: false, diagnostics: [{ severity: "error", path: "", message: String((e as Error).message) }] });
+        });
+    }, 500);
+    return () => {
+      clearTimeout(timer);
+      ctl.abort();
+    };
+  }, [text]);
+
+  const graph = useMemo(() => toGraph(def ?? {}), [def]);
+
+  // Nodes without a place get dagre's (all of them at first: then fit the view).
+  useEffect(() => {
+    const missing = graph.nodes.filter((n) => !positions[n.id]);
+    if (!missing.length) return;
+    const auto = autoLayout(graph);
+    setPositions((p) => {
+      const out = { ...p };
+      for (const n of missing) out[n.id] ??= auto[n.id];
+      return out;
+    });
+    setFitKey((k) => k + 1);
+  }, [graph, positions]);
+
+  const diagnostics = validation?.diagnostics ?? [];
+  const errorsByTask = useMemo(() => {
+    const out: Record<string, number> = {};
+    for (const d of diagnostics) {
+      const t = d.task ?? taskOfPath(d.path);
+      if (t && d.severity === "error") out[t] = (out[t] ?? 0) + 1;
+    }
+    return out;
+  }, [diagnostics]);
+
+  const doUndo = useCallback(() => setHist((h) => (h ? undo(h) : h)), []);
+  const doRedo = useCallback(() => setHist((h) => (h ? redo(h) : h)), []);
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (!(e.ctrlKey || e.metaKey) || editable(e.target)) return;
+      const k = e.key.toLowerCase();
+      if (k === "z" && !e.shiftKey) doUndo();
+      else if ((k === "z" && e.shiftKey) || k === "y") doRedo();
+      else return;
+      e.preventDefault();
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [doUndo, doRedo]);
+
+  if (loadError) return <ErrorBox error={loadError} />;
+  if (!hist || !def) return <div className="loading">Loading…</div>;
+
+  const add = (type: string, pos?: { x: number; y: number }) => {
+    const tt = typeMap[type];
+    const withValue = tt && tt.params && Object.keys(tt.params).length ? {} : null;
+    const r = addTask(def, type, withValue);
+    if (pos) setPositions((p) => ({ ...p, [r.name]: pos }));
+    commit(r.def);
+    setSelected(r.name);
+  };
+
+  const onConnect = (from: string, to: string) => {
+    const r = connect(def, from, to);
+    if (r.ok) commit(r.def);
+    else setMessage(r.error);
+  };
+
+  const onDelete = (tasks: string[], edges: { from: string; to: string }[]) => {
+    let next = def;
+    for (const e of edges) next = disconnect(next, e.from, e.to);
+    for (const t of tasks) next = removeTask(next, t);
+    if (tasks.includes(selected ?? "")) setSelected(null);
+    if (next !== def) commit(next);
+  };
+
+  const onRename = (from: string, to: string): string | null => {
+    const r = renameTask(def, from, to);
+    if (!r.ok) return r.error;
+    setPositions((p) => {
+      const out = { ...p, [to]: p[from] };
+      delete out[from];
+      return out;
+    });
+    setSelected(to);
+    commit(r.def);
+    return null;
+  };
+
+  const save = async () => {
+    setSaving(true);
+    setSaveError(null);
+    try {
+      if (name) await sendYaml("PUT", `/api/workflows/${encodeURIComponent(name)}`, text);
+      else await sendYaml("POST", "/api/workflows", text);
+      navigate(`/workflows/${encodeURIComponent(String(name ?? def.name))}`);
+    } catch (e) {
+      setSaveError(e);
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  // A problem: its task selected, else its line of the YAML.
+  const showProblem = (task: string | null, line: number | undefined) => {
+    if (task && def.tasks && task in def.tasks) setSelected(task);
+    else if (line && textArea.current) {
+      const [from, to] = lineRange(draft, line);
+      textArea.current.focus();
+      textArea.current.setSelectionRange(from, to);
+    }
+  };
+
+  const errorCount = diagnostics.filter((d) => d.severity === "error").length;
+  return (
+    <div className="dz-page">
+      <div className="dz-toolbar">
+        <h1>{name ? `Edit ${name}` : "New workflow"}</h1>
+        <button type="button" onClick={doUndo} disabled={!hist.past.length} title="Undo (Ctrl+Z)">
+          Undo
+        </button>
+        <button type="button" onClick={doRedo} disabled={!hist.future.length} title="Redo (Ctrl+Shift+Z)">
+          Redo
+        </button>
+        <button type="button" onClick={() => { setPositions(autoLayout(graph)); setFitKey((k) => k + 1); }}>
+          Layout
+        </button>
+        <span className="spacer" />
+        <span className={`dz-status ${errorCount ? "dz-bad" : "dz-good"}`} role="status">
+          {!validation ? "Checking…" : errorCount ? `${errorCount} error${errorCount === 1 ? "" : "s"}` : "Valid"}
+        </span>
+        {name && <Link to={`/workflows/${encodeURIComponent(name)}`}>Cancel</Link>}
+        <button type="button" className="primary" disabled={saving || !!parseError} onClick={() => (name ? setReviewing(true) : save())}>
+          {name ? "Review & save…" : "Save"}
+        </button>
+      </div>
+      {message && (
+        <div className="dz-message" role="alert">
+          {message} <button type="button" onClick={() => setMessage(null)}>OK</button>
+        </div>
+      )}
+      <ErrorBox error={saveError} />
+      {reviewing && name && (
+        <div className="dz-review panel" aria-label="Changes">
+          <h2>Changes against the stored version</h2>
+          <pre className="dz-diff">
+            {lineDiff(stored ?? "", text).map((l, i) => (
+              <div key={i} className={`dz-diff-${l.kind}`}>
+                {l.kind === "add" ? "+ " : l.kind === "del" ? "- " : "  "}
+                {l.text}
+              </div>
+            ))}
+          </pre>
+          <button type="button" className="primary" disabled={saving} onClick={save}>
+            Save new version
+          </button>{" "}
+          <button type="button" onClick={() => setReviewing(false)}>
+            Back
+          </button>
+        </div>
+      )}
+      <div className="dz-grid">
+        <Library types={types} onAdd={(t) => add(t)} />
+        <Canvas
+          graph={graph}
+          positions={positions}
+          errors={errorsByTask}
+          selected={selected}
+          fitKey={fitKey}
+          onSelect={setSelected}
+          onMove={(id, pos) => setPositions((p) => ({ ...p, [id]: pos }))}
+          onConnect={onConnect}
+          onDelete={onDelete}
+          onDropType={(t, pos) => add(t, pos)}
+        />
+        <div className="dz-yaml">
+          <label htmlFor="dz-yaml-text">YAML</label>
+          <textarea ref={textArea} id="dz-yaml-text" aria-label="YAML" spellCheck={false} value={draft} onChange={(e) => setDraft(e.target.value)} />
+          {parseError && (
+            <div className="dz-parse-error" role="alert">
+              {parseError}
+            </div>
+          )}
+        </div>
+        <Properties
+          def={def}
+          task={selected && def.tasks && selected in def.tasks ? selected : null}
+          types={typeMap}
+          diagnostics={diagnostics}
+          onChange={commit}
+          onRename={onRename}
+          onToggleNeed={(need, on) => (on ? onConnect(need, selected!) : commit(disconnect(def, need, selected!)))}
+        />
+        <section className="dz-diagnostics" aria-label="Diagnostics">
+          <h2>Problems</h2>
+          {diagnostics.length === 0 && <div className="muted">{validation ? "None." : "…"}</div>}
+          <ul>
+            {diagnostics.map((d, i) => {
+              const t = d.task ?? taskOfPath(d.path);
+              return (
+                <li key={i} className={`dz-diag dz-diag-${d.severity}`}>
+                  <button type="button" className="link" onClick={() => showProblem(t, d.line)}>
+                    <span className="dz-diag-path">{d.path || "(document)"}</span>
+                    {d.line ? <span className="muted"> line {d.line}</span> : null}: {d.message}
+                  </button>
+                </li>
+              );
+            })}
+          </ul>
+        </section>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,52 @@
+// The designer's calls to the server: task types, validation of YAML text, and
+// storing a workflow from YAML text (the API client sends JSON only, so YAML bodies
+// go through fetch here, with the same token and the same error shape).
+import { ApiError, api, getToken } from "../../api/client";
+import type { JsonSchema } from "../../api/types";
+
+export interface TaskType {
+  name: string;
+  description: string;
+  params: JsonSchema;
+  output?: unknown;
+  deferred?: boolean;
+  unavailable: string | null;
+}
+
+export interface Diagnostic {
+  severity: "error" | "warning" | string;
+  path: string;
+  task?: string;
+  message: string;
+  line?: number;
+  column?: number;
+}
+
+export interface Validation {
+  valid: boolean;
+  diagnostics: Diagnostic[];
+}
+
+export const getTaskTypes = (signal?: AbortSignal) => api.get<{ types: TaskType[] }>("/api/task-types", undefined, signal);
+
+/** Sends YAML text; the JSON answer, or an ApiError. */
+export async function sendYaml<T>(method: string, path: string, text: string, signal?: AbortSignal): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json", "Content-Type": "application/yaml" };
+  const token = getToken();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const res = await fetch(path, { method, headers, body: text, signal });
+  const body = await res.text();
+  let json: unknown;
+  try {
+    json = body ? JSON.parse(body) : undefined;
+  } catch {
+    json = undefined;
+  }
+  if (!res.ok) {
+    const err = (json as { error?: { code?: string; message?: string; details?: unknown } })?.error;
+    throw new ApiError(res.status, err?.code ?? `http_${res.status}`, err?.message ?? (body || res.statusText), err?.details);
+  }
+  return json as T;
+}
+
+export const validateYaml = (text: string, signal?: AbortSignal) => sendYaml<Validation>("POST", "/api/workflows/validate", text, signal);
