@@ -159,3 +159,108 @@ tasks:
   expect(v2.source).toContain("  start:\n    type: set\n");
   expect(v2.source).toContain("  extra:\n    needs: [transform]\n");
 });
+
+test("the designer edits the workflow's inputs and outputs, completes variables, and saves then runs", async ({ page, server }) => {
+  await page.goto("/workflows/new");
+  const yaml = page.getByLabel("YAML", { exact: true });
+  const props = page.getByRole("complementary", { name: "Properties" });
+  await page.locator('input[name="workflow-name"]').fill("e2e-designer-inputs");
+
+  // An input `city` (a required string), added in the inputs editor.
+  const inputs = props.getByRole("region", { name: "Inputs" });
+  await inputs.getByRole("button", { name: "Add input" }).click();
+  await inputs.getByLabel("Input 1 name").fill("city");
+  await inputs.getByLabel("Input 1 name").press("Enter");
+  await inputs.getByLabel("Input city required").check();
+  await inputs.getByLabel("Input city description").fill("Where");
+  // Written in place: the new `required` after `properties`.
+  await expect(yaml).toHaveValue(/\ninputs:\n {2}type: object\n {2}properties:\n {4}city:\n {6}type: string\n {6}description: Where\n {2}required: \[city\]\n/);
+
+  // `$` typed in the http url: the variables valid there; `$inputs.city` picked.
+  await page.getByRole("button", { name: "Add a http task" }).click();
+  await expect(props.getByRole("heading", { name: /Task http/ })).toBeVisible();
+  const url = props.locator('[data-path="/url"] input');
+  await url.click();
+  await url.pressSequentially(`${server.service}/ok?city=$`);
+  const list = props.getByRole("listbox", { name: "Variables" });
+  await expect(list.getByRole("option", { name: "$inputs.city" })).toBeVisible();
+  await expect(list.getByRole("option", { name: "$item" })).toHaveCount(0);
+  await expect(list.getByRole("option", { name: "$execution.id" })).toBeVisible();
+  await list.scrollIntoViewIfNeeded();
+  await shot(page, "designer-completions");
+  await expect(list.getByRole("option").first()).toHaveAttribute("aria-selected", "true");
+  await url.press("ArrowDown");
+  await expect(list.getByRole("option").nth(1)).toHaveAttribute("aria-selected", "true");
+  await url.press("ArrowUp");
+  await expect(list.getByRole("option").first()).toHaveAttribute("aria-selected", "true");
+  await url.press("Escape");
+  await expect(list).toHaveCount(0);
+  await url.press("Backspace");
+  await url.pressSequentially("$in");
+  await expect(list.getByRole("option")).toHaveCount(1);
+  await url.press("Enter");
+  await expect(list).toHaveCount(0);
+  await expect(url).toHaveValue(`${server.service}/ok?city=\${ $inputs.city }`);
+  await expect(yaml).toHaveValue(/\n {6}url: "http:\/\/[^"]+\/ok\?city=\$\{ \$inputs\.city \}"\n/);
+  await expect(page.locator(".dz-status")).toHaveText("Valid");
+
+  // An output, its value completed from the tasks (any task, at workflow level).
+  await page.getByTestId("designer-canvas").click({ position: { x: 300, y: 420 } });
+  const outputs = props.getByRole("region", { name: "Outputs" });
+  await outputs.getByRole("button", { name: "Add output" }).click();
+  await outputs.getByLabel("Output 1 name").fill("status");
+  await outputs.getByLabel("Output 1 name").press("Enter");
+  const value = outputs.getByLabel("Output status value");
+  await value.pressSequentially("$ta");
+  await outputs.getByRole("option", { name: "$tasks.http.output" }).click();
+  await value.pressSequentially(".status");
+  await expect(yaml).toHaveValue(/\noutputs:\n {2}status: "\$\{ \$tasks\.http\.output\.status \}"\n/);
+  await expect(page.locator(".dz-status")).toHaveText("Valid");
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot(page, "designer-inputs");
+
+  // Saved and run: the workflow's page, its inputs form open with the `city` field.
+  await page.getByRole("button", { name: "Save & run…" }).click();
+  await expect(page).toHaveURL(/\/workflows\/e2e-designer-inputs\?execute=1$/);
+  const form = page.getByRole("form", { name: "Execute" });
+  await expect(form).toBeVisible();
+  await form.getByLabel("city").fill("Oslo");
+  await form.getByRole("button", { name: "Execute", exact: true }).click();
+  const stored = await server.api("GET", "/api/workflows/e2e-designer-inputs");
+  expect(stored.definition.inputs.required).toEqual(["city"]);
+  expect(Object.keys(stored.definition.outputs)).toEqual(["status"]);
+});
+
+test("the designer's triggers editor edits the main fields, keeping the others", async ({ page, server }) => {
+  await server.workflow(`name: e2e-designer-triggers
+inputs:
+  type: object
+  properties:
+    day: {type: string}
+triggers:
+  - schedule:
+      cron: "0 30 6 * * MON-FRI"
+      overlap: skip
+      inputs: {day: "\${ $trigger.scheduled_at }"}
+tasks:
+  report: {type: set, with: "\${ $inputs.day }"}
+`);
+  await page.goto("/workflows/e2e-designer-triggers/edit");
+  const yaml = page.getByLabel("YAML", { exact: true });
+  const triggers = page.getByRole("complementary", { name: "Properties" }).getByRole("region", { name: "Triggers" });
+  await expect(triggers.getByLabel("Trigger 1 cron")).toHaveValue("0 30 6 * * MON-FRI");
+  await triggers.getByLabel("Trigger 1 timezone").fill("Europe/Paris");
+  await expect(yaml).toHaveValue(/cron: "0 30 6 \* \* MON-FRI"\n {6}overlap: skip\n {6}inputs: \{ ?day: "\$\{ \$trigger\.scheduled_at \}" ?\}\n {6}timezone: Europe\/Paris\n/);
+
+  await triggers.getByLabel("New trigger kind").selectOption("event");
+  await triggers.getByRole("button", { name: "Add trigger" }).click();
+  await triggers.getByLabel("Trigger 2 type").fill("order.paid");
+  await triggers.getByLabel("Trigger 2 source").fill("shop");
+  await expect(yaml).toHaveValue(/\n {2}- event:\n {6}type: order\.paid\n {6}source: shop\n/);
+  await expect(page.locator(".dz-status")).toHaveText("Valid");
+  await shot(page, "designer-triggers");
+
+  await triggers.getByRole("button", { name: "Remove trigger 1" }).click();
+  await expect(yaml).not.toHaveValue(/schedule:/);
+  await expect(triggers.getByLabel("Trigger 1 type")).toHaveValue("order.paid");
+});

@@ -213,13 +213,14 @@ function Designer({ name }: { name: string | null }) {
     return null;
   };
 
-  const save = async () => {
+  // Saved, the workflow's page; with `run`, its inputs form open (`?execute=1`).
+  const save = async (run = false) => {
     setSaving(true);
     setSaveError(null);
     try {
       if (name) await sendYaml("PUT", `/api/workflows/${encodeURIComponent(name)}`, text);
       else await sendYaml("POST", "/api/workflows", text);
-      navigate(`/workflows/${encodeURIComponent(String(name ?? def.name))}`);
+      navigate(`/workflows/${encodeURIComponent(String(name ?? def.name))}${run ? "?execute=1" : ""}`);
     } catch (e) {
       setSaveError(e);
     } finally {
@@ -259,6 +260,11 @@ function Designer({ name }: { name: string | null }) {
         <button type="button" className="primary" disabled={saving || !!parseError} onClick={() => (name ? setReviewing(true) : save())}>
           {name ? "Review & save…" : "Save"}
         </button>
+        {!name && (
+          <button type="button" disabled={saving || !!parseError} onClick={() => save(true)} title="Save, then open the form to run it">
+            Save &amp; run…
+          </button>
+        )}
       </div>
       {message && (
         <div className="dz-message" role="alert">
@@ -277,8 +283,11 @@ function Designer({ name }: { name: string | null }) {
               </div>
             ))}
           </pre>
-          <button type="button" className="primary" disabled={saving} onClick={save}>
+          <button type="button" className="primary" disabled={saving} onClick={() => save()}>
             Save new version
+          </button>{" "}
+          <button type="button" disabled={saving} onClick={() => save(true)}>
+            Save &amp; run…
           </button>{" "}
           <button type="button" onClick={() => setReviewing(false)}>
             Back

@@ -8,7 +8,10 @@ import type { JsonSchema } from "../../api/types";
 import { SchemaForm } from "../workflows/SchemaForm";
 import type { Diagnostic, TaskType } from "./api";
 import { under, withErrors } from "./diagnostics";
+import { Completions } from "./Completions";
 import { needsOf, setField, setTaskField, tasksOf, type Definition, type TaskDef } from "./model";
+import { variablesAt } from "./variables";
+import { WorkflowPanel } from "./WorkflowPanel";
 
 export interface PropertiesProps {
   def: Definition;
@@ -134,7 +137,10 @@ function TaskFields({ p, name, task }: { p: PropertiesProps; name: string; task:
   const others = Object.keys(tasksOf(p.def)).filter((t) => t !== name);
   const needs = needsOf(task);
   const ownErrors = p.diagnostics.filter((d) => d.path === path || d.path === `${path}.type`);
+  const vars = variablesAt(p.def, name);
+  const expressive = (el: HTMLInputElement | HTMLTextAreaElement) => !!el.closest(".dz-with") || el.name === "if" || el.name === "for_each";
   return (
+    <Completions vars={vars} accept={expressive}>
     <section className="dz-task-props" aria-label={`Task ${name}`}>
       <h3>
         Task <code>{name}</code> <span className="muted">({type || "no type"})</span>
@@ -195,6 +201,7 @@ function TaskFields({ p, name, task }: { p: PropertiesProps; name: string; task:
         <Select name="join" value={str(task.join)} options={["all", "any", "all_done"]} onChange={(v) => set("join", v || undefined)} />
       </Row>
     </section>
+    </Completions>
   );
 }
 
@@ -211,7 +218,7 @@ export function Properties(p: PropertiesProps) {
           <Text name="workflow-description" value={str(p.def.description)} onChange={(v) => p.onChange(setField(p.def, "description", v), "description")} />
         </Row>
       </section>
-      {p.task && task ? <TaskFields p={p} name={p.task} task={task} /> : <p className="muted">Select a task to edit it.</p>}
+      {p.task && task ? <TaskFields p={p} name={p.task} task={task} /> : <WorkflowPanel def={p.def} diagnostics={p.diagnostics} onChange={p.onChange} />}
     </aside>
   );
 }

@@ -36,6 +36,17 @@ function isObj(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
+/** Whether the map has this task (its own key: not `constructor`, `toString`, … from
+ *  Object.prototype; `__proto__` is a valid task name, an own key when parsed). */
+function has(tasks: Record<string, TaskDef>, name: string): boolean {
+  return Object.hasOwn(tasks, name);
+}
+
+/** Sets a task (an own key even when it is `__proto__`, which `=` would not make). */
+function put(tasks: Record<string, TaskDef>, name: string, task: TaskDef): void {
+  Object.defineProperty(tasks, name, { value: task, enumerable: true, writable: true, configurable: true });
+}
+
 /** The tasks of a definition (an empty map when it has none or they are not a map). */
 export function tasksOf(def: Definition): Record<string, TaskDef> {
   return isObj(def.tasks) ? (def.tasks as Record<string, TaskDef>) : {};
@@ -55,7 +66,7 @@ export function toGraph(def: Definition): DesignGraph {
   const nodes = Object.entries(tasks).map(([id, t]) => ({ id, type: typeof t?.type === "string" ? t.type : "?" }));
   const edges: GraphEdge[] = [];
   for (const [id, t] of Object.entries(tasks)) {
-    for (const n of needsOf(t)) if (n in tasks) edges.push({ from: n, to: id });
+    for (const n of needsOf(t)) if (has(tasks, n)) edges.push({ from: n, to: id });
   }
   return { nodes, edges };
 }
@@ -78,8 +89,8 @@ export function uniqueName(def: Definition, base: string): string {
   const tasks = tasksOf(def);
   let stem = base.replace(/[^A-Za-z0-9_]/g, "_");
   if (!/^[A-Za-z_]/.test(stem)) stem = `t_${stem}`;
-  if (!(stem in tasks)) return stem;
-  for (let i = 2; ; i++) if (!(`${stem}_${i}` in tasks)) return `${stem}_${i}`;
+  if (!has(tasks, stem)) return stem;
+  for (let i = 2; ; i++) if (!has(tasks, `${stem}_${i}`)) return `${stem}_${i}`;
 }
 
 /** Adds a task of `type` (with `with` as given); returns the definition and its name. */
@@ -96,7 +107,7 @@ export function removeTask(def: Definition, name: string): Definition {
   for (const [id, t] of Object.entries(tasksOf(def))) {
     if (id === name) continue;
     const needs = needsOf(t);
-    tasks[id] = needs.includes(name) ? withNeeds(t, needs.filter((n) => n !== name)) : t;
+    put(tasks, id, needs.includes(name) ? withNeeds(t, needs.filter((n) => n !== name)) : t);
   }
   return withTasks(def, tasks);
 }
@@ -104,15 +115,15 @@ export function removeTask(def: Definition, name: string): Definition {
 /** Renames a task (keeping its place), updating the needs naming it. */
 export function renameTask(def: Definition, from: string, to: string): Result {
   const tasks = tasksOf(def);
-  if (!(from in tasks)) return { ok: false, error: `there is no task \`${from}\`` };
+  if (!has(tasks, from)) return { ok: false, error: `there is no task \`${from}\`` };
   if (from === to) return { ok: true, def };
   if (!TASK_NAME.test(to)) return { ok: false, error: `\`${to}\` is not a task name: letters, digits and _, starting with a letter or _` };
-  if (to in tasks) return { ok: false, error: `there is already a task \`${to}\`` };
+  if (has(tasks, to)) return { ok: false, error: `there is already a task \`${to}\`` };
   const out: Record<string, TaskDef> = {};
   for (const [id, t] of Object.entries(tasks)) {
     const needs = needsOf(t);
     const next = needs.includes(from) ? renamedNeeds(t, from, to) : t;
-    out[id === from ? to : id] = next;
+    put(out, id === from ? to : id, next);
   }
   return { ok: true, def: withTasks(def, out) };
 }
@@ -133,7 +144,7 @@ function upstream(def: Definition, from: string, target: string): boolean {
     if (id === target) return true;
     if (seen.has(id)) continue;
     seen.add(id);
-    stack.push(...needsOf(tasks[id]));
+    if (has(tasks, id)) stack.push(...needsOf(tasks[id]));
   }
   return false;
 }
@@ -141,7 +152,7 @@ function upstream(def: Definition, from: string, target: string): boolean {
 /** Makes `b` need `a`; refuses a cycle (or an unknown task). */
 export function connect(def: Definition, a: string, b: string): Result {
   const tasks = tasksOf(def);
-  if (!(a in tasks) || !(b in tasks)) return { ok: false, error: `there is no task \`${a in tasks ? b : a}\`` };
+  if (!has(tasks, a) || !has(tasks, b)) return { ok: false, error: `there is no task \`${has(tasks, a) ? b : a}\`` };
   if (a === b) return { ok: false, error: `a task cannot need itself` };
   const needs = needsOf(tasks[b]);
   if (needs.includes(a)) return { ok: true, def };
@@ -152,7 +163,7 @@ export function connect(def: Definition, a: string, b: string): Result {
 /** Removes `a` from b's needs. */
 export function disconnect(def: Definition, a: string, b: string): Definition {
   const tasks = tasksOf(def);
-  if (!(b in tasks)) return def;
+  if (!has(tasks, b)) return def;
   const needs = needsOf(tasks[b]);
   if (!needs.includes(a)) return def;
   return withTasks(def, { ...tasks, [b]: withNeeds(tasks[b], needs.filter((n) => n !== a)) });
@@ -166,7 +177,7 @@ function unset(v: unknown): boolean {
 /** Sets one field of a task (`undefined` or "" removes it). */
 export function setTaskField(def: Definition, name: string, key: string, value: unknown): Definition {
   const tasks = tasksOf(def);
-  if (!(name in tasks)) return def;
+  if (!has(tasks, name)) return def;
   const t = { ...tasks[name] };
   if (unset(value)) delete t[key];
   else t[key] = value;

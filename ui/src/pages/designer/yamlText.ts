@@ -5,7 +5,7 @@
 // flow style for short lists of scalars and double quotes on strings YAML (or a
 // reader) could misread: `${ }` expressions, yes/no/on/off, numbers, `: `, a leading
 // indicator.
-import { Document, isMap, isScalar, isSeq, parseDocument, visit, type Node, Scalar, YAMLSeq, YAMLMap } from "yaml";
+import { Document, isMap, isNode, isScalar, isSeq, parseDocument, visit, type Node, Scalar, YAMLSeq, YAMLMap } from "yaml";
 import type { Definition } from "./model";
 import { deepEqual } from "../workflows/schema";
 
@@ -57,7 +57,10 @@ function styled(doc: Document, value: unknown): Node {
     },
     Scalar(_, s) {
       if (typeof s.value !== "string") return;
-      if (s.value.includes("\n")) s.type = Scalar.BLOCK_LITERAL;
+      // Not a block literal when only whitespace: the yaml package writes ` \n` as
+      // `|+` with no indentation indicator, which reads back as `\n`.
+      if (s.value.includes("\n") && /\S/.test(s.value)) s.type = Scalar.BLOCK_LITERAL;
+      else if (s.value.includes("\n")) s.type = Scalar.QUOTE_DOUBLE;
       else if (needsQuotes(s.value)) s.type = Scalar.QUOTE_DOUBLE;
     },
   });
@@ -101,8 +104,10 @@ function sync(doc: Document, node: unknown, value: unknown): Node {
     return fresh;
   }
   const fresh = styled(doc, value);
-  if (node && typeof node === "object" && "commentBefore" in node) {
-    (fresh as Scalar).commentBefore = (node as Scalar).commentBefore;
+  // Its comments, the end-of-line one too (`needs: a # why` becoming a list keeps it).
+  if (isNode(node)) {
+    (fresh as Scalar).commentBefore = node.commentBefore;
+    (fresh as Scalar).comment = node.comment;
   }
   return fresh;
 }
@@ -110,7 +115,8 @@ function sync(doc: Document, node: unknown, value: unknown): Node {
 function syncMap(doc: Document, map: YAMLMap, value: Record<string, unknown>): void {
   const wanted = Object.keys(value);
   const present = map.items.map((p) => keyOf(p.key));
-  const removed = present.filter((k) => !(k in value));
+  // Own keys only: a task named `constructor` or `toString` is not on every object.
+  const removed = present.filter((k) => !Object.hasOwn(value, k));
   const added = wanted.filter((k) => !present.includes(k));
   // One key gone and one new: a rename, kept in place (with its comments).
   if (removed.length === 1 && added.length === 1) {
