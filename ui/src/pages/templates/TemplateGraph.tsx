@@ -3,8 +3,7 @@
 // the graph is made here from the template's `workflow.tasks` (their `needs`) and laid
 // out by the workflows' own `layout` (React Flow, dagre), so it looks the same.
 import { useMemo } from "react";
-import { Background, Controls, ReactFlow } from "@xyflow/react";
-import { layout } from "../workflows/WorkflowGraph";
+import { StaticGraph, layout } from "../workflows/WorkflowGraph";
 import { graphOf } from "./logic";
 import type { TemplateBody } from "./types";
 
@@ -15,20 +14,7 @@ export function TemplateGraph({ name, version, body }: { name: string; version: 
       {drawn.nodes.length === 0 ? (
         <div className="muted tpl-empty">No tasks.</div>
       ) : (
-        <ReactFlow
-          key={`${name}@${version}`}
-          nodes={drawn.nodes}
-          edges={drawn.edges}
-          fitView
-          fitViewOptions={{ padding: 0.15, maxZoom: 1.2 }}
-          nodesDraggable={false}
-          nodesConnectable={false}
-          elementsSelectable={false}
-          minZoom={0.2}
-        >
-          <Background gap={16} />
-          <Controls showInteractive={false} />
-        </ReactFlow>
+        <StaticGraph drawn={drawn} viewKey={`${name}@${version}`} />
       )}
     </div>
   );

@@ -11,7 +11,7 @@ import { BuiltinBadge, Tags } from "./Badges";
 import { ExportButtons } from "./ExportButtons";
 import { InstantiatePanel } from "./InstantiatePanel";
 import { ParametersTable } from "./ParametersTable";
-import { TemplateDiffView } from "./TemplateDiffView";
+import { DiffView } from "../workflows/DiffView";
 import { TemplateGraph } from "./TemplateGraph";
 import { isBuiltin, parametersSummary } from "./logic";
 import type { TemplateDetail, TemplateVersionList } from "./types";
@@ -199,7 +199,7 @@ export default function TemplatePage() {
           {list.length < 2 ? (
             <div className="muted">Only one version so far: store another to compare.</div>
           ) : (
-            <TemplateDiffView name={name} versions={list} from={from} to={to} onPick={(f, tt) => set({ from: String(f), to: String(tt) })} />
+            <DiffView resource="templates" name={name} versions={list} from={from} to={to} onPick={(f, tt) => set({ from: String(f), to: String(tt) })} />
           )}
         </section>
       </div>

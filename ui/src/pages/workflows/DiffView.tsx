@@ -1,10 +1,16 @@
-// The structural difference between two versions of a workflow, as the server computes
-// it (`GET /api/workflows/{name}/diff?from=&to=`): each change with its JSON pointer
-// into the definition, what it was and what it became.
+// The structural difference between two versions of a workflow or a template, as the
+// server computes it (`GET /api/{workflows|templates}/{name}/diff?from=&to=`): each
+// change with its JSON pointer into the definition, what it was and what it became.
 import { useEffect, useState } from "react";
 import { api } from "../../api/client";
 import { ErrorBox } from "../../components/ErrorBox";
-import type { Change, VersionInfo, WorkflowDiff } from "./types";
+import type { Change, WorkflowDiff } from "./types";
+
+/** A version to pick: its number, and a note when the resource keeps one. */
+export interface DiffVersion {
+  version: number;
+  note?: string | null;
+}
 
 function Value({ v }: { v: unknown }) {
   if (v === undefined) return <span className="muted">—</span>;
@@ -32,12 +38,15 @@ export function DiffView({
   from,
   to,
   onPick,
+  resource = "workflows",
 }: {
   name: string;
-  versions: VersionInfo[];
+  versions: DiffVersion[];
   from: number;
   to: number;
   onPick: (from: number, to: number) => void;
+  /** Whose versions: a workflow's (default) or a template's. */
+  resource?: "workflows" | "templates";
 }) {
   const [diff, setDiff] = useState<WorkflowDiff | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -49,7 +58,7 @@ export function DiffView({
     }
     const ctl = new AbortController();
     api
-      .get<WorkflowDiff>(`/api/workflows/${encodeURIComponent(name)}/diff`, { from, to }, ctl.signal)
+      .get<WorkflowDiff>(`/api/${resource}/${encodeURIComponent(name)}/diff`, { from, to }, ctl.signal)
       .then((d) => {
         setDiff(d);
         setError(null);
@@ -58,7 +67,7 @@ export function DiffView({
         if ((e as Error).name !== "AbortError") setError(e);
       });
     return () => ctl.abort();
-  }, [name, from, to]);
+  }, [name, from, to, resource]);
 
   const pick = (label: string, value: number, set: (v: number) => void) => (
     <label>
@@ -67,6 +76,7 @@ export function DiffView({
         {versions.map((v) => (
           <option key={v.version} value={v.version}>
             v{v.version}
+            {v.note ? ` · ${v.note}` : ""}
           </option>
         ))}
       </select>
@@ -74,13 +84,17 @@ export function DiffView({
   );
   const current = diff && diff.from === from && diff.to === to ? diff : null;
   return (
-    <div className="wf-diff" data-testid="version-diff">
+    <div className="wf-diff" data-testid={resource === "templates" ? "template-diff" : "version-diff"}>
       <div className="row">
         {pick("From", from, (f) => onPick(f, to))}
         {pick("To", to, (t) => onPick(from, t))}
         {current && (
           <span className="muted">
-            {from === to ? "the same version" : current.changes.length === 0 ? "no changes" : `${current.changes.length} change${current.changes.length === 1 ? "" : "s"}`}
+            {from === to
+              ? "the same version"
+              : current.changes.length === 0
+                ? "no changes (only the order of keys differs, or nothing)"
+                : `${current.changes.length} change${current.changes.length === 1 ? "" : "s"}`}
           </span>
         )}
       </div>

@@ -84,22 +84,28 @@ export function WorkflowGraph({ name, version }: { name: string; version: number
   return (
     <div className="wf-graph" data-testid="workflow-graph">
       <ErrorBox error={error} />
-      {drawn && (
-        <ReactFlow
-          key={`${name}@${graph?.version}`}
-          nodes={drawn.nodes}
-          edges={drawn.edges}
-          fitView
-          fitViewOptions={{ padding: 0.15, maxZoom: 1.2 }}
-          nodesDraggable={false}
-          nodesConnectable={false}
-          elementsSelectable={false}
-          minZoom={0.2}
-        >
-          <Background gap={16} />
-          <Controls showInteractive={false} />
-        </ReactFlow>
-      )}
+      {drawn && <StaticGraph drawn={drawn} viewKey={`${name}@${graph?.version}`} />}
     </div>
+  );
+}
+
+/** A laid-out graph to look at (no dragging, connecting or selecting), fitted to the
+ * view each time `viewKey` changes. */
+export function StaticGraph({ drawn, viewKey }: { drawn: ReturnType<typeof layout>; viewKey: string }) {
+  return (
+    <ReactFlow
+      key={viewKey}
+      nodes={drawn.nodes}
+      edges={drawn.edges}
+      fitView
+      fitViewOptions={{ padding: 0.15, maxZoom: 1.2 }}
+      nodesDraggable={false}
+      nodesConnectable={false}
+      elementsSelectable={false}
+      minZoom={0.2}
+    >
+      <Background gap={16} />
+      <Controls showInteractive={false} />
+    </ReactFlow>
   );
 }
