@@ -2,7 +2,8 @@
 // prefix (all kept in the URL, so a filtered view is a link), paged by cursor, and
 // live: a start or an end announced on `/ws/workflows` refreshes the first page.
 import { useCallback, useEffect, useRef, useState } from "react";
-import { Link, useSearchParams } from "react-router";
+import { Link } from "react-router";
+import { toggled, useQuery } from "../lib/query";
 import { api } from "../api/client";
 import type { ExecutionList, ExecutionSummary, WorkflowList } from "../api/types";
 import { ErrorBox } from "../components/ErrorBox";
@@ -49,7 +50,7 @@ export function origin(x: ExecutionSummary): { text: string; to?: string } {
 }
 
 export default function Executions() {
-  const [params, setParams] = useSearchParams();
+  const [params, update] = useQuery();
   const statuses = (params.get("status") ?? "").split(",").filter(Boolean);
   const workflow = params.get("workflow") ?? "";
   const idPrefix = params.get("id") ?? "";
@@ -146,16 +147,8 @@ export default function Executions() {
     }
   };
 
-  const set = (key: string, value: string | null) => {
-    const next = new URLSearchParams(params);
-    if (value) next.set(key, value);
-    else next.delete(key);
-    setParams(next, { replace: true });
-  };
-  const toggle = (key: string, list: string[], s: string) => {
-    const next = list.includes(s) ? list.filter((x) => x !== s) : [...list, s];
-    set(key, next.join(","));
-  };
+  const set = (key: string, value: string | null) => update({ [key]: value });
+  const toggle = (key: string, list: string[], s: string) => set(key, toggled(list, s).join(","));
 
   const rows = pages.flat();
   return (

@@ -4,7 +4,8 @@
 // together for the same since/until (again every minute while the window ends now),
 // the server's resources every 10 s.
 import { useEffect, useMemo, useState } from "react";
-import { Link, useSearchParams } from "react-router";
+import { Link } from "react-router";
+import { useQuery, type QueryChanges } from "../../lib/query";
 import { api } from "../../api/client";
 import type { WorkflowList } from "../../api/types";
 import { ErrorBox } from "../../components/ErrorBox";
@@ -24,7 +25,7 @@ import { executionsLink, fromLocalInput, parseWindow, resolveWindow, type Preset
 const LIVE_EVERY_MS = 60_000;
 
 export default function AnalyticsPage() {
-  const [params, setParams] = useSearchParams();
+  const [params, setQuery] = useQuery();
   const spec = parseWindow(params);
   const workflow = params.get("workflow") ?? "";
   const [tick, setTick] = useState(0);
@@ -61,14 +62,7 @@ export default function AnalyticsPage() {
     return () => clearInterval(t);
   }, [endsNow, paramsKey]);
 
-  const update = (changes: Record<string, string | null>, replace = false) => {
-    const next = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(changes)) {
-      if (v) next.set(k, v);
-      else next.delete(k);
-    }
-    setParams(next, { replace });
-  };
+  const update = (changes: QueryChanges, replace = false) => setQuery(changes, !replace);
   const only = (w: string) => {
     const next = new URLSearchParams(params);
     next.set("workflow", w);

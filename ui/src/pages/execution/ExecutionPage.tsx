@@ -4,7 +4,8 @@
 // task's panel (kept in the URL: `?task=NAME&item=N`); the event log. Live over
 // `/ws/executions/{id}`: the snapshot, then events folded in batches (store.ts).
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { useParams, useSearchParams } from "react-router";
+import { useParams } from "react-router";
+import { useQuery } from "../../lib/query";
 import { ApiError, api } from "../../api/client";
 import type { EventList, ExecutionList, ExecutionMessage, ExecutionSummary, WorkflowDetail } from "../../api/types";
 import { ErrorBox } from "../../components/ErrorBox";
@@ -39,7 +40,7 @@ function ExecutionView({ id }: { id: string }) {
   const [fatal, setFatal] = useState<unknown>(null);
   const [eventsError, setEventsError] = useState<unknown>(null);
   const [definition, setDefinition] = useState<Definition>({ state: "loading" });
-  const [params, setParams] = useSearchParams();
+  const [params, update] = useQuery();
   const [retryFrom, setRetryFrom] = useState<string | null>(null);
   const x = store.execution;
   const head: ExecutionSummary | null = x ?? summary;
@@ -129,15 +130,9 @@ function ExecutionView({ id }: { id: string }) {
   const selItemText = params.get("item");
   const selItem = selItemText !== null && selItemText !== "" && !Number.isNaN(Number(selItemText)) ? Number(selItemText) : undefined;
   const select = useCallback(
-    (task: string | null, item?: number) => {
-      const next = new URLSearchParams(params);
-      if (task) next.set("task", task);
-      else next.delete("task");
-      if (task && item !== undefined) next.set("item", String(item));
-      else next.delete("item");
-      setParams(next, { replace: true });
-    },
-    [params, setParams],
+    (task: string | null, item?: number) =>
+      update({ task, item: task && item !== undefined ? String(item) : null }),
+    [update],
   );
   const onSelect = useCallback((task: string, item?: number) => select(task, item), [select]);
 

@@ -1,7 +1,8 @@
 // The template library (`/templates`): every template's latest version, built-ins
 // marked, searched in names, descriptions and tags, filtered by tags and category (all
 // kept in the URL: `?q=&tag=a,b&category=`), each linking to its page.
-import { Link, useSearchParams } from "react-router";
+import { Link } from "react-router";
+import { toggled, useQuery } from "../../lib/query";
 import { ErrorBox } from "../../components/ErrorBox";
 import { formatTime } from "../../lib/time";
 import { BuiltinBadge, Tags } from "./Badges";
@@ -9,19 +10,14 @@ import { counted, filterTemplates, isBuiltin } from "./logic";
 import { useTemplates } from "./useTemplates";
 
 export default function LibraryPage() {
-  const [params, setParams] = useSearchParams();
+  const [params, update] = useQuery();
   const q = params.get("q") ?? "";
   const tags = (params.get("tag") ?? "").split(",").filter(Boolean);
   const category = params.get("category") ?? "";
   const { templates, error } = useTemplates();
 
-  const set = (key: string, value: string) => {
-    const next = new URLSearchParams(params);
-    if (value) next.set(key, value);
-    else next.delete(key);
-    setParams(next, { replace: true });
-  };
-  const toggleTag = (tag: string) => set("tag", (tags.includes(tag) ? tags.filter((t) => t !== tag) : [...tags, tag]).join(","));
+  const set = (key: string, value: string) => update({ [key]: value });
+  const toggleTag = (tag: string) => set("tag", toggled(tags, tag).join(","));
 
   const all = templates ?? [];
   const rows = filterTemplates(all, { q, tags, category });
@@ -62,7 +58,7 @@ export default function LibraryPage() {
           </span>
         )}
         {filtered && (
-          <button type="button" className="link tpl-clear" onClick={() => setParams(new URLSearchParams(), { replace: true })}>
+          <button type="button" className="link tpl-clear" onClick={() => update(Object.fromEntries([...params.keys()].map((k) => [k, null])))}>
             Clear filters
           </button>
         )}

@@ -3,7 +3,8 @@
 // version chosen, its versions and the diff between two, and the form to instantiate
 // it. What is chosen is kept in the URL (`?version=`, `?from=&to=`, `?instantiate=1`).
 import { useEffect, useState } from "react";
-import { Link, useParams, useSearchParams } from "react-router";
+import { Link, useParams } from "react-router";
+import { useQuery } from "../../lib/query";
 import { ApiError, api } from "../../api/client";
 import { ErrorBox } from "../../components/ErrorBox";
 import { formatTime } from "../../lib/time";
@@ -24,7 +25,7 @@ function num(s: string | null): number | null {
 
 export default function TemplatePage() {
   const name = useParams().name ?? "";
-  const [params, setParams] = useSearchParams();
+  const [params, set] = useQuery();
   const [versions, setVersions] = useState<TemplateVersionList | null>(null);
   const [detail, setDetail] = useState<TemplateDetail | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -35,14 +36,6 @@ export default function TemplatePage() {
   const version = asked && list.some((v) => v.version === asked) ? asked : latest;
   const instantiating = params.get("instantiate") === "1";
 
-  const set = (changes: Record<string, string | null>) => {
-    const next = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(changes)) {
-      if (v === null) next.delete(k);
-      else next.set(k, v);
-    }
-    setParams(next, { replace: true });
-  };
 
   useEffect(() => {
     setVersions(null);

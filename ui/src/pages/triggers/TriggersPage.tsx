@@ -5,7 +5,8 @@
 // again when a workflow changes (`/ws/workflows`: its triggers are its latest
 // version's) and every 30 s (fire times move on).
 import { Fragment, useCallback, useEffect, useRef, useState } from "react";
-import { Link, useLocation, useSearchParams } from "react-router";
+import { Link, useLocation } from "react-router";
+import { toggled, useQuery } from "../../lib/query";
 import { api } from "../../api/client";
 import { ErrorBox } from "../../components/ErrorBox";
 import { useSocket } from "../../lib/socket";
@@ -19,7 +20,7 @@ const KINDS = ["schedule", "webhook", "event"];
 const NEXT_SHOWN = 3;
 
 export default function TriggersPage() {
-  const [params, setParams] = useSearchParams();
+  const [params, update] = useQuery();
   const location = useLocation();
   const workflow = params.get("workflow") ?? "";
   const kinds = (params.get("kind") ?? "").split(",").filter(Boolean);
@@ -80,13 +81,8 @@ export default function TriggersPage() {
     },
   });
 
-  const set = (key: string, value: string) => {
-    const next = new URLSearchParams(params);
-    if (value) next.set(key, value);
-    else next.delete(key);
-    setParams(next, { replace: true });
-  };
-  const toggleKind = (k: string) => set("kind", (kinds.includes(k) ? kinds.filter((x) => x !== k) : [...kinds, k]).join(","));
+  const set = (key: string, value: string) => update({ [key]: value });
+  const toggleKind = (k: string) => set("kind", toggled(kinds, k).join(","));
   const toggleOpen = (id: string) =>
     setOpen((o) => {
       const next = new Set(o);

@@ -4,7 +4,8 @@
 // `?from=&to=`, `?execute=1`), so a view is a link. Live over `/ws/workflows`: a new
 // version shows up, and the executions are read again when one starts or ends.
 import { useCallback, useEffect, useRef, useState } from "react";
-import { Link, useParams, useSearchParams } from "react-router";
+import { Link, useParams } from "react-router";
+import { useQuery } from "../../lib/query";
 import { ApiError, api } from "../../api/client";
 import type { WorkflowDetail } from "../../api/types";
 import { ErrorBox } from "../../components/ErrorBox";
@@ -25,7 +26,7 @@ function num(s: string | null): number | null {
 
 export default function WorkflowPage() {
   const name = useParams().name ?? "";
-  const [params, setParams] = useSearchParams();
+  const [params, set] = useQuery();
   const [versions, setVersions] = useState<VersionList | null>(null);
   const [detail, setDetail] = useState<WorkflowDetail | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -38,14 +39,6 @@ export default function WorkflowPage() {
   const version = asked && versions?.versions.some((v) => v.version === asked) ? asked : latest;
   const executing = params.get("execute") === "1";
 
-  const set = (changes: Record<string, string | null>) => {
-    const next = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(changes)) {
-      if (v === null) next.delete(k);
-      else next.set(k, v);
-    }
-    setParams(next, { replace: true });
-  };
 
   useEffect(() => {
     setVersions(null);

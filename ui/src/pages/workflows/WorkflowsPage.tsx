@@ -4,7 +4,8 @@
 // deleted (the list is read again) and executions started and ended (that workflow's
 // stats are read again).
 import { useCallback, useEffect, useRef, useState } from "react";
-import { Link, useSearchParams } from "react-router";
+import { Link } from "react-router";
+import { useQuery } from "../../lib/query";
 import { api } from "../../api/client";
 import type { WorkflowList, WorkflowSummary } from "../../api/types";
 import { ErrorBox } from "../../components/ErrorBox";
@@ -29,7 +30,7 @@ async function loadAll(): Promise<WorkflowSummary[]> {
 }
 
 export default function WorkflowsPage() {
-  const [params, setParams] = useSearchParams();
+  const [params, update] = useQuery();
   const filter = params.get("q") ?? "";
   const [workflows, setWorkflows] = useState<WorkflowSummary[] | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -116,12 +117,7 @@ export default function WorkflowsPage() {
             name="q"
             placeholder="name or description"
             value={filter}
-            onChange={(e) => {
-              const next = new URLSearchParams(params);
-              if (e.target.value) next.set("q", e.target.value);
-              else next.delete("q");
-              setParams(next, { replace: true });
-            }}
+            onChange={(e) => update({ q: e.target.value })}
           />
         </label>
         {workflows && (
