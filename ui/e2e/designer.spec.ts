@@ -264,3 +264,55 @@ tasks:
   await expect(yaml).not.toHaveValue(/schedule:/);
   await expect(triggers.getByLabel("Trigger 1 type")).toHaveValue("order.paid");
 });
+
+test("a template designed on the canvas: its parameters, a task reading them, saved and instantiated", async ({ page, server }) => {
+  await page.goto("/templates/_new/design");
+  await expect(page.getByRole("heading", { name: "New template" })).toBeVisible();
+  const yaml = page.getByLabel("YAML", { exact: true });
+  const props = page.getByRole("complementary", { name: "Properties" });
+  await props.getByLabel("Template name").fill("e2e-designed");
+
+  // A parameter `who`: a required string.
+  const params = props.getByRole("region", { name: "Parameters" });
+  await params.getByRole("button", { name: "Add parameter" }).click();
+  await params.getByLabel("Parameter 1 name").fill("who");
+  await params.getByLabel("Parameter 1 name").press("Enter");
+  await params.getByLabel("Parameter who required").check();
+  await expect(yaml).toHaveValue(/\nparameters:\n {2}type: object\n {2}properties:\n {4}who:\n {6}type: string\n {2}required: \[who\]\n/);
+
+  // A set task, its `with` completed from the parameters.
+  await page.locator('.dz-type[data-type="set"]').dragTo(page.getByTestId("designer-canvas"), { targetPosition: { x: 200, y: 160 } });
+  const node = page.locator('.react-flow__node[data-id="set"]');
+  await expect(node).toBeVisible();
+  await expect(props.getByRole("heading", { name: /Task set/ })).toBeVisible();
+  const withField = props.locator(".dz-with").locator("input, textarea").first();
+  // Its `with` is any JSON: a string, the variable picked between the quotes.
+  await withField.fill('"');
+  await withField.press("End");
+  await withField.pressSequentially("$");
+  const list = props.getByRole("listbox", { name: "Variables" });
+  await list.getByRole("option", { name: "$params.who" }).click();
+  await withField.press("End");
+  await withField.pressSequentially('"');
+  await expect(yaml).toHaveValue(/\nworkflow:\n {2}tasks:\n {4}set:\n {6}type: set\n {6}with: "?\$\{ \$params\.who \}"?\n/);
+  await expect(page.locator(".dz-status")).toHaveText("Valid");
+  await shot(page, "designer-template");
+
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(page).toHaveURL(/\/templates\/e2e-designed$/);
+  const stored = await server.api("GET", "/api/templates/e2e-designed");
+  expect(stored.template.parameters).toEqual({ type: "object", properties: { who: { type: "string" } }, required: ["who"] });
+  expect(stored.template.workflow.tasks.set).toEqual({ type: "set", with: "${ $params.who }" });
+  // Designed again from its page: the stored text, its task on the canvas.
+  await page.getByRole("link", { name: "Design", exact: true }).click();
+  await expect(page).toHaveURL(/\/templates\/e2e-designed\/design$/);
+  await expect(page.getByRole("heading", { name: "Design template e2e-designed" })).toBeVisible();
+  await expect(page.locator('.react-flow__node[data-id="set"]')).toBeVisible();
+  await expect(yaml).toHaveValue(/with: "\$\{ \$params\.who \}"/);
+  await expect(page.locator(".dz-status")).toHaveText("Valid");
+
+  const made = await server.api("POST", "/api/templates/e2e-designed/instantiate", { params: { who: "ada" }, name: "e2e-designed-ada" });
+  expect(JSON.stringify(made)).toContain("e2e-designed-ada");
+  const wf = await server.api("GET", "/api/workflows/e2e-designed-ada");
+  expect(wf.definition.tasks.set.with).toBe("${ $params.who }");
+});

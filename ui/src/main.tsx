@@ -27,6 +27,8 @@ createRoot(document.getElementById("root")!).render(
             <Route path="/triggers" element={<P.triggers.Component />} />
             <Route path="/analytics" element={<P.analytics.Component />} />
             <Route path="/templates" element={<P.templates.Component />} />
+            <Route path="/templates/_new/design" element={<P.designer.Component />} />
+            <Route path="/templates/:name/design" element={<P.designer.Component />} />
             <Route path="/templates/import" element={<P.templateImport.Component />} />
             <Route path="/templates/_new" element={<P.templateEditor.Component />} />
             <Route path="/templates/:name/edit" element={<P.templateEditor.Component />} />

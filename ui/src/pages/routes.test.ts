@@ -17,6 +17,8 @@ describe("the page a path names", () => {
     expect(pageFor("/templates/import")).toBe(pages.templateImport);
     expect(pageFor("/templates/_new")).toBe(pages.templateEditor);
     expect(pageFor("/templates/etl/edit")).toBe(pages.templateEditor);
+    expect(pageFor("/templates/_new/design")).toBe(pages.designer);
+    expect(pageFor("/templates/etl/design")).toBe(pages.designer);
     expect(pageFor("/executions/a/b")).toBe(pages.notFound);
   });
 });

@@ -50,6 +50,7 @@ export function pageFor(path: string): Page {
   if (p === "/triggers") return pages.triggers;
   if (p === "/analytics") return pages.analytics;
   if (p === "/templates") return pages.templates;
+  if (p === "/templates/_new/design" || /^\/templates\/[^/]+\/design$/.test(p)) return pages.designer;
   if (p === "/templates/import") return pages.templateImport;
   if (p === "/templates/_new" || /^\/templates\/[^/]+\/edit$/.test(p)) return pages.templateEditor;
   if (/^\/templates\/[^/]+$/.test(p)) return pages.template;

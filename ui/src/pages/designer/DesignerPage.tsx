@@ -4,13 +4,19 @@
 // back into it, a parse error leaving the last good definition on the canvas. The
 // server validates the text as it changes; saving stores a new workflow or, after a
 // line diff against the stored text, a new version.
+// In template mode (`/templates/_new/design`, `/templates/:name/design`) the document
+// is a whole template: the canvas and properties edit its `workflow:` part (through
+// templateDoc.ts), the panel with no task selected its own fields and parameters; it
+// is checked with `POST /api/templates?dry_run=true` and saved as a template.
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { Link, useNavigate, useParams } from "react-router";
+import { Link, useLocation, useNavigate, useParams } from "react-router";
 import { api } from "../../api/client";
 import type { WorkflowDetail } from "../../api/types";
+import { sendText } from "../templates/http";
+import type { TemplateDetail } from "../templates/types";
 import { ErrorBox } from "../../components/ErrorBox";
 import { deepEqual } from "../workflows/schema";
-import { getTaskTypes, sendYaml, validateYaml, type TaskType, type Validation } from "./api";
+import { getTaskTypes, sendYaml, validateTemplateYaml, validateYaml, type TaskType, type Validation } from "./api";
 import { Canvas, autoLayout, type Positions } from "./Canvas";
 import { lineRange } from "./diagnostics";
 import { push, redo, start, undo, type History } from "./history";
@@ -18,10 +24,12 @@ import { Library } from "./Library";
 import { lineDiff } from "./lineDiff";
 import { addTask, connect, disconnect, emptyDefinition, removeTask, renameTask, taskOfPath, toGraph, type Definition } from "./model";
 import { Properties } from "./Properties";
+import { TemplatePanel } from "./TemplatePanel";
+import { emptyTemplate, templateTaskOfPath, withWorkflow, workflowDiagnostics, workflowOf } from "./templateDoc";
 import { parseDefinition, toYaml } from "./yamlText";
 
-function fresh(): History {
-  const def = emptyDefinition();
+function fresh(template: boolean): History {
+  const def = template ? emptyTemplate() : emptyDefinition();
   return start({ def, text: toYaml(def) });
 }
 
@@ -33,12 +41,15 @@ function editable(target: EventTarget | null): boolean {
 /** The page, afresh for each workflow (or a new one). */
 export default function DesignerPage() {
   const name = useParams().name ?? null;
-  return <Designer key={name ?? ""} name={name} />;
+  // Template mode (`/templates/_new/design`, `/templates/:name/design`): the document
+  // is a template, the canvas and properties edit its `workflow:` part.
+  const template = useLocation().pathname.startsWith("/templates/");
+  return <Designer key={`${template}:${name ?? ""}`} name={name} template={template} />;
 }
 
-function Designer({ name }: { name: string | null }) {
+function Designer({ name, template }: { name: string | null; template: boolean }) {
   const navigate = useNavigate();
-  const [hist, setHist] = useState<History | null>(() => (name ? null : fresh()));
+  const [hist, setHist] = useState<History | null>(() => (name ? null : fresh(template)));
   const [stored, setStored] = useState<string | null>(null);
   const [loadError, setLoadError] = useState<unknown>(null);
   const [draft, setDraft] = useState(hist?.present.text ?? "");
@@ -59,10 +70,10 @@ function Designer({ name }: { name: string | null }) {
     if (!name) return;
     const ctl = new AbortController();
     api
-      .get<WorkflowDetail>(`/api/workflows/${encodeURIComponent(name)}`, undefined, ctl.signal)
+      .get<WorkflowDetail | TemplateDetail>(`/api/${template ? "templates" : "workflows"}/${encodeURIComponent(name)}`, undefined, ctl.signal)
       .then((d) => {
         const parsed = parseDefinition(d.source);
-        const def = parsed.ok ? parsed.def : ((d.definition ?? {}) as Definition);
+        const def = parsed.ok ? parsed.def : ((("template" in d ? d.template : (d as WorkflowDetail).definition) ?? {}) as Definition);
         const text = d.format === "yaml" ? d.source : toYaml(def);
         setStored(text);
         setHist(start({ def, text }));
@@ -72,7 +83,7 @@ function Designer({ name }: { name: string | null }) {
         if ((e as Error).name !== "AbortError") setLoadError(e);
       });
     return () => ctl.abort();
-  }, [name]);
+  }, [name, template]);
 
   useEffect(() => {
     const ctl = new AbortController();
@@ -84,13 +95,28 @@ function Designer({ name }: { name: string | null }) {
   const typeMap = useMemo(() => Object.fromEntries((types ?? []).map((t) => [t.name, t])), [types]);
 
   const present = hist?.present ?? null;
-  const def = present?.def ?? null;
+  // The document (a workflow, or a template) and the workflow the canvas edits.
+  const doc = present?.def ?? null;
+  const def = useMemo(() => (doc && template ? workflowOf(doc) : doc), [doc, template]);
   const text = present?.text ?? "";
 
-  const commit = useCallback((next: Definition, tag: string | null = null) => {
+  const commitDoc = useCallback((next: Definition, tag: string | null = null) => {
     setMessage(null);
     setHist((h) => (h ? push(h, { def: next, text: toYaml(next, h.present.text) }, tag) : h));
   }, []);
+  // A new workflow (part): in template mode, set in the template.
+  const commit = useCallback(
+    (next: Definition, tag: string | null = null) => {
+      setMessage(null);
+      setHist((h) => {
+        if (!h) return h;
+        const nextDoc = template ? withWorkflow(h.present.def, next) : next;
+        return push(h, { def: nextDoc, text: toYaml(nextDoc, h.present.text) }, tag);
+      });
+    },
+    [template],
+  );
+  const taskOf = template ? templateTaskOfPath : taskOfPath;
 
   // The text follows the definition (canvas and form edits, undo).
   useEffect(() => {
@@ -122,8 +148,10 @@ function Designer({ name }: { name: string | null }) {
     if (!text) return;
     const ctl = new AbortController();
     const timer = setTimeout(() => {
-      validateYaml(text, ctl.signal)
-        .then(setValidation)
+      (template ? validateTemplateYaml(text) : validateYaml(text, ctl.signal))
+        .then((v) => {
+          if (!ctl.signal.aborted) setValidation(v);
+        })
         .catch((e) => {
           if ((e as Error).name !== "AbortError") setValidation({ valid: false, diagnostics: [{ severity: "error", path: "", message: String((e as Error).message) }] });
         });
@@ -132,7 +160,7 @@ function Designer({ name }: { name: string | null }) {
       clearTimeout(timer);
       ctl.abort();
     };
-  }, [text]);
+  }, [text, template]);
 
   const graph = useMemo(() => toGraph(def ?? {}), [def]);
 
@@ -153,11 +181,11 @@ function Designer({ name }: { name: string | null }) {
   const errorsByTask = useMemo(() => {
     const out: Record<string, number> = {};
     for (const d of diagnostics) {
-      const t = d.task ?? taskOfPath(d.path);
+      const t = d.task ?? taskOf(d.path);
       if (t && d.severity === "error") out[t] = (out[t] ?? 0) + 1;
     }
     return out;
-  }, [diagnostics]);
+  }, [diagnostics, taskOf]);
 
   const doUndo = useCallback(() => setHist((h) => (h ? undo(h) : h)), []);
   const doRedo = useCallback(() => setHist((h) => (h ? redo(h) : h)), []);
@@ -175,7 +203,7 @@ function Designer({ name }: { name: string | null }) {
   }, [doUndo, doRedo]);
 
   if (loadError) return <ErrorBox error={loadError} />;
-  if (!hist || !def) return <div className="loading">Loading…</div>;
+  if (!hist || !def || !doc) return <div className="loading">Loading…</div>;
 
   const add = (type: string, pos?: { x: number; y: number }) => {
     const tt = typeMap[type];
@@ -218,6 +246,12 @@ function Designer({ name }: { name: string | null }) {
     setSaving(true);
     setSaveError(null);
     try {
+      if (template) {
+        if (name) await sendText("PUT", `/api/templates/${encodeURIComponent(name)}`, text);
+        else await sendText("POST", "/api/templates", text);
+        navigate(`/templates/${encodeURIComponent(String(name ?? doc.name))}`);
+        return;
+      }
       if (name) await sendYaml("PUT", `/api/workflows/${encodeURIComponent(name)}`, text);
       else await sendYaml("POST", "/api/workflows", text);
       navigate(`/workflows/${encodeURIComponent(String(name ?? def.name))}${run ? "?execute=1" : ""}`);
@@ -242,7 +276,7 @@ function Designer({ name }: { name: string | null }) {
   return (
     <div className="dz-page">
       <div className="dz-toolbar">
-        <h1>{name ? `Edit ${name}` : "New workflow"}</h1>
+        <h1>{template ? (name ? `Design template ${name}` : "New template") : name ? `Edit ${name}` : "New workflow"}</h1>
         <button type="button" onClick={doUndo} disabled={!hist.past.length} title="Undo (Ctrl+Z)">
           Undo
         </button>
@@ -256,11 +290,11 @@ function Designer({ name }: { name: string | null }) {
         <span className={`dz-status ${errorCount ? "dz-bad" : "dz-good"}`} role="status">
           {!validation ? "Checking…" : errorCount ? `${errorCount} error${errorCount === 1 ? "" : "s"}` : "Valid"}
         </span>
-        {name && <Link to={`/workflows/${encodeURIComponent(name)}`}>Cancel</Link>}
+        {name && <Link to={`/${template ? "templates" : "workflows"}/${encodeURIComponent(name)}`}>Cancel</Link>}
         <button type="button" className="primary" disabled={saving || !!parseError} onClick={() => (name ? setReviewing(true) : save())}>
           {name ? "Review & save…" : "Save"}
         </button>
-        {!name && (
+        {!name && !template && (
           <button type="button" disabled={saving || !!parseError} onClick={() => save(true)} title="Save, then open the form to run it">
             Save &amp; run…
           </button>
@@ -286,9 +320,13 @@ function Designer({ name }: { name: string | null }) {
           <button type="button" className="primary" disabled={saving} onClick={() => save()}>
             Save new version
           </button>{" "}
-          <button type="button" disabled={saving} onClick={() => save(true)}>
-            Save &amp; run…
-          </button>{" "}
+          {!template && (
+            <>
+              <button type="button" disabled={saving} onClick={() => save(true)}>
+                Save &amp; run…
+              </button>{" "}
+            </>
+          )}
           <button type="button" onClick={() => setReviewing(false)}>
             Back
           </button>
@@ -321,8 +359,9 @@ function Designer({ name }: { name: string | null }) {
           def={def}
           task={selected && def.tasks && selected in def.tasks ? selected : null}
           types={typeMap}
-          diagnostics={diagnostics}
+          diagnostics={template ? workflowDiagnostics(diagnostics) : diagnostics}
           onChange={commit}
+          template={template ? <TemplatePanel doc={doc} diagnostics={diagnostics} onChange={commitDoc} /> : undefined}
           onRename={onRename}
           onToggleNeed={(need, on) => (on ? onConnect(need, selected!) : commit(disconnect(def, need, selected!)))}
         />
@@ -331,7 +370,7 @@ function Designer({ name }: { name: string | null }) {
           {diagnostics.length === 0 && <div className="muted">{validation ? "None." : "…"}</div>}
           <ul>
             {diagnostics.map((d, i) => {
-              const t = d.task ?? taskOfPath(d.path);
+              const t = d.task ?? taskOf(d.path);
               return (
                 <li key={i} className={`dz-diag dz-diag-${d.severity}`}>
                   <button type="button" className="link" onClick={() => showProblem(t, d.line)}>

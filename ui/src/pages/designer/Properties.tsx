@@ -21,6 +21,9 @@ export interface PropertiesProps {
   onChange: (def: Definition, tag: string) => void;
   onRename: (from: string, to: string) => string | null;
   onToggleNeed: (need: string, on: boolean) => void;
+  /** Template mode: the template's own fields, shown (instead of the workflow's name
+   *  and description) when no task is selected. */
+  template?: ReactNode;
 }
 
 function Messages({ list }: { list: Diagnostic[] }) {
@@ -210,6 +213,9 @@ export function Properties(p: PropertiesProps) {
   const errs = (key: string) => under(p.diagnostics, key);
   return (
     <aside className="dz-props" aria-label="Properties">
+      {p.template !== undefined ? (
+        !(p.task && task) && p.template
+      ) : (
       <section aria-label="Workflow">
         <Row label="Workflow name" errors={errs("name")}>
           <Text name="workflow-name" value={str(p.def.name)} onChange={(v) => p.onChange(setField(p.def, "name", v), "name")} />
@@ -218,6 +224,7 @@ export function Properties(p: PropertiesProps) {
           <Text name="workflow-description" value={str(p.def.description)} onChange={(v) => p.onChange(setField(p.def, "description", v), "description")} />
         </Row>
       </section>
+      )}
       {p.task && task ? <TaskFields p={p} name={p.task} task={task} /> : <WorkflowPanel def={p.def} diagnostics={p.diagnostics} onChange={p.onChange} />}
     </aside>
   );

@@ -67,16 +67,26 @@ function Messages({ list }: { list: Diagnostic[] }) {
 }
 
 function InputsEditor({ def, diagnostics, onChange }: WorkflowPanelProps) {
-  const table = schemaToRows(def.inputs);
+  return <SchemaTable noun="Input" schema={def.inputs} diagnostics={under(diagnostics, "inputs")} onChange={(schema) => onChange(setField(def, "inputs", schema), "inputs")} />;
+}
+
+/** An object schema (a workflow's `inputs`, a template's `parameters`) as a table of
+ *  its properties; `noun` names the rows ("Input", "Parameter") in labels. */
+export function SchemaTable({ noun, schema, diagnostics, onChange }: { noun: string; schema: unknown; diagnostics: Diagnostic[]; onChange: (schema: Record<string, unknown> | undefined) => void }) {
+  const table = schemaToRows(schema);
   const { rows } = table;
-  const write = (next: InputRow[]) => onChange(setField(def, "inputs", rowsToSchema({ rows: next, rest: table.rest })), "inputs");
+  const lower = noun.toLowerCase();
+  const write = (next: InputRow[]) => {
+    const written = rowsToSchema({ rows: next, rest: table.rest });
+    onChange(written);
+  };
   const edit = (i: number, patch: Partial<InputRow>) => write(rows.map((r, j) => (j === i ? { ...r, ...patch } : r)));
   return (
-    <section className="dz-wf-section" aria-label="Inputs">
-      <h3>Inputs</h3>
-      <Messages list={under(diagnostics, "inputs")} />
+    <section className="dz-wf-section" aria-label={`${noun}s`}>
+      <h3>{noun}s</h3>
+      <Messages list={diagnostics} />
       {rows.length === 0 ? (
-        <p className="muted">No inputs.</p>
+        <p className="muted">No {lower}s.</p>
       ) : (
         <table className="dz-table">
           <thead>
@@ -94,10 +104,10 @@ function InputsEditor({ def, diagnostics, onChange }: WorkflowPanelProps) {
             {rows.map((r, i) => (
               <tr key={i} data-input={r.name}>
                 <td>
-                  <KeyField label={`Input ${i + 1} name`} value={r.name} taken={rows.filter((_, j) => j !== i).map((x) => x.name)} onCommit={(name) => edit(i, { name })} />
+                  <KeyField label={`${noun} ${i + 1} name`} value={r.name} taken={rows.filter((_, j) => j !== i).map((x) => x.name)} onCommit={(name) => edit(i, { name })} />
                 </td>
                 <td>
-                  <select aria-label={`Input ${r.name} type`} value={r.type} onChange={(e) => edit(i, { type: e.target.value, enum: e.target.value === "string" ? r.enum : "" })}>
+                  <select aria-label={`${noun} ${r.name} type`} value={r.type} onChange={(e) => edit(i, { type: e.target.value, enum: e.target.value === "string" ? r.enum : "" })}>
                     <option value="">any</option>
                     {INPUT_TYPES.map((t) => (
                       <option key={t} value={t}>
@@ -107,23 +117,23 @@ function InputsEditor({ def, diagnostics, onChange }: WorkflowPanelProps) {
                   </select>
                 </td>
                 <td>
-                  <input type="checkbox" aria-label={`Input ${r.name} required`} checked={r.required} onChange={(e) => edit(i, { required: e.target.checked })} />
+                  <input type="checkbox" aria-label={`${noun} ${r.name} required`} checked={r.required} onChange={(e) => edit(i, { required: e.target.checked })} />
                 </td>
                 <td>
-                  <input type="text" aria-label={`Input ${r.name} default`} value={r.default} placeholder={r.type === "string" || !r.type ? "" : "JSON"} onChange={(e) => edit(i, { default: e.target.value })} />
+                  <input type="text" aria-label={`${noun} ${r.name} default`} value={r.default} placeholder={r.type === "string" || !r.type ? "" : "JSON"} onChange={(e) => edit(i, { default: e.target.value })} />
                 </td>
                 <td>
-                  <input type="text" aria-label={`Input ${r.name} description`} value={r.description} onChange={(e) => edit(i, { description: e.target.value })} />
+                  <input type="text" aria-label={`${noun} ${r.name} description`} value={r.description} onChange={(e) => edit(i, { description: e.target.value })} />
                 </td>
                 <td>
                   {r.type === "string" ? (
-                    <input type="text" aria-label={`Input ${r.name} enum`} value={r.enum} placeholder="a, b" onChange={(e) => edit(i, { enum: e.target.value })} />
+                    <input type="text" aria-label={`${noun} ${r.name} enum`} value={r.enum} placeholder="a, b" onChange={(e) => edit(i, { enum: e.target.value })} />
                   ) : (
                     <span className="muted">—</span>
                   )}
                 </td>
                 <td>
-                  <button type="button" aria-label={`Remove input ${r.name}`} title="Remove" onClick={() => write(rows.filter((_, j) => j !== i))}>
+                  <button type="button" aria-label={`Remove ${lower} ${r.name}`} title="Remove" onClick={() => write(rows.filter((_, j) => j !== i))}>
                     ×
                   </button>
                 </td>
@@ -132,8 +142,8 @@ function InputsEditor({ def, diagnostics, onChange }: WorkflowPanelProps) {
           </tbody>
         </table>
       )}
-      <button type="button" onClick={() => write([...rows, newRow(rows)])}>
-        Add input
+      <button type="button" onClick={() => write([...rows, newRow(rows, lower)])}>
+        Add {lower}
       </button>
     </section>
   );

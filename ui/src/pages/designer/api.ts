@@ -3,6 +3,9 @@
 // go through fetch here, with the same token and the same error shape).
 import { ApiError, api, getToken } from "../../api/client";
 import type { JsonSchema } from "../../api/types";
+import { sendText } from "../templates/http";
+import { diagnosticsOf } from "../templates/logic";
+import type { TemplatePreview } from "../templates/types";
 
 export interface TaskType {
   name: string;
@@ -50,3 +53,15 @@ export async function sendYaml<T>(method: string, path: string, text: string, si
 }
 
 export const validateYaml = (text: string, signal?: AbortSignal) => sendYaml<Validation>("POST", "/api/workflows/validate", text, signal);
+
+/** A template's text checked by the server without storing it (`POST /api/templates?dry_run=true`):
+ *  its warnings, or the errors that refuse it, as a Validation. */
+export async function validateTemplateYaml(text: string): Promise<Validation> {
+  try {
+    const preview = await sendText<TemplatePreview>("POST", "/api/templates", text, { dry_run: true });
+    return { valid: true, diagnostics: diagnosticsOf(preview.warnings).map((d) => ({ ...d, task: d.task ?? undefined })) };
+  } catch (e) {
+    if (e instanceof ApiError && e.code === "invalid_definition" && Array.isArray(e.details)) return { valid: false, diagnostics: diagnosticsOf(e.details).map((d) => ({ ...d, task: d.task ?? undefined })) };
+    throw e;
+  }
+}

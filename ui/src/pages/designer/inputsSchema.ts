@@ -97,12 +97,12 @@ export function rowsToSchema(table: InputsTable): Record<string, unknown> | unde
 }
 
 /** A property name not yet taken: `input`, `input_2`, … */
-export function freshInputName(rows: InputRow[]): string {
+export function freshInputName(rows: InputRow[], stem = "input"): string {
   const taken = new Set(rows.map((r) => r.name));
-  if (!taken.has("input")) return "input";
-  for (let i = 2; ; i++) if (!taken.has(`input_${i}`)) return `input_${i}`;
+  if (!taken.has(stem)) return stem;
+  for (let i = 2; ; i++) if (!taken.has(`${stem}_${i}`)) return `${stem}_${i}`;
 }
 
-export function newRow(rows: InputRow[]): InputRow {
-  return { name: freshInputName(rows), type: "string", required: false, default: "", description: "", enum: "", extra: {} };
+export function newRow(rows: InputRow[], stem = "input"): InputRow {
+  return { name: freshInputName(rows, stem), type: "string", required: false, default: "", description: "", enum: "", extra: {} };
 }

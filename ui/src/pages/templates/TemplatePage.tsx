@@ -102,6 +102,7 @@ export default function TemplatePage() {
         <span className="spacer" />
         <Link to="/templates">All templates</Link>
         <Link to={`/templates/${encodeURIComponent(name)}/edit`}>Edit (new version)</Link>
+        <Link to={`/templates/${encodeURIComponent(name)}/design`}>Design</Link>
         <button className="primary" onClick={() => set({ instantiate: instantiating ? null : "1" })} disabled={!current}>
           Instantiate…
         </button>

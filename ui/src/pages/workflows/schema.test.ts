@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import type { JsonSchema } from "../../api/types";
 import {
+  deepEqual,
   childPath,
   defaults,
   errorsByField,
@@ -201,5 +202,14 @@ describe("typeHint", () => {
     expect(typeHint(demo.properties!.tags)).toBe("list of string");
     expect(typeHint(demo.properties!.when)).toBe("string, date-time");
     expect(typeHint(demo.properties!.free)).toBe("object, JSON");
+  });
+});
+
+describe("deepEqual", () => {
+  it("holds NaN equal to itself and compares own keys only", () => {
+    expect(deepEqual({ x: [Number.NaN] }, { x: [Number.NaN] })).toBe(true);
+    expect(deepEqual({ constructor: 1 }, { other: 1 })).toBe(false);
+    expect(deepEqual({ a: 1, b: undefined }, { a: 1 })).toBe(true);
+    expect(deepEqual([1, 2], [1, 2, 3])).toBe(false);
   });
 });

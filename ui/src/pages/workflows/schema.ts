@@ -175,12 +175,14 @@ export function withKey(obj: unknown, key: string, v: unknown): Record<string, u
 // ---- validation ----
 
 export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
+  // NaN (a YAML `.nan`) equals itself here: the same text must compare equal.
+  if (a === b || (Number.isNaN(a) && Number.isNaN(b))) return true;
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
   if (isObject(a) && isObject(b)) {
     const ka = Object.keys(a).filter((k) => a[k] !== undefined);
     const kb = Object.keys(b).filter((k) => b[k] !== undefined);
-    return ka.length === kb.length && ka.every((k) => deepEqual(a[k], b[k]));
+    // Own keys only: a key named `constructor` must not meet Object.prototype's.
+    return ka.length === kb.length && ka.every((k) => Object.hasOwn(b, k) && deepEqual(a[k], b[k]));
   }
   return false;
 }
