@@ -41,9 +41,9 @@ test("a workflow designed on the canvas is validated, saved, run, and edited as 
 
   // Connected: set → http → transform; transform → set would be a cycle.
   await connect(page, "set", "http");
-  await expect(page.locator('.react-flow__edge[data-id="set->http"]')).toBeAttached();
+  await expect(page.locator('.react-flow__edge[data-id="needs:set->http"]')).toBeAttached();
   await connect(page, "http", "transform");
-  await expect(page.locator('.react-flow__edge[data-id="http->transform"]')).toBeAttached();
+  await expect(page.locator('.react-flow__edge[data-id="needs:http->transform"]')).toBeAttached();
   await connect(page, "transform", "set");
   await expect(page.getByRole("alert").filter({ hasText: "cycle" })).toBeVisible();
   await expect(page.locator(".react-flow__edge")).toHaveCount(2);
@@ -111,7 +111,7 @@ tasks:
   await expect(page.locator(".react-flow__node")).toHaveCount(3);
   await yaml.fill(`${expected}  extra:\n    needs: [transform]\n    type: set\n    with: 42\n`);
   await expect(page.locator('.react-flow__node[data-id="extra"]')).toBeVisible();
-  await expect(page.locator('.react-flow__edge[data-id="transform->extra"]')).toBeAttached();
+  await expect(page.locator('.react-flow__edge[data-id="needs:transform->extra"]')).toBeAttached();
   // A parse error is shown; the canvas keeps the last good state.
   await yaml.fill(`${expected}  broken: [\n`);
   await expect(page.locator(".dz-parse-error")).toBeVisible();
@@ -123,12 +123,12 @@ tasks:
   await expect(page.locator('.react-flow__node[data-id="extra"]')).toBeVisible();
 
   // An edge selected and deleted; then the review shows the diff.
-  await page.locator('.react-flow__edge[data-id="transform->extra"]').click({ force: true });
+  await page.locator('.react-flow__edge[data-id="needs:transform->extra"]').click({ force: true });
   await page.keyboard.press("Delete");
-  await expect(page.locator('.react-flow__edge[data-id="transform->extra"]')).toHaveCount(0);
+  await expect(page.locator('.react-flow__edge[data-id="needs:transform->extra"]')).toHaveCount(0);
   await page.locator("body").click({ position: { x: 5, y: 5 } });
   await page.keyboard.press("Control+z");
-  await expect(page.locator('.react-flow__edge[data-id="transform->extra"]')).toBeAttached();
+  await expect(page.locator('.react-flow__edge[data-id="needs:transform->extra"]')).toBeAttached();
   // A node moved stays where it was put (across an edit of the definition).
   const startBox = (await page.locator('.react-flow__node[data-id="set"]').boundingBox())!;
   await page.mouse.move(startBox.x + 40, startBox.y + 15);

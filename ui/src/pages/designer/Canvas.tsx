@@ -1,7 +1,10 @@
 // The designer's canvas: React Flow over the definition's graph. Nodes (name, type,
-// an error count) can be moved, connected right handle → left handle (adds `needs`),
-// deleted with Delete; task types dropped from the library add tasks where dropped.
-// Positions live in the page's state (dagre places what has none; "Layout" re-places all).
+// an error count; handlers, fallbacks and compensations marked as such) can be moved,
+// connected right handle → left handle (adds `needs`), deleted with Delete; task types
+// dropped from the library add tasks where dropped. Only `needs` edges can be drawn or
+// deleted; the dashed ones (to a fallback, a compensation, a handler) follow from the
+// definition. Positions live in the page's state (dagre places what has none;
+// "Layout" re-places all).
 import { useCallback, useEffect, useState, type DragEvent } from "react";
 import {
   Background,
@@ -22,7 +25,7 @@ import {
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import dagre from "@dagrejs/dagre";
-import type { DesignGraph } from "./model";
+import type { DesignGraph, GraphNode } from "./nodes";
 
 export const NODE_W = 170;
 export const NODE_H = 54;
@@ -46,6 +49,14 @@ export function autoLayout(graph: DesignGraph): Positions {
   return out;
 }
 
+/** `at`, or the first place below it where a node overlaps none of `taken`. */
+export function freeSpot(at: { x: number; y: number }, taken: { x: number; y: number }[]): { x: number; y: number } {
+  const p = { ...at };
+  const hits = (q: { x: number; y: number }) => Math.abs(q.x - p.x) < NODE_W + 10 && Math.abs(q.y - p.y) < NODE_H + 10;
+  for (let i = 0; i < 200 && taken.some(hits); i++) p.y += NODE_H + 20;
+  return p;
+}
+
 export interface CanvasProps {
   graph: DesignGraph;
   positions: Positions;
@@ -59,11 +70,21 @@ export interface CanvasProps {
   onDropType: (type: string, pos: { x: number; y: number }) => void;
 }
 
-function Label({ id, type, errors }: { id: string; type: string; errors: number }) {
+/** What a node is, when it is not a plain task. */
+function roleOf(n: GraphNode): string | null {
+  if (n.sub) return n.sub;
+  return n.block === "tasks" ? null : n.block.replace("_", " ");
+}
+
+function Label({ node, errors }: { node: GraphNode; errors: number }) {
+  const role = roleOf(node);
   return (
     <div className="wf-node-label">
-      <div className="wf-node-name">{id}</div>
-      <div className="wf-node-type">{type}</div>
+      <div className="wf-node-name">{node.id}</div>
+      <div className="wf-node-type">
+        {node.type}
+        {role && !node.sub && <span className="dz-node-role"> · {role}</span>}
+      </div>
       {errors > 0 && (
         <span className="dz-node-errors" title={`${errors} error${errors === 1 ? "" : "s"}`}>
           {errors}
@@ -89,10 +110,10 @@ function Inner(p: CanvasProps) {
           ...(was ?? {}),
           id: n.id,
           position: p.positions[n.id] ?? was?.position ?? { x: 0, y: 0 },
-          data: { label: <Label id={n.id} type={n.type} errors={errors} /> },
+          data: { label: <Label node={n} errors={errors} /> },
           sourcePosition: Position.Right,
           targetPosition: Position.Left,
-          className: `wf-node dz-node${errors ? " dz-node-invalid" : ""}`,
+          className: `wf-node dz-node dz-node-${n.sub ?? n.block}${errors ? " dz-node-invalid" : ""}`,
           style: { width: NODE_W },
           selected: p.selected === n.id,
         };
@@ -104,8 +125,20 @@ function Inner(p: CanvasProps) {
     setEdges((prev) => {
       const sel = new Set(prev.filter((e) => e.selected).map((e) => e.id));
       return p.graph.edges.map((e) => {
-        const id = `${e.from}->${e.to}`;
-        return { id, source: e.from, target: e.to, selected: sel.has(id), markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 } };
+        const id = `${e.kind}:${e.from}->${e.to}`;
+        const marker = { type: MarkerType.ArrowClosed, width: 16, height: 16 };
+        if (e.kind === "needs") return { id, source: e.from, target: e.to, selected: sel.has(id), markerEnd: marker };
+        return {
+          id,
+          source: e.from,
+          target: e.to,
+          deletable: false,
+          selectable: false,
+          className: `dz-edge-${e.kind}`,
+          label: e.kind === "handler" ? "then" : e.kind,
+          style: { strokeDasharray: "5 4" },
+          markerEnd: marker,
+        };
       });
     });
   }, [p.graph]);
@@ -127,7 +160,11 @@ function Inner(p: CanvasProps) {
   );
   const onEdgesChange = useCallback((changes: EdgeChange[]) => setEdges((es) => applyEdgeChanges(changes.filter((c) => c.type !== "remove"), es)), []);
 
-  const onDelete: OnDelete = ({ nodes: ns, edges: es }) => p.onDelete(ns.map((n) => n.id), es.map((e) => ({ from: e.source, to: e.target })));
+  const onDelete: OnDelete = ({ nodes: ns, edges: es }) =>
+    p.onDelete(
+      ns.map((n) => n.id),
+      es.filter((e) => e.id.startsWith("needs:")).map((e) => ({ from: e.source, to: e.target })),
+    );
 
   const onDragOver = (e: DragEvent) => {
     if (e.dataTransfer.types.includes(DRAG_TYPE)) {

@@ -3,7 +3,8 @@
 // property editor and the YAML text all edit it; the YAML text is parsed (debounced)
 // back into it, a parse error leaving the last good definition on the canvas. The
 // server validates the text as it changes; saving stores a new workflow or, after a
-// line diff against the stored text, a new version.
+// line diff against the stored text, a new version. Unsaved edits hold back leaving
+// the page (UnsavedGuard); node positions are kept per document (layoutStore.ts).
 // In template mode (`/templates/_new/design`, `/templates/:name/design`) the document
 // is a whole template: the canvas and properties edit its `workflow:` part (through
 // templateDoc.ts), the panel with no task selected its own fields and parameters; it
@@ -16,16 +17,19 @@ import { sendText } from "../templates/http";
 import type { TemplateDetail } from "../templates/types";
 import { ErrorBox } from "../../components/ErrorBox";
 import { deepEqual } from "../workflows/schema";
-import { getTaskTypes, sendYaml, validateTemplateYaml, validateYaml, type TaskType, type Validation } from "./api";
-import { Canvas, autoLayout, type Positions } from "./Canvas";
+import { getTaskTypes, initialWith, sendYaml, validateTemplateYaml, validateYaml, type TaskType, type Validation } from "./api";
+import { Canvas, autoLayout, freeSpot, type Positions } from "./Canvas";
 import { lineRange } from "./diagnostics";
 import { push, redo, start, undo, type History } from "./history";
 import { Library } from "./Library";
 import { lineDiff } from "./lineDiff";
-import { addTask, connect, disconnect, emptyDefinition, removeTask, renameTask, taskOfPath, toGraph, type Definition } from "./model";
+import { addTask, connect, disconnect, emptyDefinition, renameTask, type Block, type Definition } from "./model";
+import { nodeOfPath, refOf, removeNode, SUBS, toGraph } from "./nodes";
 import { Properties } from "./Properties";
 import { TemplatePanel } from "./TemplatePanel";
-import { emptyTemplate, templateTaskOfPath, withWorkflow, workflowDiagnostics, workflowOf } from "./templateDoc";
+import { UnsavedGuard } from "./UnsavedGuard";
+import { layoutKey, loadLayout, saveLayout } from "./layoutStore";
+import { emptyTemplate, templateNodeOfPath, withWorkflow, workflowDiagnostics, workflowOf } from "./templateDoc";
 import { parseDefinition, toYaml } from "./yamlText";
 
 function fresh(template: boolean): History {
@@ -54,9 +58,15 @@ function Designer({ name, template }: { name: string | null; template: boolean }
   const [loadError, setLoadError] = useState<unknown>(null);
   const [draft, setDraft] = useState(hist?.present.text ?? "");
   const [parseError, setParseError] = useState<string | null>(null);
-  const [positions, setPositions] = useState<Positions>({});
+  const [positions, setPositions] = useState<Positions>(() => loadLayout(layoutKey(template, name)));
+  // The text the edits are measured against: the stored one, or the new document's.
+  const [baseline, setBaseline] = useState<string | null>(() => hist?.present.text ?? null);
+  // Set once saved: leaving is no longer held back.
+  const saved = useRef(false);
   const [fitKey, setFitKey] = useState(0);
   const [selected, setSelected] = useState<string | null>(null);
+  // Where the library adds tasks: `tasks` or a handler block.
+  const [block, setBlock] = useState<Block>("tasks");
   const [types, setTypes] = useState<TaskType[] | null>(null);
   const [validation, setValidation] = useState<Validation | null>(null);
   const [message, setMessage] = useState<string | null>(null);
@@ -76,8 +86,10 @@ function Designer({ name, template }: { name: string | null; template: boolean }
         const def = parsed.ok ? parsed.def : ((("template" in d ? d.template : (d as WorkflowDetail).definition) ?? {}) as Definition);
         const text = d.format === "yaml" ? d.source : toYaml(def);
         setStored(text);
+        setBaseline(text);
         setHist(start({ def, text }));
         setDraft(text);
+        setFitKey((k) => k + 1);
       })
       .catch((e) => {
         if ((e as Error).name !== "AbortError") setLoadError(e);
@@ -116,7 +128,7 @@ function Designer({ name, template }: { name: string | null; template: boolean }
     },
     [template],
   );
-  const taskOf = template ? templateTaskOfPath : taskOfPath;
+  const taskOf = template ? templateNodeOfPath : nodeOfPath;
 
   // The text follows the definition (canvas and form edits, undo).
   useEffect(() => {
@@ -164,6 +176,11 @@ function Designer({ name, template }: { name: string | null; template: boolean }
 
   const graph = useMemo(() => toGraph(def ?? {}), [def]);
 
+  // The layout is kept for the next visit (a new document's once it has a name).
+  useEffect(() => {
+    saveLayout(layoutKey(template, name), positions, graph.nodes.map((n) => n.id));
+  }, [positions, graph, template, name]);
+
   // Nodes without a place get dagre's (all of them at first: then fit the view).
   useEffect(() => {
     const missing = graph.nodes.filter((n) => !positions[n.id]);
@@ -171,7 +188,8 @@ function Designer({ name, template }: { name: string | null; template: boolean }
     const auto = autoLayout(graph);
     setPositions((p) => {
       const out = { ...p };
-      for (const n of missing) out[n.id] ??= auto[n.id];
+      // Where dagre would put it, moved down off any node already placed.
+      for (const n of missing) out[n.id] ??= freeSpot(auto[n.id], Object.values(out));
       return out;
     });
     setFitKey((k) => k + 1);
@@ -181,7 +199,7 @@ function Designer({ name, template }: { name: string | null; template: boolean }
   const errorsByTask = useMemo(() => {
     const out: Record<string, number> = {};
     for (const d of diagnostics) {
-      const t = d.task ?? taskOf(d.path);
+      const t = taskOf(d.path) ?? d.task;
       if (t && d.severity === "error") out[t] = (out[t] ?? 0) + 1;
     }
     return out;
@@ -206,34 +224,53 @@ function Designer({ name, template }: { name: string | null; template: boolean }
   if (!hist || !def || !doc) return <div className="loading">Loading…</div>;
 
   const add = (type: string, pos?: { x: number; y: number }) => {
-    const tt = typeMap[type];
-    const withValue = tt && tt.params && Object.keys(tt.params).length ? {} : null;
-    const r = addTask(def, type, withValue);
+    const r = addTask(def, type, initialWith(typeMap[type]), block);
     if (pos) setPositions((p) => ({ ...p, [r.name]: pos }));
     commit(r.def);
     setSelected(r.name);
   };
 
+  // `to` needs `from`: both tasks of one block (a handler needs only handlers of its
+  // own block; a fallback or compensation needs nothing).
   const onConnect = (from: string, to: string) => {
-    const r = connect(def, from, to);
+    const a = refOf(def, from);
+    const b = refOf(def, to);
+    if (!a || !b) return;
+    if (a.sub || b.sub) {
+      setMessage(`\`${a.sub ? from : to}\` is a ${(a.sub ?? b.sub)!}: it takes no needs (it runs with its task)`);
+      return;
+    }
+    if (a.block !== b.block) {
+      const handler = b.block === "tasks" ? a : b;
+      setMessage(`\`${handler.name}\` is a handler (\`${handler.block}\`): it runs after every task, and needs only handlers of its own block`);
+      return;
+    }
+    const r = connect(def, from, to, b.block);
     if (r.ok) commit(r.def);
     else setMessage(r.error);
   };
 
   const onDelete = (tasks: string[], edges: { from: string; to: string }[]) => {
     let next = def;
-    for (const e of edges) next = disconnect(next, e.from, e.to);
-    for (const t of tasks) next = removeTask(next, t);
+    for (const e of edges) next = disconnect(next, e.from, e.to, refOf(next, e.to)?.block ?? "tasks");
+    // Fallbacks and compensations first: their task may go too.
+    for (const t of [...tasks].sort((x, y) => Number(y.includes(".")) - Number(x.includes(".")))) {
+      const r = refOf(next, t);
+      if (r) next = removeNode(next, r);
+    }
     if (tasks.includes(selected ?? "")) setSelected(null);
     if (next !== def) commit(next);
   };
 
   const onRename = (from: string, to: string): string | null => {
-    const r = renameTask(def, from, to);
+    const r = renameTask(def, from, to, refOf(def, from)?.block ?? "tasks");
     if (!r.ok) return r.error;
     setPositions((p) => {
-      const out = { ...p, [to]: p[from] };
-      delete out[from];
+      const out = { ...p };
+      for (const [a, b] of [[from, to], ...SUBS.map((s) => [`${from}.${s}`, `${to}.${s}`])]) {
+        if (out[a]) out[b] = out[a];
+        delete out[a];
+      }
       return out;
     });
     setSelected(to);
@@ -245,15 +282,20 @@ function Designer({ name, template }: { name: string | null; template: boolean }
   const save = async (run = false) => {
     setSaving(true);
     setSaveError(null);
+    const ids = graph.nodes.map((n) => n.id);
     try {
       if (template) {
         if (name) await sendText("PUT", `/api/templates/${encodeURIComponent(name)}`, text);
         else await sendText("POST", "/api/templates", text);
+        saved.current = true;
+        saveLayout(layoutKey(true, String(name ?? doc.name)), positions, ids);
         navigate(`/templates/${encodeURIComponent(String(name ?? doc.name))}`);
         return;
       }
       if (name) await sendYaml("PUT", `/api/workflows/${encodeURIComponent(name)}`, text);
       else await sendYaml("POST", "/api/workflows", text);
+      saved.current = true;
+      saveLayout(layoutKey(false, String(name ?? def.name)), positions, ids);
       navigate(`/workflows/${encodeURIComponent(String(name ?? def.name))}${run ? "?execute=1" : ""}`);
     } catch (e) {
       setSaveError(e);
@@ -264,7 +306,7 @@ function Designer({ name, template }: { name: string | null; template: boolean }
 
   // A problem: its task selected, else its line of the YAML.
   const showProblem = (task: string | null, line: number | undefined) => {
-    if (task && def.tasks && task in def.tasks) setSelected(task);
+    if (task && refOf(def, task)) setSelected(task);
     else if (line && textArea.current) {
       const [from, to] = lineRange(draft, line);
       textArea.current.focus();
@@ -273,8 +315,10 @@ function Designer({ name, template }: { name: string | null; template: boolean }
   };
 
   const errorCount = diagnostics.filter((d) => d.severity === "error").length;
+  const dirty = draft !== (baseline ?? draft) || text !== (baseline ?? text);
   return (
     <div className="dz-page">
+      <UnsavedGuard dirty={dirty} released={saved} what={template ? (name ? `template ${name}` : "the new template") : name ? `workflow ${name}` : "the new workflow"} />
       <div className="dz-toolbar">
         <h1>{template ? (name ? `Design template ${name}` : "New template") : name ? `Edit ${name}` : "New workflow"}</h1>
         <button type="button" onClick={doUndo} disabled={!hist.past.length} title="Undo (Ctrl+Z)">
@@ -333,7 +377,7 @@ function Designer({ name, template }: { name: string | null; template: boolean }
         </div>
       )}
       <div className="dz-grid">
-        <Library types={types} onAdd={(t) => add(t)} />
+        <Library types={types} onAdd={(t) => add(t)} block={block} onBlock={setBlock} />
         <Canvas
           graph={graph}
           positions={positions}
@@ -357,13 +401,14 @@ function Designer({ name, template }: { name: string | null; template: boolean }
         </div>
         <Properties
           def={def}
-          task={selected && def.tasks && selected in def.tasks ? selected : null}
+          task={selected && refOf(def, selected) ? selected : null}
           types={typeMap}
           diagnostics={template ? workflowDiagnostics(diagnostics) : diagnostics}
           onChange={commit}
           template={template ? <TemplatePanel doc={doc} diagnostics={diagnostics} onChange={commitDoc} /> : undefined}
           onRename={onRename}
-          onToggleNeed={(need, on) => (on ? onConnect(need, selected!) : commit(disconnect(def, need, selected!)))}
+          onSelect={setSelected}
+          onToggleNeed={(need, on) => (on ? onConnect(need, selected!) : commit(disconnect(def, need, selected!, refOf(def, selected!)?.block ?? "tasks")))}
         />
         <section className="dz-diagnostics" aria-label="Diagnostics">
           <h2>Problems</h2>

@@ -1,15 +1,18 @@
-// The property editor: the workflow's name and description, and for the selected task
-// its name (rename), `with` (a form generated from the type's parameter schema;
-// strings may be `${ }` expressions), `needs`, `if`, `for_each` + `concurrency`,
-// `retry`, `timeout`, `on_error`, `join`. The server's diagnostics for a field are
-// shown under it.
+// The property editor: the workflow's name and description, and for the selected node
+// (a task, a handler, a fallback or a compensation) its name (rename), `with` (a form
+// generated from the type's parameter schema; strings may be `${ }` expressions),
+// `needs` (among the tasks of its own block), `if`, `for_each` + `concurrency`,
+// `retry`, `timeout`, `on_error`, `join`, and for a task of `tasks` its fallback and
+// compensation (added from a type, opened, removed). The server's diagnostics for a
+// field are shown under it.
 import { useState, type ReactNode } from "react";
 import type { JsonSchema } from "../../api/types";
 import { SchemaForm } from "../workflows/SchemaForm";
-import type { Diagnostic, TaskType } from "./api";
+import { initialWith, type Diagnostic, type TaskType } from "./api";
 import { under, withErrors } from "./diagnostics";
 import { Completions } from "./Completions";
 import { needsOf, setField, setTaskField, tasksOf, type Definition, type TaskDef } from "./model";
+import { SUBS, pathOf, refOf, setFieldAt, taskAt, type NodeRef, type Sub } from "./nodes";
 import { variablesAt } from "./variables";
 import { WorkflowPanel } from "./WorkflowPanel";
 
@@ -21,6 +24,8 @@ export interface PropertiesProps {
   onChange: (def: Definition, tag: string) => void;
   onRename: (from: string, to: string) => string | null;
   onToggleNeed: (need: string, on: boolean) => void;
+  /** Selects a node (a fallback or compensation, from its task's fields). */
+  onSelect: (node: string) => void;
   /** Template mode: the template's own fields, shown (instead of the workflow's name
    *  and description) when no task is selected. */
   template?: ReactNode;
@@ -124,12 +129,86 @@ function NameField({ name, onRename }: { name: string; onRename: (from: string, 
   );
 }
 
-function TaskFields({ p, name, task }: { p: PropertiesProps; name: string; task: TaskDef }) {
+const SUB_LABEL: Record<Sub, string> = { fallback: "Fallback", compensate: "Compensation" };
+const SUB_HELP: Record<Sub, string> = {
+  fallback: "runs when every attempt failed; its output stands in",
+  compensate: "undoes this task's effect when the execution fails",
+};
+
+/** A task's fallback or compensation: open or remove it, or add one of a type. */
+function SubTask({ p, name, task, sub }: { p: PropertiesProps; name: string; task: TaskDef; sub: Sub }) {
+  const [type, setType] = useState("");
+  const has = task[sub] !== undefined;
+  return (
+    <div className="dz-row dz-sub" data-sub={sub}>
+      <span className="dz-row-label">
+        {SUB_LABEL[sub]} <span className="muted">({SUB_HELP[sub]})</span>
+      </span>
+      {has ? (
+        <div>
+          <button type="button" onClick={() => p.onSelect(`${name}.${sub}`)}>
+            Open {name}.{sub}
+          </button>{" "}
+          <button type="button" onClick={() => p.onChange(setTaskField(p.def, name, sub, undefined), `${name}.${sub}`)}>
+            Remove
+          </button>
+        </div>
+      ) : (
+        <div>
+          <select name={`${sub}-type`} aria-label={`${SUB_LABEL[sub]} type`} value={type} onChange={(e) => setType(e.target.value)}>
+            <option value="">type…</option>
+            {Object.keys(p.types).map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>{" "}
+          <button
+            type="button"
+            disabled={!type}
+            onClick={() => {
+              const w = initialWith(p.types[type]);
+              p.onChange(setTaskField(p.def, name, sub, w === undefined ? { type } : { type, with: w }), `${name}.${sub}`);
+              p.onSelect(`${name}.${sub}`);
+            }}
+          >
+            Add {sub}
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}
+
+/** The heading of a node's fields: what it is. */
+function Heading({ r, type }: { r: NodeRef; type: string }) {
+  const t = <span className="muted">({type || "no type"})</span>;
+  if (r.sub)
+    return (
+      <h3>
+        {SUB_LABEL[r.sub]} of <code>{r.name}</code> {t}
+      </h3>
+    );
+  if (r.block !== "tasks")
+    return (
+      <h3>
+        Handler <code>{r.name}</code> <span className="muted">in {r.block}</span> {t}
+      </h3>
+    );
+  return (
+    <h3>
+      Task <code>{r.name}</code> {t}
+    </h3>
+  );
+}
+
+function TaskFields({ p, id, r, task }: { p: PropertiesProps; id: string; r: NodeRef; task: TaskDef }) {
+  const name = r.name;
   const type = typeof task.type === "string" ? task.type : "";
   const tt = p.types[type];
-  const path = `tasks.${name}`;
+  const path = pathOf(r);
   const errs = (key: string) => under(p.diagnostics, `${path}.${key}`);
-  const set = (key: string, value: unknown) => p.onChange(setTaskField(p.def, name, key, value), `${name}.${key}`);
+  const set = (key: string, value: unknown) => p.onChange(setFieldAt(p.def, r, key, value), `${id}.${key}`);
   const retry = (task.retry && typeof task.retry === "object" ? task.retry : {}) as Record<string, unknown>;
   const setRetry = (key: string, value: unknown) => {
     const next = { ...retry };
@@ -137,19 +216,17 @@ function TaskFields({ p, name, task }: { p: PropertiesProps; name: string; task:
     else next[key] = value;
     set("retry", Object.keys(next).length ? next : undefined);
   };
-  const others = Object.keys(tasksOf(p.def)).filter((t) => t !== name);
+  const others = Object.keys(tasksOf(p.def, r.block)).filter((t) => t !== name);
   const needs = needsOf(task);
   const ownErrors = p.diagnostics.filter((d) => d.path === path || d.path === `${path}.type`);
-  const vars = variablesAt(p.def, name);
+  const vars = variablesAt(p.def, id);
   const expressive = (el: HTMLInputElement | HTMLTextAreaElement) => !!el.closest(".dz-with") || el.name === "if" || el.name === "for_each";
   return (
     <Completions vars={vars} accept={expressive}>
-    <section className="dz-task-props" aria-label={`Task ${name}`}>
-      <h3>
-        Task <code>{name}</code> <span className="muted">({type || "no type"})</span>
-      </h3>
+    <section className="dz-task-props" aria-label={`Task ${id}`}>
+      <Heading r={r} type={type} />
       <Messages list={ownErrors} />
-      <NameField key={name} name={name} onRename={p.onRename} />
+      {!r.sub && <NameField key={name} name={name} onRename={p.onRename} />}
       <Row label="Description" errors={errs("description")}>
         <Text name="description" value={str(task.description)} onChange={(v) => set("description", v)} />
       </Row>
@@ -167,18 +244,20 @@ function TaskFields({ p, name, task }: { p: PropertiesProps; name: string; task:
           <div className="muted">Unknown type: edit `with` in the YAML.</div>
         )}
       </fieldset>
-      <div className="dz-row">
-        <span className="dz-row-label">needs</span>
-        {others.length === 0 && <span className="muted">no other tasks</span>}
-        <div className="dz-needs">
-          {others.map((o) => (
-            <label key={o}>
-              <input type="checkbox" checked={needs.includes(o)} onChange={(e) => p.onToggleNeed(o, e.target.checked)} /> {o}
-            </label>
-          ))}
+      {!r.sub && (
+        <div className="dz-row">
+          <span className="dz-row-label">needs</span>
+          {others.length === 0 && <div className="muted">{r.block === "tasks" ? "no other tasks" : `no other handlers in ${r.block}`}</div>}
+          <div className="dz-needs">
+            {others.map((o) => (
+              <label key={o}>
+                <input type="checkbox" checked={needs.includes(o)} onChange={(e) => p.onToggleNeed(o, e.target.checked)} /> {o}
+              </label>
+            ))}
+          </div>
+          <Messages list={errs("needs")} />
         </div>
-        <Messages list={errs("needs")} />
-      </div>
+      )}
       <Row label="if" errors={errs("if")}>
         <Text name="if" value={str(task.if)} placeholder="${ … }" onChange={(v) => set("if", v === "true" ? true : v === "false" ? false : v)} />
       </Row>
@@ -203,18 +282,32 @@ function TaskFields({ p, name, task }: { p: PropertiesProps; name: string; task:
       <Row label="join" errors={errs("join")}>
         <Select name="join" value={str(task.join)} options={["all", "any", "all_done"]} onChange={(v) => set("join", v || undefined)} />
       </Row>
+      {r.block === "tasks" && !r.sub && (
+        <fieldset className="dz-recovery" aria-label="Recovery">
+          <legend>Recovery</legend>
+          {SUBS.map((s) => (
+            <SubTask key={s} p={p} name={name} task={task} sub={s} />
+          ))}
+        </fieldset>
+      )}
+      {r.sub && (
+        <button type="button" className="link" onClick={() => p.onSelect(name)}>
+          ← back to {name}
+        </button>
+      )}
     </section>
     </Completions>
   );
 }
 
 export function Properties(p: PropertiesProps) {
-  const task = p.task ? tasksOf(p.def)[p.task] : undefined;
+  const r = p.task ? refOf(p.def, p.task) : null;
+  const task = r ? taskAt(p.def, r) : undefined;
   const errs = (key: string) => under(p.diagnostics, key);
   return (
     <aside className="dz-props" aria-label="Properties">
       {p.template !== undefined ? (
-        !(p.task && task) && p.template
+        !(r && task) && p.template
       ) : (
       <section aria-label="Workflow">
         <Row label="Workflow name" errors={errs("name")}>
@@ -225,7 +318,7 @@ export function Properties(p: PropertiesProps) {
         </Row>
       </section>
       )}
-      {p.task && task ? <TaskFields p={p} name={p.task} task={task} /> : <WorkflowPanel def={p.def} diagnostics={p.diagnostics} onChange={p.onChange} />}
+      {p.task && r && task ? <TaskFields p={p} id={p.task} r={r} task={task} /> : <WorkflowPanel def={p.def} diagnostics={p.diagnostics} onChange={p.onChange} />}
     </aside>
   );
 }

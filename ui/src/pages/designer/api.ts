@@ -65,3 +65,9 @@ export async function validateTemplateYaml(text: string): Promise<Validation> {
     throw e;
   }
 }
+
+/** The `with` a new task of this type starts with: `{}` when the type has parameters
+ *  (the form fills it), null when it has none. */
+export function initialWith(t: TaskType | undefined): unknown {
+  return t && t.params && Object.keys(t.params).length ? {} : null;
+}

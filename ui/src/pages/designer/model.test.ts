@@ -1,6 +1,7 @@
 // The designer's model: the graph of a definition and the edits over it.
 import { describe, expect, it } from "vitest";
-import { addTask, connect, disconnect, needsOf, removeTask, renameTask, setField, setTaskField, taskOfPath, toGraph, uniqueName, type Definition } from "./model";
+import { addTask, connect, disconnect, needsOf, removeTask, renameTask, setField, setTaskField, uniqueName, type Definition } from "./model";
+import { toGraph } from "./nodes";
 
 const def: Definition = {
   name: "w",
@@ -15,14 +16,14 @@ describe("the model", () => {
   it("draws the needs as edges", () => {
     expect(toGraph(def)).toEqual({
       nodes: [
-        { id: "a", type: "set" },
-        { id: "b", type: "http" },
-        { id: "c", type: "transform" },
+        { id: "a", type: "set", block: "tasks" },
+        { id: "b", type: "http", block: "tasks" },
+        { id: "c", type: "transform", block: "tasks" },
       ],
       edges: [
-        { from: "a", to: "b" },
-        { from: "a", to: "c" },
-        { from: "b", to: "c" },
+        { from: "a", to: "b", kind: "needs" },
+        { from: "a", to: "c", kind: "needs" },
+        { from: "b", to: "c", kind: "needs" },
       ],
     });
     expect(toGraph({})).toEqual({ nodes: [], edges: [] });
@@ -76,10 +77,5 @@ describe("the model", () => {
     expect(setTaskField(t, "a", "if", "").tasks!.a).toEqual({ type: "set", with: 1 });
     expect(setField(def, "description", "d").description).toBe("d");
     expect("description" in setField({ description: "d" }, "description", undefined)).toBe(false);
-  });
-
-  it("finds the task a diagnostic points at", () => {
-    expect(taskOfPath("tasks.fetch.with.url")).toBe("fetch");
-    expect(taskOfPath("name")).toBeNull();
   });
 });

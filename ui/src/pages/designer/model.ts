@@ -1,7 +1,10 @@
 // The designer's model: one workflow definition (plain JSON, the format's shape) and
-// pure functions over it — its graph (tasks and their `needs`), adding, removing and
-// renaming tasks, connecting and disconnecting them (a cycle refused), setting a
-// task's or the workflow's fields. Nothing here mutates its argument.
+// pure functions over it — adding, removing and renaming tasks, connecting and
+// disconnecting them (a cycle refused), setting a task's or the workflow's fields.
+// Each works on one block of tasks: `tasks` (the default) or a handler block
+// (`on_failure`, `on_success`, `finally`), whose tasks need only tasks of their own
+// block; all blocks share one namespace of names. An emptied handler block is removed.
+// Nothing here mutates its argument. (The graph drawn from it is in nodes.ts.)
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -18,15 +21,10 @@ export interface Definition {
   [k: string]: unknown;
 }
 
-export interface GraphEdge {
-  from: string;
-  to: string;
-}
-
-export interface DesignGraph {
-  nodes: { id: string; type: string }[];
-  edges: GraphEdge[];
-}
+/** A map of tasks in a definition: its `tasks` or one of its handler blocks. */
+export type Block = "tasks" | "on_failure" | "on_success" | "finally";
+export const HANDLER_BLOCKS = ["on_failure", "on_success", "finally"] as const;
+export const BLOCKS: Block[] = ["tasks", ...HANDLER_BLOCKS];
 
 export type Result = { ok: true; def: Definition } | { ok: false; error: string };
 
@@ -47,9 +45,15 @@ function put(tasks: Record<string, TaskDef>, name: string, task: TaskDef): void 
   Object.defineProperty(tasks, name, { value: task, enumerable: true, writable: true, configurable: true });
 }
 
-/** The tasks of a definition (an empty map when it has none or they are not a map). */
-export function tasksOf(def: Definition): Record<string, TaskDef> {
-  return isObj(def.tasks) ? (def.tasks as Record<string, TaskDef>) : {};
+/** The tasks of a block of a definition (an empty map when it has none or they are not a map). */
+export function tasksOf(def: Definition, block: Block = "tasks"): Record<string, TaskDef> {
+  const b = def[block];
+  return isObj(b) ? (b as Record<string, TaskDef>) : {};
+}
+
+/** The block holding a task of this name, if any. */
+export function blockOfName(def: Definition, name: string): Block | null {
+  return BLOCKS.find((b) => has(tasksOf(def, b), name)) ?? null;
 }
 
 /** A task's `needs` as a list (the format allows one name or a list). */
@@ -60,19 +64,13 @@ export function needsOf(task: TaskDef | undefined): string[] {
   return [];
 }
 
-/** The graph: a node per task, an edge a→b per `a` in b's needs (to a task that exists). */
-export function toGraph(def: Definition): DesignGraph {
-  const tasks = tasksOf(def);
-  const nodes = Object.entries(tasks).map(([id, t]) => ({ id, type: typeof t?.type === "string" ? t.type : "?" }));
-  const edges: GraphEdge[] = [];
-  for (const [id, t] of Object.entries(tasks)) {
-    for (const n of needsOf(t)) if (has(tasks, n)) edges.push({ from: n, to: id });
+function withTasks(def: Definition, tasks: Record<string, TaskDef>, block: Block = "tasks"): Definition {
+  if (block !== "tasks" && Object.keys(tasks).length === 0) {
+    const out = { ...def };
+    delete out[block];
+    return out;
   }
-  return { nodes, edges };
-}
-
-function withTasks(def: Definition, tasks: Record<string, TaskDef>): Definition {
-  return { ...def, tasks };
+  return { ...def, [block]: tasks };
 }
 
 /** The task with these needs (none: the key left out; new: written first, as the docs do). */
@@ -86,46 +84,51 @@ function withNeeds(task: TaskDef, needs: string[]): TaskDef {
 
 /** A task name not yet taken, from a type name: `http`, `http_2`, … */
 export function uniqueName(def: Definition, base: string): string {
-  const tasks = tasksOf(def);
+  const taken = (n: string) => blockOfName(def, n) !== null;
   let stem = base.replace(/[^A-Za-z0-9_]/g, "_");
   if (!/^[A-Za-z_]/.test(stem)) stem = `t_${stem}`;
-  if (!has(tasks, stem)) return stem;
-  for (let i = 2; ; i++) if (!has(tasks, `${stem}_${i}`)) return `${stem}_${i}`;
+  if (!taken(stem)) return stem;
+  for (let i = 2; ; i++) if (!taken(`${stem}_${i}`)) return `${stem}_${i}`;
 }
 
-/** Adds a task of `type` (with `with` as given); returns the definition and its name. */
-export function addTask(def: Definition, type: string, withValue: unknown = {}): { def: Definition; name: string } {
+/** Adds a task of `type` (with `with` as given) to a block; returns the definition and its name. */
+export function addTask(def: Definition, type: string, withValue: unknown = {}, block: Block = "tasks"): { def: Definition; name: string } {
   const name = uniqueName(def, type);
   const task: TaskDef = { type };
   if (withValue !== undefined) task.with = withValue;
-  return { def: withTasks(def, { ...tasksOf(def), [name]: task }), name };
+  const tasks = { ...tasksOf(def, block) };
+  put(tasks, name, task);
+  return { def: withTasks(def, tasks, block), name };
 }
 
-/** Removes a task, and removes it from the others' needs. */
-export function removeTask(def: Definition, name: string): Definition {
+/** Removes a task of a block, and removes it from the others' needs. */
+export function removeTask(def: Definition, name: string, block: Block = "tasks"): Definition {
   const tasks: Record<string, TaskDef> = {};
-  for (const [id, t] of Object.entries(tasksOf(def))) {
+  for (const [id, t] of Object.entries(tasksOf(def, block))) {
     if (id === name) continue;
     const needs = needsOf(t);
     put(tasks, id, needs.includes(name) ? withNeeds(t, needs.filter((n) => n !== name)) : t);
   }
-  return withTasks(def, tasks);
+  return withTasks(def, tasks, block);
 }
 
-/** Renames a task (keeping its place), updating the needs naming it. */
-export function renameTask(def: Definition, from: string, to: string): Result {
-  const tasks = tasksOf(def);
+/** Renames a task of a block (keeping its place), updating the needs naming it. The
+ *  new name must be free in every block (they share one namespace). */
+export function renameTask(def: Definition, from: string, to: string, block: Block = "tasks"): Result {
+  const tasks = tasksOf(def, block);
   if (!has(tasks, from)) return { ok: false, error: `there is no task \`${from}\`` };
   if (from === to) return { ok: true, def };
   if (!TASK_NAME.test(to)) return { ok: false, error: `\`${to}\` is not a task name: letters, digits and _, starting with a letter or _` };
-  if (has(tasks, to)) return { ok: false, error: `there is already a task \`${to}\`` };
+  const other = blockOfName(def, to);
+  if (other === block) return { ok: false, error: `there is already a task \`${to}\`` };
+  if (other) return { ok: false, error: `there is already a task \`${to}\` in \`${other}\` (all blocks share one namespace)` };
   const out: Record<string, TaskDef> = {};
   for (const [id, t] of Object.entries(tasks)) {
     const needs = needsOf(t);
     const next = needs.includes(from) ? renamedNeeds(t, from, to) : t;
     put(out, id === from ? to : id, next);
   }
-  return { ok: true, def: withTasks(def, out) };
+  return { ok: true, def: withTasks(def, out, block) };
 }
 
 /** The needs with one name replaced, in the form they were written (name or list). */
@@ -134,9 +137,9 @@ function renamedNeeds(t: TaskDef, from: string, to: string): TaskDef {
   return { ...t, needs: needsOf(t).map((n) => (n === from ? to : n)) };
 }
 
-/** Whether `to` is upstream of `from` (following needs from `from`). */
-function upstream(def: Definition, from: string, target: string): boolean {
-  const tasks = tasksOf(def);
+/** Whether `to` is upstream of `from` (following needs from `from`) in a block. */
+function upstream(def: Definition, from: string, target: string, block: Block): boolean {
+  const tasks = tasksOf(def, block);
   const seen = new Set<string>();
   const stack = [from];
   while (stack.length) {
@@ -149,24 +152,28 @@ function upstream(def: Definition, from: string, target: string): boolean {
   return false;
 }
 
-/** Makes `b` need `a`; refuses a cycle (or an unknown task). */
-export function connect(def: Definition, a: string, b: string): Result {
-  const tasks = tasksOf(def);
+/** Makes `b` need `a` (both of `block`); refuses a cycle (or an unknown task). */
+export function connect(def: Definition, a: string, b: string, block: Block = "tasks"): Result {
+  const tasks = tasksOf(def, block);
   if (!has(tasks, a) || !has(tasks, b)) return { ok: false, error: `there is no task \`${has(tasks, a) ? b : a}\`` };
   if (a === b) return { ok: false, error: `a task cannot need itself` };
   const needs = needsOf(tasks[b]);
   if (needs.includes(a)) return { ok: true, def };
-  if (upstream(def, a, b)) return { ok: false, error: `\`${b}\` already runs before \`${a}\`: making \`${b}\` need \`${a}\` would make a cycle` };
-  return { ok: true, def: withTasks(def, { ...tasks, [b]: withNeeds(tasks[b], [...needs, a]) }) };
+  if (upstream(def, a, b, block)) return { ok: false, error: `\`${b}\` already runs before \`${a}\`: making \`${b}\` need \`${a}\` would make a cycle` };
+  const out = { ...tasks };
+  put(out, b, withNeeds(tasks[b], [...needs, a]));
+  return { ok: true, def: withTasks(def, out, block) };
 }
 
-/** Removes `a` from b's needs. */
-export function disconnect(def: Definition, a: string, b: string): Definition {
-  const tasks = tasksOf(def);
+/** Removes `a` from b's needs (in `block`). */
+export function disconnect(def: Definition, a: string, b: string, block: Block = "tasks"): Definition {
+  const tasks = tasksOf(def, block);
   if (!has(tasks, b)) return def;
   const needs = needsOf(tasks[b]);
   if (!needs.includes(a)) return def;
-  return withTasks(def, { ...tasks, [b]: withNeeds(tasks[b], needs.filter((n) => n !== a)) });
+  const out = { ...tasks };
+  put(out, b, withNeeds(tasks[b], needs.filter((n) => n !== a)));
+  return withTasks(def, out, block);
 }
 
 /** Whether a value counts as "not set" (left out of the definition). */
@@ -174,14 +181,16 @@ function unset(v: unknown): boolean {
   return v === undefined || v === "";
 }
 
-/** Sets one field of a task (`undefined` or "" removes it). */
-export function setTaskField(def: Definition, name: string, key: string, value: unknown): Definition {
-  const tasks = tasksOf(def);
+/** Sets one field of a task of `block` (`undefined` or "" removes it). */
+export function setTaskField(def: Definition, name: string, key: string, value: unknown, block: Block = "tasks"): Definition {
+  const tasks = tasksOf(def, block);
   if (!has(tasks, name)) return def;
   const t = { ...tasks[name] };
   if (unset(value)) delete t[key];
   else t[key] = value;
-  return withTasks(def, { ...tasks, [name]: t });
+  const out = { ...tasks };
+  put(out, name, t);
+  return withTasks(def, out, block);
 }
 
 /** Sets one top-level field of the workflow (`undefined` or "" removes it). */
@@ -190,12 +199,6 @@ export function setField(def: Definition, key: string, value: unknown): Definiti
   if (unset(value)) delete out[key];
   else out[key] = value;
   return out;
-}
-
-/** The tasks named by a diagnostic's path (`tasks.fetch.with.url` → fetch). */
-export function taskOfPath(path: string): string | null {
-  const m = /^tasks\.([A-Za-z0-9_]+)/.exec(path);
-  return m ? m[1] : null;
 }
 
 /** A starting definition for a new workflow. */

@@ -3,11 +3,14 @@
 // 1. emitting a new definition and parsing it back is the identity;
 // 2. a random sequence of canvas edits, each written into the existing YAML document in
 //    place, keeps the YAML text and the model equal, and `needs` a DAG of existing tasks;
-// 3. a commented text parsed and written back with no edit is the same text.
+// 3. a commented text parsed and written back with no edit is the same text;
+// 4. edits of handler blocks, fallbacks and compensations (as 2, across blocks: names
+//    unique over all blocks, needs within a block, emptied handler blocks removed).
 // Replay one case: PROP_SEED=<seed> npx vitest run roundtrip.property
 import { describe, expect, it } from "vitest";
 import { isCollection, isMap, parse, parseDocument, visit, type Node } from "yaml";
-import { TASK_NAME, addTask, connect, disconnect, needsOf, removeTask, renameTask, setField, setTaskField, tasksOf, toGraph, type Definition } from "./model";
+import { BLOCKS, HANDLER_BLOCKS, TASK_NAME, addTask, blockOfName, connect, disconnect, needsOf, removeTask, renameTask, setField, setTaskField, tasksOf, type Block, type Definition } from "./model";
+import { SUBS, removeNode, setFieldAt, toGraph } from "./nodes";
 import { parseDefinition, toYaml } from "./yamlText";
 
 // --- a small seeded pseudo-random generator (mulberry32) ---------------------------
@@ -359,14 +362,15 @@ function expectSame(actual: unknown, expected: unknown, text: string, order = fa
   expect(ka, `task order, YAML text:\n${text}`).toEqual(kb);
 }
 
-/** `needs` name only existing tasks and form no cycle. */
-function expectDag(def: Definition): void {
-  const tasks = tasksOf(def);
+/** `needs` name only existing tasks (of the same block) and form no cycle. */
+function expectDag(def: Definition, block: Block = "tasks"): void {
+  const tasks = tasksOf(def, block);
   for (const [id, t] of Object.entries(tasks)) for (const n of needsOf(t)) expect(Object.hasOwn(tasks, n), `task \`${id}\` needs missing \`${n}\``).toBe(true);
   // The canvas: a node per task, in order, and an edge per need.
   const g = toGraph(def);
-  expect(g.nodes.map((x) => x.id)).toEqual(Object.keys(tasks));
-  expect(g.edges.length).toBe(Object.values(tasks).reduce((n, t) => n + needsOf(t).length, 0));
+  expect(g.nodes.filter((x) => x.block === block && !x.sub).map((x) => x.id)).toEqual(Object.keys(tasks));
+  const own = new Set(Object.keys(tasks));
+  expect(g.edges.filter((e) => e.kind === "needs" && own.has(e.to)).length).toBe(Object.values(tasks).reduce((n, t) => n + needsOf(t).length, 0));
   const state = new Map<string, 1 | 2>();
   const visit = (id: string, path: string[]): void => {
     if (state.get(id) === 2 || !Object.hasOwn(tasks, id)) return;
@@ -557,6 +561,54 @@ function randomEdit(r: Rng, def: Definition): { def: Definition; what: string } 
   }
 }
 
+/** One random edit of a handler block, a fallback or a compensation. */
+function randomBlockEdit(r: Rng, def: Definition): { def: Definition; what: string } {
+  const block: Block = r.chance(0.3) ? "tasks" : r.pick(HANDLER_BLOCKS);
+  const names = Object.keys(tasksOf(def, block));
+  const k = r.int(0, 7);
+  if (k <= 1 || names.length === 0) {
+    const type = r.pick(TYPES);
+    const out = addTask(def, type, r.chance(0.5) ? {} : genWith(r, type), block);
+    return { def: out.def, what: `add ${type} as ${out.name} in ${block}` };
+  }
+  const a = r.pick(names);
+  const b = r.pick(names);
+  switch (k) {
+    case 2:
+      return { def: removeTask(def, a, block), what: `remove ${a} from ${block}` };
+    case 3: {
+      const to = r.pick([...ID_NAMES, "renamed", `${a}_x`]);
+      const res = renameTask(def, a, to, block);
+      // Refused only for a name taken in some block.
+      if (!res.ok && a !== to && blockOfName(def, to) === null) throw new Error(`rename ${a} -> ${to} in ${block} refused: ${res.error}`);
+      return res.ok ? { def: res.def, what: `rename ${a} -> ${to} in ${block}` } : { def, what: `rename ${a} -> ${to} refused` };
+    }
+    case 4: {
+      const res = connect(def, a, b, block);
+      return res.ok ? { def: res.def, what: `connect ${a} -> ${b} in ${block}` } : { def, what: `connect ${a} -> ${b} refused` };
+    }
+    case 5: {
+      const needs = needsOf(tasksOf(def, block)[b]);
+      const from = needs.length ? r.pick(needs) : a;
+      return { def: disconnect(def, from, b, block), what: `disconnect ${from} -> ${b} in ${block}` };
+    }
+    default: {
+      // A fallback or compensation of a task of `tasks`: added, changed or removed.
+      const main = Object.keys(tasksOf(def));
+      if (!main.length) return { def, what: "no task for a sub-task" };
+      const name = r.pick(main);
+      const sub = r.pick(SUBS);
+      const ref = { block: "tasks" as const, name, sub };
+      const has = (tasksOf(def)[name] as Record<string, unknown>)[sub] !== undefined;
+      if (!has) return { def: setTaskField(def, name, sub, { type: "set", with: genWith(r, "set") }), what: `add ${name}.${sub}` };
+      if (r.chance(0.5)) return { def: removeNode(def, ref), what: `remove ${name}.${sub}` };
+      const key = r.pick(FIELDS);
+      const v = genFieldValue(r, key, "set");
+      return { def: setFieldAt(def, ref, key, v), what: `set ${name}.${sub}.${key} = ${JSON.stringify(v)}` };
+    }
+  }
+}
+
 // --- the properties ----------------------------------------------------------------
 
 // Seeds that once failed, kept as regression cases (run before the CASES seeds; each
@@ -579,6 +631,7 @@ function randomEdit(r: Rng, def: Definition): { def: Definition; what: string } 
 const REGRESSIONS_1: number[] = [20261201];
 const REGRESSIONS_2: number[] = [20261201, 20277039, 20300796, 20316634];
 const REGRESSIONS_3: number[] = [];
+const REGRESSIONS_4: number[] = [];
 
 describe("the YAML ⇄ designer mapping (property-based)", () => {
   it("1. emitting a new definition and parsing it back is the identity", () => {
@@ -656,6 +709,40 @@ describe("the YAML ⇄ designer mapping (property-based)", () => {
         expect(toYaml(structuredClone(back), text), `text:\n${text}`).toBe(text);
       },
       REGRESSIONS_3,
+    );
+    expect(n).toBeGreaterThan(0);
+  }, TIMEOUT);
+
+  it("4. handler, fallback and compensation edits keep the YAML and the canvas in agreement", () => {
+    const n = forAll(
+      "block edits",
+      (r) => {
+        let def = genDefinition(r);
+        let text = toYaml(def);
+        if (r.chance(0.5)) text = withComments(r, text, def);
+        const steps = r.int(1, 25);
+        const log: string[] = [];
+        for (let i = 0; i < steps; i++) {
+          const edit = randomBlockEdit(r, def);
+          log.push(edit.what);
+          const before = text;
+          def = edit.def;
+          text = toYaml(def, text);
+          try {
+            expectSame(parsed(text), def, text);
+            expectSame(parse(text), def, text);
+            for (const b of BLOCKS) expectDag(def, b);
+            // An emptied handler block is removed, not left as `{}`.
+            for (const b of HANDLER_BLOCKS) if (b in def) expect(Object.keys(tasksOf(def, b)).length, `empty ${b}`).toBeGreaterThan(0);
+            // Names are unique over all blocks.
+            const all = BLOCKS.flatMap((b) => Object.keys(tasksOf(def, b)));
+            expect(new Set(all).size, `names: ${all.join(", ")}`).toBe(all.length);
+          } catch (e) {
+            throw new Error(`after edits:\n  ${log.join("\n  ")}\nprevious text:\n${before}\n${e instanceof Error ? e.message : e}`);
+          }
+        }
+      },
+      REGRESSIONS_4,
     );
     expect(n).toBeGreaterThan(0);
   }, TIMEOUT);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { rowsToSchema, schemaToRows } from "./inputsSchema";
 import { addTask } from "./model";
-import { emptyTemplate, parameterNames, parseTags, setTemplateField, templateTaskOfPath, withWorkflow, workflowDiagnostics, workflowOf } from "./templateDoc";
+import { emptyTemplate, parameterNames, parseTags, setTemplateField, templateNodeOfPath, withWorkflow, workflowDiagnostics, workflowOf } from "./templateDoc";
 import { variablesAt } from "./variables";
 import { parseDefinition, toYaml } from "./yamlText";
 
@@ -55,8 +55,9 @@ describe("the workflow part of a template", () => {
     expect(workflowOf(emptyTemplate())).toEqual({ tasks: {}, params: {} });
     expect(parseTags(" a, ,b ")).toEqual(["a", "b"]);
     expect(setTemplateField({ tags: ["a"] }, "tags", [])).toEqual({});
-    expect(templateTaskOfPath("workflow.tasks.fetch.with.url")).toBe("fetch");
-    expect(templateTaskOfPath("parameters.properties.x")).toBeNull();
+    expect(templateNodeOfPath("workflow.tasks.fetch.with.url")).toBe("fetch");
+    expect(templateNodeOfPath("parameters.properties.x")).toBeNull();
+    expect(templateNodeOfPath("workflow.on_failure.alert.with")).toBe("alert");
     expect(workflowDiagnostics([{ severity: "error", path: "workflow.tasks.a.with", message: "m" }, { severity: "error", path: "name", message: "n" }])).toEqual([
       { severity: "error", path: "tasks.a.with", message: "m" },
     ]);

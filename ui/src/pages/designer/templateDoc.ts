@@ -5,6 +5,7 @@
 // and map the server's diagnostics of the template onto the workflow part's paths.
 import type { Diagnostic } from "./api";
 import type { Definition } from "./model";
+import { nodeOfPath } from "./nodes";
 
 function isObj(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v);
@@ -57,8 +58,7 @@ export function workflowDiagnostics(diags: Diagnostic[]): Diagnostic[] {
   return diags.filter((d) => d.path === "workflow" || d.path.startsWith("workflow.")).map((d) => ({ ...d, path: d.path.replace(/^workflow\.?/, "") }));
 }
 
-/** The task a template diagnostic's path names (`workflow.tasks.fetch.with` → fetch). */
-export function templateTaskOfPath(path: string): string | null {
-  const m = /^workflow\.tasks\.([A-Za-z0-9_]+)/.exec(path);
-  return m ? m[1] : null;
+/** The node a template diagnostic's path is about (`workflow.tasks.fetch.with` → fetch). */
+export function templateNodeOfPath(path: string): string | null {
+  return path.startsWith("workflow.") ? nodeOfPath(path.slice("workflow.".length)) : null;
 }

@@ -1,16 +1,19 @@
-// The variables an expression may read at one task: `$inputs.<property>` (from the
+// The variables an expression may read at one node: `$inputs.<property>` (from the
 // workflow's inputs schema), `$tasks.<upstream>.output` (the tasks it needs,
 // transitively; never a task downstream or unrelated), `$item`/`$index` in a fan-out,
-// `$params.<name>`, `$secrets.` and `$execution.id`. Pure: used for completions.
-import { needsOf, tasksOf, type Definition } from "./model";
+// `$params.<name>`, `$secrets.` and `$execution.id`. A fallback reads what its task
+// may; a compensation also its task; a handler every task of `tasks`, the handlers it
+// needs, and `$execution.status`/`.error`. Pure: used for completions.
+import { needsOf, tasksOf, type Block, type Definition } from "./model";
+import { refOf, taskAt } from "./nodes";
 
 function isObj(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
-/** The tasks upstream of `task` (through needs, transitively), in definition order. */
-export function upstreamOf(def: Definition, task: string): string[] {
-  const tasks = tasksOf(def);
+/** The tasks of `block` upstream of `task` (through needs, transitively), in definition order. */
+export function upstreamOf(def: Definition, task: string, block: Block = "tasks"): string[] {
+  const tasks = tasksOf(def, block);
   const seen = new Set<string>();
   const stack = [...needsOf(tasks[task])];
   while (stack.length) {
@@ -22,19 +25,25 @@ export function upstreamOf(def: Definition, task: string): string[] {
   return Object.keys(tasks).filter((t) => seen.has(t));
 }
 
-/** The variables valid in the expressions of `taskName` (null: workflow level, e.g. outputs). */
-export function variablesAt(def: Definition, taskName: string | null): string[] {
+/** The variables valid in the expressions of node `node` (a node id; null: workflow
+ *  level, e.g. outputs). */
+export function variablesAt(def: Definition, node: string | null): string[] {
   const out: string[] = [];
   const inputs = def.inputs;
   if (isObj(inputs) && isObj(inputs.properties)) for (const k of Object.keys(inputs.properties)) out.push(`$inputs.${k}`);
   else out.push("$inputs");
   const tasks = tasksOf(def);
-  const upstream = taskName === null ? Object.keys(tasks) : upstreamOf(def, taskName);
-  for (const t of upstream) out.push(`$tasks.${t}.output`);
-  const task = taskName === null ? undefined : tasks[taskName];
+  const ref = node === null ? null : refOf(def, node);
+  let readable: string[];
+  if (ref === null) readable = Object.keys(tasks);
+  else if (ref.block !== "tasks") readable = [...Object.keys(tasks), ...upstreamOf(def, ref.name, ref.block)];
+  else readable = [...upstreamOf(def, ref.name), ...(ref.sub === "compensate" ? [ref.name] : [])];
+  for (const t of readable) out.push(`$tasks.${t}.output`);
+  const task = ref === null ? undefined : taskAt(def, ref);
   if (task && task.for_each !== undefined && task.for_each !== null && task.for_each !== "") out.push("$item", "$index");
   if (isObj(def.params)) for (const k of Object.keys(def.params)) out.push(`$params.${k}`);
   out.push("$secrets.", "$execution.id");
+  if (ref && ref.block !== "tasks") out.push("$execution.status", "$execution.error");
   return out;
 }
 

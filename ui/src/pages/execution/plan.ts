@@ -51,14 +51,15 @@ export function needsOf(t: TaskDefinition): string[] {
   return [];
 }
 
+/** A task definition (one without a type, as the designer may hold, is drawn as `?`). */
 function isTask(v: unknown): v is TaskDefinition {
-  return !!v && typeof v === "object" && typeof (v as { type?: unknown }).type === "string";
+  return !!v && typeof v === "object" && !Array.isArray(v);
 }
 
 function nodeOf(id: string, t: TaskDefinition, role: NodeRole, needs: string[], block?: HandlerBlock): PlanNode {
   return {
     id,
-    type: t.type,
+    type: typeof t.type === "string" ? t.type : "?",
     role,
     block,
     needs,
