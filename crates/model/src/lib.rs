@@ -33,8 +33,13 @@
 //! instantiated into workflows, diffed, exported and imported as one document format,
 //! converted from the original Tekton Harmonia's files, and a built-in library.
 //!
+//! [`analysis`] finds what could make a valid workflow faster or sturdier (its critical
+//! path, needless `needs`, missing timeouts and retries, unbounded fan-outs), from its
+//! plan and optionally past durations.
+//!
 //! This crate is pure: it reads no files and knows nothing of execution.
 
+pub mod analysis;
 mod declared;
 mod definition;
 mod diagnostic;
