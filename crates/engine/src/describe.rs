@@ -78,6 +78,7 @@ impl Event {
                 item,
                 attempt,
                 error,
+                ..
             } => format!("{}: attempt {attempt} failed: {error}", unit(task, *item)),
             Event::RetryScheduled {
                 task,
@@ -182,6 +183,7 @@ mod tests {
             item: Some(2),
             attempt: 1,
             error: TaskError::new(ErrorClass::Http5xx, "GET http://x: 503"),
+            usage: None,
         };
         assert_eq!(
             failed.describe(),

@@ -145,6 +145,23 @@ impl std::fmt::Display for TaskError {
     }
 }
 
+/// LLM tokens an attempt spent (recorded with its result; zero for an answer from
+/// the response cache).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenUsage {
+    /// Tokens of the prompt.
+    pub prompt_tokens: u64,
+    /// Tokens of the answer.
+    pub completion_tokens: u64,
+}
+
+impl TokenUsage {
+    /// Prompt and answer tokens together.
+    pub fn total(&self) -> u64 {
+        self.prompt_tokens.saturating_add(self.completion_tokens)
+    }
+}
+
 /// A task of a retried execution whose output is reused instead of running it again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reused {
@@ -351,6 +368,9 @@ pub enum Event {
         attempt: u32,
         /// The output.
         output: Value,
+        /// The LLM tokens the attempt spent (an `llm` task), for budgets and reports.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        usage: Option<TokenUsage>,
     },
     /// An attempt failed.
     AttemptFailed {
@@ -363,6 +383,9 @@ pub enum Event {
         attempt: u32,
         /// Why.
         error: TaskError,
+        /// The LLM tokens the attempt spent (an `llm` task), for budgets and reports.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        usage: Option<TokenUsage>,
     },
     /// Decision: the failed attempt is retried at `due`.
     RetryScheduled {
@@ -506,6 +529,7 @@ mod tests {
             item: Some(2),
             attempt: 1,
             error: TaskError::new(ErrorClass::Http5xx, "boom").with_status(503),
+            usage: None,
         };
         let v = serde_json::to_value(&e).expect("json");
         assert_eq!(v["kind"], json!("attempt_failed"));

@@ -630,7 +630,7 @@ pub struct RetryPolicy {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jitter: Option<bool>,
     /// Error classes that are retried (default: timeout, connection, http_429, http_5xx,
-    /// exit_code, component_error, worker_error).
+    /// exit_code, component_error, worker_error, llm_invalid_output).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_on: Option<Vec<ErrorClass>>,
 }
@@ -710,11 +710,18 @@ pub enum ErrorClass {
     ComponentError,
     /// An external worker reported that the work failed.
     WorkerError,
+    /// A model's answer was not usable: not JSON, not valid under the task's `schema`,
+    /// or cut at `max_tokens` (the `llm` kind).
+    LlmInvalidOutput,
+    /// The execution's LLM token budget is spent (the `llm` kind).
+    LlmBudget,
+    /// A prompt would carry a value computed from a secret: secrets never reach a model.
+    SecretInPrompt,
 }
 
 impl ErrorClass {
     /// Every class, in order.
-    pub const ALL: [ErrorClass; 13] = [
+    pub const ALL: [ErrorClass; 16] = [
         ErrorClass::Timeout,
         ErrorClass::Connection,
         ErrorClass::Http429,
@@ -728,11 +735,14 @@ impl ErrorClass {
         ErrorClass::Rejected,
         ErrorClass::ComponentError,
         ErrorClass::WorkerError,
+        ErrorClass::LlmInvalidOutput,
+        ErrorClass::LlmBudget,
+        ErrorClass::SecretInPrompt,
     ];
 
     /// The classes retried when `retry_on` is not set: failures of work outside that
     /// may well pass on another try.
-    pub const RETRIED_BY_DEFAULT: [ErrorClass; 7] = [
+    pub const RETRIED_BY_DEFAULT: [ErrorClass; 8] = [
         ErrorClass::Timeout,
         ErrorClass::Connection,
         ErrorClass::Http429,
@@ -740,6 +750,7 @@ impl ErrorClass {
         ErrorClass::ExitCode,
         ErrorClass::ComponentError,
         ErrorClass::WorkerError,
+        ErrorClass::LlmInvalidOutput,
     ];
 
     /// The spelling in definitions.
@@ -758,6 +769,9 @@ impl ErrorClass {
             ErrorClass::Rejected => "rejected",
             ErrorClass::ComponentError => "component_error",
             ErrorClass::WorkerError => "worker_error",
+            ErrorClass::LlmInvalidOutput => "llm_invalid_output",
+            ErrorClass::LlmBudget => "llm_budget",
+            ErrorClass::SecretInPrompt => "secret_in_prompt",
         }
     }
 

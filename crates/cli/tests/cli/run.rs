@@ -304,7 +304,7 @@ fn an_invalid_definition_exits_2_with_its_diagnostics() {
     assert_eq!(code, 2);
     assert_eq!(r["error"]["code"], "invalid_definition");
     let line = r["error"]["details"][0].as_str().unwrap_or("");
-    assert!(line.ends_with("bad.yaml:3:13: error: tasks.a.type: unknown task type `htp` (did you mean `http`?); known types: set, transform, http, shell, sleep, workflow, approval, wait_event, worker, component"), "{line}");
+    assert!(line.ends_with("bad.yaml:3:13: error: tasks.a.type: unknown task type `htp` (did you mean `http`?); known types: set, transform, http, shell, sleep, workflow, approval, wait_event, worker, component, llm"), "{line}");
 }
 
 #[test]

@@ -42,7 +42,7 @@ fn a_user_sees_every_problem_fixes_them_and_gets_exit_0() {
         lines,
         vec![
             format!(
-                "{f}:4:11: error: tasks.fetch.type: unknown task type `htp` (did you mean `http`?); known types: set, transform, http, shell, sleep, workflow, approval, wait_event, worker, component"
+                "{f}:4:11: error: tasks.fetch.type: unknown task type `htp` (did you mean `http`?); known types: set, transform, http, shell, sleep, workflow, approval, wait_event, worker, component, llm"
             ),
             format!(
                 "{f}:7:5: error: tasks.hot.neds: unknown field `neds` in task `hot` (did you mean `needs`?)"

@@ -4,7 +4,7 @@
 //! Invariant: `params` never holds a secret for a kind that is not spawned (inline
 //! and waiting kinds get `***` where `with:` read a secret; see `scheduler::runner`).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use harmonia_expr::{Context, Limits};
@@ -13,7 +13,7 @@ use harmonia_storage::ExecutionId;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-use crate::event::TaskError;
+use crate::event::{TaskError, TokenUsage};
 
 /// Which attempt a call is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +50,48 @@ pub struct Call {
     /// an executor must not send them anywhere the task did not ask it to (an `http`
     /// redirect to another origin drops the headers that carry them).
     pub secret_texts: Arc<[String]>,
+    /// The LLM tokens the execution spent before this attempt, and where the attempt
+    /// reports its own (recorded with its result).
+    pub tokens: TokenLedger,
+}
+
+/// An attempt's view of LLM tokens: what its execution spent before it (from the
+/// recorded results, so it survives restarts), and the slot where a kind that spends
+/// tokens reports how many; the engine records them with the attempt's result.
+#[derive(Debug, Clone, Default)]
+pub struct TokenLedger {
+    /// Tokens the execution's earlier attempts spent.
+    pub used_before: u64,
+    spent: Arc<Mutex<Option<TokenUsage>>>,
+}
+
+impl TokenLedger {
+    /// A ledger of an execution that spent `used_before` tokens so far.
+    pub fn new(used_before: u64) -> TokenLedger {
+        TokenLedger {
+            used_before,
+            spent: Arc::default(),
+        }
+    }
+
+    /// Reports what this attempt spent (replacing an earlier report).
+    pub fn report(&self, usage: TokenUsage) {
+        if let Ok(mut slot) = self.spent.lock() {
+            *slot = Some(usage);
+        }
+    }
+
+    /// This ledger, its reports going to `other`'s slot.
+    #[must_use]
+    pub(crate) fn reporting_to(mut self, other: &TokenLedger) -> TokenLedger {
+        self.spent = other.spent.clone();
+        self
+    }
+
+    /// What this attempt reported, if it reported anything.
+    pub fn spent(&self) -> Option<TokenUsage> {
+        self.spent.lock().ok().and_then(|slot| *slot)
+    }
 }
 
 impl Call {
@@ -107,6 +149,7 @@ impl Call {
             ctx: Context::new(),
             limits: Limits::default(),
             secret_texts: Arc::from(Vec::new()),
+            tokens: TokenLedger::default(),
         }
     }
 }

@@ -20,6 +20,7 @@
 //! | `wait_event` | waiting | an event of a type, matching a filter |
 //! | `worker` | waiting | an external worker leases it from a queue |
 //! | `component` | spawned | a Tekton component's tool or action |
+//! | `llm` | spawned | one question to a language model (only with a provider) |
 //!
 //! Invariant: a kind stops its work when its call's token is cancelled and returns
 //! promptly; a waiting kind keeps nothing in memory that its recorded wait does not
@@ -30,6 +31,7 @@ mod call;
 pub mod component;
 mod http;
 mod kind;
+mod llm;
 mod params;
 mod set;
 mod shell;
@@ -45,12 +47,13 @@ use harmonia_model::{SchemaError, TaskType, TaskTypes};
 use indexmap::IndexMap;
 
 pub use approval::{Approval, SIGNAL as APPROVAL_SIGNAL};
-pub use call::{Call, CallMeta};
+pub use call::{Call, CallMeta, TokenLedger};
 pub use http::{Http, build_client as http_client};
 pub use kind::{
     Actor, Answer, Begin, Description, Inline, Refusal, Run, Signal, Spawned, TaskKind, Waiter,
     Waiting,
 };
+pub use llm::{Llm, UNAVAILABLE as LLM_UNAVAILABLE};
 pub use set::Set;
 pub use shell::Shell;
 pub use sleep::Sleep;
@@ -60,7 +63,7 @@ pub use worker::{DEFAULT_HEARTBEAT, SIGNAL as WORKER_SIGNAL, Worker, valid_queue
 pub use workflow::SubWorkflow;
 
 /// Settings of the built-in kinds.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct KindsConfig {
     /// Whether `shell` tasks may run.
     pub allow_shell: bool,
@@ -73,6 +76,32 @@ pub struct KindsConfig {
     /// Whether external workers can poll this engine's `worker` attempts (an API
     /// serves them); without, workflows with `worker` tasks are refused at start.
     pub serves_workers: bool,
+    /// The model `llm` tasks ask; without one they are refused at start (see
+    /// [`LLM_UNAVAILABLE`]).
+    pub llm: Option<Arc<dyn harmonia_llm::Provider>>,
+    /// The most LLM tokens one execution's `llm` attempts may spend: once its recorded
+    /// attempts have used that many, a new one fails with `llm_budget`.
+    pub llm_tokens_per_execution: Option<u64>,
+}
+
+impl std::fmt::Debug for KindsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KindsConfig")
+            .field("allow_shell", &self.allow_shell)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("max_output_bytes", &self.max_output_bytes)
+            .field("components", &self.components)
+            .field("serves_workers", &self.serves_workers)
+            .field(
+                "llm",
+                &self
+                    .llm
+                    .as_ref()
+                    .map(|p| (p.name().to_owned(), p.model().to_owned())),
+            )
+            .field("llm_tokens_per_execution", &self.llm_tokens_per_execution)
+            .finish()
+    }
 }
 
 impl Default for KindsConfig {
@@ -83,6 +112,8 @@ impl Default for KindsConfig {
             max_output_bytes: 4 * 1024 * 1024,
             components: Arc::new(component::NoComponents),
             serves_workers: true,
+            llm: None,
+            llm_tokens_per_execution: None,
         }
     }
 }
@@ -108,7 +139,7 @@ impl Kinds {
     }
 
     /// The built-in kinds (see the module doc); `shell` is there but refuses to run
-    /// unless `config.allow_shell`.
+    /// unless `config.allow_shell`, and `llm` unless `config.llm` is set.
     pub fn builtin(config: &KindsConfig) -> Kinds {
         let mut k = Kinds::empty();
         let kinds: Vec<Arc<dyn TaskKind>> = vec![
@@ -124,6 +155,10 @@ impl Kinds {
             Arc::new(component::Component::new(
                 config.components.clone(),
                 config.max_response_bytes,
+            )),
+            Arc::new(Llm::new(
+                config.llm.clone(),
+                config.llm_tokens_per_execution,
             )),
             // A new kind: its line here, and its `mod` line above.
         ];
@@ -192,7 +227,8 @@ mod tests {
                 "approval",
                 "wait_event",
                 "worker",
-                "component"
+                "component",
+                "llm"
             ]
         );
         for kind in k.iter() {

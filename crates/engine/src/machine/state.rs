@@ -79,6 +79,9 @@ pub(crate) struct Execution {
     pub(crate) handlers_stopped: bool,
     /// The tasks, in plan order.
     pub tasks: Vec<TaskState>,
+    /// The LLM tokens its attempts spent, from their recorded results (so a replay
+    /// rebuilds it): what the `llm` kind's per-execution budget is checked against.
+    pub tokens_used: u64,
     /// The number of the last event applied.
     pub seq: u64,
     /// Tasks not yet terminal.
@@ -306,6 +309,7 @@ impl Execution {
             ending: None,
             handlers_stopped: false,
             tasks: (0..n).map(|_| TaskState::new()).collect(),
+            tokens_used: 0,
             seq: 0,
             open_tasks,
             ctx,

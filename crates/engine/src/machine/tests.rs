@@ -130,6 +130,7 @@ impl Sim {
             item: a.item,
             attempt: a.attempt,
             output,
+            usage: None,
         })
     }
 
@@ -140,6 +141,7 @@ impl Sim {
             item: a.item,
             attempt: a.attempt,
             error: TaskError::new(class, "boom"),
+            usage: None,
         })
     }
 
@@ -447,6 +449,7 @@ fn retry_after_lengthens_the_delay() {
         item: None,
         attempt: a.attempt,
         error,
+        usage: None,
     });
     let (_, due) = s.timers.last().cloned().expect("timer");
     assert_eq!(due.0 - s.now, 5_000);
@@ -773,6 +776,7 @@ fn a_decision_evaluated_off_the_turn_keeps_the_execution_from_parking() {
         item: None,
         attempt,
         output: Value::Null,
+        usage: None,
     };
     assert!(!stale_result(&s.x, &woke(a.attempt)));
     assert!(stale_result(&s.x, &woke(a.attempt + 1)), "not its attempt");

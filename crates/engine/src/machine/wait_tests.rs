@@ -106,6 +106,7 @@ fn a_timeout_ends_the_wait_so_a_late_signal_finds_nothing() {
         item: None,
         attempt: a.attempt,
         error: TaskError::new(ErrorClass::WaitTimeout, "no answer"),
+        usage: None,
     });
     assert_eq!(s.status("go"), TaskStatus::Failed);
     assert_eq!(s.x.status, ExecutionStatus::Failed);

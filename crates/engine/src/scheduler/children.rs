@@ -183,6 +183,7 @@ impl Service {
                 execution: parent,
                 attempt: a,
                 result,
+                usage: None,
             }),
             Applied::Gone => {}
         }

@@ -32,7 +32,7 @@ use super::runner::{self, PrepareJob, Prepared};
 use super::service::{After, Service};
 use crate::eval::Budget;
 use crate::event::{Event, TaskError};
-use crate::kinds::{Run, TaskKind};
+use crate::kinds::{Run, TaskKind, TokenLedger};
 use crate::machine::AttemptRef;
 
 /// An attempt to launch once its start is committed.
@@ -112,6 +112,7 @@ impl Service {
                             execution: id,
                             attempt: a,
                             result,
+                            usage: None,
                         })
                         .await;
                 });
@@ -204,22 +205,25 @@ impl Service {
             } = launch;
             // A kind that panics (a bug) fails its attempt instead of leaving it
             // running forever.
-            let result = AssertUnwindSafe(run_launched(&offload, kind, job, prepared))
-                .catch_unwind()
-                .await
-                .unwrap_or_else(|panic| {
-                    tracing::error!(
-                        execution_id = %id,
-                        panic = %super::panic_message(panic.as_ref()),
-                        "a task kind panicked"
-                    );
-                    Err(internal("running the task"))
-                });
+            let tokens = TokenLedger::default();
+            let result =
+                AssertUnwindSafe(run_launched(&offload, kind, job, prepared, tokens.clone()))
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|panic| {
+                        tracing::error!(
+                            execution_id = %id,
+                            panic = %super::panic_message(panic.as_ref()),
+                            "a task kind panicked"
+                        );
+                        Err(internal("running the task"))
+                    });
             let _ = tx
                 .send(Command::AttemptDone {
                     execution: id,
                     attempt,
                     result,
+                    usage: tokens.spent(),
                 })
                 .await;
         });
@@ -231,6 +235,7 @@ async fn run_launched(
     kind: Arc<dyn TaskKind>,
     job: PrepareJob,
     prepared: Option<Prepared>,
+    tokens: TokenLedger,
 ) -> Result<Value, TaskError> {
     if job.cancel.is_cancelled() {
         return Err(TaskError::new(
@@ -264,7 +269,9 @@ async fn run_launched(
                 .unwrap_or_else(|| Err(internal("evaluating `with`")))?
         }
     };
-    let Prepared { call, output } = prepared;
+    let Prepared { mut call, output } = prepared;
+    // What the kind reports spending reaches the recorded result through `tokens`.
+    call.tokens = call.tokens.reporting_to(&tokens);
     let texts = call.secret_texts.clone();
     let raw = match kind.run() {
         Run::Spawned(k) => runner::run(k, call).await,

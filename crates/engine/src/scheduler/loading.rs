@@ -160,6 +160,7 @@ impl Service {
                 item,
                 attempt,
                 output: serde_json::Value::Null,
+                usage: None,
             },
             // The end of a signal wait: its kind decides the result.
             key @ TimerKey::Wait { .. } => {

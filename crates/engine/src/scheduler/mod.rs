@@ -216,6 +216,8 @@ pub(crate) enum Command {
         execution: ExecutionId,
         attempt: AttemptRef,
         result: std::result::Result<Value, TaskError>,
+        /// The LLM tokens the attempt reported spending.
+        usage: Option<crate::event::TokenUsage>,
     },
     /// What a waiting attempt waits on, from its `with:` evaluated off the turn.
     Prepared {
@@ -559,6 +561,15 @@ impl Handle {
     /// with it (a webhook); never to be logged, stored or answered.
     pub fn secret(&self, name: &str) -> Option<&str> {
         self.secrets.get(name).map(String::as_str)
+    }
+
+    /// `value` with every secret's value replaced by `***` (in strings, numbers and
+    /// object keys): for what leaves the engine towards a third party (a prompt), on
+    /// top of the redaction the engine applies before it records anything.
+    pub fn redact_secrets(&self, value: &mut Value) {
+        if !self.secrets.is_empty() {
+            runner::Secrets::new(&self.secrets).redact(value);
+        }
     }
 
     /// The task kinds this engine runs.

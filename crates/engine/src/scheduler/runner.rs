@@ -35,7 +35,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::event::TaskError;
-use crate::kinds::{Call, CallMeta, Run, Spawned, TaskKind};
+use crate::kinds::{Call, CallMeta, Run, Spawned, TaskKind, TokenLedger};
 use crate::machine::{AttemptRef, Execution};
 
 /// How long a kind may take to stop after its token is cancelled.
@@ -172,6 +172,8 @@ pub(crate) struct PrepareJob {
     /// module doc); otherwise values from secrets are `***`.
     effects: bool,
     meta: CallMeta,
+    /// The LLM tokens the execution had spent when the attempt was dispatched.
+    tokens_used: u64,
     /// The full limits: for the executor's own evaluations, and for `finish`.
     pub(crate) limits: Limits,
     /// The attempt's token, registered with the scheduler before the attempt starts.
@@ -201,6 +203,7 @@ impl PrepareJob {
                 item: a.item,
                 attempt: a.attempt,
             },
+            tokens_used: x.tokens_used,
             limits,
             cancel: CancellationToken::new(),
         }
@@ -241,6 +244,7 @@ impl PrepareJob {
                 ctx: self.ctx.clone(),
                 limits: *limits,
                 secret_texts: secrets.texts().into(),
+                tokens: TokenLedger::new(self.tokens_used),
             },
             output: task.output.clone(),
         })

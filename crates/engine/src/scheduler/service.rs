@@ -482,9 +482,10 @@ impl Service {
                 execution,
                 attempt,
                 result,
+                usage,
             } => {
                 self.running.remove(&(execution, attempt));
-                let event = self.result_event(execution, attempt, result);
+                let event = self.result_event_spending(execution, attempt, result, usage);
                 if let Some(event) = event {
                     self.batch.work.push_back((execution, event));
                 }
@@ -599,6 +600,18 @@ impl Service {
         attempt: AttemptRef,
         result: std::result::Result<serde_json::Value, TaskError>,
     ) -> Option<Event> {
+        self.result_event_spending(execution, attempt, result, None)
+    }
+
+    /// The event recording an attempt's result and the LLM tokens it spent, if its
+    /// execution is still here.
+    pub(super) fn result_event_spending(
+        &self,
+        execution: ExecutionId,
+        attempt: AttemptRef,
+        result: std::result::Result<serde_json::Value, TaskError>,
+        usage: Option<crate::event::TokenUsage>,
+    ) -> Option<Event> {
         let x = self.executions.get(&execution)?;
         let task = x.plan.tasks[attempt.task].name.clone();
         Some(match result {
@@ -607,12 +620,14 @@ impl Service {
                 item: attempt.item,
                 attempt: attempt.attempt,
                 output,
+                usage,
             },
             Err(error) => Event::AttemptFailed {
                 task,
                 item: attempt.item,
                 attempt: attempt.attempt,
                 error,
+                usage,
             },
         })
     }

@@ -150,6 +150,7 @@ impl Service {
                 item: a.item,
                 attempt: a.attempt,
                 error,
+                usage: None,
             },
         };
         self.batch.work.push_back((id, started));

@@ -58,6 +58,7 @@ mod drain;
 mod durable;
 mod fairness;
 mod isolation;
+mod llm;
 mod roundtrip;
 mod secrets;
 mod waits;

@@ -9,6 +9,14 @@ use crate::event::{Event, TimerKey, Wait};
 use crate::machine::Effect;
 use crate::machine::state::Execution;
 
+/// Adds an attempt's LLM tokens to its execution's: whether or not the result is
+/// still current, the tokens were spent.
+fn count_tokens(x: &mut Execution, usage: Option<crate::event::TokenUsage>) {
+    if let Some(u) = usage {
+        x.tokens_used = x.tokens_used.saturating_add(u.total());
+    }
+}
+
 /// Applies an event of this family.
 pub(super) fn apply(x: &mut Execution, event: &Event, at: Timestamp, effects: &mut Vec<Effect>) {
     match event {
@@ -69,7 +77,9 @@ pub(super) fn apply(x: &mut Execution, event: &Event, at: Timestamp, effects: &m
             item,
             attempt,
             output,
+            usage,
         } => {
+            count_tokens(x, *usage);
             if let Some((t, u)) = locate(x, task, *item)
                 && current(x, t, u, *attempt)
             {
@@ -81,7 +91,9 @@ pub(super) fn apply(x: &mut Execution, event: &Event, at: Timestamp, effects: &m
             item,
             attempt,
             error,
+            usage,
         } => {
+            count_tokens(x, *usage);
             if let Some((t, u)) = locate(x, task, *item)
                 && current(x, t, u, *attempt)
             {
