@@ -2,7 +2,8 @@
 # The whole test suite, exactly as CI runs it: formatting, lints, every test.
 # Installs what the tests need when it is missing (cargo-nextest; Schemathesis, and
 # the Python MCP SDK that the /mcp client tests drive, in virtualenvs under target/;
-# the console's npm packages, and chromium for its end-to-end tests).
+# the console's npm packages, and chromium for its end-to-end tests; the small
+# language model and its server, started once for the assistant's tests).
 # The test runner's summary is the last thing it prints.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,6 +41,16 @@ if ! "$mcp_venv/bin/python" -c 'import mcp' >/dev/null 2>&1; then
     python3 -m venv "$mcp_venv"
     "$mcp_venv/bin/pip" install --quiet --disable-pip-version-check 'mcp==2.3.0'
 fi
+
+# One model server for the whole run (scripts/llm-server.sh: SmolLM2-135M behind an
+# OpenAI-compatible endpoint on 127.0.0.1), stopped when the run ends.
+step "starting the test language model (scripts/llm-server.sh)"
+export HARMONIA_LLM_STATE="$target/llm-server.env"
+llm_out="$(bash scripts/llm-server.sh start)"
+echo "$llm_out" | tail -n 2
+HARMONIA_TEST_LLM_URL="$(echo "$llm_out" | sed -n 's/^HARMONIA_TEST_LLM_URL=//p')"
+export HARMONIA_TEST_LLM_URL
+trap 'bash scripts/llm-server.sh stop >/dev/null 2>&1 || true' EXIT
 
 if ! cargo nextest --version >/dev/null 2>&1; then
     step "installing cargo-nextest"

@@ -161,6 +161,10 @@ pub enum Error {
     /// The engine is stopping (or has stopped).
     #[error("the engine is stopping")]
     Unavailable,
+    /// An assist use case needs a language model and none is configured; says how to
+    /// configure one.
+    #[error("{0}")]
+    NoModel(String),
     /// A service Harmonia called for the request (a component) failed or could not be
     /// reached.
     #[error("{0}")]

@@ -32,8 +32,10 @@
 //!   every way a workflow changes (an API call, an instantiation, a local run) is
 //!   announced once and in one shape.
 //!
-//! The assist features will be use cases of the same shape (a cheap struct over the
-//! same context, one accessor on [`App`]).
+//! - [`Assist`]: the assistant (a workflow drafted from plain language and repaired
+//!   until it validates, failure diagnosis with a validated patch, optimization
+//!   findings, a chat about an execution), over a language model when one is given
+//!   ([`App::with_llm`]).
 //!
 //! Invariants: nothing here knows HTTP, WebSockets or the command line (no status, no
 //! route, no flag in a message); a use case checks all of its input before it writes
@@ -47,6 +49,7 @@
 //! engine's handle, as the `harmonia_storage::Store` trait.
 
 pub mod analytics;
+pub mod assist;
 mod changes;
 pub mod components;
 pub mod concurrency;
@@ -70,6 +73,7 @@ use harmonia_engine::{Handle, Plans};
 use harmonia_storage::Store;
 
 pub use analytics::Analytics;
+pub use assist::Assist;
 pub use changes::{Change, Changes};
 pub use components::Components;
 pub use concurrency::Concurrency;
@@ -120,6 +124,7 @@ pub struct App {
     workers: Workers,
     analytics: Analytics,
     task_types: TaskTypes,
+    assist: Assist,
     changes: Changes,
 }
 
@@ -157,8 +162,27 @@ impl App {
             workers: Workers::new(ctx.clone()),
             analytics: Analytics(ctx.clone()),
             task_types: TaskTypes(ctx.clone()),
+            assist: Assist::new(ctx.clone()),
             changes: ctx.changes,
         }
+    }
+
+    /// These use cases with the assistant asking `llm` (without, it answers what it
+    /// can without a model, and [`Error::NoModel`] for the rest).
+    pub fn with_llm(mut self, llm: std::sync::Arc<dyn harmonia_llm::Provider>) -> App {
+        self.assist.llm = Some(llm);
+        self
+    }
+
+    /// The assistant's bounds.
+    pub fn with_assist_settings(mut self, settings: assist::AssistSettings) -> App {
+        self.assist.settings = settings;
+        self
+    }
+
+    /// The assistant.
+    pub fn assist(&self) -> &Assist {
+        &self.assist
     }
 
     /// Workflows.

@@ -70,6 +70,9 @@ enum Command {
     Template(commands::template::Args),
     /// Work with triggers on a running server: list, show, pause, resume.
     Trigger(commands::trigger::Args),
+    /// The assistant, with a language model: draft a workflow from a description,
+    /// diagnose a failed execution, find what to optimize.
+    Assist(commands::assist::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(commands::completions::Args),
 }
@@ -123,6 +126,7 @@ fn main() -> ExitCode {
         Command::Workflow(args) => commands::workflow::run(&args),
         Command::Submit(args) => commands::submit::run(&args),
         Command::Execution(args) => commands::execution::run(&args),
+        Command::Assist(args) => commands::assist::run(&args),
         Command::Completions(args) => {
             commands::completions::run(&args, <Cli as clap::CommandFactory>::command())
         }

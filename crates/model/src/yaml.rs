@@ -1,9 +1,15 @@
 //! YAML values (parameter files, request bodies) read the way definitions are: YAML
 //! 1.2 booleans only, so `yes`, `no`, `on` and `y` stay strings everywhere Harmonia
 //! reads YAML, and a value means the same in a workflow file as in a body or a file of
-//! parameters.
+//! parameters. And the other way: a value's YAML text, as templates and export
+//! documents are written (deterministic; reads back to the same value).
 
 use serde_json::Value;
+
+/// The YAML text of `value` (block style, two-space indents, ends with a newline).
+pub fn text(value: &Value) -> String {
+    crate::template::render_yaml(value)
+}
 
 /// Reads one YAML document into a JSON value (an empty document is `null`).
 pub fn value(text: &str) -> Result<Value, String> {

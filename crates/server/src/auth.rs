@@ -150,6 +150,12 @@ impl Need {
         if *method == axum::http::Method::POST && validate {
             return Need::Read;
         }
+        // The assistant stores nothing (it spends a model's tokens: an operator's
+        // call), except applying a patch, which stores a version (an admin's).
+        let assist = path.starts_with("/api/assist/") || path.starts_with("/api/v1/assist/");
+        if *method == axum::http::Method::POST && assist && !path.ends_with("/apply") {
+            return Need::Operate;
+        }
         let operate = [
             "/execute",
             "/cancel",

@@ -94,6 +94,8 @@ pub enum Code {
     Internal,
     /// The server is not ready (storage unreachable, or starting).
     Unavailable,
+    /// An assist feature needs a language model and none is configured.
+    LlmNotConfigured,
 }
 
 impl Code {
@@ -125,6 +127,7 @@ impl Code {
             Code::HeadersTooLarge => "headers_too_large",
             Code::Internal => "internal",
             Code::Unavailable => "unavailable",
+            Code::LlmNotConfigured => "llm_not_configured",
         }
     }
 
@@ -151,7 +154,7 @@ impl Code {
             Code::UriTooLong => StatusCode::URI_TOO_LONG,
             Code::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Code::Unavailable | Code::LlmNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }
@@ -413,6 +416,7 @@ impl From<harmonia_app::Error> for ApiError {
             } => ApiError::bad_request(e.to_string())
                 .with_details(serde_json::json!({"task": task, "tasks": tasks})),
             E::Unavailable => ApiError::new(Code::Unavailable, "the engine is stopping"),
+            E::NoModel(m) => ApiError::new(Code::LlmNotConfigured, m),
             E::Upstream(m) => ApiError::new(Code::BadGateway, m),
             E::LeaseLost { reason, message } => ApiError::new(Code::LeaseLost, message)
                 .with_details(serde_json::json!({"reason": reason})),

@@ -20,6 +20,7 @@ use utoipa::{Modify, OpenApi};
     tags(
         (name = "workflows", description = "Workflow definitions and their versions"),
         (name = "task-types", description = "The task types a definition may use, with the JSON Schemas of their parameters and outputs"),
+        (name = "assist", description = "The assistant: a workflow from plain language, failure diagnosis with a validated patch, optimization findings, a chat about an execution"),
         (name = "executions", description = "Executions, their history and their control"),
         (name = "templates", description = "Parameterized, versioned workflows: instantiate, diff, export and import"),
         (name = "events", description = "CloudEvents received: kept once each, delivered to the tasks that wait for them and to the event triggers they match"),

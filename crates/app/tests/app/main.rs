@@ -11,6 +11,7 @@ use harmonia_model::{Format, Source};
 use harmonia_storage::{ExecutionStatus, Store};
 use tokio::sync::broadcast;
 
+mod assist;
 mod concurrency;
 mod events;
 mod executions;

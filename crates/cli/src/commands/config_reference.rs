@@ -36,6 +36,8 @@ enum Section {
     Hermes,
     /// Each `[[components]]` entry.
     Components,
+    /// `[llm]`: the language model.
+    Llm,
 }
 
 impl Section {
@@ -45,6 +47,7 @@ impl Section {
             Section::Top => "",
             Section::Hermes => "[hermes]",
             Section::Components => "[[components]]",
+            Section::Llm => "[llm]",
         }
     }
 }
@@ -64,7 +67,7 @@ struct Row {
     what: String,
 }
 
-/// A key of `[hermes]` or `[[components]]` that no flag sets.
+/// A key of `[hermes]`, `[[components]]` or `[llm]` that no flag sets.
 struct FileOnly {
     section: Section,
     key: &'static str,
@@ -151,6 +154,76 @@ fn file_only() -> Vec<FileOnly> {
                    value comes from `HARMONIA_SECRET_<NAME>`, and the server refuses to \
                    start when that variable is not set.",
             example: r#""RHETOR_TOKEN""#,
+        },
+        FileOnly {
+            section: Section::Llm,
+            key: "provider",
+            env: Some("HARMONIA_LLM_PROVIDER"),
+            default: "openai".into(),
+            what: "The model's wire format: `openai` (OpenAI and compatible servers: \
+                   llama.cpp, vLLM, LM Studio), `anthropic`, `ollama` or `rhetor`. Without \
+                   `[llm]` and these variables there is no model: the assistant answers \
+                   what it can without one, and `llm` tasks are refused at start.",
+            example: r#""openai""#,
+        },
+        FileOnly {
+            section: Section::Llm,
+            key: "base_url",
+            env: Some("HARMONIA_LLM_BASE_URL"),
+            default: "the provider's (Rhetor: `RHETOR_URL`, else http://localhost:8003)".into(),
+            what: "Where the provider is.",
+            example: r#""http://127.0.0.1:8080""#,
+        },
+        FileOnly {
+            section: Section::Llm,
+            key: "model",
+            env: Some("HARMONIA_LLM_MODEL"),
+            default: "required (but for Rhetor, which then chooses)".into(),
+            what: "The model to ask.",
+            example: r#""qwen2.5-7b-instruct""#,
+        },
+        FileOnly {
+            section: Section::Llm,
+            key: "api_key_env",
+            env: None,
+            default: "none (`HARMONIA_LLM_API_KEY` when set)".into(),
+            what: "The environment variable that holds the API key. A key written in the \
+                   file (`api_key`) is refused.",
+            example: r#""OPENAI_API_KEY""#,
+        },
+        FileOnly {
+            section: Section::Llm,
+            key: "timeout_secs",
+            env: Some("HARMONIA_LLM_TIMEOUT_SECS"),
+            default: harmonia_llm::DEFAULT_TIMEOUT.as_secs().to_string(),
+            what: "How long one request may take, in seconds, the answer included.",
+            example: "120",
+        },
+        FileOnly {
+            section: Section::Llm,
+            key: "connect_timeout_secs",
+            env: None,
+            default: harmonia_llm::DEFAULT_CONNECT_TIMEOUT.as_secs().to_string(),
+            what: "How long connecting may take, in seconds.",
+            example: "10",
+        },
+        FileOnly {
+            section: Section::Llm,
+            key: "max_retries",
+            env: None,
+            default: harmonia_llm::DEFAULT_MAX_RETRIES.to_string(),
+            what: "How many times a 429, a 5xx or a failed connection is retried \
+                   (honouring `Retry-After`).",
+            example: "2",
+        },
+        FileOnly {
+            section: Section::Llm,
+            key: "max_tokens_cap",
+            env: None,
+            default: harmonia_llm::DEFAULT_MAX_TOKENS_CAP.to_string(),
+            what: "The most tokens one answer may take; a request asking for more is \
+                   clamped.",
+            example: "4096",
         },
         FileOnly {
             section: Section::Components,
@@ -396,11 +469,16 @@ mod tests {
             (Section::Top, fields_of::<FileConfig>()),
             (Section::Hermes, fields_of::<HermesConfig>()),
             (Section::Components, fields_of::<ComponentConfig>()),
+            (Section::Llm, fields_of::<harmonia_llm::LlmConfig>()),
         ] {
             assert!(!fields.is_empty(), "no fields read for {section:?}");
             for field in fields {
-                // The two tables are documented by their keys.
-                if section == Section::Top && matches!(*field, "hermes" | "components") {
+                // The tables are documented by their keys.
+                if section == Section::Top && matches!(*field, "hermes" | "components" | "llm") {
+                    continue;
+                }
+                // Read only to be refused, with a message saying what to do instead.
+                if section == Section::Llm && *field == "api_key" {
                     continue;
                 }
                 keys.insert((section.header().to_string(), field.to_string()));
@@ -425,15 +503,17 @@ mod tests {
     fn a_file_with_every_key_that_is_not_a_flag_parses_and_unknown_keys_are_refused() {
         let mut hermes = String::from("[hermes]\n");
         let mut component = String::from("[[components]]\n");
+        let mut llm = String::from("[llm]\n");
         for f in file_only() {
             let line = format!("{} = {}\n", f.key, f.example);
             match f.section {
                 Section::Hermes => hermes.push_str(&line),
                 Section::Components => component.push_str(&line),
+                Section::Llm => llm.push_str(&line),
                 Section::Top => panic!("`{}`: top-level keys are flags", f.key),
             }
         }
-        let file = format!("port = 8007\n{hermes}\n{component}");
+        let file = format!("port = 8007\n{hermes}\n{llm}\n{component}");
         let parsed: Result<FileConfig, _> = toml::from_str(&file);
         assert!(parsed.is_ok(), "{file}\ndoes not parse: {parsed:?}");
         // And each table refuses a key it does not know: a documented key that parses
@@ -442,6 +522,8 @@ mod tests {
             "prot = 8007\n".to_string(),
             format!("{hermes}uri = \"http://127.0.0.1:1\"\n"),
             format!("{component}endpont = \"http://127.0.0.1:1\"\n"),
+            format!("{llm}modle = \"x\"\n"),
+            format!("{llm}api_key = \"sk-in-clear\"\n"),
         ] {
             let parsed: Result<FileConfig, _> = toml::from_str(&typo);
             assert!(parsed.is_err(), "accepted an unknown key:\n{typo}");
@@ -474,12 +556,18 @@ mod tests {
 
     #[test]
     fn the_variables_of_the_file_only_keys_are_read_where_they_are_documented() {
-        let source = include_str!("integration.rs");
         for f in file_only() {
+            let (file, source) = match f.section {
+                Section::Llm => (
+                    "crates/llm/src/config.rs",
+                    include_str!("../../../llm/src/config.rs"),
+                ),
+                _ => ("integration.rs", include_str!("integration.rs")),
+            };
             if let Some(env) = f.env {
                 assert!(
                     source.contains(&format!("\"{env}\"")),
-                    "integration.rs does not read `{env}`, documented for `{}`",
+                    "{file} does not read `{env}`, documented for `{}`",
                     f.key
                 );
             }

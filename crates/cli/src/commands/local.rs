@@ -129,10 +129,13 @@ impl Local {
         );
         let secrets = secrets();
         let directory = super::integration::local_directory(&secrets)?;
+        let llm = super::llm::local_provider()?;
         let config = EngineConfig {
             kinds: KindsConfig {
                 allow_shell,
                 components: directory.clone(),
+                llm: llm.clone(),
+                llm_tokens_per_execution: super::llm::tokens_per_execution()?,
                 // No API here for workers to poll.
                 serves_workers: false,
                 ..KindsConfig::default()
@@ -145,8 +148,12 @@ impl Local {
             builder = builder.definitions(Arc::new(Beside { dir }));
         }
         let engine = builder.spawn().await?;
+        let mut app = App::with_components(engine.handle().clone(), directory);
+        if let Some(llm) = llm {
+            app = app.with_llm(llm);
+        }
         Ok(Local {
-            app: App::with_components(engine.handle().clone(), directory),
+            app,
             engine,
             _temp: temp,
         })

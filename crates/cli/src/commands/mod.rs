@@ -1,5 +1,6 @@
 //! The subcommands, one module each, and what they share: reading definition files.
 
+pub(crate) mod assist;
 pub(crate) mod bench;
 mod beside;
 pub(crate) mod completions;
@@ -10,6 +11,7 @@ pub(crate) mod execution;
 pub(crate) mod graph;
 pub(crate) mod history;
 mod integration;
+mod llm;
 mod local;
 mod progress;
 pub(crate) mod remote;

@@ -92,6 +92,10 @@ pub(crate) struct Args {
     /// proxy in front may close idle requests sooner) [default: 60s].
     #[arg(long, env = "HARMONIA_WORKER_POLL_MAX_WAIT", value_name = "DURATION")]
     worker_poll_max_wait: Option<String>,
+    /// The most tokens the `llm` tasks of one execution may spend; an attempt past it
+    /// fails with `llm_budget` [default: no limit].
+    #[arg(long, env = "HARMONIA_LLM_TOKENS_PER_EXECUTION", value_name = "TOKENS")]
+    llm_tokens_per_execution: Option<u64>,
 }
 
 /// The config file: the same settings as the flags.
@@ -112,6 +116,8 @@ pub(crate) struct FileConfig {
     worker_poll_max_wait: Option<String>,
     hermes: Option<super::integration::HermesConfig>,
     components: Option<Vec<super::integration::ComponentConfig>>,
+    llm: Option<harmonia_llm::LlmConfig>,
+    llm_tokens_per_execution: Option<u64>,
 }
 
 /// The settings in effect.
@@ -129,6 +135,22 @@ struct Settings {
     notify_failure_url: Option<reqwest::Url>,
     worker_poll_max_wait: Option<std::time::Duration>,
     integration: super::integration::Settings,
+    /// The language model (its settings are not printed: the key is among them).
+    llm: Llm,
+    llm_tokens_per_execution: Option<u64>,
+}
+
+/// A language model, shown in `Debug` by its provider and model only.
+#[derive(Clone)]
+struct Llm(Option<std::sync::Arc<dyn harmonia_llm::Provider>>);
+
+impl std::fmt::Debug for Llm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Some(p) => write!(f, "{}:{}", p.name(), p.model()),
+            None => f.write_str("none"),
+        }
+    }
 }
 
 fn settings(args: &Args) -> anyhow::Result<Settings> {
@@ -183,6 +205,8 @@ fn settings(args: &Args) -> anyhow::Result<Settings> {
             ),
         },
         integration: super::integration::settings(file.hermes, file.components)?,
+        llm: Llm(super::llm::provider(file.llm)?),
+        llm_tokens_per_execution: args.llm_tokens_per_execution.or(file.llm_tokens_per_execution),
         notify_failure_url: match args.notify_failure_url.clone().or(file.notify_failure_url) {
             None => None,
             Some(text) => Some(
@@ -277,6 +301,8 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         kinds: KindsConfig {
             allow_shell: settings.allow_shell,
             components: integration.directory.clone(),
+            llm: settings.llm.0.clone(),
+            llm_tokens_per_execution: settings.llm_tokens_per_execution,
             ..KindsConfig::default()
         },
         secrets,
@@ -292,7 +318,10 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     }
     let engine = builder.spawn().await?;
     let handle = engine.handle().clone();
-    let app = App::with_components(handle.clone(), integration.directory.clone());
+    let mut app = App::with_components(handle.clone(), integration.directory.clone());
+    if let Some(llm) = settings.llm.0.clone() {
+        app = app.with_llm(llm);
+    }
     // Worker queues are loaded now, so that they show (and fill) before the first poll.
     app.workers().start();
     if let Some(limit) = settings.worker_poll_max_wait {

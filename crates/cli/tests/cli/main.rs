@@ -1,6 +1,7 @@
 //! The `harmonia` binary as a user runs it: real processes, real files, real HTTP
 //! servers on 127.0.0.1, real SQLite databases.
 
+mod assist;
 mod client_cli;
 mod crash;
 mod crash_serve;

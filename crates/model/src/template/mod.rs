@@ -63,6 +63,11 @@ mod format;
 mod instantiate;
 mod kind;
 mod render;
+
+/// The YAML text of `value`, as templates are written (see `render.rs`).
+pub(crate) fn render_yaml(value: &serde_json::Value) -> String {
+    render::render(value, crate::source::Format::Yaml)
+}
 pub mod tekton;
 
 pub use builtin::{BUILTIN, BUILTIN_CREATED_AT_MS, Builtin, builtin};

@@ -8,6 +8,7 @@ use utoipa::IntoParams;
 
 pub(crate) mod analytics;
 pub(crate) mod approvals;
+pub(crate) mod assist;
 pub(crate) mod components;
 pub(crate) mod deliveries;
 pub(crate) mod discovery;

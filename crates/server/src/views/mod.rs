@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 pub mod analytics;
 pub mod approvals;
+pub mod assist;
 pub mod deliveries;
 pub mod designer;
 pub mod events;

@@ -17,6 +17,7 @@ use tower::ServiceExt;
 
 mod analytics;
 mod approvals;
+mod assist;
 mod components;
 mod deliveries;
 mod designer_api;
@@ -51,6 +52,16 @@ async fn server_in(dir: tempfile::TempDir, config: ApiConfig) -> Server {
 
 /// [`server_in`] with these engine settings (secrets, say).
 async fn server_engine(dir: tempfile::TempDir, config: ApiConfig, engine: EngineConfig) -> Server {
+    server_model(dir, config, engine, None).await
+}
+
+/// [`server_engine`] whose assistant asks `llm`.
+async fn server_model(
+    dir: tempfile::TempDir,
+    config: ApiConfig,
+    engine: EngineConfig,
+    llm: Option<Arc<dyn harmonia_llm::Provider>>,
+) -> Server {
     let store: Arc<dyn Store> = Arc::new(
         harmonia_storage_sql::SqliteStore::open(&dir.path().join("s.db"), Default::default())
             .await
@@ -61,7 +72,11 @@ async fn server_engine(dir: tempfile::TempDir, config: ApiConfig, engine: Engine
     let (handle, _join) = harmonia_engine::spawn(engine, store.clone(), plans, kinds)
         .await
         .expect("engine");
-    let state = AppState::new(handle, config, None);
+    let mut app = harmonia_app::App::new(handle);
+    if let Some(llm) = llm {
+        app = app.with_llm(llm);
+    }
+    let state = AppState::with_app(app, config, None);
     Server {
         app: harmonia_server::app(state),
         store,
@@ -1222,6 +1237,31 @@ async fn the_auth_matrix() {
             1,
         ),
         (Method::GET, "/api/task-types".into(), "", None, 1),
+        // The assistant: status to viewers; what spends a model's tokens to operators
+        // (diagnosing a run that did not fail is a 409); storing a patch to admins (a
+        // run that succeeded has nothing to retry: 409, and nothing is stored).
+        (Method::GET, "/api/assist".into(), "", None, 1),
+        (
+            Method::POST,
+            "/api/assist/workflows/hello/optimize".into(),
+            "",
+            None,
+            2,
+        ),
+        (
+            Method::POST,
+            format!("/api/assist/executions/{exec}/diagnose"),
+            "",
+            None,
+            2,
+        ),
+        (
+            Method::POST,
+            format!("/api/assist/executions/{exec}/diagnose/apply"),
+            "{\"yaml\": \"name: hello\\ntasks:\\n  a: {type: set}\\n\"}",
+            Some("application/json"),
+            3,
+        ),
         (Method::GET, "/api/v1/task-types/http".into(), "", None, 1),
         (Method::GET, "/api/templates".into(), "", None, 1),
         (
