@@ -1,7 +1,10 @@
 // Starts the one server the end-to-end tests share: `harmonia serve` (the binary in
 // HARMONIA_BIN, default target/debug/harmonia) on a fresh SQLite file in a temporary
 // folder, on a free port, with an admin token, and a local HTTP service the
-// workflows call (`/ok`, `/slow?ms=N`, `/fail`). The URL and the token reach the tests
+// workflows call (`/ok`, `/slow?ms=N`, `/fail`), which also plays a language model
+// (`POST /v1/chat/completions` in OpenAI's wire format, answering from a script by
+// the answer's schema name: a fixed draft, a fixed diagnosis; the real small model is
+// exercised by the CLI's tests). The URL and the token reach the tests
 // through the environment; the returned function stops everything.
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -29,6 +32,27 @@ function waitForListening(child: ChildProcess): Promise<string> {
   });
 }
 
+/** The scripted model's answer, by the schema the request asks for. */
+function scriptedAnswer(schema: string | undefined): unknown {
+  if (schema === "workflow_draft")
+    return {
+      name: "Status Check",
+      description: "Fetch the status and keep its state",
+      tasks: [
+        { name: "fetch", type: "http", needs: [], method: "GET", url: "http://127.0.0.1:9/status" },
+        { name: "state", type: "transform", needs: ["fetch"], input: "${ $tasks.fetch.output.body }", expr: ".state" },
+      ],
+    };
+  if (schema === "diagnosis")
+    return {
+      summary: "The call kept failing: the service answered 500.",
+      cause: "The service behind `call` is down.",
+      evidence: [{ seq: 1, why: "the run started here" }],
+      suggestions: ["Ask the service's owners whether it is up."],
+    };
+  return "I do not know.";
+}
+
 export default async function globalSetup() {
   const dir = mkdtempSync(join(tmpdir(), "harmonia-e2e-"));
   const db = join(dir, "harmonia.db");
@@ -45,6 +69,23 @@ export default async function globalSetup() {
       res.writeHead(status, { "Content-Type": "application/json" });
       res.end(JSON.stringify(body));
     };
+    if (url.pathname === "/v1/chat/completions") {
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => {
+        const request = JSON.parse(body);
+        const content = JSON.stringify(scriptedAnswer(request?.response_format?.json_schema?.name));
+        answer(200, {
+          id: "x",
+          object: "chat.completion",
+          created: 0,
+          model: "scripted",
+          choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
+          usage: { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 },
+        });
+      });
+      return;
+    }
     if (url.pathname === "/slow") {
       setTimeout(() => answer(200, { ok: true }), Number(url.searchParams.get("ms") ?? 500));
     } else if (url.pathname === "/fail") answer(500, { error: "the service is down" });
@@ -65,7 +106,13 @@ export default async function globalSetup() {
   const child = spawn(bin, ["serve", "--port", "0", "--db", db], {
     cwd: dir,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" },
+    env: {
+      ...process.env,
+      RUST_LOG: process.env.RUST_LOG ?? "warn",
+      HARMONIA_LLM_PROVIDER: "openai",
+      HARMONIA_LLM_BASE_URL: `http://127.0.0.1:${servicePort}`,
+      HARMONIA_LLM_MODEL: "scripted",
+    },
   });
   const url = await waitForListening(child);
   process.env.HARMONIA_E2E_URL = url;

@@ -28,6 +28,8 @@ import { nodeOfPath, refOf, removeNode, SUBS, toGraph } from "./nodes";
 import { Properties } from "./Properties";
 import { TemplatePanel } from "./TemplatePanel";
 import { UnsavedGuard } from "./UnsavedGuard";
+import { DescribeDialog } from "../assist/DescribeDialog";
+import { assistStatus } from "../assist/api";
 import { layoutKey, loadLayout, saveLayout } from "./layoutStore";
 import { emptyTemplate, templateNodeOfPath, withWorkflow, workflowDiagnostics, workflowOf } from "./templateDoc";
 import { parseDefinition, toYaml } from "./yamlText";
@@ -68,6 +70,9 @@ function Designer({ name, template }: { name: string | null; template: boolean }
   // Where the library adds tasks: `tasks` or a handler block.
   const [block, setBlock] = useState<Block>("tasks");
   const [types, setTypes] = useState<TaskType[] | null>(null);
+  // Whether the assistant has a model (then a new workflow can be described).
+  const [canDescribe, setCanDescribe] = useState(false);
+  const [describing, setDescribing] = useState(false);
   const [validation, setValidation] = useState<Validation | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [reviewing, setReviewing] = useState(false);
@@ -104,6 +109,14 @@ function Designer({ name, template }: { name: string | null; template: boolean }
       .catch(() => setTypes([]));
     return () => ctl.abort();
   }, []);
+  useEffect(() => {
+    if (name || template) return;
+    const ctl = new AbortController();
+    assistStatus(ctl.signal)
+      .then((s) => setCanDescribe(s.configured))
+      .catch(() => setCanDescribe(false));
+    return () => ctl.abort();
+  }, [name, template]);
   const typeMap = useMemo(() => Object.fromEntries((types ?? []).map((t) => [t.name, t])), [types]);
 
   const present = hist?.present ?? null;
@@ -278,6 +291,19 @@ function Designer({ name, template }: { name: string | null; template: boolean }
     return null;
   };
 
+  // A drafted workflow replaces the document (an edit undo takes back).
+  const takeDraft = (yaml: string) => {
+    const parsed = parseDefinition(yaml);
+    if (!parsed.ok) {
+      setMessage(`the draft does not read: ${parsed.error}`);
+      return;
+    }
+    setMessage(null);
+    setSelected(null);
+    setPositions({});
+    setHist((h) => (h ? push(h, { def: parsed.def, text: yaml }, "describe") : h));
+  };
+
   // Saved, the workflow's page; with `run`, its inputs form open (`?execute=1`).
   const save = async (run = false) => {
     setSaving(true);
@@ -330,6 +356,11 @@ function Designer({ name, template }: { name: string | null; template: boolean }
         <button type="button" onClick={() => { setPositions(autoLayout(graph)); setFitKey((k) => k + 1); }}>
           Layout
         </button>
+        {canDescribe && (
+          <button type="button" onClick={() => setDescribing(true)} title="Draft a workflow from a description (the assistant)">
+            Describe…
+          </button>
+        )}
         <span className="spacer" />
         <span className={`dz-status ${errorCount ? "dz-bad" : "dz-good"}`} role="status">
           {!validation ? "Checking…" : errorCount ? `${errorCount} error${errorCount === 1 ? "" : "s"}` : "Valid"}
@@ -350,6 +381,7 @@ function Designer({ name, template }: { name: string | null; template: boolean }
         </div>
       )}
       <ErrorBox error={saveError} />
+      {describing && <DescribeDialog onUse={takeDraft} onClose={() => setDescribing(false)} />}
       {reviewing && name && (
         <div className="dz-review panel" aria-label="Changes">
           <h2>Changes against the stored version</h2>

@@ -1,10 +1,12 @@
 // What can be done to the execution, each enabled only when its status allows it:
 // pause (running), resume (paused), cancel with a reason (not ended), retry (ended:
-// from the failure, or from a chosen step, after reading the preview).
+// from the failure, or from a chosen step, after reading the preview), and for a
+// failed one, the assistant's diagnosis (with its patch to apply and retry).
 import { useState } from "react";
 import { api } from "../../api/client";
 import type { ExecutionStatus } from "../../api/types";
 import { ErrorBox } from "../../components/ErrorBox";
+import { DiagnoseDialog } from "../assist/DiagnoseDialog";
 import { Dialog } from "./Dialog";
 import { RetryDialog } from "./RetryDialog";
 
@@ -17,7 +19,7 @@ interface Props {
 export function Actions({ id, status, tasks }: Props) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const [dialog, setDialog] = useState<"cancel" | "retry" | null>(null);
+  const [dialog, setDialog] = useState<"cancel" | "retry" | "diagnose" | null>(null);
   const ended = status === "succeeded" || status === "failed" || status === "cancelled";
 
   const post = async (what: "pause" | "resume") => {
@@ -46,12 +48,18 @@ export function Actions({ id, status, tasks }: Props) {
       <button className="primary" onClick={() => setDialog("retry")} disabled={busy || !ended}>
         Retry…
       </button>
+      {status === "failed" && (
+        <button onClick={() => setDialog("diagnose")} disabled={busy}>
+          Diagnose…
+        </button>
+      )}
       {error !== null && (
         <div className="xp-actions-error">
           <ErrorBox error={error} />
         </div>
       )}
       {dialog === "cancel" && <CancelDialog id={id} onClose={() => setDialog(null)} />}
+      {dialog === "diagnose" && <DiagnoseDialog id={id} onClose={() => setDialog(null)} />}
       {dialog === "retry" && <RetryDialog id={id} status={status} tasks={tasks} onClose={() => setDialog(null)} />}
     </div>
   );
