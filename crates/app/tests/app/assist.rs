@@ -480,3 +480,38 @@ async fn a_diagnosis_without_a_model_is_harmonias_own_and_a_run_that_did_not_fai
         Err(harmonia_app::Error::Conflict(_))
     ));
 }
+
+#[tokio::test]
+async fn with_a_model_optimization_is_ranked_and_explained_and_made_up_findings_are_dropped() {
+    let answer = json!({"summary": "Bound the calls first.",
+        "ranking": [{"finding": 1, "why": "a hung call hangs the run"}, {"finding": 99, "why": "made up"},
+                    {"finding": 1, "why": "again"}, {"finding": 0, "why": "the path"}]});
+    let script = Script::new(&[answer]);
+    let e = env(Some(script.clone())).await;
+    let source = yaml(
+        "name: calls\ntasks:\n  a:\n    type: http\n    with: {url: 'http://127.0.0.1:9/'}\n  b:\n    needs: a\n    type: http\n    with: {url: 'http://127.0.0.1:9/'}\n",
+    );
+    let o = e
+        .app
+        .assist()
+        .optimize_source(&source)
+        .await
+        .expect("report");
+    assert_eq!(o.model.as_deref(), Some("scripted"));
+    let x = o.explanation.expect("explained");
+    assert_eq!(x.summary, "Bound the calls first.");
+    let ranked: Vec<u64> = x
+        .ranking
+        .iter()
+        .map(|r| r["finding"].as_u64().expect("index"))
+        .collect();
+    assert_eq!(ranked, [1, 0], "only findings that exist, once each");
+    // The model was given every finding, numbered, with its place.
+    let prompt = script.requests()[0]["messages"][1]["content"]
+        .as_str()
+        .expect("text")
+        .to_string();
+    for (i, f) in o.analysis.findings.iter().enumerate() {
+        assert!(prompt.contains(&format!("[{i}] {}", f.path)), "{prompt}");
+    }
+}
