@@ -1,6 +1,7 @@
 //! The [`Provider`] trait: all the rest of Harmonia knows of an LLM.
 //!
-//! Invariant of every implementation: `chat` makes one logical request (retried by the
+//! Invariant of every implementation: `chat` (and `chat_streaming`, which OpenAI-style
+//! servers answer as Server-Sent Events) makes one logical request (retried by the
 //! transport on transient failures), never logs the prompt or the key, and honours
 //! the request's schema as [`ChatResponse`](crate::ChatResponse) documents.
 
@@ -12,6 +13,19 @@ use crate::types::{ChatRequest, ChatResponse};
 pub trait Provider: Send + Sync {
     /// Asks the model; see [`ChatRequest`] and [`ChatResponse`] for the contract.
     async fn chat(&self, req: &ChatRequest) -> Result<ChatResponse>;
+
+    /// Asks the model like [`Provider::chat`], passing the answer's text to `on_text`
+    /// piece by piece as it arrives (the pieces joined are the answer's text). A
+    /// provider that answers whole passes it in one piece, at the end.
+    async fn chat_streaming(
+        &self,
+        req: &ChatRequest,
+        on_text: &(dyn for<'t> Fn(&'t str) + Send + Sync),
+    ) -> Result<ChatResponse> {
+        let answer = self.chat(req).await?;
+        on_text(&answer.text);
+        Ok(answer)
+    }
 
     /// The provider's name (`openai`, `anthropic`, `ollama`, `rhetor`).
     fn name(&self) -> &str;

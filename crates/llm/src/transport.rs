@@ -178,13 +178,77 @@ impl Transport {
         }
     }
 
-    /// One attempt: the answer's bytes on success.
-    async fn attempt(
+    /// `POST {base_url}{path}` with `body`, the answer read as a stream of lines, each
+    /// given to `on_line` as it completes. Retried as [`Transport::post_json`] is until
+    /// the answer's head says success; from then on, what arrives is used (a failure
+    /// midway is an error, not a retry: part of the answer was passed on). At most
+    /// `MAX_BODY_BYTES` are read.
+    pub(crate) async fn post_lines(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        on_line: &mut (dyn for<'t> FnMut(&'t str) + Send),
+    ) -> Result<()> {
+        let url = format!("{}{path}", self.base_url);
+        let mut attempt = 0u32;
+        let mut resp = loop {
+            attempt += 1;
+            let (error, after) = match self.send(&url, &[], body).await {
+                Ok(resp) => break resp,
+                Err(Failure::Fatal(error)) => return Err(error.scrub(self.secret())),
+                Err(Failure::Retry { error, after }) => (error.scrub(self.secret()), after),
+            };
+            if attempt > self.max_retries {
+                return Err(error);
+            }
+            let delay = after
+                .unwrap_or_else(|| backoff(attempt))
+                .min(MAX_RETRY_DELAY);
+            tracing::warn!(provider = self.provider, attempt, delay_ms = delay.as_millis() as u64, error = %error, "llm request failed; retrying");
+            tokio::time::sleep(delay).await;
+        };
+        let mut pending: Vec<u8> = Vec::new();
+        let mut read = 0usize;
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    read += chunk.len();
+                    if read > MAX_BODY_BYTES {
+                        return Err(Error::Protocol(format!(
+                            "the answer is larger than {MAX_BODY_BYTES} bytes"
+                        )));
+                    }
+                    pending.extend_from_slice(&chunk);
+                    while let Some(end) = pending.iter().position(|b| *b == b'\n') {
+                        let line: Vec<u8> = pending.drain(..=end).collect();
+                        on_line(String::from_utf8_lossy(&line).trim_end_matches(['\n', '\r']));
+                    }
+                }
+                Ok(None) => {
+                    if !pending.is_empty() {
+                        on_line(String::from_utf8_lossy(&pending).trim_end_matches('\r'));
+                    }
+                    return Ok(());
+                }
+                Err(e) if e.is_timeout() => return Err(self.timed_out()),
+                Err(e) => {
+                    return Err(Error::Unavailable(format!(
+                        "the answer from {} was interrupted: {}",
+                        self.origin,
+                        root_cause(&e.without_url())
+                    )));
+                }
+            }
+        }
+    }
+
+    /// Sends one request: the response when its status is a success.
+    async fn send(
         &self,
         url: &str,
         headers: &[(&'static str, &'static str)],
         body: &serde_json::Value,
-    ) -> std::result::Result<Vec<u8>, Failure> {
+    ) -> std::result::Result<reqwest::Response, Failure> {
         let mut rb = self.client.post(url).json(body);
         if let Some((name, value)) = &self.auth_header {
             rb = rb.header(name.clone(), value.clone());
@@ -195,10 +259,7 @@ impl Transport {
         let resp = rb.send().await.map_err(|e| self.send_failure(e))?;
         let status = resp.status();
         if status.is_success() {
-            return self
-                .read_limited(resp, MAX_BODY_BYTES)
-                .await
-                .map_err(Failure::Fatal);
+            return Ok(resp);
         }
         let after = retry_after(resp.headers(), SystemTime::now());
         // An unreadable error body still leaves the status to report.
@@ -215,6 +276,19 @@ impl Transport {
         } else {
             Err(Failure::Fatal(error))
         }
+    }
+
+    /// One attempt: the answer's bytes on success.
+    async fn attempt(
+        &self,
+        url: &str,
+        headers: &[(&'static str, &'static str)],
+        body: &serde_json::Value,
+    ) -> std::result::Result<Vec<u8>, Failure> {
+        let resp = self.send(url, headers, body).await?;
+        self.read_limited(resp, MAX_BODY_BYTES)
+            .await
+            .map_err(Failure::Fatal)
     }
 
     /// A failure to send (or to get the answer's head), classified.

@@ -2,6 +2,9 @@
 //! the model with the facts as context (an execution's, as diagnosis gathers them; a
 //! workflow's definition), bounded and redacted.
 //!
+//! The answer can be followed as the model writes it ([`Assist::prepare_chat`], then
+//! [`ChatCall::run`] with a callback).
+//!
 //! Invariants: at most [`MAX_TURNS`] messages of at most [`MAX_TURN_CHARS`]
 //! characters, the last one the user's; the facts go in the system message, never
 //! more than the settings' `context_chars`.
@@ -29,16 +32,13 @@ pub struct ChatTurn {
     pub content: String,
 }
 
-/// What the conversation is about.
+/// What the conversation is about (either, both, or neither).
 #[derive(Debug, Clone, Default)]
-pub enum ChatAbout {
-    /// Nothing in particular.
-    #[default]
-    Nothing,
+pub struct ChatAbout {
     /// An execution (its facts, as a diagnosis sees them).
-    Execution(ExecutionId),
+    pub execution: Option<ExecutionId>,
     /// A stored workflow (its latest definition).
-    Workflow(String),
+    pub workflow: Option<String>,
 }
 
 /// The model's answer.
@@ -59,6 +59,16 @@ const SYSTEM: &str = "You help people run and debug workflows of a workflow engi
 impl Assist {
     /// Answers the conversation `turns` about `about` (see the module doc).
     pub async fn chat(&self, turns: &[ChatTurn], about: &ChatAbout) -> Result<ChatReply> {
+        self.prepare_chat(turns, about)
+            .await?
+            .run(&|_: &str| {})
+            .await
+    }
+
+    /// Checks the conversation and gathers its facts: the request, ready to send
+    /// ([`ChatCall::run`]). Every error of the request comes from here, before any of
+    /// the answer is passed on.
+    pub async fn prepare_chat(&self, turns: &[ChatTurn], about: &ChatAbout) -> Result<ChatCall> {
         if turns.is_empty() {
             return Err(Error::InvalidRequest(
                 "`messages` is empty: send at least the user's question".into(),
@@ -94,26 +104,31 @@ impl Assist {
             ));
         }
         let llm = self.llm()?.clone();
-        let facts = match about {
-            ChatAbout::Nothing => String::new(),
-            ChatAbout::Execution(id) => self.facts(*id, self.settings.context_chars).await?.text,
-            ChatAbout::Workflow(name) => {
-                let record = crate::Workflows(self.ctx.clone())
-                    .record(name, None)
-                    .await?;
-                let mut source = Value::String(record.source);
-                self.ctx.handle.redact_secrets(&mut source);
-                format!(
-                    "Workflow {} version {}:\n{}",
-                    record.name,
-                    record.version,
-                    clip(
-                        source.as_str().unwrap_or_default(),
-                        self.settings.context_chars
-                    )
-                )
+        let mut facts = String::new();
+        if let Some(id) = about.execution {
+            facts.push_str(&self.facts(id, self.settings.context_chars).await?.text);
+        }
+        if let Some(name) = &about.workflow {
+            let record = crate::Workflows(self.ctx.clone())
+                .record(name, None)
+                .await?;
+            let mut source = Value::String(record.source);
+            self.ctx.handle.redact_secrets(&mut source);
+            let room = self
+                .settings
+                .context_chars
+                .saturating_sub(facts.chars().count())
+                .max(500);
+            if !facts.is_empty() {
+                facts.push_str("\n\n");
             }
-        };
+            facts.push_str(&format!(
+                "Workflow {} version {}:\n{}",
+                record.name,
+                record.version,
+                clip(source.as_str().unwrap_or_default(), room)
+            ));
+        }
         let system = if facts.is_empty() {
             SYSTEM.to_string()
         } else {
@@ -125,14 +140,41 @@ impl Assist {
             temperature: Some(0.2),
             ..ChatRequest::new(messages)
         };
-        let answer = llm.chat(&req).await.map_err(model_error)?;
+        Ok(ChatCall {
+            llm,
+            req,
+            context_chars: facts.chars().count(),
+        })
+    }
+}
+
+/// A conversation checked, with its facts, ready to send.
+pub struct ChatCall {
+    llm: std::sync::Arc<dyn harmonia_llm::Provider>,
+    req: ChatRequest,
+    context_chars: usize,
+}
+
+impl ChatCall {
+    /// Sends it; the answer's text goes to `on_text` piece by piece as the model
+    /// writes it (in one piece from a provider that answers whole), and the whole
+    /// reply is returned.
+    pub async fn run(
+        &self,
+        on_text: &(dyn for<'t> Fn(&'t str) + Send + Sync),
+    ) -> Result<ChatReply> {
+        let answer = self
+            .llm
+            .chat_streaming(&self.req, on_text)
+            .await
+            .map_err(model_error)?;
         let mut tokens = Tokens::default();
         tokens.add(&answer.usage);
         Ok(ChatReply {
             content: answer.text,
             model: answer.model,
             tokens,
-            context_chars: facts.chars().count(),
+            context_chars: self.context_chars,
         })
     }
 }

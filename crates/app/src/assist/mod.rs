@@ -31,7 +31,7 @@ use harmonia_llm::Provider;
 
 use crate::{Ctx, Error, Result};
 
-pub use chat::{ChatAbout, ChatReply, ChatTurn};
+pub use chat::{ChatAbout, ChatCall, ChatReply, ChatTurn};
 pub use diagnose::{Applied, Diagnosis, Patch, PatchChange};
 pub use draft::{Draft, DraftRequest};
 pub use optimize::Optimization;

@@ -257,7 +257,7 @@ async fn without_a_model_drafting_and_chat_say_how_to_configure_one_and_optimize
         content: "hi".into(),
     }];
     assert!(matches!(
-        e.app.assist().chat(&turns, &ChatAbout::Nothing).await,
+        e.app.assist().chat(&turns, &ChatAbout::default()).await,
         Err(harmonia_app::Error::NoModel(_))
     ));
     let source = yaml(
@@ -418,7 +418,13 @@ async fn a_diagnosis_has_a_validated_patch_that_applies_and_retries_and_no_secre
     let reply = e
         .app
         .assist()
-        .chat(&turns, &ChatAbout::Execution(id))
+        .chat(
+            &turns,
+            &ChatAbout {
+                execution: Some(id),
+                workflow: None,
+            },
+        )
         .await
         .expect("reply");
     assert!(reply.context_chars > 0);

@@ -218,3 +218,59 @@ fn an_llm_task_runs_in_a_workflow_and_a_repeated_request_comes_from_the_cache() 
         "{again_usage:?}"
     );
 }
+
+#[test]
+fn chat_streams_the_models_answer_as_it_is_written() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = llm_url();
+    let served = super::served::Served::start_with_env(
+        &dir.path().join("h.db"),
+        &[],
+        &[
+            ("HARMONIA_LLM_PROVIDER", "openai"),
+            ("HARMONIA_LLM_BASE_URL", &url),
+            ("HARMONIA_LLM_MODEL", "smollm2"),
+        ],
+    );
+    let base = served.base.clone();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let (text, first, done) = rt.block_on(async move {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::new();
+        let started = std::time::Instant::now();
+        let mut resp = http
+            .post(format!("{base}/api/assist/chat"))
+            .header("accept", "text/event-stream")
+            .json(&serde_json::json!({"messages": [{"role": "user", "content": "Say hello in three words."}]}))
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(resp.status(), 200);
+        let mut text = String::new();
+        let mut first = None;
+        while let Some(chunk) = resp.chunk().await.expect("a chunk") {
+            let piece = String::from_utf8_lossy(&chunk).to_string();
+            if first.is_none() && piece.contains("event: message") {
+                first = Some(started.elapsed());
+            }
+            text.push_str(&piece);
+        }
+        (text, first, started.elapsed())
+    });
+    served.terminate();
+    let messages = text.matches("event: message").count();
+    assert!(
+        messages >= 2,
+        "the answer came in {messages} piece(s):\n{text}"
+    );
+    assert!(
+        text.trim_end()
+            .rsplit("\n\n")
+            .next()
+            .is_some_and(|last| last.starts_with("event: done")),
+        "{text}"
+    );
+    let first = first.expect("a message event");
+    // The first piece arrives before the answer is complete.
+    assert!(first < done, "first piece at {first:?}, done at {done:?}");
+}

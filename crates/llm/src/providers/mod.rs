@@ -105,6 +105,16 @@ impl Common {
         self.transport.post_json(path, headers, body).await
     }
 
+    /// `POST` `body` to `path`, each line of the answer to `on_line` as it arrives.
+    async fn post_lines(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        on_line: &mut (dyn for<'t> FnMut(&'t str) + Send),
+    ) -> Result<()> {
+        self.transport.post_lines(path, body, on_line).await
+    }
+
     /// The response for `answer`, under `req`'s schema, with the key scrubbed.
     fn finish(&self, req: &ChatRequest, answer: Result<Answer>) -> Result<ChatResponse> {
         answer

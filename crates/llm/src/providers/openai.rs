@@ -4,7 +4,9 @@
 //! as `Authorization: Bearer`; a schema goes in `response_format` as a strict
 //! `json_schema`. The answer is `choices[0].message.content` with its `finish_reason`
 //! and `usage`. A `refusal` (OpenAI's structured-output refusal) is reported as a
-//! content filter.
+//! content filter. Streamed (`chat_streaming`): `stream: true` with
+//! `stream_options.include_usage`, the answer read as Server-Sent Events (`data:
+//! {choices: [{delta: {content}, finish_reason}], usage}` lines, then `data: [DONE]`).
 
 use serde::Deserialize;
 use serde_json::json;
@@ -109,11 +111,127 @@ fn read(wire: Wire, requested_model: &str) -> Result<Answer> {
     })
 }
 
+/// One event of a streamed answer.
+#[derive(Deserialize)]
+struct Chunk {
+    #[serde(default)]
+    choices: Vec<ChunkChoice>,
+    model: Option<String>,
+    usage: Option<WireUsage>,
+}
+
+#[derive(Deserialize)]
+struct ChunkChoice {
+    #[serde(default)]
+    delta: Delta,
+    finish_reason: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct Delta {
+    content: Option<String>,
+    refusal: Option<String>,
+}
+
+/// What a stream has said so far.
+#[derive(Default)]
+struct Streamed {
+    text: String,
+    refusal: Option<String>,
+    finish_reason: Option<String>,
+    model: Option<String>,
+    usage: Option<WireUsage>,
+    done: bool,
+    error: Option<String>,
+}
+
+impl Streamed {
+    /// Takes one line of the stream; the new text, if any.
+    fn line(&mut self, line: &str) -> Option<String> {
+        let data = line.strip_prefix("data:")?.trim();
+        if data == "[DONE]" {
+            self.done = true;
+            return None;
+        }
+        let chunk: Chunk = match serde_json::from_str(data) {
+            Ok(c) => c,
+            Err(e) => {
+                self.error.get_or_insert_with(|| {
+                    format!("a streamed event is not the expected JSON: {e}")
+                });
+                return None;
+            }
+        };
+        if chunk.model.is_some() {
+            self.model = chunk.model;
+        }
+        if chunk.usage.is_some() {
+            self.usage = chunk.usage;
+        }
+        let choice = chunk.choices.into_iter().next()?;
+        if choice.finish_reason.is_some() {
+            self.finish_reason = choice.finish_reason;
+        }
+        if let Some(r) = choice.delta.refusal {
+            self.refusal.get_or_insert_with(String::new).push_str(&r);
+        }
+        let piece = choice.delta.content.filter(|c| !c.is_empty())?;
+        self.text.push_str(&piece);
+        Some(piece)
+    }
+
+    fn answer(self, requested_model: &str) -> Result<Answer> {
+        if let Some(e) = self.error {
+            return Err(Error::Protocol(e));
+        }
+        if !self.done && self.finish_reason.is_none() {
+            return Err(Error::Protocol(
+                "the stream ended before the answer did".into(),
+            ));
+        }
+        let wire = Wire {
+            choices: vec![Choice {
+                message: WireMessage {
+                    content: (!self.text.is_empty() || self.refusal.is_none()).then_some(self.text),
+                    refusal: self.refusal,
+                },
+                finish_reason: self.finish_reason,
+            }],
+            model: self.model,
+            usage: self.usage,
+        };
+        read(wire, requested_model)
+    }
+}
+
 #[async_trait::async_trait]
 impl Provider for OpenAi {
     async fn chat(&self, req: &ChatRequest) -> Result<ChatResponse> {
         let wire: Wire = self.common.post(PATH, &[], &self.body(req)).await?;
         let answer = read(wire, self.common.model_for(req));
+        self.common.finish(req, answer)
+    }
+
+    async fn chat_streaming(
+        &self,
+        req: &ChatRequest,
+        on_text: &(dyn for<'t> Fn(&'t str) + Send + Sync),
+    ) -> Result<ChatResponse> {
+        let mut body = self.body(req);
+        set_opt(&mut body, "stream", Some(true));
+        set_opt(
+            &mut body,
+            "stream_options",
+            Some(json!({"include_usage": true})),
+        );
+        let mut streamed = Streamed::default();
+        let mut on_line = |line: &str| {
+            if let Some(piece) = streamed.line(line) {
+                on_text(&piece);
+            }
+        };
+        let sent = self.common.post_lines(PATH, &body, &mut on_line).await;
+        let answer = sent.and_then(|()| streamed.answer(self.common.model_for(req)));
         self.common.finish(req, answer)
     }
 

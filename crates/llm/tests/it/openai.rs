@@ -159,3 +159,90 @@ async fn the_providers_error_message_is_extracted() {
     assert_eq!(server.requests().len(), 1, "a 400 is not retried");
     assert_no_key(&err);
 }
+
+fn sse(events: &[serde_json::Value], done: bool) -> String {
+    let mut out: String = events.iter().map(|e| format!("data: {e}\n\n")).collect();
+    if done {
+        out.push_str("data: [DONE]\n\n");
+    }
+    out
+}
+
+fn delta(content: &str) -> serde_json::Value {
+    json!({"id": "c", "object": "chat.completion.chunk", "model": "test-model-2025",
+           "choices": [{"index": 0, "delta": {"content": content}, "finish_reason": null}]})
+}
+
+#[tokio::test]
+async fn a_streamed_answer_arrives_piece_by_piece_with_its_usage() {
+    let body = sse(
+        &[
+            json!({"choices": [{"index": 0, "delta": {"role": "assistant"}, "finish_reason": null}]}),
+            delta("{\"n\""),
+            delta(": 4}"),
+            json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}),
+            json!({"choices": [], "usage": {"prompt_tokens": 9, "completion_tokens": 3}}),
+        ],
+        true,
+    );
+    let server = serve(move |_, _| Reply {
+        status: 200,
+        headers: vec![("content-type", "text/event-stream".into())],
+        body: body.clone(),
+        delay: std::time::Duration::ZERO,
+    })
+    .await;
+    let llm = build(&config(ProviderKind::OpenAi, &server.url)).expect("a provider");
+    let req = ChatRequest::new(vec![Message::user("count")]).with_schema("count", schema());
+    let pieces = std::sync::Mutex::new(Vec::<String>::new());
+    let resp = llm
+        .chat_streaming(&req, &|p: &str| {
+            pieces.lock().expect("lock").push(p.to_string())
+        })
+        .await
+        .expect("an answer");
+    assert_eq!(*pieces.lock().expect("lock"), ["{\"n\"", ": 4}"]);
+    assert_eq!(resp.text, "{\"n\": 4}");
+    assert_eq!(resp.json, Some(json!({"n": 4})));
+    assert_eq!(resp.finish_reason, FinishReason::Stop);
+    assert_eq!(
+        resp.usage,
+        Usage {
+            prompt_tokens: 9,
+            completion_tokens: 3
+        }
+    );
+    assert_eq!(resp.model, "test-model-2025");
+    let sent = &server.requests()[0].body;
+    assert_eq!(sent["stream"], true);
+    assert_eq!(sent["stream_options"]["include_usage"], true);
+}
+
+#[tokio::test]
+async fn a_stream_cut_short_is_an_error_and_a_bad_status_is_retried_first() {
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = calls.clone();
+    let server = serve(move |_, _| {
+        if seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            return Reply::json(503, json!({"error": {"message": "busy"}}));
+        }
+        Reply {
+            status: 200,
+            headers: vec![("content-type", "text/event-stream".into())],
+            body: sse(&[delta("half an ans")], false),
+            delay: std::time::Duration::ZERO,
+        }
+    })
+    .await;
+    let llm = build(&config(ProviderKind::OpenAi, &server.url)).expect("a provider");
+    let req = ChatRequest::new(vec![Message::user("talk")]);
+    let e = llm
+        .chat_streaming(&req, &|_: &str| {})
+        .await
+        .expect_err("cut short");
+    assert!(
+        matches!(e, Error::Protocol(ref m) if m.contains("ended before")),
+        "{e:?}"
+    );
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2);
+}

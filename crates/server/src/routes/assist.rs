@@ -18,7 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::VersionQuery;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Body, Query, execution_id};
 use crate::state::AppState;
 use crate::views::assist::{
@@ -142,8 +142,9 @@ async fn optimize(
 }
 
 /// Answers a conversation about an execution or a workflow, their facts as context.
-/// With `Accept: text/event-stream`, the answer comes as Server-Sent Events:
-/// `message` events with `{delta}` and a final `done` event with the whole reply.
+/// With `Accept: text/event-stream`, the answer comes as Server-Sent Events as the
+/// model writes it: `message` events with `{delta}`, then `done` with the whole reply
+/// (or `error` with the error's body when the model fails midway).
 #[utoipa::path(post, path = "/assist/chat", tag = "assist",
     request_body(content((ChatBody = "application/json"), (ChatBody = "application/yaml"))),
     responses(
@@ -160,41 +161,50 @@ async fn chat(
     headers: HeaderMap,
     Body(body): Body<ChatBody>,
 ) -> ApiResult<Response> {
-    let about = match (body.execution_id, body.workflow) {
-        (Some(_), Some(_)) => {
-            return Err(ApiError::bad_request(
-                "give `execution_id` or `workflow`, not both",
-            ));
-        }
-        (Some(id), None) => ChatAbout::Execution(execution_id(&id)?),
-        (None, Some(w)) => ChatAbout::Workflow(w),
-        (None, None) => ChatAbout::Nothing,
+    let about = ChatAbout {
+        execution: body.execution_id.as_deref().map(execution_id).transpose()?,
+        workflow: body.workflow,
     };
     let turns: Vec<_> = body.messages.into_iter().map(Into::into).collect();
-    let reply: ChatReplyView = state.app().assist().chat(&turns, &about).await?.into();
+    // Every error of the request is an HTTP error, before any answer is sent.
+    let call = state.app().assist().prepare_chat(&turns, &about).await?;
     let stream = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/event-stream"));
     if !stream {
+        let reply: ChatReplyView = call.run(&|_: &str| {}).await?.into();
         return Ok(Json(reply).into_response());
     }
-    // The providers answer whole: the text is one `message` event, then `done`.
-    let events = vec![
-        Event::default()
-            .event("message")
-            .json_data(serde_json::json!({"delta": reply.content})),
-        Event::default().event("done").json_data(&reply),
-    ];
-    let events: Vec<Result<Event, Infallible>> = events
-        .into_iter()
-        .map(|e| {
-            Ok(e.unwrap_or_else(|_| {
+    // The text as the model writes it (`message` events), then `done` with the whole
+    // reply, or `error` when the model fails midway.
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Event>();
+    tokio::spawn(async move {
+        let pieces = tx.clone();
+        let on_text = move |piece: &str| {
+            let _ = pieces.send(
                 Event::default()
-                    .event("error")
-                    .data("could not encode the answer")
-            }))
-        })
-        .collect();
-    Ok(Sse::new(futures::stream::iter(events)).into_response())
+                    .event("message")
+                    .json_data(serde_json::json!({"delta": piece}))
+                    .unwrap_or_default(),
+            );
+        };
+        let last = match call.run(&on_text).await {
+            Ok(reply) => Event::default()
+                .event("done")
+                .json_data(ChatReplyView::from(reply)),
+            Err(e) => Event::default()
+                .event("error")
+                .json_data(crate::error::ApiError::from(e).body()),
+        };
+        let _ = tx.send(last.unwrap_or_else(|_| {
+            Event::default()
+                .event("error")
+                .data("could not encode the answer")
+        }));
+    });
+    let events = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|e| (Ok::<Event, Infallible>(e), rx))
+    });
+    Ok(Sse::new(events).into_response())
 }

@@ -64,7 +64,6 @@ async fn without_a_model_the_assistant_says_how_to_configure_one() {
         json!({"messages": []}),
         json!({"messages": [{"role": "system", "content": "obey"}]}),
         json!({"messages": [{"role": "user", "content": "x".repeat(4001)}]}),
-        json!({"messages": [{"role": "user", "content": "hi"}], "execution_id": "x", "workflow": "y"}),
     ] {
         assert_error(
             &s.post_json("/api/assist/chat", body).await,
@@ -145,12 +144,25 @@ async fn chat_answers_as_json_or_as_server_sent_events() {
     let model = axum::Router::new().route(
         "/v1/chat/completions",
         post(|Json(body): Json<Value>| async move {
+            use axum::response::IntoResponse;
             let asked = body["messages"].as_array().map_or(0, Vec::len);
+            if body["stream"] == true {
+                // OpenAI's streamed answer: a chunk per piece, then usage, then [DONE].
+                let mut sse = String::new();
+                for piece in [format!("{asked}"), " messages".to_string()] {
+                    let chunk = json!({"object": "chat.completion.chunk", "model": "scripted", "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": null}]});
+                    sse.push_str(&format!("data: {chunk}\n\n"));
+                }
+                let end = json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 7, "completion_tokens": 2}});
+                sse.push_str(&format!("data: {end}\n\ndata: [DONE]\n\n"));
+                return ([("content-type", "text/event-stream")], sse).into_response();
+            }
             Json(json!({
                 "id": "x", "object": "chat.completion", "created": 0, "model": "scripted",
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": format!("{asked} messages")}, "finish_reason": "stop"}],
                 "usage": {"prompt_tokens": 7, "completion_tokens": 2, "total_tokens": 9}
             }))
+            .into_response()
         }),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -203,7 +215,7 @@ async fn chat_answers_as_json_or_as_server_sent_events() {
     );
     assert!(
         r.text
-            .contains("event: message\ndata: {\"delta\":\"2 messages\"}"),
+            .contains("event: message\ndata: {\"delta\":\"2\"}\n\nevent: message\ndata: {\"delta\":\" messages\"}"),
         "{}",
         r.text
     );
