@@ -49,12 +49,14 @@ impl AssistStatus {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"description": "Every hour, fetch https://example.com/status and keep the body's `state`", "max_rounds": 3}))]
 pub struct DraftBody {
-    /// The workflow, in plain language (at most 4,000 characters).
+    /// The workflow, in plain language (at most 4,000 characters, not only spaces).
+    #[schema(min_length = 1, max_length = 4000, pattern = "\\S")]
     pub description: String,
     /// Example inputs: the draft gets an `inputs` schema with these as defaults.
     #[schema(value_type = Option<Object>)]
     pub inputs_example: Option<Value>,
     /// Drafts to allow, the first and its repairs (1 to 10; default 3).
+    #[schema(minimum = 1, maximum = 10)]
     pub max_rounds: Option<u32>,
 }
 
@@ -249,6 +251,7 @@ impl From<Optimization> for OptimizationView {
 pub struct ChatBody {
     /// The conversation so far, the user's question last (at most 20 messages of
     /// 4,000 characters).
+    #[schema(min_items = 1, max_items = 20)]
     pub messages: Vec<ChatTurnView>,
     /// An execution the conversation is about (its facts are given to the model).
     pub execution_id: Option<String>,
@@ -260,9 +263,11 @@ pub struct ChatBody {
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChatTurnView {
-    /// `user` or `assistant`.
+    /// `user` or `assistant` (the last message is the user's).
+    #[schema(pattern = "^(user|assistant)$")]
     pub role: String,
-    /// What was said.
+    /// What was said (at most 4,000 characters).
+    #[schema(max_length = 4000)]
     pub content: String,
 }
 
