@@ -34,6 +34,8 @@ pub enum Error {
         reason: String,
         /// The answer's text, as the model gave it.
         text: String,
+        /// What the refused answer cost.
+        usage: crate::types::Usage,
     },
     /// The configuration is wrong.
     #[error("invalid LLM configuration: {0}")]
@@ -68,9 +70,14 @@ impl Error {
                 status,
                 message: clean(message),
             },
-            Error::InvalidOutput { reason, text } => Error::InvalidOutput {
+            Error::InvalidOutput {
+                reason,
+                text,
+                usage,
+            } => Error::InvalidOutput {
                 reason: clean(reason),
                 text: clean(text),
+                usage,
             },
             Error::Config(m) => Error::Config(clean(m)),
             Error::Protocol(m) => Error::Protocol(clean(m)),

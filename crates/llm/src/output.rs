@@ -41,12 +41,14 @@ pub(crate) fn finish(req: &ChatRequest, answer: Answer) -> Result<ChatResponse> 
                 return Err(Error::InvalidOutput {
                     reason: "the answer was cut at max_tokens".into(),
                     text,
+                    usage,
                 });
             }
             FinishReason::ContentFilter => {
                 return Err(Error::InvalidOutput {
                     reason: "the answer was withheld by the provider's content filter".into(),
                     text,
+                    usage,
                 });
             }
             FinishReason::Stop | FinishReason::Other(_) => {}
@@ -59,6 +61,7 @@ pub(crate) fn finish(req: &ChatRequest, answer: Answer) -> Result<ChatResponse> 
                     return Err(Error::InvalidOutput {
                         reason: format!("the answer is not JSON: {e}"),
                         text,
+                        usage,
                     });
                 }
             },

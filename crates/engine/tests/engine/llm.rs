@@ -283,6 +283,12 @@ async fn an_answer_cut_at_max_tokens_is_invalid_output() {
     let (class, message) = failure(&r);
     assert_eq!(class, "llm_invalid_output");
     assert!(message.contains("max_tokens"), "{message}");
+    // The refused answer still cost its tokens: recorded, and counted by the budget.
+    let failed = events(&env, &r, "attempt_failed").await;
+    assert_eq!(
+        failed[0]["usage"],
+        json!({"prompt_tokens": 7, "completion_tokens": 3})
+    );
 }
 
 #[tokio::test]

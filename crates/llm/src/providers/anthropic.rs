@@ -137,6 +137,10 @@ fn read(wire: Wire, req: &ChatRequest, requested_model: &str) -> Result<Answer> 
     let finish_reason = finish_reason(wire.stop_reason.as_deref());
     let mut texts = Vec::new();
     let mut tool_input = None;
+    let usage = wire.usage.map_or_else(Usage::default, |u| Usage {
+        prompt_tokens: u.input_tokens.unwrap_or(0),
+        completion_tokens: u.output_tokens.unwrap_or(0),
+    });
     let tool = req.schema.as_ref().map(|_| schema_name(req));
     for block in wire.content {
         match block {
@@ -157,16 +161,13 @@ fn read(wire: Wire, req: &ChatRequest, requested_model: &str) -> Result<Answer> 
                 return Err(Error::InvalidOutput {
                     reason: format!("the model did not answer through the `{tool}` tool"),
                     text,
+                    usage,
                 });
             }
             // Cut or filtered: the schema contract reports it.
             None => {}
         }
     }
-    let usage = wire.usage.map_or_else(Usage::default, |u| Usage {
-        prompt_tokens: u.input_tokens.unwrap_or(0),
-        completion_tokens: u.output_tokens.unwrap_or(0),
-    });
     Ok(Answer {
         text,
         json: tool_input,

@@ -153,7 +153,7 @@ async fn no_tool_call_under_a_schema_is_invalid_output() {
     let err = llm.chat(&req).await.expect_err("refused");
 
     assert!(
-        matches!(&err, Error::InvalidOutput { reason, text } if reason.contains("`place` tool") && text == "Paris"),
+        matches!(&err, Error::InvalidOutput { reason, text, .. } if reason.contains("`place` tool") && text == "Paris"),
         "{err:?}"
     );
 }

@@ -105,7 +105,7 @@ async fn a_truncated_answer_under_a_schema_is_invalid_output() {
     let err = llm.chat(&req).await.expect_err("refused");
 
     match err {
-        Error::InvalidOutput { reason, text } => {
+        Error::InvalidOutput { reason, text, .. } => {
             assert_eq!(reason, "the answer was cut at max_tokens");
             assert_eq!(text, r#"{"n": 1}"#);
         }
@@ -122,7 +122,7 @@ async fn an_answer_that_is_not_json_under_a_schema_is_invalid_output() {
     let err = llm.chat(&req).await.expect_err("refused");
 
     assert!(
-        matches!(&err, Error::InvalidOutput { reason, text } if reason.starts_with("the answer is not JSON") && text == "n is 3"),
+        matches!(&err, Error::InvalidOutput { reason, text, .. } if reason.starts_with("the answer is not JSON") && text == "n is 3"),
         "{err:?}"
     );
 }

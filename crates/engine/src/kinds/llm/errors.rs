@@ -37,7 +37,7 @@ pub(super) fn from_llm(e: Error) -> TaskError {
             };
             TaskError::new(class, e.to_string()).with_status(status)
         }
-        Error::InvalidOutput { reason, text } => invalid_output(&reason, &text),
+        Error::InvalidOutput { reason, text, .. } => invalid_output(&reason, &text),
         Error::Config(_) => TaskError::new(ErrorClass::Validation, e.to_string()),
         Error::Protocol(_) => TaskError::new(ErrorClass::Http5xx, e.to_string()),
     }
@@ -102,7 +102,8 @@ mod tests {
         assert_eq!(
             class(Error::InvalidOutput {
                 reason: "cut".into(),
-                text: "{".into()
+                text: "{".into(),
+                usage: Default::default(),
             }),
             ErrorClass::LlmInvalidOutput
         );

@@ -15,10 +15,9 @@
 //! call's [`TokenLedger`](super::TokenLedger) and the engine records them with the
 //! attempt's result (`usage: {prompt_tokens, completion_tokens}` on
 //! `attempt_succeeded` and `attempt_failed`). An answer from the cache spent nothing and
-//! is recorded as zero tokens. A failure without an answer records nothing, and so
-//! does an answer the client refuses itself (`harmonia_llm::Error::InvalidOutput`: not
-//! JSON, or cut at `max_tokens`), since that error carries no usage. Errors by class:
-//! see `errors`.
+//! is recorded as zero tokens. A failure without an answer records nothing; an answer
+//! the client refuses itself (`harmonia_llm::Error::InvalidOutput`: not JSON, or cut at
+//! `max_tokens`) records what it cost. Errors by class: see `errors`.
 //!
 //! Budget: with `KindsConfig::llm_tokens_per_execution`, an attempt that starts when
 //! the execution's recorded attempts have used that many tokens or more fails with
@@ -154,7 +153,16 @@ impl Spawned for Llm {
         let mut answer: Option<ChatResponse> = None;
         let asked = call
             .bounded("the model", "no answer", async {
-                let response = provider.chat(&request).await.map_err(errors::from_llm)?;
+                let response = match provider.chat(&request).await {
+                    Ok(r) => r,
+                    Err(e) => {
+                        // An answer the client refused still cost its tokens.
+                        if let harmonia_llm::Error::InvalidOutput { usage, .. } = &e {
+                            spend_usage(&call, usage, &model);
+                        }
+                        return Err(errors::from_llm(e));
+                    }
+                };
                 answer = Some(response);
                 Ok(Value::Null)
             })
@@ -193,16 +201,22 @@ fn request(params: &Params, task: &str) -> ChatRequest {
 
 /// Reports what `response` spent, and counts it.
 fn spend(call: &Call, response: &ChatResponse, model: &str) {
+    let model = if response.model.is_empty() {
+        model
+    } else {
+        &response.model
+    };
+    spend_usage(call, &response.usage, model);
+}
+
+/// Reports `usage`, and counts it for `model`.
+fn spend_usage(call: &Call, usage: &harmonia_llm::Usage, model: &str) {
     let usage = TokenUsage {
-        prompt_tokens: response.usage.prompt_tokens,
-        completion_tokens: response.usage.completion_tokens,
+        prompt_tokens: usage.prompt_tokens,
+        completion_tokens: usage.completion_tokens,
     };
     call.tokens.report(usage);
-    let model = if response.model.is_empty() {
-        model.to_owned()
-    } else {
-        response.model.clone()
-    };
+    let model = model.to_owned();
     metrics::counter!("harmonia_llm_tokens_total", "kind" => "prompt", "model" => model.clone())
         .increment(usage.prompt_tokens);
     metrics::counter!("harmonia_llm_tokens_total", "kind" => "completion", "model" => model)
