@@ -3,20 +3,8 @@
 // an `on_failure` handler block with a dependency inside it (a handler cannot need a
 // task). Saved, run: the fallback stands in, the handlers are skipped. Then the layout
 // is kept across a reload, and unsaved edits hold back leaving the page.
-import { test, expect, shot } from "./fixtures";
+import { connect, test, expect, shot } from "./fixtures";
 import type { Page } from "@playwright/test";
-
-async function connect(page: Page, from: string, to: string) {
-  const src = page.locator(`.react-flow__node[data-id="${from}"] .react-flow__handle.source`);
-  const dst = page.locator(`.react-flow__node[data-id="${to}"] .react-flow__handle.target`);
-  const a = (await src.boundingBox())!;
-  const b = (await dst.boundingBox())!;
-  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
-  await page.mouse.down();
-  await page.mouse.move(a.x + 30, a.y + 20, { steps: 5 });
-  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 10 });
-  await page.mouse.up();
-}
 
 async function rename(page: Page, from: string, to: string) {
   await page.locator(`.react-flow__node[data-id="${from}"]`).click();

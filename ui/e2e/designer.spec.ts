@@ -3,20 +3,7 @@
 // generated from the type's schema (the server's error on the node goes away), the
 // workflow saved and run; then edited again: the YAML typed changes the canvas, undo
 // takes it back.
-import { test, expect, shot } from "./fixtures";
-import type { Page } from "@playwright/test";
-
-async function connect(page: Page, from: string, to: string) {
-  const src = page.locator(`.react-flow__node[data-id="${from}"] .react-flow__handle.source`);
-  const dst = page.locator(`.react-flow__node[data-id="${to}"] .react-flow__handle.target`);
-  const a = (await src.boundingBox())!;
-  const b = (await dst.boundingBox())!;
-  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
-  await page.mouse.down();
-  await page.mouse.move(a.x + 30, a.y + 20, { steps: 5 });
-  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 10 });
-  await page.mouse.up();
-}
+import { connect, test, expect, shot } from "./fixtures";
 
 test("a workflow designed on the canvas is validated, saved, run, and edited as YAML", async ({ page, server }) => {
   await page.goto("/workflows");

@@ -1,7 +1,8 @@
 // What every end-to-end test gets: `server` (the URL, the token, the local service
 // the workflows call, and an authenticated API client for setting up state) and a
 // `page` already logged in (the token put in session storage before the console
-// loads). `shot(page, name)` saves a screenshot to e2e/artifacts/.
+// loads). `shot(page, name)` saves a screenshot to e2e/artifacts/; `connect(page, a,
+// b)` draws a connection on the designer's canvas.
 import { test as base, expect, type Page } from "@playwright/test";
 
 export interface Server {
@@ -59,6 +60,20 @@ function server(): Server {
       }
     },
   };
+}
+
+/** Draws a connection on the designer's canvas from task `from`'s right handle to
+ *  task `to`'s left handle (which makes `to` need `from`). */
+export async function connect(page: Page, from: string, to: string) {
+  const src = page.locator(`.react-flow__node[data-id="${from}"] .react-flow__handle.source`);
+  const dst = page.locator(`.react-flow__node[data-id="${to}"] .react-flow__handle.target`);
+  const a = (await src.boundingBox())!;
+  const b = (await dst.boundingBox())!;
+  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(a.x + 30, a.y + 20, { steps: 5 });
+  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 10 });
+  await page.mouse.up();
 }
 
 export async function shot(page: Page, name: string): Promise<void> {

@@ -59,10 +59,7 @@ const SYSTEM: &str = "You help people run and debug workflows of a workflow engi
 impl Assist {
     /// Answers the conversation `turns` about `about` (see the module doc).
     pub async fn chat(&self, turns: &[ChatTurn], about: &ChatAbout) -> Result<ChatReply> {
-        self.prepare_chat(turns, about)
-            .await?
-            .run(&|_: &str| {})
-            .await
+        self.prepare_chat(turns, about).await?.run(None).await
     }
 
     /// Checks the conversation and gathers its facts: the request, ready to send
@@ -156,18 +153,18 @@ pub struct ChatCall {
 }
 
 impl ChatCall {
-    /// Sends it; the answer's text goes to `on_text` piece by piece as the model
-    /// writes it (in one piece from a provider that answers whole), and the whole
-    /// reply is returned.
+    /// Sends it and returns the whole reply. With `on_text`, the answer's text also
+    /// goes to it piece by piece as the model writes it (in one piece from a provider
+    /// that answers whole); without, the model is asked for its answer whole.
     pub async fn run(
         &self,
-        on_text: &(dyn for<'t> Fn(&'t str) + Send + Sync),
+        on_text: Option<&(dyn for<'t> Fn(&'t str) + Send + Sync)>,
     ) -> Result<ChatReply> {
-        let answer = self
-            .llm
-            .chat_streaming(&self.req, on_text)
-            .await
-            .map_err(model_error)?;
+        let answer = match on_text {
+            Some(f) => self.llm.chat_streaming(&self.req, f).await,
+            None => self.llm.chat(&self.req).await,
+        }
+        .map_err(model_error)?;
         let mut tokens = Tokens::default();
         tokens.add(&answer.usage);
         Ok(ChatReply {

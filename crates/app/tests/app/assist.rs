@@ -288,6 +288,18 @@ async fn without_a_model_drafting_and_chat_say_how_to_configure_one_and_optimize
     );
 }
 
+/// The status of execution `id` once it has ended (within 5 s).
+async fn ended(app: &App, id: harmonia_storage::ExecutionId) -> ExecutionStatus {
+    for _ in 0..500 {
+        let status = app.executions().record(id).await.expect("exists").status;
+        if status.is_terminal() {
+            return status;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("execution {id} did not end");
+}
+
 /// A workflow whose call fails (503), run to its end.
 async fn failed_run(e: &Env) -> harmonia_storage::ExecutionId {
     let text = format!(
@@ -312,23 +324,7 @@ async fn failed_run(e: &Env) -> harmonia_storage::ExecutionId {
         .await
         .expect("started");
     let id = started.execution;
-    for _ in 0..500 {
-        if e.app
-            .executions()
-            .record(id)
-            .await
-            .expect("x")
-            .status
-            .is_terminal()
-        {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    assert_eq!(
-        e.app.executions().record(id).await.expect("x").status,
-        ExecutionStatus::Failed
-    );
+    assert_eq!(ended(&e.app, id).await, ExecutionStatus::Failed);
     id
 }
 
@@ -468,19 +464,7 @@ async fn a_diagnosis_without_a_model_is_harmonias_own_and_a_run_that_did_not_fai
         .await
         .expect("started")
         .execution;
-    for _ in 0..500 {
-        if e.app
-            .executions()
-            .record(ok)
-            .await
-            .expect("x")
-            .status
-            .is_terminal()
-        {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    assert_eq!(ended(&e.app, ok).await, ExecutionStatus::Succeeded);
     assert!(matches!(
         e.app.assist().diagnose(ok).await,
         Err(harmonia_app::Error::Conflict(_))

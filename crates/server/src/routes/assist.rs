@@ -173,7 +173,7 @@ async fn chat(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/event-stream"));
     if !stream {
-        let reply: ChatReplyView = call.run(&|_: &str| {}).await?.into();
+        let reply: ChatReplyView = call.run(None).await?.into();
         return Ok(Json(reply).into_response());
     }
     // The text as the model writes it (`message` events), then `done` with the whole
@@ -189,7 +189,7 @@ async fn chat(
                     .unwrap_or_default(),
             );
         };
-        let last = match call.run(&on_text).await {
+        let last = match call.run(Some(&on_text)).await {
             Ok(reply) => Event::default()
                 .event("done")
                 .json_data(ChatReplyView::from(reply)),
