@@ -249,10 +249,11 @@ impl SqlStore<SqliteDialect> {
             )
             .await
             .map_err(backend)?;
-        SqliteDialect::migrator()
+        let migrator = SqliteDialect::migrator();
+        migrator
             .run(&writer)
             .await
-            .map_err(|e| Error::Backend(Box::new(e)))?;
+            .map_err(|e| crate::error::migration(e, migrator))?;
         let checkpointer = Checkpointer::start(&base, CHECKPOINT_INTERVAL).await?;
 
         let readers = pool(options.readers.max(1))

@@ -891,3 +891,54 @@ async fn undecodable_durable_rows_are_corrupt_and_say_where() {
         "idempotency.execution",
     );
 }
+
+#[tokio::test]
+async fn a_database_from_a_newer_harmonia_is_refused_saying_so() {
+    let dir = TempDir::new().expect("a temporary directory");
+    let path = db_path(&dir);
+    let store = SqliteStore::open(&path, SqliteOptions::default())
+        .await
+        .expect("open");
+    store.close().await;
+    // A migration this binary does not have, as a newer binary would leave it.
+    let mut conn = SqliteConnection::connect_with(&SqliteConnectOptions::new().filename(&path))
+        .await
+        .expect("connect");
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (99990101000000, 'from the future', 1, x'00', 0)",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("insert");
+    conn.close().await.expect("close");
+    let e = SqliteStore::open(&path, SqliteOptions::default())
+        .await
+        .expect_err("a newer schema is refused");
+    let message = e.to_string();
+    assert!(
+        message.contains("newer than this Harmonia's")
+            && message.contains("migration 99990101000000")
+            && message.contains("run that version"),
+        "{message}"
+    );
+    // Nothing was changed: the future migration is still there, and the file opens
+    // again once it is gone (what the newer binary would do).
+    let mut conn = SqliteConnection::connect_with(&SqliteConnectOptions::new().filename(&path))
+        .await
+        .expect("connect");
+    let n: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE version = 99990101000000")
+            .fetch_one(&mut conn)
+            .await
+            .expect("count");
+    assert_eq!(n, 1);
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = 99990101000000")
+        .execute(&mut conn)
+        .await
+        .expect("delete");
+    conn.close().await.expect("close");
+    SqliteStore::open(&path, SqliteOptions::default())
+        .await
+        .expect("opens again");
+}
