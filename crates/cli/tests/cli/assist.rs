@@ -25,6 +25,9 @@ fn llm_url() -> String {
     let lock = root().join(".cache/llm-start.lock");
     std::fs::create_dir_all(root().join(".cache")).expect("cache dir");
     let out = Command::new("flock")
+        // The server it starts must not inherit the lock, or the next test waits on
+        // it for as long as the server lives.
+        .arg("--close")
         .arg(&lock)
         .arg("bash")
         .arg(&script)
