@@ -39,6 +39,9 @@ enum Command {
     Serve(commands::serve::Args),
     /// Manage API tokens (create, list, delete).
     Token(commands::token::Args),
+    /// Bring a database's schema up to date (SQLite file or PostgreSQL URL) without
+    /// serving.
+    Migrate(commands::migrate::Args),
     /// Check workflow definitions and print every problem as FILE:LINE:COL: error: ...
     Validate(commands::validate::Args),
     /// Draw a workflow's task graph (Mermaid, Graphviz DOT or JSON).
@@ -113,6 +116,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => commands::serve::run(&args),
         Command::Token(args) => commands::token::run(&args),
+        Command::Migrate(args) => commands::migrate::run(&args),
         Command::Validate(args) => commands::validate::run(&args),
         Command::Graph(args) => commands::graph::run(&args),
         Command::Schema(args) => commands::schema::run(&args),
@@ -134,15 +138,43 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            crate::output::errln!("error: {e:#}");
+            crate::output::errln!("error: {}", causes(&e));
             ExitCode::from(2)
         }
     }
 }
 
+/// An error and its causes, joined by `: `, each cause left out when the text so far
+/// already says it (an error whose message quotes its source, as many do).
+fn causes(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
+
+    #[test]
+    fn a_cause_the_message_already_quotes_is_said_once() {
+        let inner = std::io::Error::other("connection refused");
+        let e = anyhow::Error::new(inner).context("cannot reach the server: connection refused");
+        let e = e.context("cannot open the database");
+        assert_eq!(
+            super::causes(&e),
+            "cannot open the database: cannot reach the server: connection refused"
+        );
+    }
 
     #[test]
     fn the_command_line_is_well_formed() {
