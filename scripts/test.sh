@@ -3,7 +3,9 @@
 # Installs what the tests need when it is missing (cargo-nextest; Schemathesis, and
 # the Python MCP SDK that the /mcp client tests drive, in virtualenvs under target/;
 # the console's npm packages, and chromium for its end-to-end tests; the small
-# language model and its server, started once for the assistant's tests).
+# language model and its server, started once for the assistant's tests; a
+# PostgreSQL server on 127.0.0.1:5432 for the PostgreSQL and multi-node tests,
+# started or installed when it is not up).
 # The test runner's summary is the last thing it prints.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,6 +53,14 @@ echo "$llm_out" | tail -n 2
 HARMONIA_TEST_LLM_URL="$(echo "$llm_out" | sed -n 's/^HARMONIA_TEST_LLM_URL=//p')"
 export HARMONIA_TEST_LLM_URL
 trap 'bash scripts/llm-server.sh stop >/dev/null 2>&1 || true' EXIT
+
+# PostgreSQL on 127.0.0.1:5432 (scripts/postgres.sh): each test makes and drops its
+# own database on it.
+step "PostgreSQL for the store suite and the multi-node tests (scripts/postgres.sh)"
+pg_out="$(bash scripts/postgres.sh)"
+HARMONIA_TEST_PG_URL="$(echo "$pg_out" | sed -n 's/^HARMONIA_TEST_PG_URL=//p')"
+export HARMONIA_TEST_PG_URL
+echo "PostgreSQL answers: $HARMONIA_TEST_PG_URL"
 
 if ! cargo nextest --version >/dev/null 2>&1; then
     step "installing cargo-nextest"

@@ -522,6 +522,41 @@ impl Executions {
         history(self.0.store().as_ref(), id).await
     }
 
+    /// The events of execution `id` after `seq`, decoded: how a watcher follows an
+    /// execution that another node runs (whose events this node does not broadcast).
+    pub async fn events_after(&self, id: ExecutionId, seq: u64) -> Result<Vec<LoggedEvent>> {
+        let records = self.0.store().events_after(id, seq).await?;
+        records
+            .into_iter()
+            .map(|r| {
+                let event = r.data.decode().map_err(|e| {
+                    harmonia_storage::Error::Corrupt(format!(
+                        "event {} of execution {}: {e}",
+                        r.seq, r.execution
+                    ))
+                })?;
+                Ok(LoggedEvent {
+                    execution: r.execution,
+                    seq: r.seq,
+                    at: r.at,
+                    event,
+                })
+            })
+            .collect()
+    }
+
+    /// Whether execution `id` is run by another node than this one (it is owned by
+    /// another, or by none until one claims it); `false` when it does not exist.
+    pub async fn runs_elsewhere(&self, id: ExecutionId) -> Result<bool> {
+        let node = self.0.handle.node().id;
+        Ok(self
+            .0
+            .store()
+            .execution(id)
+            .await?
+            .is_some_and(|x| x.owner.as_deref() != Some(node.as_str())))
+    }
+
     /// Every event as it is committed, of every execution. A receiver that falls
     /// behind gets `Lagged` and reads what it missed from [`Executions::history`] or a
     /// [`Executions::snapshot`].

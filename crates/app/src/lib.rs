@@ -28,6 +28,8 @@
 //!   engine can run each;
 //! - [`Analytics`]: what fails most and what is slow over a window of executions
 //!   (aggregates the store computes), and what the server uses now;
+//! - [`Nodes`](nodes::Nodes): the nodes sharing the store (their leases, what each
+//!   owns), and this one;
 //! - [`Changes`]: the hub of workflow changes, announced by [`Workflows`] only, so that
 //!   every way a workflow changes (an API call, an instantiation, a local run) is
 //!   announced once and in one shape.
@@ -57,6 +59,7 @@ mod error;
 pub mod events;
 pub mod executions;
 pub mod hermes;
+pub mod nodes;
 pub mod notify;
 pub mod schedules;
 mod task_inputs;
@@ -123,6 +126,7 @@ pub struct App {
     components: Components,
     workers: Workers,
     analytics: Analytics,
+    nodes: nodes::Nodes,
     task_types: TaskTypes,
     assist: Assist,
     changes: Changes,
@@ -161,6 +165,7 @@ impl App {
             components: Components(ctx.clone()),
             workers: Workers::new(ctx.clone()),
             analytics: Analytics(ctx.clone()),
+            nodes: nodes::Nodes(ctx.clone()),
             task_types: TaskTypes(ctx.clone()),
             assist: Assist::new(ctx.clone()),
             changes: ctx.changes,
@@ -193,6 +198,11 @@ impl App {
     /// Templates.
     pub fn templates(&self) -> &Templates {
         &self.templates
+    }
+
+    /// The nodes sharing the store, and this one.
+    pub fn nodes(&self) -> &nodes::Nodes {
+        &self.nodes
     }
 
     /// Executions.

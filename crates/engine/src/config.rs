@@ -23,6 +23,15 @@ pub struct EngineConfig {
     /// The name this engine owns executions under (see `scheduler::commit`): unique
     /// among the engines that share a store. Default: `node-` and random hex.
     pub node: String,
+    /// The lease under which this engine, one of several nodes on a shared store, owns
+    /// its executions (see `scheduler::lease`): it joins the nodes, renews the lease,
+    /// and takes over the executions of nodes whose lease expired. `None` (the
+    /// default, and a CLI run): not a member; it claims at start what no live node
+    /// holds.
+    pub lease: Option<std::time::Duration>,
+    /// Where this node's API listens, as the other nodes and operators see it (shown in
+    /// the list of nodes).
+    pub address: Option<String>,
     /// Settings of the built-in task kinds.
     pub kinds: KindsConfig,
     /// Values of `$secrets`, by name. Never stored or logged; redacted from outputs and
@@ -42,6 +51,8 @@ impl Default for EngineConfig {
             max_batch_events: 50_000,
             limits: Limits::default(),
             node: format!("node-{:016x}", rand::random::<u64>()),
+            lease: None,
+            address: None,
             kinds: KindsConfig::default(),
             secrets: BTreeMap::new(),
             inline_pure_tasks: true,

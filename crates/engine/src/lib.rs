@@ -49,5 +49,5 @@ pub use inputs::{EvaluatedWith, MASK};
 pub use plans::{DefinitionSource, Plans, RegisterError, Workflow};
 pub use retry::{RetryOptions, RetryPlan};
 pub use scheduler::{
-    Delivery, Handle, Idempotency, LoggedEvent, StartRequest, Started, Stats, spawn,
+    Delivery, Handle, Idempotency, LoggedEvent, NodeStatus, StartRequest, Started, Stats, spawn,
 };

@@ -63,6 +63,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(routes::discovery::router())
         .merge(routes::analytics::router())
         .merge(routes::task_types::router())
+        .merge(routes::nodes::router())
         .merge(routes::assist::router())
 }
 

@@ -14,6 +14,10 @@
 //!
 //! Both read through the use cases (`harmonia_app::Executions`), never the routes.
 //!
+//! An execution that another node runs (several servers on one PostgreSQL database) is
+//! followed by reading its log every 250 ms, from the last event sent; which node runs
+//! it is checked again every 2 seconds (it may move here, or away).
+//!
 //! A slow client never slows the engine: events reach sockets through a bounded
 //! broadcast channel. A socket that falls behind gets `{"type": "resync", "execution":
 //! ..., "last_seq": N}` and continues from there (on `/ws/workflows`: a `resync`
@@ -43,6 +47,10 @@ use crate::views::ExecutionDetail;
 
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 const PING_EVERY: Duration = Duration::from_secs(20);
+/// How often a watcher reads the log of an execution another node runs.
+const POLL_EVERY: Duration = Duration::from_millis(250);
+/// Every how many polls a watcher checks again which node runs the execution.
+const OWNER_EVERY: u32 = 8;
 
 fn upgrade(
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
@@ -156,26 +164,20 @@ async fn watch(mut socket: WebSocket, state: AppState, id: ExecutionId) {
     }
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
+    // Another node's events are not broadcast here: while the execution runs
+    // elsewhere, its log is read as it grows.
+    let executions = state.app().executions();
+    let mut elsewhere = executions.runs_elsewhere(id).await.unwrap_or(false);
+    let mut poll = tokio::time::interval(POLL_EVERY);
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut polls = 0u32;
     loop {
         tokio::select! {
             received = events.recv() => match received {
                 Ok(e) if e.execution == id && e.seq > last_seq => {
-                    last_seq = e.seq;
-                    let message = json!({
-                        "type": "event",
-                        "seq": e.seq,
-                        "at": e.at,
-                        "kind": e.event.kind(),
-                        "summary": e.event.describe(),
-                        "event": e.event,
-                    });
-                    if !send(&mut socket, &message).await {
-                        close(&mut socket, close_code::POLICY, "client too slow").await;
-                        return;
-                    }
-                    if matches!(e.event, Event::ExecutionSucceeded { .. } | Event::ExecutionFailed { .. } | Event::ExecutionCancelled) {
-                        finish(&mut socket, &state, id).await;
-                        return;
+                    match forward(&mut socket, &state, id, &e, &mut last_seq).await {
+                        Forwarded::Sent => {}
+                        Forwarded::Done => return,
                     }
                 }
                 Ok(_) => {}
@@ -204,8 +206,69 @@ async fn watch(mut socket: WebSocket, state: AppState, id: ExecutionId) {
                     return;
                 }
             }
+            _ = poll.tick() => {
+                polls = polls.wrapping_add(1);
+                if polls.is_multiple_of(OWNER_EVERY) {
+                    elsewhere = executions.runs_elsewhere(id).await.unwrap_or(elsewhere);
+                }
+                if !elsewhere {
+                    continue;
+                }
+                let Ok(read) = executions.events_after(id, last_seq).await else { continue };
+                for e in &read {
+                    match forward(&mut socket, &state, id, e, &mut last_seq).await {
+                        Forwarded::Sent => {}
+                        Forwarded::Done => return,
+                    }
+                }
+            }
         }
     }
+}
+
+/// What became of an event sent to a watcher.
+enum Forwarded {
+    /// Sent; the watch goes on.
+    Sent,
+    /// The socket is closed: the execution ended, or the client is too slow.
+    Done,
+}
+
+/// Sends event `e` of execution `id` (its `seq` past `last_seq`, which moves to it),
+/// and, when it ends the execution, the `finished` message.
+async fn forward(
+    socket: &mut WebSocket,
+    state: &AppState,
+    id: ExecutionId,
+    e: &LoggedEvent,
+    last_seq: &mut u64,
+) -> Forwarded {
+    if e.seq <= *last_seq {
+        return Forwarded::Sent;
+    }
+    *last_seq = e.seq;
+    let message = json!({
+        "type": "event",
+        "seq": e.seq,
+        "at": e.at,
+        "kind": e.event.kind(),
+        "summary": e.event.describe(),
+        "event": e.event,
+    });
+    if !send(socket, &message).await {
+        close(socket, close_code::POLICY, "client too slow").await;
+        return Forwarded::Done;
+    }
+    if matches!(
+        e.event,
+        Event::ExecutionSucceeded { .. }
+            | Event::ExecutionFailed { .. }
+            | Event::ExecutionCancelled
+    ) {
+        finish(socket, state, id).await;
+        return Forwarded::Done;
+    }
+    Forwarded::Sent
 }
 
 /// Watch workflows: created, updated, deleted; executions started and finished.

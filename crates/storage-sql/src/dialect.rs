@@ -26,55 +26,62 @@
 //! - Matching rows by a pair of columns is `(a = ? AND b = ?) OR ...`
 //!   (`Sql::any_of`), not a row-value `(a, b) IN (VALUES ...)`, which SQLite answers
 //!   with a table scan.
-//! - The schema is the same tables in every database (see `migrations/sqlite/`): ids
+//! - The schema is the same tables in every database (see `migrations/`): ids
 //!   are lowercase hyphenated uuid text, JSON is text, timestamps are integer
 //!   milliseconds, booleans are integers 0 and 1, a task run's `item` is -1 for the
 //!   task itself.
 //!
-//! # Adding PostgreSQL
+//! # The dialects
 //!
-//! One file, `postgres.rs`, beside `sqlite.rs`, plus `migrations/postgres/`:
-//! - `PostgresDialect`, implementing [`Dialect`] with `Db = sqlx::Postgres`,
-//!   `Args = PgArguments`: [`placeholder`](Dialect::placeholder) writes `$n`;
-//!   [`bind`](Dialect::bind) adds each [`Value`] as its Rust type (`Option<i64>`,
-//!   `Option<String>`, `Arc<str>`), which sqlx sends as `INT8` and `TEXT`;
-//!   [`text`](Dialect::text) and [`int`](Dialect::int) read `Option<&str>` and
-//!   `Option<i64>`; [`rows_affected`](Dialect::rows_affected) is
-//!   `PgQueryResult::rows_affected`; `MAX_BIND_PARAMS` is 65,535; `BEGIN_WRITE` is
-//!   `BEGIN` and `LOCK_ROW` is ` FOR UPDATE` (the catalog's writes lock the name's row
-//!   instead of the whole database; a conditional commit locks the execution rows of
-//!   its fences and the idempotency rows of its keys; a key that no row holds yet
+//! - SQLite (`sqlite.rs`, `migrations/sqlite/`): `?` placeholders in built
+//!   statements, `BEGIN IMMEDIATE` for [`BEGIN_WRITE`](Dialect::BEGIN_WRITE) (the
+//!   database's write lock before the first read; no row locks, so
+//!   [`LOCK_ROW`](Dialect::LOCK_ROW) is empty), `instr`, `json_type` and `->>` for JSON
+//!   fields, `json_group_array`, and a log writer of its own for commits without
+//!   idempotency keys (`sqlite_log.rs`).
+//! - PostgreSQL (`postgres.rs`, `migrations/postgres/`): `PostgresDialect`, with `Db =
+//!   sqlx::Postgres`, `Args = PgArguments`. [`placeholder`](Dialect::placeholder)
+//!   writes `$n`; [`bind`](Dialect::bind) adds each [`Value`] as its Rust type
+//!   (`Option<i64>`, `Option<String>`, `Arc<str>`), which sqlx sends as `INT8` and
+//!   `TEXT`; [`text`](Dialect::text) and [`int`](Dialect::int) read `Option<&str>` and
+//!   `Option<i64>`; `MAX_BIND_PARAMS` is 65,535; `BEGIN_WRITE` is `BEGIN` and
+//!   `LOCK_ROW` is ` FOR UPDATE` (the catalog's writes lock the name's row instead of
+//!   the whole database; a conditional commit locks the execution rows of its fences
+//!   and the idempotency rows of its keys, in key order; a key that no row holds yet
 //!   cannot be locked, and the commit runs again when another took it meanwhile, see
-//!   `log.rs`); [`migrator`](Dialect::migrator) is
-//!   `sqlx::migrate!("migrations/postgres")`;
+//!   `log.rs`); [`FIND`](Dialect::FIND) is `strpos`;
 //!   [`json_field`](Dialect::json_field) is `CASE jsonb_typeof(c::jsonb -> 'f') WHEN
 //!   'string' THEN c::jsonb ->> 'f' WHEN 'null' THEN NULL ELSE (c::jsonb -> 'f')::text
 //!   END`, [`json_rows`](Dialect::json_rows) `coalesce(json_agg(json_build_array(a,
 //!   b)), '[]')::text`, and [`DATABASE_SIZE`](Dialect::DATABASE_SIZE) `SELECT
-//!   pg_database_size(current_database()) AS n` (the analytics, `analytics.rs`). The
-//!   defaults of `upsert`,
-//!   `insert_ignore` and `is_unique_violation` (SQLSTATE 23505) are right for it.
-//! - The migrations: the same tables and indexes as `migrations/sqlite/` (as they are
-//!   after the last SQLite migration; one initial migration will do). Every integer
-//!   column `BIGINT` (the dialect reads `i64`; PostgreSQL's `INTEGER` is `INT4`).
-//!   JSON columns `TEXT`, not `jsonb`: an event's text must read back byte for byte,
-//!   and `jsonb` reorders keys. Ids `TEXT` (or `uuid`, with `::text` in the column
-//!   lists and casts on the parameters, which is more work than it saves). Names and
-//!   task names `COLLATE "C"`: listings and cursors order bytewise, as SQLite and the
-//!   in-memory store do, not by the server's locale. The inbox's `seq` is
-//!   `BIGINT GENERATED ALWAYS AS IDENTITY` (SQLite: `INTEGER PRIMARY KEY
-//!   AUTOINCREMENT`); the partial indexes (`WHERE wait_for IS NOT NULL`, `WHERE
-//!   routed_at IS NULL`) are written the same way.
-//! - A constructor, `PostgresStore::connect(url, options)`: one pool, used as both
-//!   `writer` and `readers` of the [`SqlStore`](crate::SqlStore), migrations run
-//!   before it is returned; `pub type PostgresStore = SqlStore<PostgresDialect>`.
-//! - The crate's tests run `storage_suite!` on it, against a database made for each
-//!   test (`sqlx` feature `postgres`, which the workspace does not enable yet).
+//!   pg_database_size(current_database()) AS n`. The defaults of `upsert`,
+//!   `insert_ignore` and `is_unique_violation` (SQLSTATE 23505) are right for it. The
+//!   execution log takes the generic transaction path (SQLite's log writer is
+//!   SQLite's alone). One pool serves as both writer and readers.
 //!
-//! Known differences to keep in mind: `LOWER` lowercases only ASCII in SQLite but all
-//! of Unicode in PostgreSQL (a template name search with non-ASCII letters may match
-//! more there); a PostgreSQL transaction that hits a unique violation is aborted and
-//! must be rolled back before the connection is used again (the code does so).
+//! The PostgreSQL schema is the SQLite one: what SQLite's migrations 0001 to 0011
+//! make is PostgreSQL's `0001_initial.sql`, and later changes come as one migration in
+//! each folder. Every integer column `BIGINT` (the dialect reads `i64`; PostgreSQL's
+//! `INTEGER` is `INT4`); JSON columns `TEXT`, not `jsonb` (an event's text must read
+//! back byte for byte, and `jsonb` reorders keys); ids `TEXT`; keys, names and labels
+//! (task names among them) `COLLATE "C"`, so that listings and cursors order bytewise,
+//! as SQLite and the in-memory store do, not by the server's locale; the inbox's and
+//! the deliveries' `seq` `BIGINT GENERATED ALWAYS AS IDENTITY` (SQLite: `INTEGER
+//! PRIMARY KEY AUTOINCREMENT`; the code never writes them); the partial indexes
+//! (`WHERE wait_for IS NOT NULL`, `WHERE routed_at IS NULL`, `WHERE status =
+//! 'failed'`) written the same way.
+//!
+//! SQL that would differ between them is kept out of the shared code: no two-argument
+//! scalar `MAX`, no `GROUP_CONCAT`, no `LIMIT -1`, no comparison of a boolean
+//! expression with an integer; integer sums carry an explicit `CAST(... AS BIGINT)`.
+//!
+//! Known differences to keep in mind: `LOWER` lowercases all of Unicode in PostgreSQL
+//! under most collations but only ASCII in SQLite; the names it is used on (a template
+//! name search) are `COLLATE "C"`, under which PostgreSQL's `LOWER` is ASCII-only too,
+//! so both match alike. A PostgreSQL transaction that hits a unique violation is
+//! aborted and must be rolled back before the connection is used again (the code does
+//! so). `LIKE` is case-sensitive in PostgreSQL and not (for ASCII) in SQLite: patterns
+//! are lowercase (ids, and lowercased searches), so both match alike.
 
 use std::fmt::Debug;
 use std::future::Future;

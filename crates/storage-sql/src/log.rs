@@ -129,6 +129,20 @@ impl<D: Dialect> ExecutionLog for SqlStore<D> {
         .map_err(backend)?;
         cpu_bound(rows.len(), || rows::all::<D, _>(&rows, rows::event::<D>))
     }
+
+    async fn events_after(&self, execution: ExecutionId, seq: u64) -> Result<Vec<EventRecord>> {
+        let rows = Sql::<D>::new(concat!(
+            "SELECT ",
+            event_columns!(),
+            " FROM events WHERE execution = $1 AND seq > $2 ORDER BY seq"
+        ))
+        .arg(execution.to_string())
+        .arg(i64::try_from(seq).unwrap_or(i64::MAX))
+        .fetch_all(&mut *self.reader().await?)
+        .await
+        .map_err(backend)?;
+        cpu_bound(rows.len(), || rows::all::<D, _>(&rows, rows::event::<D>))
+    }
 }
 
 impl<D: Dialect> SqlStore<D> {
@@ -298,7 +312,9 @@ async fn read_conditions<D: Dialect>(
             }
             sql.bind(id.as_str());
         }
-        sql.push(")").push(D::LOCK_ROW);
+        // In key order, so that two commits locking some of the same rows cannot
+        // deadlock (where there are row locks).
+        sql.push(") ORDER BY id").push(D::LOCK_ROW);
         let found = sql.fetch_all(&mut *conn).await.map_err(backend)?;
         for row in &found {
             let c = Columns::<D>::new(row, "executions");
@@ -326,7 +342,7 @@ async fn read_conditions<D: Dialect>(
                 .iter()
                 .map(|(scope, key)| [Value::from(*scope), Value::from(*key)]),
         );
-        sql.push(D::LOCK_ROW);
+        sql.push(" ORDER BY scope, key").push(D::LOCK_ROW);
         let found = sql.fetch_all(&mut *conn).await.map_err(backend)?;
         for row in &found {
             let r = rows::idempotency::<D>(row)?;

@@ -9,9 +9,7 @@
 //! page stops at `limit` matches, a rare match reads the whole table (measured in
 //! `docs/performance.md`).
 //!
-//! `claim_unfinished` is one `UPDATE ... RETURNING` on the writer: atomic on its own,
-//! so every unfinished execution is claimed at once, and a concurrent conditional
-//! commit either sees the old fence (and lands before the claim) or the new one.
+//! Claiming executions is the nodes role's (`nodes.rs`).
 
 use async_trait::async_trait;
 use harmonia_storage::{
@@ -21,9 +19,7 @@ use harmonia_storage::{
 
 use crate::dialect::Dialect;
 use crate::error::backend;
-use crate::rows::{
-    self, Columns, execution_read_columns, executions_with_inputs, task_run_columns,
-};
+use crate::rows::{self, execution_read_columns, executions_with_inputs, task_run_columns};
 use crate::sql::Sql;
 use crate::store::{SqlStore, cpu_bound};
 
@@ -134,28 +130,6 @@ impl<D: Dialect> ExecutionQueries for SqlStore<D> {
             .await
             .map_err(backend)?;
         rows::all::<D, _>(&rows, rows::execution::<D>)
-    }
-
-    async fn claim_unfinished(&self, owner: &str) -> Result<Vec<(ExecutionId, u64)>> {
-        let mut sql = Sql::<D>::new("UPDATE executions SET owner = ");
-        sql.bind(owner);
-        sql.push(", fence = fence + 1 WHERE status IN (");
-        push_unfinished(&mut sql);
-        sql.push(") RETURNING id, fence");
-        let rows = sql
-            .fetch_all(&mut *self.writer().await?)
-            .await
-            .map_err(backend)?;
-        let mut claimed = rows
-            .iter()
-            .map(|row| {
-                let c = Columns::<D>::new(row, "executions");
-                Ok((ExecutionId(c.uuid("id")?), c.u64("fence")?))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        // `RETURNING` has no order: oldest first, as `unfinished`.
-        claimed.sort();
-        Ok(claimed)
     }
 
     async fn task_runs(&self, execution: ExecutionId) -> Result<Vec<TaskRunRecord>> {

@@ -3,7 +3,7 @@
 //! Connections: a writer pool and a reader pool. Every write goes through the writer;
 //! reads use the readers. On SQLite the writer is exactly one connection, so writes are
 //! serialized in this process without SQLite's busy-waiting, and readers never wait for
-//! it (WAL mode); a database server would give one pool as both.
+//! it (WAL mode); on PostgreSQL one pool is both.
 //!
 //! The roles are implemented in their own modules, once for every dialect: `log.rs`
 //! ([`ExecutionLog`](harmonia_storage::ExecutionLog)), `queries.rs`
@@ -22,7 +22,8 @@ use sqlx::pool::PoolConnection;
 use crate::dialect::Dialect;
 use crate::error::backend;
 
-/// A store on a SQL database; see [`SqliteStore`](crate::SqliteStore) for SQLite.
+/// A store on a SQL database; see [`SqliteStore`](crate::SqliteStore) for SQLite and
+/// [`PostgresStore`](crate::PostgresStore) for PostgreSQL.
 #[derive(Debug)]
 pub struct SqlStore<D: Dialect> {
     pub(crate) writer: Pool<D::Db>,

@@ -824,6 +824,7 @@ async fn executions_from_before_migration_6_get_fence_1() {
         "ALTER TABLE task_runs DROP COLUMN wait",
         "ALTER TABLE task_runs DROP COLUMN wait_for",
         "ALTER TABLE task_runs DROP COLUMN wait_key",
+        "DROP INDEX executions_unfinished_by_owner",
         "ALTER TABLE executions DROP COLUMN owner",
         "ALTER TABLE executions DROP COLUMN fence",
         "ALTER TABLE executions DROP COLUMN parked",
@@ -844,7 +845,10 @@ async fn executions_from_before_migration_6_get_fence_1() {
     };
     assert_eq!(store.execution(id).await.unwrap(), Some(upgraded));
     assert_eq!(store.task_runs(id).await.unwrap(), b.task_runs);
-    assert_eq!(store.claim_unfinished("n").await.unwrap(), vec![(id, 2)]);
+    assert_eq!(
+        store.claim_orphans("n", Timestamp(0), false).await.unwrap(),
+        vec![(id, 2)]
+    );
     assert!(store.timers().await.unwrap().is_empty());
     store.close().await;
 }
@@ -880,7 +884,10 @@ async fn undecodable_durable_rows_are_corrupt_and_say_where() {
     assert_corrupt(store.execution(id).await, "executions.parked");
     spoil(&path, "executions", "parked", "1").await;
     spoil(&path, "executions", "fence", "-5").await;
-    assert_corrupt(store.claim_unfinished("n").await, "executions.fence");
+    assert_corrupt(
+        store.claim_orphans("n", Timestamp(0), false).await,
+        "executions.fence",
+    );
     spoil(&path, "timers", "execution", "nope").await;
     assert_corrupt(store.timers().await, "timers.execution");
     spoil(&path, "inbox", "event", "{not json").await;

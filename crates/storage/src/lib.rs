@@ -25,6 +25,8 @@
 //!   (source, id), and where the engine routed them.
 //! - [`Idempotency`] (`idempotency.rs`): the idempotency keys that commits store with
 //!   the executions they start.
+//! - [`Nodes`] (`nodes.rs`): the engines sharing a store, their leases, and claiming
+//!   executions from one to another.
 //! - [`Analytics`] (`analytics.rs`): aggregates over the read models (counts by
 //!   status, duration percentiles, failures grouped by error, the backlog), with the
 //!   records they return.
@@ -50,6 +52,7 @@ mod inbox;
 pub mod json;
 mod log;
 mod memory;
+mod nodes;
 mod origin;
 mod queries;
 mod records;
@@ -72,6 +75,7 @@ pub use ids::{ExecutionId, TemplateId, WorkflowId};
 pub use inbox::Inbox;
 pub use log::ExecutionLog;
 pub use memory::MemoryStore;
+pub use nodes::{NodeRecord, Nodes};
 pub use origin::{Origin, OriginKind};
 pub use queries::ExecutionQueries;
 pub use records::{
@@ -97,13 +101,13 @@ pub use workflows::Workflows;
 /// shadows the named import of a glob.
 pub mod prelude {
     pub use crate::{
-        Analytics, Deliveries, ExecutionLog, ExecutionQueries, Idempotency, Inbox, Store,
+        Analytics, Deliveries, ExecutionLog, ExecutionQueries, Idempotency, Inbox, Nodes, Store,
         Templates, Timers, Tokens, TriggerStates, Workflows,
     };
     pub use crate::{
         Analytics as _, Deliveries as _, ExecutionLog as _, ExecutionQueries as _,
-        Idempotency as _, Inbox as _, Templates as _, Timers as _, Tokens as _, TriggerStates as _,
-        Workflows as _,
+        Idempotency as _, Inbox as _, Nodes as _, Templates as _, Timers as _, Tokens as _,
+        TriggerStates as _, Workflows as _,
     };
 }
 

@@ -61,4 +61,8 @@ pub trait ExecutionLog: Send + Sync {
 
     /// The event log of an execution, in order.
     async fn events(&self, execution: ExecutionId) -> Result<Vec<EventRecord>>;
+
+    /// The events of an execution after `seq`, in order: what a watcher on another
+    /// node than the execution's reads as the log grows.
+    async fn events_after(&self, execution: ExecutionId, seq: u64) -> Result<Vec<EventRecord>>;
 }

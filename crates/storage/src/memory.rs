@@ -8,6 +8,7 @@
 //! kept in `seq` order, so `seq - 1` is an event's index.
 
 mod analytics;
+mod nodes;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
@@ -23,8 +24,8 @@ use crate::records::{
 };
 use crate::{
     DEFAULT_LIMIT, Deliveries, DeliveryQuery, DeliveryRecord, Error, ExecutionId, ExecutionLog,
-    ExecutionQueries, Idempotency, Inbox, KEPT_PER_TRIGGER, NewDelivery, Result, TaskStatus,
-    Timers, Timestamp, Tokens, TriggerStates, commit,
+    ExecutionQueries, Idempotency, Inbox, KEPT_PER_TRIGGER, NewDelivery, NodeRecord, Result,
+    TaskStatus, Timers, Timestamp, Tokens, TriggerStates, commit,
 };
 
 /// A store in memory.
@@ -57,6 +58,8 @@ struct Inner {
     commits: u64,
     /// (source, id) to `seq`.
     inbox_ids: HashMap<(String, String), u64>,
+    /// The nodes' rows, by id.
+    nodes: BTreeMap<String, NodeRecord>,
 }
 
 /// The document kinds a [`MemoryStore`] keeps, each on its shelf.
@@ -196,6 +199,15 @@ impl ExecutionLog for MemoryStore {
             .cloned()
             .unwrap_or_default())
     }
+
+    async fn events_after(&self, execution: ExecutionId, seq: u64) -> Result<Vec<EventRecord>> {
+        Ok(self
+            .lock()?
+            .events
+            .get(&execution)
+            .map(|events| events.iter().filter(|e| e.seq > seq).cloned().collect())
+            .unwrap_or_default())
+    }
 }
 
 #[async_trait]
@@ -254,19 +266,6 @@ impl ExecutionQueries for MemoryStore {
             .filter(|x| !x.status.is_terminal())
             .cloned()
             .collect())
-    }
-
-    async fn claim_unfinished(&self, owner: &str) -> Result<Vec<(ExecutionId, u64)>> {
-        let mut inner = self.lock()?;
-        let mut claimed = Vec::new();
-        for x in inner.executions.values_mut() {
-            if !x.status.is_terminal() {
-                x.owner = Some(owner.to_owned());
-                x.fence = x.fence.saturating_add(1);
-                claimed.push((x.id, x.fence));
-            }
-        }
-        Ok(claimed)
     }
 
     async fn task_runs(&self, execution: ExecutionId) -> Result<Vec<TaskRunRecord>> {

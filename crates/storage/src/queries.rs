@@ -14,10 +14,8 @@
 //!   paused), oldest first: what the engine resumes after a restart.
 //! - `task_runs` orders by task name (bytewise), then the task's own row before its
 //!   fan-out items, by index.
-//! - `claim_unfinished` takes over every unfinished execution for a node, in one
-//!   transaction: it sets each one's `owner` and adds 1 to its `fence` (nothing else of
-//!   the row changes), and returns each with its new fence, oldest first. A commit
-//!   conditioned on an older fence is then fenced (see the `ExecutionLog` contract).
+//!
+//! Which node owns an execution, and claiming it, is the [`Nodes`](crate::Nodes) role's.
 //!
 //! [`ExecutionLog::commit`]: crate::ExecutionLog::commit
 
@@ -38,10 +36,6 @@ pub trait ExecutionQueries: Send + Sync {
     /// Executions that have not ended (status pending, running or paused), oldest
     /// first.
     async fn unfinished(&self) -> Result<Vec<ExecutionRecord>>;
-
-    /// Takes over every unfinished execution for `owner`: sets its owner and bumps its
-    /// fence, in one transaction; returns each with its new fence, oldest first.
-    async fn claim_unfinished(&self, owner: &str) -> Result<Vec<(ExecutionId, u64)>>;
 
     /// The task rows of an execution: each task (`item: None`) and each fan-out item,
     /// ordered by task name then item.

@@ -7,7 +7,8 @@
 //! workflows and templates, named by [`Workflows`](crate::Workflows) and
 //! [`Templates`](crate::Templates)), [`Tokens`] (`tokens.rs`), [`TriggerStates`] (`triggers.rs`),
 //! [`Deliveries`] (`deliveries.rs`), [`Timers`] (`timers.rs`),
-//! [`Inbox`] (`inbox.rs`), [`Idempotency`] (`idempotency.rs`) and [`Analytics`]
+//! [`Inbox`] (`inbox.rs`), [`Idempotency`] (`idempotency.rs`), [`Nodes`] (`nodes.rs`)
+//! and [`Analytics`]
 //! (`analytics.rs`). `Store` is then
 //! implemented for it: there is nothing else to write, and nothing to implement by hand.
 //! The shared suite (`suite`) checks every role on every backend.
@@ -17,8 +18,8 @@
 
 use crate::catalog::{Catalog, TemplateDoc, WorkflowDoc};
 use crate::{
-    Analytics, Deliveries, ExecutionLog, ExecutionQueries, Idempotency, Inbox, Timers, Tokens,
-    TriggerStates,
+    Analytics, Deliveries, ExecutionLog, ExecutionQueries, Idempotency, Inbox, Nodes, Timers,
+    Tokens, TriggerStates,
 };
 
 /// Durable storage: every role.
@@ -33,6 +34,7 @@ pub trait Store:
     + Timers
     + Inbox
     + Idempotency
+    + Nodes
     + Analytics
     + Send
     + Sync
@@ -51,6 +53,7 @@ impl<T> Store for T where
         + Timers
         + Inbox
         + Idempotency
+        + Nodes
         + Analytics
         + Send
         + Sync

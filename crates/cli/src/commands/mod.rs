@@ -6,6 +6,7 @@ mod beside;
 pub(crate) mod completions;
 #[cfg(test)]
 mod config_reference;
+mod database;
 pub(crate) mod durability;
 pub(crate) mod execution;
 pub(crate) mod graph;
@@ -13,6 +14,7 @@ pub(crate) mod history;
 mod integration;
 mod llm;
 mod local;
+pub(crate) mod migrate;
 mod progress;
 pub(crate) mod remote;
 mod report;

@@ -3,7 +3,11 @@
 //! Settings come from, lowest to highest: built-in defaults, the config file
 //! (`--config`, default `harmonia.toml` when it exists), `HARMONIA_*` environment
 //! variables, then flags. The database defaults to `harmonia.db` in the working
-//! directory. `durability` says what a commit survives (see `durability`): `process`
+//! directory; a `postgres://` URL instead is a PostgreSQL database, which several
+//! servers (nodes) may share: each owns the executions it starts under a lease
+//! (`--lease`, 10 s), and takes over those of a node whose lease expired (see the
+//! engine's `scheduler::lease`). A node that stops hands its unfinished executions to
+//! the others at once. `durability` says what a commit survives (see `durability`): `process`
 //! by default, `fsync` to survive a power loss too.
 //!
 //! Who may use the API without a token (`harmonia_server::Access`): bound to a loopback
@@ -34,9 +38,9 @@ use harmonia_engine::kinds::KindsConfig;
 use harmonia_engine::{Engine, EngineConfig};
 use harmonia_server::{Access, ApiConfig, AppState};
 use harmonia_storage::Store;
-use harmonia_storage_sql::SqliteStore;
 use serde::Deserialize;
 
+use super::database::Database;
 use super::durability::Durability;
 use super::local::runtime;
 
@@ -48,9 +52,18 @@ pub(crate) struct Args {
     /// The address to bind [default: 127.0.0.1].
     #[arg(long, env = "HARMONIA_BIND")]
     bind: Option<IpAddr>,
-    /// The SQLite database [default: harmonia.db in the working directory].
-    #[arg(long, env = "HARMONIA_DB", value_name = "PATH")]
-    db: Option<PathBuf>,
+    /// The database: a SQLite file, or a PostgreSQL URL (`postgres://user@host/db`) that
+    /// several servers may share [default: harmonia.db in the working directory].
+    #[arg(long, env = "HARMONIA_DB", value_name = "PATH|URL")]
+    db: Option<String>,
+    /// This server's id among the nodes sharing the database [default: `node-` and
+    /// random hex, new at each start].
+    #[arg(long, env = "HARMONIA_NODE_ID")]
+    node_id: Option<String>,
+    /// How long this node's executions stay its own without a renewal: after a crash,
+    /// the other nodes take them over within this time [default: 10s].
+    #[arg(long, env = "HARMONIA_LEASE", value_name = "DURATION")]
+    lease: Option<String>,
     /// A TOML config file [default: harmonia.toml, when it exists].
     #[arg(long, env = "HARMONIA_CONFIG", value_name = "PATH")]
     config: Option<PathBuf>,
@@ -104,7 +117,9 @@ pub(crate) struct Args {
 pub(crate) struct FileConfig {
     port: Option<u16>,
     bind: Option<IpAddr>,
-    db: Option<PathBuf>,
+    db: Option<String>,
+    node_id: Option<String>,
+    lease: Option<String>,
     insecure: Option<bool>,
     allow_shell: Option<bool>,
     max_body_bytes: Option<usize>,
@@ -124,7 +139,9 @@ pub(crate) struct FileConfig {
 #[derive(Debug)]
 struct Settings {
     addr: SocketAddr,
-    db: PathBuf,
+    db: Database,
+    node_id: Option<String>,
+    lease: std::time::Duration,
     insecure: bool,
     allow_shell: bool,
     max_body_bytes: usize,
@@ -168,11 +185,29 @@ fn settings(args: &Args) -> anyhow::Result<Settings> {
     let port = args.port.or(file.port).unwrap_or(8007);
     Ok(Settings {
         addr: SocketAddr::new(bind, port),
-        db: args
-            .db
-            .clone()
-            .or(file.db)
-            .unwrap_or_else(|| PathBuf::from("harmonia.db")),
+        db: Database::parse(
+            &args
+                .db
+                .clone()
+                .or(file.db)
+                .unwrap_or_else(|| "harmonia.db".to_owned()),
+        ),
+        node_id: match args.node_id.clone().or(file.node_id) {
+            Some(id) if id.trim().is_empty() || id.len() > 128 => {
+                anyhow::bail!("invalid node id `{id}`: expected 1 to 128 characters")
+            }
+            other => other,
+        },
+        lease: match args.lease.clone().or(file.lease) {
+            None => std::time::Duration::from_secs(10),
+            Some(text) => harmonia_model::Dur::parse(&text)
+                .map(|d| d.get())
+                .ok()
+                .filter(|d| *d >= std::time::Duration::from_millis(500))
+                .ok_or_else(|| {
+                    anyhow::anyhow!("invalid lease `{text}`: expected a duration of at least 500ms, such as 10s")
+                })?,
+        },
         insecure: args.insecure || file.insecure.unwrap_or(false),
         allow_shell: args.allow_shell || file.allow_shell.unwrap_or(false),
         max_body_bytes: args
@@ -252,11 +287,7 @@ async fn shutdown_signal() {
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(&settings.db, settings.durability.sqlite())
-            .await
-            .with_context(|| format!("cannot open the database {}", settings.db.display()))?,
-    );
+    let store: Arc<dyn Store> = settings.db.open(settings.durability.sqlite()).await?;
     let access = if settings.addr.ip().is_loopback() {
         Access::Loopback
     } else if settings.insecure {
@@ -306,8 +337,18 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
             ..KindsConfig::default()
         },
         secrets,
+        lease: Some(settings.lease),
+        address: Some(settings.addr.to_string()),
         ..EngineConfig::default()
     };
+    let config = match &settings.node_id {
+        Some(id) => EngineConfig {
+            node: id.clone(),
+            ..config
+        },
+        None => config,
+    };
+    let node = config.node.clone();
     let builder = Engine::builder(store.clone()).config(config);
     // The built-in template library, once: a built-in someone deleted stays deleted.
     let seeded = harmonia_app::templates::seed_builtins(store.as_ref(), &builder.task_types()?)
@@ -364,10 +405,14 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         },
         Some(metrics),
     );
-    crate::output::errln!(
-        "harmonia listening on http://{local} (API docs: http://{local}/docs; database: {}, durability: {})",
-        settings.db.display(),
+    let durability = if settings.db.is_shared() {
+        "the server's"
+    } else {
         settings.durability.name()
+    };
+    crate::output::errln!(
+        "harmonia listening on http://{local} (node {node}; API docs: http://{local}/docs; database: {}, durability: {durability})",
+        settings.db.display(),
     );
     // On the signal: the listener stops accepting and requests in flight finish, while
     // the engine drains (running attempts finish, nothing new starts), both within the

@@ -7,22 +7,20 @@
 //! request on; no restart is needed for either.
 
 use crate::output::outln;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use harmonia_server::Role;
-use harmonia_storage::prelude::*;
-use harmonia_storage_sql::SqliteStore;
 
+use super::database::Database;
 use super::local::runtime;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     #[command(subcommand)]
     command: Command,
-    /// The server's SQLite database [default: harmonia.db].
-    #[arg(long, env = "HARMONIA_DB", value_name = "PATH", global = true)]
-    db: Option<PathBuf>,
+    /// The server's database: a SQLite file or a PostgreSQL URL [default: harmonia.db].
+    #[arg(long, env = "HARMONIA_DB", value_name = "PATH|URL", global = true)]
+    db: Option<String>,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -51,15 +49,13 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn token(args: &Args) -> anyhow::Result<ExitCode> {
-    let db = args
-        .db
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("harmonia.db"));
-    let store = SqliteStore::open(&db, Default::default()).await?;
+    let db = Database::parse(args.db.as_deref().unwrap_or("harmonia.db"));
+    let store = db.open(Default::default()).await?;
+    let store = store.as_ref();
     match &args.command {
         Command::Create { role, name } => {
             let role = Role::parse(role).ok_or_else(|| anyhow::anyhow!("unknown role `{role}`"))?;
-            let (token, record) = harmonia_server::create_token(&store, name, role).await?;
+            let (token, record) = harmonia_server::create_token(store, name, role).await?;
             crate::output::errln!(
                 "created token {} ({} `{}`); it is shown only once:",
                 record.id,

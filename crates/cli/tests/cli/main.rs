@@ -11,6 +11,8 @@ mod hermes;
 mod isolation;
 mod ledger;
 mod mcp_client;
+mod migrate;
+mod nodes;
 mod notify;
 mod run;
 mod schedule_crash;

@@ -136,6 +136,26 @@ impl Served {
         self.join_drainer();
     }
 
+    /// The server's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGSTOP: the process is frozen (a stall), until [`Served::cont`].
+    pub(crate) fn stop(&self) {
+        self.signal(nix::sys::signal::Signal::SIGSTOP);
+    }
+
+    /// SIGCONT: a stopped process runs again.
+    pub(crate) fn cont(&self) {
+        self.signal(nix::sys::signal::Signal::SIGCONT);
+    }
+
+    fn signal(&self, signal: nix::sys::signal::Signal) {
+        let pid = nix::unistd::Pid::from_raw(self.pid() as i32);
+        nix::sys::signal::kill(pid, signal).unwrap_or_else(|e| panic!("{signal}: {e}"));
+    }
+
     /// The last lines the server wrote on stderr (all of them once it has exited).
     pub(crate) fn log_lines(&self) -> Vec<String> {
         self.log

@@ -14,6 +14,7 @@
 //! and runs, in order, once it is in memory (or found ended); nothing loads an
 //! execution twice at once.
 
+use std::collections::HashSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
@@ -30,11 +31,20 @@ impl Service {
     /// Claims every unfinished execution, loads and resumes those not parked, and
     /// arms the timers of the others.
     pub(super) async fn recover(&mut self) -> Result<()> {
-        let claimed = self.store.claim_unfinished(&self.config.node).await?;
+        // Its own (a restart under the same id) and the orphans; never what another
+        // live node holds.
+        let claimed = self
+            .store
+            .claim_orphans(&self.config.node, Timestamp::now(), true)
+            .await?;
+        let mine: HashSet<ExecutionId> = claimed.iter().map(|(id, _)| *id).collect();
         let unfinished = self.store.unfinished().await?;
         let mut recovered = Vec::new();
         let mut parked = 0usize;
         for record in unfinished {
+            if !mine.contains(&record.id) {
+                continue;
+            }
             if record.parked {
                 parked += 1;
                 continue;
@@ -49,7 +59,7 @@ impl Service {
         }
         let mut armed = 0usize;
         for timer in self.store.timers().await? {
-            if self.executions.contains_key(&timer.execution) {
+            if self.executions.contains_key(&timer.execution) || !mine.contains(&timer.execution) {
                 continue; // Resumed below, which arms its timers from its state.
             }
             match serde_json::from_str::<TimerKey>(&timer.key) {
@@ -93,9 +103,15 @@ impl Service {
     }
 
     /// Runs `then` once execution `id` is in memory: at once if it is, else after
-    /// loading it. An execution that ended (or does not exist) is not loaded, and
-    /// `then` runs all the same, finding it absent: `then` must not ask to load again.
-    pub(super) fn load_then(&mut self, id: ExecutionId, then: Command) {
+    /// claiming and loading it. An execution that ended (or does not exist), or that
+    /// another live node owns and `steal` is not set, is not loaded, and `then` runs
+    /// all the same, finding it absent: `then` must not ask to load again.
+    ///
+    /// `steal`: what a user asked of this execution here (a control, a signal, an
+    /// event) moves it to this node; its former owner's next commit for it is fenced,
+    /// and that node lets go of it. A timer armed here, or a wait for its end, does
+    /// not.
+    pub(super) fn load_then(&mut self, id: ExecutionId, then: Command, steal: bool) {
         if self.executions.contains_key(&id) {
             self.command(then);
             return;
@@ -108,10 +124,29 @@ impl Service {
         let store = self.store.clone();
         let plans = self.plans.clone();
         let tx = self.tx.clone();
+        let node = self.config.node.clone();
         tokio::spawn(async move {
-            let result = load(&store, &plans, id).await;
+            let result = load(&store, &plans, id, Some((&node, steal))).await;
             let _ = tx.send(Command::Loaded { id, result }).await;
         });
+    }
+
+    /// Loads and resumes executions this node has just claimed from others (see
+    /// `lease`).
+    pub(super) fn adopt(&mut self, ids: Vec<ExecutionId>) {
+        for id in ids {
+            if self.executions.contains_key(&id) || self.loading.contains_key(&id) {
+                continue;
+            }
+            self.loading.insert(id, Vec::new());
+            let store = self.store.clone();
+            let plans = self.plans.clone();
+            let tx = self.tx.clone();
+            tokio::spawn(async move {
+                let result = load(&store, &plans, id, None).await;
+                let _ = tx.send(Command::Loaded { id, result }).await;
+            });
+        }
     }
 
     /// Takes in an execution loaded on demand, resumes it, then runs what waited.
@@ -143,9 +178,12 @@ impl Service {
                         key,
                         loaded: true,
                     },
+                    false,
                 );
             }
-            return; // Ended meanwhile: its timers went with it.
+            // Ended meanwhile (its timers went with it), or moved to another node (which
+            // armed them).
+            return;
         }
         self.batch.timers_fired.push((id, key.clone()));
         let event = match key {
@@ -186,6 +224,7 @@ impl Service {
                         child: Box::new(child),
                         loaded: true,
                     },
+                    true,
                 );
             }
             return;
@@ -205,12 +244,23 @@ impl Service {
     }
 }
 
-/// Execution `id` from the store, replayed, if it has not ended.
+/// Execution `id`, read from the store and replayed, if it has not ended; first
+/// claimed for a node (`claim`: the node, and whether to steal; see `load_then`) unless
+/// it is claimed already.
 async fn load(
     store: &Arc<dyn Store>,
     plans: &Arc<Plans>,
     id: ExecutionId,
+    claim: Option<(&str, bool)>,
 ) -> Result<Option<Box<Execution>>> {
+    if let Some((node, steal)) = claim
+        && store
+            .claim(id, node, Timestamp::now(), steal)
+            .await?
+            .is_none()
+    {
+        return Ok(None);
+    }
     match store.execution(id).await? {
         Some(record) if !record.status.is_terminal() => {
             match replayed(store, plans, &record).await {

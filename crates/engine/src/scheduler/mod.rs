@@ -23,6 +23,8 @@ mod crash;
 mod dispatch;
 mod fair;
 mod guard;
+mod lease;
+pub use lease::NodeStatus;
 mod loading;
 mod observe;
 mod output;
@@ -242,9 +244,16 @@ pub(crate) enum Command {
     /// Load execution `id` if it is not in memory (and has not ended), then run
     /// `then`: one trip through the loop for a command about an execution that may be
     /// parked.
-    Ensure { id: ExecutionId, then: Box<Command> },
+    /// `steal`: take it from another live node (see `loading::load_then`).
+    Ensure {
+        id: ExecutionId,
+        then: Box<Command>,
+        steal: bool,
+    },
     /// What the engine holds now.
     Stats(oneshot::Sender<Stats>),
+    /// Executions claimed from other nodes, to load and resume (see `lease`).
+    Adopt { ids: Vec<ExecutionId> },
     /// An execution loaded on demand (see `loading`).
     Loaded {
         id: ExecutionId,
@@ -307,6 +316,10 @@ pub struct Handle {
     /// (`crate::inputs`).
     pub(crate) limits: harmonia_expr::Limits,
     pub(crate) inputs_offload: crate::eval::Offload,
+    /// This engine's node id, its lease, and what it did as a member.
+    node: Arc<str>,
+    lease: Option<std::time::Duration>,
+    counters: Arc<lease::Counters>,
 }
 
 impl std::fmt::Debug for Handle {
@@ -328,7 +341,17 @@ pub async fn spawn(
     let (events, _) = broadcast::channel(16_384);
     let shutdown = CancellationToken::new();
     let secret_names = Arc::new(config.secrets.keys().cloned().collect());
+    let counters = Arc::new(lease::Counters::default());
+    let member = match config.lease {
+        Some(lease) => Some(Arc::new(
+            lease::Member::join(store.clone(), &config, lease, counters.clone()).await?,
+        )),
+        None => None,
+    };
     let handle = Handle {
+        node: Arc::from(config.node.as_str()),
+        lease: config.lease,
+        counters,
         secret_names,
         secrets: Arc::new(config.secrets.clone()),
         limits: config.limits,
@@ -340,9 +363,35 @@ pub async fn spawn(
         shutdown: shutdown.clone(),
         kinds: kinds.clone(),
     };
-    let mut service = service::Service::new(config, store, plans, kinds, tx, rx, events, shutdown);
-    service.recover().await?;
-    let join = tokio::spawn(async move { service.run().await });
+    let mut service = service::Service::new(
+        config,
+        store,
+        plans,
+        kinds,
+        tx.clone(),
+        rx,
+        events,
+        shutdown.clone(),
+    );
+    if let Err(e) = service.recover().await {
+        if let Some(member) = &member {
+            member.leave().await;
+        }
+        return Err(e);
+    }
+    let renewing = member.as_ref().map(|m| m.spawn(tx, shutdown.child_token()));
+    let join = tokio::spawn(async move {
+        let result = service.run().await;
+        // Stopped: renew no more, and hand what is unfinished to the other nodes.
+        if let Some(task) = renewing {
+            task.abort();
+            let _ = task.await;
+        }
+        if let Some(member) = member {
+            member.leave().await;
+        }
+        result
+    });
     Ok((handle, join))
 }
 
@@ -478,7 +527,7 @@ impl Handle {
 
     async fn control(&self, id: ExecutionId, control: Control) -> Result<ExecutionStatus> {
         let (reply, rx) = oneshot::channel();
-        self.send_loaded(id, Command::Control { id, control, reply })
+        self.send_loaded(id, Command::Control { id, control, reply }, true)
             .await?;
         rx.await.map_err(|_| Error::Stopped)?
     }
@@ -505,6 +554,7 @@ impl Handle {
                 signal,
                 reply,
             },
+            true,
         )
         .await?;
         rx.await.map_err(|_| Error::Stopped)?
@@ -535,17 +585,21 @@ impl Handle {
                 Command::Ensure {
                     id,
                     then: Box::new(then),
+                    steal: true,
                 }
             });
         self.send(command).await?;
         rx.await.map_err(|_| Error::Stopped)?
     }
 
-    /// Sends `then` about execution `id`, loading the execution first if it is parked.
-    async fn send_loaded(&self, id: ExecutionId, then: Command) -> Result<()> {
+    /// Sends `then` about execution `id`, loading the execution first if it is parked
+    /// (claiming it, or with `steal` taking it, from another node: see
+    /// `loading::load_then`).
+    async fn send_loaded(&self, id: ExecutionId, then: Command, steal: bool) -> Result<()> {
         self.send(Command::Ensure {
             id,
             then: Box::new(then),
+            steal,
         })
         .await
     }
@@ -572,6 +626,11 @@ impl Handle {
         }
     }
 
+    /// This engine as a node: its id, its lease, and what it did as a member.
+    pub fn node(&self) -> NodeStatus {
+        self.counters.status(&self.node, self.lease)
+    }
+
     /// The task kinds this engine runs.
     pub fn kinds(&self) -> &Kinds {
         &self.kinds
@@ -586,19 +645,27 @@ impl Handle {
                 return Ok(r);
             }
             let (reply, rx) = oneshot::channel();
-            self.send_loaded(id, Command::Wait { id, reply }).await?;
+            // Waiting does not take the execution from the node that runs it.
+            self.send_loaded(id, Command::Wait { id, reply }, false)
+                .await?;
             match rx.await.map_err(|_| Error::Stopped)? {
-                Some(done) => {
-                    let ended = done.await.map_err(|_| Error::Stopped)?;
+                Some(done) => match done.await {
                     // The final row as stored (the state lets go of its inputs once
                     // they are stored; the store has them).
-                    return Ok(self.store.execution(id).await?.unwrap_or(ended));
-                }
+                    Ok(ended) => return Ok(self.store.execution(id).await?.unwrap_or(ended)),
+                    // It moved to another node: look again.
+                    Err(_) if !self.shutdown.is_cancelled() => {}
+                    Err(_) => return Err(Error::Stopped),
+                },
                 None => {
-                    // Not running here: it ended meanwhile, or it does not exist.
+                    // Not running here: it ended meanwhile, it does not exist, or
+                    // another node runs it.
                     match self.store.execution(id).await? {
                         Some(r) if r.status.is_terminal() => return Ok(r),
-                        Some(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+                        Some(r) if r.owner.as_deref() == Some(&*self.node) => {
+                            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                        }
+                        Some(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
                         None => return Err(Error::UnknownExecution(id)),
                     }
                 }

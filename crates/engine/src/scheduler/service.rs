@@ -513,7 +513,7 @@ impl Service {
                 }
             }
             Command::Event { event, reply } => self.deliver_event(event, reply),
-            Command::Ensure { id, then } => self.load_then(id, *then),
+            Command::Ensure { id, then, steal } => self.load_then(id, *then, steal),
             Command::Stats(reply) => {
                 let _ = reply.send(super::Stats {
                     executions: self.executions.len(),
@@ -522,6 +522,7 @@ impl Service {
                 });
             }
             Command::Loaded { id, result } => self.loaded(id, result),
+            Command::Adopt { ids } => self.adopt(ids),
             Command::Fire {
                 execution,
                 key,

@@ -59,6 +59,7 @@ mod durable;
 mod fairness;
 mod isolation;
 mod llm;
+mod nodes;
 mod roundtrip;
 mod secrets;
 mod waits;

@@ -17,6 +17,7 @@ pub(crate) mod executions;
 pub(crate) mod held;
 pub(crate) mod hooks;
 pub(crate) mod inputs;
+pub(crate) mod nodes;
 pub(crate) mod ops;
 pub(crate) mod task_types;
 pub(crate) mod templates;

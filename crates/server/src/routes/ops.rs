@@ -1,5 +1,6 @@
-//! Operations: `/health` (liveness and version), `/ready` (the store answers and
-//! recovery is done), `/metrics` (Prometheus text).
+//! Operations: `/health` (liveness, version, and this node: its id, lease, what it
+//! owns, renewals and takeovers), `/ready` (the store answers and recovery is done),
+//! `/metrics` (Prometheus text, with the same node figures).
 
 use axum::Json;
 use axum::extract::State;
@@ -11,6 +12,7 @@ use utoipa_axum::routes;
 
 use crate::error::{ApiError, Code, ErrorBody};
 use crate::state::AppState;
+use crate::views::nodes::NodeHealth;
 use crate::views::{Health, HermesStanding, Ready};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -26,7 +28,10 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 async fn health(State(state): State<AppState>) -> Json<Health> {
     let config = &state.0.config;
     let hermes = config.hermes.as_ref().map(|p| (p.hermes_url(), p.status()));
+    let nodes = state.app().nodes();
+    let node = NodeHealth::from_status(&nodes.this(), nodes.owned().await.ok());
     Json(Health {
+        node,
         status: "ok".into(),
         component: "harmonia".into(),
         version: env!("CARGO_PKG_VERSION").into(),
@@ -83,6 +88,18 @@ async fn metrics(State(state): State<AppState>) -> Response {
         Some(handle) => {
             metrics::gauge!("harmonia_websocket_clients")
                 .set(state.0.ws_clients.load(std::sync::atomic::Ordering::SeqCst) as f64);
+            let nodes = state.app().nodes();
+            let node = nodes.this();
+            if let Ok(owned) = nodes.owned().await {
+                metrics::gauge!("harmonia_node_owned_executions", "node" => node.id.clone())
+                    .set(owned as f64);
+            }
+            metrics::counter!("harmonia_node_lease_renewals_total", "node" => node.id.clone())
+                .absolute(node.renewals);
+            metrics::counter!("harmonia_node_late_renewals_total", "node" => node.id.clone())
+                .absolute(node.late_renewals);
+            metrics::counter!("harmonia_node_takeovers_total", "node" => node.id.clone())
+                .absolute(node.takeovers);
             (
                 [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
                 handle.render(),

@@ -14,6 +14,7 @@ pub mod designer;
 pub mod events;
 pub mod inputs;
 pub mod integration;
+pub mod nodes;
 pub mod templates;
 pub mod triggers;
 
@@ -749,6 +750,8 @@ pub struct Health {
     /// Its standing with Hermes, when Hermes is configured.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hermes: Option<HermesStanding>,
+    /// This node: its id, lease, what it owns, renewals and takeovers.
+    pub node: nodes::NodeHealth,
 }
 
 /// Harmonia's standing with Hermes.

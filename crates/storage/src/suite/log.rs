@@ -233,6 +233,18 @@ pub async fn events_come_back_in_order(store: &dyn Store) {
         .map(|e| e.seq)
         .collect();
     assert_eq!(seqs, [1, 2, 3, 4, 5]);
+    let after = |seq| async move {
+        expect(store.events_after(id, seq).await, "events after")
+            .iter()
+            .map(|e| e.seq)
+            .collect::<Vec<u64>>()
+    };
+    assert_eq!(after(3).await, [4, 5]);
+    assert_eq!(after(0).await, [1, 2, 3, 4, 5]);
+    assert!(after(5).await.is_empty());
+    assert!(after(u64::MAX).await.is_empty());
+    let other = expect(store.events_after(ExecutionId::new(), 0).await, "none");
+    assert!(other.is_empty());
 }
 
 /// Rows with the same key replace each other.

@@ -1,6 +1,6 @@
 //! The behaviour every store must have, as tests any backend can run, by role: one
 //! module per role ([`log`], [`queries`], [`catalog`], [`workflows`], [`templates`],
-//! [`tokens`], [`triggers`], [`deliveries`], [`timers`], [`inbox`], [`idempotency`],
+//! [`tokens`], [`triggers`], [`deliveries`], [`timers`], [`inbox`], [`idempotency`], [`nodes`],
 //! [`analytics`]), which together call every method
 //! of every role.
 //!
@@ -16,6 +16,7 @@ pub mod deliveries;
 pub mod idempotency;
 pub mod inbox;
 pub mod log;
+pub mod nodes;
 pub mod queries;
 pub mod templates;
 pub mod timers;
@@ -70,6 +71,11 @@ macro_rules! storage_suite {
             unfinished_lists_what_has_not_ended,
             executions_filter_and_paginate,
             executions_filter_by_origin_trigger_and_inputs,
+        );
+        $crate::storage_suite!(@role nodes: nodes;
+            nodes_join_renew_and_leave,
+            only_orphans_are_claimed,
+            claiming_one_execution,
             claiming_bumps_fences_and_fences_out_the_old_owner,
         );
         $crate::storage_suite!(@role timers: timers;

@@ -1,9 +1,9 @@
 //! The suite of the execution queries ([`ExecutionQueries`](crate::ExecutionQueries)):
-//! ordering, filters, cursors, what is unfinished, and claiming it.
+//! ordering, filters, cursors, and what is unfinished.
 
 use super::{execution, expect, run};
 use crate::prelude::*;
-use crate::records::{CommitBatch, CommitReport, ExecutionQuery};
+use crate::records::{CommitBatch, ExecutionQuery};
 use crate::{ExecutionId, ExecutionStatus, TaskStatus, Timestamp};
 
 /// Task rows come ordered by task name, then the task row before its items, by index.
@@ -277,87 +277,5 @@ pub async fn executions_filter_by_origin_trigger_and_inputs(store: &dyn Store) {
         })
         .await,
         vec![ids[1], ids[0]]
-    );
-}
-
-/// Claiming sets the owner and bumps the fence of every unfinished execution (and of
-/// nothing else), oldest first; a commit with the fence of the node before is fenced,
-/// one with the new fence lands.
-pub async fn claiming_bumps_fences_and_fences_out_the_old_owner(store: &dyn Store) {
-    let mut batch = CommitBatch::default();
-    let mut rows = Vec::new();
-    for (i, (status, fence)) in [
-        (ExecutionStatus::Running, 1),
-        (ExecutionStatus::Paused, 4),
-        (ExecutionStatus::Succeeded, 1),
-        (ExecutionStatus::Pending, 1),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let mut x = execution(ExecutionId::new(), "w", status, i as i64);
-        x.fence = fence;
-        rows.push(x.clone());
-        batch.executions.push(x);
-    }
-    expect(store.commit(&batch).await, "commit");
-    let [a, b, c, d] = [0, 1, 2, 3].map(|i| rows[i].id);
-
-    let claimed = expect(store.claim_unfinished("n1").await, "claim");
-    assert_eq!(claimed, vec![(a, 2), (b, 5), (d, 2)]);
-    for x in &rows {
-        let stored = expect(store.execution(x.id).await, "row").expect("stored");
-        let expected = if x.id == c {
-            x.clone()
-        } else {
-            let mut y = x.clone();
-            y.owner = Some("n1".into());
-            y.fence = claimed
-                .iter()
-                .find(|(id, _)| *id == x.id)
-                .map_or(0, |(_, f)| *f);
-            y
-        };
-        assert_eq!(stored, expected);
-    }
-    assert_eq!(
-        expect(store.claim_unfinished("n2").await, "claim again"),
-        vec![(a, 3), (b, 6), (d, 3)]
-    );
-
-    // The first node still thinks it holds `a` with fence 2.
-    let mut stale = rows[0].clone();
-    stale.fence = 2;
-    stale.status = ExecutionStatus::Failed;
-    let report = expect(
-        store
-            .commit(&CommitBatch {
-                executions: vec![stale],
-                fences: vec![(a, 2)],
-                ..CommitBatch::default()
-            })
-            .await,
-        "stale",
-    );
-    assert_eq!(report.fenced, vec![a]);
-    let mut current = rows[0].clone();
-    current.fence = 3;
-    current.owner = Some("n2".into());
-    current.status = ExecutionStatus::Succeeded;
-    let report = expect(
-        store
-            .commit(&CommitBatch {
-                executions: vec![current.clone()],
-                fences: vec![(a, 3)],
-                ..CommitBatch::default()
-            })
-            .await,
-        "current",
-    );
-    assert_eq!(report, CommitReport::default());
-    assert_eq!(expect(store.execution(a).await, "row"), Some(current));
-    assert_eq!(
-        expect(store.claim_unfinished("n3").await, "claim the rest"),
-        vec![(b, 7), (d, 4)]
     );
 }

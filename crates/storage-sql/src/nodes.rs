@@ -1,0 +1,229 @@
+//! The nodes role on SQL: [`Nodes`] for [`SqlStore`], every dialect.
+//!
+//! Claims are one `UPDATE ... RETURNING` each on the writer, atomic on their own: a
+//! concurrent conditional commit of the former owner either lands before the claim
+//! (and its fence matched) or after it (and is fenced). Two nodes claiming the same
+//! orphan at once both run the `UPDATE`; the database orders them (PostgreSQL's row
+//! lock, SQLite's write lock), and the second one's condition is then evaluated on the
+//! row the first one wrote: its owner is the first, live node, so it is not claimed
+//! twice (without `steal`).
+//!
+//! Liveness is judged with the `now` of the node that asks (its clock), against the
+//! `expires_at` the owner wrote with its own: nodes' clocks must agree to well within a
+//! lease (what NTP gives).
+//!
+//! The unfinished statuses are written as text in the statements, as in the partial
+//! index `executions_unfinished_by_owner` (`0012_nodes.sql`), so that the index is
+//! used.
+
+use async_trait::async_trait;
+use harmonia_storage::{Error, ExecutionId, NodeRecord, Nodes, Result, Timestamp};
+
+use crate::dialect::Dialect;
+use crate::error::backend;
+use crate::rows::Columns;
+use crate::sql::Sql;
+use crate::store::SqlStore;
+
+/// The condition on an execution's row that its status is unfinished, as the partial
+/// index says it.
+const UNFINISHED: &str = "status IN ('pending', 'running', 'paused')";
+
+/// Pushes the condition that the row's owner is not live at `now` (no owner, or no
+/// live row in `nodes` for it).
+fn push_orphaned<D: Dialect>(sql: &mut Sql<D>, now: Timestamp) {
+    sql.push(
+        "(owner IS NULL OR NOT EXISTS (SELECT 1 FROM nodes \
+         WHERE nodes.id = executions.owner AND nodes.expires_at > ",
+    );
+    sql.bind(now.0);
+    sql.push("))");
+}
+
+/// Reads the `(id, fence)` rows a claim returned, oldest first.
+fn claimed<D: Dialect>(rows: &[crate::dialect::Row<D>]) -> Result<Vec<(ExecutionId, u64)>> {
+    let mut claimed = rows
+        .iter()
+        .map(|row| {
+            let c = Columns::<D>::new(row, "executions");
+            Ok((ExecutionId(c.uuid("id")?), c.u64("fence")?))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    // `RETURNING` has no order.
+    claimed.sort();
+    Ok(claimed)
+}
+
+fn node<D: Dialect>(row: &crate::dialect::Row<D>) -> Result<NodeRecord> {
+    let c = Columns::<D>::new(row, "nodes");
+    Ok(NodeRecord {
+        id: c.string("id")?,
+        incarnation: c.string("incarnation")?,
+        address: c.opt_string("address")?,
+        version: c.string("version")?,
+        started_at: c.time("started_at")?,
+        renewed_at: c.time("renewed_at")?,
+        expires_at: c.time("expires_at")?,
+        owned: c.u64("owned")?,
+    })
+}
+
+#[async_trait]
+impl<D: Dialect> Nodes for SqlStore<D> {
+    async fn join(&self, n: &NodeRecord) -> Result<()> {
+        // Inserts the row, or replaces one of the same id that is this incarnation's or
+        // whose lease has expired; a live row of another incarnation is left as it is,
+        // and nothing comes back.
+        let mut sql = Sql::<D>::new(
+            "INSERT INTO nodes (id, incarnation, address, version, started_at, renewed_at, \
+             expires_at) VALUES (",
+        );
+        sql.bind(n.id.as_str())
+            .push(", ")
+            .bind(n.incarnation.as_str())
+            .push(", ")
+            .bind(n.address.as_deref())
+            .push(", ")
+            .bind(n.version.as_str())
+            .push(", ")
+            .bind(n.started_at.0)
+            .push(", ")
+            .bind(n.renewed_at.0)
+            .push(", ")
+            .bind(n.expires_at.0)
+            .push(
+                ") ON CONFLICT (id) DO UPDATE SET incarnation = excluded.incarnation, \
+                 address = excluded.address, version = excluded.version, \
+                 started_at = excluded.started_at, renewed_at = excluded.renewed_at, \
+                 expires_at = excluded.expires_at WHERE nodes.incarnation = excluded.incarnation \
+                 OR nodes.expires_at <= ",
+            )
+            .bind(n.started_at.0)
+            .push(" RETURNING id");
+        let done = sql
+            .fetch_optional(&mut *self.writer().await?)
+            .await
+            .map_err(backend)?;
+        if done.is_some() {
+            return Ok(());
+        }
+        let held = Sql::<D>::new("SELECT expires_at FROM nodes WHERE id = $1")
+            .arg(n.id.as_str())
+            .fetch_optional(&mut *self.reader().await?)
+            .await
+            .map_err(backend)?;
+        let until = match held {
+            Some(row) => Columns::<D>::new(&row, "nodes")
+                .time("expires_at")?
+                .to_string(),
+            None => "now".to_owned(),
+        };
+        Err(Error::Conflict(format!(
+            "node id `{}` is held by a live node (its lease expires at {until})",
+            n.id
+        )))
+    }
+
+    async fn renew(
+        &self,
+        id: &str,
+        incarnation: &str,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<bool> {
+        let done = Sql::<D>::new(
+            "UPDATE nodes SET renewed_at = $1, expires_at = $2 WHERE id = $3 AND incarnation = $4",
+        )
+        .arg(now.0)
+        .arg(expires_at.0)
+        .arg(id)
+        .arg(incarnation)
+        .execute(&mut *self.writer().await?)
+        .await
+        .map_err(backend)?;
+        Ok(done == 1)
+    }
+
+    async fn leave(&self, id: &str, incarnation: &str) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let deleted = Sql::<D>::new("DELETE FROM nodes WHERE id = $1 AND incarnation = $2")
+            .arg(id)
+            .arg(incarnation)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        if deleted == 1 {
+            let mut sql = Sql::<D>::new("UPDATE executions SET owner = NULL WHERE owner = ");
+            sql.bind(id).push(" AND ").push(UNFINISHED);
+            sql.execute(&mut *tx).await.map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn nodes(&self) -> Result<Vec<NodeRecord>> {
+        let mut sql = Sql::<D>::new(
+            "SELECT n.id, n.incarnation, n.address, n.version, n.started_at, n.renewed_at, \
+             n.expires_at, (SELECT COUNT(*) FROM executions WHERE owner = n.id AND ",
+        );
+        sql.push(UNFINISHED)
+            .push(") AS owned FROM nodes n ORDER BY n.id");
+        let rows = sql
+            .fetch_all(&mut *self.reader().await?)
+            .await
+            .map_err(backend)?;
+        rows.iter().map(node::<D>).collect()
+    }
+
+    async fn claim_orphans(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        own: bool,
+    ) -> Result<Vec<(ExecutionId, u64)>> {
+        let mut sql = Sql::<D>::new("UPDATE executions SET owner = ");
+        sql.bind(owner)
+            .push(", fence = fence + 1 WHERE ")
+            .push(UNFINISHED)
+            .push(" AND (");
+        if own {
+            sql.push("owner = ").bind(owner).push(" OR ");
+            push_orphaned(&mut sql, now);
+        } else {
+            // Its own rows are skipped even when its own lease has lapsed: the node
+            // holds them, and bumping their fences would fence its own commits.
+            sql.push("(owner IS NULL OR owner <> ")
+                .bind(owner)
+                .push(") AND ");
+            push_orphaned(&mut sql, now);
+        }
+        sql.push(") RETURNING id, fence");
+        let rows = sql
+            .fetch_all(&mut *self.writer().await?)
+            .await
+            .map_err(backend)?;
+        claimed::<D>(&rows)
+    }
+
+    async fn claim(
+        &self,
+        id: ExecutionId,
+        owner: &str,
+        now: Timestamp,
+        steal: bool,
+    ) -> Result<Option<u64>> {
+        let mut sql = Sql::<D>::new("UPDATE executions SET owner = ");
+        sql.bind(owner).push(", fence = fence + 1 WHERE id = ");
+        sql.bind(id.to_string()).push(" AND ").push(UNFINISHED);
+        if !steal {
+            sql.push(" AND (owner = ").bind(owner).push(" OR ");
+            push_orphaned(&mut sql, now);
+            sql.push(")");
+        }
+        sql.push(" RETURNING id, fence");
+        let rows = sql
+            .fetch_all(&mut *self.writer().await?)
+            .await
+            .map_err(backend)?;
+        Ok(claimed::<D>(&rows)?.first().map(|(_, fence)| *fence))
+    }
+}
