@@ -2,6 +2,10 @@
 PostgreSQL database, with one node on SQLite measured in the same run as the baseline,
 and the time the survivors take to take over a node killed with SIGKILL.
 
+SQLite runs with its default durability (`process`: a commit survives the process
+being killed) and with `fsync` (also a power loss), which is what PostgreSQL's default
+`synchronous_commit = on` gives: the like-for-like baseline.
+
 Throughput: EXECUTIONS executions of a workflow of 3 sequential `http` tasks (each a
 POST to a local HTTP service on 127.0.0.1 that answers at once) are started by
 CLIENTS client threads, spread over the nodes round-robin; the time is from the first
@@ -119,10 +123,10 @@ class Database:
 
 
 class Node:
-    def __init__(self, binary, db, node_id, lease):
+    def __init__(self, binary, db, node_id, lease, extra=()):
         self.proc = subprocess.Popen(
             [binary, "serve", "--port", "0", "--db", db, "--node-id", node_id,
-             "--lease", lease, "--shutdown-grace", "1s"],
+             "--lease", lease, "--shutdown-grace", "1s", *extra],
             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
             env={k: v for k, v in os.environ.items() if not k.startswith("HARMONIA_")},
         )
@@ -171,11 +175,12 @@ def unfinished(base):
 
 
 def throughput(binary, kind, nodes_n, url):
-    db = Database(kind)
+    db = Database("sqlite" if kind.startswith("sqlite") else "postgres")
+    extra = ("--durability", "fsync") if kind == "sqlite-fsync" else ()
     nodes = []
     try:
         for i in range(nodes_n):
-            nodes.append(Node(binary, db.url, f"n{i + 1}", "10s"))
+            nodes.append(Node(binary, db.url, f"n{i + 1}", "10s", extra))
         call("POST", nodes[0].base + "/api/workflows", WORKFLOW.encode(), "application/yaml")
         started = time.monotonic()
 
@@ -236,7 +241,8 @@ def main():
     print(f"{EXECUTIONS} executions of 3 http tasks each, {CLIENTS} clients, "
           f"median of {RUNS} runs; {os.cpu_count()} CPUs on this machine run the nodes, "
           "PostgreSQL and the load alike")
-    configs = [("sqlite", 1), ("postgres", 1), ("postgres", 2), ("postgres", 3)]
+    configs = [("sqlite", 1), ("sqlite-fsync", 1), ("postgres", 1), ("postgres", 2),
+               ("postgres", 3)]
     results = {c: [] for c in configs}
     for run in range(RUNS):
         for c in configs:
@@ -244,10 +250,10 @@ def main():
             results[c].append(rate)
             print(f"  run {run + 1}: {c[0]} x{c[1]}: {rate:.1f} executions/s", flush=True)
     base = statistics.median(results[("sqlite", 1)])
-    print(f"{'backend':<10} {'nodes':>5} {'executions/s':>13} {'tasks/s':>9} {'vs SQLite':>10}")
+    print(f"{'backend':<13} {'nodes':>5} {'executions/s':>13} {'tasks/s':>9} {'vs SQLite':>10}")
     for c in configs:
         m = statistics.median(results[c])
-        print(f"{c[0]:<10} {c[1]:>5} {m:>13.1f} {3 * m:>9.1f} {m / base:>9.2f}x")
+        print(f"{c[0]:<13} {c[1]:>5} {m:>13.1f} {3 * m:>9.1f} {m / base:>9.2f}x")
     times = takeover(binary)
     print(f"takeover after SIGKILL (lease {LEASE}, {len(times)} kills): "
           f"median {statistics.median(times):.2f} s, max {max(times):.2f} s "

@@ -174,6 +174,14 @@ impl<D: Dialect> Nodes for SqlStore<D> {
         rows.iter().map(node::<D>).collect()
     }
 
+    async fn prune(&self, expired_before: Timestamp) -> Result<u64> {
+        Sql::<D>::new("DELETE FROM nodes WHERE expires_at < $1")
+            .arg(expired_before.0)
+            .execute(&mut *self.writer().await?)
+            .await
+            .map_err(backend)
+    }
+
     async fn claim_orphans(
         &self,
         owner: &str,

@@ -25,6 +25,9 @@
 //!   unfinished executions, so that others claim them at once.
 //! - `nodes` lists every row, live or not, by id, with how many unfinished executions
 //!   each owns.
+//! - `prune` deletes the rows whose lease expired before a time (nodes long gone: their
+//!   rows only inform, since a node without a live row owns nothing), and answers how
+//!   many.
 //! - `claim_orphans` claims every unfinished execution that has no owner or whose owner
 //!   is not live at `now`, oldest first; with `own`, also those `owner` owns already
 //!   (a node starting again under its id); never one another live node owns.
@@ -88,6 +91,9 @@ pub trait Nodes: Send + Sync {
 
     /// Every node's row, by id, with the count of what it owns.
     async fn nodes(&self) -> Result<Vec<NodeRecord>>;
+
+    /// Deletes the rows whose lease expired before `expired_before`; how many.
+    async fn prune(&self, expired_before: Timestamp) -> Result<u64>;
 
     /// Claims the orphaned unfinished executions for `owner` (and, with `own`, those
     /// it owns already); returns each with its new fence, oldest first.

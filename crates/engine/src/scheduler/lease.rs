@@ -20,6 +20,9 @@
 //! partition) resumes, renews, and finds its next commit for each execution that was
 //! taken over fenced; it lets go of those and keeps the others.
 //!
+//! Rows of nodes whose lease expired an hour ago are deleted (every minute, by any
+//! member): a node without a live row owns nothing either way.
+//!
 //! Leaving (after the engine stops) deletes the node's row and clears the owner of its
 //! unfinished executions, so that the others claim them at their next scan instead of
 //! after the lease.
@@ -38,6 +41,11 @@ use crate::error::Result;
 
 /// How often a member looks for orphans, at most.
 pub(super) const SCAN: Duration = Duration::from_secs(1);
+
+/// How long the row of a node whose lease expired is kept (for `GET /api/nodes?all=true`)
+/// before a member deletes it; members look every [`PRUNE_EVERY`].
+const KEEP_GONE: Duration = Duration::from_secs(3600);
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
 /// What a refusal of a node's id says to do.
 const SAME_ID: &str = "another live process uses this node id; give each node its own (--node-id)";
@@ -161,6 +169,7 @@ impl Member {
             let renew_every = me.lease / 3;
             let scan_every = SCAN.min(me.lease / 5).max(Duration::from_millis(10));
             let mut next_renewal = tokio::time::Instant::now() + renew_every;
+            let mut next_prune = tokio::time::Instant::now() + PRUNE_EVERY;
             loop {
                 tokio::select! {
                     () = stop.cancelled() => return,
@@ -171,6 +180,17 @@ impl Member {
                     next_renewal = tokio::time::Instant::now() + renew_every;
                 }
                 me.take_over(&tx).await;
+                if tokio::time::Instant::now() >= next_prune {
+                    let before = Timestamp(
+                        Timestamp::now()
+                            .0
+                            .saturating_sub(KEEP_GONE.as_millis() as i64),
+                    );
+                    if let Err(e) = me.store.prune(before).await {
+                        tracing::warn!(error = %e, "cannot delete the rows of nodes long gone");
+                    }
+                    next_prune = tokio::time::Instant::now() + PRUNE_EVERY;
+                }
             }
         })
     }

@@ -9,7 +9,7 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::ApiResult;
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::Query;
 use crate::state::AppState;
 use crate::views::nodes::{NodeList, NodeView};
@@ -34,7 +34,10 @@ struct NodesQuery {
     path = "/nodes",
     tag = "operations",
     params(NodesQuery),
-    responses((status = 200, description = "The nodes", body = NodeList))
+    responses(
+        (status = 200, description = "The nodes", body = NodeList),
+        (status = 400, description = "`all` is not `true` or `false`", body = ErrorBody),
+    )
 )]
 async fn list(
     State(state): State<AppState>,

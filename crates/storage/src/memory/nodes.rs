@@ -97,6 +97,13 @@ impl Nodes for MemoryStore {
             .collect())
     }
 
+    async fn prune(&self, expired_before: Timestamp) -> Result<u64> {
+        let mut inner = self.lock()?;
+        let before = inner.nodes.len();
+        inner.nodes.retain(|_, n| n.expires_at >= expired_before);
+        Ok((before - inner.nodes.len()) as u64)
+    }
+
     async fn claim_orphans(
         &self,
         owner: &str,

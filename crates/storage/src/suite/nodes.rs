@@ -106,6 +106,25 @@ pub async fn nodes_join_renew_and_leave(store: &dyn Store) {
     );
     let orphans = expect(store.claim_orphans("a", T0, false).await, "claim");
     assert_eq!(orphans.len(), 1, "b's execution is released: {orphans:?}");
+
+    // Pruning deletes the rows expired before a time, and only those.
+    expect(
+        store.join(&node("old", "o", T0.0 - 5_000)).await,
+        "join old",
+    );
+    assert_eq!(
+        expect(store.prune(Timestamp(T0.0 - 4_000)).await, "prune"),
+        1
+    );
+    assert_eq!(
+        expect(store.prune(Timestamp(T0.0 - 4_000)).await, "again"),
+        0
+    );
+    let listed = expect(store.nodes().await, "nodes");
+    assert_eq!(
+        listed.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(),
+        vec!["a"]
+    );
 }
 
 /// Orphans are the executions of no node or of an expired one; a live node's are never
