@@ -19,9 +19,11 @@
 //! execution ends (and every second, for what a restart left).
 //!
 //! Invariant: decisions about one workflow are taken one at a time (an in-process lock
-//! per workflow), so concurrent starts never both take the last slot. Several server
-//! processes on one database are not serialized by it (the scale-out work will use the
-//! database for that).
+//! per workflow and, when the engine is one of several nodes on a store, the store's
+//! lock of that workflow, `concurrency:NAME`, held until the start is committed), so
+//! concurrent starts never both take the last slot, on one node or across nodes. The
+//! store's lock expires after [`LOCK_TTL`], so a node that dies holding it blocks the
+//! others that long at most; a decision that waits [`LOCK_WAIT`] for it fails.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -36,6 +38,44 @@ use harmonia_storage::{ExecutionId, ExecutionRecord, ExecutionStatus};
 use serde_json::Value;
 
 use crate::{Ctx, Error, Result};
+
+/// How long the store's lock of a workflow is held at most (a decision takes
+/// milliseconds; a node that dies holding it blocks the others this long).
+pub const LOCK_TTL: Duration = Duration::from_secs(30);
+/// How long a decision waits for another node's.
+pub const LOCK_WAIT: Duration = Duration::from_secs(30);
+
+/// A decision's hold on its workflow: this process's lock, and the store's when the
+/// engine shares its store with other nodes (released when dropped).
+pub(crate) struct Hold {
+    _local: tokio::sync::OwnedMutexGuard<()>,
+    _shared: Option<SharedLock>,
+}
+
+/// The store's lock of a workflow, held by this decision; released on drop (in the
+/// background: it expires anyway).
+struct SharedLock {
+    store: Arc<dyn Store>,
+    name: String,
+    holder: String,
+}
+
+impl Drop for SharedLock {
+    fn drop(&mut self) {
+        let (store, name, holder) = (
+            self.store.clone(),
+            std::mem::take(&mut self.name),
+            std::mem::take(&mut self.holder),
+        );
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(e) = store.unlock(&name, &holder).await {
+                    tracing::warn!(lock = %name, error = %e, "cannot release a lock; it expires");
+                }
+            });
+        }
+    }
+}
 
 /// The per-workflow locks that serialize decisions, and what is known of paused
 /// executions (held or not).
@@ -64,6 +104,46 @@ impl Gates {
     }
 }
 
+/// Takes the decisions of `workflow` (see the module doc).
+async fn hold(ctx: &Ctx, workflow: &str) -> Result<Hold> {
+    let local = ctx.gates.of(workflow).lock_owned().await;
+    let node = ctx.handle.node();
+    if node.lease.is_none() {
+        return Ok(Hold {
+            _local: local,
+            _shared: None,
+        });
+    }
+    let store = ctx.store().clone();
+    let name = format!("concurrency:{workflow}");
+    let holder = format!("{}/{}", node.id, ExecutionId::new());
+    let ttl = i64::try_from(LOCK_TTL.as_millis()).unwrap_or(i64::MAX);
+    let deadline = tokio::time::Instant::now() + LOCK_WAIT;
+    let mut pause = Duration::from_millis(2);
+    loop {
+        let now = harmonia_storage::Timestamp::now();
+        let until = harmonia_storage::Timestamp(now.0.saturating_add(ttl));
+        if store.try_lock(&name, &holder, now, until).await? {
+            return Ok(Hold {
+                _local: local,
+                _shared: Some(SharedLock {
+                    store,
+                    name,
+                    holder,
+                }),
+            });
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(Error::Storage(harmonia_storage::Error::Conflict(format!(
+                "another node has been deciding a start of workflow `{workflow}` (its concurrency policy) for {}s; try again",
+                LOCK_WAIT.as_secs()
+            ))));
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+}
+
 /// Concurrency policies (see the module doc).
 #[derive(Clone)]
 pub struct Concurrency(pub(crate) Ctx);
@@ -77,7 +157,7 @@ pub(crate) struct Admitted {
     /// Executions to cancel once it is created (`coalesce`: the starts it replaces).
     pub(crate) replaces: Vec<ExecutionId>,
     /// The lock, held until the start is committed.
-    pub(crate) _guard: tokio::sync::OwnedMutexGuard<()>,
+    pub(crate) _guard: Hold,
 }
 
 impl Concurrency {
@@ -89,7 +169,7 @@ impl Concurrency {
         inputs: &Value,
     ) -> Result<Admitted> {
         let name = &workflow.record.name;
-        let guard = self.0.gates.of(name).lock_owned().await;
+        let guard = hold(&self.0, name).await?;
         let key = match workflow.plan.prepare_inputs(inputs.clone()) {
             Ok(prepared) => key_of(workflow, plan, &prepared)?,
             // The start will be refused with every violation: no slot is taken.
@@ -155,7 +235,7 @@ impl Concurrency {
         let Some(plan) = latest.plan.concurrency.clone() else {
             return Ok(0);
         };
-        let _guard = self.0.gates.of(workflow).lock_owned().await;
+        let _guard = hold(&self.0, workflow).await?;
         let mut resumed = 0;
         for (running, held) in self.groups(&latest, &plan).await?.into_values() {
             let free = (plan.limit as usize).saturating_sub(running.len());

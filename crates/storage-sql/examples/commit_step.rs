@@ -2,7 +2,9 @@
 //! sequential workflow (the step's result and the next step's start: three events,
 //! the execution's row, two task rows, the execution's fence), 2,000 times on one
 //! execution, one after another. Prints the median and the 90th percentile, for both
-//! durability settings, and the CPU time of the whole process per commit.
+//! durability settings, and the CPU time of the whole process per commit. With
+//! `HARMONIA_BENCH_PG_URL` set to a PostgreSQL database's URL, also on that database
+//! (the CPU time is then this process's only, not the server's).
 //!
 //! ```text
 //! cargo run --release -p harmonia-storage-sql --example commit_step
@@ -10,12 +12,14 @@
 
 use std::time::{Duration, Instant};
 
-use harmonia_storage::prelude::*;
+use harmonia_storage::Store;
 use harmonia_storage::{
     CommitBatch, EventRecord, ExecutionId, ExecutionRecord, ExecutionStatus, TaskRunRecord,
     TaskStatus, Timestamp, WorkflowId,
 };
-use harmonia_storage_sql::{SqliteOptions, SqliteStore, Synchronous};
+use harmonia_storage_sql::{
+    PostgresOptions, PostgresStore, SqliteOptions, SqliteStore, Synchronous,
+};
 use serde_json::json;
 
 const STEPS: u64 = 2_000;
@@ -100,51 +104,62 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             },
         )
         .await?;
-        let id = ExecutionId::new();
-        let workflow = WorkflowId::new();
-        let mut first = CommitBatch {
-            events: vec![event(id, 1, "execution_started")],
-            executions: vec![row(id, workflow)],
-            task_runs: vec![task(id, 0, TaskStatus::Running)],
-            ..CommitBatch::default()
-        };
-        first.executions[0].inputs = json!({}).into();
-        store.commit(&first).await?;
-        let mut times = Vec::with_capacity(STEPS as usize);
-        let cpu_before = cpu();
-        let started = Instant::now();
-        for n in 0..STEPS {
-            let seq = 2 + n * 3;
-            let batch = CommitBatch {
-                events: vec![
-                    event(id, seq, "attempt_succeeded"),
-                    event(id, seq + 1, "task_succeeded"),
-                    event(id, seq + 2, "attempt_started"),
-                ],
-                executions: vec![row(id, workflow)],
-                task_runs: vec![
-                    task(id, n, TaskStatus::Succeeded),
-                    task(id, n + 1, TaskStatus::Running),
-                ],
-                fences: vec![(id, 1)],
-                ..CommitBatch::default()
-            };
-            let t = Instant::now();
-            store.commit(&batch).await?;
-            times.push(t.elapsed());
-        }
-        let wall = started.elapsed();
-        let cpu = cpu().saturating_sub(cpu_before);
-        times.sort();
-        let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize];
-        println!(
-            "synchronous = {synchronous:?}: {STEPS} step commits, median {:?}, p90 {:?}, CPU {:?} a commit (10 ms ticks), wall {:?} a commit",
-            at(0.5),
-            at(0.9),
-            cpu / STEPS as u32,
-            wall / STEPS as u32,
-        );
+        steps(&store, &format!("SQLite, synchronous = {synchronous:?}")).await?;
         store.close().await;
     }
+    if let Ok(url) = std::env::var("HARMONIA_BENCH_PG_URL") {
+        let store = PostgresStore::connect(&url, PostgresOptions::default()).await?;
+        steps(&store, "PostgreSQL").await?;
+        store.close().await;
+    }
+    Ok(())
+}
+
+/// Commits the steps of one chain on `store`, and prints what they took.
+async fn steps(store: &dyn Store, label: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let id = ExecutionId::new();
+    let workflow = WorkflowId::new();
+    let mut first = CommitBatch {
+        events: vec![event(id, 1, "execution_started")],
+        executions: vec![row(id, workflow)],
+        task_runs: vec![task(id, 0, TaskStatus::Running)],
+        ..CommitBatch::default()
+    };
+    first.executions[0].inputs = json!({}).into();
+    store.commit(&first).await?;
+    let mut times = Vec::with_capacity(STEPS as usize);
+    let cpu_before = cpu();
+    let started = Instant::now();
+    for n in 0..STEPS {
+        let seq = 2 + n * 3;
+        let batch = CommitBatch {
+            events: vec![
+                event(id, seq, "attempt_succeeded"),
+                event(id, seq + 1, "task_succeeded"),
+                event(id, seq + 2, "attempt_started"),
+            ],
+            executions: vec![row(id, workflow)],
+            task_runs: vec![
+                task(id, n, TaskStatus::Succeeded),
+                task(id, n + 1, TaskStatus::Running),
+            ],
+            fences: vec![(id, 1)],
+            ..CommitBatch::default()
+        };
+        let t = Instant::now();
+        store.commit(&batch).await?;
+        times.push(t.elapsed());
+    }
+    let wall = started.elapsed();
+    let cpu = cpu().saturating_sub(cpu_before);
+    times.sort();
+    let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize];
+    println!(
+        "{label}: {STEPS} step commits, median {:?}, p90 {:?}, CPU {:?} a commit (10 ms ticks), wall {:?} a commit",
+        at(0.5),
+        at(0.9),
+        cpu / STEPS as u32,
+        wall / STEPS as u32,
+    );
     Ok(())
 }

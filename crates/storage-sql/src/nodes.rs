@@ -182,6 +182,43 @@ impl<D: Dialect> Nodes for SqlStore<D> {
             .map_err(backend)
     }
 
+    async fn try_lock(
+        &self,
+        name: &str,
+        holder: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> Result<bool> {
+        // One statement: a row that is free, expired or the holder's is taken; a held
+        // one is left as it is and nothing comes back. Of two takers at once, the
+        // second waits for the first's row and then finds it held.
+        let taken = Sql::<D>::new(
+            "INSERT INTO locks (name, holder, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, \
+             expires_at = excluded.expires_at \
+             WHERE locks.holder = excluded.holder OR locks.expires_at <= $4 \
+             RETURNING name",
+        )
+        .arg(name)
+        .arg(holder)
+        .arg(until.0)
+        .arg(now.0)
+        .fetch_optional(&mut *self.writer().await?)
+        .await
+        .map_err(backend)?;
+        Ok(taken.is_some())
+    }
+
+    async fn unlock(&self, name: &str, holder: &str) -> Result<()> {
+        Sql::<D>::new("DELETE FROM locks WHERE name = $1 AND holder = $2")
+            .arg(name)
+            .arg(holder)
+            .execute(&mut *self.writer().await?)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
     async fn claim_orphans(
         &self,
         owner: &str,

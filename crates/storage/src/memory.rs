@@ -60,6 +60,8 @@ struct Inner {
     inbox_ids: HashMap<(String, String), u64>,
     /// The nodes' rows, by id.
     nodes: BTreeMap<String, NodeRecord>,
+    /// Locks by name: holder, until when.
+    locks: HashMap<String, (String, Timestamp)>,
 }
 
 /// The document kinds a [`MemoryStore`] keeps, each on its shelf.

@@ -31,6 +31,12 @@
 //! - `claim_orphans` claims every unfinished execution that has no owner or whose owner
 //!   is not live at `now`, oldest first; with `own`, also those `owner` owns already
 //!   (a node starting again under its id); never one another live node owns.
+//! - `try_lock` takes the named lock for `holder` until a time, when nobody holds it,
+//!   `holder` holds it already (it is then extended), or its holder's time has passed;
+//!   `true` when taken. Of concurrent takers, at most one gets it. `unlock` releases it
+//!   if `holder` holds it. Locks serialize decisions across nodes (a workflow's
+//!   concurrency policy); the time bounds how long a node that died holding one
+//!   blocks the others.
 //! - `claim` claims one unfinished execution: an orphan, or one `owner` owns already,
 //!   or, with `steal`, whoever owns it; `None` when it has ended, does not exist, or
 //!   (without `steal`) another live node owns it.
@@ -103,6 +109,19 @@ pub trait Nodes: Send + Sync {
         now: Timestamp,
         own: bool,
     ) -> Result<Vec<(ExecutionId, u64)>>;
+
+    /// Takes lock `name` for `holder` until `until`, if it is free, expired, or
+    /// `holder`'s (see the module doc).
+    async fn try_lock(
+        &self,
+        name: &str,
+        holder: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> Result<bool>;
+
+    /// Releases lock `name` if `holder` holds it.
+    async fn unlock(&self, name: &str, holder: &str) -> Result<()>;
 
     /// Claims one unfinished execution for `owner`; its new fence, or `None`.
     async fn claim(

@@ -104,6 +104,34 @@ impl Nodes for MemoryStore {
         Ok((before - inner.nodes.len()) as u64)
     }
 
+    async fn try_lock(
+        &self,
+        name: &str,
+        holder: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> Result<bool> {
+        let mut inner = self.lock()?;
+        let free = inner
+            .locks
+            .get(name)
+            .is_none_or(|(h, t)| h == holder || *t <= now);
+        if free {
+            inner
+                .locks
+                .insert(name.to_owned(), (holder.to_owned(), until));
+        }
+        Ok(free)
+    }
+
+    async fn unlock(&self, name: &str, holder: &str) -> Result<()> {
+        let mut inner = self.lock()?;
+        if inner.locks.get(name).is_some_and(|(h, _)| h == holder) {
+            inner.locks.remove(name);
+        }
+        Ok(())
+    }
+
     async fn claim_orphans(
         &self,
         owner: &str,

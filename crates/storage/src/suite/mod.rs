@@ -76,6 +76,7 @@ macro_rules! storage_suite {
             nodes_join_renew_and_leave,
             only_orphans_are_claimed,
             claiming_one_execution,
+            locks_are_taken_once_and_expire,
             claiming_bumps_fences_and_fences_out_the_old_owner,
         );
         $crate::storage_suite!(@role timers: timers;

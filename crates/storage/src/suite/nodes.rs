@@ -157,6 +157,47 @@ pub async fn only_orphans_are_claimed(store: &dyn Store) {
     );
 }
 
+/// A lock is taken when free, expired or one's own, refused while another holds it,
+/// and released only by its holder; of concurrent takers, one gets it.
+pub async fn locks_are_taken_once_and_expire(store: &dyn Store) {
+    let later = Timestamp(T0.0 + 1_000);
+    assert!(expect(store.try_lock("w", "a", T0, later).await, "free"));
+    assert!(!expect(store.try_lock("w", "b", T0, later).await, "held"));
+    assert!(expect(
+        store.try_lock("w", "a", T0, later).await,
+        "own, extended"
+    ));
+    assert!(expect(
+        store.try_lock("other", "b", T0, later).await,
+        "another name"
+    ));
+    expect(store.unlock("w", "b").await, "not the holder");
+    assert!(!expect(
+        store.try_lock("w", "b", T0, later).await,
+        "still held"
+    ));
+    // Expired: anyone may take it.
+    assert!(expect(
+        store
+            .try_lock("w", "b", later, Timestamp(T0.0 + 2_000))
+            .await,
+        "expired"
+    ));
+    expect(store.unlock("w", "b").await, "unlock");
+    assert!(expect(
+        store.try_lock("w", "c", T0, later).await,
+        "released"
+    ));
+    expect(store.unlock("w", "c").await, "unlock");
+
+    let takers = (0..8).map(|i| {
+        let holder = format!("h{i}");
+        async move { expect(store.try_lock("race", &holder, T0, later).await, "race") }
+    });
+    let won = futures::future::join_all(takers).await;
+    assert_eq!(won.iter().filter(|w| **w).count(), 1, "{won:?}");
+}
+
 /// Claiming one execution: an orphan or one's own, a live node's only by stealing,
 /// never one that ended or does not exist.
 pub async fn claiming_one_execution(store: &dyn Store) {
