@@ -525,24 +525,7 @@ impl Executions {
     /// The events of execution `id` after `seq`, decoded: how a watcher follows an
     /// execution that another node runs (whose events this node does not broadcast).
     pub async fn events_after(&self, id: ExecutionId, seq: u64) -> Result<Vec<LoggedEvent>> {
-        let records = self.0.store().events_after(id, seq).await?;
-        records
-            .into_iter()
-            .map(|r| {
-                let event = r.data.decode().map_err(|e| {
-                    harmonia_storage::Error::Corrupt(format!(
-                        "event {} of execution {}: {e}",
-                        r.seq, r.execution
-                    ))
-                })?;
-                Ok(LoggedEvent {
-                    execution: r.execution,
-                    seq: r.seq,
-                    at: r.at,
-                    event,
-                })
-            })
-            .collect()
+        Ok(self.0.handle.history_after(id, seq).await?)
     }
 
     /// Whether execution `id` is run by another node than this one (it is owned by

@@ -723,23 +723,13 @@ impl Handle {
         if records.is_empty() && self.store.execution(id).await?.is_none() {
             return Err(Error::UnknownExecution(id));
         }
-        records
-            .into_iter()
-            .map(|r| {
-                let event = r.data.decode().map_err(|e| {
-                    harmonia_storage::Error::Corrupt(format!(
-                        "event {} of execution {}: {e}",
-                        r.seq, r.execution
-                    ))
-                })?;
-                Ok(LoggedEvent {
-                    execution: r.execution,
-                    seq: r.seq,
-                    at: r.at,
-                    event,
-                })
-            })
-            .collect()
+        decoded(records)
+    }
+
+    /// The events of execution `id` after `seq`, decoded (empty when there are none,
+    /// or no such execution): how a watcher follows an execution another node runs.
+    pub async fn history_after(&self, id: ExecutionId, seq: u64) -> Result<Vec<LoggedEvent>> {
+        decoded(self.store.events_after(id, seq).await?)
     }
 
     /// Every committed event, as it is committed. A receiver that falls behind by more
@@ -773,4 +763,25 @@ impl Handle {
         }
         self.tx.send(command).await.map_err(|_| Error::Stopped)
     }
+}
+
+/// Stored events, decoded; one that does not decode is corrupt, saying which.
+fn decoded(records: Vec<harmonia_storage::EventRecord>) -> Result<Vec<LoggedEvent>> {
+    records
+        .into_iter()
+        .map(|r| {
+            let event = r.data.decode().map_err(|e| {
+                harmonia_storage::Error::Corrupt(format!(
+                    "event {} of execution {}: {e}",
+                    r.seq, r.execution
+                ))
+            })?;
+            Ok(LoggedEvent {
+                execution: r.execution,
+                seq: r.seq,
+                at: r.at,
+                event,
+            })
+        })
+        .collect()
 }
