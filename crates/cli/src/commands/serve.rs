@@ -7,7 +7,8 @@
 //! servers (nodes) may share: each owns the executions it starts under a lease
 //! (`--lease`, 10 s), and takes over those of a node whose lease expired (see the
 //! engine's `scheduler::lease`). A node that stops hands its unfinished executions to
-//! the others at once. `durability` says what a commit survives (see `durability`): `process`
+//! the others at once. On SQLite the server is the only one: it has no lease, and at
+//! start takes over every unfinished execution at once. `durability` says what a commit survives (see `durability`): `process`
 //! by default, `fsync` to survive a power loss too.
 //!
 //! Who may use the API without a token (`harmonia_server::Access`): bound to a loopback
@@ -60,8 +61,8 @@ pub(crate) struct Args {
     /// random hex, new at each start].
     #[arg(long, env = "HARMONIA_NODE_ID")]
     node_id: Option<String>,
-    /// How long this node's executions stay its own without a renewal: after a crash,
-    /// the other nodes take them over within this time [default: 10s].
+    /// On PostgreSQL, how long this node's executions stay its own without a renewal:
+    /// after a crash, the other nodes take them over within this time [default: 10s].
     #[arg(long, env = "HARMONIA_LEASE", value_name = "DURATION")]
     lease: Option<String>,
     /// A TOML config file [default: harmonia.toml, when it exists].
@@ -337,7 +338,9 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
             ..KindsConfig::default()
         },
         secrets,
-        lease: Some(settings.lease),
+        // On SQLite the server is alone: it takes every unfinished execution at start,
+        // at once. A lease would keep a crashed predecessor's for up to a lease.
+        lease: settings.db.is_shared().then_some(settings.lease),
         address: Some(settings.addr.to_string()),
         ..EngineConfig::default()
     };

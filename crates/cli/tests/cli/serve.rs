@@ -410,3 +410,45 @@ fn sigterm_stops_the_server_when_its_stderr_is_closed() {
         "SIGTERM did not stop the server within 15 s"
     );
 }
+
+/// Regression: a server on SQLite killed with SIGKILL and started again waited for its
+/// predecessor's lease (10 s) before resuming the executions it had left: a server on
+/// SQLite is the only one, so it takes them all at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_on_sqlite_restarted_after_sigkill_resumes_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("h.db");
+    let served = Served::start(&db, &[]);
+    let http = client();
+    let (status, body) = send(
+        http.post(format!("{}/api/workflows", served.base))
+            .header("content-type", "application/yaml")
+            .body("name: nap\ntasks:\n  nap: {type: sleep, with: {duration: 1s}}\n  done: {type: set, needs: [nap], with: 1}\n"),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, started) = send(
+        http.post(format!("{}/api/workflows/nap/execute", served.base))
+            .json(&json!({})),
+    )
+    .await;
+    assert_eq!(status, 201, "{started}");
+    let id = started["execution_id"].as_str().expect("an id").to_string();
+    served.kill();
+
+    let restarted = std::time::Instant::now();
+    let served = Served::start(&db, &[]);
+    loop {
+        let (_, x) = send(http.get(format!("{}/api/executions/{id}", served.base))).await;
+        if x["status"] == "succeeded" {
+            break;
+        }
+        assert!(
+            restarted.elapsed() < Duration::from_secs(6),
+            "not resumed 6 s after the restart: {x}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (_, health) = send(http.get(format!("{}/health", served.base))).await;
+    assert!(health["node"]["lease_ms"].is_null(), "{health}");
+}
