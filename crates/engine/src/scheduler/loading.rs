@@ -1,14 +1,17 @@
 //! Executions in memory: which are loaded at start, and loading the others when
 //! they are needed.
 //!
-//! At start the engine claims every unfinished execution for itself (bumping its
-//! fence, see `commit`), then loads and resumes those that have work to do. A
-//! *parked* execution (every unit that has not ended waits on a timer, a signal or a
+//! At start the engine claims for itself every unfinished execution that no live node
+//! holds (bumping its fence, see `commit`), then loads and resumes those that have
+//! work to do. A *parked* execution (every unit that has not ended waits on a timer, a signal or a
 //! child; see `Execution::is_parked`) is not loaded: the rows of its durable timers
 //! are armed instead, and it is loaded (its log replayed, then resumed) when one of
 //! them is due, when someone addresses it (a signal, an event for one of its waits, a
 //! control, a wait for its end), or when a child it waits on ends. So a restart costs
 //! the executions that run, not every approval waiting for a week.
+//!
+//! Loading on demand claims first (see `load_then`): an execution another live node
+//! holds is loaded only when a user's request steals it.
 //!
 //! Invariant: while an execution is being loaded, what needs it waits in `loading`
 //! and runs, in order, once it is in memory (or found ended); nothing loads an
@@ -28,8 +31,8 @@ use crate::machine::{self, AttemptRef, Execution};
 use crate::plans::Plans;
 
 impl Service {
-    /// Claims every unfinished execution, loads and resumes those not parked, and
-    /// arms the timers of the others.
+    /// Claims the unfinished executions that no live node holds (and this node id's
+    /// own), loads and resumes those not parked, and arms the timers of the others.
     pub(super) async fn recover(&mut self) -> Result<()> {
         // Its own (a restart under the same id) and the orphans; never what another
         // live node holds.
