@@ -110,6 +110,10 @@ cmd_start() {
     rm -f "$STATE"
     local port="${HARMONIA_LLM_PORT:-0}"
     local timeout="${HARMONIA_LLM_START_TIMEOUT:-60}"
+    # The log exists before the server starts: the loop below reads it at once, and
+    # the background redirection may not have made it yet (under `set -e`, a failed
+    # read ended the script).
+    : >"$LOG"
     # shellcheck disable=SC2086 # extra args are meant to split
     node "$SERVER_DIR/server.mjs" --model "$MODEL_FILE" --port "$port" \
         ${HARMONIA_LLM_SERVER_ARGS:-} </dev/null >"$LOG" 2>&1 &
@@ -117,7 +121,7 @@ cmd_start() {
     local url=""
     local deadline=$((SECONDS + timeout))
     while [ "$SECONDS" -lt "$deadline" ]; do
-        url="$(sed -n 's/^llm-server listening on \(http:\/\/127\.0\.0\.1:[0-9]*\)$/\1/p' "$LOG" | head -n1)"
+        url="$(sed -n 's/^llm-server listening on \(http:\/\/127\.0\.0\.1:[0-9]*\)$/\1/p' "$LOG" | head -n1 || true)"
         [ -n "$url" ] && break
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
