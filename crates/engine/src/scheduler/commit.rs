@@ -146,17 +146,23 @@ impl Service {
             tracing::warn!(execution_id = %id, "another engine took this execution over; this one lets go of it");
         }
         for id in &out {
-            self.executions.remove(id);
-            self.ready.retain(|(x, ..)| x != id);
-            self.running.retain(|(x, _), token| {
-                if x == id {
-                    token.cancel();
-                }
-                x != id
-            });
-            self.waiters.remove(id);
-            self.timers.forget(*id);
+            self.let_go(*id);
         }
         out
+    }
+
+    /// Drops execution `id` from memory: its state, queued and running attempts
+    /// (cancelled), waiters and timers. Another node holds it now.
+    pub(super) fn let_go(&mut self, id: ExecutionId) {
+        self.executions.remove(&id);
+        self.ready.retain(|(x, ..)| *x != id);
+        self.running.retain(|(x, _), token| {
+            if *x == id {
+                token.cancel();
+            }
+            *x != id
+        });
+        self.waiters.remove(&id);
+        self.timers.forget(id);
     }
 }

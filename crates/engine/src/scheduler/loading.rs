@@ -114,9 +114,33 @@ impl Service {
     /// event) moves it to this node; its former owner's next commit for it is fenced,
     /// and that node lets go of it. A timer armed here, or a wait for its end, does
     /// not.
+    ///
+    /// A node among several checks, before a user's request (`steal`) reaches an
+    /// execution it holds in memory, that the store still says it is this node's, at
+    /// the fence it holds: another node may have taken it meanwhile, and then the copy
+    /// here is stale (its answers could be wrong, its writes would be fenced). A stale
+    /// copy is let go of, and the execution claimed and loaded again.
     pub(super) fn load_then(&mut self, id: ExecutionId, then: Command, steal: bool) {
-        if self.executions.contains_key(&id) {
-            self.command(then);
+        if let Some(x) = self.executions.get(&id) {
+            if !(steal && self.config.lease.is_some()) {
+                self.command(then);
+                return;
+            }
+            if let Some(waiting) = self.loading.get_mut(&id) {
+                waiting.push(then);
+                return;
+            }
+            self.loading.insert(id, vec![then]);
+            let (store, tx, fence) = (self.store.clone(), self.tx.clone(), x.fence);
+            let node = self.config.node.clone();
+            tokio::spawn(async move {
+                let current = match store.execution(id).await {
+                    Ok(Some(r)) => r.fence == fence && r.owner.as_deref() == Some(node.as_str()),
+                    // The request will find what is there; nothing is let go of.
+                    Ok(None) | Err(_) => true,
+                };
+                let _ = tx.send(Command::Checked { id, current }).await;
+            });
             return;
         }
         if let Some(waiting) = self.loading.get_mut(&id) {
@@ -150,6 +174,28 @@ impl Service {
                 let _ = tx.send(Command::Loaded { id, result }).await;
             });
         }
+    }
+
+    /// Takes in the check of an execution held in memory (see `load_then`): current,
+    /// what waited runs; stale, the execution is let go of, claimed and loaded again,
+    /// and what waited runs then.
+    pub(super) fn checked(&mut self, id: ExecutionId, current: bool) {
+        if current || !self.executions.contains_key(&id) {
+            for command in self.loading.remove(&id).unwrap_or_default() {
+                self.command(command);
+            }
+            return;
+        }
+        tracing::info!(execution_id = %id, "another node took this execution over; loading it again for a request");
+        self.let_go(id);
+        let store = self.store.clone();
+        let plans = self.plans.clone();
+        let tx = self.tx.clone();
+        let node = self.config.node.clone();
+        tokio::spawn(async move {
+            let result = load(&store, &plans, id, Some((&node, true))).await;
+            let _ = tx.send(Command::Loaded { id, result }).await;
+        });
     }
 
     /// Takes in an execution loaded on demand, resumes it, then runs what waited.

@@ -252,6 +252,9 @@ pub(crate) enum Command {
     },
     /// What the engine holds now.
     Stats(oneshot::Sender<Stats>),
+    /// Whether an execution held in memory is still this node's at its fence (see
+    /// `loading::load_then`).
+    Checked { id: ExecutionId, current: bool },
     /// Executions claimed from other nodes, to load and resume (see `lease`).
     Adopt { ids: Vec<ExecutionId> },
     /// An execution loaded on demand (see `loading`).
@@ -298,6 +301,10 @@ pub(crate) enum Command {
         child: ExecutionRecord,
     },
 }
+
+/// How many times a user's request is applied again when another node took its
+/// execution over while it was applied (the request then moves it back here).
+const MOVED_TRIES: u32 = 3;
 
 /// A cheap, cloneable handle to a running engine.
 #[derive(Clone)]
@@ -526,10 +533,22 @@ impl Handle {
     }
 
     async fn control(&self, id: ExecutionId, control: Control) -> Result<ExecutionStatus> {
-        let (reply, rx) = oneshot::channel();
-        self.send_loaded(id, Command::Control { id, control, reply }, true)
-            .await?;
-        rx.await.map_err(|_| Error::Stopped)?
+        let mut tries = 0;
+        loop {
+            let (reply, rx) = oneshot::channel();
+            let command = Command::Control {
+                id,
+                control: control.clone(),
+                reply,
+            };
+            self.send_loaded(id, command, true).await?;
+            match rx.await.map_err(|_| Error::Stopped)? {
+                // Another node took it over while the request was applied: again, on
+                // the execution as that node left it.
+                Err(Error::Moved(_)) if tries < MOVED_TRIES => tries += 1,
+                answer => return answer,
+            }
+        }
     }
 
     /// Sends a signal to the waiting attempt of `task` (of its fan-out item `item`;
@@ -544,20 +563,23 @@ impl Handle {
         item: Option<u32>,
         signal: Signal,
     ) -> Result<Delivery> {
-        let (reply, rx) = oneshot::channel();
-        self.send_loaded(
-            execution,
-            Command::Signal {
+        let mut tries = 0;
+        loop {
+            let (reply, rx) = oneshot::channel();
+            let command = Command::Signal {
                 execution,
                 task: task.to_string(),
                 item,
-                signal,
+                signal: signal.clone(),
                 reply,
-            },
-            true,
-        )
-        .await?;
-        rx.await.map_err(|_| Error::Stopped)?
+            };
+            self.send_loaded(execution, command, true).await?;
+            match rx.await.map_err(|_| Error::Stopped)? {
+                // As for a control (see `control`).
+                Err(Error::Moved(_)) if tries < MOVED_TRIES => tries += 1,
+                answer => return answer,
+            }
+        }
     }
 
     /// Delivers an event (CloudEvents JSON) to every attempt waiting on its `type`

@@ -523,6 +523,7 @@ impl Service {
             }
             Command::Loaded { id, result } => self.loaded(id, result),
             Command::Adopt { ids } => self.adopt(ids),
+            Command::Checked { id, current } => self.checked(id, current),
             Command::Fire {
                 execution,
                 key,

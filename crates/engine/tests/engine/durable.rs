@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use harmonia_engine::kinds::{APPROVAL_SIGNAL, Actor, Signal};
-use harmonia_engine::{EngineConfig, Error, Idempotency, StartRequest};
+use harmonia_engine::{EngineConfig, Idempotency, StartRequest};
 use harmonia_storage::{ExecutionStatus, Store};
 use serde_json::json;
 
@@ -106,17 +106,13 @@ async fn another_engine_takes_over_and_this_one_lets_go_of_that_execution_only()
         .expect("exists")
         .fence;
     assert_eq!(fence, 2);
-    // The first still holds it in memory; its write is refused, and it lets go.
-    let refused = first.handle.signal(ask, "go", None, approve()).await;
-    assert!(
-        matches!(refused, Err(Error::Moved(id)) if id == ask),
-        "{refused:?}"
-    );
-    let events = store.events(ask).await.expect("events");
-    assert!(
-        events.iter().all(|e| e.kind != "signal_received"),
-        "nothing of it was written"
-    );
+    // The first still holds it in memory; its write is refused, and it lets go of
+    // it. The request is then applied again: it takes the execution back, as the
+    // store has it, and the approval is recorded once.
+    let delivered = first.handle.signal(ask, "go", None, approve()).await;
+    assert!(delivered.is_ok(), "{delivered:?}");
+    let row = store.execution(ask).await.expect("reads").expect("exists");
+    assert_eq!(row.fence, 3, "taken back by a claim");
     // The first engine goes on with other work.
     let r = first
         .run(
@@ -125,14 +121,20 @@ async fn another_engine_takes_over_and_this_one_lets_go_of_that_execution_only()
         )
         .await;
     assert_eq!(r.status, ExecutionStatus::Succeeded);
-    // The second answers it.
-    second
-        .handle
-        .signal(ask, "go", None, approve())
-        .await
-        .expect("the owner takes the answer");
-    let r = second.handle.wait(ask).await.expect("waits");
+    let r = first.handle.wait(ask).await.expect("waits");
     assert_eq!(r.status, ExecutionStatus::Succeeded);
+    let events = store.events(ask).await.expect("events");
+    let approvals = events
+        .iter()
+        .filter(|e| e.kind == "attempt_succeeded" && e.data.value()["task"] == "go")
+        .count();
+    assert_eq!(
+        approvals, 1,
+        "the refused write left nothing; the retry wrote once"
+    );
+    // The second, which had claimed it, is told it no longer waits.
+    let late = second.handle.signal(ask, "go", None, approve()).await;
+    assert!(late.is_err(), "{late:?}");
 }
 
 #[tokio::test]

@@ -148,3 +148,74 @@ async fn a_second_live_process_with_a_nodes_id_is_refused() {
     // It waited one lease, in case the holder was its own previous process.
     assert!(started.elapsed() >= Duration::from_millis(400));
 }
+
+/// Regression: a node that held an execution in memory after another node took it
+/// over answered requests from its stale copy: an approval the execution had come to
+/// wait for since was refused as "not waiting". A user's request now checks, first,
+/// that the execution is still the node's at its fence; a stale copy is let go of and
+/// the execution loaded again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_to_a_node_whose_copy_is_stale_is_answered_from_the_store() {
+    use harmonia_engine::kinds::{APPROVAL_SIGNAL, Actor, Signal};
+    let approve = || Signal {
+        name: APPROVAL_SIGNAL.into(),
+        payload: json!({"decision": "approve"}),
+        by: Some(Actor {
+            name: "ada".into(),
+            role: Some("admin".into()),
+        }),
+    };
+    let (store, _dir) = sqlite().await;
+    let a = engine_on(store.clone(), node("a", 60_000)).await;
+    let b = engine_on(store.clone(), node("b", 60_000)).await;
+    // `busy` keeps the execution in memory on `a` (not parked) while `first` waits.
+    let id = a
+        .start(
+            "name: two-gates
+tasks:
+  busy: {type: probe, with: {key: busy, sleep_ms: 60000}}
+  first: {type: approval, with: {prompt: one}}
+  second: {type: approval, needs: [first], with: {prompt: two}}
+",
+            json!({}),
+        )
+        .await;
+    eventually(200, || a.probe.running.load(Ordering::SeqCst) == 1).await;
+    let waits = |task: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .events(id)
+                .await
+                .expect("events")
+                .iter()
+                .any(|e| e.kind == "attempt_waiting" && e.data.value()["task"] == task)
+        }
+    };
+    for _ in 0..200 {
+        if waits("first").await {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Approved on `b`, which takes the execution: `second` begins waiting there.
+    b.handle
+        .signal(id, "first", None, approve())
+        .await
+        .expect("approved on b");
+    for _ in 0..300 {
+        if waits("second").await {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(waits("second").await, "second waits");
+    // `a` still holds its copy, where `second` has not begun waiting.
+    let delivered = a.handle.signal(id, "second", None, approve()).await;
+    assert!(
+        delivered.is_ok(),
+        "answered from a stale copy: {delivered:?}"
+    );
+    let row = store.execution(id).await.expect("read").expect("stored");
+    assert_eq!(row.owner.as_deref(), Some("a"));
+}
