@@ -403,18 +403,7 @@ async fn racing_conditional_commits_on_two_stores_land_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_keys_on_two_stores_land_once() {
     let test = TestStore::new().await;
-    let stores = [
-        Arc::new(
-            PostgresStore::connect(&test.db.url, PostgresOptions::default())
-                .await
-                .expect("first store"),
-        ),
-        Arc::new(
-            PostgresStore::connect(&test.db.url, PostgresOptions::default())
-                .await
-                .expect("second store"),
-        ),
-    ];
+    let stores = two_stores(&test).await;
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..16 {
         let store = stores[i % 2].clone();
@@ -469,18 +458,7 @@ async fn racing_keys_on_two_stores_land_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_catalog_puts_on_two_stores_number_versions_once() {
     let test = TestStore::new().await;
-    let stores = [
-        Arc::new(
-            PostgresStore::connect(&test.db.url, PostgresOptions::default())
-                .await
-                .expect("first store"),
-        ),
-        Arc::new(
-            PostgresStore::connect(&test.db.url, PostgresOptions::default())
-                .await
-                .expect("second store"),
-        ),
-    ];
+    let stores = two_stores(&test).await;
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..16 {
         let store = stores[i % 2].clone();
@@ -585,4 +563,13 @@ async fn json_text_reads_back_exactly_and_the_size_is_known() {
     let size = test.database_size().await.expect("size");
     assert!(size.is_some_and(|n| n > 0), "{size:?}");
     test.close().await;
+}
+
+/// Two more stores (two pools, as two nodes have) on the test's database.
+async fn two_stores(test: &TestStore) -> [Arc<PostgresStore>; 2] {
+    let connect = || PostgresStore::connect(&test.db.url, PostgresOptions::default());
+    [
+        Arc::new(connect().await.expect("first store")),
+        Arc::new(connect().await.expect("second store")),
+    ]
 }
