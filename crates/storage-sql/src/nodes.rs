@@ -17,7 +17,7 @@
 //! used.
 
 use async_trait::async_trait;
-use harmonia_storage::{Error, ExecutionId, NodeRecord, Nodes, Result, Timestamp};
+use harmonia_storage::{Error, ExecutionId, LockRecord, NodeRecord, Nodes, Result, Timestamp};
 
 use crate::dialect::Dialect;
 use crate::error::backend;
@@ -66,6 +66,28 @@ fn node<D: Dialect>(row: &crate::dialect::Row<D>) -> Result<NodeRecord> {
         expires_at: c.time("expires_at")?,
         owned: c.u64("owned")?,
     })
+}
+
+fn lock<D: Dialect>(row: &crate::dialect::Row<D>) -> Result<LockRecord> {
+    let c = Columns::<D>::new(row, "locks");
+    Ok(LockRecord {
+        name: c.string("name")?,
+        holder: c.string("holder")?,
+        expires_at: c.time("expires_at")?,
+        note: c.string("note")?,
+    })
+}
+
+/// The least string greater than every string that starts with `prefix`, when it is
+/// easily had (the last character is below U+007F): a range scan of the names' index.
+fn past_prefix(prefix: &str) -> Option<String> {
+    let last = prefix.chars().last()?;
+    if !last.is_ascii() || last == '\x7f' {
+        return None;
+    }
+    let mut upper = prefix[..prefix.len() - 1].to_string();
+    upper.push(char::from(last as u8 + 1));
+    Some(upper)
 }
 
 #[async_trait]
@@ -186,6 +208,7 @@ impl<D: Dialect> Nodes for SqlStore<D> {
         &self,
         name: &str,
         holder: &str,
+        note: &str,
         now: Timestamp,
         until: Timestamp,
     ) -> Result<bool> {
@@ -193,9 +216,9 @@ impl<D: Dialect> Nodes for SqlStore<D> {
         // one is left as it is and nothing comes back. Of two takers at once, the
         // second waits for the first's row and then finds it held.
         let taken = Sql::<D>::new(
-            "INSERT INTO locks (name, holder, expires_at) VALUES ($1, $2, $3) \
+            "INSERT INTO locks (name, holder, expires_at, note) VALUES ($1, $2, $3, $5) \
              ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, \
-             expires_at = excluded.expires_at \
+             expires_at = excluded.expires_at, note = excluded.note \
              WHERE locks.holder = excluded.holder OR locks.expires_at <= $4 \
              RETURNING name",
         )
@@ -203,6 +226,7 @@ impl<D: Dialect> Nodes for SqlStore<D> {
         .arg(holder)
         .arg(until.0)
         .arg(now.0)
+        .arg(note)
         .fetch_optional(&mut *self.writer().await?)
         .await
         .map_err(backend)?;
@@ -217,6 +241,38 @@ impl<D: Dialect> Nodes for SqlStore<D> {
             .await
             .map_err(backend)?;
         Ok(())
+    }
+
+    async fn locks(&self, prefix: &str) -> Result<Vec<LockRecord>> {
+        let mut sql =
+            Sql::<D>::new("SELECT name, holder, expires_at, note FROM locks WHERE name >= ");
+        sql.bind(prefix);
+        if let Some(upper) = past_prefix(prefix) {
+            sql.push(" AND name < ").bind(upper);
+        }
+        sql.push(" ORDER BY name");
+        let rows = sql
+            .fetch_all(&mut *self.reader().await?)
+            .await
+            .map_err(backend)?;
+        let locks = rows.iter().map(lock::<D>).collect::<Result<Vec<_>>>()?;
+        Ok(locks
+            .into_iter()
+            .filter(|l| l.name.starts_with(prefix))
+            .collect())
+    }
+
+    async fn lock_held_by(&self, holder: &str) -> Result<Option<LockRecord>> {
+        Sql::<D>::new(
+            "SELECT name, holder, expires_at, note FROM locks WHERE holder = $1 ORDER BY name LIMIT 1",
+        )
+        .arg(holder)
+        .fetch_optional(&mut *self.reader().await?)
+        .await
+        .map_err(backend)?
+        .as_ref()
+        .map(lock::<D>)
+        .transpose()
     }
 
     async fn claim_orphans(

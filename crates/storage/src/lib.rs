@@ -75,7 +75,7 @@ pub use ids::{ExecutionId, TemplateId, WorkflowId};
 pub use inbox::Inbox;
 pub use log::ExecutionLog;
 pub use memory::MemoryStore;
-pub use nodes::{NodeRecord, Nodes};
+pub use nodes::{LockRecord, NodeRecord, Nodes};
 pub use origin::{Origin, OriginKind};
 pub use queries::ExecutionQueries;
 pub use records::{

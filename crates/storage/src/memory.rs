@@ -24,8 +24,8 @@ use crate::records::{
 };
 use crate::{
     DEFAULT_LIMIT, Deliveries, DeliveryQuery, DeliveryRecord, Error, ExecutionId, ExecutionLog,
-    ExecutionQueries, Idempotency, Inbox, KEPT_PER_TRIGGER, NewDelivery, NodeRecord, Result,
-    TaskStatus, Timers, Timestamp, Tokens, TriggerStates, commit,
+    ExecutionQueries, Idempotency, Inbox, KEPT_PER_TRIGGER, LockRecord, NewDelivery, NodeRecord,
+    Result, TaskStatus, Timers, Timestamp, Tokens, TriggerStates, commit,
 };
 
 /// A store in memory.
@@ -61,7 +61,7 @@ struct Inner {
     /// The nodes' rows, by id.
     nodes: BTreeMap<String, NodeRecord>,
     /// Locks by name: holder, until when.
-    locks: HashMap<String, (String, Timestamp)>,
+    locks: BTreeMap<String, LockRecord>,
 }
 
 /// The document kinds a [`MemoryStore`] keeps, each on its shelf.

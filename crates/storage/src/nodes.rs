@@ -31,12 +31,15 @@
 //! - `claim_orphans` claims every unfinished execution that has no owner or whose owner
 //!   is not live at `now`, oldest first; with `own`, also those `owner` owns already
 //!   (a node starting again under its id); never one another live node owns.
-//! - `try_lock` takes the named lock for `holder` until a time, when nobody holds it,
+//! - `try_lock` takes the named lock for `holder` until a time, with a note, when nobody holds it,
 //!   `holder` holds it already (it is then extended), or its holder's time has passed;
 //!   `true` when taken. Of concurrent takers, at most one gets it. `unlock` releases it
 //!   if `holder` holds it. Locks serialize decisions across nodes (a workflow's
-//!   concurrency policy); the time bounds how long a node that died holding one
-//!   blocks the others.
+//!   concurrency policy, a worker's lease); the time bounds how long a node that died
+//!   holding one blocks the others.
+//! - `locks` lists the locks whose name starts with a prefix, expired ones included,
+//!   by name; `lock_held_by` is the lock a holder holds (the first by name, if it holds
+//!   several), expired or not, or `None`.
 //! - `claim` claims one unfinished execution: an orphan, or one `owner` owns already,
 //!   or, with `steal`, whoever owns it; `None` when it has ended, does not exist, or
 //!   (without `steal`) another live node owns it.
@@ -68,6 +71,19 @@ pub struct NodeRecord {
     /// How many unfinished executions it owns (read by `nodes`; ignored by `join`).
     #[serde(default)]
     pub owned: u64,
+}
+
+/// A named lock's row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockRecord {
+    /// Its name.
+    pub name: String,
+    /// Who holds it.
+    pub holder: String,
+    /// Until when, unless extended.
+    pub expires_at: Timestamp,
+    /// What its holder wrote of it (who a worker's lease is for).
+    pub note: String,
 }
 
 impl NodeRecord {
@@ -110,18 +126,25 @@ pub trait Nodes: Send + Sync {
         own: bool,
     ) -> Result<Vec<(ExecutionId, u64)>>;
 
-    /// Takes lock `name` for `holder` until `until`, if it is free, expired, or
-    /// `holder`'s (see the module doc).
+    /// Takes lock `name` for `holder` until `until`, with `note`, if it is free,
+    /// expired, or `holder`'s (see the module doc).
     async fn try_lock(
         &self,
         name: &str,
         holder: &str,
+        note: &str,
         now: Timestamp,
         until: Timestamp,
     ) -> Result<bool>;
 
     /// Releases lock `name` if `holder` holds it.
     async fn unlock(&self, name: &str, holder: &str) -> Result<()>;
+
+    /// The locks whose name starts with `prefix`, by name, expired ones included.
+    async fn locks(&self, prefix: &str) -> Result<Vec<LockRecord>>;
+
+    /// The lock `holder` holds (the first by name), expired or not.
+    async fn lock_held_by(&self, holder: &str) -> Result<Option<LockRecord>>;
 
     /// Claims one unfinished execution for `owner`; its new fence, or `None`.
     async fn claim(

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 
 use super::{Inner, MemoryStore};
 use crate::records::ExecutionRecord;
-use crate::{Error, ExecutionId, NodeRecord, Nodes, Result, Timestamp};
+use crate::{Error, ExecutionId, LockRecord, NodeRecord, Nodes, Result, Timestamp};
 
 impl Inner {
     /// Whether execution `x` may be claimed by `owner` at `now` (see `nodes.rs`).
@@ -108,6 +108,7 @@ impl Nodes for MemoryStore {
         &self,
         name: &str,
         holder: &str,
+        note: &str,
         now: Timestamp,
         until: Timestamp,
     ) -> Result<bool> {
@@ -115,21 +116,42 @@ impl Nodes for MemoryStore {
         let free = inner
             .locks
             .get(name)
-            .is_none_or(|(h, t)| h == holder || *t <= now);
+            .is_none_or(|l| l.holder == holder || l.expires_at <= now);
         if free {
-            inner
-                .locks
-                .insert(name.to_owned(), (holder.to_owned(), until));
+            inner.locks.insert(
+                name.to_owned(),
+                LockRecord {
+                    name: name.to_owned(),
+                    holder: holder.to_owned(),
+                    expires_at: until,
+                    note: note.to_owned(),
+                },
+            );
         }
         Ok(free)
     }
 
     async fn unlock(&self, name: &str, holder: &str) -> Result<()> {
         let mut inner = self.lock()?;
-        if inner.locks.get(name).is_some_and(|(h, _)| h == holder) {
+        if inner.locks.get(name).is_some_and(|l| l.holder == holder) {
             inner.locks.remove(name);
         }
         Ok(())
+    }
+
+    async fn locks(&self, prefix: &str) -> Result<Vec<LockRecord>> {
+        let inner = self.lock()?;
+        Ok(inner
+            .locks
+            .range(prefix.to_owned()..)
+            .take_while(|(name, _)| name.starts_with(prefix))
+            .map(|(_, l)| l.clone())
+            .collect())
+    }
+
+    async fn lock_held_by(&self, holder: &str) -> Result<Option<LockRecord>> {
+        let inner = self.lock()?;
+        Ok(inner.locks.values().find(|l| l.holder == holder).cloned())
     }
 
     async fn claim_orphans(

@@ -157,42 +157,101 @@ pub async fn only_orphans_are_claimed(store: &dyn Store) {
     );
 }
 
+/// Locks are listed by a prefix of their names (expired ones too, by name), and a
+/// holder's lock is found from the holder alone.
+pub async fn locks_are_listed_by_prefix_and_found_by_holder(store: &dyn Store) {
+    let later = Timestamp(T0.0 + 1_000);
+    let soon = Timestamp(T0.0 + 10);
+    for (name, holder, until) in [
+        ("worker:b", "ls_2", later),
+        ("worker:a", "ls_1", soon),
+        ("workers", "x", later),
+        ("worker;", "y", later),
+        ("concurrency:w", "n1", later),
+        ("worker:\u{e9}", "ls_3", later),
+    ] {
+        assert!(expect(
+            store.try_lock(name, holder, "", T0, until).await,
+            name
+        ));
+    }
+    // The holder extends its lock, and its note is kept with it.
+    assert!(expect(
+        store.try_lock("worker:a", "ls_1", "w1", T0, soon).await,
+        "extended"
+    ));
+    let listed = expect(store.locks("worker:").await, "locks");
+    let names: Vec<&str> = listed.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["worker:a", "worker:b", "worker:\u{e9}"]);
+    assert_eq!(listed[0].holder, "ls_1");
+    assert_eq!(
+        (listed[0].expires_at, listed[0].note.as_str()),
+        (soon, "w1")
+    );
+    assert_eq!(expect(store.locks("").await, "all").len(), 6);
+    assert!(expect(store.locks("nothing:").await, "none").is_empty());
+    // An expired lock is still found (its holder learns it expired); a released one
+    // is not.
+    let held = expect(store.lock_held_by("ls_1").await, "held").expect("found");
+    assert_eq!((held.name.as_str(), held.expires_at), ("worker:a", soon));
+    expect(store.unlock("worker:b", "ls_2").await, "unlock");
+    assert_eq!(expect(store.lock_held_by("ls_2").await, "released"), None);
+    assert_eq!(expect(store.lock_held_by("nobody").await, "nobody"), None);
+    // A lock taken over after it expired is its new holder's.
+    let after = Timestamp(T0.0 + 20);
+    assert!(expect(
+        store.try_lock("worker:a", "ls_9", "", after, later).await,
+        "taken over"
+    ));
+    assert_eq!(expect(store.lock_held_by("ls_1").await, "gone"), None);
+    assert_eq!(
+        expect(store.lock_held_by("ls_9").await, "new").map(|l| l.name),
+        Some("worker:a".to_string())
+    );
+}
+
 /// A lock is taken when free, expired or one's own, refused while another holds it,
 /// and released only by its holder; of concurrent takers, one gets it.
 pub async fn locks_are_taken_once_and_expire(store: &dyn Store) {
     let later = Timestamp(T0.0 + 1_000);
-    assert!(expect(store.try_lock("w", "a", T0, later).await, "free"));
-    assert!(!expect(store.try_lock("w", "b", T0, later).await, "held"));
     assert!(expect(
-        store.try_lock("w", "a", T0, later).await,
+        store.try_lock("w", "a", "", T0, later).await,
+        "free"
+    ));
+    assert!(!expect(
+        store.try_lock("w", "b", "", T0, later).await,
+        "held"
+    ));
+    assert!(expect(
+        store.try_lock("w", "a", "", T0, later).await,
         "own, extended"
     ));
     assert!(expect(
-        store.try_lock("other", "b", T0, later).await,
+        store.try_lock("other", "b", "", T0, later).await,
         "another name"
     ));
     expect(store.unlock("w", "b").await, "not the holder");
     assert!(!expect(
-        store.try_lock("w", "b", T0, later).await,
+        store.try_lock("w", "b", "", T0, later).await,
         "still held"
     ));
     // Expired: anyone may take it.
     assert!(expect(
         store
-            .try_lock("w", "b", later, Timestamp(T0.0 + 2_000))
+            .try_lock("w", "b", "", later, Timestamp(T0.0 + 2_000))
             .await,
         "expired"
     ));
     expect(store.unlock("w", "b").await, "unlock");
     assert!(expect(
-        store.try_lock("w", "c", T0, later).await,
+        store.try_lock("w", "c", "", T0, later).await,
         "released"
     ));
     expect(store.unlock("w", "c").await, "unlock");
 
     let takers = (0..8).map(|i| {
         let holder = format!("h{i}");
-        async move { expect(store.try_lock("race", &holder, T0, later).await, "race") }
+        async move { expect(store.try_lock("race", &holder, "", T0, later).await, "race") }
     });
     let won = futures::future::join_all(takers).await;
     assert_eq!(won.iter().filter(|w| **w).count(), 1, "{won:?}");
