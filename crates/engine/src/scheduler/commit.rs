@@ -155,6 +155,7 @@ impl Service {
     /// (cancelled), waiters and timers. Another node holds it now.
     pub(super) fn let_go(&mut self, id: ExecutionId) {
         self.executions.remove(&id);
+        self.forget_pending(id);
         self.ready.retain(|(x, ..)| *x != id);
         self.running.retain(|(x, _), token| {
             if *x == id {
@@ -164,5 +165,30 @@ impl Service {
         });
         self.waiters.remove(&id);
         self.timers.forget(id);
+    }
+
+    /// Drops what the current turn holds of `id` (its events, records, timers and
+    /// queued work), refusing its replies with [`Error::Moved`]: an execution let go of
+    /// in the middle of a turn (a request found its copy stale) must write nothing
+    /// more, and a copy loaded again must not follow the old copy's events in one batch
+    /// (both would take the same sequence numbers, and the events would be written
+    /// under the new copy's fence).
+    fn forget_pending(&mut self, id: ExecutionId) {
+        let batch = &mut self.batch;
+        batch.events.retain(|e| e.execution != id);
+        batch.logged.retain(|e| e.execution != id);
+        batch.touched.remove(&id);
+        batch.timers_fired.retain(|(x, _)| *x != id);
+        batch.idempotency.retain(|r| r.execution != id);
+        batch.work.retain(|(x, _)| *x != id);
+        batch.pure.remove(id);
+        batch.proceed.retain(|x| *x != id);
+        let (theirs, rest): (Vec<After>, Vec<After>) = std::mem::take(&mut batch.after)
+            .into_iter()
+            .partition(|a| a.execution() == Some(id));
+        batch.after = rest;
+        for after in theirs {
+            after.refuse(Error::Moved);
+        }
     }
 }

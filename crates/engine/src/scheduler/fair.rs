@@ -48,6 +48,13 @@ impl<K: Hash + Eq + Copy, T> Fair<K, T> {
         Some((key, item))
     }
 
+    /// Drops every item of `key`.
+    pub(super) fn remove(&mut self, key: K) {
+        if self.items.remove(&key).is_some() {
+            self.order.retain(|k| *k != key);
+        }
+    }
+
     /// Whether no item is queued.
     pub(super) fn is_empty(&self) -> bool {
         self.order.is_empty()

@@ -250,8 +250,7 @@ impl Member {
         let n = claimed.len() as u64;
         self.counters.takeovers.fetch_add(n, Ordering::Relaxed);
         tracing::info!(node = %self.record.id, executions = n, "took over executions of a node that was lost or left");
-        let ids = claimed.into_iter().map(|(id, _)| id).collect();
-        let _ = tx.send(Command::Adopt { ids }).await;
+        let _ = tx.send(Command::Adopt { ids: claimed }).await;
     }
 
     /// Leaves: deletes the row and releases what the node still owns.

@@ -40,12 +40,14 @@ impl Service {
             .store
             .claim_orphans(&self.config.node, Timestamp::now(), true)
             .await?;
-        let mine: HashSet<ExecutionId> = claimed.iter().map(|(id, _)| *id).collect();
+        let fences: std::collections::HashMap<ExecutionId, u64> = claimed.iter().copied().collect();
+        let mine: HashSet<ExecutionId> = fences.keys().copied().collect();
         let unfinished = self.store.unfinished().await?;
         let mut recovered = Vec::new();
         let mut parked = 0usize;
         for record in unfinished {
-            if !mine.contains(&record.id) {
+            // Another node may have claimed it since (its fence moved on): it is theirs.
+            if fences.get(&record.id) != Some(&record.fence) {
                 continue;
             }
             if record.parked {
@@ -153,15 +155,16 @@ impl Service {
         let tx = self.tx.clone();
         let node = self.config.node.clone();
         tokio::spawn(async move {
-            let result = load(&store, &plans, id, Some((&node, steal))).await;
+            let claim = Claim::Now { node: &node, steal };
+            let result = load(&store, &plans, id, claim).await;
             let _ = tx.send(Command::Loaded { id, result }).await;
         });
     }
 
     /// Loads and resumes executions this node has just claimed from others (see
     /// `lease`).
-    pub(super) fn adopt(&mut self, ids: Vec<ExecutionId>) {
-        for id in ids {
+    pub(super) fn adopt(&mut self, ids: Vec<(ExecutionId, u64)>) {
+        for (id, fence) in ids {
             if self.executions.contains_key(&id) || self.loading.contains_key(&id) {
                 continue;
             }
@@ -170,7 +173,7 @@ impl Service {
             let plans = self.plans.clone();
             let tx = self.tx.clone();
             tokio::spawn(async move {
-                let result = load(&store, &plans, id, None).await;
+                let result = load(&store, &plans, id, Claim::Held(fence)).await;
                 let _ = tx.send(Command::Loaded { id, result }).await;
             });
         }
@@ -193,7 +196,11 @@ impl Service {
         let tx = self.tx.clone();
         let node = self.config.node.clone();
         tokio::spawn(async move {
-            let result = load(&store, &plans, id, Some((&node, true))).await;
+            let claim = Claim::Now {
+                node: &node,
+                steal: true,
+            };
+            let result = load(&store, &plans, id, claim).await;
             let _ = tx.send(Command::Loaded { id, result }).await;
         });
     }
@@ -296,21 +303,35 @@ impl Service {
 /// Execution `id`, read from the store and replayed, if it has not ended; first
 /// claimed for a node (`claim`: the node, and whether to steal; see `load_then`) unless
 /// it is claimed already.
+/// How a load holds the execution it loads.
+enum Claim<'a> {
+    /// Claimed now by `node` (from its owner, with `steal`).
+    Now { node: &'a str, steal: bool },
+    /// Claimed already, at this fence.
+    Held(u64),
+}
+
+/// Claims and loads one execution; `None` when it has ended, is another live node's,
+/// or was claimed by another node between this claim and the read (its fence moved
+/// on: loading it with that fence would make two writers of it).
 async fn load(
     store: &Arc<dyn Store>,
     plans: &Arc<Plans>,
     id: ExecutionId,
-    claim: Option<(&str, bool)>,
+    claim: Claim<'_>,
 ) -> Result<Option<Box<Execution>>> {
-    if let Some((node, steal)) = claim
-        && store
-            .claim(id, node, Timestamp::now(), steal)
-            .await?
-            .is_none()
-    {
-        return Ok(None);
-    }
+    let fence = match claim {
+        Claim::Now { node, steal } => match store.claim(id, node, Timestamp::now(), steal).await? {
+            Some(fence) => fence,
+            None => return Ok(None),
+        },
+        Claim::Held(fence) => fence,
+    };
     match store.execution(id).await? {
+        Some(record) if record.fence != fence => {
+            tracing::info!(execution_id = %id, "another node claimed this execution while it was loaded here; it is theirs");
+            Ok(None)
+        }
         Some(record) if !record.status.is_terminal() => {
             match replayed(store, plans, &record).await {
                 Ok(x) => Ok(Some(Box::new(x))),

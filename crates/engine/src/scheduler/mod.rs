@@ -256,7 +256,7 @@ pub(crate) enum Command {
     /// `loading::load_then`).
     Checked { id: ExecutionId, current: bool },
     /// Executions claimed from other nodes, to load and resume (see `lease`).
-    Adopt { ids: Vec<ExecutionId> },
+    Adopt { ids: Vec<(ExecutionId, u64)> },
     /// An execution loaded on demand (see `loading`).
     Loaded {
         id: ExecutionId,
