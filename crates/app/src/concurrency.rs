@@ -123,7 +123,7 @@ async fn hold(ctx: &Ctx, workflow: &str) -> Result<Hold> {
     loop {
         let now = harmonia_storage::Timestamp::now();
         let until = harmonia_storage::Timestamp(now.0.saturating_add(ttl));
-        if store.try_lock(&name, &holder, now, until).await? {
+        if store.try_lock(&name, &holder, "", now, until).await? {
             return Ok(Hold {
                 _local: local,
                 _shared: Some(SharedLock {

@@ -161,6 +161,10 @@ pub enum Error {
     /// The engine is stopping (or has stopped).
     #[error("the engine is stopping")]
     Unavailable,
+    /// The request could not be done now, for a reason that passes (says which): the
+    /// same request, sent again, may succeed.
+    #[error("{0}")]
+    Busy(String),
     /// An assist use case needs a language model and none is configured; says how to
     /// configure one.
     #[error("{0}")]
@@ -242,6 +246,9 @@ impl From<harmonia_engine::Error> for Error {
             },
             E::Storage(s) => Error::Storage(s),
             E::Stopped => Error::Unavailable,
+            E::Moved(id) => Error::Busy(format!(
+                "execution {id} moved between nodes while the request was answered; send it again"
+            )),
             other => Error::Engine(other),
         }
     }
@@ -271,6 +278,13 @@ mod tests {
             status: "paused".into(),
         });
         assert!(matches!(conflict, Error::Conflict(_)), "{conflict:?}");
+        // Regression: an execution that kept moving between nodes while a request was
+        // answered was a 500; it is a passing condition, worth sending again.
+        let moved = Error::from(harmonia_engine::Error::Moved(id));
+        assert!(
+            matches!(&moved, Error::Busy(m) if m.contains("send it again")),
+            "{moved:?}"
+        );
         let item = Error::from(harmonia_engine::Error::InvalidItem("`item` is 3".into()));
         assert!(matches!(item, Error::InvalidRequest(_)), "{item:?}");
         let waits = Error::from(harmonia_engine::Error::NotStarted {

@@ -416,6 +416,7 @@ impl From<harmonia_app::Error> for ApiError {
             } => ApiError::bad_request(e.to_string())
                 .with_details(serde_json::json!({"task": task, "tasks": tasks})),
             E::Unavailable => ApiError::new(Code::Unavailable, "the engine is stopping"),
+            E::Busy(m) => ApiError::new(Code::Unavailable, m),
             E::NoModel(m) => ApiError::new(Code::LlmNotConfigured, m),
             E::Upstream(m) => ApiError::new(Code::BadGateway, m),
             E::LeaseLost { reason, message } => ApiError::new(Code::LeaseLost, message)

@@ -11,8 +11,13 @@
 //! Invariants: at most one lease per attempt; a lease id is never reused; the board
 //! holds only what the engine's log holds (it is rebuilt from the store at start), so
 //! losing it loses no work, only the leases, whose holders are then refused.
+//!
+//! When nodes share the store (`shared.rs`), the store's locks are the leases and the
+//! board is this node's view: what waits on every node as of the last reload, which of
+//! it other nodes lease, and the leases granted here (a cache whose expiry the store
+//! decides, so [`Board::expired`] is not used).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use harmonia_storage::{ExecutionId, Timestamp};
@@ -119,6 +124,26 @@ pub struct Board {
     leased: HashMap<AttemptKey, String>,
     ended: HashMap<String, Ended>,
     ended_order: VecDeque<String>,
+    /// Shared mode: every attempt waiting for a worker on any node, at the last reload.
+    waiting: HashSet<AttemptKey>,
+    /// Shared mode: when the last reload began reading.
+    reloaded_at: Option<Timestamp>,
+    /// Shared mode: per queue, the attempts other nodes lease.
+    leased_elsewhere: HashMap<String, usize>,
+}
+
+/// What a reload of a shared board read from the store.
+#[derive(Debug, Default)]
+pub struct Reload {
+    /// When the reading began.
+    pub at: Timestamp,
+    /// Every attempt waiting for a worker, oldest first.
+    pub waiting: Vec<Ready>,
+    /// The attempts leased (on any node), each with its lease id and how that lease
+    /// ended, if it has.
+    pub leased: HashMap<AttemptKey, (String, Option<Ended>)>,
+    /// Per queue, the live leases held by other nodes' workers.
+    pub leased_elsewhere: HashMap<String, usize>,
 }
 
 impl Board {
@@ -251,7 +276,9 @@ impl Board {
     /// Records that a lease ended otherwise than its holder said (the engine refused
     /// the answer: the attempt had ended).
     pub fn mark(&mut self, id: &str, how: Ended) {
-        self.ended.insert(id.to_string(), how);
+        if self.ended.insert(id.to_string(), how).is_none() {
+            self.remember(id);
+        }
     }
 
     /// Ends and returns the leases whose time is up.
@@ -277,6 +304,9 @@ impl Board {
         for l in self.leases.values() {
             by.entry(&l.ready.queue).or_default().1 += 1;
         }
+        for (q, n) in &self.leased_elsewhere {
+            by.entry(q).or_default().1 += n;
+        }
         by.into_iter()
             .map(|(q, (ready, leased))| QueueStats {
                 queue: q.to_string(),
@@ -300,6 +330,91 @@ impl Board {
         self.queues.retain(|_, keys| !keys.is_empty());
     }
 
+    /// Takes in a reload of a shared board: the ready attempts become those that wait
+    /// and nobody leases (those known already keep their place); a lease granted here
+    /// whose lock ended or is gone (another node settled it) ends here as its lock
+    /// says, or as expired.
+    pub fn reload(&mut self, reload: Reload) {
+        self.waiting = reload.waiting.iter().map(|r| r.key.clone()).collect();
+        let free: HashSet<AttemptKey> = reload
+            .waiting
+            .iter()
+            .map(|r| &r.key)
+            .filter(|k| !reload.leased.contains_key(*k) && !self.leased.contains_key(*k))
+            .cloned()
+            .collect();
+        self.ready.retain(|k, _| free.contains(k));
+        for ready in reload.waiting {
+            if free.contains(&ready.key) && !self.ready.contains_key(&ready.key) {
+                self.offer(ready);
+            }
+        }
+        let gone: Vec<(String, Ended)> = self
+            .leases
+            .values()
+            .filter(|l| l.leased_at < reload.at)
+            .filter_map(|l| match reload.leased.get(&l.ready.key) {
+                Some((id, None)) if *id == l.id => None,
+                Some((id, Some(how))) if *id == l.id => Some((l.id.clone(), *how)),
+                _ => Some((l.id.clone(), Ended::Expired)),
+            })
+            .collect();
+        for (id, how) in gone {
+            self.end(&id, how);
+        }
+        self.leased_elsewhere = reload.leased_elsewhere;
+        self.reloaded_at = Some(reload.at);
+    }
+
+    /// Whether a lease granted at `granted_at` on `key` is known to have lost its
+    /// attempt: flagged here, or (shared mode) the attempt no longer waited at a reload
+    /// that began after the grant.
+    pub fn attempt_ended(&self, id: &str, key: &AttemptKey, granted_at: Timestamp) -> bool {
+        self.leases.get(id).is_some_and(|l| l.cancelled)
+            || (self.reloaded_at.is_some_and(|at| granted_at < at) && !self.waiting.contains(key))
+    }
+
+    /// How lease `id` ended, if this board knows.
+    pub fn why(&self, id: &str) -> Option<Ended> {
+        self.ended.get(id).copied()
+    }
+
+    /// Whether lease `id` was granted here and is held.
+    pub fn holds(&self, id: &str) -> bool {
+        self.leases.contains_key(id)
+    }
+
+    /// Records that lease `id` ended as `how` (ending it here if it was granted here).
+    pub fn settle(&mut self, id: &str, how: Ended) {
+        if self.end(id, how).is_none() {
+            self.mark(id, how);
+        }
+    }
+
+    /// Moves the expiry of lease `id`, if granted here, to what the store now says.
+    pub fn extend(&mut self, id: &str, expires_at: Timestamp) {
+        if let Some(l) = self.leases.get_mut(id) {
+            l.expires = Instant::now() + expires_at.since(Timestamp::now());
+            l.expires_at = expires_at;
+        }
+    }
+
+    /// Drops a lease granted here that the store refused (another node leases the
+    /// attempt): it was never held.
+    pub fn drop_lease(&mut self, id: &str) {
+        if let Some(lease) = self.leases.remove(id) {
+            self.leased.remove(&lease.ready.key);
+        }
+    }
+
+    /// Puts a lease granted here back as a ready attempt (the store could not be asked).
+    pub fn unlease(&mut self, id: &str) {
+        if let Some(lease) = self.leases.remove(id) {
+            self.leased.remove(&lease.ready.key);
+            self.offer(lease.ready);
+        }
+    }
+
     /// Forgets every ready attempt (before a rebuild from the store); leases stay.
     pub fn clear_ready(&mut self) {
         self.ready.clear();
@@ -309,20 +424,36 @@ impl Board {
     fn end(&mut self, id: &str, how: Ended) -> Option<Lease> {
         let lease = self.leases.remove(id)?;
         self.leased.remove(&lease.ready.key);
-        self.ended.insert(id.to_string(), how);
+        if self.ended.insert(id.to_string(), how).is_none() {
+            self.remember(id);
+        }
+        Some(lease)
+    }
+
+    fn remember(&mut self, id: &str) {
         self.ended_order.push_back(id.to_string());
         while self.ended_order.len() > REMEMBERED {
             if let Some(old) = self.ended_order.pop_front() {
                 self.ended.remove(&old);
             }
         }
-        Some(lease)
     }
 }
 
 /// A new lease id: `ls_` and the 32 hex digits of a UUID v7 (74 random bits).
 fn lease_id() -> String {
     format!("ls_{}", ExecutionId::new().to_string().replace('-', ""))
+}
+
+/// When lease `id` was granted: the milliseconds of its UUID v7 (its first 12 hex
+/// digits), or `None` for an id this board never makes.
+pub(super) fn granted_at(id: &str) -> Option<Timestamp> {
+    let hex = id.strip_prefix("ls_")?;
+    if hex.len() != 32 {
+        return None;
+    }
+    let ms = i64::from_str_radix(hex.get(..12)?, 16).ok()?;
+    Some(Timestamp(ms))
 }
 
 #[cfg(test)]
@@ -384,6 +515,51 @@ mod tests {
         assert_eq!(expired.len(), 1);
         assert_eq!(expired[0].ready.key.execution, x);
         assert!(b.stats().is_empty());
+    }
+
+    #[test]
+    fn a_reload_offers_what_waits_unleased_and_settles_leases_ended_elsewhere() {
+        let mut b = Board::default();
+        let (x, y, z) = (ExecutionId::new(), ExecutionId::new(), ExecutionId::new());
+        b.offer(ready(x, 1));
+        b.offer(ready(y, 1));
+        let mine = b.take(&["q".into()], 2, "w");
+        assert_eq!(mine.len(), 2);
+        let (on_x, on_y) = (&mine[0].id, &mine[1].id);
+        std::thread::sleep(Duration::from_millis(2));
+        // At the reload, x's lease ended on another node (completed), y's lock is gone,
+        // z waits leased by another node, and w waits free.
+        let w = ExecutionId::new();
+        let mut leased = HashMap::new();
+        leased.insert(ready(x, 1).key, (on_x.clone(), Some(Ended::Completed)));
+        leased.insert(ready(z, 1).key, ("ls_other".to_string(), None));
+        b.reload(Reload {
+            at: Timestamp::now(),
+            waiting: vec![ready(y, 1), ready(z, 1), ready(w, 1)],
+            leased,
+            leased_elsewhere: HashMap::from([("q".to_string(), 1)]),
+        });
+        assert_eq!(b.why(on_x), Some(Ended::Completed));
+        assert_eq!(b.why(on_y), Some(Ended::Expired));
+        let stats = b.stats();
+        assert_eq!((stats[0].ready, stats[0].leased), (1, 1), "{stats:?}");
+        let got = b.take(&["q".into()], 5, "w");
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].ready.key.execution, w);
+        // A lease granted after the reload's reading began is not judged by it.
+        assert!(!b.attempt_ended(&got[0].id, &got[0].ready.key, Timestamp::now()));
+        assert!(b.attempt_ended("ls_any", &ready(x, 1).key, Timestamp(0)));
+        assert!(!b.attempt_ended("ls_any", &ready(w, 1).key, Timestamp(0)));
+    }
+
+    #[test]
+    fn a_lease_id_tells_when_it_was_granted() {
+        let before = Timestamp::now();
+        let id = lease_id();
+        let at = granted_at(&id).expect("a lease id of ours");
+        assert!(at >= before && at <= Timestamp::now(), "{at:?}");
+        assert_eq!(granted_at("ls_short"), None);
+        assert_eq!(granted_at("nope"), None);
     }
 
     #[test]

@@ -19,8 +19,12 @@
 //! whose lease expired, was cancelled, or was lost in a restart is refused
 //! ([`Error::LeaseLost`]) and changes nothing. Delivery is at least once: after a
 //! restart, attempts that were leased are offered again (the leases lived in memory).
+//!
+//! When several nodes share the store, the leases are the store's locks instead, so a
+//! worker may use any node for any call (`shared.rs`).
 
 mod board;
+mod shared;
 
 use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
@@ -31,7 +35,8 @@ use harmonia_storage::{ExecutionId, Timestamp};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
-pub use board::{AttemptKey, Board, Ended, Lease, QueueStats, REMEMBERED, Ready};
+pub use board::{AttemptKey, Board, Ended, Lease, QueueStats, REMEMBERED, Ready, Reload};
+pub use shared::{ANSWER_WAIT, ANSWERS, KEPT, RELOAD};
 
 use crate::{Ctx, Error, Result};
 
@@ -136,9 +141,14 @@ impl Workers {
 
     async fn follow(&self) {
         let mut events = self.ctx.handle.subscribe();
+        let shared = self.is_shared();
         self.resync().await;
         let mut sweep = tokio::time::interval(SWEEP);
         sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut reload = tokio::time::interval(RELOAD);
+        reload.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut answers = tokio::time::interval(ANSWERS);
+        answers.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 e = events.recv() => match e {
@@ -149,13 +159,21 @@ impl Workers {
                     }
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                 },
-                _ = sweep.tick() => self.sweep(),
+                _ = sweep.tick(), if !shared => self.sweep(),
+                _ = reload.tick(), if shared => {
+                    self.sweep_shared().await;
+                    self.reload().await;
+                }
+                _ = answers.tick(), if shared => self.take_answers().await,
             }
         }
     }
 
     /// Reloads the ready attempts from the store.
     async fn resync(&self) {
+        if self.is_shared() {
+            return self.reload().await;
+        }
         let rows = match self.ctx.store().waiting(WORKER_SIGNAL, None).await {
             Ok(rows) => rows,
             Err(e) => {
@@ -263,9 +281,15 @@ impl Workers {
             let notified = self.shared.notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            let leases = self
-                .board()
-                .take(&poll.queues, poll.max_tasks as usize, &poll.worker_id);
+            let mut leases =
+                self.board()
+                    .take(&poll.queues, poll.max_tasks as usize, &poll.worker_id);
+            if !leases.is_empty() && self.is_shared() {
+                leases = self.lock_leases(leases).await?;
+                if leases.is_empty() {
+                    continue; // Others' already: look again.
+                }
+            }
             if !leases.is_empty() {
                 for l in &leases {
                     metrics::histogram!("harmonia_worker_dispatch_seconds")
@@ -281,7 +305,10 @@ impl Workers {
     }
 
     /// Extends lease `id`, or says that its attempt was cancelled (which ends it).
-    pub fn heartbeat(&self, id: &str) -> Result<Heartbeat> {
+    pub async fn heartbeat(&self, id: &str) -> Result<Heartbeat> {
+        if self.is_shared() {
+            return self.heartbeat_shared(id).await;
+        }
         let lease = self.board().heartbeat(id).map_err(|why| lost(id, why))?;
         Ok(Heartbeat {
             lease_id: lease.id,
@@ -292,28 +319,34 @@ impl Workers {
 
     /// Completes lease `id` with `output`; returns once the result is committed.
     pub async fn complete(&self, id: &str, output: Value, by: Option<Actor>) -> Result<()> {
+        let outcome = json!({"complete": {"output": output}});
+        if self.is_shared() {
+            return self.answer_shared(id, Ended::Completed, outcome, by).await;
+        }
         let lease = self
             .board()
             .finish(id, Ended::Completed)
             .map_err(|why| lost(id, why))?;
-        self.answer(&lease, json!({"complete": {"output": output}}), by)
-            .await
+        self.answer(&lease, outcome, by).await
     }
 
     /// Fails lease `id`; returns once the failure is committed (the retry policy then
     /// decides).
     pub async fn fail(&self, id: &str, failure: Failure, by: Option<Actor>) -> Result<()> {
         check_failure(&failure)?;
-        let lease = self
-            .board()
-            .finish(id, Ended::Failed)
-            .map_err(|why| lost(id, why))?;
         let outcome = json!({"fail": {
             "class": failure.class,
             "message": failure.message,
             "details": failure.details,
             "retryable": failure.retryable,
         }});
+        if self.is_shared() {
+            return self.answer_shared(id, Ended::Failed, outcome, by).await;
+        }
+        let lease = self
+            .board()
+            .finish(id, Ended::Failed)
+            .map_err(|why| lost(id, why))?;
         self.answer(&lease, outcome, by).await
     }
 
@@ -326,13 +359,38 @@ impl Workers {
     /// Sends the engine a lease's outcome. A refusal (the attempt ended) marks the lease
     /// cancelled; a failure to reach the engine puts the lease back.
     async fn answer(&self, lease: &Lease, outcome: Value, by: Option<Actor>) -> Result<()> {
-        let key = &lease.ready.key;
+        match self
+            .send(&lease.ready.key, &lease.id, &lease.worker, outcome, by)
+            .await
+        {
+            Ok(true) => Ok(()),
+            Ok(false) => {
+                self.board().mark(&lease.id, Ended::Cancelled);
+                Err(lost(&lease.id, Some(Ended::Cancelled)))
+            }
+            Err(e) => {
+                self.board().restore(lease.clone());
+                Err(e)
+            }
+        }
+    }
+
+    /// Sends the engine an attempt's answer as a signal: `true` once it is committed,
+    /// `false` when the engine refused it (the attempt had ended).
+    async fn send(
+        &self,
+        key: &AttemptKey,
+        lease: &str,
+        worker: &str,
+        outcome: Value,
+        by: Option<Actor>,
+    ) -> Result<bool> {
         let signal = Signal {
             name: WORKER_SIGNAL.into(),
             payload: json!({
                 "attempt": key.attempt,
-                "lease": lease.id,
-                "by": lease.worker,
+                "lease": lease,
+                "by": worker,
                 "outcome": outcome,
             }),
             by,
@@ -343,19 +401,13 @@ impl Workers {
             .signal(key.execution, &key.task, key.item, signal)
             .await
         {
-            Ok(_) => Ok(()),
+            Ok(_) => Ok(true),
             Err(
                 harmonia_engine::Error::NotWaiting { .. }
                 | harmonia_engine::Error::Refused(_)
                 | harmonia_engine::Error::UnknownExecution(_),
-            ) => {
-                self.board().mark(&lease.id, Ended::Cancelled);
-                Err(lost(&lease.id, Some(Ended::Cancelled)))
-            }
-            Err(e) => {
-                self.board().restore(lease.clone());
-                Err(e.into())
-            }
+            ) => Ok(false),
+            Err(e) => Err(e.into()),
         }
     }
 }

@@ -13,6 +13,7 @@ mod ledger;
 mod mcp_client;
 mod migrate;
 mod nodes;
+mod nodes_workers;
 mod notify;
 mod run;
 mod schedule_crash;

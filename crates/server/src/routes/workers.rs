@@ -187,7 +187,7 @@ async fn heartbeat(
     State(state): State<AppState>,
     Path(lease): Path<String>,
 ) -> ApiResult<Json<HeartbeatResponse>> {
-    let h = state.app().workers().heartbeat(&lease)?;
+    let h = state.app().workers().heartbeat(&lease).await?;
     Ok(Json(HeartbeatResponse::from_heartbeat(h)))
 }
 
@@ -202,6 +202,7 @@ async fn heartbeat(
         (status = 200, description = "Recorded", body = AnsweredResponse),
         (status = 400, description = "A malformed body", body = ErrorBody),
         (status = 409, description = "The lease is no longer held (`lease_lost`): nothing changed", body = ErrorBody),
+        (status = 503, description = "With several nodes: the answer is kept but not applied yet (its execution's node is down or busy); send it again", body = ErrorBody),
     )
 )]
 async fn complete(
@@ -232,6 +233,7 @@ async fn complete(
         (status = 200, description = "Recorded", body = AnsweredResponse),
         (status = 400, description = "A malformed failure", body = ErrorBody),
         (status = 409, description = "The lease is no longer held (`lease_lost`): nothing changed", body = ErrorBody),
+        (status = 503, description = "With several nodes: the answer is kept but not applied yet (its execution's node is down or busy); send it again", body = ErrorBody),
     )
 )]
 async fn fail(

@@ -1,0 +1,304 @@
+//! Worker queues shared by two `harmonia serve` nodes on one PostgreSQL database (see
+//! `nodes.rs` for the database each test makes): the executions run on one node, and
+//! workers poll, heart-beat and answer through either, switching node between calls.
+//! Every attempt is leased once across the nodes, every item is completed once, a
+//! lease left without heartbeats expires once (its attempt failing as `timeout`, and
+//! the retry completing it), and a late answer learns why it is refused on either node.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::nodes::TestDb;
+use super::served::Served;
+
+const EXECUTIONS: usize = 6;
+const ITEMS: usize = 30;
+const WORKERS: usize = 4;
+
+fn workflow() -> String {
+    format!(
+        "name: shared-queue
+tasks:
+  work:
+    type: worker
+    for_each: ${{ [range({ITEMS})] }}
+    concurrency: 10
+    retry: {{max_attempts: 3, retry_on: [timeout], initial_delay: 100ms}}
+    with: {{queue: jobs, input: '${{ {{n: $item}} }}', heartbeat_timeout: 1500ms}}
+outputs:
+  all: ${{ $tasks.work.output }}
+"
+    )
+}
+
+async fn call(
+    http: &reqwest::Client,
+    method: &str,
+    url: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let rb = match method {
+        "GET" => http.get(url),
+        _ => http.post(url),
+    };
+    let rb = match body {
+        Some(b) => rb.json(&b),
+        None => rb,
+    };
+    let r = rb
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// The attempt a lease names.
+fn attempt_of(lease: &Value) -> String {
+    format!(
+        "{}/{}/{}/{}",
+        lease["execution_id"].as_str().unwrap_or("?"),
+        lease["task"].as_str().unwrap_or("?"),
+        lease["item"],
+        lease["attempt"]
+    )
+}
+
+#[derive(Default)]
+struct Tally {
+    /// Leases granted, by attempt.
+    leased: HashMap<String, usize>,
+    /// Completions the server accepted.
+    completed: usize,
+    /// Heartbeats the server accepted, per node the lease was not polled on.
+    heartbeats_elsewhere: usize,
+    /// Answers sent to the node the lease was not polled on.
+    answers_elsewhere: usize,
+    /// Refused answers, with why.
+    refused: Vec<Value>,
+}
+
+#[test]
+fn workers_share_queues_across_nodes_and_answer_through_either() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let db = TestDb::new();
+    let flags = ["--lease", "3s"];
+    let a = Served::start(
+        Path::new(&db.url),
+        &[&["--node-id", "a"], &flags[..]].concat(),
+    );
+    let b = Served::start(
+        Path::new(&db.url),
+        &[&["--node-id", "b"], &flags[..]].concat(),
+    );
+    let bases = [a.base.clone(), b.base.clone()];
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .no_proxy()
+        .build()
+        .expect("a client");
+    let started = Instant::now();
+
+    let (ids, abandoned) = rt.block_on(async {
+        let r = http
+            .post(format!("{}/api/workflows", bases[0]))
+            .header("content-type", "application/yaml")
+            .body(workflow())
+            .send()
+            .await
+            .expect("the server answers");
+        assert_eq!(
+            r.status().as_u16(),
+            201,
+            "{}",
+            r.text().await.unwrap_or_default()
+        );
+        // Every execution runs on node A.
+        let mut ids = Vec::new();
+        for _ in 0..EXECUTIONS {
+            let url = format!("{}/api/workflows/shared-queue/execute", bases[0]);
+            let (status, body) = call(&http, "POST", &url, Some(json!({"inputs": {}}))).await;
+            assert_eq!(status, 201, "{body}");
+            ids.push(body["execution_id"].as_str().expect("an id").to_string());
+        }
+        // A worker on node B, where nothing runs, takes one attempt and abandons it.
+        let url = format!("{}/api/workers/poll", bases[1]);
+        let poll = json!({"worker_id": "quitter", "queues": ["jobs"], "max_tasks": 1, "wait": 10});
+        let (status, got) = call(&http, "POST", &url, Some(poll)).await;
+        assert_eq!(status, 200, "{got}");
+        let abandoned = got["leases"][0].clone();
+        assert!(
+            abandoned["lease_id"].is_string(),
+            "node B offers node A's work: {got}"
+        );
+        (ids, abandoned)
+    });
+
+    let tally = Arc::new(Mutex::new(Tally::default()));
+    tally
+        .lock()
+        .expect("the tally")
+        .leased
+        .insert(attempt_of(&abandoned), 1);
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    rt.block_on(async {
+        let workers: Vec<_> = (0..WORKERS)
+            .map(|w| {
+                let (http, bases, tally, done) =
+                    (http.clone(), bases.clone(), tally.clone(), done.clone());
+                tokio::spawn(async move {
+                    let mut round = w;
+                    while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                        // Each call goes to the node after the previous call's.
+                        let polled = round % 2;
+                        round += 1;
+                        let url = format!("{}/api/workers/poll", bases[polled]);
+                        let poll = json!({"worker_id": format!("w{w}"), "queues": ["jobs"], "max_tasks": 2, "wait": 1});
+                        let (status, got) = call(&http, "POST", &url, Some(poll)).await;
+                        assert_eq!(status, 200, "{got}");
+                        for lease in got["leases"].as_array().cloned().unwrap_or_default() {
+                            let id = lease["lease_id"].as_str().expect("a lease id").to_string();
+                            *tally.lock().expect("the tally").leased.entry(attempt_of(&lease)).or_default() += 1;
+                            let other = 1 - polled;
+                            let url = format!("{}/api/workers/leases/{id}/heartbeat", bases[other]);
+                            let (status, beat) = call(&http, "POST", &url, Some(json!({}))).await;
+                            assert_eq!(status, 200, "a heartbeat through the other node: {beat}");
+                            assert_eq!(beat["cancel_requested"], false, "{beat}");
+                            tally.lock().expect("the tally").heartbeats_elsewhere += 1;
+                            // Answers alternate between the nodes.
+                            let to = (round + w) % 2;
+                            let url = format!("{}/api/workers/leases/{id}/complete", bases[to]);
+                            let output = json!({"output": {"n": lease["input"]["n"], "by": format!("w{w}")}});
+                            let (status, answer) = call(&http, "POST", &url, Some(output)).await;
+                            let mut t = tally.lock().expect("the tally");
+                            if to != polled {
+                                t.answers_elsewhere += 1;
+                            }
+                            match status {
+                                200 => t.completed += 1,
+                                409 => t.refused.push(answer),
+                                _ => panic!("complete answered {status}: {answer}"),
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        // Until every execution has ended.
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let mut open = 0;
+            for id in &ids {
+                let url = format!("{}/api/executions/{id}", bases[1]);
+                let (status, x) = call(&http, "GET", &url, None).await;
+                assert_eq!(status, 200, "{x}");
+                if matches!(x["status"].as_str(), Some("pending" | "running" | "paused")) {
+                    open += 1;
+                }
+            }
+            if open == 0 {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{open} executions still open; A's log:\n{}\nB's log:\n{}",
+                a.log_lines().iter().rev().take(30).rev().cloned().collect::<Vec<_>>().join("\n"),
+                b.log_lines().iter().rev().take(30).rev().cloned().collect::<Vec<_>>().join("\n")
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        for w in workers {
+            w.await.expect("a worker");
+        }
+    });
+    let took = started.elapsed();
+
+    let tally = tally.lock().expect("the tally");
+    let twice: Vec<_> = tally.leased.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(
+        twice.is_empty(),
+        "attempts leased more than once: {twice:?}"
+    );
+    assert!(
+        tally.refused.is_empty(),
+        "refused answers: {:?}",
+        tally.refused
+    );
+    assert_eq!(
+        tally.completed,
+        EXECUTIONS * ITEMS,
+        "each item completed once, the abandoned one by its retry"
+    );
+    assert!(tally.answers_elsewhere > 0 && tally.heartbeats_elsewhere > 0);
+
+    rt.block_on(async {
+        let mut timeouts = 0;
+        for id in &ids {
+            let url = format!("{}/api/executions/{id}", bases[0]);
+            let (_, x) = call(&http, "GET", &url, None).await;
+            assert_eq!(x["status"], "succeeded", "{x}");
+            let all = x["outputs"]["all"].as_array().cloned().unwrap_or_default();
+            assert_eq!(all.len(), ITEMS, "{x}");
+            for (i, out) in all.iter().enumerate() {
+                assert_eq!(out["n"], json!(i), "item {i} of {id}: {out}");
+            }
+            let url = format!("{}/api/executions/{id}/events", bases[1]);
+            let (_, events) = call(&http, "GET", &url, None).await;
+            let events = events["events"].as_array().cloned().unwrap_or_default();
+            timeouts += events
+                .iter()
+                .filter(|e| e["kind"] == "attempt_failed")
+                .inspect(|e| {
+                    let text = e.to_string();
+                    assert!(
+                        text.contains("quitter") && text.contains("heartbeat"),
+                        "{text}"
+                    );
+                })
+                .count();
+        }
+        assert_eq!(timeouts, 1, "the abandoned lease expired once");
+
+        // The quitter's late answer is refused on both nodes, saying why.
+        let lease = abandoned["lease_id"].as_str().expect("a lease id");
+        for base in &bases {
+            let url = format!("{base}/api/workers/leases/{lease}/complete");
+            let (status, e) = call(&http, "POST", &url, Some(json!({"output": 1}))).await;
+            assert_eq!(status, 409, "{e}");
+            assert_eq!(e["error"]["details"]["reason"], "expired", "{e}");
+        }
+        // Answers through B left the executions where they ran: B took none over.
+        let (_, health) = call(&http, "GET", &format!("{}/health", bases[1]), None).await;
+        assert_eq!(health["node"]["takeovers"], 0, "{health}");
+        let loaded: Vec<String> = b
+            .log_lines()
+            .into_iter()
+            .filter(|l| l.contains("resumed execution"))
+            .collect();
+        assert!(loaded.is_empty(), "B loaded executions: {loaded:?}");
+        // Nothing is left on the queues of either node.
+        for base in &bases {
+            let url = format!("{base}/api/workers/queues");
+            let (_, q) = call(&http, "GET", &url, None).await;
+            assert_eq!(q["queues"], json!([]), "{base}: {q}");
+        }
+    });
+    let leases: usize = tally.leased.values().sum();
+    println!(
+        "shared worker queues: {} items of {EXECUTIONS} executions run on node A, done by {WORKERS} workers through both nodes in {took:.1?}: {leases} leases, {} heartbeats and {} answers through the node a lease was not polled on, 1 expiry",
+        EXECUTIONS * ITEMS,
+        tally.heartbeats_elsewhere,
+        tally.answers_elsewhere
+    );
+}
