@@ -4,6 +4,8 @@
 //! Every attempt is leased once across the nodes, every item is completed once, a
 //! lease left without heartbeats expires once (its attempt failing as `timeout`, and
 //! the retry completing it), and a late answer learns why it is refused on either node.
+//! An answer left for a node that is then killed is applied once by the node that
+//! takes its executions over.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -301,4 +303,81 @@ fn workers_share_queues_across_nodes_and_answer_through_either() {
         tally.heartbeats_elsewhere,
         tally.answers_elsewhere
     );
+}
+
+/// An answer left for the node that runs the execution, when that node is killed: the
+/// node that takes its executions over applies the answer, once; the worker, told to
+/// send it again meanwhile (`503`) or answered at once, sees it recorded.
+#[test]
+fn an_answer_left_for_a_node_that_dies_is_applied_by_the_node_that_takes_over() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let db = TestDb::new();
+    let a = Served::start(Path::new(&db.url), &["--node-id", "a", "--lease", "2s"]);
+    let b = Served::start(Path::new(&db.url), &["--node-id", "b", "--lease", "2s"]);
+    let (base_a, base_b) = (a.base.clone(), b.base.clone());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .no_proxy()
+        .build()
+        .expect("a client");
+    let (id, lease) = rt.block_on(async {
+        let r = http
+            .post(format!("{base_a}/api/workflows"))
+            .header("content-type", "application/yaml")
+            .body("name: one-job\ntasks:\n  job:\n    type: worker\n    with: {queue: solo, input: 7}\n")
+            .send()
+            .await
+            .expect("the server answers");
+        assert_eq!(r.status().as_u16(), 201);
+        let url = format!("{base_a}/api/workflows/one-job/execute");
+        let (status, body) = call(&http, "POST", &url, Some(json!({"inputs": {}}))).await;
+        assert_eq!(status, 201, "{body}");
+        let id = body["execution_id"].as_str().expect("an id").to_string();
+        let url = format!("{base_b}/api/workers/poll");
+        let poll = json!({"worker_id": "w", "queues": ["solo"], "wait": 10});
+        let (status, got) = call(&http, "POST", &url, Some(poll)).await;
+        assert_eq!(status, 200, "{got}");
+        let lease = got["leases"][0]["lease_id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("B offers A's attempt: {got}"))
+            .to_string();
+        (id, lease)
+    });
+    a.kill();
+    let started = Instant::now();
+    let (statuses, x) = rt.block_on(async {
+        let url = format!("{base_b}/api/workers/leases/{lease}/complete");
+        let mut statuses = Vec::new();
+        loop {
+            let (status, body) = call(&http, "POST", &url, Some(json!({"output": "done"}))).await;
+            statuses.push(status);
+            match status {
+                200 => break,
+                503 => assert!(statuses.len() < 6, "{statuses:?}: {body}"),
+                _ => panic!("complete answered {status}: {body}"),
+            }
+        }
+        let url = format!("{base_b}/api/executions/{id}");
+        let mut x = Value::Null;
+        for _ in 0..100 {
+            x = call(&http, "GET", &url, None).await.1;
+            if x["status"] == "succeeded" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        (statuses, x)
+    });
+    assert_eq!(x["status"], "succeeded", "{x}");
+    assert_eq!(x["tasks"]["job"]["output"], "done", "{x}");
+    assert_eq!(x["tasks"]["job"]["attempts"], 1, "{x}");
+    println!(
+        "an answer through B for A's execution, A killed: recorded after {:.1?} (answers: {statuses:?})",
+        started.elapsed()
+    );
+    drop(b);
 }
