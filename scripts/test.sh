@@ -12,6 +12,13 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# A full disk fails the build deep inside some crate's build script, with a message
+# that does not say so; say it first.
+avail_kb="$(df -Pk . 2>/dev/null | awk 'NR==2 {print $4}')"
+if [[ "$avail_kb" =~ ^[0-9]+$ ]] && (( avail_kb < 8 * 1024 * 1024 )); then
+    echo "warning: only $((avail_kb / 1024)) MiB free here; the build and the tests need about 8 GiB" >&2
+fi
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
