@@ -20,7 +20,10 @@
 //!   between nodes: a fan-out answered through every node stays where it runs. If
 //!   that node died, the node that takes its executions over applies the answer;
 //! - a lease that ended keeps its lock for [`KEPT`] as a tombstone whose note says how
-//!   (so a late call, on any node, learns why it is refused); then a sweep deletes it;
+//!   (so a late call, on any node, learns why it is refused); then a sweep deletes it.
+//!   The tombstone keeps the attempt's lock name taken: a board that still offers the
+//!   attempt (its reload came before the end) cannot lease it again. So it must stay
+//!   under the same name, and for well over [`RELOAD`];
 //! - every [`RELOAD`], each node sweeps the expired locks of the executions it runs
 //!   (so an expiry never moves an execution either): it marks each expired and sends
 //!   the attempt's `expired` answer. An expired lock with a pending answer gets that
@@ -46,7 +49,7 @@ pub(super) const PREFIX: &str = "worker:";
 /// How often a node reloads the queues and sweeps expired leases.
 pub const RELOAD: Duration = Duration::from_secs(1);
 /// How long an ended lease's tombstone is kept.
-pub const KEPT: Duration = Duration::from_secs(600);
+pub const KEPT: Duration = Duration::from_secs(300);
 /// How often a node looks for answers left for the executions it runs.
 pub const ANSWERS: Duration = Duration::from_millis(200);
 /// How long an answer left for another node waits to be applied.
