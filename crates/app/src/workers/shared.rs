@@ -362,6 +362,15 @@ impl Workers {
         )
     }
 
+    /// [`Workers::runs_here`], with a failure to read the store logged and taken as no
+    /// (a later look tries again).
+    async fn answered_here(&self, held: &Held) -> bool {
+        self.runs_here(held).await.unwrap_or_else(|e| {
+            tracing::debug!(lease = %held.lock.holder, error = %e, "cannot read a worker lease's execution");
+            false
+        })
+    }
+
     /// Sends `held`'s answer to the engine and writes how it went.
     async fn apply_answer(&self, held: &Held, pending: &Pending) -> Result<()> {
         let id = &held.lock.holder;
@@ -430,13 +439,8 @@ impl Workers {
             if held.note.ended.is_some() {
                 continue;
             }
-            match self.runs_here(&held).await {
-                Ok(true) => {}
-                Ok(false) => continue,
-                Err(e) => {
-                    tracing::debug!(error = %e, "cannot read a worker answer's execution");
-                    continue;
-                }
+            if !self.answered_here(&held).await {
+                continue;
             }
             if let Err(e) = self.apply_answer(&held, &pending).await
                 && !matches!(e, Error::LeaseLost { .. })
@@ -531,13 +535,8 @@ impl Workers {
             // The node that runs the execution ends its leases, so that an expiry never
             // moves an execution; a node that died has its executions, and with them
             // this, taken over by another within its lease.
-            match self.runs_here(&held).await {
-                Ok(true) => {}
-                Ok(false) => continue,
-                Err(e) => {
-                    tracing::debug!(error = %e, "cannot read an expired worker lease's execution");
-                    continue;
-                }
+            if !self.answered_here(&held).await {
+                continue;
             }
             if let Some(pending) = held.note.answer.clone() {
                 // Left for this node, and not taken in by `take_answers` in time.
