@@ -162,15 +162,15 @@ impl Drop for TestDb {
 
 /// What every test shares. Nodes are locals of the test, declared after the rig, so
 /// that they are killed before the database is dropped.
-struct Rig {
+pub(crate) struct Rig {
     ledger: Ledger,
-    rt: tokio::runtime::Runtime,
-    http: reqwest::Client,
+    pub(crate) rt: tokio::runtime::Runtime,
+    pub(crate) http: reqwest::Client,
     db: TestDb,
 }
 
 impl Rig {
-    fn new() -> Rig {
+    pub(crate) fn new() -> Rig {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let db = TestDb::new();
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -192,7 +192,7 @@ impl Rig {
     }
 
     /// A node on the test's database, as `--node-id id`, with these flags too.
-    fn node(&self, id: &str, extra: &[&str]) -> Served {
+    pub(crate) fn node(&self, id: &str, extra: &[&str]) -> Served {
         let mut args = vec!["--node-id", id];
         args.extend_from_slice(extra);
         Served::start_with_env(Path::new(&self.db.url), &args, &[])
@@ -218,7 +218,7 @@ impl Rig {
     }
 
     /// Creates a workflow from its YAML through node `base`.
-    fn apply(&self, base: &str, yaml: &str) {
+    pub(crate) fn apply(&self, base: &str, yaml: &str) {
         let (status, text) = self.rt.block_on(async {
             let r = self
                 .http

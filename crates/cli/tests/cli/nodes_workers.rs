@@ -8,14 +8,12 @@
 //! takes its executions over.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::nodes::TestDb;
-use super::served::Served;
+use super::nodes::Rig;
 
 const EXECUTIONS: usize = 6;
 const ITEMS: usize = 30;
@@ -60,35 +58,6 @@ async fn call(
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
-/// A runtime and an HTTP client for a test's calls.
-fn client() -> (tokio::runtime::Runtime, reqwest::Client) {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .no_proxy()
-        .build()
-        .expect("a client");
-    (rt, http)
-}
-
-/// Creates a workflow from its YAML through node `base`.
-async fn create(http: &reqwest::Client, base: &str, yaml: &str) {
-    let r = http
-        .post(format!("{base}/api/workflows"))
-        .header("content-type", "application/yaml")
-        .body(yaml.to_string())
-        .send()
-        .await
-        .expect("the server answers");
-    let status = r.status().as_u16();
-    assert_eq!(status, 201, "{}", r.text().await.unwrap_or_default());
-}
-
 /// The attempt a lease names.
 fn attempt_of(lease: &Value) -> String {
     format!(
@@ -116,22 +85,16 @@ struct Tally {
 
 #[test]
 fn workers_share_queues_across_nodes_and_answer_through_either() {
-    let db = TestDb::new();
+    let rig = Rig::new();
     let flags = ["--lease", "3s"];
-    let a = Served::start(
-        Path::new(&db.url),
-        &[&["--node-id", "a"], &flags[..]].concat(),
-    );
-    let b = Served::start(
-        Path::new(&db.url),
-        &[&["--node-id", "b"], &flags[..]].concat(),
-    );
+    let a = rig.node("a", &flags);
+    let b = rig.node("b", &flags);
     let bases = [a.base.clone(), b.base.clone()];
-    let (rt, http) = client();
+    let (rt, http) = (&rig.rt, rig.http.clone());
+    rig.apply(&bases[0], &workflow());
     let started = Instant::now();
 
     let (ids, abandoned) = rt.block_on(async {
-        create(&http, &bases[0], &workflow()).await;
         // Every execution runs on node A.
         let mut ids = Vec::new();
         for _ in 0..EXECUTIONS {
@@ -317,15 +280,16 @@ fn workers_share_queues_across_nodes_and_answer_through_either() {
 /// send it again meanwhile (`503`) or answered at once, sees it recorded.
 #[test]
 fn an_answer_left_for_a_node_that_dies_is_applied_by_the_node_that_takes_over() {
-    let db = TestDb::new();
-    let a = Served::start(Path::new(&db.url), &["--node-id", "a", "--lease", "2s"]);
-    let b = Served::start(Path::new(&db.url), &["--node-id", "b", "--lease", "2s"]);
+    let rig = Rig::new();
+    let a = rig.node("a", &["--lease", "2s"]);
+    let b = rig.node("b", &["--lease", "2s"]);
     let (base_a, base_b) = (a.base.clone(), b.base.clone());
-    let (rt, http) = client();
+    let (rt, http) = (&rig.rt, rig.http.clone());
+    rig.apply(
+        &base_a,
+        "name: one-job\ntasks:\n  job:\n    type: worker\n    with: {queue: solo, input: 7}\n",
+    );
     let (id, lease) = rt.block_on(async {
-        let yaml =
-            "name: one-job\ntasks:\n  job:\n    type: worker\n    with: {queue: solo, input: 7}\n";
-        create(&http, &base_a, yaml).await;
         let url = format!("{base_a}/api/workflows/one-job/execute");
         let (status, body) = call(&http, "POST", &url, Some(json!({"inputs": {}}))).await;
         assert_eq!(status, 201, "{body}");
