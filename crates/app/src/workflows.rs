@@ -262,7 +262,7 @@ impl Workflows {
                 name,
             });
         }
-        let registered = self.save(&name, source, source.name()).await?;
+        let registered = self.save(&name, source, loaded.plan).await?;
         Ok(Saved {
             record: registered.workflow.record,
             warnings,
@@ -281,7 +281,7 @@ impl Workflows {
             )));
         }
         let warnings = self.warnings(source, &loaded).await?;
-        let registered = self.save(&current.name, source, source.name()).await?;
+        let registered = self.save(&current.name, source, loaded.plan).await?;
         Ok(Saved {
             record: registered.workflow.record,
             warnings,
@@ -292,28 +292,24 @@ impl Workflows {
     /// new when the latest version has this text. What `harmonia run` does with its
     /// file.
     pub async fn register(&self, source: &Source) -> Result<Registered> {
-        // The name, to tell what registering did. A text that does not read is
-        // validated whole, so that the error lists every problem.
-        let name = match harmonia_model::read(source) {
-            Ok(w) => w.name,
-            Err(_) => self.validate(source)?.plan.workflow.name.clone(),
-        };
-        self.save(&name, source, source.name()).await
+        let loaded = self.validate(source)?;
+        let name = loaded.plan.workflow.name.clone();
+        self.save(&name, source, loaded.plan).await
     }
 
-    /// Registers `source` as workflow `name` and announces what changed; invalid
-    /// definitions are reported under `label`.
-    pub(crate) async fn save(
-        &self,
-        name: &str,
-        source: &Source,
-        label: &str,
-    ) -> Result<Registered> {
+    /// Registers `source`, whose loaded `plan` the caller has (validated with the
+    /// engine's task types), as workflow `name`, and announces what changed.
+    pub(crate) async fn save(&self, name: &str, source: &Source, plan: Plan) -> Result<Registered> {
         let before = self.0.store().workflow(name, None).await?;
-        let workflow = self.0.plans().register(source).await.map_err(|e| match e {
-            harmonia_engine::RegisterError::Invalid(e) => Error::invalid(label, &e),
-            harmonia_engine::RegisterError::Storage(e) => e.into(),
-        })?;
+        let workflow = self
+            .0
+            .plans()
+            .register_plan(source, plan)
+            .await
+            .map_err(|e| match e {
+                harmonia_engine::RegisterError::Invalid(e) => Error::invalid(source.name(), &e),
+                harmonia_engine::RegisterError::Storage(e) => e.into(),
+            })?;
         let version = workflow.record.version;
         // The store answers the latest version when the text is the same.
         let outcome = match before {

@@ -65,8 +65,11 @@ macro_rules! errln {
 }
 
 /// Writes formatted text to stderr, ignoring a failure (see the module doc).
+/// The text is formatted first and written whole: stderr is unbuffered, and writing
+/// the pieces would be a system call each.
 pub(crate) fn write_err(args: std::fmt::Arguments<'_>) {
-    let _ = std::io::stderr().lock().write_fmt(args);
+    let text = std::fmt::format(args);
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
 pub(crate) use {errln, out, outln};

@@ -78,7 +78,17 @@ impl Plans {
     /// every problem.
     pub async fn register(&self, source: &Source) -> std::result::Result<Workflow, RegisterError> {
         let loaded = harmonia_model::load(source, &self.types).map_err(RegisterError::Invalid)?;
-        let plan = loaded.plan;
+        self.register_plan(source, loaded.plan).await
+    }
+
+    /// [`Plans::register`] of a definition its caller has loaded already: `plan` must
+    /// be `source` loaded with [`Plans::types`] (a caller that validated the text first
+    /// does not read it twice).
+    pub async fn register_plan(
+        &self,
+        source: &Source,
+        plan: Plan,
+    ) -> std::result::Result<Workflow, RegisterError> {
         let record = self
             .store
             .put_workflow(&NewWorkflowVersion {

@@ -11,7 +11,7 @@
 //! the registry a program validates with is derived from the kinds it runs
 //! (`harmonia_engine::kinds::Kinds::task_types`), so the two cannot disagree.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use indexmap::IndexMap;
 use serde_json::Value;
@@ -51,7 +51,9 @@ pub struct TaskType {
     description: String,
     schema: Value,
     output: Value,
-    validator: Arc<jsonschema::Validator>,
+    /// Compiled by [`TaskType::new`], or on first use for a [`TaskType::trusted`] one
+    /// (with what is wrong when it does not compile).
+    validator: Arc<OnceLock<Result<jsonschema::Validator, String>>>,
     check: Option<ParamCheck>,
     deferred: Vec<Deferred>,
 }
@@ -83,22 +85,40 @@ impl TaskType {
         check: Option<ParamCheck>,
     ) -> Result<TaskType, SchemaError> {
         let name = name.into();
-        let validator = jsonschema::options()
-            .should_validate_formats(true)
-            .build(&schema)
-            .map_err(|e| SchemaError {
-                name: name.clone(),
-                message: e.to_string(),
-            })?;
+        let validator = compile(&schema).map_err(|message| SchemaError {
+            name: name.clone(),
+            message,
+        })?;
         Ok(TaskType {
             name,
             description: description.into(),
             schema,
             output: Value::Null,
-            validator: Arc::new(validator),
+            validator: Arc::new(OnceLock::from(Ok(validator))),
             check,
             deferred: Vec::new(),
         })
+    }
+
+    /// A task type whose `schema` is known to be valid (a constant of the program,
+    /// checked by a test), compiled when first used: a process that starts, validates
+    /// one workflow and exits compiles only the types that workflow uses. Should the
+    /// schema not compile after all, [`TaskType::validator`] says why.
+    pub fn trusted(
+        name: impl Into<String>,
+        description: impl Into<String>,
+        schema: Value,
+        check: Option<ParamCheck>,
+    ) -> TaskType {
+        TaskType {
+            name: name.into(),
+            description: description.into(),
+            schema,
+            output: Value::Null,
+            validator: Arc::default(),
+            check,
+            deferred: Vec::new(),
+        }
     }
 
     /// This type, documenting its output with `schema` (a JSON Schema with
@@ -148,15 +168,27 @@ impl TaskType {
         &self.deferred
     }
 
-    /// The compiled schema.
-    pub fn validator(&self) -> &jsonschema::Validator {
-        &self.validator
+    /// The compiled schema, or why it does not compile (only a [`TaskType::trusted`]
+    /// type can get that far with a bad one).
+    pub fn validator(&self) -> Result<&jsonschema::Validator, &str> {
+        self.validator
+            .get_or_init(|| compile(&self.schema))
+            .as_ref()
+            .map_err(String::as_str)
     }
 
     /// Runs the type-specific check.
     pub fn check(&self, with: &Value) -> Vec<ParamProblem> {
         self.check.map(|c| c(with)).unwrap_or_default()
     }
+}
+
+/// `schema` compiled, formats checked; what is wrong with it otherwise.
+fn compile(schema: &Value) -> Result<jsonschema::Validator, String> {
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(schema)
+        .map_err(|e| e.to_string())
 }
 
 /// The task types a workflow may use.

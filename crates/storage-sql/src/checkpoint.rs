@@ -7,8 +7,11 @@
 //! batches, a third of the commit's time (measured by the `commit_throughput` example).
 //!
 //! So the writer connection has automatic checkpoints off, and the [`Checkpointer`]
-//! task runs `PRAGMA wal_checkpoint(PASSIVE)` on a connection of its own instead: when a
-//! commit pokes it, at most once per interval. A PASSIVE checkpoint waits for no one: it
+//! task runs `PRAGMA wal_checkpoint(PASSIVE)` on a connection of its own instead: an
+//! interval after a commit pokes it, so at most once per interval. Its connection is
+//! opened for the first checkpoint: a process that commits a little and closes within
+//! the interval (`harmonia run` of a small workflow) never opens it, and the checkpoint
+//! the last connection makes on closing does the job. A PASSIVE checkpoint waits for no one: it
 //! copies what no reader still needs and leaves the rest for next time, so it never
 //! blocks a commit or a read. If the process dies first, nothing is lost: the WAL is
 //! part of the database, and the next open (or checkpoint) carries on.
@@ -19,14 +22,11 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use harmonia_storage::Result;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{ConnectOptions, Connection};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::{CancellationToken, DropGuard};
-
-use crate::error::backend;
 
 /// A task that checkpoints the WAL after commits; see the module doc.
 #[derive(Debug)]
@@ -38,22 +38,19 @@ pub(crate) struct Checkpointer {
 }
 
 impl Checkpointer {
-    /// Opens the task's connection with `options` and starts it. Checkpoints are at
-    /// least `interval` apart.
-    pub(crate) async fn start(
-        options: &SqliteConnectOptions,
-        interval: Duration,
-    ) -> Result<Checkpointer> {
-        let conn = options.connect().await.map_err(backend)?;
+    /// Starts the task, which opens its connection with `options` when it first
+    /// checkpoints. Checkpoints are at least `interval` apart, and an `interval` after
+    /// the poke that asks for them.
+    pub(crate) fn start(options: &SqliteConnectOptions, interval: Duration) -> Checkpointer {
         let (pokes, rx) = mpsc::channel(1);
         let cancel = CancellationToken::new();
-        let task = tokio::spawn(run(conn, rx, cancel.clone(), interval));
-        Ok(Checkpointer {
+        let task = tokio::spawn(run(options.clone(), rx, cancel.clone(), interval));
+        Checkpointer {
             pokes,
             _guard: cancel.clone().drop_guard(),
             cancel,
             task: Mutex::new(Some(task)),
-        })
+        }
     }
 
     /// Asks for a checkpoint soon (after a commit). Never waits: if one is already
@@ -73,27 +70,41 @@ impl Checkpointer {
 }
 
 async fn run(
-    mut conn: SqliteConnection,
+    options: SqliteConnectOptions,
     mut pokes: mpsc::Receiver<()>,
     cancel: CancellationToken,
     interval: Duration,
 ) {
+    let mut conn: Option<SqliteConnection> = None;
     loop {
         tokio::select! {
             () = cancel.cancelled() => break,
             poke = pokes.recv() => if poke.is_none() { break },
         }
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            () = tokio::time::sleep(interval) => {}
+        }
+        if conn.is_none() {
+            match options.connect().await {
+                Ok(c) => conn = Some(c),
+                Err(e) => {
+                    // Nothing is lost: the WAL just stays longer; the next poke retries.
+                    tracing::warn!(error = %e, "cannot open the SQLite checkpoint connection");
+                    continue;
+                }
+            }
+        }
+        let Some(c) = conn.as_mut() else { continue };
         if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&mut conn)
+            .execute(c)
             .await
         {
             // Nothing is lost: the WAL just stays longer, and the next one retries.
             tracing::warn!(error = %e, "SQLite checkpoint failed");
         }
-        tokio::select! {
-            () = cancel.cancelled() => break,
-            () = tokio::time::sleep(interval) => {}
-        }
     }
-    let _ = conn.close().await;
+    if let Some(c) = conn {
+        let _ = c.close().await;
+    }
 }

@@ -56,6 +56,7 @@ mod queries;
 mod rows;
 mod sql;
 mod sqlite;
+mod sqlite_image;
 mod sqlite_log;
 mod sqlite_schema;
 mod store;

@@ -9,7 +9,8 @@
 //!
 //! A third connection belongs to the [`Checkpointer`](crate::checkpoint), which copies
 //! the WAL into the database file in the background, so that commits do not; the
-//! dialect pokes it after each commit ([`Dialect::committed`]). A fourth belongs to the
+//! dialect pokes it after each commit ([`Dialect::committed`]), and it opens that
+//! connection for its first checkpoint. A fourth belongs to the
 //! [`LogWriter`](crate::sqlite_log), the thread that writes the execution log's
 //! commits in one trip each; it writes only while the caller holds the writer, so
 //! writes stay serialized.
@@ -26,16 +27,17 @@
 //!
 //! Invariants:
 //! - Migrations run once per `open`, on the writer, before anything is read or
-//!   written (on a new file the log writer has made the schema in one transaction
-//!   already, and the migrator finds them applied); they are embedded in the binary
-//!   (`migrations/sqlite/`) and are idempotent.
+//!   written; they are embedded in the binary (`migrations/sqlite/`) and are
+//!   idempotent. A new file is the schema image (`sqlite_image`), which holds them
+//!   all, or, when it cannot be, gets the schema in one transaction from the log
+//!   writer (`sqlite_schema`), and the migrator finds them applied.
 //! - A database file `open` creates is its owner's only (mode 0600), and so are its
 //!   `-wal` and `-shm` files.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use harmonia_storage::{Error, Result};
+use harmonia_storage::Result;
 use sqlx::error::BoxDynError;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
@@ -47,7 +49,8 @@ use sqlx::{Arguments, Executor, Row as _};
 use crate::checkpoint::Checkpointer;
 use crate::dialect::{Dialect, Value};
 use crate::error::backend;
-use crate::sqlite_log::{LogWriter, Settings};
+use crate::sqlite_image::Made;
+use crate::sqlite_log::{Fresh, LogWriter, Settings};
 use crate::store::SqlStore;
 
 /// The migrations, embedded at build time.
@@ -202,8 +205,9 @@ impl SqlStore<SqliteDialect> {
     /// holds token hashes, inputs and outputs. SQLite gives the `-wal` and `-shm` files
     /// the database file's mode. An existing file keeps the mode it has.
     pub async fn open(path: &Path, options: SqliteOptions) -> Result<SqliteStore> {
-        let new = create_private(path).await?;
-        // First: on a new file it makes the whole schema in one transaction (see
+        let migrator = SqliteDialect::migrator();
+        let made = crate::sqlite_image::create(path, migrator).await?;
+        // First: a new empty file gets the whole schema in one transaction (see
         // `sqlite_schema`), which leaves the migrator nothing to do.
         let log = LogWriter::open(
             path,
@@ -213,7 +217,11 @@ impl SqlStore<SqliteDialect> {
                 cache_kib: LOG_CACHE_KIB,
                 journal_size_limit: JOURNAL_SIZE_LIMIT.parse().unwrap_or(-1),
             },
-            new.then(SqliteDialect::migrator),
+            match made {
+                Made::Image => Fresh::Image,
+                Made::Empty => Fresh::Empty(migrator),
+                Made::Existing => Fresh::No,
+            },
         )
         .await?;
         let base = SqliteConnectOptions::new()
@@ -249,12 +257,15 @@ impl SqlStore<SqliteDialect> {
             )
             .await
             .map_err(backend)?;
-        let migrator = SqliteDialect::migrator();
-        migrator
-            .run(&writer)
-            .await
-            .map_err(|e| crate::error::migration(e, migrator))?;
-        let checkpointer = Checkpointer::start(&base, CHECKPOINT_INTERVAL).await?;
+        // A file from the image holds exactly these migrations (checked before it was
+        // used).
+        if made != Made::Image {
+            migrator
+                .run(&writer)
+                .await
+                .map_err(|e| crate::error::migration(e, migrator))?;
+        }
+        let checkpointer = Checkpointer::start(&base, CHECKPOINT_INTERVAL);
 
         let readers = pool(options.readers.max(1))
             .connect_with(base.pragma("query_only", "ON"))
@@ -274,19 +285,5 @@ impl SqlStore<SqliteDialect> {
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.dialect.path
-    }
-}
-
-/// Creates `path` as an empty file with mode 0600 unless it exists (SQLite takes an
-/// empty file for a new database); whether it did.
-async fn create_private(path: &Path) -> Result<bool> {
-    let mut options = tokio::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    options.mode(0o600);
-    match options.open(path).await {
-        Ok(_) => Ok(true),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
-        Err(e) => Err(Error::Backend(Box::new(e))),
     }
 }

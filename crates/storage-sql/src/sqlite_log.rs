@@ -80,6 +80,18 @@ pub(crate) struct Settings {
     pub(crate) journal_size_limit: i64,
 }
 
+/// What a database file the log writer opens first needs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Fresh {
+    /// Nothing: it was there.
+    No,
+    /// It is new and empty: the schema of these migrations (see `sqlite_schema`).
+    Empty(&'static Migrator),
+    /// It is new, from the schema image (see `sqlite_image`): its migrations' record
+    /// gets the time.
+    Image,
+}
+
 /// The thread and the way to it; see the module doc.
 #[derive(Debug)]
 pub(crate) struct LogWriter {
@@ -89,13 +101,8 @@ pub(crate) struct LogWriter {
 
 impl LogWriter {
     /// Opens a connection to the database at `path` on a new thread, and waits until
-    /// it is ready. `schema`: the file is new and empty, and gets the schema of these
-    /// migrations first (see `sqlite_schema`).
-    pub(crate) async fn open(
-        path: &Path,
-        settings: Settings,
-        schema: Option<&'static Migrator>,
-    ) -> Result<LogWriter> {
+    /// it is ready, having first done what `fresh` says a new file needs.
+    pub(crate) async fn open(path: &Path, settings: Settings, fresh: Fresh) -> Result<LogWriter> {
         let (jobs, rx) = mpsc::channel::<Job>();
         let (ready, is_ready) = oneshot::channel::<Result<()>>();
         let (closed_tx, closed) = oneshot::channel();
@@ -110,8 +117,19 @@ impl LogWriter {
                         return;
                     }
                 };
-                if let Some(migrator) = schema {
-                    crate::sqlite_schema::create(&mut conn, migrator);
+                match fresh {
+                    Fresh::No => {}
+                    Fresh::Empty(migrator) => crate::sqlite_schema::create(&mut conn, migrator),
+                    // Informational only (sqlx reads the checksums): the image's record
+                    // has a fixed time. Left as it is if this fails.
+                    Fresh::Image => {
+                        if let Err(e) = conn.execute(
+                            "UPDATE _sqlx_migrations SET installed_on = CURRENT_TIMESTAMP",
+                            [],
+                        ) {
+                            tracing::debug!(error = %e, "cannot date the migrations of a new database");
+                        }
+                    }
                 }
                 let _ = ready.send(Ok(()));
                 while let Ok(job) = rx.recv() {

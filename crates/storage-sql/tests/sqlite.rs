@@ -263,6 +263,65 @@ async fn a_new_file_gets_the_schema_the_migrations_make() {
     assert_eq!(schema_of(&fresh).await, made);
 }
 
+/// A new file is the schema image: its record of the migrations is dated when it was
+/// made, not when the image was built.
+#[tokio::test]
+async fn a_new_file_records_when_its_migrations_were_installed() {
+    let store = TestStore::new().await;
+    let mut conn = raw(&db_path(&store.dir)).await;
+    let dated: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT installed_on, CAST(strftime('%s', 'now') - strftime('%s', installed_on) AS INTEGER) FROM _sqlx_migrations",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert!(!dated.is_empty());
+    for (on, age) in dated {
+        assert!((0..60).contains(&age), "installed on {on}, {age} s ago");
+    }
+}
+
+/// Many stores opening one new path at once (as several processes would): one makes
+/// the file, every one opens it, the data of each is there, and no temporary file is
+/// left beside it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn stores_opening_one_new_path_at_once_share_one_file() {
+    let dir = TempDir::new().unwrap();
+    let path = db_path(&dir);
+    let mut opening = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let path = path.clone();
+        opening.spawn(async move {
+            let store = SqliteStore::open(&path, SqliteOptions::default())
+                .await
+                .expect("open");
+            let id = ExecutionId::new();
+            store.commit(&batch(id, 2, 1)).await.expect("commit");
+            store.close().await;
+            id
+        });
+    }
+    let mut ids = Vec::new();
+    while let Some(id) = opening.join_next().await {
+        ids.push(id.unwrap());
+    }
+    let store = SqliteStore::open(&path, SqliteOptions::default())
+        .await
+        .unwrap();
+    for id in ids {
+        assert_eq!(store.events(id).await.unwrap().len(), 2, "{id}");
+    }
+    store.close().await;
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().all(|n| n.starts_with("harmonia.db")),
+        "{names:?}"
+    );
+}
+
 #[tokio::test]
 async fn the_file_is_in_wal_mode() {
     let store = TestStore::new().await;

@@ -359,17 +359,17 @@ impl Templates {
             )));
         }
         let source = instance.source(Format::Yaml);
+        let loaded = harmonia_model::load(&source, self.0.plans().types())
+            .map_err(|e| Error::invalid(&name, &e))?;
         // Inputs to start it on are checked before the workflow is stored: a refused
         // instantiation changes nothing.
         if let Some(inputs) = &request.execute {
-            let loaded = harmonia_model::load(&source, self.0.plans().types())
-                .map_err(|e| Error::invalid(&name, &e))?;
             loaded
                 .plan
                 .prepare_inputs(Value::Object(inputs.clone()))
                 .map_err(Error::InvalidInputs)?;
         }
-        let registered = self.workflows().save(&name, &source, &name).await?;
+        let registered = self.workflows().save(&name, &source, loaded.plan).await?;
         let workflow = registered.workflow.record.clone();
         let execution = match request.execute {
             Some(inputs) => Some(

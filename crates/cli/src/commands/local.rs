@@ -18,7 +18,7 @@ use harmonia_model::Plan;
 use harmonia_storage::{ExecutionId, ExecutionRecord, Store};
 use harmonia_storage_sql::SqliteStore;
 use serde_json::{Value, json};
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use super::beside::Beside;
 use super::durability::Durability;
@@ -98,6 +98,12 @@ pub(crate) fn secrets() -> BTreeMap<String, String> {
         .collect()
 }
 
+/// The engine's events, as [`Local::subscribe`] gives them.
+pub(crate) type Events = tokio::sync::broadcast::Receiver<Arc<harmonia_engine::LoggedEvent>>;
+
+/// Connections for reads on a local run's database (a server has more).
+const LOCAL_READERS: u32 = 1;
+
 /// An engine on a local SQLite database, and the use cases over it.
 pub(crate) struct Local {
     pub(crate) app: App,
@@ -123,9 +129,17 @@ impl Local {
             }
         };
         let store: Arc<dyn Store> = Arc::new(
-            SqliteStore::open(&path, durability.sqlite())
-                .await
-                .with_context(|| format!("cannot open the database {}", path.display()))?,
+            SqliteStore::open(
+                &path,
+                harmonia_storage_sql::SqliteOptions {
+                    // One process, one run: reads seldom overlap, and each connection
+                    // costs a thread and a reading of the schema to open.
+                    readers: LOCAL_READERS,
+                    ..durability.sqlite()
+                },
+            )
+            .await
+            .with_context(|| format!("cannot open the database {}", path.display()))?,
         );
         let secrets = secrets();
         let directory = super::integration::local_directory(&secrets)?;
@@ -180,38 +194,63 @@ impl Local {
         let _ = self.engine.stopped().await;
     }
 
+    /// The engine's events from now on: what [`Local::watch`] follows. Taken before an
+    /// execution starts, it holds the execution's events from the first, and the log
+    /// is read only for what it misses.
+    pub(crate) fn subscribe(&self) -> Events {
+        self.handle().subscribe()
+    }
+
     /// Waits for execution `id` to end, drawing its progress on stderr (text output
-    /// only). Ctrl-C cancels it; a second Ctrl-C exits at once with code 130.
+    /// only), from `events` (see [`Local::subscribe`]). Ctrl-C cancels it; a second
+    /// Ctrl-C exits at once with code 130.
     pub(crate) async fn watch(
         &self,
         id: ExecutionId,
         plan: &Plan,
         output: Output,
+        mut events: Events,
     ) -> anyhow::Result<(ExecutionRecord, std::time::Duration)> {
         let text = output == Output::Text;
         let terminal = text && std::io::stderr().is_terminal();
-        let mut events = self.handle().subscribe();
         // On a terminal the live task list draws (from snapshots, every tick); the
         // progress still follows the events, for the held task and the elapsed time.
         let mut progress = Progress::new(plan, false, text && !terminal);
         let mut view = terminal.then(|| View::new(true));
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(150));
-        // Catch up with what was committed before we subscribed. What is committed
-        // from now on may come both ways: `take` shows each event once.
-        let mut held = self.catch_up(id, &mut progress).await?;
-        let waiting = self.handle().wait(id);
-        tokio::pin!(waiting);
+        // First what the subscription holds already, then the log for what was
+        // committed before it began (or that it lost). What is committed from now on
+        // may come both ways: `take` shows each event once.
+        let mut held = None;
+        loop {
+            match events.try_recv() {
+                Ok(e) if e.execution == id => match progress.take(e.seq, &e.event) {
+                    Taken::Shown => note_held(&mut held, &e.event),
+                    Taken::Gap => self.catch_up(id, &mut progress, &mut held).await?,
+                    Taken::Seen => {}
+                },
+                Ok(_) | Err(TryRecvError::Lagged(_)) => {}
+                Err(TryRecvError::Empty | TryRecvError::Closed) => break,
+            }
+        }
+        self.catch_up(id, &mut progress, &mut held).await?;
+        // A task of its own: waiting reads the store, and a read left half-done (a
+        // connection taken, its answer not yet polled) while another branch's handler
+        // reads too would hold the reader that handler waits for.
+        let handle = self.handle().clone();
+        let mut waiting = tokio::spawn(async move { handle.wait(id).await });
         let mut interrupts = 0;
         let record = loop {
             if let Some(task) = &held {
                 // Nobody can decide in a local run: say how, instead of waiting forever.
+                waiting.abort();
                 progress.finish();
                 anyhow::bail!(
                     "task `{task}` is held (`on_error: pause`) and its run paused; a person decides through a server on this database: `harmonia serve --db ...`, then POST /api/executions/{id}/tasks/{task}/retry, skip or fail"
                 );
             }
             tokio::select! {
-                r = &mut waiting => break r?,
+                r = &mut waiting => break r.context("waiting for the execution failed")??,
                 _ = tick.tick(), if view.is_some() => {
                     if let Some(v) = view.as_mut() {
                         self.draw(id, v).await;
@@ -219,14 +258,17 @@ impl Local {
                 }
                 e = events.recv() => match e {
                     Ok(e) if e.execution == id => {
-                        note_held(&mut held, &e.event);
-                        if progress.take(e.seq, &e.event) == Taken::Gap {
-                            held = self.catch_up(id, &mut progress).await?;
+                        match progress.take(e.seq, &e.event) {
+                            Taken::Shown => note_held(&mut held, &e.event),
+                            // The log has this one and those before it.
+                            Taken::Gap => self.catch_up(id, &mut progress, &mut held).await?,
+                            Taken::Seen => {}
                         }
+                        progress.flush();
                     }
                     Ok(_) | Err(RecvError::Closed) => {}
                     // The subscription lost events: the log has them.
-                    Err(RecvError::Lagged(_)) => held = self.catch_up(id, &mut progress).await?,
+                    Err(RecvError::Lagged(_)) => self.catch_up(id, &mut progress, &mut held).await?,
                 },
                 _ = tokio::signal::ctrl_c() => {
                     interrupts += 1;
@@ -241,7 +283,7 @@ impl Local {
             }
         };
         // The execution has ended: its log is complete.
-        self.catch_up(id, &mut progress).await?;
+        self.catch_up(id, &mut progress, &mut held).await?;
         progress.finish();
         if let Some(v) = view.as_mut() {
             self.draw(id, v).await;
@@ -259,19 +301,21 @@ impl Local {
         }
     }
 
-    /// Shows what the log of execution `id` holds that `progress` has not shown yet,
-    /// and says which task is held for a decision, if one is.
+    /// Shows what the log of execution `id` holds after what `progress` has shown
+    /// (read from there on, not from the start), and follows which task is held for a
+    /// decision.
     async fn catch_up(
         &self,
         id: ExecutionId,
         progress: &mut Progress,
-    ) -> anyhow::Result<Option<String>> {
-        let mut held = None;
-        for e in self.handle().history(id).await? {
-            note_held(&mut held, &e.event);
+        held: &mut Option<String>,
+    ) -> anyhow::Result<()> {
+        for e in self.handle().history_after(id, progress.last_seq()).await? {
+            note_held(held, &e.event);
             progress.take(e.seq, &e.event);
         }
-        Ok(held)
+        progress.flush();
+        Ok(())
     }
 }
 

@@ -49,6 +49,8 @@ pub(crate) struct Progress {
     index: HashMap<String, usize>,
     /// The sequence number of the last event taken in (0 before the first).
     last_seq: u64,
+    /// Plain lines not yet written (see [`Progress::flush`]).
+    pending: String,
 }
 
 /// What [`Progress::take`] did with an event.
@@ -95,6 +97,7 @@ impl Progress {
             tasks,
             index,
             last_seq: 0,
+            pending: String::new(),
         }
     }
 
@@ -112,6 +115,21 @@ impl Progress {
         Taken::Shown
     }
 
+    /// The sequence number of the last event taken in (0 before the first): the log
+    /// holds nothing this has not shown up to it.
+    pub(crate) fn last_seq(&self) -> u64 {
+        self.last_seq
+    }
+
+    /// Writes the plain lines taken in since the last flush, in one write: a catch-up
+    /// of thousands of events is one system call, not one per line.
+    pub(crate) fn flush(&mut self) {
+        if !self.pending.is_empty() {
+            crate::output::errln!("{}", self.pending.trim_end_matches('\n'));
+            self.pending.clear();
+        }
+    }
+
     /// Whether `task` is a fan-out of more than [`LONG_FAN_OUT`] items, whose items'
     /// routine events are counted rather than printed one by one.
     fn long_fan_out(&self, task: &str) -> bool {
@@ -121,9 +139,11 @@ impl Progress {
             .is_some_and(|(_, total)| total > LONG_FAN_OUT)
     }
 
-    fn line(&self, text: String) {
+    fn line(&mut self, text: String) {
         if self.plain {
-            crate::output::errln!("[{:>8.2}s] {text}", self.started.elapsed().as_secs_f64());
+            use std::fmt::Write as _;
+            let at = self.started.elapsed().as_secs_f64();
+            let _ = writeln!(self.pending, "[{at:>8.2}s] {text}");
         }
     }
 
@@ -234,8 +254,9 @@ impl Progress {
         bar.set_message(msg);
     }
 
-    /// Clears the live line.
-    pub(crate) fn finish(&self) {
+    /// Writes what is pending and clears the live line.
+    pub(crate) fn finish(&mut self) {
+        self.flush();
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }

@@ -67,7 +67,9 @@ async fn resume(args: &Args) -> anyhow::Result<ExitCode> {
         if args.output == Output::Text {
             crate::output::errln!("{} (execution {})", x.workflow, x.id);
         }
-        let (record, elapsed) = local.watch(x.id, &workflow.plan, args.output).await?;
+        let (record, elapsed) = local
+            .watch(x.id, &workflow.plan, args.output, local.subscribe())
+            .await?;
         all_ok &= record.status == ExecutionStatus::Succeeded;
         let report = execution_report(local.store().as_ref(), x.id, &workflow.plan).await?;
         if args.output == Output::Text {

@@ -74,6 +74,7 @@ async fn retry(args: &Args) -> anyhow::Result<ExitCode> {
     } else {
         RetryMode::Start
     };
+    let events = local.subscribe();
     // The use case `POST /api/executions/{id}/retry` calls.
     let (new, plan) = match local.app.executions().retry(id, &options, mode).await {
         Ok(retried) => (retried.execution, retried.plan),
@@ -130,7 +131,9 @@ async fn retry(args: &Args) -> anyhow::Result<ExitCode> {
         .plans()
         .get(&plan.workflow, Some(plan.version))
         .await?;
-    let (record, elapsed) = local.watch(new, &workflow.plan, args.output).await?;
+    let (record, elapsed) = local
+        .watch(new, &workflow.plan, args.output, events)
+        .await?;
     let report = execution_report(local.store().as_ref(), new, &workflow.plan).await?;
     local.close().await;
     print_report(&report, elapsed, args.output);

@@ -147,6 +147,7 @@ async fn run_async(args: &Args) -> anyhow::Result<ExitCode> {
     let plan = workflow.plan.clone();
     let executions = local.app.executions();
     let origin = harmonia_storage::Origin::new(harmonia_storage::OriginKind::Cli, None);
+    let events = local.subscribe();
     let id = match executions.start_version(workflow, inputs, origin).await {
         Ok(started) => started.execution,
         Err(e) => {
@@ -160,7 +161,7 @@ async fn run_async(args: &Args) -> anyhow::Result<ExitCode> {
     if args.output == Output::Text {
         crate::output::errln!("running {} (execution {id})", plan.workflow.name);
     }
-    let (record, elapsed) = local.watch(id, &plan, args.output).await?;
+    let (record, elapsed) = local.watch(id, &plan, args.output, events).await?;
     let report = execution_report(local.store().as_ref(), id, &plan).await?;
     local.close().await;
     print_report(&report, elapsed, args.output);

@@ -19,6 +19,9 @@ const EXECUTIONS: usize = 6;
 const ITEMS: usize = 30;
 const WORKERS: usize = 4;
 
+/// Long enough that a worker's heartbeat, sent as soon as it holds a lease, comes in
+/// time on a loaded machine (at 1.5 s, a full test run on two cores once let a live
+/// lease expire); the abandoned lease still expires within the test.
 fn workflow() -> String {
     format!(
         "name: shared-queue
@@ -28,7 +31,7 @@ tasks:
     for_each: ${{ [range({ITEMS})] }}
     concurrency: 10
     retry: {{max_attempts: 3, retry_on: [timeout], initial_delay: 100ms}}
-    with: {{queue: jobs, input: '${{ {{n: $item}} }}', heartbeat_timeout: 1500ms}}
+    with: {{queue: jobs, input: '${{ {{n: $item}} }}', heartbeat_timeout: 4s}}
 outputs:
   all: ${{ $tasks.work.output }}
 "

@@ -119,10 +119,13 @@ impl Default for KindsConfig {
 }
 
 /// The kinds an engine runs, by name, and the task types derived from them.
+///
+/// Cloning is cheap (two reference counts): every clone of the engine's handle holds
+/// one, and the task types' schemas are large.
 #[derive(Clone, Default)]
 pub struct Kinds {
-    by_name: IndexMap<&'static str, Arc<dyn TaskKind>>,
-    types: TaskTypes,
+    by_name: Arc<IndexMap<&'static str, Arc<dyn TaskKind>>>,
+    types: Arc<TaskTypes>,
 }
 
 impl std::fmt::Debug for Kinds {
@@ -163,10 +166,11 @@ impl Kinds {
             // A new kind: its line here, and its `mod` line above.
         ];
         for kind in kinds {
-            // The built-in schemas are constants, checked by a test: this cannot fail.
-            if let Err(e) = k.register(kind) {
-                tracing::error!(error = %e, "a built-in task kind did not register");
-            }
+            // The built-in schemas are constants, checked by a test (`builtin_schemas_
+            // compile`): compiled when a workflow first uses the kind.
+            let d = kind.describe();
+            let ty = TaskType::trusted(kind.name(), d.summary, d.params, d.check);
+            k.add(kind, ty, d.output, d.deferred);
         }
         k
     }
@@ -175,14 +179,24 @@ impl Kinds {
     /// Schema.
     pub fn register(&mut self, kind: Arc<dyn TaskKind>) -> Result<&mut Kinds, SchemaError> {
         let d = kind.describe();
-        let mut ty =
-            TaskType::new(kind.name(), d.summary, d.params, d.check)?.with_output(d.output);
-        for (key, vars) in d.deferred {
+        let ty = TaskType::new(kind.name(), d.summary, d.params, d.check)?;
+        self.add(kind, ty, d.output, d.deferred);
+        Ok(self)
+    }
+
+    fn add(
+        &mut self,
+        kind: Arc<dyn TaskKind>,
+        ty: TaskType,
+        output: serde_json::Value,
+        deferred: Vec<(&'static str, harmonia_expr::VarSet)>,
+    ) {
+        let mut ty = ty.with_output(output);
+        for (key, vars) in deferred {
             ty = ty.with_deferred(key, vars);
         }
-        self.types.register(ty);
-        self.by_name.insert(kind.name(), kind);
-        Ok(self)
+        Arc::make_mut(&mut self.types).register(ty);
+        Arc::make_mut(&mut self.by_name).insert(kind.name(), kind);
     }
 
     /// The kind named `name`.
@@ -235,6 +249,25 @@ mod tests {
             let d = kind.describe();
             assert!(!d.summary.is_empty(), "{}", kind.name());
             assert!(d.output.is_object(), "{} documents its output", kind.name());
+        }
+    }
+
+    /// The built-in kinds' types are compiled on first use (`TaskType::trusted`):
+    /// this is the check that each schema compiles, and the same as an eagerly
+    /// compiled one.
+    #[test]
+    fn builtin_schemas_compile() {
+        let k = Kinds::builtin(&KindsConfig::default());
+        for ty in k.task_types().iter() {
+            assert!(
+                ty.validator().is_ok(),
+                "{}: {:?}",
+                ty.name(),
+                ty.validator().err()
+            );
+            let eager = TaskType::new(ty.name(), "", ty.schema().clone(), None)
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(eager.schema(), ty.schema());
         }
     }
 

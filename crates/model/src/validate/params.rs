@@ -51,7 +51,22 @@ impl Validator<'_, '_> {
         } else {
             task.with.clone()
         };
-        for e in ty.validator().iter_errors(&with) {
+        let validator = match ty.validator() {
+            Ok(v) => v,
+            Err(message) => {
+                let offset = self.locs.value(&with_path);
+                self.error(
+                    &with_path,
+                    offset,
+                    format!(
+                        "task type `{}` has a parameter schema that does not compile ({message}); this is a bug of the task type, not of the workflow",
+                        ty.name()
+                    ),
+                );
+                return;
+            }
+        };
+        for e in validator.iter_errors(&with) {
             let segs: Vec<PathSeg> = e
                 .instance_path()
                 .iter()
