@@ -290,7 +290,7 @@ impl<D: Dialect, K: Tables> Catalog<K> for SqlStore<D> {
         ))
         .arg(name)
         .arg(Timestamp::now().0)
-        .execute(&mut *self.writer().await?)
+        .execute(&mut **self.writer().await?)
         .await
         .map_err(backend)?;
         Ok(done > 0)

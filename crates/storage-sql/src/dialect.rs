@@ -196,6 +196,10 @@ pub trait Dialect: Debug + Send + Sync + Sized + 'static {
     /// write lock, before the first read).
     const BEGIN_WRITE: &'static str;
 
+    /// Whether the database takes one write at a time, which the store then orders in
+    /// this process with its write gate (see `store.rs`): SQLite.
+    const ONE_WRITER: bool = false;
+
     /// What ends the `SELECT` of a name's row in such a transaction, to lock that row
     /// (PostgreSQL: ` FOR UPDATE`; SQLite: nothing, its write lock is already held).
     const LOCK_ROW: &'static str;

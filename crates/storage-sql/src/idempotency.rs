@@ -38,7 +38,7 @@ impl<D: Dialect> Idempotency for SqlStore<D> {
     async fn prune_idempotency(&self, now: Timestamp) -> Result<u64> {
         Sql::<D>::new("DELETE FROM idempotency WHERE expires_at <= $1")
             .arg(now.0)
-            .execute(&mut *self.writer().await?)
+            .execute(&mut **self.writer().await?)
             .await
             .map_err(backend)
     }

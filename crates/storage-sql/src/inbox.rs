@@ -95,7 +95,7 @@ impl<D: Dialect> Inbox for SqlStore<D> {
             .arg(at.0)
             .arg(text)
             .arg(key)
-            .execute(&mut *self.writer().await?)
+            .execute(&mut **self.writer().await?)
             .await
             .map_err(backend)?;
         if done == 0 {

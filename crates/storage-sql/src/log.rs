@@ -39,7 +39,7 @@ use crate::rows::{self, Columns, event_columns, idempotency_columns};
 use crate::sql::{MAX_ANY_OF, Sql};
 use crate::sqlite::SqliteDialect;
 use crate::sqlite_log::Outcome;
-use crate::store::{SqlStore, cpu_bound};
+use crate::store::{Gated, SqlStore, cpu_bound};
 use crate::write::{Statements, Table};
 
 /// How many times a conditional commit runs again when a concurrent commit takes one
@@ -170,13 +170,14 @@ impl<D: Dialect> SqlStore<D> {
             .iter()
             .map(|(id, fence)| (id.to_string(), i64::try_from(*fence).unwrap_or(i64::MAX)))
             .collect();
-        // Held while the thread writes: the pools' writes wait, and it waits for theirs.
-        let writer = self.writer().await?;
+        // The write gate, held while the thread writes: the writer connection's writes
+        // wait, and it waits for theirs (see `store.rs`).
+        let held = self.gate().await?;
         let outcome = sqlite
             .log_writer()
             .commit(fences, statements.into_parts())
             .await;
-        drop(writer);
+        drop(held);
         match outcome? {
             Outcome::Committed => {
                 self.dialect.committed();
@@ -197,7 +198,7 @@ impl<D: Dialect> SqlStore<D> {
     /// the transaction was rolled back.
     async fn finish(
         &self,
-        mut tx: Transaction<'static, D::Db>,
+        mut tx: Gated<Transaction<'static, D::Db>>,
         statements: Statements<D>,
         batch: &CommitBatch,
         stored: &StoredKeys,

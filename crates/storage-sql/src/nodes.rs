@@ -123,7 +123,7 @@ impl<D: Dialect> Nodes for SqlStore<D> {
             .bind(n.started_at.0)
             .push(" RETURNING id");
         let done = sql
-            .fetch_optional(&mut *self.writer().await?)
+            .fetch_optional(&mut **self.writer().await?)
             .await
             .map_err(backend)?;
         if done.is_some() {
@@ -160,7 +160,7 @@ impl<D: Dialect> Nodes for SqlStore<D> {
         .arg(expires_at.0)
         .arg(id)
         .arg(incarnation)
-        .execute(&mut *self.writer().await?)
+        .execute(&mut **self.writer().await?)
         .await
         .map_err(backend)?;
         Ok(done == 1)
@@ -199,7 +199,7 @@ impl<D: Dialect> Nodes for SqlStore<D> {
     async fn prune(&self, expired_before: Timestamp) -> Result<u64> {
         Sql::<D>::new("DELETE FROM nodes WHERE expires_at < $1")
             .arg(expired_before.0)
-            .execute(&mut *self.writer().await?)
+            .execute(&mut **self.writer().await?)
             .await
             .map_err(backend)
     }
@@ -227,7 +227,7 @@ impl<D: Dialect> Nodes for SqlStore<D> {
         .arg(until.0)
         .arg(now.0)
         .arg(note)
-        .fetch_optional(&mut *self.writer().await?)
+        .fetch_optional(&mut **self.writer().await?)
         .await
         .map_err(backend)?;
         Ok(taken.is_some())
@@ -237,7 +237,7 @@ impl<D: Dialect> Nodes for SqlStore<D> {
         Sql::<D>::new("DELETE FROM locks WHERE name = $1 AND holder = $2")
             .arg(name)
             .arg(holder)
-            .execute(&mut *self.writer().await?)
+            .execute(&mut **self.writer().await?)
             .await
             .map_err(backend)?;
         Ok(())
@@ -299,7 +299,7 @@ impl<D: Dialect> Nodes for SqlStore<D> {
         }
         sql.push(") RETURNING id, fence");
         let rows = sql
-            .fetch_all(&mut *self.writer().await?)
+            .fetch_all(&mut **self.writer().await?)
             .await
             .map_err(backend)?;
         claimed::<D>(&rows)
@@ -322,7 +322,7 @@ impl<D: Dialect> Nodes for SqlStore<D> {
         }
         sql.push(" RETURNING id, fence");
         let rows = sql
-            .fetch_all(&mut *self.writer().await?)
+            .fetch_all(&mut **self.writer().await?)
             .await
             .map_err(backend)?;
         Ok(claimed::<D>(&rows)?.first().map(|(_, fence)| *fence))

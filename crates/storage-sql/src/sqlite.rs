@@ -132,6 +132,7 @@ impl Dialect for SqliteDialect {
     /// `SQLITE_MAX_VARIABLE_NUMBER`'s default since 3.32 (the bundled SQLite is newer).
     const MAX_BIND_PARAMS: usize = 32_766;
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
+    const ONE_WRITER: bool = true;
     const LOCK_ROW: &'static str = "";
 
     fn placeholder(sql: &mut String, _: usize) {

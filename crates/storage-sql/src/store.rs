@@ -1,9 +1,16 @@
 //! [`SqlStore`]: the store on a SQL database of dialect `D`, and what its roles share.
 //!
 //! Connections: a writer pool and a reader pool. Every write goes through the writer;
-//! reads use the readers. On SQLite the writer is exactly one connection, so writes are
-//! serialized in this process without SQLite's busy-waiting, and readers never wait for
-//! it (WAL mode); on PostgreSQL one pool is both.
+//! reads use the readers. On SQLite the writer is exactly one connection, and readers
+//! never wait for it (WAL mode); on PostgreSQL one pool is both.
+//!
+//! On SQLite, writes are serialized in this process, without SQLite's busy-waiting,
+//! by the write gate: an async lock that the writer connection is taken under
+//! ([`SqlStore::writer`], [`SqlStore::begin`], [`SqlStore::begin_write`]) and that the
+//! execution log's writer thread commits under. The log's commits hold the gate alone:
+//! taking and returning a pooled connection costs a task and a trip to its thread
+//! (sqlx pings a connection coming back), about five context switches a commit, which
+//! was a third of a step's cost.
 //!
 //! The roles are implemented in their own modules, once for every dialect: `log.rs`
 //! ([`ExecutionLog`](harmonia_storage::ExecutionLog)), `queries.rs`
@@ -14,10 +21,13 @@
 //! `idempotency.rs` ([`Idempotency`](harmonia_storage::Idempotency)); so an `SqlStore` is
 //! a [`Store`](harmonia_storage::Store).
 
-use harmonia_storage::Result;
-use sqlx::Pool;
-use sqlx::Transaction;
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+
+use harmonia_storage::{Error, Result};
 use sqlx::pool::PoolConnection;
+use sqlx::{Database, Pool, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::dialect::Dialect;
 use crate::error::backend;
@@ -29,6 +39,40 @@ pub struct SqlStore<D: Dialect> {
     pub(crate) writer: Pool<D::Db>,
     pub(crate) readers: Pool<D::Db>,
     pub(crate) dialect: D,
+    /// The write gate, when [`Dialect::ONE_WRITER`] (see the module doc).
+    gate: Option<Arc<Mutex<()>>>,
+}
+
+/// A writer connection or transaction, and the write gate held while it lives.
+pub(crate) struct Gated<T> {
+    // Dropped first: the connection goes back before the gate opens.
+    inner: T,
+    _held: Option<OwnedMutexGuard<()>>,
+}
+
+impl<T> Deref for Gated<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+impl<T> DerefMut for Gated<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.inner
+    }
+}
+
+impl<DB: Database> Gated<Transaction<'static, DB>> {
+    /// Commits the transaction, then opens the gate.
+    pub(crate) async fn commit(self) -> std::result::Result<(), sqlx::Error> {
+        self.inner.commit().await
+    }
+
+    /// Rolls the transaction back, then opens the gate.
+    pub(crate) async fn rollback(self) -> std::result::Result<(), sqlx::Error> {
+        self.inner.rollback().await
+    }
 }
 
 impl<D: Dialect> SqlStore<D> {
@@ -38,6 +82,22 @@ impl<D: Dialect> SqlStore<D> {
             writer,
             readers,
             dialect,
+            gate: D::ONE_WRITER.then(Arc::default),
+        }
+    }
+
+    /// Waits for the write gate, as long as for a pooled connection at most; `None`
+    /// where the database has no gate.
+    pub(crate) async fn gate(&self) -> Result<Option<OwnedMutexGuard<()>>> {
+        let Some(gate) = &self.gate else {
+            return Ok(None);
+        };
+        let wait = self.writer.options().get_acquire_timeout();
+        match tokio::time::timeout(wait, gate.clone().lock_owned()).await {
+            Ok(held) => Ok(Some(held)),
+            Err(_) => Err(Error::Backend(
+                format!("timed out after {wait:?} waiting for the database's writer").into(),
+            )),
         }
     }
 
@@ -55,22 +115,35 @@ impl<D: Dialect> SqlStore<D> {
     }
 
     /// The writer connection (outside a transaction: one statement).
-    pub(crate) async fn writer(&self) -> Result<PoolConnection<D::Db>> {
-        self.writer.acquire().await.map_err(backend)
+    pub(crate) async fn writer(&self) -> Result<Gated<PoolConnection<D::Db>>> {
+        let held = self.gate().await?;
+        Ok(Gated {
+            inner: self.writer.acquire().await.map_err(backend)?,
+            _held: held,
+        })
     }
 
     /// A transaction on the writer.
-    pub(crate) async fn begin(&self) -> Result<Transaction<'static, D::Db>> {
-        self.writer.begin().await.map_err(backend)
+    pub(crate) async fn begin(&self) -> Result<Gated<Transaction<'static, D::Db>>> {
+        let held = self.gate().await?;
+        Ok(Gated {
+            inner: self.writer.begin().await.map_err(backend)?,
+            _held: held,
+        })
     }
 
     /// A transaction on the writer that reads, then writes what it read
     /// ([`Dialect::BEGIN_WRITE`]).
-    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, D::Db>> {
-        self.writer
-            .begin_with(D::BEGIN_WRITE)
-            .await
-            .map_err(backend)
+    pub(crate) async fn begin_write(&self) -> Result<Gated<Transaction<'static, D::Db>>> {
+        let held = self.gate().await?;
+        Ok(Gated {
+            inner: self
+                .writer
+                .begin_with(D::BEGIN_WRITE)
+                .await
+                .map_err(backend)?,
+            _held: held,
+        })
     }
 }
 

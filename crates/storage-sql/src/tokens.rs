@@ -74,7 +74,7 @@ impl<D: Dialect> Tokens for SqlStore<D> {
     async fn delete_token(&self, id: &str) -> Result<bool> {
         let done = Sql::<D>::new("DELETE FROM tokens WHERE id = $1")
             .arg(id)
-            .execute(&mut *self.writer().await?)
+            .execute(&mut **self.writer().await?)
             .await
             .map_err(backend)?;
         Ok(done > 0)

@@ -24,7 +24,7 @@ impl<D: Dialect> TriggerStates for SqlStore<D> {
         } else {
             Sql::<D>::new("DELETE FROM trigger_states WHERE id = $1").arg(id)
         };
-        sql.execute(&mut *self.writer().await?)
+        sql.execute(&mut **self.writer().await?)
             .await
             .map_err(backend)?;
         Ok(())
@@ -51,7 +51,7 @@ impl<D: Dialect> TriggerStates for SqlStore<D> {
         )
         .arg(id)
         .arg(at.0)
-        .execute(&mut *self.writer().await?)
+        .execute(&mut **self.writer().await?)
         .await
         .map_err(backend)?;
         Ok(())

@@ -322,6 +322,43 @@ async fn stores_opening_one_new_path_at_once_share_one_file() {
     );
 }
 
+/// The log's commits (its writer thread) and the writer connection's writes (tokens
+/// here), many at once from several threads: the write gate orders them, and every
+/// one lands once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn log_commits_and_other_writes_at_once_all_land() {
+    let store = std::sync::Arc::new(TestStore::new().await);
+    let mut writes = tokio::task::JoinSet::new();
+    let mut ids = Vec::new();
+    for i in 0..60 {
+        let store = store.clone();
+        if i % 2 == 0 {
+            let id = ExecutionId::new();
+            ids.push(id);
+            writes.spawn(async move { store.commit(&batch(id, 3, 1)).await.map(|_| ()) });
+        } else {
+            writes.spawn(async move {
+                store
+                    .put_token(&harmonia_storage::TokenRecord {
+                        id: format!("t{i}"),
+                        name: format!("token {i}"),
+                        role: "admin".into(),
+                        hash: format!("h{i}"),
+                        created_at: Timestamp(i),
+                    })
+                    .await
+            });
+        }
+    }
+    while let Some(done) = writes.join_next().await {
+        done.unwrap().unwrap();
+    }
+    for id in ids {
+        assert_eq!(store.events(id).await.unwrap().len(), 3, "{id}");
+    }
+    assert_eq!(store.tokens().await.unwrap().len(), 30);
+}
+
 #[tokio::test]
 async fn the_file_is_in_wal_mode() {
     let store = TestStore::new().await;
