@@ -18,6 +18,7 @@ use sha2::{Digest, Sha384};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=migrations");
+    println!("cargo:rerun-if-changed=src/sqlx_migrations_table.sql");
     let dir = Path::new("migrations/sqlite");
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -57,16 +58,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         tx.execute_batch(sql)?;
     }
     // The table sqlx's SQLite migrator keeps, as it creates it.
-    tx.execute_batch(
-        "CREATE TABLE IF NOT EXISTS _sqlx_migrations (
-    version BIGINT PRIMARY KEY,
-    description TEXT NOT NULL,
-    installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    success BOOLEAN NOT NULL,
-    checksum BLOB NOT NULL,
-    execution_time BIGINT NOT NULL
-);",
-    )?;
+    tx.execute_batch(include_str!("src/sqlx_migrations_table.sql"))?;
     for (version, description, _, checksum) in &migrations {
         tx.execute(
             // A fixed time, so that the build is reproducible: a database made from

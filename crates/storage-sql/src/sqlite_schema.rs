@@ -19,15 +19,9 @@
 use rusqlite::Connection;
 use sqlx::migrate::Migrator;
 
-/// The table sqlx's SQLite migrator keeps, as it creates it.
-const MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS _sqlx_migrations (
-    version BIGINT PRIMARY KEY,
-    description TEXT NOT NULL,
-    installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    success BOOLEAN NOT NULL,
-    checksum BLOB NOT NULL,
-    execution_time BIGINT NOT NULL
-);";
+/// The table sqlx's SQLite migrator keeps, as it creates it (`build.rs` makes the
+/// schema image's with the same text).
+const MIGRATIONS_TABLE: &str = include_str!("sqlx_migrations_table.sql");
 
 /// Writes the schema of `migrator` into the new, empty database `conn` is open on,
 /// unless a migration must run outside a transaction. A failure is logged and left to
