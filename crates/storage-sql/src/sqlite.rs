@@ -12,8 +12,8 @@
 //! dialect pokes it after each commit ([`Dialect::committed`]), and it opens that
 //! connection for its first checkpoint. A fourth belongs to the
 //! [`LogWriter`](crate::sqlite_log), the thread that writes the execution log's
-//! commits in one trip each; it writes only while the caller holds the writer, so
-//! writes stay serialized.
+//! commits in one trip each; it writes only while the caller holds the store's write
+//! gate, as the writer connection does (see `store.rs`), so writes stay serialized.
 //!
 //! Durability: WAL mode with `synchronous` [`Synchronous::Normal`] survives a killed
 //! process (a commit is in the WAL, in the OS's hands, when `commit` returns) but may

@@ -18,9 +18,9 @@
 //! Invariants:
 //! - The thread's connection has the settings of the store's writer (`synchronous`,
 //!   foreign keys, busy timeout, no automatic checkpoints: the checkpointer's job).
-//! - The caller holds the store's writer connection (the pool of one) while the thread
-//!   commits: writes stay serialized in this process, and neither connection waits on
-//!   SQLite's busy handler for the other.
+//! - The caller holds the store's write gate (see `store.rs`) while the thread commits,
+//!   as every use of the writer connection does: writes stay serialized in this
+//!   process, and neither connection waits on SQLite's busy handler for the other.
 //! - A transaction that fails is rolled back before the answer goes out; nothing of it
 //!   is written.
 //! - [`LogWriter::stop`] closes the connection and waits for the thread; dropping the
