@@ -266,4 +266,25 @@ mod tests {
         assert_eq!(t.names().last(), Some("noop"));
         assert!(TaskType::new("bad", "", json!({"type": 12}), None).is_err());
     }
+
+    /// A trusted type is compiled on first use; one whose schema does not compile
+    /// refuses every task of its type with a problem that says so, and panics nowhere.
+    #[test]
+    fn a_trusted_schema_that_does_not_compile_is_a_problem_of_its_type() {
+        let mut t = test_types();
+        t.register(TaskType::trusted("broken", "", json!({"type": 12}), None));
+        assert!(t.get("broken").expect("registered").validator().is_err());
+        assert!(t.get("http").expect("registered").validator().is_ok());
+        let text = "name: w\ntasks:\n  a: {type: broken, with: {}}\n";
+        let source = crate::Source::new("w.yaml", text, crate::Format::Yaml);
+        let Err(crate::Error::Invalid { diagnostics, .. }) = crate::load(&source, &t) else {
+            panic!("a task of a type whose schema does not compile is invalid");
+        };
+        assert!(
+            diagnostics.iter().any(|d| d.path == "tasks.a.with"
+                && d.message
+                    .contains("task type `broken` has a parameter schema that does not compile")),
+            "{diagnostics:#?}"
+        );
+    }
 }

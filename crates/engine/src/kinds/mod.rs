@@ -253,8 +253,7 @@ mod tests {
     }
 
     /// The built-in kinds' types are compiled on first use (`TaskType::trusted`):
-    /// this is the check that each schema compiles, and the same as an eagerly
-    /// compiled one.
+    /// this is the check that each schema compiles.
     #[test]
     fn builtin_schemas_compile() {
         let k = Kinds::builtin(&KindsConfig::default());
@@ -265,9 +264,6 @@ mod tests {
                 ty.name(),
                 ty.validator().err()
             );
-            let eager = TaskType::new(ty.name(), "", ty.schema().clone(), None)
-                .unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!(eager.schema(), ty.schema());
         }
     }
 
