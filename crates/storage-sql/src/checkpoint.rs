@@ -8,7 +8,12 @@
 //!
 //! So the writer connection has automatic checkpoints off, and the [`Checkpointer`]
 //! task runs `PRAGMA wal_checkpoint(PASSIVE)` on a connection of its own instead: an
-//! interval after a commit pokes it, so at most once per interval. Its connection is
+//! interval after a commit pokes it, so at most once per interval. It cannot keep the
+//! WAL small on its own: SQLite starts the WAL over only when a write begins with all
+//! of it copied, and commits back to back land during each of its checkpoints. The
+//! execution log's writer thread (`sqlite_log.rs`) checkpoints between its commits for
+//! that; this task covers the rest (the writer connection's commits, and a WAL left
+//! behind when the commits pause). Its connection is
 //! opened for the first checkpoint: a process that commits a little and closes within
 //! the interval (`harmonia run` of a small workflow) never opens it, and the checkpoint
 //! the last connection makes on closing does the job. A PASSIVE checkpoint waits for no one: it
