@@ -200,6 +200,13 @@ pub trait Dialect: Debug + Send + Sync + Sized + 'static {
     /// this process with its write gate (see `store.rs`): SQLite.
     const ONE_WRITER: bool = false;
 
+    /// Whether an `UPDATE` that assigns an indexed column rewrites that index's entry
+    /// even when the value stays the same (SQLite decides by the columns the statement
+    /// names; PostgreSQL compares the values). The execution upsert then leaves the
+    /// indexed columns that change only now and then (`status`, `owner`) to a second
+    /// statement that assigns them only where they differ (see `write.rs`).
+    const ASSIGNED_INDEXES_REWRITTEN: bool = false;
+
     /// What ends the `SELECT` of a name's row in such a transaction, to lock that row
     /// (PostgreSQL: ` FOR UPDATE`; SQLite: nothing, its write lock is already held).
     const LOCK_ROW: &'static str;

@@ -133,6 +133,7 @@ impl Dialect for SqliteDialect {
     const MAX_BIND_PARAMS: usize = 32_766;
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
     const ONE_WRITER: bool = true;
+    const ASSIGNED_INDEXES_REWRITTEN: bool = true;
     const LOCK_ROW: &'static str = "";
 
     fn placeholder(sql: &mut String, _: usize) {

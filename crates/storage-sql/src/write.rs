@@ -12,6 +12,13 @@
 //!   (key) DO UPDATE SET col = excluded.col, ...`). Rows of a batch that share a key are
 //!   reduced to the last one first: PostgreSQL refuses to update one row twice in a
 //!   statement, and the last write is the one that must win.
+//!   Where assigning an indexed column rewrites its index entry whatever the value
+//!   ([`Dialect::ASSIGNED_INDEXES_REWRITTEN`]: SQLite), the execution upsert assigns
+//!   neither `status` nor `owner`; a second statement sets them on the rows where they
+//!   differ (`UPDATE ... FROM (VALUES ...) ... WHERE status IS NOT ... OR owner IS NOT
+//!   ...`). A step of a running execution changes neither, and its commit no longer
+//!   rewrites two index pages (`executions_by_status`,
+//!   `executions_unfinished_by_owner`).
 //! - `execution_inputs`: insert-or-ignore ([`Dialect::insert_ignore`]): inputs are
 //!   written once.
 //! - `timers`: the batch's clears (`DELETE ... WHERE (execution = ? AND key = ?) OR
@@ -126,6 +133,14 @@ const EXECUTION_UPDATES: [&str; 9] = [
     "parked",
 ];
 
+/// The indexed columns of [`EXECUTION_UPDATES`] that a step seldom changes; see the
+/// module doc.
+const EXECUTION_INDEXED_UPDATES: [&str; 2] = ["status", "owner"];
+
+/// Values per row of the statement that sets [`EXECUTION_INDEXED_UPDATES`]: the id,
+/// then those columns.
+const EXECUTION_INDEXED_WIDTH: usize = 3;
+
 /// The columns of `task_runs` that an upsert replaces: all but the key and the
 /// execution's.
 const TASK_RUN_UPDATES: [&str; 10] = [
@@ -174,6 +189,29 @@ impl<D: Dialect> Statements<D> {
         let executions = last_of_each_key(&batch.executions, |x| x.id)
             .map(ExecutionRow::new)
             .collect::<Result<Vec<_>>>()?;
+        let indexed: Vec<[Value; EXECUTION_INDEXED_WIDTH]> = if D::ASSIGNED_INDEXES_REWRITTEN {
+            executions
+                .iter()
+                .map(|r| {
+                    [
+                        r.id.clone().into(),
+                        r.status.clone().into(),
+                        r.owner.clone().into(),
+                    ]
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let upsert = if D::ASSIGNED_INDEXES_REWRITTEN {
+            let updates: Vec<&str> = EXECUTION_UPDATES
+                .into_iter()
+                .filter(|c| !EXECUTION_INDEXED_UPDATES.contains(c))
+                .collect();
+            D::upsert("id", &updates)
+        } else {
+            D::upsert("id", &EXECUTION_UPDATES)
+        };
         out.push(
             Table::Executions,
             executions,
@@ -183,7 +221,7 @@ impl<D: Dialect> Statements<D> {
                 execution_columns!(),
                 ") VALUES "
             ),
-            &D::upsert("id", &EXECUTION_UPDATES),
+            &upsert,
             |r| {
                 [
                     r.id.into(),
@@ -208,6 +246,16 @@ impl<D: Dialect> Statements<D> {
                     r.parked.into(),
                 ]
             },
+        );
+
+        out.push(
+            Table::Executions,
+            indexed,
+            EXECUTION_INDEXED_WIDTH,
+            "UPDATE executions SET status = v.column2, owner = v.column3 FROM (VALUES ",
+            ") AS v WHERE executions.id = v.column1 \
+             AND (executions.status IS NOT v.column2 OR executions.owner IS NOT v.column3)",
+            |r| r,
         );
 
         // Inputs are written with an execution's first row, never again (see the

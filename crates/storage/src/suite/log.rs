@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::{event, execution, expect, key_record, run, waiting_run};
 use crate::prelude::*;
-use crate::records::{CommitBatch, CommitReport, TimerRecord};
+use crate::records::{CommitBatch, CommitReport, ExecutionQuery, TimerRecord};
 use crate::{Error, ExecutionId, ExecutionRecord, ExecutionStatus, TaskStatus, Timestamp};
 
 fn timer(execution: ExecutionId, key: &str, due: i64) -> TimerRecord {
@@ -280,6 +280,69 @@ pub async fn rows_are_replaced_by_key(store: &dyn Store) {
     );
     assert_eq!(expect(store.execution(id).await, "execution"), Some(x));
     assert_eq!(expect(store.task_runs(id).await, "runs"), vec![r]);
+}
+
+/// Status and owner change one at a time, or not at all while the rest of the row
+/// does, and what finds executions by them (a listing by status, the unfinished ones)
+/// follows. (A store may write these indexed columns apart from the rest; see
+/// storage-sql `write.rs`.)
+pub async fn status_and_owner_are_replaced_apart_from_the_rest(store: &dyn Store) {
+    let (a, b) = (ExecutionId::new(), ExecutionId::new());
+    let mut x = execution(a, "w", ExecutionStatus::Running, 1);
+    x.owner = Some("node-1".into());
+    let mut y = execution(b, "w", ExecutionStatus::Running, 2);
+    y.owner = Some("node-1".into());
+    let commit = |batch: Vec<ExecutionRecord>| async move {
+        expect(
+            store
+                .commit(&CommitBatch {
+                    executions: batch,
+                    ..CommitBatch::default()
+                })
+                .await,
+            "commit",
+        );
+    };
+    commit(vec![x.clone(), y.clone()]).await;
+    // A step: only the time moves.
+    x.updated_at = Timestamp(50);
+    y.updated_at = Timestamp(51);
+    commit(vec![x.clone(), y.clone()]).await;
+    // One changes owner, the other status.
+    x.owner = Some("node-2".into());
+    x.fence = 2;
+    y.status = ExecutionStatus::Paused;
+    commit(vec![x.clone(), y.clone()]).await;
+    assert_eq!(expect(store.execution(a).await, "x"), Some(x.clone()));
+    assert_eq!(expect(store.execution(b).await, "y"), Some(y.clone()));
+    let with = |status| ExecutionQuery {
+        statuses: vec![status],
+        ..ExecutionQuery::default()
+    };
+    let ids = |xs: Vec<ExecutionRecord>| xs.into_iter().map(|x| x.id).collect::<Vec<_>>();
+    let listed = expect(
+        store.executions(&with(ExecutionStatus::Running)).await,
+        "list",
+    );
+    assert!(ids(listed.clone()).contains(&a) && !ids(listed).contains(&b));
+    let listed = expect(
+        store.executions(&with(ExecutionStatus::Paused)).await,
+        "list",
+    );
+    assert!(ids(listed).contains(&b));
+    // Both at once, and the execution leaves the unfinished ones.
+    x.status = ExecutionStatus::Succeeded;
+    x.owner = None;
+    x.ended_at = Some(Timestamp(60));
+    commit(vec![x.clone()]).await;
+    assert_eq!(expect(store.execution(a).await, "x"), Some(x));
+    let unfinished = ids(expect(store.unfinished().await, "unfinished"));
+    assert!(!unfinished.contains(&a) && unfinished.contains(&b));
+    let listed = expect(
+        store.executions(&with(ExecutionStatus::Succeeded)).await,
+        "list",
+    );
+    assert!(ids(listed).contains(&a));
 }
 
 /// A batch of 10,000 events and 5,000 rows commits and reads back.

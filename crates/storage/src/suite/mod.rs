@@ -57,6 +57,7 @@ macro_rules! storage_suite {
             an_execution_keeps_its_first_inputs,
             events_come_back_in_order,
             rows_are_replaced_by_key,
+            status_and_owner_are_replaced_apart_from_the_rest,
             large_batches,
             concurrent_commits,
             a_batch_without_conditions_reports_nothing,
