@@ -13,7 +13,8 @@
 //! of it copied, and commits back to back land during each of its checkpoints. The
 //! execution log's writer thread (`sqlite_log.rs`) checkpoints between its commits for
 //! that; this task covers the rest (the writer connection's commits, and a WAL left
-//! behind when the commits pause). Its connection is
+//! behind when the commits pause), and copies the bulk of a WAL at once when the log
+//! writer urges it (`sqlite_wal.rs`). Its connection is
 //! opened for the first checkpoint: a process that commits a little and closes within
 //! the interval (`harmonia run` of a small workflow) never opens it, and the checkpoint
 //! the last connection makes on closing does the job. A PASSIVE checkpoint waits for no one: it
@@ -45,11 +46,15 @@ pub(crate) struct Checkpointer {
 impl Checkpointer {
     /// Starts the task, which opens its connection with `options` when it first
     /// checkpoints. Checkpoints are at least `interval` apart, and an `interval` after
-    /// the poke that asks for them.
-    pub(crate) fn start(options: &SqliteConnectOptions, interval: Duration) -> Checkpointer {
+    /// the poke that asks for them; one `urgent` asks for comes at once.
+    pub(crate) fn start(
+        options: &SqliteConnectOptions,
+        interval: Duration,
+        urgent: mpsc::Receiver<()>,
+    ) -> Checkpointer {
         let (pokes, rx) = mpsc::channel(1);
         let cancel = CancellationToken::new();
-        let task = tokio::spawn(run(options.clone(), rx, cancel.clone(), interval));
+        let task = tokio::spawn(run(options.clone(), rx, urgent, cancel.clone(), interval));
         Checkpointer {
             pokes,
             _guard: cancel.clone().drop_guard(),
@@ -77,19 +82,31 @@ impl Checkpointer {
 async fn run(
     options: SqliteConnectOptions,
     mut pokes: mpsc::Receiver<()>,
+    mut urgent: mpsc::Receiver<()>,
     cancel: CancellationToken,
     interval: Duration,
 ) {
     let mut conn: Option<SqliteConnection> = None;
+    // Once the log writer is gone, only pokes are left.
+    let mut urged = true;
     loop {
         tokio::select! {
             () = cancel.cancelled() => break,
-            poke = pokes.recv() => if poke.is_none() { break },
+            poke = pokes.recv() => {
+                if poke.is_none() { break }
+                tokio::select! {
+                    () = cancel.cancelled() => break,
+                    () = tokio::time::sleep(interval) => {}
+                    u = urgent.recv(), if urged => urged = u.is_some(),
+                }
+            }
+            u = urgent.recv(), if urged => {
+                urged = u.is_some();
+                if !urged { continue }
+            }
         }
-        tokio::select! {
-            () = cancel.cancelled() => break,
-            () = tokio::time::sleep(interval) => {}
-        }
+        // What was asked for meanwhile, this one does.
+        while pokes.try_recv().is_ok() {}
         if conn.is_none() {
             match options.connect().await {
                 Ok(c) => conn = Some(c),

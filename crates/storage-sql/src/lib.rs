@@ -59,6 +59,7 @@ mod sqlite;
 mod sqlite_image;
 mod sqlite_log;
 mod sqlite_schema;
+mod sqlite_wal;
 mod store;
 mod tables;
 mod timers;

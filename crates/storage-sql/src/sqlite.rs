@@ -209,6 +209,7 @@ impl SqlStore<SqliteDialect> {
     pub async fn open(path: &Path, options: SqliteOptions) -> Result<SqliteStore> {
         let migrator = SqliteDialect::migrator();
         let made = crate::sqlite_image::create(path, migrator).await?;
+        let (urge, urgent) = tokio::sync::mpsc::channel(1);
         // First: a new empty file gets the whole schema in one transaction (see
         // `sqlite_schema`), which leaves the migrator nothing to do.
         let log = LogWriter::open(
@@ -224,6 +225,7 @@ impl SqlStore<SqliteDialect> {
                 Made::Empty => Fresh::Empty(migrator),
                 Made::Existing => Fresh::No,
             },
+            urge,
         )
         .await?;
         let base = SqliteConnectOptions::new()
@@ -267,7 +269,7 @@ impl SqlStore<SqliteDialect> {
                 .await
                 .map_err(|e| crate::error::migration(e, migrator))?;
         }
-        let checkpointer = Checkpointer::start(&base, CHECKPOINT_INTERVAL);
+        let checkpointer = Checkpointer::start(&base, CHECKPOINT_INTERVAL, urgent);
 
         let readers = pool(options.readers.max(1))
             .connect_with(base.pragma("query_only", "ON"))

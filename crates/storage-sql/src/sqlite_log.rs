@@ -15,23 +15,14 @@
 //! ([`Outcome::Fenced`]); the caller then commits through the pools, where the shared
 //! decision (`commit::decide`) says what is left out.
 //!
-//! It also checkpoints, once its answer is out, whenever the WAL has grown by
-//! [`CHECKPOINT_FRAMES`] pages since it last did. SQLite starts the WAL over (writing
-//! from its start again, over pages already on disk) only when a write transaction
-//! begins with the whole WAL copied into the database file. The background
-//! checkpointer (`checkpoint.rs`) runs beside the commits, so while they come back to
-//! back, commits land during each of its checkpoints and that moment never comes: the
-//! file grew by every commit (63 MB after 2,000 steps) until the commits paused. Here
-//! nothing commits during the checkpoint, so it ends with the WAL copied (unless a
-//! reader still needs the frames), and the next commit starts the WAL over. A commit
-//! that overwrites the WAL's pages costs less than one that appends to it: no new
-//! pages in the kernel's cache, and with `synchronous = FULL` no change of the file's
-//! size or blocks for the disk flush to carry.
+//! It also keeps the WAL small: after a commit, the frame count it leaves says when to
+//! urge the background checkpointer and when to finish its work between two commits
+//! (see `sqlite_wal.rs`).
 //!
 //! Invariants:
 //! - The thread's connection has the settings of the store's writer (`synchronous`,
 //!   foreign keys, busy timeout) but SQLite's automatic checkpoints, which would run
-//!   inside a commit, before its answer.
+//!   inside a commit, before its answer; its checkpoints run between commits.
 //! - The caller holds the store's write gate (see `store.rs`) while the thread commits,
 //!   as every use of the writer connection does: writes stay serialized in this
 //!   process, and neither connection waits on SQLite's busy handler for the other.
@@ -41,9 +32,7 @@
 //!   writer lets the thread finish on its own.
 
 use std::borrow::Cow;
-use std::cell::Cell;
 use std::collections::HashMap;
-use std::ffi::c_int;
 use std::path::Path;
 use std::sync::Mutex;
 use std::sync::mpsc;
@@ -55,19 +44,8 @@ use sqlx::migrate::Migrator;
 use tokio::sync::oneshot;
 
 use crate::dialect::Value;
+use crate::sqlite_wal::{self, Action, Cadence};
 use crate::write::Table;
-
-/// Pages (frames) the WAL grows by between the log writer's checkpoints: 1 MiB of
-/// 4 KiB pages, about 35 steps of a sequential workflow. Each checkpoint syncs the WAL
-/// and the database file, so fewer would cost more flushes than overwriting saves with
-/// `synchronous = NORMAL`; many more, and the WAL outgrows the kernel's cache of it.
-pub(crate) const CHECKPOINT_FRAMES: i32 = 256;
-
-thread_local! {
-    /// The frames in the WAL after the last commit of this thread's connection, as its
-    /// WAL hook reports them.
-    static WAL_FRAMES: Cell<i32> = const { Cell::new(0) };
-}
 
 /// Execution ids looked up per fence query.
 const LOOKUPS: usize = 500;
@@ -129,8 +107,14 @@ pub(crate) struct LogWriter {
 
 impl LogWriter {
     /// Opens a connection to the database at `path` on a new thread, and waits until
-    /// it is ready, having first done what `fresh` says a new file needs.
-    pub(crate) async fn open(path: &Path, settings: Settings, fresh: Fresh) -> Result<LogWriter> {
+    /// it is ready, having first done what `fresh` says a new file needs. `urge` asks
+    /// the background checkpointer to checkpoint now (see `sqlite_wal.rs`).
+    pub(crate) async fn open(
+        path: &Path,
+        settings: Settings,
+        fresh: Fresh,
+        urge: tokio::sync::mpsc::Sender<()>,
+    ) -> Result<LogWriter> {
         let (jobs, rx) = mpsc::channel::<Job>();
         let (ready, is_ready) = oneshot::channel::<Result<()>>();
         let (closed_tx, closed) = oneshot::channel();
@@ -160,11 +144,19 @@ impl LogWriter {
                     }
                 }
                 let _ = ready.send(Ok(()));
-                let mut due = CHECKPOINT_FRAMES;
+                let mut cadence = Cadence::default();
                 while let Ok(job) = rx.recv() {
                     let outcome = commit(&mut conn, &job.fences, job.statements);
                     let _ = job.reply.send(outcome);
-                    due = checkpoint_when_due(&conn, due);
+                    let frames = sqlite_wal::frames();
+                    match cadence.after_commit(frames) {
+                        Action::Nothing => {}
+                        // Full: a checkpoint is already asked for.
+                        Action::Urge => {
+                            let _ = urge.try_send(());
+                        }
+                        Action::Finish => cadence.finished(frames, sqlite_wal::finish(&conn)),
+                    }
                 }
                 if let Err((_, e)) = conn.close() {
                     tracing::warn!(error = %e, "closing the SQLite log writer's connection failed");
@@ -241,31 +233,8 @@ fn connect(path: &Path, settings: Settings) -> Result<Connection> {
         settings.journal_size_limit,
     );
     conn.execute_batch(&pragmas).map_err(backend)?;
-    // After the pragmas: `wal_autocheckpoint` replaces the hook.
-    conn.wal_hook(Some(count_frames));
+    sqlite_wal::count_frames(&conn);
     Ok(conn)
-}
-
-/// The WAL hook: SQLite calls it after each commit with the frames the WAL holds.
-fn count_frames(_: &rusqlite::hooks::Wal, frames: c_int) -> rusqlite::Result<()> {
-    WAL_FRAMES.with(|f| f.set(frames));
-    Ok(())
-}
-
-/// Checkpoints if the WAL holds `due` frames or more, and returns the count at which
-/// the next checkpoint is due: [`CHECKPOINT_FRAMES`] more than now. A WAL started over
-/// since holds fewer frames, and brings that count down with it.
-fn checkpoint_when_due(conn: &Connection, due: i32) -> i32 {
-    let frames = WAL_FRAMES.with(Cell::get);
-    if frames < due {
-        return due.min(frames.saturating_add(CHECKPOINT_FRAMES));
-    }
-    // PASSIVE: copies what no reader needs and waits for no one. A busy result (another
-    // connection checkpointing) or a failure leaves the frames for the next time.
-    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-        tracing::debug!(error = %e, "the SQLite log writer's checkpoint failed");
-    }
-    frames.saturating_add(CHECKPOINT_FRAMES)
 }
 
 /// Runs one commit in a transaction of its own; see [`Outcome`].
