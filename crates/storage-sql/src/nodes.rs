@@ -233,6 +233,32 @@ impl<D: Dialect> Nodes for SqlStore<D> {
         Ok(taken.is_some())
     }
 
+    async fn swap_lock(
+        &self,
+        name: &str,
+        holder: &str,
+        expected: &str,
+        note: &str,
+        until: Timestamp,
+    ) -> Result<bool> {
+        // One statement: the row is rewritten only while it is as the caller read it;
+        // of two swappers from one note, the second waits for the first's row and then
+        // finds the note changed.
+        let swapped = Sql::<D>::new(
+            "UPDATE locks SET note = $4, expires_at = $5 \
+             WHERE name = $1 AND holder = $2 AND note = $3 RETURNING name",
+        )
+        .arg(name)
+        .arg(holder)
+        .arg(expected)
+        .arg(note)
+        .arg(until.0)
+        .fetch_optional(&mut **self.writer().await?)
+        .await
+        .map_err(backend)?;
+        Ok(swapped.is_some())
+    }
+
     async fn unlock(&self, name: &str, holder: &str) -> Result<()> {
         Sql::<D>::new("DELETE FROM locks WHERE name = $1 AND holder = $2")
             .arg(name)

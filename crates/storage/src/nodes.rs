@@ -37,6 +37,10 @@
 //!   if `holder` holds it. Locks serialize decisions across nodes (a workflow's
 //!   concurrency policy, a worker's lease); the time bounds how long a node that died
 //!   holding one blocks the others.
+//! - `swap_lock` rewrites a lock's note and time only if `holder` still holds it with
+//!   the note the caller read (expired or not): a compare-and-swap, so that of two
+//!   nodes moving one lock on from what each read, one does and the other learns that
+//!   it moved (a worker lease's answer, applied once and recorded once).
 //! - `locks` lists the locks whose name starts with a prefix, expired ones included,
 //!   by name; `lock_held_by` is the lock a holder holds (the first by name, if it holds
 //!   several), expired or not, or `None`.
@@ -134,6 +138,17 @@ pub trait Nodes: Send + Sync {
         holder: &str,
         note: &str,
         now: Timestamp,
+        until: Timestamp,
+    ) -> Result<bool>;
+
+    /// Rewrites the note and time of lock `name` if `holder` holds it (expired or not)
+    /// and its note is still `expected`; `true` when rewritten (see the module doc).
+    async fn swap_lock(
+        &self,
+        name: &str,
+        holder: &str,
+        expected: &str,
+        note: &str,
         until: Timestamp,
     ) -> Result<bool>;
 

@@ -131,6 +131,25 @@ impl Nodes for MemoryStore {
         Ok(free)
     }
 
+    async fn swap_lock(
+        &self,
+        name: &str,
+        holder: &str,
+        expected: &str,
+        note: &str,
+        until: Timestamp,
+    ) -> Result<bool> {
+        let mut inner = self.lock()?;
+        match inner.locks.get_mut(name) {
+            Some(l) if l.holder == holder && l.note == expected => {
+                note.clone_into(&mut l.note);
+                l.expires_at = until;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
     async fn unlock(&self, name: &str, holder: &str) -> Result<()> {
         let mut inner = self.lock()?;
         if inner.locks.get(name).is_some_and(|l| l.holder == holder) {

@@ -78,6 +78,7 @@ macro_rules! storage_suite {
             only_orphans_are_claimed,
             claiming_one_execution,
             locks_are_taken_once_and_expire,
+            a_lock_is_swapped_only_from_the_note_read,
             locks_are_listed_by_prefix_and_found_by_holder,
             claiming_bumps_fences_and_fences_out_the_old_owner,
         );

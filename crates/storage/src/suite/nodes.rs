@@ -257,6 +257,52 @@ pub async fn locks_are_taken_once_and_expire(store: &dyn Store) {
     assert_eq!(won.iter().filter(|w| **w).count(), 1, "{won:?}");
 }
 
+/// A lock's note is swapped only by its holder and only from the note it holds,
+/// expired or not; of concurrent swappers from one note, one succeeds.
+pub async fn a_lock_is_swapped_only_from_the_note_read(store: &dyn Store) {
+    let later = Timestamp(T0.0 + 1_000);
+    assert!(expect(
+        store.try_lock("w", "a", "held", T0, later).await,
+        "free"
+    ));
+    assert!(!expect(
+        store.swap_lock("w", "b", "held", "x", later).await,
+        "not the holder"
+    ));
+    assert!(!expect(
+        store.swap_lock("w", "a", "other", "x", later).await,
+        "not the note"
+    ));
+    assert!(!expect(
+        store.swap_lock("nothing", "a", "held", "x", later).await,
+        "no such lock"
+    ));
+    let until = Timestamp(T0.0 + 5);
+    assert!(expect(
+        store.swap_lock("w", "a", "held", "answered", until).await,
+        "as read"
+    ));
+    let lock = expect(store.lock_held_by("a").await, "read").expect("held");
+    assert_eq!((lock.note.as_str(), lock.expires_at), ("answered", until));
+    // Expired, it is still its holder's to swap.
+    assert!(expect(
+        store.swap_lock("w", "a", "answered", "ended", later).await,
+        "expired"
+    ));
+
+    let swappers = (0..8).map(|i| {
+        let note = format!("n{i}");
+        async move {
+            expect(
+                store.swap_lock("w", "a", "ended", &note, later).await,
+                "race",
+            )
+        }
+    });
+    let won = futures::future::join_all(swappers).await;
+    assert_eq!(won.iter().filter(|w| **w).count(), 1, "{won:?}");
+}
+
 /// Claiming one execution: an orphan or one's own, a live node's only by stealing,
 /// never one that ended or does not exist.
 pub async fn claiming_one_execution(store: &dyn Store) {
