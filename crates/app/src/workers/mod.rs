@@ -403,10 +403,13 @@ impl Workers {
         {
             Ok(_) => Ok(true),
             Err(
-                harmonia_engine::Error::NotWaiting { .. }
+                e @ (harmonia_engine::Error::NotWaiting { .. }
                 | harmonia_engine::Error::Refused(_)
-                | harmonia_engine::Error::UnknownExecution(_),
-            ) => Ok(false),
+                | harmonia_engine::Error::UnknownExecution(_)),
+            ) => {
+                tracing::debug!(lease = %lease, error = %e, "the engine refused a worker's answer");
+                Ok(false)
+            }
             Err(e) => Err(e.into()),
         }
     }

@@ -19,6 +19,18 @@
 //!   [`ANSWERS`], to apply it and write how it went. Answers never move executions
 //!   between nodes: a fan-out answered through every node stays where it runs. If
 //!   that node died, the node that takes its executions over applies the answer;
+//! - a lease's note moves one way: held, answer left, answer *claimed* (by the node
+//!   applying it, until [`ANSWER_WAIT`] from the claim), ended. Every move is a swap
+//!   from the note as read (`Nodes::swap_lock`), so of two calls or nodes moving it
+//!   from one state, one does and the other reads it again. Only the claim's holder
+//!   sends the answer to the engine: an answer is applied once, a copy of it sent
+//!   meanwhile (through any node) waits for the tombstone, and a refusal means the
+//!   attempt ended otherwise. (Before, a node that saw the execution end applied a
+//!   pending answer the execution's node had just recorded, was refused, and wrote
+//!   `cancelled` over it.) One case stays ambiguous: a claim that lapses (its node
+//!   died, or stalled past [`ANSWER_WAIT`], between the engine's commit and the
+//!   tombstone) is taken over, and the new claimant's refusal is recorded as
+//!   `cancelled` though the answer was recorded;
 //! - a lease that ended keeps its lock for [`KEPT`] as a tombstone whose note says how
 //!   (so a late call, on any node, learns why it is refused); then a sweep deletes it.
 //!   The tombstone keeps the attempt's lock name taken: a board that still offers the
@@ -66,6 +78,9 @@ pub(super) struct Note {
     /// An answer left for the execution's node to apply.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answer: Option<Pending>,
+    /// The node applying `answer` now (its claim lasts until the lock's time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applying: Option<String>,
 }
 
 /// An answer waiting for the node that runs its execution.
@@ -159,6 +174,25 @@ impl Held {
     }
 }
 
+impl Held {
+    /// The same lease, as it is once its lock was swapped to `note` until `until`.
+    fn moved(&self, note: Note, encoded: String, until: Timestamp) -> Held {
+        Held {
+            lock: LockRecord {
+                note: encoded,
+                expires_at: until,
+                ..self.lock.clone()
+            },
+            note,
+            ..self.clone()
+        }
+    }
+}
+
+/// How many times one call reads a lease again after its lock moved under it (a lock
+/// moves at most from held to left to applying to ended, so a few suffice).
+const MOVES: usize = 8;
+
 /// The lock of a lease on `lease`'s attempt.
 pub(super) fn lock_name(lease: &Lease) -> String {
     let k = &lease.ready.key;
@@ -171,6 +205,30 @@ pub(super) fn lock_name(lease: &Lease) -> String {
         lease.ready.heartbeat.as_millis(),
         lease.ready.queue
     )
+}
+
+/// `HARMONIA_TEST_PAUSE_AT=worker_answer_recorded:MS` holds the node that applies a
+/// worker's answer for MS milliseconds between the engine's commit of the answer and
+/// the lease's tombstone: the window in which other nodes must neither apply it again
+/// nor call it refused. Tests only; unset, it costs one lookup per process.
+async fn pause_point() {
+    static PAUSE: std::sync::OnceLock<Option<Duration>> = std::sync::OnceLock::new();
+    let pause = PAUSE.get_or_init(|| {
+        let value = std::env::var("HARMONIA_TEST_PAUSE_AT").ok()?;
+        let ms = value
+            .strip_prefix("worker_answer_recorded:")?
+            .trim()
+            .parse()
+            .ok()?;
+        Some(Duration::from_millis(ms))
+    });
+    if let Some(pause) = *pause {
+        tracing::warn!(
+            ?pause,
+            "test pause: a worker's answer is recorded, its tombstone not yet"
+        );
+        tokio::time::sleep(pause).await;
+    }
 }
 
 fn millis(d: Duration) -> Timestamp {
@@ -245,69 +303,90 @@ impl Workers {
         self.board().attempt_ended(id, &held.key, granted)
     }
 
-    /// Writes `held`'s tombstone: it ended as `how`.
-    async fn bury(&self, held: &Held, how: Ended) -> Result<()> {
+    /// Swaps `held`'s lock from the note it was read with to `note` until `until`: the
+    /// lease as it then is, or `None` when the lock moved meanwhile (another call or
+    /// node got there first: read it again).
+    async fn swap(&self, held: &Held, note: Note, until: Timestamp) -> Result<Option<Held>> {
+        let encoded = note.encode()?;
+        let swapped = self
+            .ctx
+            .store()
+            .swap_lock(
+                &held.lock.name,
+                &held.lock.holder,
+                &held.lock.note,
+                &encoded,
+                until,
+            )
+            .await?;
+        Ok(swapped.then(|| held.moved(note, encoded, until)))
+    }
+
+    /// Writes `held`'s tombstone, if its lock is still as read: it ended as `how`.
+    /// False when the lock moved meanwhile.
+    async fn bury(&self, held: &Held, how: Ended) -> Result<bool> {
         let note = Note {
             worker: held.note.worker.clone(),
             ended: Some(how.name().to_string()),
             answer: None,
+            applying: None,
+        };
+        let buried = self.swap(held, note, millis(KEPT)).await?.is_some();
+        if buried {
+            self.board().settle(&held.lock.holder, how);
         }
-        .encode()?;
-        self.ctx
-            .store()
-            .try_lock(
-                &held.lock.name,
-                &held.lock.holder,
-                &note,
-                Timestamp::now(),
-                millis(KEPT),
-            )
-            .await?;
-        self.board().settle(&held.lock.holder, how);
-        Ok(())
+        Ok(buried)
+    }
+
+    /// The error for a lease whose lock kept moving under a call.
+    fn still_moving(id: &str) -> Error {
+        Error::Busy(format!(
+            "lease `{}` kept changing while this call read it; send it again",
+            harmonia_expr::clip(id)
+        ))
     }
 
     /// A heartbeat through the store.
     pub(super) async fn heartbeat_shared(&self, id: &str) -> Result<Heartbeat> {
-        let held = self.live(id).await?;
-        if held.note.answer.is_some() {
-            // Answered: the lease holds until the answer is applied.
-            return Ok(Heartbeat {
-                lease_id: id.to_string(),
-                expires_at: held.lock.expires_at,
-                cancel_requested: false,
-            });
+        for _ in 0..MOVES {
+            let held = self.live(id).await?;
+            if held.note.answer.is_some() {
+                // Answered: the lease holds until the answer is applied.
+                return Ok(Heartbeat {
+                    lease_id: id.to_string(),
+                    expires_at: held.lock.expires_at,
+                    cancel_requested: false,
+                });
+            }
+            if self.attempt_ended(&held) {
+                if self.bury(&held, Ended::Cancelled).await? {
+                    return Ok(Heartbeat {
+                        lease_id: id.to_string(),
+                        expires_at: held.lock.expires_at,
+                        cancel_requested: true,
+                    });
+                }
+                continue;
+            }
+            let until = Timestamp::now().plus(held.heartbeat);
+            // Extended only as read: an answer or an end written meanwhile stays.
+            if self.swap(&held, held.note.clone(), until).await?.is_some() {
+                self.board().extend(id, until);
+                return Ok(Heartbeat {
+                    lease_id: id.to_string(),
+                    expires_at: until,
+                    cancel_requested: false,
+                });
+            }
         }
-        if self.attempt_ended(&held) {
-            self.bury(&held, Ended::Cancelled).await?;
-            return Ok(Heartbeat {
-                lease_id: id.to_string(),
-                expires_at: held.lock.expires_at,
-                cancel_requested: true,
-            });
-        }
-        let now = Timestamp::now();
-        let until = now.plus(held.heartbeat);
-        let extended = self
-            .ctx
-            .store()
-            .try_lock(&held.lock.name, id, &held.lock.note, now, until)
-            .await?;
-        if !extended {
-            // It expired between the read and now, and a sweep took it.
-            return Err(lost(id, Some(Ended::Expired)));
-        }
-        self.board().extend(id, until);
-        Ok(Heartbeat {
-            lease_id: id.to_string(),
-            expires_at: until,
-            cancel_requested: false,
-        })
+        Err(Self::still_moving(id))
     }
 
     /// An answer through the store: `how` is [`Ended::Completed`] or
     /// [`Ended::Failed`]. Applied here when this node runs the execution; otherwise
-    /// left in the lock for the node that does, and waited for.
+    /// left in the lock for the node that does, and waited for. An answer already left
+    /// or being applied (the same call sent again, or through another node) is waited
+    /// for, never applied twice.
     pub(super) async fn answer_shared(
         &self,
         id: &str,
@@ -315,37 +394,50 @@ impl Workers {
         outcome: serde_json::Value,
         by: Option<harmonia_engine::kinds::Actor>,
     ) -> Result<()> {
-        let held = self.live(id).await?;
-        if held.note.answer.is_none() {
+        let pending = Pending {
+            how: how.name().to_string(),
+            outcome,
+            by: by.map(|a| (a.name, a.role)),
+        };
+        for _ in 0..MOVES {
+            let held = self.live(id).await?;
+            if held.note.answer.is_some() {
+                return self.await_answer(id, how).await;
+            }
             if self.attempt_ended(&held) {
-                self.bury(&held, Ended::Cancelled).await?;
-                return Err(lost(id, Some(Ended::Cancelled)));
+                if self.bury(&held, Ended::Cancelled).await? {
+                    return Err(lost(id, Some(Ended::Cancelled)));
+                }
+                continue;
             }
-            let pending = Pending {
-                how: how.name().to_string(),
-                outcome,
-                by: by.map(|a| (a.name, a.role)),
-            };
+            let until = Timestamp::now().plus(ANSWER_WAIT);
             if self.runs_here(&held).await? {
-                return self.apply_answer(&held, &pending).await;
+                if let Some(claimed) = self.claim(&held, pending.clone(), until).await? {
+                    return self.apply_answer(&claimed).await;
+                }
+                continue;
             }
-            let note = Note {
-                answer: Some(pending),
+            let left = Note {
+                answer: Some(pending.clone()),
                 ..held.note.clone()
-            }
-            .encode()?;
-            let now = Timestamp::now();
-            let left = self
-                .ctx
-                .store()
-                .try_lock(&held.lock.name, id, &note, now, now.plus(ANSWER_WAIT))
-                .await?;
-            if !left {
-                // It expired between the read and now, and a sweep took it.
-                return Err(lost(id, Some(Ended::Expired)));
+            };
+            if self.swap(&held, left, until).await?.is_some() {
+                return self.await_answer(id, how).await;
             }
         }
-        self.await_answer(id, how).await
+        Err(Self::still_moving(id))
+    }
+
+    /// Claims the application of `answer` to `held`'s attempt for this node until
+    /// `until`, if the lock is still as read: the lease as claimed, or `None`.
+    async fn claim(&self, held: &Held, answer: Pending, until: Timestamp) -> Result<Option<Held>> {
+        let claim = Note {
+            worker: held.note.worker.clone(),
+            ended: None,
+            answer: Some(answer),
+            applying: Some(self.ctx.handle.node().id),
+        };
+        self.swap(held, claim, until).await
     }
 
     /// Whether this node is the one to send the engine `held`'s answers: its execution
@@ -371,24 +463,50 @@ impl Workers {
         })
     }
 
-    /// Sends `held`'s answer to the engine and writes how it went.
-    async fn apply_answer(&self, held: &Held, pending: &Pending) -> Result<()> {
-        let id = &held.lock.holder;
+    /// Sends the answer `claimed` holds (this node's claim) to the engine and writes how
+    /// it went. Only the claim's holder sends it, so a refusal means the attempt ended
+    /// otherwise, not that the same answer was recorded by someone else (unless a claim
+    /// outlived [`ANSWER_WAIT`] and was taken over: see the module doc).
+    async fn apply_answer(&self, claimed: &Held) -> Result<()> {
+        let id = &claimed.lock.holder;
+        let Some(pending) = claimed.note.answer.clone() else {
+            return Err(Error::Internal(format!(
+                "lease `{id}` has no answer to apply"
+            )));
+        };
         let sent = self
             .send(
-                &held.key,
+                &claimed.key,
                 id,
-                &held.note.worker,
+                &claimed.note.worker,
                 pending.outcome.clone(),
                 pending.actor(),
             )
-            .await?;
-        if sent {
-            self.bury(held, pending.ended()).await?;
-            Ok(())
-        } else {
-            self.bury(held, Ended::Cancelled).await?;
-            Err(lost(id, Some(Ended::Cancelled)))
+            .await;
+        match sent {
+            Ok(true) => {
+                pause_point().await;
+                if !self.bury(claimed, pending.ended()).await? {
+                    tracing::warn!(lease = %id, "a worker's answer was recorded, but its lease had moved on before its tombstone");
+                }
+                Ok(())
+            }
+            Ok(false) => {
+                tracing::info!(lease = %id, task = %claimed.key.task, item = ?claimed.key.item, attempt = claimed.key.attempt, "a worker's answer is refused: the engine says its attempt ended");
+                self.bury(claimed, Ended::Cancelled).await?;
+                Err(lost(id, Some(Ended::Cancelled)))
+            }
+            Err(e) => {
+                // Not recorded: left as it was before the claim, for a later look.
+                let left = Note {
+                    applying: None,
+                    ..claimed.note.clone()
+                };
+                if let Err(undo) = self.swap(claimed, left, claimed.lock.expires_at).await {
+                    tracing::debug!(lease = %id, error = %undo, "cannot release a claim on a worker's answer; it lapses");
+                }
+                Err(e)
+            }
         }
     }
 
@@ -433,20 +551,39 @@ impl Workers {
             }
         };
         for held in locks.into_iter().filter_map(Held::read) {
-            let Some(pending) = held.note.answer.clone() else {
-                continue;
-            };
-            if held.note.ended.is_some() {
-                continue;
-            }
-            if !self.answered_here(&held).await {
-                continue;
-            }
-            if let Err(e) = self.apply_answer(&held, &pending).await
-                && !matches!(e, Error::LeaseLost { .. })
+            // Left and not claimed (a claim lapses with its lock's time: the sweep's).
+            if held.note.answer.is_none()
+                || held.note.applying.is_some()
+                || held.note.ended.is_some()
             {
-                tracing::warn!(lease = %held.lock.holder, error = %e, "cannot apply a worker's answer; trying again");
+                continue;
             }
+            self.claim_and_apply(&held).await;
+        }
+    }
+
+    /// Applies the answer left in `held`, if this node is the one to and its claim
+    /// succeeds; failures are logged (a later look tries again).
+    async fn claim_and_apply(&self, held: &Held) {
+        let Some(pending) = held.note.answer.clone() else {
+            return;
+        };
+        if !self.answered_here(held).await {
+            return;
+        }
+        let until = Timestamp::now().plus(ANSWER_WAIT);
+        let claimed = match self.claim(held, pending, until).await {
+            Ok(Some(claimed)) => claimed,
+            Ok(None) => return, // Another call or node got there first.
+            Err(e) => {
+                tracing::debug!(lease = %held.lock.holder, error = %e, "cannot claim a worker's answer; trying again");
+                return;
+            }
+        };
+        if let Err(e) = self.apply_answer(&claimed).await
+            && !matches!(e, Error::LeaseLost { .. })
+        {
+            tracing::warn!(lease = %held.lock.holder, error = %e, "cannot apply a worker's answer; trying again");
         }
     }
 
@@ -532,19 +669,16 @@ impl Workers {
                 }
                 continue;
             }
+            if held.note.answer.is_some() {
+                // Left and not applied in time, or claimed by a node that did not
+                // finish: applied here if this node runs the execution.
+                self.claim_and_apply(&held).await;
+                continue;
+            }
             // The node that runs the execution ends its leases, so that an expiry never
             // moves an execution; a node that died has its executions, and with them
             // this, taken over by another within its lease.
             if !self.answered_here(&held).await {
-                continue;
-            }
-            if let Some(pending) = held.note.answer.clone() {
-                // Left for this node, and not taken in by `take_answers` in time.
-                if let Err(e) = self.apply_answer(&held, &pending).await
-                    && !matches!(e, Error::LeaseLost { .. })
-                {
-                    tracing::warn!(lease = %lock.holder, error = %e, "cannot apply a worker's answer; trying again");
-                }
                 continue;
             }
             if let Err(e) = self.expire(&held).await {
@@ -560,19 +694,13 @@ impl Workers {
             worker: held.note.worker.clone(),
             ended: Some(Ended::Expired.name().to_string()),
             answer: None,
-        }
-        .encode()?;
-        let store = self.ctx.store();
-        let now = Timestamp::now();
-        // Marks it expired only if it still is as read (not extended, not ended since).
-        // Two sweepers at once may both go on: the engine records one answer.
-        let current = store.lock_held_by(&held.lock.holder).await?;
-        if current.as_ref() != Some(&held.lock) {
+            applying: None,
+        };
+        // Marked expired only if it still is as read (not extended, answered or ended
+        // since): of two sweepers, one goes on.
+        let Some(expired) = self.swap(held, note, millis(KEPT)).await? else {
             return Ok(());
-        }
-        store
-            .try_lock(&held.lock.name, &held.lock.holder, &note, now, millis(KEPT))
-            .await?;
+        };
         let after = harmonia_model::Dur::from(held.heartbeat).to_string();
         let outcome = json!({"expired": {"after": after}});
         match self
@@ -593,15 +721,8 @@ impl Workers {
                 Ok(())
             }
             Err(e) => {
-                // Not recorded: left expired for the next sweep to try again.
-                store
-                    .try_lock(
-                        &held.lock.name,
-                        &held.lock.holder,
-                        &held.lock.note,
-                        now,
-                        held.lock.expires_at,
-                    )
+                // Not recorded: left expired as it was, for the next sweep to try again.
+                self.swap(&expired, held.note.clone(), held.lock.expires_at)
                     .await?;
                 Err(e)
             }

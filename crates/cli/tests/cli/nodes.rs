@@ -193,9 +193,14 @@ impl Rig {
 
     /// A node on the test's database, as `--node-id id`, with these flags too.
     pub(crate) fn node(&self, id: &str, extra: &[&str]) -> Served {
+        self.node_with_env(id, extra, &[])
+    }
+
+    /// [`Rig::node`], with these environment variables set.
+    pub(crate) fn node_with_env(&self, id: &str, extra: &[&str], env: &[(&str, &str)]) -> Served {
         let mut args = vec!["--node-id", id];
         args.extend_from_slice(extra);
-        Served::start_with_env(Path::new(&self.db.url), &args, &[])
+        Served::start_with_env(Path::new(&self.db.url), &args, env)
     }
 
     fn get(&self, url: &str) -> (u16, Value) {

@@ -207,8 +207,10 @@ fn workers_share_queues_across_nodes_and_answer_through_either() {
     );
     assert!(
         tally.refused.is_empty(),
-        "refused answers: {:?}",
-        tally.refused
+        "refused answers: {:?}\nA's log:\n{}\nB's log:\n{}",
+        tally.refused,
+        a.log_lines().join("\n"),
+        b.log_lines().join("\n")
     );
     assert_eq!(
         tally.completed,
@@ -340,4 +342,88 @@ fn an_answer_left_for_a_node_that_dies_is_applied_by_the_node_that_takes_over() 
         started.elapsed()
     );
     drop(b);
+}
+
+/// While the node that runs an execution records a worker's answer (held there, after
+/// the engine's commit and before the lease's tombstone, by a test pause), the other
+/// node neither applies the same answer again nor calls it refused: an answer left
+/// through B, and the same answer sent again through B while A records it, are both
+/// told it was completed. Before the fix B, seeing the execution ended, applied the
+/// answer itself, was refused, and wrote `cancelled` over a recorded answer.
+#[test]
+fn an_answer_being_recorded_on_one_node_is_not_refused_on_the_other() {
+    let rig = Rig::new();
+    let pause = [("HARMONIA_TEST_PAUSE_AT", "worker_answer_recorded:1500")];
+    let a = rig.node_with_env("a", &["--lease", "3s"], &pause);
+    let b = rig.node("b", &["--lease", "3s"]);
+    let (base_a, base_b) = (a.base.clone(), b.base.clone());
+    let (rt, http) = (&rig.rt, rig.http.clone());
+    rig.apply(
+        &base_a,
+        "name: one-job\ntasks:\n  job:\n    type: worker\n    with: {queue: solo, input: 7, heartbeat_timeout: 30s}\n",
+    );
+    rt.block_on(async {
+        let start = || async {
+            let url = format!("{base_a}/api/workflows/one-job/execute");
+            let (status, body) = call(&http, "POST", &url, Some(json!({"inputs": {}}))).await;
+            assert_eq!(status, 201, "{body}");
+            body["execution_id"].as_str().expect("an id").to_string()
+        };
+        let lease_through = |base: String| {
+            let http = http.clone();
+            async move {
+                let url = format!("{base}/api/workers/poll");
+                let poll = json!({"worker_id": "w", "queues": ["solo"], "wait": 10});
+                let (status, got) = call(&http, "POST", &url, Some(poll)).await;
+                assert_eq!(status, 200, "{got}");
+                got["leases"][0]["lease_id"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("a lease through {base}: {got}"))
+                    .to_string()
+            }
+        };
+        let complete = |base: String, lease: String| {
+            let http = http.clone();
+            async move {
+                let url = format!("{base}/api/workers/leases/{lease}/complete");
+                call(&http, "POST", &url, Some(json!({"output": "done"}))).await
+            }
+        };
+
+        // 1. Left through B for A, which records it and then pauses before its tombstone.
+        let first = start().await;
+        let lease = lease_through(base_b.clone()).await;
+        let (status, body) = complete(base_b.clone(), lease.clone()).await;
+        assert_eq!(status, 200, "an answer left through B: {body}");
+
+        // 2. Sent to A, which runs the execution, and sent again through B while A
+        //    records it.
+        let second = start().await;
+        let lease = lease_through(base_a.clone()).await;
+        let through_a = tokio::spawn(complete(base_a.clone(), lease.clone()));
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let (status, body) = complete(base_b.clone(), lease.clone()).await;
+        assert_eq!(status, 200, "the same answer again through B: {body}");
+        let (status, body) = through_a.await.expect("the first answer");
+        assert_eq!(status, 200, "the answer through A: {body}");
+
+        for id in [first, second] {
+            let url = format!("{base_b}/api/executions/{id}");
+            let (_, x) = call(&http, "GET", &url, None).await;
+            assert_eq!(x["status"], "succeeded", "{x}");
+            assert_eq!(x["tasks"]["job"]["output"], "done", "{x}");
+        }
+        // Once recorded, a late copy learns it was completed, on either node.
+        for base in [&base_a, &base_b] {
+            let (status, e) = complete(base.clone(), lease.clone()).await;
+            assert_eq!(status, 409, "{e}");
+            assert_eq!(e["error"]["details"]["reason"], "completed", "{e}");
+        }
+    });
+    let paused = a
+        .log_lines()
+        .iter()
+        .filter(|l| l.contains("test pause"))
+        .count();
+    assert_eq!(paused, 2, "A paused once per answer");
 }
