@@ -207,27 +207,28 @@ pub(super) fn lock_name(lease: &Lease) -> String {
     )
 }
 
-/// `HARMONIA_TEST_PAUSE_AT=worker_answer_recorded:MS` holds the node that applies a
-/// worker's answer for MS milliseconds between the engine's commit of the answer and
-/// the lease's tombstone: the window in which other nodes must neither apply it again
-/// nor call it refused. Tests only; unset, it costs one lookup per process.
-async fn pause_point() {
-    static PAUSE: std::sync::OnceLock<Option<Duration>> = std::sync::OnceLock::new();
+/// `HARMONIA_TEST_PAUSE_AT=POINT:MS` holds this node for MS milliseconds at `POINT`, the
+/// windows in which other calls and nodes move a lease's lock on:
+/// - `worker_answer_recorded`: between the engine's commit of a worker's answer and the
+///   lease's tombstone;
+/// - `worker_heartbeat_read`: between a heartbeat's read of the lock and its extension.
+///
+/// Tests only; unset, it costs one lookup per process.
+async fn pause_point(point: &str) {
+    static PAUSE: std::sync::OnceLock<Option<(String, Duration)>> = std::sync::OnceLock::new();
     let pause = PAUSE.get_or_init(|| {
         let value = std::env::var("HARMONIA_TEST_PAUSE_AT").ok()?;
-        let ms = value
-            .strip_prefix("worker_answer_recorded:")?
-            .trim()
-            .parse()
-            .ok()?;
-        Some(Duration::from_millis(ms))
+        let (at, ms) = value.split_once(':')?;
+        Some((
+            at.trim().to_string(),
+            Duration::from_millis(ms.trim().parse().ok()?),
+        ))
     });
-    if let Some(pause) = *pause {
-        tracing::warn!(
-            ?pause,
-            "test pause: a worker's answer is recorded, its tombstone not yet"
-        );
-        tokio::time::sleep(pause).await;
+    if let Some((at, pause)) = pause
+        && at == point
+    {
+        tracing::warn!(?pause, point, "test pause");
+        tokio::time::sleep(*pause).await;
     }
 }
 
@@ -368,6 +369,7 @@ impl Workers {
                 }
                 continue;
             }
+            pause_point("worker_heartbeat_read").await;
             let until = Timestamp::now().plus(held.heartbeat);
             // Extended only as read: an answer or an end written meanwhile stays.
             if self.swap(&held, held.note.clone(), until).await?.is_some() {
@@ -485,7 +487,7 @@ impl Workers {
             .await;
         match sent {
             Ok(true) => {
-                pause_point().await;
+                pause_point("worker_answer_recorded").await;
                 if !self.bury(claimed, pending.ended()).await? {
                     tracing::warn!(lease = %id, "a worker's answer was recorded, but its lease had moved on before its tombstone");
                 }

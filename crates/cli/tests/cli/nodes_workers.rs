@@ -427,3 +427,69 @@ fn an_answer_being_recorded_on_one_node_is_not_refused_on_the_other() {
         .count();
     assert_eq!(paused, 2, "A paused once per answer");
 }
+
+/// A heartbeat that read a lease just before its answer was recorded (held there by a
+/// test pause) does not write the lease back as held over its tombstone: it learns the
+/// lease was completed, and so does a late copy of the answer. Before the fix the
+/// heartbeat extended the lock with the note it had read, the tombstone was gone, and
+/// the late copy was applied again, refused, and called `cancelled`.
+#[test]
+fn a_heartbeat_read_before_an_answer_does_not_bring_the_lease_back() {
+    let rig = Rig::new();
+    let pause = [("HARMONIA_TEST_PAUSE_AT", "worker_heartbeat_read:1500")];
+    let a = rig.node_with_env("a", &["--lease", "3s"], &pause);
+    let b = rig.node("b", &["--lease", "3s"]);
+    let (base_a, base_b) = (a.base.clone(), b.base.clone());
+    let (rt, http) = (&rig.rt, rig.http.clone());
+    rig.apply(
+        &base_a,
+        "name: one-job\ntasks:\n  job:\n    type: worker\n    with: {queue: solo, input: 7, heartbeat_timeout: 30s}\n",
+    );
+    rt.block_on(async {
+        let url = format!("{base_a}/api/workflows/one-job/execute");
+        let (status, body) = call(&http, "POST", &url, Some(json!({"inputs": {}}))).await;
+        assert_eq!(status, 201, "{body}");
+        let id = body["execution_id"].as_str().expect("an id").to_string();
+        let url = format!("{base_b}/api/workers/poll");
+        let poll = json!({"worker_id": "w", "queues": ["solo"], "wait": 10});
+        let (status, got) = call(&http, "POST", &url, Some(poll)).await;
+        assert_eq!(status, 200, "{got}");
+        let lease = got["leases"][0]["lease_id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("a lease: {got}"))
+            .to_string();
+
+        let url = format!("{base_a}/api/workers/leases/{lease}/heartbeat");
+        let beat = {
+            let http = http.clone();
+            tokio::spawn(async move { call(&http, "POST", &url, Some(json!({}))).await })
+        };
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let complete = format!("{base_b}/api/workers/leases/{lease}/complete");
+        let (status, body) = call(&http, "POST", &complete, Some(json!({"output": "done"}))).await;
+        assert_eq!(
+            status, 200,
+            "the answer, while A's heartbeat is paused: {body}"
+        );
+
+        let (status, body) = beat.await.expect("the heartbeat");
+        assert_eq!(status, 409, "the heartbeat finds the lease ended: {body}");
+        assert_eq!(body["error"]["details"]["reason"], "completed", "{body}");
+        let (status, e) = call(&http, "POST", &complete, Some(json!({"output": "again"}))).await;
+        assert_eq!(status, 409, "{e}");
+        assert_eq!(e["error"]["details"]["reason"], "completed", "{e}");
+
+        let url = format!("{base_b}/api/executions/{id}");
+        let (_, x) = call(&http, "GET", &url, None).await;
+        assert_eq!(x["status"], "succeeded", "{x}");
+        assert_eq!(x["tasks"]["job"]["output"], "done", "{x}");
+    });
+    assert_eq!(
+        a.log_lines()
+            .iter()
+            .filter(|l| l.contains("test pause"))
+            .count(),
+        1,
+        "A paused its heartbeat once"
+    );
+}
