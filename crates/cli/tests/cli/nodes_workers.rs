@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::nodes::Rig;
+use super::served::Served;
 
 const EXECUTIONS: usize = 6;
 const ITEMS: usize = 30;
@@ -344,6 +345,43 @@ fn an_answer_left_for_a_node_that_dies_is_applied_by_the_node_that_takes_over() 
     drop(b);
 }
 
+/// Nodes A (held `point` for 1.5 s by a test pause) and B on one database, with the
+/// one-task `worker` workflow `one-job` (queue `solo`).
+fn paused_pair(rig: &Rig, point: &str) -> (Served, Served) {
+    let pause = format!("{point}:1500");
+    let a = rig.node_with_env(
+        "a",
+        &["--lease", "3s"],
+        &[("HARMONIA_TEST_PAUSE_AT", &pause)],
+    );
+    let b = rig.node("b", &["--lease", "3s"]);
+    rig.apply(
+        &a.base,
+        "name: one-job\ntasks:\n  job:\n    type: worker\n    with: {queue: solo, input: 7, heartbeat_timeout: 30s}\n",
+    );
+    (a, b)
+}
+
+/// Starts `one-job` through `base`; the execution's id.
+async fn start_one_job(http: &reqwest::Client, base: &str) -> String {
+    let url = format!("{base}/api/workflows/one-job/execute");
+    let (status, body) = call(http, "POST", &url, Some(json!({"inputs": {}}))).await;
+    assert_eq!(status, 201, "{body}");
+    body["execution_id"].as_str().expect("an id").to_string()
+}
+
+/// Leases one attempt of queue `solo` through `base`; the lease's id.
+async fn lease_one(http: &reqwest::Client, base: &str) -> String {
+    let url = format!("{base}/api/workers/poll");
+    let poll = json!({"worker_id": "w", "queues": ["solo"], "wait": 10});
+    let (status, got) = call(http, "POST", &url, Some(poll)).await;
+    assert_eq!(status, 200, "{got}");
+    got["leases"][0]["lease_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a lease through {base}: {got}"))
+        .to_string()
+}
+
 /// While the node that runs an execution records a worker's answer (held there, after
 /// the engine's commit and before the lease's tombstone, by a test pause), the other
 /// node neither applies the same answer again nor calls it refused: an answer left
@@ -353,35 +391,10 @@ fn an_answer_left_for_a_node_that_dies_is_applied_by_the_node_that_takes_over() 
 #[test]
 fn an_answer_being_recorded_on_one_node_is_not_refused_on_the_other() {
     let rig = Rig::new();
-    let pause = [("HARMONIA_TEST_PAUSE_AT", "worker_answer_recorded:1500")];
-    let a = rig.node_with_env("a", &["--lease", "3s"], &pause);
-    let b = rig.node("b", &["--lease", "3s"]);
+    let (a, b) = paused_pair(&rig, "worker_answer_recorded");
     let (base_a, base_b) = (a.base.clone(), b.base.clone());
     let (rt, http) = (&rig.rt, rig.http.clone());
-    rig.apply(
-        &base_a,
-        "name: one-job\ntasks:\n  job:\n    type: worker\n    with: {queue: solo, input: 7, heartbeat_timeout: 30s}\n",
-    );
     rt.block_on(async {
-        let start = || async {
-            let url = format!("{base_a}/api/workflows/one-job/execute");
-            let (status, body) = call(&http, "POST", &url, Some(json!({"inputs": {}}))).await;
-            assert_eq!(status, 201, "{body}");
-            body["execution_id"].as_str().expect("an id").to_string()
-        };
-        let lease_through = |base: String| {
-            let http = http.clone();
-            async move {
-                let url = format!("{base}/api/workers/poll");
-                let poll = json!({"worker_id": "w", "queues": ["solo"], "wait": 10});
-                let (status, got) = call(&http, "POST", &url, Some(poll)).await;
-                assert_eq!(status, 200, "{got}");
-                got["leases"][0]["lease_id"]
-                    .as_str()
-                    .unwrap_or_else(|| panic!("a lease through {base}: {got}"))
-                    .to_string()
-            }
-        };
         let complete = |base: String, lease: String| {
             let http = http.clone();
             async move {
@@ -391,15 +404,15 @@ fn an_answer_being_recorded_on_one_node_is_not_refused_on_the_other() {
         };
 
         // 1. Left through B for A, which records it and then pauses before its tombstone.
-        let first = start().await;
-        let lease = lease_through(base_b.clone()).await;
+        let first = start_one_job(&http, &base_a).await;
+        let lease = lease_one(&http, &base_b).await;
         let (status, body) = complete(base_b.clone(), lease.clone()).await;
         assert_eq!(status, 200, "an answer left through B: {body}");
 
         // 2. Sent to A, which runs the execution, and sent again through B while A
         //    records it.
-        let second = start().await;
-        let lease = lease_through(base_a.clone()).await;
+        let second = start_one_job(&http, &base_a).await;
+        let lease = lease_one(&http, &base_a).await;
         let through_a = tokio::spawn(complete(base_a.clone(), lease.clone()));
         tokio::time::sleep(Duration::from_millis(700)).await;
         let (status, body) = complete(base_b.clone(), lease.clone()).await;
@@ -436,28 +449,12 @@ fn an_answer_being_recorded_on_one_node_is_not_refused_on_the_other() {
 #[test]
 fn a_heartbeat_read_before_an_answer_does_not_bring_the_lease_back() {
     let rig = Rig::new();
-    let pause = [("HARMONIA_TEST_PAUSE_AT", "worker_heartbeat_read:1500")];
-    let a = rig.node_with_env("a", &["--lease", "3s"], &pause);
-    let b = rig.node("b", &["--lease", "3s"]);
+    let (a, b) = paused_pair(&rig, "worker_heartbeat_read");
     let (base_a, base_b) = (a.base.clone(), b.base.clone());
     let (rt, http) = (&rig.rt, rig.http.clone());
-    rig.apply(
-        &base_a,
-        "name: one-job\ntasks:\n  job:\n    type: worker\n    with: {queue: solo, input: 7, heartbeat_timeout: 30s}\n",
-    );
     rt.block_on(async {
-        let url = format!("{base_a}/api/workflows/one-job/execute");
-        let (status, body) = call(&http, "POST", &url, Some(json!({"inputs": {}}))).await;
-        assert_eq!(status, 201, "{body}");
-        let id = body["execution_id"].as_str().expect("an id").to_string();
-        let url = format!("{base_b}/api/workers/poll");
-        let poll = json!({"worker_id": "w", "queues": ["solo"], "wait": 10});
-        let (status, got) = call(&http, "POST", &url, Some(poll)).await;
-        assert_eq!(status, 200, "{got}");
-        let lease = got["leases"][0]["lease_id"]
-            .as_str()
-            .unwrap_or_else(|| panic!("a lease: {got}"))
-            .to_string();
+        let id = start_one_job(&http, &base_a).await;
+        let lease = lease_one(&http, &base_b).await;
 
         let url = format!("{base_a}/api/workers/leases/{lease}/heartbeat");
         let beat = {
