@@ -117,6 +117,47 @@ impl<D: Dialect> ExecutionLog for SqlStore<D> {
         ))
     }
 
+    /// On SQLite, through the log writer's connection on the calling thread (see
+    /// `sqlite_log.rs`), when the write gate is free and the batch needs no reads of the
+    /// pools (no idempotency records). Whatever does not commit there (a fence that
+    /// does not match, a failed statement, a closed connection) rolled back, and
+    /// `commit` decides it, says why or tells.
+    fn commit_here(&self, batch: &CommitBatch) -> Option<Result<CommitReport>> {
+        let sqlite = (&self.dialect as &dyn std::any::Any).downcast_ref::<SqliteDialect>()?;
+        if batch.is_empty() {
+            return Some(Ok(CommitReport::default()));
+        }
+        if !batch.idempotency.is_empty() {
+            return None;
+        }
+        let statements = match batch
+            .check_json()
+            .and_then(|()| Statements::<D>::encode(batch))
+        {
+            Ok(statements) => statements,
+            Err(e) => return Some(Err(e)),
+        };
+        let fences: Vec<(String, i64)> = batch
+            .fences
+            .iter()
+            .map(|(id, fence)| (id.to_string(), i64::try_from(*fence).unwrap_or(i64::MAX)))
+            .collect();
+        // The write gate, as `commit_direct` holds it; taken by another writer, the
+        // caller's `commit` waits for it instead.
+        let held = self.try_gate()?;
+        let outcome = sqlite
+            .log_writer()
+            .commit_here(&fences, statements.into_parts());
+        drop(held);
+        match outcome {
+            Outcome::Committed => {
+                self.dialect.committed();
+                Some(Ok(CommitReport::default()))
+            }
+            Outcome::Fenced | Outcome::Stopped | Outcome::Failed { .. } => None,
+        }
+    }
+
     async fn events(&self, execution: ExecutionId) -> Result<Vec<EventRecord>> {
         let rows = Sql::<D>::new(concat!(
             "SELECT ",
@@ -184,6 +225,7 @@ impl<D: Dialect> SqlStore<D> {
                 Ok(Some(CommitReport::default()))
             }
             Outcome::Fenced => Ok(None),
+            Outcome::Stopped => Err(Error::Backend("the SQLite log writer has stopped".into())),
             Outcome::Failed {
                 table: Some(Table::Events),
                 unique: true,

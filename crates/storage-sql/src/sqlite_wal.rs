@@ -25,9 +25,10 @@
 //! copied all of a cycle itself spent a median 3.6 ms per checkpoint, 15% of its time,
 //! with commits waiting.
 //!
-//! Invariants: the hook runs on the thread of the connection it is set on (the log
-//! writer's), which is the thread that reads [`frames`]; every checkpoint here is
-//! PASSIVE, which waits for no reader and no writer.
+//! Invariants: the hook runs on the thread that commits on the log's connection (the
+//! log writer's thread, or the engine's scheduler thread committing there, see
+//! `sqlite_log.rs`), and that same thread reads [`frames`] right after the commit;
+//! every checkpoint here is PASSIVE, which waits for no reader and no writer.
 
 use std::cell::Cell;
 use std::ffi::c_int;

@@ -101,6 +101,15 @@ impl<D: Dialect> SqlStore<D> {
         }
     }
 
+    /// The write gate if it is free now, without waiting: `Some(None)` where the
+    /// database has no gate, `None` while another holds it.
+    pub(crate) fn try_gate(&self) -> Option<Option<OwnedMutexGuard<()>>> {
+        match &self.gate {
+            None => Some(None),
+            Some(gate) => gate.clone().try_lock_owned().ok().map(Some),
+        }
+    }
+
     /// Closes the connections, waiting for the ones in use to be returned. Operations
     /// after this fail.
     pub async fn close(&self) {

@@ -59,6 +59,18 @@ pub trait ExecutionLog: Send + Sync {
     /// which the report names (see the module doc).
     async fn commit(&self, batch: &CommitBatch) -> Result<CommitReport>;
 
+    /// Commits `batch` as [`ExecutionLog::commit`] would, on the calling thread and
+    /// blocking it for the store's own work, when the store can do so without waiting
+    /// on anything else (SQLite's log connection, free; the memory store). `None`: it
+    /// cannot now (another backend, a batch it leaves to `commit`, the connection busy
+    /// or stopped), nothing was written, and the caller commits with
+    /// [`ExecutionLog::commit`]. It blocks: only for a thread that does nothing else
+    /// meanwhile (the engine's scheduler thread), never a runtime's worker.
+    fn commit_here(&self, batch: &CommitBatch) -> Option<Result<CommitReport>> {
+        let _ = batch;
+        None
+    }
+
     /// The event log of an execution, in order.
     async fn events(&self, execution: ExecutionId) -> Result<Vec<EventRecord>>;
 

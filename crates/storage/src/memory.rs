@@ -82,35 +82,9 @@ impl Shelved for TemplateDoc {
 }
 
 impl MemoryStore {
-    /// An empty store.
-    pub fn new() -> MemoryStore {
-        MemoryStore::default()
-    }
-
-    /// How many non-empty batches have been committed so far.
-    pub fn commits(&self) -> u64 {
-        self.lock().map_or(0, |inner| inner.commits)
-    }
-
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Inner>> {
-        self.inner
-            .lock()
-            .map_err(|_| Error::Backend("the in-memory store's lock is poisoned".into()))
-    }
-
-    /// The shelf of kind `D`, under the lock.
-    fn with_shelf<D: Shelved, T>(&self, f: impl FnOnce(&mut Shelf<D>) -> T) -> Result<T> {
-        Ok(f(D::shelf(&mut *self.lock()?)))
-    }
-}
-
-fn item_key(item: Option<u32>) -> i64 {
-    item.map_or(-1, i64::from)
-}
-
-#[async_trait]
-impl ExecutionLog for MemoryStore {
-    async fn commit(&self, batch: &CommitBatch) -> Result<CommitReport> {
+    /// The commit itself: everything happens under the lock, so it never waits on
+    /// anything but the lock.
+    fn commit_now(&self, batch: &CommitBatch) -> Result<CommitReport> {
         batch.check_json()?;
         let mut inner = self.lock()?;
         if !batch.is_empty() {
@@ -191,6 +165,42 @@ impl ExecutionLog for MemoryStore {
                 .insert((r.scope.clone(), r.key.clone()), r.clone());
         }
         Ok(decision.report)
+    }
+
+    /// An empty store.
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    /// How many non-empty batches have been committed so far.
+    pub fn commits(&self) -> u64 {
+        self.lock().map_or(0, |inner| inner.commits)
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Inner>> {
+        self.inner
+            .lock()
+            .map_err(|_| Error::Backend("the in-memory store's lock is poisoned".into()))
+    }
+
+    /// The shelf of kind `D`, under the lock.
+    fn with_shelf<D: Shelved, T>(&self, f: impl FnOnce(&mut Shelf<D>) -> T) -> Result<T> {
+        Ok(f(D::shelf(&mut *self.lock()?)))
+    }
+}
+
+fn item_key(item: Option<u32>) -> i64 {
+    item.map_or(-1, i64::from)
+}
+
+#[async_trait]
+impl ExecutionLog for MemoryStore {
+    async fn commit(&self, batch: &CommitBatch) -> Result<CommitReport> {
+        self.commit_now(batch)
+    }
+
+    fn commit_here(&self, batch: &CommitBatch) -> Option<Result<CommitReport>> {
+        Some(self.commit_now(batch))
     }
 
     async fn events(&self, execution: ExecutionId) -> Result<Vec<EventRecord>> {

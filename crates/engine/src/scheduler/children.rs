@@ -33,7 +33,7 @@ impl Service {
     pub(super) fn resolve_child(&mut self, parent: ExecutionId, a: AttemptRef, call: ChildCall) {
         let plans = self.plans.clone();
         let tx = self.tx.clone();
-        tokio::spawn(async move {
+        self.rt.spawn(async move {
             let child = resolve(&plans, call).await;
             let _ = tx
                 .send(Command::ChildReady {
@@ -200,7 +200,7 @@ impl Service {
     pub(super) fn fetch_child(&mut self, parent: ExecutionId, a: AttemptRef, child: ExecutionId) {
         let store = self.store.clone();
         let tx = self.tx.clone();
-        tokio::spawn(async move {
+        self.rt.spawn(async move {
             match store.execution(child).await {
                 Ok(Some(record)) if record.status.is_terminal() => {
                     let _ = tx

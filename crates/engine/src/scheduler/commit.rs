@@ -22,7 +22,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use harmonia_storage::{CommitBatch, CommitReport, ExecutionId, TimerRecord, Timestamp};
+use harmonia_storage::{CommitBatch, CommitReport, ExecutionId, Store, TimerRecord, Timestamp};
 
 use super::service::{After, Service};
 use super::{Started, observe};
@@ -78,7 +78,7 @@ impl Service {
         let mut report = CommitReport::default();
         if !write.is_empty() {
             self.crasher.before_commit();
-            report = self.write(&write).await?;
+            report = self.write(write).await?;
             self.crasher.after_commit(recorded_success);
         }
         let left_out = self.left_out(&report);
@@ -110,29 +110,33 @@ impl Service {
         Ok(())
     }
 
-    /// Writes `batch`, retrying transient failures; a storage failure that persists
-    /// stops the engine.
-    async fn write(&self, batch: &CommitBatch) -> Result<CommitReport> {
-        let mut delay = Duration::from_millis(50);
-        let mut tries = 0;
-        loop {
-            let started = std::time::Instant::now();
-            match self.store.commit(batch).await {
-                Ok(report) => {
-                    observe::commit(batch.events.len(), started.elapsed());
-                    return Ok(report);
-                }
-                Err(harmonia_storage::Error::Backend(e)) if tries < 5 => {
-                    tries += 1;
-                    tracing::warn!(error = %e, tries, "commit failed; retrying");
-                    tokio::time::sleep(delay).await;
-                    delay *= 2;
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "commit failed; the engine stops");
-                    return Err(e.into());
-                }
+    /// Writes `batch`: on this thread when the store can commit here (the scheduler
+    /// runs on a thread of its own, see `scheduler::spawn`), else on the caller's
+    /// runtime, retrying transient failures; a storage failure that persists stops the
+    /// engine.
+    async fn write(&self, batch: CommitBatch) -> Result<CommitReport> {
+        let started = std::time::Instant::now();
+        match self.store.commit_here(&batch) {
+            Some(Ok(report)) => {
+                observe::commit(batch.events.len(), started.elapsed());
+                return Ok(report);
             }
+            // Tried again below, as any transient failure.
+            Some(Err(harmonia_storage::Error::Backend(e))) => {
+                tracing::warn!(error = %e, "commit failed; retrying");
+            }
+            Some(Err(e)) => {
+                tracing::error!(error = %e, "commit failed; the engine stops");
+                return Err(e.into());
+            }
+            None => {}
+        }
+        match self.rt.spawn(write(self.store.clone(), batch)).await {
+            Ok(written) => written,
+            Err(_) => Err(harmonia_storage::Error::Backend(
+                "the runtime stopped before the commit was written".into(),
+            )
+            .into()),
         }
     }
 
@@ -189,6 +193,32 @@ impl Service {
         batch.after = rest;
         for after in theirs {
             after.refuse(Error::Moved);
+        }
+    }
+}
+
+/// Writes `batch` to `store`, retrying transient failures; a storage failure that
+/// persists stops the engine.
+async fn write(store: Arc<dyn Store>, batch: CommitBatch) -> Result<CommitReport> {
+    let mut delay = Duration::from_millis(50);
+    let mut tries = 0;
+    loop {
+        let started = std::time::Instant::now();
+        match store.commit(&batch).await {
+            Ok(report) => {
+                observe::commit(batch.events.len(), started.elapsed());
+                return Ok(report);
+            }
+            Err(harmonia_storage::Error::Backend(e)) if tries < 5 => {
+                tries += 1;
+                tracing::warn!(error = %e, tries, "commit failed; retrying");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "commit failed; the engine stops");
+                return Err(e.into());
+            }
         }
     }
 }

@@ -102,7 +102,7 @@ impl Service {
             None => {
                 let tx = self.tx.clone();
                 let offload = self.offload.clone();
-                tokio::spawn(async move {
+                self.rt.spawn(async move {
                     let result = offload
                         .run(move || runner::run_pure(&job, kind.as_ref(), &job.limits))
                         .await
@@ -192,10 +192,16 @@ impl Service {
 
     /// Runs a launched attempt: its `with:` if it is not evaluated yet, the kind,
     /// then its `output:`, off the turn; the result comes back as a command.
+    ///
+    /// A pure kind's attempt (inline execution off) is CPU work under a turn's limits,
+    /// or one trip to the pool: it runs on the scheduler's own thread once the turn is
+    /// over, and its result comes back without waking another thread. Every other kind
+    /// runs on the caller's runtime, where the network and the store are.
     pub(super) fn launch(&self, launch: Launch) {
         let tx = self.tx.clone();
         let offload = self.offload.clone();
-        tokio::spawn(async move {
+        let pure = matches!(launch.kind.run(), Run::Inline(_));
+        let task = async move {
             let Launch {
                 id,
                 attempt,
@@ -226,7 +232,12 @@ impl Service {
                     usage: tokens.spent(),
                 })
                 .await;
-        });
+        };
+        if pure {
+            tokio::spawn(task);
+        } else {
+            self.rt.spawn(task);
+        }
     }
 }
 

@@ -135,7 +135,7 @@ impl Service {
             self.loading.insert(id, vec![then]);
             let (store, tx, fence) = (self.store.clone(), self.tx.clone(), x.fence);
             let node = self.config.node.clone();
-            tokio::spawn(async move {
+            self.rt.spawn(async move {
                 let current = match store.execution(id).await {
                     Ok(Some(r)) => r.fence == fence && r.owner.as_deref() == Some(node.as_str()),
                     // The request will find what is there; nothing is let go of.
@@ -154,7 +154,7 @@ impl Service {
         let plans = self.plans.clone();
         let tx = self.tx.clone();
         let node = self.config.node.clone();
-        tokio::spawn(async move {
+        self.rt.spawn(async move {
             let claim = Claim::Now { node: &node, steal };
             let result = load(&store, &plans, id, claim).await;
             let _ = tx.send(Command::Loaded { id, result }).await;
@@ -172,7 +172,7 @@ impl Service {
             let store = self.store.clone();
             let plans = self.plans.clone();
             let tx = self.tx.clone();
-            tokio::spawn(async move {
+            self.rt.spawn(async move {
                 let result = load(&store, &plans, id, Claim::Held(fence)).await;
                 let _ = tx.send(Command::Loaded { id, result }).await;
             });
@@ -195,7 +195,7 @@ impl Service {
         let plans = self.plans.clone();
         let tx = self.tx.clone();
         let node = self.config.node.clone();
-        tokio::spawn(async move {
+        self.rt.spawn(async move {
             let claim = Claim::Now {
                 node: &node,
                 steal: true,

@@ -16,6 +16,13 @@
 //! So every event is durable before anything it caused can be seen, and a crash at any
 //! point loses nothing that was acknowledged: on start the service reloads every
 //! unfinished execution, replays its log and resumes it (attempts in flight run again).
+//!
+//! The loop runs on a thread of its own with a current-thread runtime
+//! (`run_on_own_thread`): step 2 commits on that thread when the store can
+//! (`ExecutionLog::commit_here`), since the loop waits for its commit anyway, and the
+//! pure attempts of step 3 run there too; so a step of a chain wakes no other thread.
+//! Everything that waits on the store or the network runs on the runtime of the caller
+//! of [`spawn`]; if that runtime goes away without a shutdown, the loop stops too.
 
 mod children;
 mod commit;
@@ -387,8 +394,17 @@ pub async fn spawn(
         return Err(e);
     }
     let renewing = member.as_ref().map(|m| m.spawn(tx, shutdown.child_token()));
+    let stopped = run_on_own_thread(service)?;
+    // Should the caller's runtime drop this task (it is shutting down), the loop stops
+    // too rather than wait for commands forever.
+    let stop = shutdown.clone().drop_guard();
     let join = tokio::spawn(async move {
-        let result = service.run().await;
+        let result = stopped.await.unwrap_or_else(|_| {
+            Err(Error::Storage(harmonia_storage::Error::Backend(
+                "the scheduler's thread ended without a word (it panicked: the log has why)".into(),
+            )))
+        });
+        drop(stop);
         // Stopped: renew no more, and hand what is unfinished to the other nodes.
         if let Some(task) = renewing {
             task.abort();
@@ -400,6 +416,27 @@ pub async fn spawn(
         result
     });
     Ok((handle, join))
+}
+
+/// Runs the scheduler's loop on a thread of its own, with a runtime of its own for its
+/// waits and for pure attempts: a commit on that thread (`ExecutionLog::commit_here`)
+/// blocks nothing else, and a step whose commit and attempt run there wakes no other
+/// thread. What waits on the store or the network runs on the caller's runtime
+/// (`Service::rt`). The receiver gets the loop's result when it ends.
+fn run_on_own_thread(service: service::Service) -> Result<oneshot::Receiver<Result<()>>> {
+    let (done, stopped) = oneshot::channel();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Storage(harmonia_storage::Error::Backend(Box::new(e))))?;
+    std::thread::Builder::new()
+        .name("harmonia-scheduler".into())
+        .spawn(move || {
+            let result = runtime.block_on(service.run());
+            let _ = done.send(result);
+        })
+        .map_err(|e| Error::Storage(harmonia_storage::Error::Backend(Box::new(e))))?;
+    Ok(stopped)
 }
 
 impl Handle {

@@ -122,6 +122,10 @@ impl Batch {
 pub(crate) struct Service {
     pub(super) config: EngineConfig,
     pub(super) store: Arc<dyn Store>,
+    /// The runtime of the caller of `scheduler::spawn`: where everything that waits on
+    /// the store or the network runs (this loop runs on a thread of its own, see
+    /// `scheduler::spawn`).
+    pub(super) rt: tokio::runtime::Handle,
     pub(super) plans: Arc<Plans>,
     pub(super) kinds: Kinds,
     pub(super) tx: mpsc::Sender<Command>,
@@ -162,6 +166,7 @@ impl Service {
         Service {
             config,
             store,
+            rt: tokio::runtime::Handle::current(),
             plans,
             kinds,
             tx,
@@ -366,7 +371,7 @@ impl Service {
         let tx = self.tx.clone();
         let offload = self.offload.clone();
         let limits = self.config.limits;
-        tokio::spawn(async move {
+        self.rt.spawn(async move {
             let fallback = job.failed("it could not run; the server log has the details");
             let done = offload
                 .run(move || job.run(&limits))
@@ -643,7 +648,7 @@ impl Service {
         let Some(x) = self.executions.get(&id) else {
             // Not running here: finished, or unknown. Answer from the store.
             let store = self.store.clone();
-            tokio::spawn(async move {
+            self.rt.spawn(async move {
                 let answer = match store.execution(id).await {
                     Ok(Some(r))
                         if r.status == ExecutionStatus::Cancelled

@@ -70,7 +70,7 @@ impl Service {
             None => {
                 let tx = self.tx.clone();
                 let offload = self.offload.clone();
-                tokio::spawn(async move {
+                self.rt.spawn(async move {
                     let begin = offload
                         .run(move || begin(&job, &job.limits))
                         .await
@@ -268,7 +268,7 @@ impl Service {
     /// does not exist.
     pub(super) fn signal_elsewhere(&self, id: ExecutionId, task: String, reply: SignalReply) {
         let store = self.store.clone();
-        tokio::spawn(async move {
+        self.rt.spawn(async move {
             let answer = match store.execution(id).await {
                 Ok(Some(r)) => Err(Error::NotWaiting {
                     id,

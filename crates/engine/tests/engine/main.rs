@@ -54,6 +54,35 @@ async fn a_result_and_the_start_it_leads_to_share_one_commit() {
     assert!(commits <= steps + 3, "{commits} commits for {steps} steps");
 }
 
+/// The scheduler runs on a thread of its own. When the runtime that started it goes
+/// away without a shutdown (a test's, a process's that returns), that thread stops too
+/// and lets go of the store, rather than wait for commands forever.
+#[test]
+fn the_scheduler_thread_stops_with_the_runtime_that_started_it() {
+    let store = Arc::new(MemoryStore::new());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let env = engine_on(store.clone(), EngineConfig::default()).await;
+        let r = env
+            .run("name: m\ntasks:\n  a: {type: set, with: 1}\n", json!({}))
+            .await;
+        assert_eq!(r.status, ExecutionStatus::Succeeded);
+    });
+    drop(runtime);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Arc::strong_count(&store) > 1 {
+        assert!(
+            Instant::now() < deadline,
+            "the scheduler still holds the store 10 s after its runtime went away"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 mod drain;
 mod durable;
 mod fairness;

@@ -91,6 +91,75 @@ pub async fn a_conflicting_batch_writes_nothing(store: &dyn Store) {
     assert!(expect(store.task_runs(other).await, "runs").is_empty());
 }
 
+/// `commit_here` is `commit` or nothing: a batch it takes reads back as `commit`
+/// would write it, with `commit`'s report; one it leaves (`None`) wrote nothing, and
+/// `commit` then writes it. A conflicting batch, taken or left, writes nothing.
+pub async fn a_commit_here_is_a_commit_or_nothing(store: &dyn Store) {
+    let id = ExecutionId::new();
+    let mut x = execution(id, "w", ExecutionStatus::Running, 10);
+    x.owner = Some("node-1".into());
+    x.fence = 3;
+    let first = CommitBatch {
+        events: vec![event(id, 1, "started"), event(id, 2, "attempt_started")],
+        executions: vec![x.clone()],
+        task_runs: vec![run(id, "a", None, TaskStatus::Running)],
+        timers_set: vec![timer(id, "t", 5)],
+        ..CommitBatch::default()
+    };
+    match store.commit_here(&first) {
+        Some(r) => assert_eq!(expect(r, "commit here"), CommitReport::default()),
+        None => {
+            assert!(expect(store.events(id).await, "events").is_empty());
+            expect(store.commit(&first).await, "commit");
+        }
+    }
+    assert_eq!(expect(store.events(id).await, "events"), first.events);
+    assert_eq!(
+        expect(store.execution(id).await, "execution"),
+        Some(x.clone())
+    );
+    assert_eq!(expect(store.task_runs(id).await, "runs"), first.task_runs);
+    assert_eq!(
+        expect(store.timers().await, "timers"),
+        vec![timer(id, "t", 5)]
+    );
+
+    // The next step, fenced by the fence the row has: taken or left, it lands.
+    let mut done = x.clone();
+    done.status = ExecutionStatus::Succeeded;
+    let next = CommitBatch {
+        events: vec![event(id, 3, "attempt_succeeded")],
+        executions: vec![done.clone()],
+        task_runs: vec![run(id, "a", None, TaskStatus::Succeeded)],
+        fences: vec![(id, 3)],
+        ..CommitBatch::default()
+    };
+    match store.commit_here(&next) {
+        Some(r) => assert_eq!(expect(r, "commit here"), CommitReport::default()),
+        None => {
+            expect(store.commit(&next).await, "commit");
+        }
+    }
+    assert_eq!(expect(store.events(id).await, "events").len(), 3);
+    assert_eq!(expect(store.execution(id).await, "execution"), Some(done));
+    // An ended execution keeps no timers.
+    assert!(expect(store.timers().await, "timers").is_empty());
+
+    // A conflict (event 3 exists) writes nothing, whichever way it goes.
+    let other = ExecutionId::new();
+    let conflicting = CommitBatch {
+        events: vec![event(other, 1, "started"), event(id, 3, "again")],
+        executions: vec![execution(other, "w", ExecutionStatus::Running, 1)],
+        ..CommitBatch::default()
+    };
+    if let Some(r) = store.commit_here(&conflicting) {
+        assert!(matches!(r, Err(Error::Conflict(_))), "{r:?}");
+    }
+    assert_eq!(expect(store.events(id).await, "events").len(), 3);
+    assert!(expect(store.events(other).await, "events").is_empty());
+    assert_eq!(expect(store.execution(other).await, "execution"), None);
+}
+
 fn nested(depth: usize) -> serde_json::Value {
     let mut v = serde_json::json!(1);
     for _ in 0..depth {

@@ -66,6 +66,7 @@ macro_rules! storage_suite {
             duplicates_within_one_batch,
             an_expired_key_is_replaced,
             left_out_writes_do_not_conflict,
+            a_commit_here_is_a_commit_or_nothing,
         );
         $crate::storage_suite!(@role execution_queries: queries;
             task_runs_are_ordered,
