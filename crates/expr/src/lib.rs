@@ -39,7 +39,7 @@ use std::ops::Range;
 use std::time::Duration;
 
 pub use analyze::{TaskRef, VarPath};
-pub use limits::{Limits, memory_is_measured, watch};
+pub use limits::{Limits, THREAD_STACK, memory_is_measured, watch};
 pub use program::Program;
 pub use shape::{MAX_PROGRAM_DEPTH, MAX_SOURCE_BYTES};
 pub use template::{Part, Template};

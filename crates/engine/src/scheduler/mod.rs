@@ -425,12 +425,17 @@ pub async fn spawn(
 /// (`Service::rt`). The receiver gets the loop's result when it ends.
 fn run_on_own_thread(service: service::Service) -> Result<oneshot::Receiver<Result<()>>> {
     let (done, stopped) = oneshot::channel();
+    // Expressions evaluate on this thread (in the turn) and on its blocking pool (pure
+    // attempts too slow for a turn): they need a large stack, or each evaluation maps
+    // one of its own (see `harmonia_expr::THREAD_STACK`).
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
+        .thread_stack_size(harmonia_expr::THREAD_STACK)
         .build()
         .map_err(|e| Error::Storage(harmonia_storage::Error::Backend(Box::new(e))))?;
     std::thread::Builder::new()
         .name("harmonia-scheduler".into())
+        .stack_size(harmonia_expr::THREAD_STACK)
         .spawn(move || {
             let result = runtime.block_on(service.run());
             let _ = done.send(result);

@@ -211,7 +211,67 @@ fn kinds(probe: &Arc<Probe>, allow_shell: bool) -> Kinds {
     kinds
         .register(Arc::new(ProbeExecutor(probe.clone())))
         .expect("a valid schema");
+    kinds.register(Arc::new(StackKind)).expect("a valid schema");
     kinds
+}
+
+/// A pure kind whose output is the stack left on the thread it runs on.
+struct StackKind;
+
+impl TaskKind for StackKind {
+    fn name(&self) -> &'static str {
+        "stack_left"
+    }
+
+    fn describe(&self) -> Description {
+        Description {
+            summary: "A test kind: the stack left where pure work runs.",
+            params: json!({}),
+            output: json!({"type": "integer"}),
+            check: None,
+            deferred: Vec::new(),
+        }
+    }
+
+    fn run(&self) -> Run<'_> {
+        Run::Inline(self)
+    }
+}
+
+impl harmonia_engine::kinds::Inline for StackKind {
+    fn run(&self, _: &Call) -> Result<Value, TaskError> {
+        Ok(json!(stacker::remaining_stack()))
+    }
+}
+
+/// Pure work runs on the scheduler's thread (in the turn, or as an attempt of its own)
+/// with the stack expressions need: on a thread's default 2 MiB, every evaluation
+/// mapped a 256 MiB segment of its own, and a fan-out of 100,000 `set` tasks took
+/// three times as long.
+#[tokio::test]
+async fn pure_work_has_the_stack_expressions_need() {
+    for inline_pure_tasks in [true, false] {
+        let config = EngineConfig {
+            inline_pure_tasks,
+            ..EngineConfig::default()
+        };
+        let env = engine_on(Arc::new(MemoryStore::new()), config).await;
+        let r = env
+            .run(
+                "name: s\ntasks:\n  a: {type: stack_left}\noutputs: {left: '${ $tasks.a.output }'}\n",
+                json!({}),
+            )
+            .await;
+        let left = r
+            .outputs
+            .as_ref()
+            .and_then(|o| o["left"].as_u64())
+            .unwrap_or_default();
+        assert!(
+            left >= (harmonia_expr::THREAD_STACK / 2) as u64,
+            "inline {inline_pure_tasks}: {left} bytes of stack left: {r:?}"
+        );
+    }
 }
 
 async fn engine_on(store: Arc<dyn Store>, config: EngineConfig) -> Env {
