@@ -110,6 +110,8 @@ fn step() -> impl Strategy<Value = Step> {
 /// Checks the invariants that hold after every event.
 fn check_always(s: &Sim) -> Result<(), TestCaseError> {
     for (t, ts) in s.x.tasks.iter().enumerate() {
+        let summed: u32 = ts.units.iter().map(|u| u.attempt).sum();
+        prop_assert_eq!(ts.attempts(), summed, "task {}: attempts counted", t);
         if let Some(limit) = s.x.plan.tasks[t].concurrency {
             prop_assert!(
                 ts.in_flight <= limit,

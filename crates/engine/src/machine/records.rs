@@ -37,11 +37,12 @@ pub(crate) struct Records {
 impl Execution {
     /// The execution's row as it is now.
     pub(crate) fn record(&self, now: Timestamp) -> ExecutionRecord {
-        self.row(now, self.inputs.clone())
+        self.row(now, self.inputs.clone(), self.is_parked())
     }
 
-    /// The row with these inputs (the stored row's never change, see `take_records`).
-    fn row(&self, now: Timestamp, inputs: std::sync::Arc<Value>) -> ExecutionRecord {
+    /// The row with these inputs (the stored row's never change, see `take_records`)
+    /// and whether it is parked (see [`Execution::is_parked`]).
+    fn row(&self, now: Timestamp, inputs: std::sync::Arc<Value>, parked: bool) -> ExecutionRecord {
         ExecutionRecord {
             id: self.id,
             workflow_id: self.workflow_id,
@@ -60,7 +61,7 @@ impl Execution {
             updated_at: now,
             owner: None,
             fence: self.fence,
-            parked: self.is_parked(),
+            parked,
         }
     }
 
@@ -148,7 +149,7 @@ impl Execution {
                 std::mem::replace(&mut self.inputs, std::sync::Arc::new(Value::Null))
             };
             self.row_stored = true;
-            self.row(now, inputs)
+            self.row(now, inputs, parked)
         });
         Records {
             execution,

@@ -30,11 +30,13 @@ pub(super) fn apply(x: &mut Execution, event: &Event, at: Timestamp, effects: &m
                 let unit = &x.tasks[t].units[u as usize];
                 if !unit.status.is_terminal() && *attempt > unit.attempt {
                     let unit = &mut x.tasks[t].units[u as usize];
+                    let raised = *attempt - unit.attempt;
                     unit.attempt = *attempt;
                     unit.retry_due = None;
                     unit.wait = None;
                     unit.started_at.get_or_insert(at);
                     let task_state = &mut x.tasks[t];
+                    task_state.attempts_total = task_state.attempts_total.saturating_add(raised);
                     task_state.next = task_state.next.max(u + 1);
                     task_state.started_at.get_or_insert(at);
                     x.set_unit(t, u, TaskStatus::Running);
