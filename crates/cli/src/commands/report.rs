@@ -5,6 +5,8 @@
 //! `items` for fan-outs, one entry per item with the same fields, in item order.
 //! Tasks appear in the order of the definition.
 
+use std::collections::HashMap;
+
 use harmonia_model::Plan;
 use harmonia_storage::{ExecutionId, Store, TaskRunRecord};
 use serde_json::{Map, Value, json};
@@ -33,26 +35,29 @@ pub(crate) async fn execution_report(
         anyhow::bail!("execution {id} is not in the store");
     };
     let runs = store.task_runs(id).await?;
-    let mut tasks: Vec<(String, Map<String, Value>)> = Vec::new();
+    // One pass to group the items by task: a scan per task was quadratic in tasks.
+    let mut items: HashMap<&str, Vec<Value>> = HashMap::new();
+    for i in runs.iter().filter(|i| i.item.is_some()) {
+        items
+            .entry(i.task.as_str())
+            .or_default()
+            .push(Value::Object(task_json(i)));
+    }
+    let mut tasks: Vec<(usize, String, Map<String, Value>)> = Vec::new();
     for r in runs.iter().filter(|r| r.item.is_none()) {
         let mut m = task_json(r);
-        let items: Vec<Value> = runs
-            .iter()
-            .filter(|i| i.task == r.task && i.item.is_some())
-            .map(|i| Value::Object(task_json(i)))
-            .collect();
-        let fan_out = plan
-            .task_index(&r.task)
-            .is_some_and(|t| plan.tasks[t].for_each.is_some());
+        let index = plan.task_index(&r.task);
+        let fan_out = index.is_some_and(|t| plan.tasks[t].for_each.is_some());
         if fan_out {
-            m.insert("items".into(), Value::Array(items));
+            let mine = items.remove(r.task.as_str()).unwrap_or_default();
+            m.insert("items".into(), Value::Array(mine));
         }
-        tasks.push((r.task.clone(), m));
+        tasks.push((index.unwrap_or(usize::MAX), r.task.clone(), m));
     }
-    tasks.sort_by_key(|(name, _)| plan.task_index(name).unwrap_or(usize::MAX));
+    tasks.sort_by_key(|(index, _, _)| *index);
     let tasks: Map<String, Value> = tasks
         .into_iter()
-        .map(|(n, m)| (n, Value::Object(m)))
+        .map(|(_, n, m)| (n, Value::Object(m)))
         .collect();
     Ok(json!({
         "execution_id": x.id.to_string(),
