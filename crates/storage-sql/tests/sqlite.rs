@@ -371,6 +371,50 @@ async fn the_file_is_in_wal_mode() {
     assert!(store.dir.path().join("harmonia.db-wal").exists());
 }
 
+/// A file that was there in rollback-journal mode (made by another program, or by a
+/// build from before WAL) opens with its connections side by side, gets the schema,
+/// and ends in WAL mode, its own table untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_existing_file_in_rollback_mode_opens_and_turns_to_wal() {
+    for round in 0..5 {
+        let dir = TempDir::new().unwrap();
+        let path = db_path(&dir);
+        let mut conn = SqliteConnection::connect_with(
+            &SqliteConnectOptions::new()
+                .filename(&path)
+                .create_if_missing(true)
+                .journal_mode(sqlx::sqlite::SqliteJournalMode::Delete),
+        )
+        .await
+        .unwrap();
+        sqlx::query("CREATE TABLE theirs (x INTEGER)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+
+        let store = SqliteStore::open(&path, SqliteOptions::default())
+            .await
+            .unwrap_or_else(|e| panic!("round {round}: {e}"));
+        let id = ExecutionId::new();
+        store.commit(&batch(id, 2, 1)).await.unwrap();
+        assert_eq!(store.events(id).await.unwrap().len(), 2, "round {round}");
+        store.close().await;
+
+        let mut conn = raw(&path).await;
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal", "round {round}");
+        let theirs: i64 = sqlx::query_scalar("SELECT count(*) FROM theirs")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(theirs, 0);
+    }
+}
+
 #[tokio::test]
 async fn commits_are_checkpointed_in_the_background() {
     let store = TestStore::new().await;
