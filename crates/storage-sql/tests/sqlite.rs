@@ -371,9 +371,9 @@ async fn the_file_is_in_wal_mode() {
     assert!(store.dir.path().join("harmonia.db-wal").exists());
 }
 
-/// A file that was there in rollback-journal mode (made by another program, or by a
-/// build from before WAL) opens with its connections side by side, gets the schema,
-/// and ends in WAL mode, its own table untouched.
+/// A file that was there in rollback-journal mode (made by another program) opens
+/// with its connections side by side, gets the schema, and ends in WAL mode, its own
+/// table untouched.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_existing_file_in_rollback_mode_opens_and_turns_to_wal() {
     for round in 0..5 {
