@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { durationMs, formatAgo, formatDuration, formatTime, shortId } from "./time";
+import { durationMs, formatAgo, formatDuration, formatTime, normalLocalInput, shortId } from "./time";
 
 describe("durations", () => {
   it("measures between two times, or up to now while open", () => {
@@ -41,5 +41,18 @@ describe("ids", () => {
   it("keeps the time prefix and the random end of a UUIDv7", () => {
     expect(shortId("01a22fea-1234-7abc-8def-0123456789ab")).toBe("01a22fea…89ab");
     expect(shortId("abc")).toBe("abc");
+  });
+});
+
+describe("datetime-local text", () => {
+  it("is written as the browser reads it back", () => {
+    expect(normalLocalInput("2026-01-01T10:23:00")).toBe("2026-01-01T10:23");
+    expect(normalLocalInput("2026-01-01T10:23:00.000")).toBe("2026-01-01T10:23");
+    expect(normalLocalInput("2026-01-01T10:23:05")).toBe("2026-01-01T10:23:05");
+    expect(normalLocalInput("2026-01-01T10:23:00.500")).toBe("2026-01-01T10:23:00.5");
+    expect(normalLocalInput("2026-01-01 10:23")).toBe("2026-01-01T10:23");
+  });
+  it("is empty for what is not such text", () => {
+    for (const t of [null, undefined, "", "nope", "2026-01-01", "2026-13-01T10:00", "2026-01-01T10:23:00Z"]) expect(normalLocalInput(t)).toBe("");
   });
 });

@@ -50,3 +50,17 @@ export function formatAgo(iso: string | null | undefined, now: number = Date.now
 export function shortId(id: string): string {
   return id.length > 13 ? `${id.slice(0, 8)}…${id.slice(-4)}` : id;
 }
+
+/** `datetime-local` text as the browser gives it back (its normalized form: `T`
+ * between date and time, no seconds when they are zero, no trailing zeros in a
+ * fraction), or "" when it is not such text. A controlled time field must be given
+ * this form: the browser reads any other back changed, and React takes that for an
+ * edit of the user's (it would undo the user's real edit made just before). */
+export function normalLocalInput(text: string | null | undefined): string {
+  const m = /^(\d{4,}-\d\d-\d\d)[T ](\d\d:\d\d)(?::(\d\d)(?:\.(\d{1,3}))?)?$/.exec(text ?? "");
+  if (!m || Number.isNaN(new Date(`${m[1]}T${m[2]}`).getTime())) return "";
+  const [, date, hm, sec = "00", frac = ""] = m;
+  const fraction = frac.replace(/0+$/, "");
+  if (fraction) return `${date}T${hm}:${sec}.${fraction}`;
+  return sec === "00" ? `${date}T${hm}` : `${date}T${hm}:${sec}`;
+}

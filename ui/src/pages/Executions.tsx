@@ -9,7 +9,7 @@ import type { ExecutionList, ExecutionSummary, WorkflowList } from "../api/types
 import { ErrorBox } from "../components/ErrorBox";
 import { Status } from "../components/Status";
 import { useSocket } from "../lib/socket";
-import { durationMs, formatDuration, formatTime, shortId } from "../lib/time";
+import { durationMs, formatDuration, formatTime, normalLocalInput, shortId } from "../lib/time";
 import { useNow } from "../lib/useNow";
 
 const STATUSES = ["pending", "running", "paused", "succeeded", "failed", "cancelled"];
@@ -174,11 +174,11 @@ export default function Executions() {
         </label>
         <label>
           From
-          <input type="datetime-local" value={since ?? ""} onChange={(e) => set("since", e.target.value)} />
+          <input type="datetime-local" value={normalLocalInput(since)} onChange={(e) => set("since", e.target.value)} />
         </label>
         <label>
           To
-          <input type="datetime-local" value={until ?? ""} onChange={(e) => set("until", e.target.value)} />
+          <input type="datetime-local" value={normalLocalInput(until)} onChange={(e) => set("until", e.target.value)} />
         </label>
         <label>
           Id

@@ -62,6 +62,12 @@ describe("local inputs", () => {
     expect(local).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/);
     expect(fromLocalInput(local)).toBe(iso);
   });
+  it("leaves out seconds that are zero, as the browser does", () => {
+    const iso = "2026-12-01T05:22:00.000Z";
+    const local = toLocalInput(iso);
+    expect(local).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d$/);
+    expect(fromLocalInput(local)).toBe(iso);
+  });
   it("gives nothing for nothing", () => {
     expect(toLocalInput(null)).toBe("");
     expect(toLocalInput("nope")).toBe("");

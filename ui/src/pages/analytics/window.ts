@@ -1,6 +1,7 @@
 // The page's window as the URL keeps it (`?window=1h|24h|7d|30d`, or `since` and
 // `until` for a custom one, and `workflow`), turned into the `since` and `until` the
 // API takes, and the links the page gives into the executions list. Pure (tested).
+import { normalLocalInput } from "../../lib/time";
 
 export const PRESETS = [
   { key: "1h", label: "Last hour", ms: 3_600_000 },
@@ -54,12 +55,13 @@ export function resolveWindow(spec: WindowSpec, now: number): Range | { error: s
 
 const pad = (n: number) => String(n).padStart(2, "0");
 
-/** An RFC 3339 time as `datetime-local` text (local time, to the second), or "". */
+/** An RFC 3339 time as `datetime-local` text (local time, to the second, in the
+ * browser's normalized form: no seconds when they are zero), or "". */
 export function toLocalInput(iso: string | null | undefined): string {
   if (!iso) return "";
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return "";
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  return normalLocalInput(`${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`);
 }
 
 /** `datetime-local` text (local time) as RFC 3339, or null when empty or not a time. */

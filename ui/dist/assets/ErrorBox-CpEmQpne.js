@@ -1,1 +1,0 @@
-import{n as e,t}from"./index-CjO78f4-.js";var n=t();function r({error:t}){if(!t)return null;let r=t,i=t instanceof e?t.code:`error`;return(0,n.jsxs)(`div`,{className:`error-box`,role:`alert`,children:[(0,n.jsx)(`strong`,{children:i}),`: `,r.message??String(t)]})}export{r as t};

@@ -1,0 +1,1 @@
+import{c as e,t}from"./index-WbhDw1-H.js";var n=t();function r(){return(0,n.jsxs)(`div`,{children:[(0,n.jsx)(`h1`,{children:`Not found`}),(0,n.jsxs)(`p`,{children:[`There is no page here. Go to the `,(0,n.jsx)(e,{to:`/executions`,children:`executions`}),`.`]})]})}export{r as default};
