@@ -207,6 +207,13 @@ pub trait Dialect: Debug + Send + Sync + Sized + 'static {
     /// statement that assigns them only where they differ (see `write.rs`).
     const ASSIGNED_INDEXES_REWRITTEN: bool = false;
 
+    /// Whether a batch's statements are sized by the batch (about a sixteenth of its
+    /// rows each, see `write.rs`) rather than as large as allowed. Where a statement
+    /// runs in the process (SQLite), preparing a new shape of many rows costs more
+    /// than running a smaller shape several times, and a short-lived process (a
+    /// `harmonia run`) prepares every shape it uses once.
+    const BATCH_SIZED_STATEMENTS: bool = false;
+
     /// What ends the `SELECT` of a name's row in such a transaction, to lock that row
     /// (PostgreSQL: ` FOR UPDATE`; SQLite: nothing, its write lock is already held).
     const LOCK_ROW: &'static str;

@@ -141,6 +141,7 @@ impl Dialect for SqliteDialect {
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
     const ONE_WRITER: bool = true;
     const ASSIGNED_INDEXES_REWRITTEN: bool = true;
+    const BATCH_SIZED_STATEMENTS: bool = true;
     const LOCK_ROW: &'static str = "";
 
     fn placeholder(sql: &mut String, _: usize) {
