@@ -38,6 +38,19 @@ impl<D: Dialect> Sql<D> {
         }
     }
 
+    /// A statement that starts with `head` and will grow to about `capacity` bytes of
+    /// text holding `values` values: built in place, without the copies of a string
+    /// that doubles as it grows.
+    pub(crate) fn with_capacity(head: &str, capacity: usize, values: usize) -> Sql<D> {
+        let mut text = String::with_capacity(capacity.max(head.len()));
+        text.push_str(head);
+        Sql {
+            text: Cow::Owned(text),
+            values: Vec::with_capacity(values),
+            dialect: PhantomData,
+        }
+    }
+
     /// The value of the text's next `$n`.
     pub(crate) fn arg(mut self, value: impl Into<Value>) -> Sql<D> {
         self.add(value.into());

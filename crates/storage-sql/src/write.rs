@@ -385,7 +385,10 @@ impl<D: Dialect> Statements<D> {
             most = batch_sized_rows(rows.len(), most);
         }
         for size in statement_sizes(rows.len(), most) {
-            let mut sql = Sql::new(head);
+            // A row is `(?, ?, ...)` and a separator; a dialect with longer
+            // placeholders grows the text a few times more.
+            let text = head.len() + size * (3 * width + 2) + tail.len();
+            let mut sql = Sql::with_capacity(head, text, size * width);
             for (i, row) in rows.by_ref().take(size).enumerate() {
                 if i > 0 {
                     sql.push(", ");
