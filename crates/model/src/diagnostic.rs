@@ -153,13 +153,16 @@ impl FieldPath {
 
     fn write(&self, f: &mut impl fmt::Write, clipped: bool) -> fmt::Result {
         for (i, seg) in self.0.iter().enumerate() {
-            let key = |k: &String| {
+            // Borrowed unless clipped: the reader formats a path for every field it
+            // records a location of (`Locations`), thousands in a large workflow.
+            fn shown(k: &str, clipped: bool) -> std::borrow::Cow<'_, str> {
                 if clipped {
-                    harmonia_expr::clip(k).into_owned()
+                    harmonia_expr::clip(k)
                 } else {
-                    k.clone()
+                    std::borrow::Cow::Borrowed(k)
                 }
-            };
+            }
+            let key = |k| shown(k, clipped);
             match seg {
                 Seg::Key(k) if is_plain_key(k) => {
                     if i > 0 {
@@ -167,11 +170,27 @@ impl FieldPath {
                     }
                     f.write_str(&key(k))?;
                 }
-                Seg::Key(k) => write!(f, "[{}]", serde_json::Value::String(key(k)))?,
+                Seg::Key(k) => write!(f, "[{}]", serde_json::Value::String(key(k).into_owned()))?,
                 Seg::Index(n) => write!(f, "[{n}]")?,
             }
         }
         Ok(())
+    }
+
+    /// The exact text of [`Display`](fmt::Display), in a string of about the right
+    /// size from the start.
+    fn text(&self) -> String {
+        let size = self
+            .0
+            .iter()
+            .map(|seg| match seg {
+                Seg::Key(k) => k.len() + 1,
+                Seg::Index(_) => 6,
+            })
+            .sum();
+        let mut out = String::with_capacity(size);
+        let _ = self.write(&mut out, false);
+        out
     }
 }
 
@@ -190,18 +209,18 @@ pub struct Locations {
 
 impl Locations {
     pub(crate) fn set_value(&mut self, path: &FieldPath, offset: usize) {
-        self.values.insert(path.to_string(), offset);
+        self.values.insert(path.text(), offset);
     }
 
     pub(crate) fn set_key(&mut self, path: &FieldPath, offset: usize) {
-        self.keys.insert(path.to_string(), offset);
+        self.keys.insert(path.text(), offset);
     }
 
     /// The offset of the value at `path`, or of its closest recorded ancestor.
     pub fn value(&self, path: &FieldPath) -> usize {
         let mut p = path.clone();
         loop {
-            if let Some(o) = self.values.get(&p.to_string()) {
+            if let Some(o) = self.values.get(&p.text()) {
                 return *o;
             }
             if p.is_root() {
@@ -215,7 +234,7 @@ impl Locations {
     /// field is a list element or not recorded).
     pub fn key(&self, path: &FieldPath) -> usize {
         self.keys
-            .get(&path.to_string())
+            .get(&path.text())
             .copied()
             .unwrap_or_else(|| self.value(path))
     }
