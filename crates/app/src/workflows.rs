@@ -292,7 +292,20 @@ impl Workflows {
     /// new when the latest version has this text. What `harmonia run` does with its
     /// file.
     pub async fn register(&self, source: &Source) -> Result<Registered> {
-        let loaded = self.validate(source)?;
+        let loaded = harmonia_model::load(source, self.0.plans().types());
+        self.register_loaded(source, loaded).await
+    }
+
+    /// [`Workflows::register`] of a definition its caller has loaded already, with
+    /// the engine's task types ([`harmonia_engine::Plans::types`], or the same
+    /// kinds' [`harmonia_engine::kinds::Kinds::task_types`]): `harmonia run` reads its
+    /// file while the store opens and the engine starts.
+    pub async fn register_loaded(
+        &self,
+        source: &Source,
+        loaded: std::result::Result<Loaded, harmonia_model::Error>,
+    ) -> Result<Registered> {
+        let loaded = loaded.map_err(|e| Error::invalid(source.name(), &e))?;
         let name = loaded.plan.workflow.name.clone();
         self.save(&name, source, loaded.plan).await
     }

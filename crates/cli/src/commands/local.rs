@@ -104,6 +104,49 @@ pub(crate) type Events = tokio::sync::broadcast::Receiver<Arc<harmonia_engine::L
 /// Connections for reads on a local run's database (a server has more).
 const LOCAL_READERS: u32 = 1;
 
+/// What a local engine is configured with, from the environment and `harmonia.toml`:
+/// made before the store opens, so that a bad configuration changes nothing and a
+/// caller can validate a definition with [`LocalConfig::task_types`] meanwhile.
+pub(crate) struct LocalConfig {
+    engine: EngineConfig,
+    directory: Arc<harmonia_app::components::Directory>,
+    llm: Option<Arc<dyn harmonia_llm::Provider>>,
+}
+
+impl LocalConfig {
+    /// The configuration of `run`, `resume`, `retry` and `history`.
+    pub(crate) fn new(allow_shell: bool) -> anyhow::Result<LocalConfig> {
+        let secrets = secrets();
+        let directory = super::integration::local_directory(&secrets)?;
+        let llm = super::llm::local_provider()?;
+        let engine = EngineConfig {
+            kinds: KindsConfig {
+                allow_shell,
+                components: directory.clone(),
+                llm: llm.clone(),
+                llm_tokens_per_execution: super::llm::tokens_per_execution()?,
+                // No API here for workers to poll.
+                serves_workers: false,
+                ..KindsConfig::default()
+            },
+            secrets,
+            ..EngineConfig::default()
+        };
+        Ok(LocalConfig {
+            engine,
+            directory,
+            llm,
+        })
+    }
+
+    /// The task types the engine this configures validates definitions with.
+    pub(crate) fn task_types(&self) -> harmonia_model::TaskTypes {
+        harmonia_engine::kinds::Kinds::builtin(&self.engine.kinds)
+            .task_types()
+            .clone()
+    }
+}
+
 /// An engine on a local SQLite database, and the use cases over it.
 pub(crate) struct Local {
     pub(crate) app: App,
@@ -119,6 +162,17 @@ impl Local {
         db: Option<&Path>,
         durability: Durability,
         allow_shell: bool,
+        beside: Option<PathBuf>,
+    ) -> anyhow::Result<Local> {
+        Local::open_with(db, durability, LocalConfig::new(allow_shell)?, beside).await
+    }
+
+    /// [`Local::open`] with the engine's configuration made already (so that its task
+    /// types could be used before the engine starts).
+    pub(crate) async fn open_with(
+        db: Option<&Path>,
+        durability: Durability,
+        config: LocalConfig,
         beside: Option<PathBuf>,
     ) -> anyhow::Result<Local> {
         let (path, temp) = match db {
@@ -141,22 +195,11 @@ impl Local {
             .await
             .with_context(|| format!("cannot open the database {}", path.display()))?,
         );
-        let secrets = secrets();
-        let directory = super::integration::local_directory(&secrets)?;
-        let llm = super::llm::local_provider()?;
-        let config = EngineConfig {
-            kinds: KindsConfig {
-                allow_shell,
-                components: directory.clone(),
-                llm: llm.clone(),
-                llm_tokens_per_execution: super::llm::tokens_per_execution()?,
-                // No API here for workers to poll.
-                serves_workers: false,
-                ..KindsConfig::default()
-            },
-            secrets,
-            ..EngineConfig::default()
-        };
+        let LocalConfig {
+            engine: config,
+            directory,
+            llm,
+        } = config;
         let mut builder = Engine::builder(store).config(config);
         if let Some(dir) = beside {
             builder = builder.definitions(Arc::new(Beside { dir }));

@@ -16,11 +16,12 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use harmonia_app::Error as AppError;
 use serde_json::{Map, Value};
 
 use super::durability::Durability;
-use super::local::{Invalid, Local, Output, exit_code, print_report, runtime};
+use super::local::{Invalid, Local, LocalConfig, Output, exit_code, print_report, runtime};
 use super::read_source;
 use super::report::execution_report;
 
@@ -116,16 +117,25 @@ async fn run_async(args: &Args) -> anyhow::Result<ExitCode> {
         .parent()
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("."));
-    let local = Local::open(
-        args.db.as_deref(),
-        args.durability,
-        args.allow_shell,
-        Some(dir),
-    )
-    .await?;
+    // Read before anything is made: a bad `harmonia.toml` changes nothing, and says so
+    // in the chosen format.
+    let config = match LocalConfig::new(args.allow_shell) {
+        Ok(config) => config,
+        Err(e) => return Ok(Invalid::new("invalid_config", format!("{e:#}")).print(args.output)),
+    };
+    // The definition is read and checked on a thread of its own while the store opens
+    // and the engine starts: for a large workflow, reading it is the longer of the two.
+    let loading = {
+        let (source, types) = (source.clone(), config.task_types());
+        tokio::task::spawn_blocking(move || harmonia_model::load(&source, &types))
+    };
+    let local = Local::open_with(args.db.as_deref(), args.durability, config, Some(dir)).await?;
+    let loaded = loading
+        .await
+        .context("reading the definition stopped unexpectedly")?;
     // Registering and starting are the use cases the server calls (the file's workflow
     // is stored as a new version when its text changed).
-    let workflow = match local.app.workflows().register(&source).await {
+    let workflow = match local.app.workflows().register_loaded(&source, loaded).await {
         Ok(registered) => registered.workflow,
         Err(e) => {
             local.close().await;

@@ -670,6 +670,29 @@ fn a_local_run_calls_the_components_of_harmonia_toml_by_name() {
 }
 
 #[test]
+fn a_bad_harmonia_toml_stops_a_run_before_its_database_is_made() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("flow.yaml"),
+        "name: f\ntasks:\n  a: {type: set, with: 1}\n",
+    )
+    .expect("writes");
+    std::fs::write(dir.path().join("harmonia.toml"), "[[components]]\nname = ").expect("writes");
+    let (code, r, err) = run_in(dir.path(), &["flow.yaml", "--db", "runs.db"]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(r["error"]["code"], "invalid_config", "{r:#}");
+    let message = r["error"]["message"].as_str().unwrap_or("");
+    assert!(
+        message.contains("harmonia.toml") && message.contains("line 2"),
+        "{r:#}"
+    );
+    assert!(
+        !dir.path().join("runs.db").exists(),
+        "the database was made before the configuration was read"
+    );
+}
+
+#[test]
 fn a_local_run_refuses_worker_tasks_that_nothing_could_poll() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("wq.yaml");
