@@ -119,11 +119,38 @@ pub struct Loaded {
     pub locations: Locations,
 }
 
+/// A definition's text, parsed once: what [`template::file_kind`] looks at to tell
+/// which reader a file is for, and what [`load_parsed`] reads, so that a caller that
+/// needs both (`harmonia validate`) parses the text once.
+#[derive(Debug)]
+pub struct Parsed(Result<node::Node, node::SyntaxError>);
+
+impl Parsed {
+    /// What the text holds, by its top-level keys (see [`template::FileKind`]).
+    pub fn kind(&self) -> template::FileKind {
+        match &self.0 {
+            Ok(root) => template::kind_of(root),
+            // Its syntax error comes from the workflow reader like any other.
+            Err(_) => template::FileKind::Workflow,
+        }
+    }
+}
+
+/// Parses `source` (YAML or JSON), keeping a syntax error for the reader to report.
+pub fn parse(source: &Source) -> Parsed {
+    Parsed(node::parse(source))
+}
+
 /// Reads and validates a definition; returns its plan, or every problem found.
 pub fn load(source: &Source, types: &TaskTypes) -> Result<Loaded, Error> {
+    load_parsed(source, parse(source), types)
+}
+
+/// [`load`] of a text [`parse`]d already; `parsed` must be `source` parsed.
+pub fn load_parsed(source: &Source, parsed: Parsed, types: &TaskTypes) -> Result<Loaded, Error> {
     let mut diags = Diagnostics::new(source);
     let mut locations = Locations::default();
-    let plan = match node::parse(source) {
+    let plan = match parsed.0 {
         Err(e) => {
             diags.error(&FieldPath::root(), e.offset, e.message);
             None

@@ -2,9 +2,10 @@
 //!
 //! A file may hold a workflow, a template, an export document of templates, or an
 //! original Tekton template (told apart by their top-level keys; see
-//! `harmonia_model::template::file_kind`). A Tekton file is converted: what the
-//! conversion could not carry over is a warning pointing into the file, and a problem
-//! of the converted form an error at the file's start naming its place in that form.
+//! `harmonia_model::Parsed::kind`; a workflow is then read from that same parse, not
+//! parsed again). A Tekton file is converted: what the conversion could not carry over
+//! is a warning pointing into the file, and a problem of the converted form an error at
+//! the file's start naming its place in that form.
 //!
 //! A workflow that runs another (`type: workflow`) gets a warning when no file beside
 //! it holds that workflow (`NAME.yaml`, `NAME.yml` or `NAME.json`, where `harmonia run`
@@ -134,8 +135,11 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
 /// Every problem of one file (errors and warnings), whatever it holds; sub-workflows
 /// are looked for in `beside`.
 fn check(source: &Source, types: &TaskTypes, beside: &Beside) -> Vec<Diagnostic> {
-    match template::file_kind(source) {
-        FileKind::Workflow => match harmonia_model::load(source, types) {
+    // Parsed once: its top-level keys say which reader it is for, and a workflow (the
+    // common case, and the large one) is read from the same tree.
+    let parsed = harmonia_model::parse(source);
+    match parsed.kind() {
+        FileKind::Workflow => match harmonia_model::load_parsed(source, parsed, types) {
             Ok(loaded) => {
                 let mut found = loaded.warnings.clone();
                 found.extend(missing_sub_workflows(&loaded, source, beside));

@@ -5,7 +5,7 @@
 //! problem. A file that does not parse is a [`FileKind::Workflow`], so that its syntax
 //! error comes from the workflow reader like any other.
 
-use crate::node::{self, Kind, Node};
+use crate::node::{Kind, Node};
 use crate::source::Source;
 
 /// What a file holds.
@@ -23,14 +23,16 @@ pub enum FileKind {
 
 /// What `source` holds, by its top-level keys.
 pub fn file_kind(source: &Source) -> FileKind {
-    let Ok(root) = node::parse(source) else {
-        return FileKind::Workflow;
-    };
-    if has(&root, "workflow_definition") {
+    crate::parse(source).kind()
+}
+
+/// What a parsed document holds, by its top-level keys.
+pub(crate) fn kind_of(root: &Node) -> FileKind {
+    if has(root, "workflow_definition") {
         FileKind::Tekton
-    } else if has(&root, "templates") || has(&root, "format") {
+    } else if has(root, "templates") || has(root, "format") {
         FileKind::Document
-    } else if has(&root, "workflow") || has(&root, "parameters") {
+    } else if has(root, "workflow") || has(root, "parameters") {
         FileKind::Template
     } else {
         FileKind::Workflow
@@ -63,5 +65,39 @@ mod tests {
         assert_eq!(kind("{\"workflow_definition\": {}}"), FileKind::Tekton);
         assert_eq!(kind("tasks: [unclosed\n"), FileKind::Workflow);
         assert_eq!(kind("- a list\n"), FileKind::Workflow);
+    }
+
+    /// Loading from the parse that told the kind is loading the text: the same plan,
+    /// or the same problems (a syntax error among them).
+    #[test]
+    fn a_parse_that_told_the_kind_loads_as_the_text_does() {
+        let types = crate::task_types::test_types();
+        for text in [
+            "name: w\ntasks:\n  a: {type: set, with: 1}\n  b: {type: set, needs: [a], with: 2}\n",
+            "name: w\ntasks:\n  a: {type: nope}\n  a: {type: set}\n",
+            "name: w\ntasks: [unclosed\n",
+        ] {
+            let source = Source::new("t.yaml", text, Format::Yaml);
+            let parsed = crate::parse(&source);
+            assert_eq!(parsed.kind(), FileKind::Workflow, "{text}");
+            let once = crate::load_parsed(&source, parsed, &types);
+            let again = crate::load(&source, &types);
+            match (once, again) {
+                (Ok(a), Ok(b)) => {
+                    // (`Debug` of the whole plan would show a hash map's order.)
+                    assert_eq!(a.plan.workflow, b.plan.workflow);
+                    assert_eq!(
+                        format!("{:?}{:?}", a.plan.tasks, a.plan.order),
+                        format!("{:?}{:?}", b.plan.tasks, b.plan.order)
+                    );
+                    assert_eq!(a.warnings, b.warnings);
+                }
+                (Err(a), Err(b)) => {
+                    assert!(!a.diagnostics().is_empty(), "{text}");
+                    assert_eq!(a.diagnostics(), b.diagnostics(), "{text}");
+                }
+                (a, b) => panic!("{text}: {a:?} against {b:?}"),
+            }
+        }
     }
 }

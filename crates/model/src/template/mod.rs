@@ -75,4 +75,5 @@ pub use diff::{Change, ChangeKind, diff, diff_values};
 pub use document::{DOCUMENT_FORMAT, Document, TemplateHistory, TemplateVersion};
 pub use format::{LoadedTemplate, Template, read, read_shape};
 pub use instantiate::{Instance, InstantiateError, ParamViolation, instantiate, prepare_params};
+pub(crate) use kind::kind_of;
 pub use kind::{FileKind, file_kind};
