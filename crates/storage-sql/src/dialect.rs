@@ -254,7 +254,7 @@ pub trait Dialect: Debug + Send + Sync + Sized + 'static {
     ///
     /// Built by appending to one string of the right size: the execution log's writer
     /// makes three of these for every commit, and formatting each column (a `format!`
-    /// per column, then a join) was a sixth of encoding a one-step batch.
+    /// per column, then a join) was half of encoding a one-step batch.
     fn upsert(key: &str, update: &[&str]) -> String {
         const HEAD: &str = " ON CONFLICT (";
         const SET: &str = ") DO UPDATE SET ";
