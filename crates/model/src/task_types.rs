@@ -49,8 +49,10 @@ pub struct Deferred {
 pub struct TaskType {
     name: String,
     description: String,
-    schema: Value,
-    output: Value,
+    /// Shared, as the registry is cloned whole (once per engine and per validator of a
+    /// local run) and a schema is a tree of many small allocations.
+    schema: Arc<Value>,
+    output: Arc<Value>,
     /// Compiled by [`TaskType::new`], or on first use for a [`TaskType::trusted`] one
     /// (with what is wrong when it does not compile).
     validator: Arc<OnceLock<Result<jsonschema::Validator, String>>>,
@@ -92,8 +94,8 @@ impl TaskType {
         Ok(TaskType {
             name,
             description: description.into(),
-            schema,
-            output: Value::Null,
+            schema: Arc::new(schema),
+            output: Arc::default(),
             validator: Arc::new(OnceLock::from(Ok(validator))),
             check,
             deferred: Vec::new(),
@@ -113,8 +115,8 @@ impl TaskType {
         TaskType {
             name: name.into(),
             description: description.into(),
-            schema,
-            output: Value::Null,
+            schema: Arc::new(schema),
+            output: Arc::default(),
             validator: Arc::default(),
             check,
             deferred: Vec::new(),
@@ -125,7 +127,7 @@ impl TaskType {
     /// descriptions).
     #[must_use]
     pub fn with_output(mut self, schema: Value) -> TaskType {
-        self.output = schema;
+        self.output = Arc::new(schema);
         self
     }
 
