@@ -18,7 +18,8 @@ use std::process::ExitCode;
 /// jemalloc: its per-thread counters bound the memory of each expression evaluation
 /// (see `harmonia_expr::Limits`), and it returns freed memory to the system steadily.
 /// It is built with one arena (`.cargo/config.toml`), so that what one thread frees the
-/// others reuse.
+/// others reuse, and without a prefix, so that it is the C `malloc` as well: SQLite's
+/// allocations share its caches instead of a second allocator's.
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
