@@ -59,11 +59,13 @@ pub(crate) async fn execution_report(
         .into_iter()
         .map(|(_, n, m)| (n, Value::Object(m)))
         .collect();
-    Ok(json!({
-        "execution_id": x.id.to_string(),
-        "status": x.status,
-        "outputs": x.outputs.unwrap_or(Value::Null),
-        "error": x.error.unwrap_or(Value::Null),
-        "tasks": tasks,
-    }))
+    // Built field by field: `json!` would serialize `tasks` into a copy of itself (a
+    // tenth of a 1,000-task run's report).
+    let mut report = Map::new();
+    report.insert("execution_id".into(), Value::String(x.id.to_string()));
+    report.insert("status".into(), json!(x.status));
+    report.insert("outputs".into(), x.outputs.unwrap_or(Value::Null));
+    report.insert("error".into(), x.error.unwrap_or(Value::Null));
+    report.insert("tasks".into(), Value::Object(tasks));
+    Ok(Value::Object(report))
 }
