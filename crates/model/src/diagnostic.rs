@@ -201,27 +201,50 @@ impl fmt::Display for FieldPath {
 }
 
 /// Byte offsets of the nodes of a document, by field path, plus the offsets of keys.
+///
+/// One entry per path, holding both offsets: the reader records thousands in a large
+/// workflow (every field), and each costs a formatted path and a hash. The hasher is
+/// foldhash, seeded at random per process (the paths are the document's, which a
+/// client of the API chooses), several times faster than the standard one on keys
+/// this short.
 #[derive(Debug, Clone, Default)]
 pub struct Locations {
-    values: HashMap<String, usize>,
-    keys: HashMap<String, usize>,
+    at: HashMap<String, Place, foldhash::fast::RandomState>,
+}
+
+/// Where a path's key and value start, as far as recorded.
+#[derive(Debug, Clone, Copy, Default)]
+struct Place {
+    key: Option<usize>,
+    value: Option<usize>,
 }
 
 impl Locations {
     pub(crate) fn set_value(&mut self, path: &FieldPath, offset: usize) {
-        self.values.insert(path.text(), offset);
+        self.at.entry(path.text()).or_default().value = Some(offset);
     }
 
     pub(crate) fn set_key(&mut self, path: &FieldPath, offset: usize) {
-        self.keys.insert(path.text(), offset);
+        self.at.entry(path.text()).or_default().key = Some(offset);
+    }
+
+    /// Records a field: where its key and its value start.
+    pub(crate) fn set_field(&mut self, path: &FieldPath, key: usize, value: usize) {
+        self.at.insert(
+            path.text(),
+            Place {
+                key: Some(key),
+                value: Some(value),
+            },
+        );
     }
 
     /// The offset of the value at `path`, or of its closest recorded ancestor.
     pub fn value(&self, path: &FieldPath) -> usize {
         let mut p = path.clone();
         loop {
-            if let Some(o) = self.values.get(&p.text()) {
-                return *o;
+            if let Some(o) = self.at.get(&p.text()).and_then(|place| place.value) {
+                return o;
             }
             if p.is_root() {
                 return 0;
@@ -233,9 +256,9 @@ impl Locations {
     /// The offset of the key that names the field at `path` (or of its value, when the
     /// field is a list element or not recorded).
     pub fn key(&self, path: &FieldPath) -> usize {
-        self.keys
+        self.at
             .get(&path.text())
-            .copied()
+            .and_then(|place| place.key)
             .unwrap_or_else(|| self.value(path))
     }
 }
@@ -326,5 +349,22 @@ mod tests {
         assert_eq!(l.key(&tasks), 3);
         assert_eq!(l.key(&tasks.key("zz")), 10);
         assert_eq!(l.value(&FieldPath::root().key("nope")), 0);
+    }
+
+    #[test]
+    fn a_field_records_both_offsets_and_a_key_alone_falls_back_for_its_value() {
+        let mut l = Locations::default();
+        let tasks = FieldPath::root().key("tasks");
+        let a = tasks.key("a");
+        l.set_field(&tasks, 0, 7);
+        l.set_key(&a, 9);
+        assert_eq!((l.key(&tasks), l.value(&tasks)), (0, 7));
+        // `a`'s value was not recorded: its ancestor's stands in, its key is its own.
+        assert_eq!((l.key(&a), l.value(&a)), (9, 7));
+        l.set_value(&a, 12);
+        assert_eq!((l.key(&a), l.value(&a)), (9, 12));
+        // Recording a field again replaces both offsets.
+        l.set_field(&a, 20, 25);
+        assert_eq!((l.key(&a), l.value(&a)), (20, 25));
     }
 }

@@ -34,8 +34,8 @@ pub struct Plan {
     /// The concurrency policy, compiled.
     pub concurrency: Option<ConcurrencyPlan>,
     /// Task indices by name (events name tasks: a plan of 20,000 tasks looks one up for
-    /// every event).
-    pub(crate) by_name: HashMap<String, usize>,
+    /// every event), hashed with foldhash as [`crate::Locations`] are.
+    pub(crate) by_name: HashMap<String, usize, foldhash::fast::RandomState>,
 }
 
 impl Plan {
@@ -45,7 +45,9 @@ impl Plan {
     }
 
     /// Indexes the tasks by name (for [`Plan::task_index`]).
-    pub(crate) fn index_names(tasks: &[PlanTask]) -> HashMap<String, usize> {
+    pub(crate) fn index_names(
+        tasks: &[PlanTask],
+    ) -> HashMap<String, usize, foldhash::fast::RandomState> {
         tasks
             .iter()
             .enumerate()

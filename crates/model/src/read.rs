@@ -250,8 +250,7 @@ impl<'a, 's> Reader<'a, 's> {
                 );
                 continue;
             }
-            self.locs.set_key(&field, key.offset);
-            self.locs.set_value(&field, value.offset);
+            self.locs.set_field(&field, key.offset, value.offset);
             out.entries.push((key, value));
         }
         Some(out)
@@ -418,6 +417,11 @@ impl<'a, 's> Reader<'a, 's> {
     /// Records the location of every node under `node` (for later checks on values).
     pub(crate) fn record(&mut self, node: &Node, path: &FieldPath) {
         self.locs.set_value(path, node.offset);
+        self.record_below(node, path);
+    }
+
+    /// Records the locations of what is under `node` (not of `node` itself).
+    fn record_below(&mut self, node: &Node, path: &FieldPath) {
         match &node.kind {
             Kind::Seq(items) => {
                 for (i, item) in items.iter().enumerate() {
@@ -427,8 +431,8 @@ impl<'a, 's> Reader<'a, 's> {
             Kind::Map(entries) => {
                 for (k, v) in entries {
                     let p = path.key(&k.name);
-                    self.locs.set_key(&p, k.offset);
-                    self.record(v, &p);
+                    self.locs.set_field(&p, k.offset, v.offset);
+                    self.record_below(v, &p);
                 }
             }
             _ => {}
@@ -754,8 +758,7 @@ impl<'a, 's> Reader<'a, 's> {
                 );
                 continue;
             }
-            self.locs.set_key(&p, k.offset);
-            self.locs.set_value(&p, v.offset);
+            self.locs.set_field(&p, k.offset, v.offset);
             check_task_name(self, &p, k);
             let task = self.task(v, &p).unwrap_or_else(|| Task::new(""));
             out.insert(k.name.clone(), task);
