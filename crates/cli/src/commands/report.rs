@@ -60,7 +60,7 @@ pub(crate) async fn execution_report(
         .map(|(_, n, m)| (n, Value::Object(m)))
         .collect();
     // Built field by field: `json!` would serialize `tasks` into a copy of itself (a
-    // tenth of a 1,000-task run's report).
+    // fifth of the instructions of a 1,000-task run's report).
     let mut report = Map::new();
     report.insert("execution_id".into(), Value::String(x.id.to_string()));
     report.insert("status".into(), json!(x.status));
