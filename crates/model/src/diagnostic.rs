@@ -89,20 +89,32 @@ impl FieldPath {
         FieldPath(Vec::new())
     }
 
+    /// The path through `keys` from the root (`["tasks", "fetch"]` is `tasks.fetch`),
+    /// made at once.
+    pub fn keys(keys: &[&str]) -> FieldPath {
+        FieldPath(keys.iter().map(|k| Seg::Key((*k).to_string())).collect())
+    }
+
     /// This path with a key appended.
     #[must_use]
     pub fn key(&self, key: &str) -> FieldPath {
-        let mut p = self.clone();
-        p.0.push(Seg::Key(key.to_string()));
-        p
+        self.then(Seg::Key(key.to_string()))
     }
 
     /// This path with an index appended.
     #[must_use]
     pub fn index(&self, i: usize) -> FieldPath {
-        let mut p = self.clone();
-        p.0.push(Seg::Index(i));
-        p
+        self.then(Seg::Index(i))
+    }
+
+    /// This path with `seg` appended, in one allocation: a clone has no room for one
+    /// more step, and growing it moved the whole path again (the reader and the
+    /// validator make a few paths for every task).
+    fn then(&self, seg: Seg) -> FieldPath {
+        let mut steps = Vec::with_capacity(self.0.len() + 1);
+        steps.extend(self.0.iter().cloned());
+        steps.push(seg);
+        FieldPath(steps)
     }
 
     /// The path without its last step (the root stays the root).
@@ -121,9 +133,9 @@ impl FieldPath {
     /// This path followed by `rest`.
     #[must_use]
     pub fn join(&self, rest: &FieldPath) -> FieldPath {
-        let mut p = self.clone();
-        p.0.extend(rest.0.iter().cloned());
-        p
+        let mut steps = Vec::with_capacity(self.0.len() + rest.0.len());
+        steps.extend(self.0.iter().chain(&rest.0).cloned());
+        FieldPath(steps)
     }
 
     /// The task this path is inside (`tasks.<name>...`).
@@ -337,6 +349,20 @@ mod tests {
         assert_eq!(p.task(), Some("fetch"));
         assert_eq!(FieldPath::root().key("name").task(), None);
         assert_eq!(FieldPath::root().to_string(), "");
+    }
+
+    /// The constructors that make a path in one allocation make the same path as
+    /// appending step by step.
+    #[test]
+    fn a_path_made_at_once_equals_one_made_step_by_step() {
+        let steps = FieldPath::root().key("tasks").key("fetch");
+        assert_eq!(FieldPath::keys(&["tasks", "fetch"]), steps);
+        assert_eq!(FieldPath::keys(&[]), FieldPath::root());
+        let rest = FieldPath::root().key("with").index(2);
+        let joined = steps.join(&rest);
+        assert_eq!(joined, steps.key("with").index(2));
+        assert_eq!(joined.to_string(), "tasks.fetch.with[2]");
+        assert_eq!(joined.parent(), steps.key("with"));
     }
 
     #[test]

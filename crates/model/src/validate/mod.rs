@@ -113,7 +113,7 @@ pub(crate) fn validate(
     );
     let mut paths: Vec<FieldPath> = entries
         .iter()
-        .map(|(block, name, _)| FieldPath::root().key(block).key(name))
+        .map(|(block, name, _)| FieldPath::keys(&[block, name]))
         .collect();
     let first_compensation = entries.len() - compensated.len() - fallbacks.len();
     let first_fallback = entries.len() - fallbacks.len();
