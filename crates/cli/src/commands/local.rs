@@ -104,6 +104,9 @@ pub(crate) type Events = tokio::sync::broadcast::Receiver<Arc<harmonia_engine::L
 /// Connections for reads on a local run's database (a server has more).
 const LOCAL_READERS: u32 = 1;
 
+/// How long closing the database may take at the end of a local command.
+const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// What a local engine is configured with, from the environment and `harmonia.toml`:
 /// made before the store opens, so that a bad configuration changes nothing and a
 /// caller can validate a definition with [`LocalConfig::task_types`] meanwhile.
@@ -151,6 +154,8 @@ impl LocalConfig {
 pub(crate) struct Local {
     pub(crate) app: App,
     engine: Engine,
+    /// The database, to close once the engine has stopped (see [`Local::close`]).
+    sqlite: Arc<SqliteStore>,
     _temp: Option<tempfile::TempDir>,
 }
 
@@ -182,7 +187,7 @@ impl Local {
                 (temp.path().join("harmonia.db"), Some(temp))
             }
         };
-        let store: Arc<dyn Store> = Arc::new(
+        let sqlite = Arc::new(
             SqliteStore::open(
                 &path,
                 harmonia_storage_sql::SqliteOptions {
@@ -195,6 +200,7 @@ impl Local {
             .await
             .with_context(|| format!("cannot open the database {}", path.display()))?,
         );
+        let store: Arc<dyn Store> = sqlite.clone();
         let LocalConfig {
             engine: config,
             directory,
@@ -212,6 +218,7 @@ impl Local {
         Ok(Local {
             app,
             engine,
+            sqlite,
             _temp: temp,
         })
     }
@@ -231,10 +238,24 @@ impl Local {
         self.handle().plans()
     }
 
-    /// Stops the engine; committed work stays.
+    /// Stops the engine, then closes the database and waits until it is closed:
+    /// committed work stays, and the database file holds all of it on its own (the
+    /// last connection to close copies the WAL into it and removes the WAL). Left to
+    /// the process's exit, that copy was cut off halfway and the `-wal` file kept the
+    /// last runs: a copy of the database file alone missed them.
     pub(crate) async fn close(self) {
         self.engine.handle().shutdown();
         let _ = self.engine.stopped().await;
+        // Bounded: should something still hold a connection, the process ends as it
+        // would have, the WAL whole beside the file (the next open reads it).
+        if tokio::time::timeout(CLOSE_WAIT, self.sqlite.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "the database did not close within {CLOSE_WAIT:?}; its WAL file stays beside it"
+            );
+        }
     }
 
     /// The engine's events from now on: what [`Local::watch`] follows. Taken before an

@@ -380,6 +380,43 @@ fn inputs_from_a_file_are_overridden_by_flags_and_a_db_keeps_history() {
     });
 }
 
+/// Regression: the checkpoint of the last connection to close raced the process's
+/// exit, so the `-wal` file kept the last runs (and grew by about 50 KB a run until a
+/// checkpoint happened to finish) and a copy of the database file alone missed them.
+#[test]
+fn after_a_run_the_database_file_alone_holds_every_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("runs.db");
+    let db = db.to_str().expect("utf-8 path");
+    let wal = format!("{db}-wal");
+    for who in ["a", "b", "c"] {
+        let (code, r, err) = run_json(&[
+            &example("hello.json"),
+            "-i",
+            &format!("who={who}"),
+            "--db",
+            db,
+        ]);
+        assert_eq!(code, 0, "{r:#}\n{err}");
+        let left = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        assert_eq!(left, 0, "the WAL kept {left} bytes after run {who}");
+    }
+    // The file copied alone, as someone backing it up would.
+    let copy = dir.path().join("copy");
+    std::fs::create_dir(&copy).expect("dir");
+    let copied = copy.join("runs.db");
+    std::fs::copy(db, &copied).expect("copy");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        use harmonia_storage::prelude::*;
+        let store = harmonia_storage_sql::SqliteStore::open(&copied, Default::default())
+            .await
+            .expect("open");
+        let all = store.executions(&Default::default()).await.expect("list");
+        assert_eq!(all.len(), 3, "{all:?}");
+    });
+}
+
 #[test]
 fn runs_can_ask_for_commits_that_survive_a_power_loss() {
     let dir = tempfile::tempdir().expect("tempdir");
