@@ -156,7 +156,8 @@ pub(crate) struct Local {
     engine: Engine,
     /// The database, to close once the engine has stopped (see [`Local::close`]).
     sqlite: Arc<SqliteStore>,
-    _temp: Option<tempfile::TempDir>,
+    /// The temporary directory of a run without `--db`, removed when this is dropped.
+    temp: Option<tempfile::TempDir>,
 }
 
 impl Local {
@@ -219,7 +220,7 @@ impl Local {
             app,
             engine,
             sqlite,
-            _temp: temp,
+            temp,
         })
     }
 
@@ -243,9 +244,13 @@ impl Local {
     /// last connection to close copies the WAL into it and removes the WAL). Left to
     /// the process's exit, that copy was cut off halfway and the `-wal` file kept the
     /// last runs: a copy of the database file alone missed them.
+    /// A temporary database is not waited for: it is removed with its directory.
     pub(crate) async fn close(self) {
         self.engine.handle().shutdown();
         let _ = self.engine.stopped().await;
+        if self.temp.is_some() {
+            return;
+        }
         // Bounded: should something still hold a connection, the process ends as it
         // would have, the WAL whole beside the file (the next open reads it).
         if tokio::time::timeout(CLOSE_WAIT, self.sqlite.close())
