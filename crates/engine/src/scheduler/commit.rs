@@ -16,7 +16,10 @@
 //!   execution leaves the new one out, and its start is answered with the holder.
 //!
 //! Invariant: nothing of a turn is visible (replies, launched attempts, armed timers,
-//! broadcast events) before its commit; what a commit left out is never visible.
+//! broadcast events) before its commit; what a commit left out is never visible. A
+//! subscriber misses no committed event: an event committed after `subscribe` returned
+//! is broadcast to it, one committed before is in the store (so a subscriber that
+//! subscribes, then reads the store, sees everything once or twice, never not at all).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -76,13 +79,28 @@ impl Service {
             .collect();
         let recorded_success = write.events.iter().any(|e| e.kind == "task_succeeded");
         let mut report = CommitReport::default();
+        let mut written = Vec::new();
         if !write.is_empty() {
             self.crasher.before_commit();
-            report = self.write(write).await?;
+            let (r, w) = self.write(write).await?;
+            (report, written) = (r, w.events);
             self.crasher.after_commit(recorded_success);
         }
         let left_out = self.left_out(&report);
-        for event in batch.logged {
+        // Whoever subscribed before this point (after the commit) gets every event of
+        // it; whoever subscribes later finds them in the store. An event made while
+        // nobody listened was not kept: if someone listens now, the turn's events are
+        // decoded again from what was written (rare: a subscription that came in the
+        // middle of a turn), rather than missed.
+        let logged = if batch.unlogged && self.events.receiver_count() > 0 {
+            super::decoded(written).unwrap_or_else(|e| {
+                tracing::error!(error = %e, "cannot decode a turn's events for subscribers");
+                Vec::new()
+            })
+        } else {
+            batch.logged
+        };
+        for event in logged {
             if !left_out.contains(&event.execution) {
                 let _ = self.events.send(Arc::new(event));
             }
@@ -110,16 +128,16 @@ impl Service {
         Ok(())
     }
 
-    /// Writes `batch`: on this thread when the store can commit here (the scheduler
+    /// Writes `batch` (and gives it back): on this thread when the store can commit here (the scheduler
     /// runs on a thread of its own, see `scheduler::spawn`), else on the caller's
     /// runtime, retrying transient failures; a storage failure that persists stops the
     /// engine.
-    async fn write(&self, batch: CommitBatch) -> Result<CommitReport> {
+    async fn write(&self, batch: CommitBatch) -> Result<(CommitReport, CommitBatch)> {
         let started = std::time::Instant::now();
         match self.store.commit_here(&batch) {
             Some(Ok(report)) => {
                 observe::commit(batch.events.len(), started.elapsed());
-                return Ok(report);
+                return Ok((report, batch));
             }
             // Tried again below, as any transient failure.
             Some(Err(harmonia_storage::Error::Backend(e))) => {
@@ -197,9 +215,9 @@ impl Service {
     }
 }
 
-/// Writes `batch` to `store`, retrying transient failures; a storage failure that
+/// Writes `batch` to `store` (and gives it back), retrying transient failures; a storage failure that
 /// persists stops the engine.
-async fn write(store: Arc<dyn Store>, batch: CommitBatch) -> Result<CommitReport> {
+async fn write(store: Arc<dyn Store>, batch: CommitBatch) -> Result<(CommitReport, CommitBatch)> {
     let mut delay = Duration::from_millis(50);
     let mut tries = 0;
     loop {
@@ -207,7 +225,7 @@ async fn write(store: Arc<dyn Store>, batch: CommitBatch) -> Result<CommitReport
         match store.commit(&batch).await {
             Ok(report) => {
                 observe::commit(batch.events.len(), started.elapsed());
-                return Ok(report);
+                return Ok((report, batch));
             }
             Err(harmonia_storage::Error::Backend(e)) if tries < 5 => {
                 tries += 1;
@@ -220,5 +238,64 @@ async fn write(store: Arc<dyn Store>, batch: CommitBatch) -> Result<CommitReport
                 return Err(e.into());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use harmonia_storage::MemoryStore;
+    use tokio::sync::{broadcast, mpsc};
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+    use crate::event::Event;
+    use crate::kinds::{Kinds, KindsConfig, builtin_types};
+    use crate::{EngineConfig, Plans};
+
+    fn service(events: broadcast::Sender<Arc<super::super::LoggedEvent>>) -> Service {
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        let plans = Arc::new(Plans::new(store.clone(), builtin_types(), None));
+        let (tx, rx) = mpsc::channel(8);
+        Service::new(
+            EngineConfig::default(),
+            store,
+            plans,
+            Kinds::builtin(&KindsConfig::default()),
+            tx,
+            rx,
+            events,
+            CancellationToken::new(),
+        )
+    }
+
+    /// A subscriber that came while a turn was made (after its events, before its
+    /// commit) gets them: they are committed after it subscribed, so it finds them
+    /// nowhere else if it read the store before the commit.
+    #[tokio::test]
+    async fn a_subscriber_that_came_in_the_middle_of_a_turn_gets_its_events() {
+        let (events, _) = broadcast::channel(16);
+        let mut s = service(events.clone());
+        let id = ExecutionId::new();
+        s.push_event(
+            id,
+            1,
+            Timestamp::now(),
+            Event::CancelRequested { reason: None },
+        );
+        let mut rx = events.subscribe();
+        s.commit().await.expect("commit");
+        let got = rx.try_recv().expect("the turn's event");
+        assert_eq!((got.execution, got.seq), (id, 1));
+        assert_eq!(got.event, Event::CancelRequested { reason: None });
+        assert!(rx.try_recv().is_err(), "once");
+        // The next turn, made while it listens, is kept as it is made.
+        s.push_event(
+            id,
+            2,
+            Timestamp::now(),
+            Event::CancelRequested { reason: None },
+        );
+        s.commit().await.expect("commit");
+        assert_eq!(rx.try_recv().expect("the next event").seq, 2);
     }
 }

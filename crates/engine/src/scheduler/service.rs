@@ -95,6 +95,9 @@ impl After {
 pub(super) struct Batch {
     pub(super) events: Vec<EventRecord>,
     pub(super) logged: Vec<LoggedEvent>,
+    /// Some event of this turn was not kept in `logged` (nobody listened when it was
+    /// made): if someone listens by the commit, `logged` is rebuilt from `events`.
+    pub(super) unlogged: bool,
     pub(super) touched: HashSet<ExecutionId>,
     /// Timers that fired in this turn: their rows go (see `commit`).
     pub(super) timers_fired: Vec<(ExecutionId, TimerKey)>,
@@ -406,6 +409,8 @@ impl Service {
                 at,
                 event,
             });
+        } else {
+            self.batch.unlogged = true;
         }
         self.batch.touched.insert(id);
     }
