@@ -8,6 +8,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use harmonia_storage::Store;
@@ -49,19 +50,32 @@ impl Database {
         matches!(self, Database::Postgres(_))
     }
 
-    /// Opens it (SQLite with `sqlite`'s settings), its schema brought up to date.
-    pub(crate) async fn open(&self, sqlite: SqliteOptions) -> anyhow::Result<Arc<dyn Store>> {
+    /// Opens it (SQLite with `sqlite`'s settings), its schema brought up to date. The
+    /// caller closes it ([`Opened::close`]) before the process ends.
+    pub(crate) async fn open(&self, sqlite: SqliteOptions) -> anyhow::Result<Opened> {
         Ok(match self {
-            Database::Sqlite(path) => Arc::new(
-                SqliteStore::open(path, sqlite)
-                    .await
-                    .with_context(|| format!("cannot open the database {}", path.display()))?,
-            ),
-            Database::Postgres(url) => Arc::new(
-                PostgresStore::connect(url, PostgresOptions::default())
-                    .await
-                    .with_context(|| format!("cannot open the database {}", redact(url)))?,
-            ),
+            Database::Sqlite(path) => {
+                let store = Arc::new(
+                    SqliteStore::open(path, sqlite)
+                        .await
+                        .with_context(|| format!("cannot open the database {}", path.display()))?,
+                );
+                Opened {
+                    store: store.clone(),
+                    pools: Pools::Sqlite(store),
+                }
+            }
+            Database::Postgres(url) => {
+                let store = Arc::new(
+                    PostgresStore::connect(url, PostgresOptions::default())
+                        .await
+                        .with_context(|| format!("cannot open the database {}", redact(url)))?,
+                );
+                Opened {
+                    store: store.clone(),
+                    pools: Pools::Postgres(store),
+                }
+            }
         })
     }
 
@@ -72,6 +86,39 @@ impl Database {
             Database::Postgres(_) => PostgresDialect::migrator(),
         };
         migrator.iter().map(|m| m.version).max().unwrap_or(0)
+    }
+}
+
+/// The longest a command waits for its database to close before it exits anyway.
+pub(crate) const CLOSE_WAIT: Duration = Duration::from_secs(10);
+
+/// An open database.
+pub(crate) struct Opened {
+    /// The store, for everything that uses it.
+    pub(crate) store: Arc<dyn Store>,
+    pools: Pools,
+}
+
+/// The connections behind [`Opened::store`], to close.
+enum Pools {
+    Sqlite(Arc<SqliteStore>),
+    Postgres(Arc<PostgresStore>),
+}
+
+impl Opened {
+    /// Closes the connections and waits until they are closed (at most [`CLOSE_WAIT`]):
+    /// a SQLite file then holds everything on its own (the last connection to close
+    /// copies the WAL into it and removes the WAL), and a PostgreSQL server sees its
+    /// sessions end rather than drop. Left to the process's exit, SQLite's copy could be
+    /// cut off halfway (nothing is lost: the next open reads the WAL).
+    pub(crate) async fn close(self) {
+        let closed = match &self.pools {
+            Pools::Sqlite(s) => tokio::time::timeout(CLOSE_WAIT, s.close()).await,
+            Pools::Postgres(s) => tokio::time::timeout(CLOSE_WAIT, s.close()).await,
+        };
+        if closed.is_err() {
+            tracing::warn!("the database did not close within {CLOSE_WAIT:?}");
+        }
     }
 }
 

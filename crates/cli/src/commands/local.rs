@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use super::beside::Beside;
+use super::database::CLOSE_WAIT;
 use super::durability::Durability;
 use super::execution::get::task_detail;
 use super::execution::watch::View;
@@ -103,9 +104,6 @@ pub(crate) type Events = tokio::sync::broadcast::Receiver<Arc<harmonia_engine::L
 
 /// Connections for reads on a local run's database (a server has more).
 const LOCAL_READERS: u32 = 1;
-
-/// How long closing the database may take at the end of a local command.
-const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// What a local engine is configured with, from the environment and `harmonia.toml`:
 /// made before the store opens, so that a bad configuration changes nothing and a

@@ -23,8 +23,7 @@ pub(crate) struct Args {
 pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let db = Database::parse(args.db.as_deref().unwrap_or("harmonia.db"));
     runtime()?.block_on(async {
-        let store = db.open(Default::default()).await?;
-        drop(store);
+        db.open(Default::default()).await?.close().await;
         outln!(
             "{}: the schema is up to date (migration {})",
             db.display(),

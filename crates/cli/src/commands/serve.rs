@@ -287,8 +287,19 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+/// Serves on the settings' database, then closes it (after the engine stopped): the
+/// SQLite file then holds everything on its own, no WAL beside it.
 async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
-    let store: Arc<dyn Store> = settings.db.open(settings.durability.sqlite()).await?;
+    let opened = settings.db.open(settings.durability.sqlite()).await?;
+    let served = serve_on(settings, opened.store.clone()).await;
+    opened.close().await;
+    if served.is_ok() {
+        crate::output::errln!("harmonia stopped");
+    }
+    served
+}
+
+async fn serve_on(settings: Settings, store: Arc<dyn Store>) -> anyhow::Result<ExitCode> {
     let access = if settings.addr.ip().is_loopback() {
         Access::Loopback
     } else if settings.insecure {
@@ -490,6 +501,5 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         }
     }
     let _ = engine.stopped().await;
-    crate::output::errln!("harmonia stopped");
     Ok(ExitCode::SUCCESS)
 }

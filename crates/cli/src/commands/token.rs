@@ -10,6 +10,7 @@ use crate::output::outln;
 use std::process::ExitCode;
 
 use harmonia_server::Role;
+use harmonia_storage::Store;
 
 use super::database::Database;
 use super::local::runtime;
@@ -50,8 +51,13 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
 
 async fn token(args: &Args) -> anyhow::Result<ExitCode> {
     let db = Database::parse(args.db.as_deref().unwrap_or("harmonia.db"));
-    let store = db.open(Default::default()).await?;
-    let store = store.as_ref();
+    let opened = db.open(Default::default()).await?;
+    let code = tokens(args, opened.store.as_ref()).await;
+    opened.close().await;
+    code
+}
+
+async fn tokens(args: &Args, store: &dyn Store) -> anyhow::Result<ExitCode> {
     match &args.command {
         Command::Create { role, name } => {
             let role = Role::parse(role).ok_or_else(|| anyhow::anyhow!("unknown role `{role}`"))?;

@@ -452,3 +452,67 @@ async fn a_server_on_sqlite_restarted_after_sigkill_resumes_at_once() {
     let (_, health) = send(http.get(format!("{}/health", served.base))).await;
     assert!(health["node"]["lease_ms"].is_null(), "{health}");
 }
+
+/// Regression: a server stopped with SIGTERM left its WAL beside the database (the last
+/// checkpoint raced the exit), so a copy of the file alone missed the last executions;
+/// `harmonia token` left its token in the WAL the same way. Each now closes the
+/// database before it exits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_server_leaves_everything_in_the_database_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("h.db");
+    let wal = dir.path().join("h.db-wal");
+    let (token, _) = token_and_id(&db, "admin");
+    let left = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    assert_eq!(
+        left, 0,
+        "`harmonia token create` left {left} bytes in the WAL"
+    );
+    let served = Served::start(&db, &[]);
+    let http = client();
+    let (status, body) = send(
+        http.post(format!("{}/api/workflows", served.base))
+            .bearer_auth(&token)
+            .header("content-type", "application/yaml")
+            .body("name: one\ntasks:\n  a: {type: set, with: 1}\n"),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, started) = send(
+        http.post(format!("{}/api/workflows/one/execute", served.base))
+            .bearer_auth(&token)
+            .json(&json!({})),
+    )
+    .await;
+    assert_eq!(status, 201, "{started}");
+    let id = started["execution_id"].as_str().expect("an id").to_string();
+    let since = std::time::Instant::now();
+    loop {
+        let (_, x) = send(
+            http.get(format!("{}/api/executions/{id}", served.base))
+                .bearer_auth(&token),
+        )
+        .await;
+        if x["status"] == "succeeded" {
+            break;
+        }
+        assert!(since.elapsed() < Duration::from_secs(10), "{x}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(served.terminate().success());
+    let left = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    assert_eq!(left, 0, "the stopped server left {left} bytes in the WAL");
+    let copy = dir.path().join("copy");
+    std::fs::create_dir(&copy).expect("dir");
+    std::fs::copy(&db, copy.join("h.db")).expect("copy");
+    use harmonia_storage::prelude::*;
+    let store = harmonia_storage_sql::SqliteStore::open(&copy.join("h.db"), Default::default())
+        .await
+        .expect("open");
+    let x = store
+        .execution(id.parse().expect("an execution id"))
+        .await
+        .expect("read")
+        .expect("the execution is in the copy");
+    assert_eq!(x.status, harmonia_storage::ExecutionStatus::Succeeded);
+}
