@@ -6,6 +6,11 @@
 //! instead of silently keeping one. Anchors, aliases and merge keys are expanded by the
 //! parser, within its budget (no "billion laughs").
 //!
+//! A plain document (mappings, lists and scalars, nothing else of YAML's) is read by
+//! `plain`, from the same parser's events without serde-saphyr's machinery, in about
+//! half the time; it hands back to serde-saphyr whatever it is not sure of, and every
+//! error, so the tree and the messages are serde-saphyr's either way.
+//!
 //! JSON sources are read as JSON (`json`): first checked by serde_json, whose errors
 //! are the precise ones for JSON, then read into the same tree by a reader that keeps
 //! offsets. The YAML reader is not used for them, although JSON is YAML 1.2: its YAML
@@ -24,6 +29,7 @@ use serde_saphyr::{DuplicateKeyPolicy, Options, Spanned};
 use crate::source::{Format, Source};
 
 mod json;
+mod plain;
 
 /// How deeply mappings and lists may nest in a definition (YAML or JSON). Real
 /// definitions use a handful of levels. The bound keeps the readers' recursion within
@@ -101,6 +107,14 @@ pub(crate) fn parse(source: &Source) -> Result<Node, SyntaxError> {
     if source.format() == Format::Json {
         return parse_json(source);
     }
+    if let Some(node) = plain::parse(source.text()) {
+        return Ok(node);
+    }
+    parse_yaml(source)
+}
+
+/// Reads a YAML source with serde-saphyr: any YAML, with its messages.
+fn parse_yaml(source: &Source) -> Result<Node, SyntaxError> {
     let mut options = Options::default();
     options.duplicate_keys = DuplicateKeyPolicy::PassThrough;
     options.with_snippet = false;
