@@ -128,10 +128,10 @@ impl Service {
         Ok(())
     }
 
-    /// Writes `batch` (and gives it back): on this thread when the store can commit here (the scheduler
-    /// runs on a thread of its own, see `scheduler::spawn`), else on the caller's
-    /// runtime, retrying transient failures; a storage failure that persists stops the
-    /// engine.
+    /// Writes `batch` and gives it back: on this thread when the store can commit here
+    /// (the scheduler runs on a thread of its own, see `scheduler::spawn`), else on the
+    /// caller's runtime, retrying transient failures; a storage failure that persists
+    /// stops the engine.
     async fn write(&self, batch: CommitBatch) -> Result<(CommitReport, CommitBatch)> {
         let started = std::time::Instant::now();
         match self.store.commit_here(&batch) {
@@ -215,8 +215,8 @@ impl Service {
     }
 }
 
-/// Writes `batch` to `store` (and gives it back), retrying transient failures; a storage failure that
-/// persists stops the engine.
+/// Writes `batch` to `store` and gives it back, retrying transient failures; a storage
+/// failure that persists stops the engine.
 async fn write(store: Arc<dyn Store>, batch: CommitBatch) -> Result<(CommitReport, CommitBatch)> {
     let mut delay = Duration::from_millis(50);
     let mut tries = 0;
