@@ -89,15 +89,25 @@ async fn run(
     let mut conn: Option<SqliteConnection> = None;
     // Once the log writer is gone, only pokes are left.
     let mut urged = true;
-    loop {
+    'run: loop {
         tokio::select! {
             () = cancel.cancelled() => break,
             poke = pokes.recv() => {
                 if poke.is_none() { break }
-                tokio::select! {
-                    () = cancel.cancelled() => break,
-                    () = tokio::time::sleep(interval) => {}
-                    u = urgent.recv(), if urged => urged = u.is_some(),
+                // The interval, unless urged meanwhile. The log writer going away (it
+                // stops first when the store closes) is no urge: that checkpoint
+                // opened a connection for nothing, since the close checkpoints anyway.
+                let wait = tokio::time::sleep(interval);
+                tokio::pin!(wait);
+                loop {
+                    tokio::select! {
+                        () = cancel.cancelled() => break 'run,
+                        () = &mut wait => break,
+                        u = urgent.recv(), if urged => {
+                            urged = u.is_some();
+                            if urged { break }
+                        }
+                    }
                 }
             }
             u = urgent.recv(), if urged => {
@@ -128,5 +138,34 @@ async fn run(
     }
     if let Some(c) = conn {
         let _ = c.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A store closing stops the log writer first, which drops the urging end: that
+    /// must not be taken for an urge, or the checkpointer opens its connection (and
+    /// syncs the files) just before the close's own checkpoint.
+    #[tokio::test]
+    async fn the_urging_end_going_away_is_no_urge() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("never.db");
+        let options = SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true);
+        let (urge, urgent) = mpsc::channel(1);
+        let checkpointer = Checkpointer::start(&options, Duration::from_secs(60), urgent);
+        checkpointer.poke();
+        tokio::task::yield_now().await;
+        drop(urge);
+        // Time for a checkpoint to start, had the dropped end woken it.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        checkpointer.stop().await;
+        assert!(
+            !path.exists(),
+            "the checkpointer opened its connection when the urging end went away"
+        );
     }
 }
