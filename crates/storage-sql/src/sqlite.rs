@@ -5,7 +5,12 @@
 //! Every write goes through the writer, so writes are serialized in this process
 //! without SQLite's busy-waiting; reads use the readers and, the file being in WAL mode,
 //! never wait for the writer (they see the last commit before their query began).
-//! Readers are `query_only`: they cannot write by mistake.
+//! Readers are `query_only`: they cannot write by mistake. With no readers asked for
+//! ([`SqliteOptions::readers`] 0: a process that does one thing, such as a local run),
+//! reads take the writer's connection in turn with the writes, and there is one
+//! connection fewer to open (a thread, three files and a reading of the schema). No
+//! read holds its connection while it waits for a write, nor the reverse (a write
+//! reads through its own transaction), so the shared connection cannot deadlock.
 //!
 //! A third connection belongs to the [`Checkpointer`](crate::checkpoint), which copies
 //! the WAL into the database file in the background, so that commits do not; the
@@ -80,7 +85,7 @@ pub enum Synchronous {
 pub struct SqliteOptions {
     /// Durability of commits.
     pub synchronous: Synchronous,
-    /// How many connections serve reads (at least 1).
+    /// How many connections serve reads; 0: reads share the writer's connection.
     pub readers: u32,
     /// How long a statement waits for a lock held by another connection (such as
     /// another process writing the same file) before failing.
@@ -267,9 +272,13 @@ impl SqlStore<SqliteDialect> {
                 .map_err(backend)
         };
         let readers = async {
-            pool(options.readers.max(1))
+            if options.readers == 0 {
+                return Ok(None);
+            }
+            pool(options.readers)
                 .connect_with(base.clone().pragma("query_only", "ON"))
                 .await
+                .map(Some)
                 .map_err(backend)
         };
         // Each connection opens on a thread of its own. A new empty file gets the
@@ -293,6 +302,7 @@ impl SqlStore<SqliteDialect> {
                 .map_err(|e| crate::error::migration(e, migrator))?;
         }
         let checkpointer = Checkpointer::start(&base, CHECKPOINT_INTERVAL, urgent);
+        let readers = readers.unwrap_or_else(|| writer.clone());
 
         Ok(SqlStore::with(
             writer,

@@ -2,7 +2,8 @@
 //!
 //! Connections: a writer pool and a reader pool. Every write goes through the writer;
 //! reads use the readers. On SQLite the writer is exactly one connection, and readers
-//! never wait for it (WAL mode); on PostgreSQL one pool is both.
+//! never wait for it (WAL mode), unless there are none and reads share the writer's
+//! connection (a local run); on PostgreSQL one pool is both.
 //!
 //! On SQLite, writes are serialized in this process, without SQLite's busy-waiting,
 //! by the write gate: an async lock that the writer connection is taken under

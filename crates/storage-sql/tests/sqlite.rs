@@ -64,6 +64,19 @@ fn db_path(dir: &TempDir) -> PathBuf {
 
 harmonia_storage::storage_suite!(TestStore::new());
 
+/// The whole suite again with no reader connections, as a local run opens the store:
+/// reads take the writer's one connection in turn with the writes, and none of them
+/// may wait for the other (a deadlock would fail here by the pool's timeout).
+mod reads_on_the_writer {
+    use super::*;
+
+    harmonia_storage::storage_suite!(TestStore::with(SqliteOptions {
+        readers: 0,
+        acquire_timeout: Duration::from_secs(5),
+        ..SqliteOptions::default()
+    }));
+}
+
 fn event(execution: ExecutionId, seq: u64) -> EventRecord {
     EventRecord {
         execution,

@@ -102,8 +102,9 @@ pub(crate) fn secrets() -> BTreeMap<String, String> {
 /// The engine's events, as [`Local::subscribe`] gives them.
 pub(crate) type Events = tokio::sync::broadcast::Receiver<Arc<harmonia_engine::LoggedEvent>>;
 
-/// Connections for reads on a local run's database (a server has more).
-const LOCAL_READERS: u32 = 1;
+/// Connections for reads on a local run's database: none, the reads take the
+/// writer's connection (a server has several).
+const LOCAL_READERS: u32 = 0;
 
 /// What a local engine is configured with, from the environment and `harmonia.toml`:
 /// made before the store opens, so that a bad configuration changes nothing and a
@@ -190,8 +191,8 @@ impl Local {
             SqliteStore::open(
                 &path,
                 harmonia_storage_sql::SqliteOptions {
-                    // One process, one run: reads seldom overlap, and each connection
-                    // costs a thread and a reading of the schema to open.
+                    // One process, one run: reads seldom overlap, and a connection
+                    // costs a thread, three files and a reading of the schema to open.
                     readers: LOCAL_READERS,
                     ..durability.sqlite()
                 },
