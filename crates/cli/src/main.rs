@@ -104,17 +104,16 @@ fn init_logging(json: bool, default: &str) {
 }
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let serve = matches!(cli.command, Command::Serve(_));
     // Freed memory goes back to the system in the background, not only when the
-    // allocator is busy: an idle server that handled large inputs shrinks again.
-    if let Err(e) = tikv_jemalloc_ctl::background_thread::write(true) {
+    // allocator is busy: an idle server that handled large inputs shrinks again. A
+    // command that ends gives it all back at its exit; starting the thread there cost
+    // a thread's start and end.
+    if serve && let Err(e) = tikv_jemalloc_ctl::background_thread::write(true) {
         crate::output::errln!("warning: cannot start the allocator's background thread: {e}");
     }
-    let cli = Cli::parse();
-    let default = if matches!(cli.command, Command::Serve(_)) {
-        "info,rmcp=warn"
-    } else {
-        "warn"
-    };
+    let default = if serve { "info,rmcp=warn" } else { "warn" };
     init_logging(cli.log_json, default);
     let result = match cli.command {
         Command::Serve(args) => commands::serve::run(&args),
