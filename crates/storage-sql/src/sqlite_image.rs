@@ -12,8 +12,15 @@
 //!   new file is created empty and gets the schema by SQL (`sqlite_schema.rs`).
 //! - The file appears whole or not at all: the image goes to a temporary file beside
 //!   it (mode 0600), is synced, and is hard-linked to the database's name, which fails
-//!   if the name exists (another process made it first: that one is used); the
-//!   directory is then synced. A crash leaves at most a stray `.NAME.*.new` file.
+//!   if the name exists (another process made it first: that one is used). A crash
+//!   leaves at most a stray `.NAME.*.new` file.
+//! - The name is made durable by SQLite, not here: a connection's first sync of the
+//!   `-wal` file, which sits in the same directory, syncs the directory too, and no
+//!   commit survives a power loss before the WAL has been synced (with `synchronous`
+//!   FULL a commit syncs it; with NORMAL only a checkpoint does, before it copies
+//!   anything into the file). A power loss before then loses a new file that holds no
+//!   commit that could have survived; the next open makes it again. Syncing the
+//!   directory here as well cost a disk flush for each new database.
 //! - A file this makes is readable and writable by its owner only (mode 0600).
 
 use std::io::Write as _;
@@ -88,13 +95,8 @@ fn from_image(path: &Path) -> Result<Option<Made>> {
     let linked = std::fs::hard_link(&temp, path);
     let _ = std::fs::remove_file(&temp);
     match linked {
-        Ok(()) => {
-            // The new name survives a power loss like the data it names.
-            std::fs::File::open(&dir)
-                .and_then(|d| d.sync_all())
-                .map_err(backend)?;
-            Ok(Some(Made::Image))
-        }
+        // The name is synced with the WAL's (see the module doc).
+        Ok(()) => Ok(Some(Made::Image)),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(Some(Made::Existing)),
         Err(e) => {
             tracing::debug!(error = %e, "cannot link the schema image; creating the database empty");

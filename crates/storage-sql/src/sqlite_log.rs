@@ -37,12 +37,17 @@
 //!   taken.
 //! - A transaction that fails is rolled back before the answer goes out; nothing of it
 //!   is written.
-//! - [`LogWriter::stop`] closes the connection and waits for the thread; dropping the
-//!   writer lets the thread finish on its own.
+//! - [`LogWriter::stop`] (the store closing) copies the WAL into the database file
+//!   on this connection, then closes it and waits for the thread; dropping the writer
+//!   lets the thread finish on its own. This connection has synced the WAL before
+//!   (its first commit of a WAL did, which synced the directory too, once per
+//!   connection); the close's checkpoint on the store's last connection to close,
+//!   which had not, synced the directory again, and now finds nothing left to copy.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -146,6 +151,8 @@ pub(crate) struct LogWriter {
     /// does [`LogWriter::commit_here`]: both under the write gate, so it is free.
     log: Arc<Mutex<Option<Log>>>,
     closed: tokio::sync::Mutex<Option<oneshot::Receiver<()>>>,
+    /// Set by [`LogWriter::stop`]: the thread checkpoints before it closes.
+    stopping: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for LogWriter {
@@ -170,6 +177,8 @@ impl LogWriter {
         let path = path.to_owned();
         let log = Arc::new(Mutex::new(None));
         let shared = log.clone();
+        let stopping = Arc::new(AtomicBool::new(false));
+        let stop_asked = stopping.clone();
         std::thread::Builder::new()
             .name("sqlite-log".into())
             .spawn(move || {
@@ -213,6 +222,11 @@ impl LogWriter {
                     let _ = job.reply.send(outcome);
                 }
                 let log = shared.lock().ok().and_then(|mut slot| slot.take());
+                if let Some(log) = &log
+                    && stop_asked.load(Ordering::Acquire)
+                {
+                    sqlite_wal::finish(&log.conn);
+                }
                 if let Some(log) = log
                     && let Err((_, e)) = log.conn.close()
                 {
@@ -228,6 +242,7 @@ impl LogWriter {
             jobs: Mutex::new(Some(jobs)),
             log,
             closed: tokio::sync::Mutex::new(Some(closed)),
+            stopping,
         })
     }
 
@@ -268,9 +283,10 @@ impl LogWriter {
         }
     }
 
-    /// Stops the thread once the commits sent are done, and waits until its
-    /// connection is closed.
+    /// Stops the thread once the commits sent are done, and waits until it has
+    /// checkpointed (PASSIVE: what no reader still needs) and closed its connection.
     pub(crate) async fn stop(&self) {
+        self.stopping.store(true, Ordering::Release);
         if let Ok(mut jobs) = self.jobs.lock() {
             jobs.take();
         }

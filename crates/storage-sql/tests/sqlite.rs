@@ -449,6 +449,40 @@ async fn commits_are_checkpointed_in_the_background() {
     }
 }
 
+/// Closing copies the WAL into the database file itself, on the log writer's
+/// connection, not only in the checkpoint SQLite makes when the last connection to the
+/// file closes: with another process's connection still open (a command reading the
+/// same file), the file alone holds what was committed once the store has closed.
+#[tokio::test]
+async fn closing_copies_the_wal_into_the_file_with_another_connection_open() {
+    let dir = TempDir::new().unwrap();
+    let path = db_path(&dir);
+    let store = SqliteStore::open(&path, SqliteOptions::default())
+        .await
+        .unwrap();
+    let mut other = raw(&path).await;
+    // It has read the file: it holds it open in WAL mode as another process would.
+    sqlx::query("SELECT count(*) FROM events")
+        .fetch_one(&mut other)
+        .await
+        .unwrap();
+    let id = ExecutionId::new();
+    store.commit(&batch(id, 3, 2)).await.unwrap();
+    store.close().await;
+    // The file as it is, without its WAL.
+    let copy = dir.path().join("copy.db");
+    std::fs::copy(&path, &copy).unwrap();
+    drop(other);
+    let alone = SqliteStore::open(&copy, SqliteOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        alone.events(id).await.unwrap().len(),
+        3,
+        "the closed store left its commits in the WAL"
+    );
+}
+
 /// Commits back to back, as a busy node makes them, never leave the background
 /// checkpointer a moment when the whole WAL is copied, and SQLite starts the WAL over
 /// only then: without checkpoints of the log writer's own, the `-wal` file grew by
