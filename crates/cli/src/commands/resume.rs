@@ -17,7 +17,7 @@ use harmonia_storage::ExecutionStatus;
 use serde_json::{Value, json};
 
 use super::durability::Durability;
-use super::local::{Local, Output, runtime};
+use super::local::{Local, Output};
 use super::report::execution_report;
 
 #[derive(Debug, clap::Args)]
@@ -38,7 +38,7 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    runtime()?.block_on(resume(args))
+    super::local::run_to_end(resume(args))
 }
 
 async fn resume(args: &Args) -> anyhow::Result<ExitCode> {

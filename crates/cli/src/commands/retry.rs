@@ -17,7 +17,7 @@ use harmonia_app::executions::RetryMode;
 use harmonia_engine::RetryOptions;
 
 use super::durability::Durability;
-use super::local::{Invalid, Local, Output, exit_code, print_report, runtime};
+use super::local::{Invalid, Local, Output, exit_code, print_report};
 use super::report::execution_report;
 
 #[derive(Debug, clap::Args)]
@@ -50,7 +50,7 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    runtime()?.block_on(retry(args))
+    super::local::run_to_end(retry(args))
 }
 
 async fn retry(args: &Args) -> anyhow::Result<ExitCode> {

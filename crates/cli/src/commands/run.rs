@@ -21,7 +21,7 @@ use harmonia_app::Error as AppError;
 use serde_json::{Map, Value};
 
 use super::durability::Durability;
-use super::local::{Invalid, Local, LocalConfig, Output, exit_code, print_report, runtime};
+use super::local::{Invalid, Local, LocalConfig, Output, exit_code, print_report};
 use super::read_source;
 use super::report::execution_report;
 
@@ -94,7 +94,7 @@ fn inputs(args: &Args) -> Result<Value, Invalid> {
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    runtime()?.block_on(run_async(args))
+    super::local::run_to_end(run_async(args))
 }
 
 async fn run_async(args: &Args) -> anyhow::Result<ExitCode> {
