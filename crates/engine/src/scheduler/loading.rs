@@ -42,7 +42,13 @@ impl Service {
             .await?;
         let fences: std::collections::HashMap<ExecutionId, u64> = claimed.iter().copied().collect();
         let mine: HashSet<ExecutionId> = fences.keys().copied().collect();
-        let unfinished = self.store.unfinished().await?;
+        // Only what was claimed is loaded or armed below: with nothing claimed (a new
+        // database, a clean restart) there is nothing to read either.
+        let unfinished = if claimed.is_empty() {
+            Vec::new()
+        } else {
+            self.store.unfinished().await?
+        };
         let mut recovered = Vec::new();
         let mut parked = 0usize;
         for record in unfinished {
@@ -63,7 +69,12 @@ impl Service {
             }
         }
         let mut armed = 0usize;
-        for timer in self.store.timers().await? {
+        let timers = if claimed.is_empty() {
+            Vec::new()
+        } else {
+            self.store.timers().await?
+        };
+        for timer in timers {
             if self.executions.contains_key(&timer.execution) || !mine.contains(&timer.execution) {
                 continue; // Resumed below, which arms its timers from its state.
             }
