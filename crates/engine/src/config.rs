@@ -41,6 +41,12 @@ pub struct EngineConfig {
     /// commit as their cause, instead of as separate attempts. On by default; turning it
     /// off is only useful to measure what it saves.
     pub inline_pure_tasks: bool,
+    /// The committed events the broadcast to subscribers ([`Handle::subscribe`](crate::Handle::subscribe))
+    /// holds for the slowest of them; one that falls further behind gets `Lagged` and
+    /// reads the rest from the store. Its slots (about 32 bytes each) are allocated and
+    /// written when the engine starts, so a process that runs one small workflow
+    /// starts faster with fewer. Default: 16,384.
+    pub event_buffer: usize,
 }
 
 impl Default for EngineConfig {
@@ -56,6 +62,7 @@ impl Default for EngineConfig {
             kinds: KindsConfig::default(),
             secrets: BTreeMap::new(),
             inline_pure_tasks: true,
+            event_buffer: 16_384,
         }
     }
 }

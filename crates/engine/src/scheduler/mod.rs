@@ -352,7 +352,7 @@ pub async fn spawn(
     kinds: Kinds,
 ) -> Result<(Handle, tokio::task::JoinHandle<Result<()>>)> {
     let (tx, rx) = mpsc::channel(config.max_batch.max(1024) * 4);
-    let (events, _) = broadcast::channel(16_384);
+    let (events, _) = broadcast::channel(config.event_buffer.max(1));
     let shutdown = CancellationToken::new();
     let secret_names = Arc::new(config.secrets.keys().cloned().collect());
     let counters = Arc::new(lease::Counters::default());

@@ -910,6 +910,37 @@ async fn subscribers_see_every_committed_event_in_order() {
     assert_eq!(seqs, (1..=stored).collect::<Vec<_>>());
 }
 
+/// The broadcast holds `event_buffer` events for a subscriber that does not read: one
+/// that falls further behind is told it lagged (and reads the rest from the store),
+/// and what it still receives is the newest events, in order.
+#[tokio::test]
+async fn a_subscriber_behind_by_more_than_the_event_buffer_is_told_it_lagged() {
+    let config = EngineConfig {
+        event_buffer: 8,
+        ..EngineConfig::default()
+    };
+    let env = engine_on(Arc::new(MemoryStore::new()), config).await;
+    let mut rx = env.handle.subscribe();
+    let mut yaml = String::from("name: many\ntasks:\n");
+    for i in 0..10 {
+        yaml.push_str(&format!("  t{i}: {{type: set, with: {i}}}\n"));
+    }
+    let r = env.run(&yaml, json!({})).await;
+    let stored = env.store.events(r.id).await.expect("events").len() as u64;
+    assert!(stored > 8, "{stored} events");
+    let lagged = match rx.try_recv() {
+        Err(tokio::sync::broadcast::error::TryRecvError::Lagged(n)) => n,
+        other => panic!("expected a lag, got {other:?}"),
+    };
+    let mut seqs = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        seqs.push(e.seq);
+    }
+    assert_eq!(seqs.len(), 8, "the buffer holds eight");
+    assert_eq!(lagged + 8, stored);
+    assert_eq!(seqs, ((stored - 7)..=stored).collect::<Vec<_>>());
+}
+
 /// An engine that may run `shell` tasks.
 async fn shell_engine() -> Env {
     let (store, dir) = sqlite().await;
