@@ -28,6 +28,9 @@ use super::execution::watch::View;
 use super::progress::{Progress, Taken};
 use harmonia_server::views::ExecutionDetail;
 
+/// The engine's event broadcast in a local command (see [`EngineConfig::event_buffer`]).
+const LOCAL_EVENT_BUFFER: usize = 4_096;
+
 /// How a command prints its result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum Output {
@@ -132,6 +135,11 @@ impl LocalConfig {
                 ..KindsConfig::default()
             },
             secrets,
+            // One run's progress follows the events: a workflow of a thousand pure
+            // tasks makes about four thousand in one commit. A subscriber that lags
+            // reads the rest from the log. A quarter of the server's buffer, whose
+            // slots a one-task run wrote at start (96 pages fewer to fault in).
+            event_buffer: LOCAL_EVENT_BUFFER,
             ..EngineConfig::default()
         };
         Ok(LocalConfig {
@@ -439,7 +447,7 @@ pub(crate) fn exit_code(record: &ExecutionRecord) -> ExitCode {
     }
 }
 
-/// The multi-threaded runtime the local commands run on.
+/// The multi-threaded runtime the server and the other commands run on.
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -450,16 +458,29 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-/// Runs a local command's `work` on a [`runtime`] of its own. When the work ends well
-/// it has closed what it opened ([`Local::close`]), so the runtime is left to the
-/// process's exit instead of being waited for: waiting made each of its threads tear
-/// down the allocator's cache it had filled, 6% of the instructions of a one-task
-/// `harmonia run`, only to exit a moment later. After an error the runtime is waited
-/// for, so that whatever the error left open closes on its own.
+/// Runs a local command's `work` (`run`, `resume`, `retry`) on a runtime of its own,
+/// on this thread. The engine's scheduler has a thread of its own, and so does each
+/// of the store's connections; what is left for the runtime (registering the
+/// workflow, following the run, printing it) is waiting, which needs no worker
+/// threads: a multi-threaded runtime started two for it, with their stacks and
+/// allocator caches (about 200 page faults of a one-task run's 1,250). Blocking
+/// work (reading the definition) still gets a thread of the blocking pool, with the
+/// large stack expressions need.
+///
+/// When the work ends well it has closed what it opened ([`Local::close`]), so the
+/// runtime is left to the process's exit instead of being waited for: waiting made
+/// each of its threads tear down the allocator's cache it had filled, 6% of the
+/// instructions of a one-task `harmonia run`, only to exit a moment later. After an
+/// error the runtime is waited for, so that whatever the error left open closes on
+/// its own.
 pub(crate) fn run_to_end<T>(
     work: impl std::future::Future<Output = anyhow::Result<T>>,
 ) -> anyhow::Result<T> {
-    let runtime = runtime()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .thread_stack_size(64 << 20)
+        .build()
+        .context("cannot start the async runtime")?;
     let done = runtime.block_on(work);
     if done.is_ok() {
         runtime.shutdown_background();
