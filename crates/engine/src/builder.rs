@@ -50,6 +50,7 @@ impl Engine {
             store,
             config: EngineConfig::default(),
             kinds: Vec::new(),
+            builtin: None,
             definitions: None,
         }
     }
@@ -71,6 +72,7 @@ pub struct Builder {
     store: Arc<dyn Store>,
     config: EngineConfig,
     kinds: Vec<Arc<dyn TaskKind>>,
+    builtin: Option<Kinds>,
     definitions: Option<Arc<dyn DefinitionSource>>,
 }
 
@@ -101,6 +103,17 @@ impl Builder {
         self
     }
 
+    /// The built-in kinds, built already by [`Kinds::builtin`] from the `kinds`
+    /// settings of the [`config`](Builder::config) given: a caller that validated a
+    /// definition with their task types before the engine started hands them over
+    /// rather than have them built twice (their schemas are a few percent of a
+    /// one-task `harmonia run`).
+    #[must_use]
+    pub fn builtin(mut self, kinds: Kinds) -> Builder {
+        self.builtin = Some(kinds);
+        self
+    }
+
     /// Where to find workflows the store does not hold (stored on first use).
     #[must_use]
     pub fn definitions(mut self, source: Arc<dyn DefinitionSource>) -> Builder {
@@ -111,7 +124,10 @@ impl Builder {
     /// The kinds the engine runs: the built-ins and those added. Fails when an added
     /// kind's parameter schema is not a valid JSON Schema.
     pub fn kinds(&self) -> Result<Kinds> {
-        let mut kinds = Kinds::builtin(&self.config.kinds);
+        let mut kinds = self
+            .builtin
+            .clone()
+            .unwrap_or_else(|| Kinds::builtin(&self.config.kinds));
         for kind in &self.kinds {
             kinds
                 .register(kind.clone())
@@ -214,6 +230,31 @@ mod tests {
         assert_eq!(tasks[0].output, Some(json!({"x": 1})));
         engine.handle().shutdown();
         engine.stopped().await.expect("stops");
+    }
+
+    #[test]
+    fn built_in_kinds_handed_over_are_used_as_they_are_and_added_kinds_join_them() {
+        // Kinds built with `shell` allowed, handed to an engine whose settings say
+        // otherwise: the engine runs what it was given (built once, by the caller).
+        let given = Kinds::builtin(&crate::kinds::KindsConfig {
+            allow_shell: true,
+            ..crate::kinds::KindsConfig::default()
+        });
+        let builder = Engine::builder(Arc::new(MemoryStore::new()))
+            .builtin(given.clone())
+            .kind(Arc::new(Echo(json!({}))));
+        let kinds = builder.kinds().expect("valid kinds");
+        let names: Vec<&str> = kinds.task_types().names().collect();
+        assert_eq!(names.len(), given.task_types().names().count() + 1);
+        assert!(kinds.task_types().get("echo").is_some());
+        // The shared kinds themselves are not changed by the added one.
+        assert!(given.task_types().get("echo").is_none());
+        let shell = |k: &Kinds| k.get("shell").map(|k| Arc::as_ptr(k).cast::<()>());
+        assert_eq!(
+            shell(&kinds),
+            shell(&given),
+            "the given `shell` kind, not a new one"
+        );
     }
 
     #[tokio::test]

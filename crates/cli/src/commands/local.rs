@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use harmonia_app::App;
-use harmonia_engine::kinds::KindsConfig;
+use harmonia_engine::kinds::{Kinds, KindsConfig};
 use harmonia_engine::{Engine, EngineConfig, Handle, Plans};
 use harmonia_model::Plan;
 use harmonia_storage::{ExecutionId, ExecutionRecord, Store};
@@ -111,9 +111,11 @@ const LOCAL_READERS: u32 = 0;
 
 /// What a local engine is configured with, from the environment and `harmonia.toml`:
 /// made before the store opens, so that a bad configuration changes nothing and a
-/// caller can validate a definition with [`LocalConfig::task_types`] meanwhile.
+/// caller can validate a definition with [`LocalConfig::kinds`] meanwhile.
 pub(crate) struct LocalConfig {
     engine: EngineConfig,
+    /// The built-in kinds of `engine`'s settings, built once for validating and running.
+    kinds: Kinds,
     directory: Arc<harmonia_app::components::Directory>,
     llm: Option<Arc<dyn harmonia_llm::Provider>>,
 }
@@ -143,17 +145,17 @@ impl LocalConfig {
             ..EngineConfig::default()
         };
         Ok(LocalConfig {
+            kinds: Kinds::builtin(&engine.kinds),
             engine,
             directory,
             llm,
         })
     }
 
-    /// The task types the engine this configures validates definitions with.
-    pub(crate) fn task_types(&self) -> harmonia_model::TaskTypes {
-        harmonia_engine::kinds::Kinds::builtin(&self.engine.kinds)
-            .task_types()
-            .clone()
+    /// The kinds the engine this configures runs; their task types are what it
+    /// validates definitions with. Cheap to clone.
+    pub(crate) fn kinds(&self) -> Kinds {
+        self.kinds.clone()
     }
 }
 
@@ -211,10 +213,11 @@ impl Local {
         let store: Arc<dyn Store> = sqlite.clone();
         let LocalConfig {
             engine: config,
+            kinds,
             directory,
             llm,
         } = config;
-        let mut builder = Engine::builder(store).config(config);
+        let mut builder = Engine::builder(store).config(config).builtin(kinds);
         if let Some(dir) = beside {
             builder = builder.definitions(Arc::new(Beside { dir }));
         }

@@ -126,8 +126,8 @@ async fn run_async(args: &Args) -> anyhow::Result<ExitCode> {
     // The definition is read and checked on a thread of its own while the store opens
     // and the engine starts: for a large workflow, reading it is the longer of the two.
     let loading = {
-        let (source, types) = (source.clone(), config.task_types());
-        tokio::task::spawn_blocking(move || harmonia_model::load(&source, &types))
+        let (source, kinds) = (source.clone(), config.kinds());
+        tokio::task::spawn_blocking(move || harmonia_model::load(&source, kinds.task_types()))
     };
     let local = Local::open_with(args.db.as_deref(), args.durability, config, Some(dir)).await?;
     let loaded = loading
