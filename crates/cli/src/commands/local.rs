@@ -466,7 +466,7 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// of the store's connections; what is left for the runtime (registering the
 /// workflow, following the run, printing it) is waiting, which needs no worker
 /// threads: a multi-threaded runtime started two for it, with their stacks and
-/// allocator caches (about 200 page faults of a one-task run's 1,250). Blocking
+/// allocator caches (60 to 110 page faults of a one-task run's 1,100). Blocking
 /// work (reading the definition) still gets a thread of the blocking pool, with the
 /// large stack expressions need.
 ///
