@@ -7,9 +7,11 @@
 //!
 //! Writes (`put`, `import`) are one transaction each on the writer, started with
 //! [`Dialect::BEGIN_WRITE`]. For each name it touches, a write first makes sure the
-//! name's row exists (insert-or-ignore), reads it back locked ([`Dialect::LOCK_ROW`]),
-//! and clears `deleted_at` (any write under a name brings it back); only then does it
-//! read the stored versions, decide, and insert. So two writers of one name never both
+//! name's row exists, locked, with `deleted_at` cleared (any write under a name brings
+//! it back): an insert that brings a deleted row back on conflict and returns the id
+//! (one statement for a new name), then, for a name in use, a read of the row locked
+//! ([`Dialect::LOCK_ROW`]); only then does it read the stored versions, decide, and
+//! insert. So two writers of one name never both
 //! read "latest is 3" and both write 4: on SQLite the whole database is locked from the
 //! first statement, on a database with row locks the name's row is. An import locks its
 //! names in sorted order, so that two imports cannot deadlock.
@@ -123,38 +125,34 @@ async fn all<D: Dialect, K: Tables>(
 }
 
 /// Inside a write transaction: the id of `name`'s row, created if missing, locked,
-/// and no longer deleted.
+/// and no longer deleted. A new or deleted name takes one statement: an insert that,
+/// on the name's conflict with a deleted row, brings it back instead, and returns the
+/// id either way. A name in use (that statement then changes nothing and returns
+/// nothing, but has locked its row where rows lock) is read by a second.
 async fn claim<D: Dialect, K: Tables>(conn: &mut Connection<D>, name: &str) -> Result<K::Id> {
-    let mut create = Sql::<D>::new(format!(
-        "INSERT INTO {} (id, name) VALUES ($1, $2)",
-        K::NAMES
-    ));
-    create.push(&D::insert_ignore("name"));
-    create
-        .arg(Uuid::now_v7().to_string())
-        .arg(name)
-        .execute(&mut *conn)
-        .await
-        .map_err(backend)?;
-    let row = Sql::<D>::new(format!(
-        "SELECT id FROM {} WHERE name = $1{}",
-        K::NAMES,
-        D::LOCK_ROW
+    let names = K::NAMES;
+    let made = Sql::<D>::new(format!(
+        "INSERT INTO {names} (id, name) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE \
+         SET deleted_at = NULL WHERE {names}.deleted_at IS NOT NULL RETURNING id"
     ))
+    .arg(Uuid::now_v7().to_string())
     .arg(name)
     .fetch_optional(&mut *conn)
     .await
-    .map_err(backend)?
-    .ok_or_else(|| backend_msg(format!("{} `{name}` vanished while stored", K::KIND)))?;
-    let id = crate::rows::Columns::<D>::new(&row, K::NAMES).uuid("id")?;
-    Sql::<D>::new(format!(
-        "UPDATE {} SET deleted_at = NULL WHERE id = $1 AND deleted_at IS NOT NULL",
-        K::NAMES
-    ))
-    .arg(id.to_string())
-    .execute(&mut *conn)
-    .await
     .map_err(backend)?;
+    let row = match made {
+        Some(row) => row,
+        None => Sql::<D>::new(format!(
+            "SELECT id FROM {names} WHERE name = $1{}",
+            D::LOCK_ROW
+        ))
+        .arg(name)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(backend)?
+        .ok_or_else(|| backend_msg(format!("{} `{name}` vanished while stored", K::KIND)))?,
+    };
+    let id = crate::rows::Columns::<D>::new(&row, names).uuid("id")?;
     Ok(K::Id::from(id))
 }
 
