@@ -298,21 +298,16 @@ impl Local {
         let mut view = terminal.then(|| View::new(true));
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(150));
         // First what the subscription holds already, then the log for what was
-        // committed before it began (or that it lost). What is committed from now on
-        // may come both ways: `take` shows each event once.
+        // committed before it began (a resumed execution's earlier events), unless it
+        // brought the first event. What is committed from now on may come both ways:
+        // `take` shows each event once.
         let mut held = None;
-        loop {
-            match events.try_recv() {
-                Ok(e) if e.execution == id => match progress.take(e.seq, &e.event) {
-                    Taken::Shown => note_held(&mut held, &e.event),
-                    Taken::Gap => self.catch_up(id, &mut progress, &mut held).await?,
-                    Taken::Seen => {}
-                },
-                Ok(_) | Err(TryRecvError::Lagged(_)) => {}
-                Err(TryRecvError::Empty | TryRecvError::Closed) => break,
-            }
+        self.take_held(id, &mut events, &mut progress, &mut held)
+            .await?;
+        if progress.last_seq() == 0 {
+            self.catch_up(id, &mut progress, &mut held).await?;
         }
-        self.catch_up(id, &mut progress, &mut held).await?;
+        progress.flush();
         // A task of its own: waiting reads the store, and a read left half-done (a
         // connection taken, its answer not yet polled) while another branch's handler
         // reads too would hold the reader that handler waits for.
@@ -361,8 +356,13 @@ impl Local {
                 }
             }
         };
-        // The execution has ended: its log is complete.
-        self.catch_up(id, &mut progress, &mut held).await?;
+        // The execution has ended: its log is complete. The subscription may still hold
+        // its last events; the log has whatever it lost or has not brought yet.
+        self.take_held(id, &mut events, &mut progress, &mut held)
+            .await?;
+        if !progress.ended() {
+            self.catch_up(id, &mut progress, &mut held).await?;
+        }
         progress.finish();
         if let Some(v) = view.as_mut() {
             self.draw(id, v).await;
@@ -377,6 +377,28 @@ impl Local {
             && let Ok(v) = serde_json::to_value(ExecutionDetail::from_execution(&x))
         {
             view.update(&v, jiff::Timestamp::now());
+        }
+    }
+
+    /// Shows the events of execution `id` that `events` holds now, without waiting; a
+    /// gap (the subscription lost some) is filled from the log.
+    async fn take_held(
+        &self,
+        id: ExecutionId,
+        events: &mut Events,
+        progress: &mut Progress,
+        held: &mut Option<String>,
+    ) -> anyhow::Result<()> {
+        loop {
+            match events.try_recv() {
+                Ok(e) if e.execution == id => match progress.take(e.seq, &e.event) {
+                    Taken::Shown => note_held(held, &e.event),
+                    Taken::Gap => self.catch_up(id, progress, held).await?,
+                    Taken::Seen => {}
+                },
+                Ok(_) | Err(TryRecvError::Lagged(_)) => {}
+                Err(TryRecvError::Empty | TryRecvError::Closed) => return Ok(()),
+            }
         }
     }
 

@@ -49,6 +49,8 @@ pub(crate) struct Progress {
     index: HashMap<String, usize>,
     /// The sequence number of the last event taken in (0 before the first).
     last_seq: u64,
+    /// Whether the execution's outcome (its last event) was taken in.
+    ended: bool,
     /// Plain lines not yet written (see [`Progress::flush`]).
     pending: String,
 }
@@ -97,6 +99,7 @@ impl Progress {
             tasks,
             index,
             last_seq: 0,
+            ended: false,
             pending: String::new(),
         }
     }
@@ -111,8 +114,20 @@ impl Progress {
             return Taken::Gap;
         }
         self.last_seq = seq;
+        self.ended = matches!(
+            event,
+            Event::ExecutionSucceeded { .. }
+                | Event::ExecutionFailed { .. }
+                | Event::ExecutionCancelled
+        );
         self.event(event);
         Taken::Shown
+    }
+
+    /// Whether the execution's outcome, the last event of its log, was taken in: with
+    /// every event before it (see [`Progress::take`]), nothing is left to read.
+    pub(crate) fn ended(&self) -> bool {
+        self.ended
     }
 
     /// The sequence number of the last event taken in (0 before the first): the log

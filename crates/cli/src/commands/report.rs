@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use harmonia_model::Plan;
-use harmonia_storage::{ExecutionId, Store, TaskRunRecord};
+use harmonia_storage::{ExecutionRecord, Store, TaskRunRecord};
 use serde_json::{Map, Value, json};
 
 fn task_json(r: TaskRunRecord) -> Map<String, Value> {
@@ -26,15 +26,14 @@ fn task_json(r: TaskRunRecord) -> Map<String, Value> {
     m
 }
 
-/// The report of execution `id` of `plan`.
+/// The report of execution `x` of `plan`: its row as the caller read it once it ended
+/// (what waiting for it returns), and its task runs from `store`.
 pub(crate) async fn execution_report(
     store: &dyn Store,
-    id: ExecutionId,
+    x: &ExecutionRecord,
     plan: &Plan,
 ) -> anyhow::Result<Value> {
-    let Some(x) = store.execution(id).await? else {
-        anyhow::bail!("execution {id} is not in the store");
-    };
+    let id = x.id;
     // Taken apart, not copied: outputs can be large.
     let (items, runs): (Vec<_>, Vec<_>) = store
         .task_runs(id)
@@ -69,8 +68,8 @@ pub(crate) async fn execution_report(
     let mut report = Map::with_capacity(5);
     report.insert("execution_id".into(), Value::String(x.id.to_string()));
     report.insert("status".into(), json!(x.status));
-    report.insert("outputs".into(), x.outputs.unwrap_or(Value::Null));
-    report.insert("error".into(), x.error.unwrap_or(Value::Null));
+    report.insert("outputs".into(), x.outputs.clone().unwrap_or(Value::Null));
+    report.insert("error".into(), x.error.clone().unwrap_or(Value::Null));
     report.insert("tasks".into(), Value::Object(tasks));
     Ok(Value::Object(report))
 }

@@ -71,7 +71,7 @@ async fn resume(args: &Args) -> anyhow::Result<ExitCode> {
             .watch(x.id, &workflow.plan, args.output, local.subscribe())
             .await?;
         all_ok &= record.status == ExecutionStatus::Succeeded;
-        let report = execution_report(local.store().as_ref(), x.id, &workflow.plan).await?;
+        let report = execution_report(local.store().as_ref(), &record, &workflow.plan).await?;
         if args.output == Output::Text {
             crate::output::errln!("{} in {:.2}s", record.status, elapsed.as_secs_f64());
             if let Some(m) = report["error"]["message"].as_str() {

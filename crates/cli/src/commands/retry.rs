@@ -134,7 +134,7 @@ async fn retry(args: &Args) -> anyhow::Result<ExitCode> {
     let (record, elapsed) = local
         .watch(new, &workflow.plan, args.output, events)
         .await?;
-    let report = execution_report(local.store().as_ref(), new, &workflow.plan).await?;
+    let report = execution_report(local.store().as_ref(), &record, &workflow.plan).await?;
     local.close().await;
     print_report(&report, elapsed, args.output);
     Ok(exit_code(&record))

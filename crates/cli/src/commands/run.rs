@@ -172,7 +172,7 @@ async fn run_async(args: &Args) -> anyhow::Result<ExitCode> {
         crate::output::errln!("running {} (execution {id})", plan.workflow.name);
     }
     let (record, elapsed) = local.watch(id, &plan, args.output, events).await?;
-    let report = execution_report(local.store().as_ref(), id, &plan).await?;
+    let report = execution_report(local.store().as_ref(), &record, &plan).await?;
     local.close().await;
     print_report(&report, elapsed, args.output);
     Ok(exit_code(&record))
