@@ -493,11 +493,14 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// large stack expressions need.
 ///
 /// When the work ends well it has closed what it opened ([`Local::close`]), so the
-/// runtime is left to the process's exit instead of being waited for: waiting made
-/// each of its threads tear down the allocator's cache it had filled, 6% of the
-/// instructions of a one-task `harmonia run`, only to exit a moment later. After an
-/// error the runtime is waited for, so that whatever the error left open closes on
-/// its own.
+/// runtime is left to the process's exit, not shut down: waiting made each of its
+/// threads tear down the allocator's cache it had filled, 6% of the instructions of a
+/// one-task `harmonia run`, only to exit a moment later; and even a shutdown that does
+/// not wait wakes the blocking pool's idle threads, which each unmap a stack of their
+/// own (every unmapping interrupts the other CPU to flush its address cache) while
+/// this thread waits for the pool's lock. The caller returns to `main`, which exits.
+/// After an error the runtime is waited for, so that whatever the error left open
+/// closes on its own.
 pub(crate) fn run_to_end<T>(
     work: impl std::future::Future<Output = anyhow::Result<T>>,
 ) -> anyhow::Result<T> {
@@ -508,7 +511,7 @@ pub(crate) fn run_to_end<T>(
         .context("cannot start the async runtime")?;
     let done = runtime.block_on(work);
     if done.is_ok() {
-        runtime.shutdown_background();
+        std::mem::forget(runtime);
     }
     done
 }
