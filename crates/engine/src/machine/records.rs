@@ -137,12 +137,19 @@ impl Execution {
         // keeps only what expressions read (`$inputs`), and `inputs` becomes `null`.
         // Whether it is parked is in its row (a restart loads only the others): a
         // change of it alone rewrites the row.
+        //
+        // The row is written when the execution's own state changed, not at each of
+        // its tasks' steps (their rows say those): a step of a chain then writes no
+        // page of `executions`. `updated_at` is when the row last changed. Besides
+        // the transitions that mark it, a status or parking that differs from the
+        // stored row's rewrites it, whatever path changed it.
         let parked = self.is_parked();
-        if parked != self.parked_stored {
+        if !self.row_stored || parked != self.parked_stored || self.status != self.status_stored {
             self.dirty.execution = true;
         }
         let execution = std::mem::take(&mut self.dirty.execution).then(|| {
             self.parked_stored = parked;
+            self.status_stored = self.status;
             let inputs = if self.row_stored {
                 std::sync::Arc::new(Value::Null)
             } else {

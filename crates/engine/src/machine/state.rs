@@ -48,6 +48,8 @@ pub(crate) struct Execution {
     pub(crate) fence: u64,
     /// Whether the stored row says it is parked (see [`Execution::is_parked`]).
     pub(crate) parked_stored: bool,
+    /// The status the stored row says (meaningless before `row_stored`).
+    pub(crate) status_stored: ExecutionStatus,
     /// The task that started it, for a sub-workflow.
     pub parent: Option<ParentLink>,
     /// The execution it retries.
@@ -299,6 +301,7 @@ impl Execution {
             row_stored: false,
             fence: 1,
             parked_stored: false,
+            status_stored: ExecutionStatus::Running,
             parent,
             retry_of,
             origin,
@@ -423,13 +426,14 @@ impl Execution {
     }
 
     /// Marks a task's read-model row changed (a plain task's row includes its unit).
+    /// The execution's row is not: it changes with the execution's own state (status,
+    /// outputs, error, end, parking), not with each task's.
     pub(crate) fn mark_task(&mut self, t: usize) {
         let task = &mut self.tasks[t];
         if !task.dirty {
             task.dirty = true;
             self.dirty.rows.push((t, None));
         }
-        self.dirty.execution = true;
     }
 
     /// Records that task `t` ended: its entry in `$tasks`, the open count, and its

@@ -746,6 +746,41 @@ fn read_models_list_what_changed() {
 }
 
 #[test]
+fn a_tasks_step_rewrites_its_rows_not_the_executions() {
+    let mut s = Sim::new(DIAMOND, json!({}));
+    let first = s.x.take_records(Timestamp(s.now));
+    assert!(
+        first.execution.is_some(),
+        "a new execution's row is written"
+    );
+    let a = s.start_next();
+    s.succeed(a, json!({"n": 1}));
+    let b = s.start_next();
+    let step = s.x.take_records(Timestamp(s.now));
+    assert!(
+        step.execution.is_none(),
+        "a task's step leaves the execution's row"
+    );
+    let mut tasks: Vec<&str> = step.task_runs.iter().map(|r| r.task.as_str()).collect();
+    tasks.sort();
+    assert_eq!(tasks, ["a", "b", "c"]);
+    // A change of the execution's own state rewrites it: a pause, a resume, the end.
+    s.feed(Event::Paused);
+    let paused = s.x.take_records(Timestamp(s.now)).execution.expect("row");
+    assert_eq!(paused.status, ExecutionStatus::Paused);
+    s.feed(Event::Resumed);
+    let resumed = s.x.take_records(Timestamp(s.now)).execution.expect("row");
+    assert_eq!(resumed.status, ExecutionStatus::Running);
+    s.succeed(b, json!({"n": 2}));
+    s.run_all();
+    assert!(s.finished);
+    let end = s.x.take_records(Timestamp(s.now)).execution.expect("row");
+    assert_eq!(end.status, ExecutionStatus::Succeeded);
+    assert!(end.outputs.is_some());
+    assert_eq!(end.outputs, s.x.outputs);
+}
+
+#[test]
 fn a_decision_evaluated_off_the_turn_keeps_the_execution_from_parking() {
     let mut s = Sim::new(
         "name: s\ntasks:\n  nap: {type: sleep, with: {duration: 2s}}\n  fan: {type: set, for_each: '${ [1] }', with: 1, needs: [nap]}\n",

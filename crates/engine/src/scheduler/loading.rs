@@ -396,6 +396,7 @@ pub(crate) async fn replayed(
     x.row_stored = true;
     x.fence = record.fence;
     x.parked_stored = record.parked;
+    x.status_stored = record.status;
     let replayed = catch_unwind(AssertUnwindSafe(|| {
         for (event, at) in &parsed {
             machine::replay(&mut x, event, *at);
