@@ -64,9 +64,9 @@ use crate::write::Table;
 /// Execution ids looked up per fence query.
 const LOOKUPS: usize = 500;
 
-/// Prepared statements the connection keeps (each table's statement shapes, see
-/// `write.rs`, and the fence queries).
-const STATEMENT_CACHE: usize = 128;
+/// Prepared statements the connection keeps (each table's statement shapes, eighteen
+/// at most, see `write.rs`, and the fence queries).
+const STATEMENT_CACHE: usize = 192;
 
 /// What the thread did with a commit.
 #[derive(Debug)]
