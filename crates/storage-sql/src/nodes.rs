@@ -1,6 +1,7 @@
 //! The nodes role on SQL: [`Nodes`] for [`SqlStore`], every dialect.
 //!
-//! Claims are one `UPDATE ... RETURNING` each on the writer, atomic on their own: a
+//! Claims are one `UPDATE ... RETURNING` each on the writer, atomic on their own (a
+//! claim of orphans reads first whether there is any, and writes only then): a
 //! concurrent conditional commit of the former owner either lands before the claim
 //! (and its fence matched) or after it (and is fenced). Two nodes claiming the same
 //! orphan at once both run the `UPDATE`; the database orders them (PostgreSQL's row
@@ -38,6 +39,24 @@ fn push_orphaned<D: Dialect>(sql: &mut Sql<D>, now: Timestamp) {
     );
     sql.bind(now.0);
     sql.push("))");
+}
+
+/// Pushes the condition that an execution's row may be claimed by `owner` at `now`:
+/// unfinished, and orphaned (or, with `own`, already `owner`'s).
+fn push_claimable<D: Dialect>(sql: &mut Sql<D>, owner: &str, now: Timestamp, own: bool) {
+    sql.push(UNFINISHED).push(" AND (");
+    if own {
+        sql.push("owner = ").bind(owner).push(" OR ");
+        push_orphaned(sql, now);
+    } else {
+        // Its own rows are skipped even when its own lease has lapsed: the node
+        // holds them, and bumping their fences would fence its own commits.
+        sql.push("(owner IS NULL OR owner <> ")
+            .bind(owner)
+            .push(") AND ");
+        push_orphaned(sql, now);
+    }
+    sql.push(")");
 }
 
 /// Reads the `(id, fence)` rows a claim returned, oldest first.
@@ -307,23 +326,24 @@ impl<D: Dialect> Nodes for SqlStore<D> {
         now: Timestamp,
         own: bool,
     ) -> Result<Vec<(ExecutionId, u64)>> {
-        let mut sql = Sql::<D>::new("UPDATE executions SET owner = ");
-        sql.bind(owner)
-            .push(", fence = fence + 1 WHERE ")
-            .push(UNFINISHED)
-            .push(" AND (");
-        if own {
-            sql.push("owner = ").bind(owner).push(" OR ");
-            push_orphaned(&mut sql, now);
-        } else {
-            // Its own rows are skipped even when its own lease has lapsed: the node
-            // holds them, and bumping their fences would fence its own commits.
-            sql.push("(owner IS NULL OR owner <> ")
-                .bind(owner)
-                .push(") AND ");
-            push_orphaned(&mut sql, now);
+        // A read first: with nothing to claim (a new database, a clean restart, a
+        // node's periodic look while every owner is live) no write transaction is
+        // taken. What becomes claimable after the read is what the next claim finds,
+        // as it would be had it become so just after the update.
+        let mut probe = Sql::<D>::new("SELECT 1 FROM executions WHERE ");
+        push_claimable(&mut probe, owner, now, own);
+        probe.push(" LIMIT 1");
+        let any = probe
+            .fetch_optional(&mut *self.reader().await?)
+            .await
+            .map_err(backend)?;
+        if any.is_none() {
+            return Ok(Vec::new());
         }
-        sql.push(") RETURNING id, fence");
+        let mut sql = Sql::<D>::new("UPDATE executions SET owner = ");
+        sql.bind(owner).push(", fence = fence + 1 WHERE ");
+        push_claimable(&mut sql, owner, now, own);
+        sql.push(" RETURNING id, fence");
         let rows = sql
             .fetch_all(&mut **self.writer().await?)
             .await
