@@ -32,6 +32,10 @@ pub(crate) const MAX_OFFLOADED: usize = 16;
 
 /// How long a turn may apply queued work before it commits and lets new commands in.
 pub(crate) const TURN_WORK: Duration = Duration::from_millis(20);
+/// How long a turn applies queued work before it sends what it applied to be written
+/// and goes on while that is written (see `scheduler::service`): a long turn is
+/// written in parts, each beside the work of the next.
+pub(crate) const PART_WORK: Duration = Duration::from_millis(5);
 
 /// What is left of a turn's time: for evaluations inside it, and for its work.
 #[derive(Debug, Clone, Copy)]
@@ -76,6 +80,17 @@ impl Budget {
     /// Whether the turn has used its time: for evaluations, or [`TURN_WORK`] in all.
     pub(crate) fn is_spent(&self) -> bool {
         self.left.is_zero() || self.started.elapsed() >= TURN_WORK
+    }
+
+    /// Whether the turn has used its time, or the part of it that began at `part`
+    /// has used [`PART_WORK`] (one reading of the clock for both).
+    pub(crate) fn is_part_spent(&self, part: Instant) -> bool {
+        if self.left.is_zero() {
+            return true;
+        }
+        let now = Instant::now();
+        now.saturating_duration_since(self.started) >= TURN_WORK
+            || now.saturating_duration_since(part) >= PART_WORK
     }
 
     /// Runs `job` here under a slice of `limits`, and returns what it returned, or

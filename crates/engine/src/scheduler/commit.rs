@@ -15,6 +15,14 @@
 //! - the idempotency keys of the executions it starts: a key already held by another
 //!   execution leaves the new one out, and its start is answered with the holder.
 //!
+//! A long turn (a big fan-out) is written in parts: [`Service::send_ahead`] sends what
+//! the turn applied so far to be written off the scheduler's thread, the turn applies
+//! the next part meanwhile, and [`Service::land`] waits for the write before that next
+//! part is sent. So parts are written in the order they were made, one at a time, and
+//! a part's effects are released before the next part goes out. A part that cannot be
+//! written takes down what was applied after it (the engine stops, as after any
+//! failed commit); the store keeps an unbroken prefix of every log.
+//!
 //! Invariant: nothing of a turn is visible (replies, launched attempts, armed timers,
 //! broadcast events) before its commit; what a commit left out is never visible. A
 //! subscriber misses no committed event: an event committed after `subscribe` returned
@@ -25,7 +33,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use harmonia_storage::{CommitBatch, CommitReport, ExecutionId, Store, TimerRecord, Timestamp};
+use harmonia_storage::{
+    CommitBatch, CommitReport, EventRecord, ExecutionId, Store, TimerRecord, Timestamp,
+};
 
 use super::service::{After, Service};
 use super::{Started, observe};
@@ -37,9 +47,95 @@ pub(super) fn timer_key(key: &TimerKey) -> String {
     serde_json::to_string(key).unwrap_or_default()
 }
 
+/// What a commit releases once it is written: the turn's broadcast events and its
+/// effects (see [`Service::release`]).
+pub(super) struct Effects {
+    logged: Vec<super::LoggedEvent>,
+    unlogged: bool,
+    after: Vec<After>,
+    now: Timestamp,
+    recorded_success: bool,
+}
+
+/// A part of a turn being written off the scheduler's thread while the turn goes on
+/// applying queued work (see `Service::turns`); [`Service::land`] waits for it and
+/// releases its effects.
+pub(super) struct Flight {
+    write: tokio::task::JoinHandle<Result<(CommitReport, CommitBatch)>>,
+    effects: Effects,
+}
+
 impl Service {
     /// Writes the batch, then runs its effects. Work not applied yet stays queued.
     pub(super) async fn commit(&mut self) -> Result<()> {
+        let (write, effects) = self.prepare();
+        let mut report = CommitReport::default();
+        let mut written = Vec::new();
+        if !write.is_empty() {
+            self.crasher.before_commit();
+            let (r, w) = self.write(write).await?;
+            (report, written) = (r, w.events);
+            self.crasher.after_commit(effects.recorded_success);
+        }
+        self.release(effects, &report, written);
+        Ok(())
+    }
+
+    /// Sends what the turn applied so far to be written on the caller's runtime (the
+    /// store's own thread, for SQLite) and returns at once: the turn goes on applying
+    /// queued work meanwhile, which only this thread sees. Nothing of the part is
+    /// visible until [`Service::land`] has its answer; the next part is written after
+    /// this one, so parts are written in the order they were made.
+    pub(super) fn send_ahead(&mut self) -> Flight {
+        let (batch, effects) = self.prepare();
+        if !batch.is_empty() {
+            self.crasher.before_commit();
+        }
+        let store = self.store.clone();
+        let write = self.rt.spawn(async move {
+            if batch.is_empty() {
+                return Ok((CommitReport::default(), batch));
+            }
+            write(store, batch).await
+        });
+        Flight { write, effects }
+    }
+
+    /// Waits for `flight` to be written, then releases its effects. When it could
+    /// not be written, what the turn applied after it follows events that are not in
+    /// the store: it is dropped with it (its callers' replies too), and the engine
+    /// stops, as after any commit that fails.
+    pub(super) async fn land(&mut self, flight: Flight) -> Result<()> {
+        let Flight { write, effects } = flight;
+        let written = match write.await {
+            Ok(written) => written,
+            Err(_) => Err(harmonia_storage::Error::Backend(
+                "the runtime stopped before the commit was written".into(),
+            )
+            .into()),
+        };
+        match written {
+            Ok((report, batch)) => {
+                if !batch.is_empty() {
+                    self.crasher.after_commit(effects.recorded_success);
+                }
+                self.release(effects, &report, batch.events);
+                Ok(())
+            }
+            Err(e) => {
+                let queued = std::mem::take(&mut self.batch);
+                self.batch.work = queued.work;
+                self.batch.pure = queued.pure;
+                self.batch.proceed = queued.proceed;
+                Err(e)
+            }
+        }
+    }
+
+    /// Takes what the turn applied out of the batch: the write (events and the rows
+    /// they changed) and the effects its commit releases. Work not applied yet stays
+    /// queued.
+    fn prepare(&mut self) -> (CommitBatch, Effects) {
         let mut batch = std::mem::take(&mut self.batch);
         self.batch.work = std::mem::take(&mut batch.work);
         self.batch.pure = std::mem::take(&mut batch.pure);
@@ -63,13 +159,18 @@ impl Service {
                 write.task_runs.extend(records.task_runs);
             }
         }
-        for after in &batch.after {
-            if let After::Timer(id, key, due) = after {
-                write.timers_set.push(TimerRecord {
+        for after in &mut batch.after {
+            match after {
+                After::Timer(id, key, due) => write.timers_set.push(TimerRecord {
                     execution: *id,
                     key: timer_key(key),
                     due: *due,
-                });
+                }),
+                // What this commit writes, not what a later part may have made of it.
+                After::ReplyStart(_, id, status) => {
+                    *status = self.executions.get(id).map(|x| x.status);
+                }
+                _ => {}
             }
         }
         write.timers_cleared = batch
@@ -78,36 +179,48 @@ impl Service {
             .map(|(id, key)| (*id, timer_key(key)))
             .collect();
         let recorded_success = write.events.iter().any(|e| e.kind == "task_succeeded");
-        let mut report = CommitReport::default();
-        let mut written = Vec::new();
-        if !write.is_empty() {
-            self.crasher.before_commit();
-            let (r, w) = self.write(write).await?;
-            (report, written) = (r, w.events);
-            self.crasher.after_commit(recorded_success);
-        }
-        let left_out = self.left_out(&report);
+        let effects = Effects {
+            logged: batch.logged,
+            unlogged: batch.unlogged,
+            after: batch.after,
+            now,
+            recorded_success,
+        };
+        (write, effects)
+    }
+
+    /// Releases what a written commit holds back: lets go of what it left out,
+    /// broadcasts its events and runs its effects.
+    fn release(&mut self, effects: Effects, report: &CommitReport, written: Vec<EventRecord>) {
+        let Effects {
+            logged,
+            unlogged,
+            after,
+            now,
+            ..
+        } = effects;
+        let left_out = self.left_out(report);
         // Whoever subscribed before this point (after the commit) gets every event of
         // it; whoever subscribes later finds them in the store. An event made while
         // nobody listened was not kept: if someone listens now, the turn's events are
         // decoded again from what was written (rare: a subscription that came in the
         // middle of a turn), rather than missed.
-        let logged = if batch.unlogged && self.events.receiver_count() > 0 {
+        let logged = if unlogged && self.events.receiver_count() > 0 {
             super::decoded(written).unwrap_or_else(|e| {
                 tracing::error!(error = %e, "cannot decode a turn's events for subscribers");
                 Vec::new()
             })
         } else {
-            batch.logged
+            logged
         };
         for event in logged {
             if !left_out.contains(&event.execution) {
                 let _ = self.events.send(Arc::new(event));
             }
         }
-        for after in batch.after {
+        for after in after {
             match after {
-                After::ReplyStart(reply, id) if left_out.contains(&id) => {
+                After::ReplyStart(reply, id, _) if left_out.contains(&id) => {
                     let answer = match report.duplicates.iter().find(|(new, _)| *new == id) {
                         Some((_, holder)) => Ok(Started {
                             id: holder.execution,
@@ -125,7 +238,6 @@ impl Service {
             }
         }
         observe::load(self.ready.len(), self.running.len(), self.executions.len());
-        Ok(())
     }
 
     /// Writes `batch` and gives it back: on this thread when the store can commit here

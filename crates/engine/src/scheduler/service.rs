@@ -38,7 +38,14 @@ use crate::plans::Plans;
 
 /// Something to do once the current batch is committed.
 pub(super) enum After {
-    ReplyStart(oneshot::Sender<Result<super::Started>>, ExecutionId),
+    /// The reply to a start, and the execution's status as its commit writes it
+    /// (read when the commit is prepared: a later part of the turn may change it
+    /// before this one is written, see `commit`).
+    ReplyStart(
+        oneshot::Sender<Result<super::Started>>,
+        ExecutionId,
+        Option<ExecutionStatus>,
+    ),
     ReplyControl(
         oneshot::Sender<Result<ExecutionStatus>>,
         Result<ExecutionStatus>,
@@ -60,7 +67,7 @@ impl After {
     /// The execution it is about.
     pub(super) fn execution(&self) -> Option<ExecutionId> {
         match self {
-            After::ReplyStart(_, id)
+            After::ReplyStart(_, id, _)
             | After::Timer(id, ..)
             | After::Abort(id, _)
             | After::Finished(id)
@@ -79,7 +86,7 @@ impl After {
             return;
         };
         match self {
-            After::ReplyStart(reply, _) => {
+            After::ReplyStart(reply, ..) => {
                 let _ = reply.send(Err(error(id)));
             }
             After::ReplySignal(reply, _) => {
@@ -113,6 +120,11 @@ pub(super) struct Batch {
 }
 
 impl Batch {
+    /// Whether work waits to be applied.
+    fn has_queued(&self) -> bool {
+        !(self.work.is_empty() && self.pure.is_empty() && self.proceed.is_empty())
+    }
+
     fn is_empty(&self) -> bool {
         self.events.is_empty()
             && self.work.is_empty()
@@ -287,16 +299,48 @@ impl Service {
                 self.fire(id, key, false);
             }
             self.settle_batch();
+            // A turn cut with work left goes on in parts, each written beside the next:
+            // a part goes to be written on the store's thread while this one applies
+            // the next, and its effects are released once it is written, before the
+            // next part is sent. No command is taken in between, so nothing outside
+            // this loop sees what is applied before it is written. When the turn's
+            // time is up and nothing waits to be taken (no command, no timer due),
+            // the next turn would only apply more of the same work: it goes on here,
+            // as a new turn, with its write still beside it.
+            while self.batch.has_queued() {
+                if self.budget.is_spent() {
+                    if self.waiting() {
+                        break;
+                    }
+                    self.budget = Budget::turn();
+                }
+                let flight = self.send_ahead();
+                self.settle_batch();
+                self.land(flight).await?;
+            }
             self.commit().await?;
         }
     }
 
-    /// Applies the queued work until none is left, or the turn is full: the batch holds
-    /// `max_batch_events`, or the turn has taken its time (see `crate::eval::Budget`).
-    /// The rest is applied in the next turn, after the commands that came meanwhile, so
-    /// that a plan of many thousand tasks does not hold other executions.
+    /// Whether something waits to be taken by a turn: a command, or a timer due.
+    fn waiting(&self) -> bool {
+        !self.rx.is_empty()
+            || self
+                .timers
+                .next_due()
+                .is_some_and(|due| due <= Timestamp::now())
+    }
+
+    /// Applies the queued work until none is left, or the part of the turn is full:
+    /// the batch holds `max_batch_events`, or the part or the turn has taken its time
+    /// (see `crate::eval::Budget`). What is left is applied in the turn's next part,
+    /// or in the next turn, after the commands that came meanwhile, so that a plan of
+    /// many thousand tasks does not hold other executions.
     pub(super) fn settle_batch(&mut self) {
-        while self.batch.events.len() < self.config.max_batch_events && !self.budget.is_spent() {
+        let part = std::time::Instant::now();
+        while self.batch.events.len() < self.config.max_batch_events
+            && !self.budget.is_part_spent(part)
+        {
             if let Some((id, event)) = self.batch.work.pop_front() {
                 self.record(id, event);
             } else if let Some((id, (a, recovered))) = self.batch.pure.pop() {
@@ -459,7 +503,7 @@ impl Service {
                 reply,
             } => {
                 let id = self.create(request, inputs, None);
-                self.batch.after.push(After::ReplyStart(reply, id));
+                self.batch.after.push(After::ReplyStart(reply, id, None));
             }
             Command::Drain { until, reply } => {
                 tracing::info!(
@@ -754,15 +798,10 @@ impl Service {
 
     pub(super) fn after(&mut self, after: After, now: Timestamp) {
         match after {
-            After::ReplyStart(reply, id) => {
-                // Replies come before `Finished` in a batch: the execution is still here.
-                let status = self
-                    .executions
-                    .get(&id)
-                    .map_or(ExecutionStatus::Running, |x| x.status);
+            After::ReplyStart(reply, id, status) => {
                 let _ = reply.send(Ok(super::Started {
                     id,
-                    status: Some(status),
+                    status: Some(status.unwrap_or(ExecutionStatus::Running)),
                     existing: None,
                 }));
             }

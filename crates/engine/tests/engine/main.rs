@@ -89,6 +89,7 @@ mod fairness;
 mod isolation;
 mod llm;
 mod nodes;
+mod parts;
 mod roundtrip;
 mod secrets;
 mod waits;
