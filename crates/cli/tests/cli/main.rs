@@ -4,6 +4,7 @@
 mod assist;
 mod client_cli;
 mod crash;
+mod crash_parts;
 mod crash_serve;
 mod crash_waits;
 mod docs;
