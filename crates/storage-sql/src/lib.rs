@@ -60,6 +60,7 @@ mod sqlite_image;
 mod sqlite_log;
 mod sqlite_schema;
 mod sqlite_wal;
+mod sqlite_wal_space;
 mod store;
 mod tables;
 mod timers;

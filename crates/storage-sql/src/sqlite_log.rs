@@ -59,6 +59,7 @@ use tokio::sync::oneshot;
 
 use crate::dialect::Value;
 use crate::sqlite_wal::{self, Action, Cadence};
+use crate::sqlite_wal_space::WalSpace;
 use crate::write::Table;
 
 /// Execution ids looked up per fence query.
@@ -120,14 +121,25 @@ struct Log {
     conn: Connection,
     cadence: Cadence,
     urge: tokio::sync::mpsc::Sender<()>,
+    /// Room made in the `-wal` file ahead of the commits (see `sqlite_wal_space.rs`).
+    space: WalSpace,
+    /// The frames in the WAL after this connection's last commit.
+    frames: i32,
 }
 
 impl Log {
     /// Commits, then does what the WAL's cycle asks (see `sqlite_wal.rs`), on the
     /// calling thread (the one whose WAL hook counted the frames).
     fn commit(&mut self, fences: &[(String, i64)], statements: Statements) -> Outcome {
-        let outcome = commit(&mut self.conn, fences, statements);
+        let outcome = commit(
+            &mut self.conn,
+            fences,
+            statements,
+            &mut self.space,
+            self.frames,
+        );
         let frames = sqlite_wal::frames();
+        self.frames = frames;
         match self.cadence.after_commit(frames) {
             Action::Nothing => {}
             // Full: a checkpoint is already asked for.
@@ -203,11 +215,14 @@ impl LogWriter {
                         }
                     }
                 }
+                let space = WalSpace::new(path, page_size(&conn));
                 if let Ok(mut slot) = shared.lock() {
                     *slot = Some(Log {
                         conn,
                         cadence: Cadence::default(),
                         urge,
+                        space,
+                        frames: 0,
                     });
                 }
                 let _ = ready.send(Ok(()));
@@ -325,11 +340,24 @@ fn connect(path: &Path, settings: Settings) -> Result<Connection> {
     Ok(conn)
 }
 
-/// Runs one commit in a transaction of its own; see [`Outcome`].
+/// The database's page size (SQLite's default if it cannot be read).
+fn page_size(conn: &Connection) -> u64 {
+    conn.query_row("PRAGMA page_size", [], |r| r.get::<_, i64>(0))
+        .ok()
+        .and_then(|n| u64::try_from(n).ok())
+        .unwrap_or(4096)
+}
+
+/// Runs one commit in a transaction of its own; see [`Outcome`]. Inside it, before the
+/// statements, makes room in the WAL for the commits to come (`frames`: the WAL's
+/// frames after the connection's last commit), while the transaction holds the WAL's
+/// write lock.
 fn commit(
     conn: &mut Connection,
     fences: &[(String, i64)],
     statements: Vec<(Table, Cow<'static, str>, Vec<Value>)>,
+    space: &mut WalSpace,
+    frames: i32,
 ) -> Outcome {
     let failed = |table, error: rusqlite::Error| Outcome::Failed {
         table,
@@ -341,6 +369,7 @@ fn commit(
         Ok(tx) => tx,
         Err(e) => return failed(None, e),
     };
+    space.reserve(u64::try_from(frames).unwrap_or(0));
     match fences_hold(tx.conn, fences) {
         Ok(true) => {}
         Ok(false) => return Outcome::Fenced,

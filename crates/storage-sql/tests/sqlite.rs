@@ -140,6 +140,21 @@ fn batch(id: ExecutionId, events: u64, tasks: u32) -> CommitBatch {
     }
 }
 
+/// The `n`th step of a sequential workflow after [`batch`]`(id, 1, 1)`: the step's result
+/// and the next one's start, as the engine commits it.
+fn step(id: ExecutionId, n: u64) -> CommitBatch {
+    CommitBatch {
+        events: (0..3).map(|k| event(id, 2 + n * 3 + k)).collect(),
+        executions: vec![execution(id, ExecutionStatus::Running)],
+        task_runs: vec![
+            task_run(id, Some(n as u32)),
+            task_run(id, Some(n as u32 + 1)),
+        ],
+        fences: vec![(id, 1)],
+        ..CommitBatch::default()
+    }
+}
+
 /// A raw connection to the file, for what the `Store` API does not show.
 async fn raw(path: &Path) -> SqliteConnection {
     SqliteConnection::connect_with(
@@ -493,17 +508,7 @@ async fn the_wal_stays_small_under_commits_back_to_back() {
     let id = ExecutionId::new();
     store.commit(&batch(id, 1, 1)).await.unwrap();
     for n in 0..2_000_u64 {
-        let step = CommitBatch {
-            events: (0..3).map(|k| event(id, 2 + n * 3 + k)).collect(),
-            executions: vec![execution(id, ExecutionStatus::Running)],
-            task_runs: vec![
-                task_run(id, Some(n as u32)),
-                task_run(id, Some(n as u32 + 1)),
-            ],
-            fences: vec![(id, 1)],
-            ..CommitBatch::default()
-        };
-        store.commit(&step).await.unwrap();
+        store.commit(&step(id, n)).await.unwrap();
     }
     let wal = std::fs::metadata(store.dir.path().join("harmonia.db-wal"))
         .unwrap()
@@ -511,6 +516,104 @@ async fn the_wal_stays_small_under_commits_back_to_back() {
     // 2,000 commits of about 7 pages each would be 58 MB of WAL.
     assert!(wal < 8 << 20, "the WAL holds {wal} bytes");
     assert_eq!(store.events(id).await.unwrap().len(), 6_001);
+}
+
+/// Once the WAL holds some steps, the log writer writes zeros past its end, so that the
+/// next commits write over blocks the file has rather than grow it (with `fsync`, a
+/// commit that grows the file also flushes its new size). Before, the `-wal` file was
+/// exactly as long as its frames. What lies past the last frame must not change what a
+/// crash leaves: a copy of the database and its WAL taken between commits (what a
+/// `kill -9` leaves: SQLite rebuilds its index of the WAL from the file) holds every
+/// commit.
+#[tokio::test]
+async fn room_is_made_in_the_wal_and_a_crash_image_keeps_every_commit() {
+    const FRAME: u64 = 4096 + 24;
+    let store = TestStore::new().await;
+    let path = db_path(&store.dir);
+    let id = ExecutionId::new();
+    store.commit(&batch(id, 1, 1)).await.unwrap();
+    // A reader holding its snapshot keeps the WAL from starting over, so that its
+    // frames are all of this test's commits.
+    let mut reader = raw(&path).await;
+    sqlx::query("BEGIN").execute(&mut reader).await.unwrap();
+    sqlx::query("SELECT count(*) FROM events")
+        .execute(&mut reader)
+        .await
+        .unwrap();
+    for n in 0..40_u64 {
+        store.commit(&step(id, n)).await.unwrap();
+    }
+    let copy = TempDir::new().unwrap();
+    let copied = db_path(&copy);
+    std::fs::copy(&path, &copied).unwrap();
+    let wal = std::fs::copy(
+        store.dir.path().join("harmonia.db-wal"),
+        copy.path().join("harmonia.db-wal"),
+    )
+    .unwrap();
+    let mut other = raw(&path).await;
+    let (_, frames, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+        .fetch_one(&mut other)
+        .await
+        .unwrap();
+    let frames = frames as u64;
+    assert!(frames > 40, "the WAL holds {frames} frames");
+    assert!(
+        wal >= 32 + (frames + 8) * FRAME,
+        "the WAL file is {wal} bytes for {frames} frames: no room made past them"
+    );
+    drop(reader);
+    let recovered = SqliteStore::open(&copied, SqliteOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(recovered.events(id).await.unwrap().len(), 1 + 40 * 3);
+    recovered.close().await;
+}
+
+/// Two stores on one file (two processes on one database, as a command beside a
+/// server), each making room in the WAL as its commits need, their commits racing:
+/// room is made only past the file's end and under SQLite's write lock, so neither
+/// writes zeros over the other's frames.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_stores_making_room_in_one_wal_lose_nothing() {
+    let dir = TempDir::new().unwrap();
+    let path = db_path(&dir);
+    let first = SqliteStore::open(&path, SqliteOptions::default())
+        .await
+        .unwrap();
+    let second = SqliteStore::open(&path, SqliteOptions::default())
+        .await
+        .unwrap();
+    let steps = |store: SqliteStore| async move {
+        let id = ExecutionId::new();
+        store.commit(&batch(id, 1, 1)).await.unwrap();
+        for n in 0..150 {
+            store.commit(&step(id, n)).await.unwrap();
+        }
+        (store, id)
+    };
+    let (first, second) = tokio::join!(tokio::spawn(steps(first)), tokio::spawn(steps(second)));
+    let (first, a) = first.unwrap();
+    let (second, b) = second.unwrap();
+    let mut check = raw(&path).await;
+    let (ok,): (String,) = sqlx::query_as("PRAGMA integrity_check")
+        .fetch_one(&mut check)
+        .await
+        .unwrap();
+    assert_eq!(ok, "ok");
+    drop(check);
+    for (store, id) in [(&first, a), (&second, b)] {
+        assert_eq!(store.events(id).await.unwrap().len(), 1 + 150 * 3);
+    }
+    first.close().await;
+    second.close().await;
+    let store = SqliteStore::open(&path, SqliteOptions::default())
+        .await
+        .unwrap();
+    for id in [a, b] {
+        assert_eq!(store.events(id).await.unwrap().len(), 1 + 150 * 3);
+    }
+    store.close().await;
 }
 
 /// Big batches are encoded and decoded with `block_in_place` on this runtime.
