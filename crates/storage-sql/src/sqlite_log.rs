@@ -24,7 +24,9 @@
 //!
 //! It also keeps the WAL small: after a commit, the frame count it leaves says when to
 //! urge the background checkpointer and when to finish its work between two commits
-//! (see `sqlite_wal.rs`).
+//! (see `sqlite_wal.rs`). And inside each commit's transaction, before its statements,
+//! it makes room past the WAL's end for the commits to come (see
+//! `sqlite_wal_space.rs`).
 //!
 //! Invariants:
 //! - The thread's connection has the settings of the store's writer (`synchronous`,
@@ -215,7 +217,10 @@ impl LogWriter {
                         }
                     }
                 }
-                let space = WalSpace::new(path, page_size(&conn));
+                // SQLite's own name for the file (symbolic links resolved), to which it
+                // adds `-wal`.
+                let db = conn.path().map(std::path::PathBuf::from).unwrap_or(path);
+                let space = WalSpace::new(db, page_size(&conn));
                 if let Ok(mut slot) = shared.lock() {
                     *slot = Some(Log {
                         conn,

@@ -74,8 +74,8 @@ pub(crate) fn cap(frame: u64) -> u64 {
 }
 
 impl WalSpace {
-    /// For the database at `db` (its `-wal` file beside it), whose pages are
-    /// `page_size` bytes.
+    /// For the database SQLite names `db` (its `-wal` file is that name and `-wal`),
+    /// whose pages are `page_size` bytes.
     pub(crate) fn new(db: PathBuf, page_size: u64) -> WalSpace {
         let mut path = db.into_os_string();
         path.push("-wal");

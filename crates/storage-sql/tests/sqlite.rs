@@ -570,6 +570,51 @@ async fn room_is_made_in_the_wal_and_a_crash_image_keeps_every_commit() {
     recovered.close().await;
 }
 
+/// A database opened through a symbolic link: SQLite keeps its WAL beside the file the
+/// link names, and room is made there, not in a file of that name beside the link.
+#[tokio::test]
+async fn room_is_made_in_the_wal_of_a_database_opened_through_a_link() {
+    let dir = TempDir::new().unwrap();
+    let real = dir.path().join("real");
+    std::fs::create_dir(&real).unwrap();
+    let target = real.join("harmonia.db");
+    SqliteStore::open(&target, SqliteOptions::default())
+        .await
+        .unwrap()
+        .close()
+        .await;
+    let link = dir.path().join("link.db");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let store = SqliteStore::open(&link, SqliteOptions::default())
+        .await
+        .unwrap();
+    let id = ExecutionId::new();
+    store.commit(&batch(id, 1, 1)).await.unwrap();
+    let mut reader = raw(&target).await;
+    sqlx::query("BEGIN").execute(&mut reader).await.unwrap();
+    sqlx::query("SELECT count(*) FROM events")
+        .execute(&mut reader)
+        .await
+        .unwrap();
+    for n in 0..40 {
+        store.commit(&step(id, n)).await.unwrap();
+    }
+    let wal = std::fs::metadata(real.join("harmonia.db-wal"))
+        .unwrap()
+        .len();
+    let (_, frames, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+        .fetch_one(&mut raw(&target).await)
+        .await
+        .unwrap();
+    assert!(
+        wal >= 32 + (frames as u64 + 8) * (4096 + 24),
+        "the WAL file is {wal} bytes for {frames} frames: no room made past them"
+    );
+    assert!(!dir.path().join("link.db-wal").exists());
+    drop(reader);
+    store.close().await;
+}
+
 /// Two stores on one file (two processes on one database, as a command beside a
 /// server), each making room in the WAL as its commits need, their commits racing:
 /// room is made only past the file's end and under SQLite's write lock, so neither
