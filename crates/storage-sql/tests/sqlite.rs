@@ -518,28 +518,49 @@ async fn the_wal_stays_small_under_commits_back_to_back() {
     assert_eq!(store.events(id).await.unwrap().len(), 6_001);
 }
 
-/// Once the WAL holds some steps, the log writer writes zeros past its end, so that the
-/// next commits write over blocks the file has rather than grow it (with `fsync`, a
-/// commit that grows the file also flushes its new size). Before, the `-wal` file was
-/// exactly as long as its frames. What lies past the last frame must not change what a
+/// A raw connection holding a read snapshot: while it lives, the WAL cannot start over,
+/// so its frames are all the commits made meanwhile.
+async fn holding_a_snapshot(path: &Path) -> SqliteConnection {
+    let mut reader = raw(path).await;
+    sqlx::query("BEGIN")
+        .execute(&mut reader)
+        .await
+        .expect("BEGIN");
+    sqlx::query("SELECT count(*) FROM events")
+        .execute(&mut reader)
+        .await
+        .expect("a read");
+    reader
+}
+
+/// That a `-wal` file of `wal` bytes has room past the frames SQLite counts in the WAL
+/// of the database at `db` (a frame: a 24-byte header and a 4 KiB page).
+async fn assert_room_past_the_frames(db: &Path, wal: u64) {
+    let (_, frames, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+        .fetch_one(&mut raw(db).await)
+        .await
+        .expect("the WAL's frames");
+    assert!(frames > 40, "the WAL holds {frames} frames");
+    assert!(
+        wal >= 32 + (frames as u64 + 8) * (4096 + 24),
+        "the WAL file is {wal} bytes for {frames} frames: no room made past them"
+    );
+}
+
+/// Once its connection commits steadily, the log writer writes zeros past the WAL's
+/// end, so that the next commits write over blocks the file has rather than grow it
+/// (with `fsync`, a commit that grows the file also flushes its new size). Before, the
+/// `-wal` file was exactly as long as its frames. What lies past the last frame must not change what a
 /// crash leaves: a copy of the database and its WAL taken between commits (what a
 /// `kill -9` leaves: SQLite rebuilds its index of the WAL from the file) holds every
 /// commit.
 #[tokio::test]
 async fn room_is_made_in_the_wal_and_a_crash_image_keeps_every_commit() {
-    const FRAME: u64 = 4096 + 24;
     let store = TestStore::new().await;
     let path = db_path(&store.dir);
     let id = ExecutionId::new();
     store.commit(&batch(id, 1, 1)).await.unwrap();
-    // A reader holding its snapshot keeps the WAL from starting over, so that its
-    // frames are all of this test's commits.
-    let mut reader = raw(&path).await;
-    sqlx::query("BEGIN").execute(&mut reader).await.unwrap();
-    sqlx::query("SELECT count(*) FROM events")
-        .execute(&mut reader)
-        .await
-        .unwrap();
+    let reader = holding_a_snapshot(&path).await;
     for n in 0..40_u64 {
         store.commit(&step(id, n)).await.unwrap();
     }
@@ -551,17 +572,7 @@ async fn room_is_made_in_the_wal_and_a_crash_image_keeps_every_commit() {
         copy.path().join("harmonia.db-wal"),
     )
     .unwrap();
-    let mut other = raw(&path).await;
-    let (_, frames, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
-        .fetch_one(&mut other)
-        .await
-        .unwrap();
-    let frames = frames as u64;
-    assert!(frames > 40, "the WAL holds {frames} frames");
-    assert!(
-        wal >= 32 + (frames + 8) * FRAME,
-        "the WAL file is {wal} bytes for {frames} frames: no room made past them"
-    );
+    assert_room_past_the_frames(&path, wal).await;
     drop(reader);
     let recovered = SqliteStore::open(&copied, SqliteOptions::default())
         .await
@@ -590,26 +601,14 @@ async fn room_is_made_in_the_wal_of_a_database_opened_through_a_link() {
         .unwrap();
     let id = ExecutionId::new();
     store.commit(&batch(id, 1, 1)).await.unwrap();
-    let mut reader = raw(&target).await;
-    sqlx::query("BEGIN").execute(&mut reader).await.unwrap();
-    sqlx::query("SELECT count(*) FROM events")
-        .execute(&mut reader)
-        .await
-        .unwrap();
+    let reader = holding_a_snapshot(&target).await;
     for n in 0..40 {
         store.commit(&step(id, n)).await.unwrap();
     }
     let wal = std::fs::metadata(real.join("harmonia.db-wal"))
         .unwrap()
         .len();
-    let (_, frames, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
-        .fetch_one(&mut raw(&target).await)
-        .await
-        .unwrap();
-    assert!(
-        wal >= 32 + (frames as u64 + 8) * (4096 + 24),
-        "the WAL file is {wal} bytes for {frames} frames: no room made past them"
-    );
+    assert_room_past_the_frames(&target, wal).await;
     assert!(!dir.path().join("link.db-wal").exists());
     drop(reader);
     store.close().await;
