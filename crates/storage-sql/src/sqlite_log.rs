@@ -220,7 +220,7 @@ impl LogWriter {
                 // SQLite's own name for the file (symbolic links resolved), to which it
                 // adds `-wal`.
                 let db = conn.path().map(std::path::PathBuf::from).unwrap_or(path);
-                let space = WalSpace::new(db, page_size(&conn));
+                let space = WalSpace::new(db);
                 if let Ok(mut slot) = shared.lock() {
                     *slot = Some(Log {
                         conn,
@@ -374,7 +374,7 @@ fn commit(
         Ok(tx) => tx,
         Err(e) => return failed(None, e),
     };
-    space.reserve(u64::try_from(frames).unwrap_or(0));
+    space.reserve(u64::try_from(frames).unwrap_or(0), || page_size(tx.conn));
     match fences_hold(tx.conn, fences) {
         Ok(true) => {}
         Ok(false) => return Outcome::Fenced,

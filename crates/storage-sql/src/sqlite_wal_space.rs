@@ -56,8 +56,9 @@ static ZEROS: [u8; 64 << 10] = [0; 64 << 10];
 #[derive(Debug)]
 pub(crate) struct WalSpace {
     path: PathBuf,
-    /// A frame's size: the database's page size and the frame's header.
-    frame: u64,
+    /// A frame's size (the database's page size and the frame's header), read when
+    /// room is first considered: a short run never asks.
+    frame: Option<u64>,
     /// The handle, opened when room is first made; `Err` once that failed.
     file: Option<Result<File, ()>>,
     /// The file's size as last known here (it only grows while the log's connection
@@ -74,42 +75,42 @@ pub(crate) fn cap(frame: u64) -> u64 {
 }
 
 impl WalSpace {
-    /// For the database SQLite names `db` (its `-wal` file is that name and `-wal`),
-    /// whose pages are `page_size` bytes.
-    pub(crate) fn new(db: PathBuf, page_size: u64) -> WalSpace {
+    /// For the database SQLite names `db` (its `-wal` file is that name and `-wal`).
+    pub(crate) fn new(db: PathBuf) -> WalSpace {
         let mut path = db.into_os_string();
         path.push("-wal");
         WalSpace {
             path: PathBuf::from(path),
-            frame: page_size + FRAME_HEADER,
+            frame: None,
             file: None,
             known: 0,
             commits: 0,
         }
     }
 
-    /// Where the next commit's room should reach, the WAL holding `frames` frames,
-    /// or `None` when nothing is to be made: the connection has not been writing
-    /// steadily yet, or the WAL is past a cycle, or the room is already there as far
-    /// as is known here.
-    fn wanted(&self, frames: u64) -> Option<u64> {
-        let used = HEADER + frames * self.frame;
-        let cap = cap(self.frame);
-        if self.commits < STEADY || used + MARGIN_FRAMES * self.frame > cap {
+    /// Where the next commit's room should reach, the WAL holding `frames` frames of
+    /// `frame` bytes, or `None` when nothing is to be made: the WAL is past a cycle, or
+    /// the room is already there as far as is known here.
+    fn wanted(&self, frames: u64, frame: u64) -> Option<u64> {
+        let used = HEADER + frames * frame;
+        let cap = cap(frame);
+        if used + MARGIN_FRAMES * frame > cap || used + MARGIN_FRAMES * frame <= self.known {
             return None;
         }
-        if used + MARGIN_FRAMES * self.frame <= self.known {
-            return None;
-        }
-        Some((2 * used).clamp(used + MARGIN_FRAMES * self.frame, cap))
+        Some((2 * used).clamp(used + MARGIN_FRAMES * frame, cap))
     }
 
-    /// A commit begins: makes room past the WAL's end if the next commits need it, the
-    /// WAL holding `frames` frames after the connection's last commit. The caller's
-    /// connection holds a write transaction (see the module doc).
-    pub(crate) fn reserve(&mut self, frames: u64) {
+    /// A commit begins: makes room past the WAL's end if the connection writes
+    /// steadily and the next commits need it, the WAL holding `frames` frames after the
+    /// connection's last commit; `page_size` reads the database's page size, once. The
+    /// caller's connection holds a write transaction (see the module doc).
+    pub(crate) fn reserve(&mut self, frames: u64, page_size: impl FnOnce() -> u64) {
         self.commits = self.commits.saturating_add(1).min(STEADY);
-        let Some(want) = self.wanted(frames) else {
+        if self.commits < STEADY {
+            return;
+        }
+        let frame = *self.frame.get_or_insert_with(|| page_size() + FRAME_HEADER);
+        let Some(want) = self.wanted(frames, frame) else {
             return;
         };
         let file = match &self.file {
@@ -153,22 +154,27 @@ mod tests {
 
     const FRAME: u64 = 4096 + FRAME_HEADER;
 
-    /// A connection's space past its first commits.
     fn space() -> WalSpace {
-        let mut s = WalSpace::new(PathBuf::from("/nonexistent/x.db"), 4096);
-        s.commits = STEADY;
-        s
+        WalSpace::new(PathBuf::from("/nonexistent/x.db"))
     }
 
     #[test]
-    fn the_first_commits_leave_the_wal_to_grow() {
-        let mut s = WalSpace::new(PathBuf::from("/nonexistent/x.db"), 4096);
+    fn the_first_commits_leave_the_wal_to_grow_and_ask_nothing() {
+        let mut s = space();
         for _ in 1..STEADY {
-            s.commits += 1;
-            assert_eq!(s.wanted(5), None);
+            s.reserve(5, || panic!("the page size asked for"));
         }
-        s.commits += 1;
-        assert_eq!(s.wanted(5), Some(HEADER + (5 + MARGIN_FRAMES) * FRAME));
+        // The next commit asks, and would make room (the file is missing here).
+        let mut asked = false;
+        s.reserve(5, || {
+            asked = true;
+            4096
+        });
+        assert!(asked);
+        assert_eq!(
+            s.wanted(5, FRAME),
+            Some(HEADER + (5 + MARGIN_FRAMES) * FRAME)
+        );
     }
 
     #[test]
@@ -176,21 +182,21 @@ mod tests {
         let mut s = space();
         let frames = 20;
         let used = HEADER + frames * FRAME;
-        assert_eq!(s.wanted(frames), Some(2 * used));
+        assert_eq!(s.wanted(frames, FRAME), Some(2 * used));
         s.known = 2 * used;
         // Room enough for the next commits: nothing to do, and no system call.
-        assert_eq!(s.wanted(frames + 4), None);
+        assert_eq!(s.wanted(frames + 4, FRAME), None);
         let near = (2 * used - HEADER) / FRAME - MARGIN_FRAMES + 1;
-        assert_eq!(s.wanted(near), Some(2 * (HEADER + near * FRAME)));
+        assert_eq!(s.wanted(near, FRAME), Some(2 * (HEADER + near * FRAME)));
         let late = (cap(FRAME) - HEADER) / FRAME - MARGIN_FRAMES - 10;
-        assert_eq!(s.wanted(late), Some(cap(FRAME)));
+        assert_eq!(s.wanted(late, FRAME), Some(cap(FRAME)));
     }
 
     #[test]
     fn a_wal_past_its_cycle_is_left_to_grow() {
         let s = space();
         assert_eq!(
-            s.wanted((CHECKPOINT_FRAMES + 2 * FINISH_FRAMES) as u64),
+            s.wanted((CHECKPOINT_FRAMES + 2 * FINISH_FRAMES) as u64, FRAME),
             None
         );
     }
@@ -213,9 +219,9 @@ mod tests {
     #[test]
     fn a_missing_wal_is_not_created() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = WalSpace::new(dir.path().join("x.db"), 4096);
+        let mut s = WalSpace::new(dir.path().join("x.db"));
         for _ in 0..STEADY {
-            s.reserve(100);
+            s.reserve(100, || 4096);
         }
         assert!(!dir.path().join("x.db-wal").exists());
         assert!(matches!(s.file, Some(Err(()))));
