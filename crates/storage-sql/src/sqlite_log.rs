@@ -381,6 +381,10 @@ fn commit(
         Err(e) => return failed(None, e),
     }
     for (table, text, values) in statements {
+        let text = match table {
+            Table::Events => rolling_back_on_conflict(text),
+            _ => text,
+        };
         if let Err(e) = execute(tx.conn, &text, values) {
             return failed(Some(table), e);
         }
@@ -443,6 +447,21 @@ fn fences_hold(conn: &Connection, fences: &[(String, i64)]) -> rusqlite::Result<
         .all(|(id, fence)| stored.get(id) == Some(fence)))
 }
 
+/// An `INSERT` that, should it violate a constraint, rolls the whole transaction back
+/// itself (`INSERT OR ROLLBACK`), where a plain one undoes only its own rows. Any
+/// failure rolls this connection's whole commit back anyway, and the difference is
+/// what SQLite does beforehand: a statement that writes several rows and could stop
+/// halfway copies every page it changes into a statement journal first, so as to undo
+/// just itself. An events insert no longer can, so a step's commit copies two pages
+/// fewer. Other statements pass unchanged (an upsert's `DO UPDATE` always undoes
+/// itself alone).
+fn rolling_back_on_conflict(text: Cow<'static, str>) -> Cow<'static, str> {
+    match text.strip_prefix("INSERT INTO ") {
+        Some(rest) => Cow::Owned(format!("INSERT OR ROLLBACK INTO {rest}")),
+        None => text,
+    }
+}
+
 fn execute(conn: &Connection, text: &str, values: Vec<Value>) -> rusqlite::Result<()> {
     let mut stmt = conn.prepare_cached(text)?;
     for (i, value) in values.into_iter().enumerate() {
@@ -467,4 +486,88 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
                         | rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
                 )
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(v: &str) -> Value {
+        Value::Text(Some(v.to_owned()))
+    }
+
+    #[test]
+    fn only_a_plain_insert_is_made_to_roll_back_on_conflict() {
+        let insert = rolling_back_on_conflict(Cow::Borrowed("INSERT INTO events (a) VALUES (?)"));
+        assert_eq!(insert, "INSERT OR ROLLBACK INTO events (a) VALUES (?)");
+        let other = rolling_back_on_conflict(Cow::Borrowed("DELETE FROM timers WHERE a = ?"));
+        assert_eq!(other, "DELETE FROM timers WHERE a = ?");
+    }
+
+    /// The events insert of a commit conflicts on its second row, after another table's
+    /// statement was written: nothing of the commit is kept, the failure names the
+    /// events and a unique key, and the connection commits again at once.
+    #[test]
+    fn a_conflict_halfway_through_a_commit_keeps_nothing_of_it() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("log.db");
+        let mut conn = Connection::open(&path).expect("open");
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             CREATE TABLE executions (id TEXT NOT NULL PRIMARY KEY, fence BIGINT NOT NULL);
+             CREATE TABLE events (execution TEXT NOT NULL, seq BIGINT NOT NULL,
+                                  PRIMARY KEY (execution, seq));
+             INSERT INTO events VALUES ('x', 2);",
+        )
+        .expect("schema");
+        let mut space = WalSpace::new(path.clone());
+        let statements = |seq: i64| -> Statements {
+            vec![
+                (
+                    Table::Executions,
+                    Cow::Borrowed("INSERT INTO executions (id, fence) VALUES (?, ?)"),
+                    vec![text("x"), Value::Int(Some(seq))],
+                ),
+                (
+                    Table::Events,
+                    Cow::Borrowed("INSERT INTO events (execution, seq) VALUES (?, ?), (?, ?)"),
+                    vec![
+                        text("x"),
+                        Value::Int(Some(seq)),
+                        text("x"),
+                        Value::Int(Some(2)),
+                    ],
+                ),
+            ]
+        };
+        let outcome = commit(&mut conn, &[], statements(1), &mut space, 0);
+        assert!(
+            matches!(
+                outcome,
+                Outcome::Failed {
+                    table: Some(Table::Events),
+                    unique: true,
+                    ..
+                }
+            ),
+            "{outcome:?}"
+        );
+        assert!(conn.is_autocommit());
+        let count = |conn: &Connection, sql: &str| {
+            conn.query_row(sql, [], |r| r.get::<_, i64>(0)).expect(sql)
+        };
+        assert_eq!(count(&conn, "SELECT count(*) FROM executions"), 0);
+        assert_eq!(count(&conn, "SELECT count(*) FROM events"), 1);
+
+        let mut fine = statements(3);
+        fine[1].2 = vec![
+            text("x"),
+            Value::Int(Some(3)),
+            text("x"),
+            Value::Int(Some(4)),
+        ];
+        let outcome = commit(&mut conn, &[], fine, &mut space, 0);
+        assert!(matches!(outcome, Outcome::Committed), "{outcome:?}");
+        assert_eq!(count(&conn, "SELECT count(*) FROM events"), 3);
+    }
 }
