@@ -210,7 +210,7 @@ impl<D: Dialect> Statements<D> {
             events,
             EVENT_WIDTH,
             concat!("INSERT INTO events (", event_columns!(), ") VALUES "),
-            "",
+            || "",
             |r| {
                 [
                     r.execution.into(),
@@ -239,14 +239,16 @@ impl<D: Dialect> Statements<D> {
         } else {
             Vec::new()
         };
-        let upsert = if D::ASSIGNED_INDEXES_REWRITTEN {
-            let updates: Vec<&str> = EXECUTION_UPDATES
-                .into_iter()
-                .filter(|c| !EXECUTION_INDEXED_UPDATES.contains(c))
-                .collect();
-            D::upsert("id", &updates)
-        } else {
-            D::upsert("id", &EXECUTION_UPDATES)
+        let upsert = || {
+            if D::ASSIGNED_INDEXES_REWRITTEN {
+                let updates: Vec<&str> = EXECUTION_UPDATES
+                    .into_iter()
+                    .filter(|c| !EXECUTION_INDEXED_UPDATES.contains(c))
+                    .collect();
+                D::upsert("id", &updates)
+            } else {
+                D::upsert("id", &EXECUTION_UPDATES)
+            }
         };
         out.push(
             Table::Executions,
@@ -257,7 +259,7 @@ impl<D: Dialect> Statements<D> {
                 execution_columns!(),
                 ") VALUES "
             ),
-            &upsert,
+            upsert,
             |r| {
                 [
                     r.id.into(),
@@ -289,8 +291,10 @@ impl<D: Dialect> Statements<D> {
             indexed,
             EXECUTION_INDEXED_WIDTH,
             "UPDATE executions SET status = v.column2, owner = v.column3 FROM (VALUES ",
-            ") AS v WHERE executions.id = v.column1 \
-             AND (executions.status IS NOT v.column2 OR executions.owner IS NOT v.column3)",
+            || {
+                ") AS v WHERE executions.id = v.column1 \
+                 AND (executions.status IS NOT v.column2 OR executions.owner IS NOT v.column3)"
+            },
             |r| r,
         );
 
@@ -305,7 +309,7 @@ impl<D: Dialect> Statements<D> {
             inputs,
             INPUTS_WIDTH,
             "INSERT INTO execution_inputs (execution, inputs) VALUES ",
-            &D::insert_ignore("execution"),
+            || D::insert_ignore("execution"),
             |(execution, inputs)| [execution.into(), inputs.into()],
         );
 
@@ -318,7 +322,7 @@ impl<D: Dialect> Statements<D> {
             task_runs,
             TASK_RUN_WIDTH,
             concat!("INSERT INTO task_runs (", task_run_columns!(), ") VALUES "),
-            &D::upsert("execution, task, item", &TASK_RUN_UPDATES),
+            || D::upsert("execution, task, item", &TASK_RUN_UPDATES),
             |r| {
                 [
                     r.execution.into(),
@@ -359,7 +363,7 @@ impl<D: Dialect> Statements<D> {
             set,
             TIMER_WIDTH,
             concat!("INSERT INTO timers (", timer_columns!(), ") VALUES "),
-            &D::upsert("execution, key", &["due"]),
+            || D::upsert("execution, key", &["due"]),
             |(execution, key, due)| [execution.into(), key.into(), due.into()],
         );
 
@@ -372,7 +376,7 @@ impl<D: Dialect> Statements<D> {
             ended,
             ENDED_WIDTH,
             "DELETE FROM timers WHERE execution IN (",
-            ")",
+            || ")",
             |execution| [execution.into()],
         );
 
@@ -382,17 +386,23 @@ impl<D: Dialect> Statements<D> {
     /// Appends the statements that write `rows` of `width` columns: `head` (`INSERT
     /// INTO t (cols) VALUES `), up to the most rows that fit, `tail` (the `ON CONFLICT`
     /// clause, if any). A `DELETE` by one column uses the same shape: a head that ends
-    /// in `IN (`, the rows (each a parenthesized value), and `)`.
-    fn push<R, const N: usize>(
+    /// in `IN (`, the rows (each a parenthesized value), and `)`. The tail is made only
+    /// when there are rows: a step writes two or three of the eight tables' shapes.
+    fn push<R, T: AsRef<str>, const N: usize>(
         &mut self,
         table: Table,
         rows: Vec<R>,
         width: usize,
         head: &'static str,
-        tail: &str,
+        tail: impl FnOnce() -> T,
         values: impl Fn(R) -> [Value; N],
     ) {
         debug_assert_eq!(width, N);
+        if rows.is_empty() {
+            return;
+        }
+        let tail = tail();
+        let tail = tail.as_ref();
         let mut rows = rows.into_iter();
         let mut most = max_rows(D::MAX_BIND_PARAMS, width);
         if D::BATCH_SIZED_STATEMENTS {
