@@ -35,11 +35,17 @@ use std::ffi::c_int;
 
 use rusqlite::Connection;
 
-/// Frames (pages) the WAL grows by before a cycle's checkpoints: 1 MiB of 4 KiB pages,
-/// about 40 steps of a sequential workflow. Each cycle flushes both files, so fewer
-/// would cost more flushes than overwriting saves with `synchronous = NORMAL`; many
+/// Frames (pages) the WAL grows by before a cycle's checkpoints: 2 MiB of 4 KiB pages,
+/// about 95 steps of a sequential workflow. Each cycle opens the checkpointer's
+/// connection once, runs two checkpoints and flushes both files twice, and a longer
+/// cycle copies a page the steps keep changing (a leaf of the log's B-trees) once for
+/// more of its versions: against 256 frames, a chain of 1,000 separate attempts took
+/// 1 to 6% less CPU with `synchronous = NORMAL` and 7% less time with `FULL`
+/// (docs/performance.md). 1,024 frames took less CPU again, but more time with `FULL`:
+/// each new WAL's first cycle is made room for with zeros, flushed once, and a longer
+/// cycle flushes more of them before its commits write over what the file has. Many
 /// more, and the WAL outgrows the kernel's cache of it.
-pub(crate) const CHECKPOINT_FRAMES: i32 = 256;
+pub(crate) const CHECKPOINT_FRAMES: i32 = 512;
 
 /// Frames between urging the background checkpointer and finishing its work: a few
 /// commits of a sequential workflow, time for the bulk to be copied.
