@@ -40,6 +40,7 @@ use harmonia_storage::{
 use super::service::{After, Service};
 use super::{Started, observe};
 use crate::error::{Error, Result};
+use crate::eval::Budget;
 use crate::event::TimerKey;
 
 /// The text a timer's key is stored as (its JSON).
@@ -200,6 +201,7 @@ impl Service {
             ..
         } = effects;
         let left_out = self.left_out(report);
+        self.here = Budget::turn();
         // Whoever subscribed before this point (after the commit) gets every event of
         // it; whoever subscribes later finds them in the store. An event made while
         // nobody listened was not kept: if someone listens now, the turn's events are

@@ -194,13 +194,23 @@ impl Service {
     /// then its `output:`, off the turn; the result comes back as a command.
     ///
     /// A pure kind's attempt (inline execution off) is CPU work under a turn's limits,
-    /// or one trip to the pool: it runs on the scheduler's own thread once the turn is
-    /// over, and its result comes back without waking another thread. Every other kind
-    /// runs on the caller's runtime, where the network and the store are.
-    pub(super) fn launch(&self, launch: Launch) {
+    /// or one trip to the pool: it runs here, on the scheduler's own thread, right
+    /// after the commit that recorded its start, while that commit's time for them
+    /// lasts (see [`Service::run_here`]); else as a task on this thread once the turn
+    /// is over. Either way its result comes back without waking another thread. Every
+    /// other kind runs on the caller's runtime, where the network and the store are.
+    pub(super) fn launch(&mut self, launch: Box<Launch>) {
+        let pure = matches!(launch.kind.run(), Run::Inline(_));
+        let launch = if pure {
+            match self.run_here(launch) {
+                Ok(()) => return,
+                Err(launch) => launch,
+            }
+        } else {
+            launch
+        };
         let tx = self.tx.clone();
         let offload = self.offload.clone();
-        let pure = matches!(launch.kind.run(), Run::Inline(_));
         let task = async move {
             let Launch {
                 id,
@@ -208,7 +218,7 @@ impl Service {
                 kind,
                 job,
                 prepared,
-            } = launch;
+            } = *launch;
             // A kind that panics (a bug) fails its attempt instead of leaving it
             // running forever.
             let tokens = TokenLedger::default();
@@ -238,6 +248,45 @@ impl Service {
         } else {
             self.rt.spawn(task);
         }
+    }
+}
+
+impl Service {
+    /// Runs a pure kind's launched attempt now, under what is left of the time the
+    /// current commit's launches have in all (one turn's evaluation time, see
+    /// `crate::eval`), and queues its result for the next turn as the command its task
+    /// would have sent. A task spawned for it cost more than a step of a chain's own
+    /// work: the future moved into the runtime and polled, then the command through
+    /// the channel. Gives the launch back, untouched in effect, when it cannot finish
+    /// here: cancelled before it started, out of time, or run into its slice (then it
+    /// runs again as a task, which is safe: it is pure).
+    fn run_here(&mut self, launch: Box<Launch>) -> std::result::Result<(), Box<Launch>> {
+        if launch.job.cancel.is_cancelled() {
+            return Err(launch);
+        }
+        let (job, kind) = (&launch.job, launch.kind.as_ref());
+        let ran = self.here.inline(&job.limits, |l| {
+            std::panic::catch_unwind(AssertUnwindSafe(|| runner::run_pure(job, kind, l)))
+        });
+        let result = match ran {
+            None => return Err(launch),
+            Some(Ok(result)) => result,
+            Some(Err(panic)) => {
+                tracing::error!(
+                    execution_id = %launch.id,
+                    panic = %super::panic_message(panic.as_ref()),
+                    "a task kind panicked"
+                );
+                Err(internal("running the task"))
+            }
+        };
+        self.ran_here.push_back(Command::AttemptDone {
+            execution: launch.id,
+            attempt: launch.attempt,
+            result,
+            usage: None,
+        });
+        Ok(())
     }
 }
 

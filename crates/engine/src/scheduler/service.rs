@@ -163,6 +163,12 @@ pub(crate) struct Service {
     /// Executions being loaded from the store, with what to do once they are (see
     /// `loading`).
     pub(super) loading: HashMap<ExecutionId, Vec<Command>>,
+    /// The results of pure attempts run on this thread right after the commit that
+    /// recorded their start (see `dispatch`), as the commands their tasks would have
+    /// sent: the next turn takes them before the channel.
+    pub(super) ran_here: VecDeque<Command>,
+    /// What is left of the time for running those attempts after the current commit.
+    pub(super) here: Budget,
 }
 
 impl Service {
@@ -200,6 +206,8 @@ impl Service {
             drain: None,
             loading: HashMap::new(),
             crasher: Crasher::new(CrashPoint::from_env()),
+            ran_here: VecDeque::new(),
+            here: Budget::turn(),
         }
     }
 
@@ -254,7 +262,7 @@ impl Service {
             if self.drained() {
                 return Ok(());
             }
-            if self.batch.is_empty() {
+            if self.batch.is_empty() && self.ran_here.is_empty() {
                 let drain_until = self.drain.as_ref().map(|(until, _)| *until);
                 let drain_deadline = async {
                     match drain_until {
@@ -286,6 +294,10 @@ impl Service {
                 self.budget = self.budget.restarted();
             }
             let mut taken = 1;
+            while let Some(c) = self.ran_here.pop_front() {
+                self.command(c);
+                taken += 1;
+            }
             while taken < self.config.max_batch {
                 match self.rx.try_recv() {
                     Ok(c) => {
@@ -325,6 +337,7 @@ impl Service {
     /// Whether something waits to be taken by a turn: a command, or a timer due.
     fn waiting(&self) -> bool {
         !self.rx.is_empty()
+            || !self.ran_here.is_empty()
             || self
                 .timers
                 .next_due()
@@ -808,7 +821,7 @@ impl Service {
             After::ReplyControl(reply, answer) => {
                 let _ = reply.send(answer);
             }
-            After::Launch(launch) => self.launch(*launch),
+            After::Launch(launch) => self.launch(launch),
             After::Timer(id, key, due) => self.timers.set(id, key, due),
             After::Abort(id, a) => {
                 if let Some(token) = self.running.get(&(id, a)) {

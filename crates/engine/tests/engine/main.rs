@@ -54,6 +54,54 @@ async fn a_result_and_the_start_it_leads_to_share_one_commit() {
     assert!(commits <= steps + 3, "{commits} commits for {steps} steps");
 }
 
+/// With inline execution off, a pure attempt runs on the scheduler's thread right after
+/// the commit that recorded its start, under the commit's share of a turn's time. One
+/// that runs into its slice there (an expression of a few milliseconds) runs again as
+/// a task of its own and still gives its result, in order with the rest of the chain.
+#[tokio::test]
+async fn a_separate_pure_attempt_too_slow_for_the_thread_runs_again_as_a_task() {
+    let config = EngineConfig {
+        inline_pure_tasks: false,
+        ..EngineConfig::default()
+    };
+    let env = engine_on(Arc::new(MemoryStore::new()), config).await;
+    let yaml = "name: slow\ntasks:\n  a: {type: set, with: 1}\n  \
+                b: {type: set, needs: [a], with: '${ reduce range(50000) as $x (0; . + $x) }'}\n  \
+                c: {type: set, needs: [b], with: '${ $tasks.b.output + $tasks.a.output }'}\n\
+                outputs: {c: '${ $tasks.c.output }'}\n";
+    let r = env.run(yaml, json!({})).await;
+    assert_eq!(r.status, ExecutionStatus::Succeeded, "{:?}", r.error);
+    assert_eq!(r.outputs, Some(json!({"c": 1_249_975_001_u64})));
+}
+
+/// With inline execution off, a fan-out launches thousands of pure attempts after one
+/// commit: those the commit's share of a turn's time allows run on the scheduler's
+/// thread, the rest as tasks; every item's result comes back once.
+#[tokio::test]
+async fn a_wide_fan_out_of_separate_pure_attempts_gives_every_result_once() {
+    let store = Arc::new(MemoryStore::new());
+    let config = EngineConfig {
+        inline_pure_tasks: false,
+        ..EngineConfig::default()
+    };
+    let env = engine_on(store.clone(), config).await;
+    let yaml = "name: wide\ntasks:\n  \
+                fan: {type: set, for_each: '${ [range(3000)] }', with: '${ $item * 2 }'}\n  \
+                sum: {type: set, needs: [fan], with: '${ $tasks.fan.output | add }'}\n\
+                outputs: {sum: '${ $tasks.sum.output }', n: '${ $tasks.fan.output | length }'}\n";
+    let r = env.run(yaml, json!({})).await;
+    assert_eq!(r.status, ExecutionStatus::Succeeded, "{:?}", r.error);
+    assert_eq!(r.outputs, Some(json!({"sum": 8_997_000, "n": 3000})));
+    let events = harmonia_storage::ExecutionLog::events(store.as_ref(), r.id)
+        .await
+        .expect("events");
+    let ended = events
+        .iter()
+        .filter(|e| e.kind == "attempt_succeeded")
+        .count();
+    assert_eq!(ended, 3001, "one result per attempt");
+}
+
 /// The scheduler runs on a thread of its own. When the runtime that started it goes
 /// away without a shutdown (a test's, a process's that returns), that thread stops too
 /// and lets go of the store, rather than wait for commands forever.
