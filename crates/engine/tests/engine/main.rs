@@ -32,11 +32,7 @@ use serde_json::{Value, json};
 #[tokio::test]
 async fn a_result_and_the_start_it_leads_to_share_one_commit() {
     let store = Arc::new(MemoryStore::new());
-    let config = EngineConfig {
-        inline_pure_tasks: false,
-        ..EngineConfig::default()
-    };
-    let env = engine_on(store.clone(), config).await;
+    let env = engine_on(store.clone(), separate_attempts()).await;
     let steps = 20;
     let mut yaml = String::from("name: chain\ntasks:\n  t0: {type: probe}\n");
     for i in 1..steps {
@@ -60,11 +56,7 @@ async fn a_result_and_the_start_it_leads_to_share_one_commit() {
 /// a task of its own and still gives its result, in order with the rest of the chain.
 #[tokio::test]
 async fn a_separate_pure_attempt_too_slow_for_the_thread_runs_again_as_a_task() {
-    let config = EngineConfig {
-        inline_pure_tasks: false,
-        ..EngineConfig::default()
-    };
-    let env = engine_on(Arc::new(MemoryStore::new()), config).await;
+    let env = engine_on(Arc::new(MemoryStore::new()), separate_attempts()).await;
     let yaml = "name: slow\ntasks:\n  a: {type: set, with: 1}\n  \
                 b: {type: set, needs: [a], with: '${ reduce range(50000) as $x (0; . + $x) }'}\n  \
                 c: {type: set, needs: [b], with: '${ $tasks.b.output + $tasks.a.output }'}\n\
@@ -80,11 +72,7 @@ async fn a_separate_pure_attempt_too_slow_for_the_thread_runs_again_as_a_task() 
 #[tokio::test]
 async fn a_wide_fan_out_of_separate_pure_attempts_gives_every_result_once() {
     let store = Arc::new(MemoryStore::new());
-    let config = EngineConfig {
-        inline_pure_tasks: false,
-        ..EngineConfig::default()
-    };
-    let env = engine_on(store.clone(), config).await;
+    let env = engine_on(store.clone(), separate_attempts()).await;
     let yaml = "name: wide\ntasks:\n  \
                 fan: {type: set, for_each: '${ [range(3000)] }', with: '${ $item * 2 }'}\n  \
                 sum: {type: set, needs: [fan], with: '${ $tasks.fan.output | add }'}\n\
@@ -100,6 +88,14 @@ async fn a_wide_fan_out_of_separate_pure_attempts_gives_every_result_once() {
         .filter(|e| e.kind == "attempt_succeeded")
         .count();
     assert_eq!(ended, 3001, "one result per attempt");
+}
+
+/// The engine's settings with every pure task run as an attempt of its own.
+fn separate_attempts() -> EngineConfig {
+    EngineConfig {
+        inline_pure_tasks: false,
+        ..EngineConfig::default()
+    }
 }
 
 /// The scheduler runs on a thread of its own. When the runtime that started it goes
