@@ -164,13 +164,16 @@ mod tests {
         // Quick work runs inline. A machine busy enough to stall this thread for a
         // whole slice may hand even `1 + 1` back (rightly: it took too long), so it
         // gets a few fresh turns; what is answered inline is always the answer.
-        let quick = (0..20).find_map(|_| {
-            let answer = Budget::turn().inline(&limits, |l| eval("1 + 1", l));
-            if answer.is_none() {
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            answer
-        });
+        let in_fresh_turns = |expr: &str| {
+            (0..20).find_map(|_| {
+                let answer = Budget::turn().inline(&limits, |l| eval(expr, l));
+                if answer.is_none() {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                answer
+            })
+        };
+        let quick = in_fresh_turns("1 + 1");
         assert_eq!(quick.and_then(Result::ok), Some(serde_json::json!(2)));
         let mut budget = Budget::turn();
         let slow = budget.inline(&limits, |l| eval("[repeat(1)] | length", l));
@@ -182,13 +185,7 @@ mod tests {
         // turn's time, and then everything is rightly handed back).
         // The same few fresh turns as the quick one: a stalled machine may hand even
         // this back.
-        let bad = (0..20).find_map(|_| {
-            let answer = Budget::turn().inline(&limits, |l| eval("error(\"no\")", l));
-            if answer.is_none() {
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            answer
-        });
+        let bad = in_fresh_turns("error(\"no\")");
         assert!(matches!(bad, Some(Err(_))), "{bad:?}");
     }
 
