@@ -51,6 +51,17 @@ pub(crate) const CHECKPOINT_FRAMES: i32 = 512;
 /// commits of a sequential workflow, time for the bulk to be copied.
 pub(crate) const FINISH_FRAMES: i32 = 32;
 
+/// Commits of a cycle's largest size a cycle holds at least. A big turn's parts (a
+/// fan-out of 100,000 items commits some 600 frames a part) each made a whole cycle
+/// of 512 frames: the log writer's own checkpoint, which waits for its flush of both
+/// files with nothing committed meanwhile, then came after every part, and carried
+/// half of all that was written. With a cycle of eight parts, it carries about an
+/// eighth, and the writer blocks an eighth as often.
+const COMMITS_PER_CYCLE: i32 = 8;
+
+/// The longest cycle, in frames: 32 MiB of 4 KiB pages.
+const MAX_CYCLE_FRAMES: i32 = 8_192;
+
 thread_local! {
     /// The frames in the WAL after the last commit of this thread's connection, as its
     /// WAL hook reports them.
@@ -85,34 +96,49 @@ pub(crate) enum Action {
 }
 
 /// Where the WAL is in its cycle (see the module doc), from the frame counts alone.
-#[derive(Debug, Clone, Copy)]
+///
+/// A cycle is [`CHECKPOINT_FRAMES`] long, or [`COMMITS_PER_CYCLE`] of its largest
+/// commit when that is longer (up to [`MAX_CYCLE_FRAMES`]): big commits get a longer
+/// cycle, so that the checkpoint the writer waits for comes after several of them.
+#[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Cadence {
-    /// The frame count at which the next cycle begins.
-    due: i32,
+    /// The frame count at which the cycle began.
+    start: i32,
+    /// The frame count after the last commit.
+    last: i32,
+    /// The frames the largest commit of the cycle added.
+    largest: i32,
     /// The count at which to finish the cycle, once it has begun.
     finish_at: Option<i32>,
 }
 
-impl Default for Cadence {
-    fn default() -> Cadence {
-        Cadence {
-            due: CHECKPOINT_FRAMES,
-            finish_at: None,
-        }
-    }
-}
-
 impl Cadence {
+    /// The frame count at which the cycle's checkpoints begin.
+    fn due(&self) -> i32 {
+        let cycle = self
+            .largest
+            .saturating_mul(COMMITS_PER_CYCLE)
+            .clamp(CHECKPOINT_FRAMES, MAX_CYCLE_FRAMES);
+        self.start.saturating_add(cycle)
+    }
+
     /// What to do now that a commit left `frames` frames in the WAL.
     pub(crate) fn after_commit(&mut self, frames: i32) -> Action {
-        let next = frames.saturating_add(CHECKPOINT_FRAMES);
-        if next < self.due {
+        let added = if frames >= self.last {
+            frames - self.last
+        } else {
+            frames
+        };
+        self.last = frames;
+        if frames < self.start {
             // The WAL started over: a new cycle, counted from here.
-            self.due = next;
+            self.start = frames;
+            self.largest = 0;
             self.finish_at = None;
         }
+        self.largest = self.largest.max(added);
         match self.finish_at {
-            None if frames >= self.due => {
+            None if frames >= self.due() => {
                 self.finish_at = Some(frames.saturating_add(FINISH_FRAMES));
                 Action::Urge
             }
@@ -128,7 +154,8 @@ impl Cadence {
         if busy {
             self.finish_at = Some(frames.saturating_add(FINISH_FRAMES));
         } else {
-            self.due = frames.saturating_add(CHECKPOINT_FRAMES);
+            self.start = frames;
+            self.largest = 0;
             self.finish_at = None;
         }
     }
@@ -151,42 +178,70 @@ pub(crate) fn finish(conn: &Connection) -> bool {
 mod tests {
     use super::*;
 
+    /// Commits of five frames each (a step of a sequential workflow) from `from` up to
+    /// `to`; the actions they got other than nothing, with the frames they left.
+    fn steps(c: &mut Cadence, from: i32, to: i32) -> Vec<(i32, Action)> {
+        (from / 5 + 1..=to / 5)
+            .map(|n| (n * 5, c.after_commit(n * 5)))
+            .filter(|(_, a)| *a != Action::Nothing)
+            .collect()
+    }
+
+    /// Steps up to the cycle's finish: urged at the first commit past
+    /// [`CHECKPOINT_FRAMES`], finished [`FINISH_FRAMES`] later. The frames then.
+    fn to_finish(c: &mut Cadence) -> i32 {
+        assert_eq!(steps(c, 0, CHECKPOINT_FRAMES - 2), vec![]);
+        assert_eq!(c.after_commit(515), Action::Urge);
+        assert_eq!(steps(c, 515, 545), vec![]);
+        assert_eq!(c.after_commit(550), Action::Finish);
+        550
+    }
+
     #[test]
     fn a_cycle_urges_then_finishes_then_starts_over() {
         let mut c = Cadence::default();
-        assert_eq!(c.after_commit(100), Action::Nothing);
-        assert_eq!(c.after_commit(CHECKPOINT_FRAMES + 3), Action::Urge);
-        // Urged once per cycle.
-        assert_eq!(c.after_commit(CHECKPOINT_FRAMES + 10), Action::Nothing);
-        let at = CHECKPOINT_FRAMES + 3 + FINISH_FRAMES;
-        assert_eq!(c.after_commit(at), Action::Finish);
+        let at = to_finish(&mut c);
         c.finished(at, false);
         // The WAL started over: the next cycle is counted from its new start.
-        assert_eq!(c.after_commit(7), Action::Nothing);
-        assert_eq!(c.after_commit(6 + CHECKPOINT_FRAMES), Action::Nothing);
-        assert_eq!(c.after_commit(7 + CHECKPOINT_FRAMES), Action::Urge);
+        assert_eq!(steps(&mut c, 0, 515), vec![]);
+        assert_eq!(c.after_commit(520), Action::Urge);
     }
 
     #[test]
     fn a_busy_finish_is_tried_again_a_little_later() {
         let mut c = Cadence::default();
-        assert_eq!(c.after_commit(CHECKPOINT_FRAMES), Action::Urge);
-        let at = CHECKPOINT_FRAMES + FINISH_FRAMES;
-        assert_eq!(c.after_commit(at), Action::Finish);
+        let at = to_finish(&mut c);
         c.finished(at, true);
-        assert_eq!(c.after_commit(at + 1), Action::Nothing);
-        assert_eq!(c.after_commit(at + FINISH_FRAMES), Action::Finish);
+        assert_eq!(steps(&mut c, at, at + FINISH_FRAMES), vec![]);
+        assert_eq!(c.after_commit(at + FINISH_FRAMES + 3), Action::Finish);
+    }
+
+    #[test]
+    fn big_commits_get_a_cycle_of_several_of_them() {
+        let mut c = Cadence::default();
+        let part = 600;
+        for n in 1..COMMITS_PER_CYCLE {
+            assert_eq!(c.after_commit(n * part), Action::Nothing, "commit {n}");
+        }
+        assert_eq!(c.after_commit(COMMITS_PER_CYCLE * part), Action::Urge);
+        let at = (COMMITS_PER_CYCLE + 1) * part;
+        assert_eq!(c.after_commit(at), Action::Finish);
+        c.finished(at, false);
+        // Started over: the next cycle is as long again.
+        assert_eq!(c.after_commit(part), Action::Nothing);
+        assert_eq!(c.after_commit(2 * part), Action::Nothing);
+        // And no longer than the longest: a huge commit urges at once.
+        let mut c = Cadence::default();
+        assert_eq!(c.after_commit(MAX_CYCLE_FRAMES), Action::Urge);
     }
 
     #[test]
     fn a_wal_a_reader_keeps_from_starting_over_gets_a_cycle_per_growth() {
         let mut c = Cadence::default();
-        assert_eq!(c.after_commit(CHECKPOINT_FRAMES), Action::Urge);
-        let at = CHECKPOINT_FRAMES + FINISH_FRAMES;
-        assert_eq!(c.after_commit(at), Action::Finish);
+        let at = to_finish(&mut c);
         c.finished(at, false);
         // Not started over (a reader): the next cycle a full cycle on.
-        assert_eq!(c.after_commit(at + 10), Action::Nothing);
+        assert_eq!(steps(&mut c, at, at + CHECKPOINT_FRAMES - 5), vec![]);
         assert_eq!(c.after_commit(at + CHECKPOINT_FRAMES), Action::Urge);
     }
 }
