@@ -93,3 +93,50 @@ async fn a_part_that_cannot_be_written_takes_the_parts_after_it_down() {
     assert!(seqs.len() > 40_000, "{} events", seqs.len());
     assert!(seqs.iter().copied().eq(1..=seqs.len() as u64));
 }
+
+/// Another engine takes the execution over in the middle of a long turn (its fence is
+/// bumped in the commit of the part holding event `TAKEN_AT`), while the part after it
+/// is already applied in memory. That part and every one after it are left out: the
+/// log ends with the part the takeover came in, without a gap, nothing more is
+/// written, and the row keeps the new owner.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parts_after_a_takeover_are_written_no_more() {
+    const TAKEN_AT: u64 = 6_000;
+    let (store, dir) = sqlite().await;
+    let path = dir.path().join("engine.db");
+    let first = engine_on(store.clone(), EngineConfig::default()).await;
+    let db = rusqlite::Connection::open(&path).expect("opens the file");
+    db.execute_batch(&format!(
+        "CREATE TRIGGER take_over AFTER INSERT ON events WHEN NEW.seq = {TAKEN_AT}
+         BEGIN UPDATE executions SET fence = fence + 1, owner = 'elsewhere'
+               WHERE id = NEW.execution; END;"
+    ))
+    .expect("creates the trigger");
+    let id = first.start(WIDE, json!({})).await;
+
+    // Written up to the takeover, then nothing more.
+    let mut written = 0;
+    for _ in 0..600 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let now = stored_seqs(&store, id).await.len();
+        if now >= TAKEN_AT as usize && now == written {
+            break;
+        }
+        written = now;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let seqs = stored_seqs(&store, id).await;
+    assert_eq!(seqs.len(), written, "written after the takeover");
+    assert!(
+        seqs.len() as u64 >= TAKEN_AT && seqs.len() < 40_000,
+        "{} events written",
+        seqs.len()
+    );
+    assert!(
+        seqs.iter().copied().eq(1..=seqs.len() as u64),
+        "the stored log has a gap"
+    );
+    let row = store.execution(id).await.expect("reads").expect("stored");
+    assert_eq!(row.owner.as_deref(), Some("elsewhere"));
+    assert_eq!(row.status, ExecutionStatus::Running);
+}
