@@ -8,8 +8,9 @@ use std::time::Duration;
 use harmonia_engine::EngineConfig;
 use harmonia_storage::{ExecutionStatus, Store};
 use serde_json::json;
+use tempfile::TempDir;
 
-use super::{engine_on, sqlite};
+use super::{Env, engine_on, sqlite};
 
 /// A fan-out long enough that its turns are cut into parts many times over.
 const WIDE: &str =
@@ -26,6 +27,20 @@ async fn stored_seqs(store: &Arc<dyn Store>, id: harmonia_storage::ExecutionId) 
         .collect()
 }
 
+/// What [`with_trigger`] makes: the store, the directory holding its file (removed
+/// when dropped), an engine on it and a connection to the file.
+type Triggered = (Arc<dyn Store>, Arc<TempDir>, Env, rusqlite::Connection);
+
+/// A SQLite store, an engine on it, and a connection to its file on which `trigger`
+/// was created (kept open for the test to change the file again).
+async fn with_trigger(trigger: &str) -> Triggered {
+    let (store, dir) = sqlite().await;
+    let engine = engine_on(store.clone(), EngineConfig::default()).await;
+    let db = rusqlite::Connection::open(dir.path().join("engine.db")).expect("opens the file");
+    db.execute_batch(trigger).expect("creates the trigger");
+    (store, dir, engine, db)
+}
+
 /// The write of the part holding event `FAILS_AT` fails (a trigger refuses that one
 /// event, so a part after it could still be written if the engine tried), while
 /// parts after it were already applied in memory. Nothing of those parts, nor of the
@@ -34,15 +49,11 @@ async fn stored_seqs(store: &Arc<dyn Store>, id: harmonia_storage::ExecutionId) 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_part_that_cannot_be_written_takes_the_parts_after_it_down() {
     const FAILS_AT: u64 = 6_000;
-    let (store, dir) = sqlite().await;
-    let path = dir.path().join("engine.db");
-    let first = engine_on(store.clone(), EngineConfig::default()).await;
-    let db = rusqlite::Connection::open(&path).expect("opens the file");
-    db.execute_batch(&format!(
+    let (store, _dir, first, db) = with_trigger(&format!(
         "CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.seq = {FAILS_AT}
          BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;"
     ))
-    .expect("creates the trigger");
+    .await;
     let mut seen = first.handle.subscribe();
     let listener = tokio::spawn(async move {
         let mut highest = 0;
@@ -102,16 +113,12 @@ async fn a_part_that_cannot_be_written_takes_the_parts_after_it_down() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parts_after_a_takeover_are_written_no_more() {
     const TAKEN_AT: u64 = 6_000;
-    let (store, dir) = sqlite().await;
-    let path = dir.path().join("engine.db");
-    let first = engine_on(store.clone(), EngineConfig::default()).await;
-    let db = rusqlite::Connection::open(&path).expect("opens the file");
-    db.execute_batch(&format!(
+    let (store, _dir, first, _db) = with_trigger(&format!(
         "CREATE TRIGGER take_over AFTER INSERT ON events WHEN NEW.seq = {TAKEN_AT}
          BEGIN UPDATE executions SET fence = fence + 1, owner = 'elsewhere'
                WHERE id = NEW.execution; END;"
     ))
-    .expect("creates the trigger");
+    .await;
     let id = first.start(WIDE, json!({})).await;
 
     // Written up to the takeover, then nothing more.
