@@ -106,7 +106,9 @@ pub(crate) struct Cadence {
     start: i32,
     /// The frame count after the last commit.
     last: i32,
-    /// The frames the largest commit of the cycle added.
+    /// The frames the largest commit of the cycle added (counted from the frames after
+    /// the commit before it on this connection, so with any other connection's commit
+    /// in between).
     largest: i32,
     /// The count at which to finish the cycle, once it has begun.
     finish_at: Option<i32>,
