@@ -15,8 +15,8 @@ use harmonia_storage_sql::SqliteStore;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::procfs::{self, Usage};
 use super::scenario::{Drive, Scenario, workload};
+use super::usage::{self, Usage};
 use crate::commands::durability::Durability;
 
 /// One run's measurement, printed by a child as a JSON line.
@@ -91,7 +91,7 @@ pub(super) async fn run(
     Ok(Measure {
         wall_ms: wall.as_secs_f64() * 1000.0,
         tasks: work.tasks,
-        peak_rss_kb: procfs::peak_rss_kb(),
+        peak_rss_kb: usage::peak_rss_kb(),
         cpu_us_per_task: spent.cpu_ns.map(|ns| per_task(ns) / 1000.0),
         ctx_switches_per_task: spent.switches.map(per_task),
     })

@@ -23,9 +23,9 @@
 
 mod child;
 mod fsync;
-mod procfs;
 mod report;
 mod scenario;
+mod usage;
 mod whole;
 
 use std::path::Path;
