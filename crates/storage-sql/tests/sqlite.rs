@@ -1217,6 +1217,101 @@ async fn executions_from_before_migration_6_get_fence_1() {
     store.close().await;
 }
 
+/// A database from before migration 15 (the log and the task runs as rowid tables with
+/// an index of their keys) keeps every event and task run through the upgrade, and
+/// ends with both stored by their keys, the task runs' own indexes back, and the
+/// conflicts that keep two writers apart unchanged.
+#[tokio::test]
+async fn the_log_and_task_runs_from_before_migration_15_are_kept_clustered() {
+    let dir = TempDir::new().unwrap();
+    let path = db_path(&dir);
+    let store = SqliteStore::open(&path, SqliteOptions::default())
+        .await
+        .unwrap();
+    let ids = [ExecutionId::new(), ExecutionId::new()];
+    for (k, id) in ids.iter().enumerate() {
+        let mut b = batch(*id, 40 + k as u64, 30 + k as u32);
+        b.task_runs[3].status = TaskStatus::Failed;
+        b.task_runs[4].wait_for = Some("signal".into());
+        b.task_runs[4].wait_key = Some("approve".into());
+        store.commit(&b).await.unwrap();
+    }
+    let before = [
+        store.events(ids[0]).await.unwrap(),
+        store.events(ids[1]).await.unwrap(),
+    ];
+    let runs = [
+        store.task_runs(ids[0]).await.unwrap(),
+        store.task_runs(ids[1]).await.unwrap(),
+    ];
+    store.close().await;
+
+    // The tables as migration 1 and 6 made them, in another order than their keys'.
+    let mut conn = raw(&path).await;
+    for sql in [
+        "CREATE TABLE old_events (execution TEXT NOT NULL, seq BIGINT NOT NULL, \
+         at BIGINT NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL, \
+         PRIMARY KEY (execution, seq))",
+        "INSERT INTO old_events SELECT * FROM events ORDER BY seq DESC",
+        "DROP TABLE events",
+        "ALTER TABLE old_events RENAME TO events",
+        "CREATE TABLE old_runs (execution TEXT NOT NULL, task TEXT NOT NULL, \
+         item BIGINT NOT NULL, status TEXT NOT NULL, attempts BIGINT NOT NULL, \
+         output TEXT, error TEXT, skip_reason TEXT, started_at BIGINT, ended_at BIGINT, \
+         wait TEXT, wait_for TEXT, wait_key TEXT, PRIMARY KEY (execution, task, item))",
+        "INSERT INTO old_runs SELECT * FROM task_runs ORDER BY item DESC",
+        "DROP TABLE task_runs",
+        "ALTER TABLE old_runs RENAME TO task_runs",
+        "CREATE INDEX task_runs_by_wait ON task_runs (wait_for, wait_key) \
+         WHERE wait_for IS NOT NULL",
+        "CREATE INDEX task_runs_failed ON task_runs (execution) WHERE status = 'failed'",
+        "DELETE FROM _sqlx_migrations WHERE version = 15",
+    ] {
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
+    }
+    conn.close().await.unwrap();
+
+    let store = SqliteStore::open(&path, SqliteOptions::default())
+        .await
+        .unwrap();
+    for k in 0..2 {
+        assert_eq!(store.events(ids[k]).await.unwrap(), before[k]);
+        assert_eq!(store.task_runs(ids[k]).await.unwrap(), runs[k]);
+    }
+    // An event already in the log is still a conflict, and writes nothing.
+    let again = batch(ids[0], 1, 0);
+    assert!(store.commit(&again).await.is_err());
+    assert_eq!(store.events(ids[0]).await.unwrap(), before[0]);
+    store.close().await;
+
+    let schema = schema_of(&path).await;
+    for table in ["events", "task_runs"] {
+        let line = schema
+            .iter()
+            .find(|l| l.starts_with(&format!("table {table}:")))
+            .unwrap();
+        assert!(line.ends_with("WITHOUT ROWID"), "{line}");
+    }
+    for index in ["task_runs_by_wait", "task_runs_failed"] {
+        assert!(
+            schema
+                .iter()
+                .any(|l| l.starts_with(&format!("index {index}:"))),
+            "{schema:#?}"
+        );
+    }
+    // The upgraded file's schema is a new file's.
+    let fresh = dir.path().join("fresh.db");
+    SqliteStore::open(&fresh, SqliteOptions::default())
+        .await
+        .unwrap()
+        .close()
+        .await;
+    let tables =
+        |s: Vec<String>| -> Vec<String> { s.into_iter().filter(|l| !l.starts_with('(')).collect() };
+    assert_eq!(tables(schema), tables(schema_of(&fresh).await));
+}
+
 /// Rows of the durable tables that do not decode say which column is wrong.
 #[tokio::test]
 async fn undecodable_durable_rows_are_corrupt_and_say_where() {
