@@ -59,6 +59,7 @@ mod sqlite;
 mod sqlite_image;
 mod sqlite_log;
 mod sqlite_schema;
+mod sqlite_vfs;
 mod sqlite_wal;
 mod sqlite_wal_space;
 mod store;

@@ -322,10 +322,12 @@ fn stopped() -> Error {
 
 fn connect(path: &Path, settings: Settings) -> Result<Connection> {
     let backend = |e: rusqlite::Error| Error::Backend(Box::new(e));
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    // A commit's WAL frames in one write (see `sqlite_vfs.rs`).
+    let conn = match crate::sqlite_vfs::name() {
+        Some(vfs) => Connection::open_with_flags_and_vfs(path, flags, vfs),
+        None => Connection::open_with_flags(path, flags),
+    }
     .map_err(backend)?;
     conn.busy_timeout(settings.busy_timeout).map_err(backend)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
