@@ -661,6 +661,17 @@ mod tests {
         conn
     }
 
+    /// A new database in a directory of its own (`a.db`): a connection on this VFS
+    /// that has run `schema`, and one on the default VFS.
+    fn pair(synchronous: &str, schema: &str) -> (tempfile::TempDir, Connection, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.db");
+        let a = held(&path, synchronous);
+        a.execute_batch(schema).unwrap();
+        let b = plain(&path);
+        (dir, a, b)
+    }
+
     fn count(conn: &Connection, table: &str) -> i64 {
         conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
             .unwrap()
@@ -688,15 +699,12 @@ mod tests {
     /// the commit returns; so does a crash's image.
     #[test]
     fn a_commit_is_one_write_and_seen_when_it_returns() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("a.db");
-        let a = held(&path, "NORMAL");
-        a.execute_batch(
+        let (dir, a, b) = pair(
+            "NORMAL",
             "CREATE TABLE x (k INTEGER PRIMARY KEY, v TEXT); \
              CREATE TABLE y (k INTEGER PRIMARY KEY, v TEXT);",
-        )
-        .unwrap();
-        let b = plain(&path);
+        );
+        let path = dir.path().join("a.db");
         for n in 1..=200i64 {
             let before = writes();
             a.execute_batch(&format!(
@@ -718,12 +726,7 @@ mod tests {
     /// is left for the lock's release or the memory barrier to write.
     #[test]
     fn every_commit_is_written_by_its_commit_frame() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("a.db");
-        let a = held(&path, "NORMAL");
-        a.execute_batch("CREATE TABLE x (k INTEGER PRIMARY KEY, v BLOB);")
-            .unwrap();
-        let b = plain(&path);
+        let (_dir, a, b) = pair("NORMAL", "CREATE TABLE x (k INTEGER PRIMARY KEY, v BLOB);");
         let late = || LATE_WRITES.with(std::cell::Cell::get);
         let before = late();
         let mut rows = 0;
@@ -745,12 +748,8 @@ mod tests {
     /// ones: every row arrives, the file is whole.
     #[test]
     fn big_and_synced_commits_are_whole() {
-        let dir = tempfile::tempdir().unwrap();
+        let (dir, a, b) = pair("FULL", "CREATE TABLE x (k INTEGER PRIMARY KEY, v TEXT);");
         let path = dir.path().join("a.db");
-        let a = held(&path, "FULL");
-        a.execute_batch("CREATE TABLE x (k INTEGER PRIMARY KEY, v TEXT);")
-            .unwrap();
-        let b = plain(&path);
         let row = "r".repeat(3000);
         for round in 0..3i64 {
             let before = writes();
@@ -779,12 +778,11 @@ mod tests {
     /// rollback reads nothing back from it (a read would write what is held first).
     #[test]
     fn a_rolled_back_spill_never_lands_over_another_connections_commit() {
-        let dir = tempfile::tempdir().unwrap();
+        let (dir, a, b) = pair(
+            "NORMAL",
+            "PRAGMA cache_size = 10; CREATE TABLE x (k INTEGER PRIMARY KEY, v TEXT);",
+        );
         let path = dir.path().join("a.db");
-        let a = held(&path, "NORMAL");
-        a.execute_batch("PRAGMA cache_size = 10; CREATE TABLE x (k INTEGER PRIMARY KEY, v TEXT);")
-            .unwrap();
-        let b = plain(&path);
         let row = "s".repeat(2000);
         for round in 0..3i64 {
             a.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
