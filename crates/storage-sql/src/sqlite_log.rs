@@ -26,7 +26,8 @@
 //! urge the background checkpointer and when to finish its work between two commits
 //! (see `sqlite_wal.rs`). And inside each commit's transaction, before its statements,
 //! it makes room past the WAL's end for the commits to come (see
-//! `sqlite_wal_space.rs`).
+//! `sqlite_wal_space.rs`). Its connection opens the file on the VFS of
+//! `sqlite_vfs.rs`, which writes a commit's WAL frames in one system call.
 //!
 //! Invariants:
 //! - The thread's connection has the settings of the store's writer (`synchronous`,
